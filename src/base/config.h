@@ -1,0 +1,65 @@
+/*
+ * config.h: Sitebase's settings, from four layers, each overriding the one
+ * before: built-in defaults, a config file, SITEBASE_* environment variables,
+ * command-line flags. Every key is described once in config.c's table
+ * (name, type, bounds, help), so the file syntax, the environment names
+ * (SITEBASE_ + upper-case key), the flags (--key) and the docs cannot drift.
+ *
+ * The file holds `key = value` lines; '#' starts a comment; values may be
+ * double-quoted. Sizes take K/M/G suffixes (binary: 1K = 1024); durations
+ * take ms or s (a bare number is milliseconds).
+ *
+ * Errors name the key, the value's source and the rule it broke, e.g.
+ *   "threads: must be between 0 and 256, got 999 (from SITEBASE_THREADS)".
+ */
+#ifndef SB_BASE_CONFIG_H
+#define SB_BASE_CONFIG_H
+
+#include "base/common.h"
+
+typedef struct sb_config {
+    char *listen;           /* "host:port" or "[v6]:port"; default 127.0.0.1:8080 */
+    char *data_dir;         /* key "data"; default "./data" */
+    char *db;               /* key "db"; "" = SQLite in data_dir, or postgres://... */
+    int threads;            /* event-loop threads; 0 = one per core */
+    int workers;            /* blocking-work pool threads; default 4 */
+    char *log_level;        /* debug|info|warn|error; default info */
+    char *log_format;       /* json|pretty|auto (pretty on a terminal); default auto */
+    size_t max_json_body;   /* default 1 MiB */
+    size_t max_upload_body; /* default 50 MiB */
+    int64_t request_timeout_ms;  /* header read / idle keep-alive; default 10 s */
+    int64_t shutdown_timeout_ms; /* graceful drain deadline; default 10 s */
+    char *tls_cert;         /* PEM chain; with tls_key enables HTTPS + HTTP/2 */
+    char *tls_key;
+    char *cors_origins;     /* comma-separated origins, "*" or "" (none) */
+    size_t ws_max_message;  /* largest WebSocket message accepted; default 1 MiB */
+    size_t ws_max_queue;    /* bytes queued to one slow WebSocket before it is closed */
+    bool access_log;        /* one log line per request; default true */
+} sb_config;
+
+/* Fills every field with its default (strings are heap copies). */
+void sb_config_init(sb_config *c);
+void sb_config_deinit(sb_config *c);
+
+/* Sets one key from its text form. source names where it came from, for
+ * errors ("sitebase.conf:12", "SITEBASE_THREADS", "--threads"). Returns
+ * false with err filled when the key is unknown or the value is invalid;
+ * c is then unchanged. */
+bool sb_config_set(sb_config *c, const char *key, const char *value, const char *source,
+                   sb_errbuf *err);
+
+/* Reads a config file; the first bad line stops it with an error naming
+ * file:line. A missing file is an error. */
+bool sb_config_load_file(sb_config *c, const char *path, sb_errbuf *err);
+
+/* Applies every SITEBASE_<KEY> that getenv_fn finds (pass getenv, or a fake
+ * in tests). SITEBASE_CONFIG is not a key and is ignored here. */
+bool sb_config_load_env(sb_config *c, char *(*getenv_fn)(const char *), sb_errbuf *err);
+
+/* Checks cross-key rules (tls_cert needs tls_key, listen parses, ...). */
+bool sb_config_validate(const sb_config *c, sb_errbuf *err);
+
+/* Iterates the key table, for --help and docs: returns false past the end. */
+bool sb_config_describe(size_t i, const char **key, const char **help, const char **def);
+
+#endif

@@ -1,0 +1,66 @@
+# Test registration. Everything runs under ctest:
+#   tests/unit/<module>_test.c      cmocka, one executable per module
+#   tests/integration/<name>.sh     drive the real binary with curl / node
+# A test whose source has a line "drivers: sqlite postgres" runs once per
+# driver; the postgres runs share a throwaway server (tests/pg.sh) that a
+# ctest fixture starts before them and stops after.
+find_library(CMOCKA_LIB cmocka REQUIRED)
+
+set(SB_PG_DIR ${CMAKE_BINARY_DIR}/pg)
+add_test(NAME fixture.postgres.start COMMAND bash ${CMAKE_SOURCE_DIR}/tests/pg.sh start ${SB_PG_DIR})
+add_test(NAME fixture.postgres.stop COMMAND bash ${CMAKE_SOURCE_DIR}/tests/pg.sh stop ${SB_PG_DIR})
+set_tests_properties(fixture.postgres.start PROPERTIES FIXTURES_SETUP postgres)
+set_tests_properties(fixture.postgres.stop PROPERTIES FIXTURES_CLEANUP postgres)
+
+set(SB_TEST_ENV
+    SITEBASE_BIN=$<TARGET_FILE:sitebase>
+    SITEBASE_TEST_BIN=$<TARGET_FILE:sitebase-test>
+    SITEBASE_SOURCE_DIR=${CMAKE_SOURCE_DIR}
+    SITEBASE_TEST_PG_URL_FILE=${SB_PG_DIR}/url
+    LSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/lsan.supp:print_suppressions=0
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1)
+
+# sb_add_test(name command... SOURCE file): registers per driver if asked.
+function(sb_add_test name src)
+    file(STRINGS ${src} drivers_line REGEX "drivers: sqlite postgres" LIMIT_COUNT 1)
+    if(drivers_line)
+        foreach(driver sqlite postgres)
+            add_test(NAME ${name}.${driver} COMMAND ${ARGN})
+            set_tests_properties(${name}.${driver} PROPERTIES
+                ENVIRONMENT "${SB_TEST_ENV};SITEBASE_TEST_DB=${driver}" TIMEOUT 300)
+            if(driver STREQUAL "postgres")
+                set_tests_properties(${name}.${driver} PROPERTIES FIXTURES_REQUIRED postgres)
+            endif()
+        endforeach()
+    else()
+        add_test(NAME ${name} COMMAND ${ARGN})
+        set_tests_properties(${name} PROPERTIES
+            ENVIRONMENT "${SB_TEST_ENV};SITEBASE_TEST_DB=sqlite" TIMEOUT 300)
+    endif()
+endfunction()
+
+file(GLOB SB_UNIT_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/*_test.c)
+foreach(src ${SB_UNIT_TESTS})
+    get_filename_component(name ${src} NAME_WE)
+    # Link the smallest library that holds the module under test, so a
+    # module's tests build without the layers above it.
+    string(REGEX REPLACE "_test$" "" module ${name})
+    if(module MATCHES "^store")
+        set(lib sb_store)
+    elseif(module MATCHES "^net")
+        set(lib sb_net)
+    elseif(EXISTS ${CMAKE_SOURCE_DIR}/src/base/${module}.c)
+        set(lib sb_base)
+    else()
+        set(lib sb_app)
+    endif()
+    add_executable(${name} ${src})
+    target_link_libraries(${name} PRIVATE ${lib} ${CMOCKA_LIB})
+    sb_add_test(unit.${name} ${src} $<TARGET_FILE:${name}>)
+endforeach()
+
+file(GLOB SB_INTEGRATION_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/integration/*.sh)
+foreach(src ${SB_INTEGRATION_TESTS})
+    get_filename_component(name ${src} NAME_WE)
+    sb_add_test(integration.${name} ${src} bash ${src})
+endforeach()
