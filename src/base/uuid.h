@@ -19,8 +19,9 @@ typedef struct sb_uuid {
 
 /* A new v7 id for the current wall time. Thread-safe (per-thread state). */
 void sb_uuid_v7(sb_uuid *out);
-/* A v7 id for the given time in ms with the given 74 random bits' source
- * bytes (10 bytes): deterministic, for tests and for sb_uuid_v7 itself. */
+/* A v7 id from its parts: unix_ms (48 bits), counter (its low 12 bits go in
+ * rand_a) and rnd (its 62 low-order bits go in rand_b). Deterministic, for
+ * tests and for sb_uuid_v7 itself. */
 void sb_uuid_v7_from(sb_uuid *out, uint64_t unix_ms, uint16_t counter, const uint8_t rnd[8]);
 /* Lower-case canonical form 8-4-4-4-12; returns out. */
 char *sb_uuid_format(const sb_uuid *u, char out[SB_UUID_STR_LEN]);

@@ -23,7 +23,7 @@
         size_t cap;     \
     }
 
-/* Ensures room for `need` elements of `elem` bytes in *items/*cap. */
+/* Ensures room for `need` elements of `elem` bytes in items and cap. */
 void sb__vec_grow(void **items, size_t *cap, size_t elem, size_t need);
 
 #define sb_vec_reserve(v, n)                                                                   \

@@ -1,0 +1,80 @@
+/*
+ * serve.c: `sitebase serve`: migrate the schema, start the worker pool and
+ * the loops, serve until SIGTERM/SIGINT, drain, and exit 0 when the drain
+ * was clean.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/app.h"
+#include "base/log.h"
+#include "cli/cli.h"
+#include "store/migrate.h"
+
+#define WORKER_QUEUE_MAX 1024
+
+/* Applies pending migrations once, on a connection of its own, before any
+ * loop opens the store. */
+static bool migrate_at_start(const sb_config *cfg)
+{
+    store *db;
+    sb_errbuf err;
+    int applied = 0;
+    if (store_open(cfg->db, cfg->data_dir, &db, &err) != STORE_OK) {
+        sb_log(SB_LOG_ERROR, "cannot open the store", SB_LOG_STR("error", err.msg));
+        return false;
+    }
+    bool ok = store_migrate(db, &applied, &err) == STORE_OK;
+    if (!ok)
+        sb_log(SB_LOG_ERROR, "migration failed", SB_LOG_STR("error", err.msg));
+    else if (applied > 0)
+        sb_log(SB_LOG_INFO, "schema migrated", SB_LOG_INT("applied", applied));
+    store_close(db);
+    return ok;
+}
+
+int cli_serve(int argc, char **argv)
+{
+    sb_config cfg;
+    int rc = cli_config("serve", "[--config FILE] [--listen ADDR] [--data DIR] [--db URL] "
+                                 "[--threads N] [--<key> VALUE ...]",
+                        argc, argv, NULL, &cfg);
+    if (rc != 0)
+        return rc < 0 ? 0 : rc;
+    cli_log_setup(&cfg);
+
+    bool postgres = strncmp(cfg.db, "postgres", 8) == 0;
+    sb_log(SB_LOG_INFO, "starting", SB_LOG_STR("version", SITEBASE_VERSION),
+           SB_LOG_STR("data", cfg.data_dir), SB_LOG_STR("store", postgres ? "postgres" : "sqlite"));
+    rc = 1;
+    if (!migrate_at_start(&cfg))
+        goto out;
+
+    api_app app = {.cfg = &cfg, .workers = net_workers_new((unsigned)cfg.workers, WORKER_QUEUE_MAX)};
+    net_router *router = net_router_new();
+    api_routes_register(router, &app);
+#ifdef SB_TEST_ROUTES
+    api_test_routes_register(router, &app);
+#endif
+    net_server_hooks hooks = api_server_hooks(&app);
+    sb_errbuf err;
+    net_server *server = net_server_new(&cfg, router, &hooks, &err);
+    if (!server) {
+        sb_log(SB_LOG_ERROR, "cannot start the server", SB_LOG_STR("error", err.msg));
+    } else {
+        char url[128];
+        snprintf(url, sizeof(url), "%s://%s/", cfg.tls_cert[0] ? "https" : "http",
+                 net_server_address(server));
+        sb_log(SB_LOG_INFO, "listening", SB_LOG_STR("addr", net_server_address(server)),
+               SB_LOG_STR("url", url), SB_LOG_STR("data", cfg.data_dir),
+               SB_LOG_STR("store", postgres ? "postgres" : "sqlite"));
+        rc = net_server_run(server);
+        net_server_free(server);
+    }
+    /* After the loops: no completion can be sent to a loop that is gone. */
+    net_workers_free(app.workers);
+    net_router_free(router);
+out:
+    sb_config_deinit(&cfg);
+    return rc;
+}

@@ -1,0 +1,128 @@
+/*
+ * workers.c: the blocking-work pool. Jobs wait in one FIFO guarded by
+ * pool->lock; finished jobs travel back to their loop as h2o multithread
+ * messages, and their done callbacks run there.
+ */
+#include "net/workers.h"
+
+#include <pthread.h>
+
+#include "net/net_int.h"
+
+typedef struct net_job {
+    h2o_multithread_message_t msg; /* first: the loop's receiver hands it back */
+    struct net_job *next;
+    net_loop *loop;
+    net_work_fn work;
+    net_done_fn done;
+    void *arg;
+} net_job;
+
+struct net_workers {
+    pthread_mutex_t lock; /* guards everything below */
+    pthread_cond_t cond;
+    net_job *head, *tail;
+    size_t queued, running, queue_max;
+    bool stopping;
+    unsigned nthreads;
+    pthread_t *threads;
+};
+
+static void *worker_main(void *arg)
+{
+    net_workers *w = arg;
+    pthread_mutex_lock(&w->lock);
+    for (;;) {
+        while (!w->head && !w->stopping)
+            pthread_cond_wait(&w->cond, &w->lock);
+        if (!w->head)
+            break; /* stopping and nothing left */
+        net_job *job = w->head;
+        w->head = job->next;
+        if (!w->head)
+            w->tail = NULL;
+        w->queued--;
+        w->running++;
+        pthread_mutex_unlock(&w->lock);
+
+        job->work(job->arg);
+        h2o_multithread_send_message(&job->loop->done_receiver, &job->msg);
+
+        pthread_mutex_lock(&w->lock);
+        w->running--;
+    }
+    pthread_mutex_unlock(&w->lock);
+    return NULL;
+}
+
+net_workers *net_workers_new(unsigned threads, size_t queue_max)
+{
+    net_workers *w = sb_calloc(1, sizeof(*w));
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_cond_init(&w->cond, NULL);
+    w->queue_max = queue_max ? queue_max : 1;
+    w->nthreads = threads ? threads : 1;
+    w->threads = sb_calloc(w->nthreads, sizeof(pthread_t));
+    for (unsigned i = 0; i < w->nthreads; i++)
+        if (pthread_create(&w->threads[i], NULL, worker_main, w) != 0)
+            sb_die("cannot start worker thread %u", i);
+    return w;
+}
+
+void net_workers_free(net_workers *w)
+{
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->lock);
+    w->stopping = true;
+    pthread_cond_broadcast(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+    for (unsigned i = 0; i < w->nthreads; i++)
+        pthread_join(w->threads[i], NULL);
+    pthread_mutex_destroy(&w->lock);
+    pthread_cond_destroy(&w->cond);
+    free(w->threads);
+    free(w);
+}
+
+bool net_workers_submit(net_workers *w, net_loop *loop, net_work_fn work, net_done_fn done,
+                        void *arg)
+{
+    pthread_mutex_lock(&w->lock);
+    if (w->stopping || w->queued >= w->queue_max) {
+        pthread_mutex_unlock(&w->lock);
+        return false;
+    }
+    net_job *job = sb_calloc(1, sizeof(*job));
+    job->loop = loop;
+    job->work = work;
+    job->done = done;
+    job->arg = arg;
+    if (w->tail)
+        w->tail->next = job;
+    else
+        w->head = job;
+    w->tail = job;
+    w->queued++;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+    return true;
+}
+
+size_t net_workers_pending(net_workers *w)
+{
+    pthread_mutex_lock(&w->lock);
+    size_t n = w->queued + w->running;
+    pthread_mutex_unlock(&w->lock);
+    return n;
+}
+
+void net__jobs_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
+{
+    while (!h2o_linklist_is_empty(messages)) {
+        net_job *job = H2O_STRUCT_FROM_MEMBER(net_job, msg.link, messages->next);
+        h2o_linklist_unlink(&job->msg.link);
+        job->done(job->arg);
+        free(job);
+    }
+}

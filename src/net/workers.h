@@ -1,0 +1,34 @@
+/*
+ * workers.h: a bounded pool of threads for blocking work (password hashing,
+ * outbound HTTP, large renders). A job's work runs on a pool thread; its
+ * done callback then runs on the loop thread that submitted it, so results
+ * are handed back without locks in the caller's code.
+ *
+ * Bounded: when the queue is full, submit refuses (the caller answers 503
+ * with Retry-After) rather than letting latency grow without limit.
+ */
+#ifndef SB_NET_WORKERS_H
+#define SB_NET_WORKERS_H
+
+#include "base/common.h"
+
+typedef struct net_loop net_loop;
+typedef struct net_workers net_workers;
+
+/* threads >= 1; queue_max >= 1 jobs waiting (not counting running ones). */
+net_workers *net_workers_new(unsigned threads, size_t queue_max);
+/* Finishes running jobs, drops none: waits for the queue to empty. */
+void net_workers_free(net_workers *w);
+
+typedef void (*net_work_fn)(void *arg);
+typedef void (*net_done_fn)(void *arg);
+
+/* Queues work(arg) and, after it, done(arg) on loop's thread. Returns false
+ * (and calls neither) when the queue is full or the pool is stopping. */
+bool net_workers_submit(net_workers *w, net_loop *loop, net_work_fn work, net_done_fn done,
+                        void *arg);
+
+/* Jobs queued or running now (for metrics). */
+size_t net_workers_pending(net_workers *w);
+
+#endif

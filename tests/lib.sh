@@ -1,0 +1,125 @@
+# tests/lib.sh: shared by the integration tests (sourced, never run).
+#
+# sb_start [flags...]   starts sitebase-test on a free loopback port with a
+#                       fresh data folder (and, when SITEBASE_TEST_DB is
+#                       postgres, a fresh database on the fixture server);
+#                       sets SB_URL, SB_ADDR, SB_PID, SB_LOG
+# sb_stop               SIGTERM and wait; sets SB_EXIT
+# check NAME CMD...     runs CMD, counts a pass or a failure with NAME
+# eq NAME GOT WANT      compares exactly
+# Everything started is stopped and removed on exit, pass or fail; the
+# script ends with "N passed, N failed" and a matching exit status.
+set -uo pipefail
+
+SB_BIN=${SITEBASE_TEST_BIN:?run through ctest (SITEBASE_TEST_BIN unset)}
+SB_TMP=$(mktemp -d "${TMPDIR:-/tmp}/sitebase-test.XXXXXX")
+SB_PID=""
+SB_PG_DB=""
+SB_PASSED=0
+SB_FAILED=0
+export NODE_PATH="$SITEBASE_SOURCE_DIR/tests/node_modules"
+
+sb_cleanup() {
+    if [ -n "$SB_PID" ] && kill -0 "$SB_PID" 2>/dev/null; then
+        kill -KILL "$SB_PID" 2>/dev/null
+        wait "$SB_PID" 2>/dev/null
+    fi
+    if [ -n "$SB_PG_DB" ]; then
+        psql "$(cat "$SITEBASE_TEST_PG_URL_FILE")" -qc "DROP DATABASE IF EXISTS $SB_PG_DB" \
+            >/dev/null 2>&1
+    fi
+    rm -rf "$SB_TMP"
+}
+trap sb_cleanup EXIT
+
+sb_db_flags() {
+    if [ "${SITEBASE_TEST_DB:-sqlite}" = postgres ]; then
+        local base
+        base=$(cat "$SITEBASE_TEST_PG_URL_FILE")
+        if [ -z "$SB_PG_DB" ]; then
+            SB_PG_DB="t_$(basename "$SB_TMP" | tr -dc 'a-zA-Z0-9' | tr 'A-Z' 'a-z')"
+            psql "$base" -qc "CREATE DATABASE $SB_PG_DB" >/dev/null
+        fi
+        echo "--db ${base%/*}/$SB_PG_DB"
+    fi
+}
+
+sb_start() {
+    SB_LOG="$SB_TMP/server.log"
+    # shellcheck disable=SC2046
+    "$SB_BIN" serve --listen 127.0.0.1:0 --data "$SB_TMP/data" --threads 2 \
+        --log-format json $(sb_db_flags) "$@" 2>"$SB_LOG" &
+    SB_PID=$!
+    local i
+    for i in $(seq 1 200); do
+        SB_ADDR=$(grep -o '"msg":"listening","addr":"[^"]*"' "$SB_LOG" 2>/dev/null |
+            sed 's/.*"addr":"\([^"]*\)"/\1/' | head -1)
+        if [ -n "$SB_ADDR" ] && grep -q '"msg":"ready"' "$SB_LOG"; then
+            SB_URL="http://$SB_ADDR"
+            return 0
+        fi
+        if ! kill -0 "$SB_PID" 2>/dev/null; then
+            echo "sitebase exited during start-up:" >&2
+            cat "$SB_LOG" >&2
+            exit 1
+        fi
+        sleep 0.05
+    done
+    echo "sitebase did not become ready in 10 s:" >&2
+    cat "$SB_LOG" >&2
+    exit 1
+}
+
+sb_stop() {
+    kill -TERM "$SB_PID"
+    wait "$SB_PID"
+    SB_EXIT=$?
+    SB_PID=""
+}
+
+pass() {
+    SB_PASSED=$((SB_PASSED + 1))
+    echo "ok   $1"
+}
+
+fail() {
+    SB_FAILED=$((SB_FAILED + 1))
+    echo "FAIL $1${2:+: $2}"
+}
+
+eq() {
+    if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "got [$2], want [$3]"; fi
+}
+
+contains() {
+    case "$2" in
+    *"$3"*) pass "$1" ;;
+    *) fail "$1" "[$2] lacks [$3]" ;;
+    esac
+}
+
+check() {
+    local name=$1
+    shift
+    if "$@" >"$SB_TMP/check.out" 2>&1; then pass "$name"; else
+        fail "$name" "$(tail -5 "$SB_TMP/check.out")"
+    fi
+}
+
+# curl with the answer's status on the last line: body\nstatus
+http() {
+    curl -sS -o "$SB_TMP/body" -w '%{http_code}' "$@"
+}
+
+body() {
+    cat "$SB_TMP/body"
+}
+
+sb_finish() {
+    echo "$SB_PASSED passed, $SB_FAILED failed"
+    if [ "$SB_FAILED" -ne 0 ] && [ -f "${SB_LOG:-/nonexistent}" ]; then
+        echo "--- server log (last 30 lines) ---"
+        tail -30 "$SB_LOG"
+    fi
+    [ "$SB_FAILED" -eq 0 ]
+}
