@@ -7,12 +7,24 @@
 
 #include "cli/cli.h"
 
+#ifdef SB_TEST_ROUTES
+#include "api/app.h"
+#define EXTRA_ROUTES api_test_routes_register
+#else
+#define EXTRA_ROUTES NULL
+#endif
+
+static int serve(int argc, char **argv)
+{
+    return cli_serve(argc, argv, EXTRA_ROUTES);
+}
+
 static const struct {
     const char *name;
     int (*run)(int argc, char **argv);
     const char *help;
 } commands[] = {
-    {"serve", cli_serve, "run the server (HTTP, WebSocket) until SIGTERM"},
+    {"serve", serve, "run the server (HTTP, WebSocket) until SIGTERM"},
     {"migrate", cli_migrate, "apply pending schema migrations (--status lists them)"},
     {"version", cli_version, "print the version"},
 };

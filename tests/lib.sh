@@ -32,23 +32,21 @@ sb_cleanup() {
 }
 trap sb_cleanup EXIT
 
-sb_db_flags() {
-    if [ "${SITEBASE_TEST_DB:-sqlite}" = postgres ]; then
-        local base
-        base=$(cat "$SITEBASE_TEST_PG_URL_FILE")
-        if [ -z "$SB_PG_DB" ]; then
-            SB_PG_DB="t_$(basename "$SB_TMP" | tr -dc 'a-zA-Z0-9' | tr 'A-Z' 'a-z')"
-            psql "$base" -qc "CREATE DATABASE $SB_PG_DB" >/dev/null
-        fi
-        echo "--db ${base%/*}/$SB_PG_DB"
-    fi
-}
+# With SITEBASE_TEST_DB=postgres, each test gets a database of its own on
+# the fixture server (tests run in parallel), dropped on exit.
+SB_DB_FLAGS=""
+if [ "${SITEBASE_TEST_DB:-sqlite}" = postgres ]; then
+    sb_pg_base=$(cat "$SITEBASE_TEST_PG_URL_FILE")
+    SB_PG_DB="t_$(basename "$SB_TMP" | tr -dc 'a-zA-Z0-9' | tr 'A-Z' 'a-z')"
+    psql "$sb_pg_base" -qc "CREATE DATABASE $SB_PG_DB" >/dev/null || exit 1
+    SB_DB_FLAGS="--db ${sb_pg_base%/*}/$SB_PG_DB"
+fi
 
 sb_start() {
     SB_LOG="$SB_TMP/server.log"
-    # shellcheck disable=SC2046
+    # shellcheck disable=SC2086
     "$SB_BIN" serve --listen 127.0.0.1:0 --data "$SB_TMP/data" --threads 2 \
-        --log-format json $(sb_db_flags) "$@" 2>"$SB_LOG" &
+        --log-format json $SB_DB_FLAGS "$@" 2>"$SB_LOG" &
     SB_PID=$!
     local i
     for i in $(seq 1 200); do

@@ -8,7 +8,11 @@
 
 #include "base/config.h"
 
-int cli_serve(int argc, char **argv);
+struct net_router;
+struct api_app;
+/* extra_routes, when not NULL, registers more routes (the test build's). */
+int cli_serve(int argc, char **argv,
+              void (*extra_routes)(struct net_router *r, struct api_app *app));
 int cli_migrate(int argc, char **argv);
 int cli_version(int argc, char **argv);
 

@@ -33,7 +33,7 @@ static bool migrate_at_start(const sb_config *cfg)
     return ok;
 }
 
-int cli_serve(int argc, char **argv)
+int cli_serve(int argc, char **argv, void (*extra_routes)(net_router *r, api_app *app))
 {
     sb_config cfg;
     int rc = cli_config("serve", "[--config FILE] [--listen ADDR] [--data DIR] [--db URL] "
@@ -53,9 +53,8 @@ int cli_serve(int argc, char **argv)
     api_app app = {.cfg = &cfg, .workers = net_workers_new((unsigned)cfg.workers, WORKER_QUEUE_MAX)};
     net_router *router = net_router_new();
     api_routes_register(router, &app);
-#ifdef SB_TEST_ROUTES
-    api_test_routes_register(router, &app);
-#endif
+    if (extra_routes)
+        extra_routes(router, &app);
     net_server_hooks hooks = api_server_hooks(&app);
     sb_errbuf err;
     net_server *server = net_server_new(&cfg, router, &hooks, &err);

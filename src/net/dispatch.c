@@ -19,6 +19,8 @@
 #include "base/log.h"
 #include "net/net_int.h"
 
+#define NET_MAX_TARGET 8192 /* bytes of path + query */
+
 struct net_req_ref {
     net_req *req; /* NULL once the request is disposed */
     unsigned refs;
@@ -111,6 +113,13 @@ int net__dispatch(h2o_handler_t *self, h2o_req_t *hreq)
 
     net__request_id(req);
     net__security_headers(req);
+    if (hreq->path.len > NET_MAX_TARGET) {
+        /* h2o accepts heads of ~400 KiB; no route needs such a target. */
+        net_respond_problemf(req, 414, "uri_too_long", "URI Too Long",
+                             "The request target has %zu bytes; at most %d are accepted.",
+                             hreq->path.len, NET_MAX_TARGET);
+        return 0;
+    }
     if (net__cors(req))
         return 0;
 

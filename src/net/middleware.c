@@ -101,6 +101,9 @@ void net__answer_headers(net_req *req)
     }
 }
 
+/* Longer paths are cut in the log: a client must not fill it. */
+#define ACCESS_LOG_PATH_MAX 256
+
 void net__access_log(net_req *req, size_t bytes)
 {
     if (!req->loop->server->cfg->access_log || !sb_log_enabled(SB_LOG_INFO))
@@ -108,7 +111,7 @@ void net__access_log(net_req *req, size_t bytes)
     /* The path only: query strings can carry tokens, and logs never hold
      * secrets. */
     sb_log(SB_LOG_INFO, "request", SB_LOG_STR("method", net_method_name(req->method)),
-           SB_LOG_STRN("path", req->path.ptr, req->path.len), SB_LOG_INT("status", req->status),
+           SB_LOG_STRN("path", req->path.ptr, SB_MIN(req->path.len, ACCESS_LOG_PATH_MAX)), SB_LOG_INT("status", req->status),
            SB_LOG_INT("bytes", (int64_t)bytes),
            SB_LOG_DBL("ms", (double)(sb_mono_ns() - req->start_ns) / 1e6),
            SB_LOG_STR("request_id", req->id), SB_LOG_STR("peer", net_req_peer(req)));

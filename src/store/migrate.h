@@ -13,7 +13,7 @@
 typedef struct store_migration {
     const char *driver; /* "sqlite" / "postgres"; NULL ends the table */
     int version;
-    const char *name;   /* file name without .sql */
+    const char *name; /* file name without .sql */
     const char *sql;
 } store_migration;
 

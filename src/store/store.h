@@ -23,15 +23,15 @@
 #include "base/common.h"
 
 /* One table of error codes and messages, so they cannot drift. */
-#define STORE_ERRNO_MAP(X)                                            \
-    X(OK, "ok")                                                       \
-    X(ROW, "a row is ready")                                          \
-    X(DONE, "no more rows")                                           \
-    X(CONNECT, "cannot connect to the database")                      \
-    X(CONSTRAINT, "a uniqueness or foreign-key constraint was violated") \
-    X(BUSY, "the database is busy or the connection was lost")        \
-    X(SQL, "the statement failed")                                    \
-    X(MIGRATION, "a schema migration failed")                         \
+#define STORE_ERRNO_MAP(X)                                                                         \
+    X(OK, "ok")                                                                                    \
+    X(ROW, "a row is ready")                                                                       \
+    X(DONE, "no more rows")                                                                        \
+    X(CONNECT, "cannot connect to the database")                                                   \
+    X(CONSTRAINT, "a uniqueness or foreign-key constraint was violated")                           \
+    X(BUSY, "the database is busy or the connection was lost")                                     \
+    X(SQL, "the statement failed")                                                                 \
+    X(MIGRATION, "a schema migration failed")                                                      \
     X(MISUSE, "the storage interface was misused")
 
 typedef enum store_err {
@@ -72,15 +72,19 @@ void store_set_observer(store *s, store_observer fn, void *ctx);
 store_err store_exec(store *s, const char *sql, sb_errbuf *err);
 
 /* A cheap round trip ("SELECT 1"); for /readyz. With PostgreSQL a lost
- * connection is re-established here, with backoff (at most one attempt per
- * backoff interval, 100 ms doubling to 5 s). */
+ * connection is re-established here (and in store_prepare/store_exec), with
+ * backoff (at most one attempt per backoff interval, 100 ms doubling to
+ * 5 s); until then those return STORE_BUSY. */
 store_err store_ping(store *s, sb_errbuf *err);
 
 /* Returns the cached statement for sql (preparing it on first use). The
  * statement belongs to s; sql must stay valid while s lives (use literals). */
 store_err store_prepare(store *s, const char *sql, store_stmt **out, sb_errbuf *err);
 
-/* Typed binds; idx is 1-based ($1 is idx 1). Text and blobs are copied. */
+/* Typed binds; idx is 1-based ($1 is idx 1). Text and blobs are copied.
+ * Unbound parameters are NULL. An index the statement does not have, or a
+ * bind after the first step, makes the next store_step return
+ * STORE_MISUSE. */
 void store_bind_null(store_stmt *st, int idx);
 void store_bind_int(store_stmt *st, int idx, int64_t v);
 void store_bind_double(store_stmt *st, int idx, double v);
@@ -93,7 +97,9 @@ void store_bind_blob(store_stmt *st, int idx, const void *p, size_t len);
 store_err store_step(store_stmt *st, sb_errbuf *err);
 
 /* Column access for the current row; idx is 0-based. Pointers stay valid
- * until the next step or reset. Text is NUL-terminated. */
+ * until the next step or reset. Text is NUL-terminated. SQL NULL reads as
+ * 0, false, or a NULL pointer with *len 0 (an empty value is a non-NULL
+ * pointer); len may be NULL. Read bytea/blob columns with store_col_blob. */
 int store_col_count(store_stmt *st);
 bool store_col_is_null(store_stmt *st, int idx);
 int64_t store_col_int(store_stmt *st, int idx);
@@ -102,14 +108,19 @@ bool store_col_bool(store_stmt *st, int idx);
 const char *store_col_text(store_stmt *st, int idx, size_t *len);
 const void *store_col_blob(store_stmt *st, int idx, size_t *len);
 
-/* Rows changed by the last INSERT/UPDATE/DELETE that finished. */
+/* Rows changed by the statement's last finished execution if it was an
+ * INSERT/UPDATE/DELETE, else 0. Still readable after store_reset. */
 int64_t store_changes(store_stmt *st);
 
 /* Ends the statement's use: clears binds and results. Always call it. */
 void store_reset(store_stmt *st);
 
 /* Transactions. begin/commit/rollback do not nest; savepoints do. Names are
- * identifiers chosen by code ([a-z_0-9]+), never by clients. */
+ * identifiers chosen by code ([a-z_0-9]+), never by clients; others, or
+ * savepoints outside a transaction, give STORE_MISUSE. store_rollback
+ * outside a transaction is a no-op returning STORE_OK, so failure paths may
+ * call it unconditionally. If a PostgreSQL connection is lost inside a
+ * transaction, everything returns STORE_BUSY until store_rollback. */
 store_err store_begin(store *s, sb_errbuf *err);
 store_err store_commit(store *s, sb_errbuf *err);
 store_err store_rollback(store *s, sb_errbuf *err);

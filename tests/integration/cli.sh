@@ -11,7 +11,7 @@ contains "serve --help lists keys" "$("$SB_BIN" serve --help)" "--max-json-body"
 "$SB_BIN" frobnicate >/dev/null 2>&1
 eq "unknown command exits 2" "$?" 2
 
-db=$(sb_db_flags)
+db=$SB_DB_FLAGS
 # shellcheck disable=SC2086
 out=$("$SB_BIN" migrate --data "$SB_TMP/m" $db 2>&1)
 contains "migrate applies" "$out" "applied 1 migration"

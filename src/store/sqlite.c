@@ -1,0 +1,328 @@
+/*
+ * sqlite.c: the SQLite 3 driver. One sqlite3 handle per store, opened
+ * SQLITE_OPEN_NOMUTEX because a store belongs to one thread (SQLite's own
+ * locking across connections still applies, through the file).
+ *
+ * Settings and why:
+ *   journal_mode=WAL   readers never block the writer or each other.
+ *   synchronous=NORMAL in WAL mode a commit is durable once it is in the
+ *                      WAL; the WAL is fsynced at checkpoints only. That
+ *                      survives the process being killed (kill -9, OOM),
+ *                      which is our requirement; an OS crash or power loss
+ *                      may lose the last transactions but never corrupts.
+ *   busy_timeout=5000  another connection's write waits, up to 5 s.
+ *   foreign_keys=ON    SQLite's default is off, PostgreSQL's is on.
+ * Transactions start with BEGIN IMMEDIATE: a deferred transaction that
+ * reads then writes can fail to upgrade its lock with SQLITE_BUSY and no
+ * busy handler can help; taking the write lock up front waits instead.
+ *
+ * Parameters are written $1..$N, which SQLite treats as named parameters
+ * ("$1" is a name, and a name used twice is one parameter); they are bound
+ * through sqlite3_bind_parameter_index. Other forms (?, ?NNN, :name,
+ * $1::type, which SQLite's TCL-style names swallow) are refused at prepare.
+ *
+ * Never: keep a statement un-reset between uses (it would hold a read
+ * snapshot and stop WAL checkpoints); bind values into error messages.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "store/store_int.h"
+
+typedef struct sqlite_store {
+    store base;
+    sqlite3 *db;
+} sqlite_store;
+
+typedef struct sqlite_stmt {
+    store_stmt base;
+    sqlite3_stmt *h;
+    int *pos; /* pos[n]: SQLite's index of "$n", n in 1..nparams */
+} sqlite_stmt;
+
+static sqlite3 *db_of(store *s)
+{
+    return ((sqlite_store *)s)->db;
+}
+
+static store_err map_rc(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_OK:
+        return STORE_OK;
+    case SQLITE_CONSTRAINT:
+        return STORE_CONSTRAINT;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return STORE_BUSY;
+    case SQLITE_MISUSE:
+        return STORE_MISUSE;
+    default:
+        return STORE_SQL;
+    }
+}
+
+static store_err fail(sqlite3 *db, int rc, sb_errbuf *err)
+{
+    sb_errf(err, "sqlite: %s", db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    return map_rc(rc);
+}
+
+static void sq_close(store *s)
+{
+    sqlite3_close_v2(db_of(s));
+    free(s);
+}
+
+static store_err sq_exec(store *s, const char *sql, sb_errbuf *err)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(db_of(s), sql, NULL, NULL, &msg);
+    if (rc == SQLITE_OK)
+        return STORE_OK;
+    sb_errf(err, "sqlite: %s", msg ? msg : sqlite3_errstr(rc));
+    sqlite3_free(msg);
+    return map_rc(rc);
+}
+
+static store_err sq_ping(store *s, sb_errbuf *err)
+{
+    return sq_exec(s, "SELECT 1", err);
+}
+
+static store_err sq_ready(store *s, sb_errbuf *err)
+{
+    return STORE_OK;
+}
+
+/* Parses a parameter name "$N" (N without a leading zero); 0 if it is not
+ * one. */
+static int param_number(const char *name)
+{
+    if (!name || name[0] != '$' || name[1] < '1' || name[1] > '9')
+        return 0;
+    long n = 0;
+    for (const char *p = name + 1; *p; p++) {
+        if (*p < '0' || *p > '9' || n > 100000)
+            return 0;
+        n = n * 10 + (*p - '0');
+    }
+    return (int)n;
+}
+
+static store_err sq_prepare(store *s, const char *sql, store_stmt **out, sb_errbuf *err)
+{
+    sqlite3 *db = db_of(s);
+    sqlite3_stmt *h = NULL;
+    const char *tail = NULL;
+    int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &h, &tail);
+    if (rc != SQLITE_OK)
+        return fail(db, rc, err);
+    if (!h) {
+        sb_errf(err, "store_prepare: empty statement");
+        return STORE_MISUSE;
+    }
+    if (tail && tail[strspn(tail, " \t\r\n;")] != 0) {
+        sqlite3_finalize(h);
+        sb_errf(err, "store_prepare takes one statement (use store_exec for scripts)");
+        return STORE_MISUSE;
+    }
+    int count = sqlite3_bind_parameter_count(h), nparams = 0;
+    for (int i = 1; i <= count; i++) {
+        const char *name = sqlite3_bind_parameter_name(h, i);
+        int n = param_number(name);
+        if (n == 0) {
+            sb_errf(err, "parameter %s: write parameters as $1..$N", name ? name : "?");
+            sqlite3_finalize(h);
+            return STORE_MISUSE;
+        }
+        nparams = n > nparams ? n : nparams;
+    }
+    int *pos = sb_calloc((size_t)nparams + 1, sizeof *pos);
+    for (int n = 1; n <= nparams; n++) {
+        char name[16];
+        snprintf(name, sizeof name, "$%d", n);
+        pos[n] = sqlite3_bind_parameter_index(h, name);
+        if (pos[n] == 0) {
+            /* PostgreSQL cannot infer the type of a parameter it never
+             * sees, so a gap would work here and fail there. */
+            sb_errf(err, "parameter $%d is missing (use $1..$%d without gaps)", n, nparams);
+            free(pos);
+            sqlite3_finalize(h);
+            return STORE_MISUSE;
+        }
+    }
+    sqlite_stmt *st = sb_calloc(1, sizeof *st);
+    st->h = h;
+    st->pos = pos;
+    st->base.nparams = nparams;
+    *out = &st->base;
+    return STORE_OK;
+}
+
+static void sq_finalize(store_stmt *base)
+{
+    sqlite_stmt *st = (sqlite_stmt *)base;
+    sqlite3_finalize(st->h);
+    free(st->pos);
+    free(st);
+}
+
+static void sq_bind(store_stmt *base, int idx, const store__value *v)
+{
+    sqlite_stmt *st = (sqlite_stmt *)base;
+    int i = st->pos[idx];
+    /* Binding to a valid index of a reset statement cannot fail but for
+     * out-of-memory or a value over SQLITE_MAX_LENGTH; the latter shows up
+     * as a constraint or a too-big error at step, which is where we look. */
+    switch (v->type) {
+    case STORE__V_NULL:
+        sqlite3_bind_null(st->h, i);
+        break;
+    case STORE__V_INT:
+    case STORE__V_BOOL:
+        sqlite3_bind_int64(st->h, i, v->i);
+        break;
+    case STORE__V_DOUBLE:
+        sqlite3_bind_double(st->h, i, v->d);
+        break;
+    case STORE__V_TEXT:
+        sqlite3_bind_text64(st->h, i, v->p, v->len, SQLITE_TRANSIENT, SQLITE_UTF8);
+        break;
+    case STORE__V_BLOB:
+        sqlite3_bind_blob64(st->h, i, v->p, v->len, SQLITE_TRANSIENT);
+        break;
+    }
+}
+
+static store_err sq_step(store_stmt *base, sb_errbuf *err)
+{
+    sqlite_stmt *st = (sqlite_stmt *)base;
+    int rc = sqlite3_step(st->h);
+    if (rc == SQLITE_ROW)
+        return STORE_ROW;
+    if (rc == SQLITE_DONE) {
+        sqlite3 *db = sqlite3_db_handle(st->h);
+        base->changes = sqlite3_stmt_readonly(st->h) ? 0 : sqlite3_changes64(db);
+        return STORE_DONE;
+    }
+    return fail(sqlite3_db_handle(st->h), rc, err);
+}
+
+static void sq_reset(store_stmt *base)
+{
+    sqlite_stmt *st = (sqlite_stmt *)base;
+    /* sqlite3_reset repeats the last step's error, which was reported. */
+    sqlite3_reset(st->h);
+    sqlite3_clear_bindings(st->h);
+}
+
+static int sq_col_count(store_stmt *base)
+{
+    return sqlite3_column_count(((sqlite_stmt *)base)->h);
+}
+
+static bool sq_col_is_null(store_stmt *base, int idx)
+{
+    return sqlite3_column_type(((sqlite_stmt *)base)->h, idx) == SQLITE_NULL;
+}
+
+static int64_t sq_col_int(store_stmt *base, int idx)
+{
+    return sqlite3_column_int64(((sqlite_stmt *)base)->h, idx);
+}
+
+static double sq_col_double(store_stmt *base, int idx)
+{
+    return sqlite3_column_double(((sqlite_stmt *)base)->h, idx);
+}
+
+static bool sq_col_bool(store_stmt *base, int idx)
+{
+    return sqlite3_column_int64(((sqlite_stmt *)base)->h, idx) != 0;
+}
+
+static const char *sq_col_text(store_stmt *base, int idx, size_t *len)
+{
+    sqlite3_stmt *h = ((sqlite_stmt *)base)->h;
+    const char *p = (const char *)sqlite3_column_text(h, idx);
+    *len = p ? (size_t)sqlite3_column_bytes(h, idx) : 0;
+    return p;
+}
+
+static const void *sq_col_blob(store_stmt *base, int idx, size_t *len)
+{
+    sqlite3_stmt *h = ((sqlite_stmt *)base)->h;
+    if (sqlite3_column_type(h, idx) == SQLITE_NULL) {
+        *len = 0;
+        return NULL;
+    }
+    const void *p = sqlite3_column_blob(h, idx);
+    *len = (size_t)sqlite3_column_bytes(h, idx);
+    /* SQLite gives NULL for an empty blob; callers test NULL for SQL NULL. */
+    return p ? p : "";
+}
+
+static bool sq_tx_active(store *s)
+{
+    return !sqlite3_get_autocommit(db_of(s));
+}
+
+static const store__ops sqlite_ops = {
+    .driver = STORE_SQLITE,
+    .begin_sql = "BEGIN IMMEDIATE",
+    .close = sq_close,
+    .exec = sq_exec,
+    .ping = sq_ping,
+    .ready = sq_ready,
+    .prepare = sq_prepare,
+    .finalize = sq_finalize,
+    .bind = sq_bind,
+    .step = sq_step,
+    .reset = sq_reset,
+    .col_count = sq_col_count,
+    .col_is_null = sq_col_is_null,
+    .col_int = sq_col_int,
+    .col_double = sq_col_double,
+    .col_bool = sq_col_bool,
+    .col_text = sq_col_text,
+    .col_blob = sq_col_blob,
+    .tx_active = sq_tx_active,
+};
+
+store_err store__sqlite_open(const char *path, store **out, sb_errbuf *err)
+{
+    sqlite3 *db = NULL;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    int rc = sqlite3_open_v2(path, &db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        sb_errf(err, "sqlite: cannot open %s: %s", path,
+                db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        sqlite3_close_v2(db);
+        return STORE_CONNECT;
+    }
+    sqlite3_extended_result_codes(db, 1);
+    /* busy_timeout first, so that switching to WAL waits for a concurrent
+     * opener instead of failing. */
+    sqlite3_busy_timeout(db, 5000);
+    char *msg = NULL;
+    rc = sqlite3_exec(db,
+                      "PRAGMA journal_mode=WAL;"
+                      "PRAGMA synchronous=NORMAL;"
+                      "PRAGMA foreign_keys=ON;",
+                      NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        sb_errf(err, "sqlite: cannot set up %s: %s", path, msg ? msg : sqlite3_errstr(rc));
+        sqlite3_free(msg);
+        sqlite3_close_v2(db);
+        return STORE_CONNECT;
+    }
+    sqlite_store *s = sb_calloc(1, sizeof *s);
+    s->base.ops = &sqlite_ops;
+    s->db = db;
+    *out = &s->base;
+    return STORE_OK;
+}
