@@ -10,6 +10,7 @@
 static const char *const uri_errors[] = {
     [NET_URI_OK] = "ok",
     [NET_URI_BAD_ESCAPE] = "malformed percent-encoding",
+    [NET_URI_CONTROL] = "control characters are not allowed",
     [NET_URI_DOT_SEGMENT] = "'.' and '..' path segments are not allowed",
     [NET_URI_NOT_ABSOLUTE] = "the path must start with '/'",
     [NET_URI_TOO_MANY] = "too many path segments or query parameters",
@@ -45,6 +46,8 @@ net_uri_err net_uri_decode(const char *in, size_t n, bool plus_is_space, char *o
                 return NET_URI_BAD_ESCAPE;
             out[o++] = (char)(hi << 4 | lo);
             i += 2;
+        } else if (c < 0x20 || c == 0x7f) {
+            return NET_URI_CONTROL;
         } else if (c == '+' && plus_is_space) {
             out[o++] = ' ';
         } else {

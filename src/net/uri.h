@@ -17,6 +17,7 @@
 typedef enum net_uri_err {
     NET_URI_OK = 0,
     NET_URI_BAD_ESCAPE,   /* '%' not followed by two hex digits, or %00 */
+    NET_URI_CONTROL,      /* a raw control character (below 0x20, or 0x7f) */
     NET_URI_DOT_SEGMENT,  /* "." or ".." as a segment (also when encoded) */
     NET_URI_NOT_ABSOLUTE, /* the path does not start with '/' */
     NET_URI_TOO_MANY,     /* more segments / pairs than the caller's limit */

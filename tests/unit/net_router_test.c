@@ -156,6 +156,8 @@ static void test_decode_and_query(void **state)
     assert_memory_equal(out, "a+b", 3);
     assert_int_equal(net_uri_decode("%4", 2, false, out, &n), NET_URI_BAD_ESCAPE);
     assert_int_equal(net_uri_decode("%g0", 3, false, out, &n), NET_URI_BAD_ESCAPE);
+    assert_int_equal(net_uri_decode("a\0b", 3, false, out, &n), NET_URI_CONTROL);
+    assert_int_equal(net_uri_decode("a\nb", 3, true, out, &n), NET_URI_CONTROL);
 
     sb_arena a;
     sb_arena_init(&a, 0);
