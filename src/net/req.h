@@ -60,6 +60,9 @@ const char *net_req_peer(net_req *req);
 
 /* Adds a response header (name and value are copied). */
 void net_header(net_req *req, const char *name, const char *value);
+/* The same for a name and value that live for the whole process (string
+ * literals): nothing is copied. */
+void net_header_static(net_req *req, const char *name, const char *value);
 void net_headern(net_req *req, const char *name, const char *value, size_t len);
 
 /* Sends status with body (copied). content_type NULL means no body type. */

@@ -89,6 +89,13 @@ void net_headern(net_req *req, const char *name, const char *value, size_t len)
     h2o_add_header_by_str(&h->pool, &h->res.headers, n.base, n.len, 1, NULL, v.base, v.len);
 }
 
+void net_header_static(net_req *req, const char *name, const char *value)
+{
+    h2o_req_t *h = req->h2o;
+    h2o_add_header_by_str(&h->pool, &h->res.headers, name, strlen(name), 1, NULL, value,
+                          strlen(value));
+}
+
 void net_header(net_req *req, const char *name, const char *value)
 {
     net_headern(req, name, value, strlen(value));

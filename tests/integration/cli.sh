@@ -8,6 +8,12 @@
 contains "version" "$("$SB_BIN" version)" "sitebase "
 contains "top-level help lists commands" "$("$SB_BIN" --help)" "serve"
 contains "serve --help lists keys" "$("$SB_BIN" serve --help)" "--max-json-body"
+# docs/configuration.md documents every key that --help lists.
+for key in $("$SB_BIN" serve --help | sed -n 's/^  --\([a-z-]*\) .*/\1/p' | grep -v '^config$' | tr - _); do
+    grep -q "^| \`$key\` |" "$SITEBASE_SOURCE_DIR/docs/configuration.md" ||
+        fail "docs/configuration.md lacks $key"
+done
+pass "docs/configuration.md lists every key"
 "$SB_BIN" frobnicate >/dev/null 2>&1
 eq "unknown command exits 2" "$?" 2
 
