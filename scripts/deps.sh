@@ -13,7 +13,7 @@ packages=(
     libh2o-evloop-dev libwslay-dev libssl-dev zlib1g-dev libjansson-dev
     libsqlite3-dev libpq-dev libcmocka-dev
     # real servers and clients the tests start
-    postgresql curl prometheus
+    postgresql curl openssl python3 prometheus
     # benchmarks
     wrk nginx-light
 )

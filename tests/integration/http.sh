@@ -68,6 +68,11 @@ check "other origin not allowed" bash -c "! grep -qi 'access-control-allow-origi
 hdrs=$(curl -sS -o /dev/null -D - -H 'Origin: https://app.example' "$SB_URL/healthz" | tr -d '\r')
 contains "simple request gets CORS" "$hdrs" "access-control-allow-origin: https://app.example"
 
+# Server-Sent Events: three events from the worker pool, then the end.
+sse=$(curl -sS -N --max-time 5 -D "$SB_TMP/sse.h" "$SB_URL/_test/sse?n=3")
+eq "event stream" "$sse" "$(printf ': stream open\n\nevent: tick\ndata: {"seq":0}\n\nevent: tick\ndata: {"seq":1}\n\nevent: tick\ndata: {"seq":2}\n')"
+contains "event stream type" "$(tr -d '\r' <"$SB_TMP/sse.h")" "content-type: text/event-stream"
+
 sb_stop
 eq "clean exit on SIGTERM" "$SB_EXIT" 0
 sb_finish

@@ -55,6 +55,17 @@ const echoes = await Promise.all(many.map((w, i) => { const p = next(w); w.send(
 echoes.forEach((e, i) => assert.equal(e.data.toString(), `c${i}`));
 await Promise.all(many.map((w) => { const p = closed(w); w.close(1000); return p; }));
 
+// Backpressure: a client that stops reading while its messages are echoed.
+// Once more than ws_max_queue (1 MiB here) waits, the server drops it.
+const slow = await open();
+const dropped = closed(slow);
+slow._socket.pause();
+const chunk = Buffer.alloc(60 * 1024, 7);
+for (let i = 0; i < 400; i++) slow.send(chunk);
+setTimeout(() => slow._socket.resume(), 1000);
+const d = await dropped;
+assert.notEqual(d.code, 1000, 'a slow reader is dropped, not closed politely');
+
 const cl = closed(ws);
 ws.close(1000, 'bye');
 assert.equal((await cl).code, 1000);
