@@ -121,3 +121,21 @@ sb_finish() {
     fi
     [ "$SB_FAILED" -eq 0 ]
 }
+
+# jget PATH: reads JSON from stdin and prints the value at a dotted path
+# ("user.email", "items.0.id"); strings bare, other values as JSON.
+jget() {
+    python3 -c '
+import json, sys
+v = json.load(sys.stdin)
+for k in sys.argv[1].split(".") if sys.argv[1] else []:
+    v = v[int(k)] if isinstance(v, list) else v.get(k)
+print(v if isinstance(v, str) else json.dumps(v))' "$1"
+}
+
+# post_json URL JSON [curl args...]: POST with the JSON content type.
+post_json() {
+    local url=$1 data=$2
+    shift 2
+    http -X POST -H 'Content-Type: application/json' --data-binary "$data" "$@" "$url"
+}

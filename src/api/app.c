@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 
+#include "base/log.h"
 #include "net/metrics.h"
 
 static void observe_store(void *ctx, store_driver driver, uint64_t duration_ns, bool ok)
@@ -43,7 +44,35 @@ net_server_hooks api_server_hooks(api_app *app)
     return (net_server_hooks){.app = app, .loop_start = loop_start, .loop_stop = loop_stop};
 }
 
+static void *worker_start(void *ctx)
+{
+    api_app *app = ctx;
+    store *db = NULL;
+    sb_errbuf err;
+    if (store_open(app->cfg->db, app->cfg->data_dir, &db, &err) != STORE_OK) {
+        sb_log(SB_LOG_ERROR, "worker cannot open the store", SB_LOG_STR("error", err.msg));
+        return NULL;
+    }
+    return db;
+}
+
+static void worker_stop(void *ctx, void *local)
+{
+    store_close(local);
+}
+
+net_worker_hooks api_worker_hooks(api_app *app)
+{
+    return (net_worker_hooks){.ctx = app, .thread_start = worker_start, .thread_stop = worker_stop};
+}
+
+store *api_worker_store(void)
+{
+    return net_worker_local();
+}
+
 void api_routes_register(net_router *r, api_app *app)
 {
     api_ops_register(r, app);
+    api_auth_register(r, app);
 }

@@ -7,6 +7,7 @@
 #define SB_API_APP_H
 
 #include "base/config.h"
+#include "identity/identity.h"
 #include "net/req.h"
 #include "net/router.h"
 #include "net/server.h"
@@ -16,6 +17,7 @@
 typedef struct api_app {
     const sb_config *cfg;
     net_workers *workers;
+    identity *identity;
 } api_app;
 
 /* Per loop thread; owned by that thread. */
@@ -26,6 +28,11 @@ typedef struct api_loop {
 
 /* Hooks that open and close each loop's store connection. */
 net_server_hooks api_server_hooks(api_app *app);
+
+/* Hooks that give each worker-pool thread a store connection of its own,
+ * and, in a job, that connection (NULL if it could not be opened). */
+net_worker_hooks api_worker_hooks(api_app *app);
+store *api_worker_store(void);
 
 static inline api_loop *api_loop_of(net_req *req)
 {
@@ -38,6 +45,9 @@ void api_routes_register(net_router *r, api_app *app);
 
 /* Registers the ops routes: /healthz, /readyz, /metrics. */
 void api_ops_register(net_router *r, api_app *app);
+
+/* Registers /api/auth/... (auth.c). */
+void api_auth_register(net_router *r, api_app *app);
 
 /* Test builds only (sitebase-test): /_test/... routes. */
 void api_test_routes_register(net_router *r, api_app *app);

@@ -51,6 +51,16 @@ static const key_def keys[] = {
     {"ws_max_queue", T_SIZE, OFF(ws_max_queue), 1, 4 * GiB, "4M",
      "bytes queued to a slow WebSocket or event stream before it is dropped"},
     {"access_log", T_BOOL, OFF(access_log), 0, 1, "true", "log one line per request"},
+    {"access_token_ttl", T_DURATION, OFF(access_token_ttl_ms), 10 * 1000, 24 * 3600 * 1000LL,
+     "15m", "lifetime of access tokens (JWTs)"},
+    {"refresh_token_ttl", T_DURATION, OFF(refresh_token_ttl_ms), 60 * 1000, 365 * 24 * 3600 * 1000LL,
+     "30d", "lifetime of refresh tokens, renewed on each use"},
+    {"refresh_reuse_window", T_DURATION, OFF(refresh_reuse_window_ms), 0, 60 * 1000, "10s",
+     "how long a spent refresh token still yields its successor (concurrent tabs)"},
+    {"argon2_memory", T_SIZE, OFF(argon2_memory), 8 * KiB, 4 * GiB, "19M",
+     "argon2id memory per password hash"},
+    {"argon2_iterations", T_INT, OFF(argon2_iterations), 1, 100, "2", "argon2id passes"},
+    {"argon2_parallelism", T_INT, OFF(argon2_parallelism), 1, 64, "1", "argon2id lanes"},
 };
 
 static const key_def *find_key(const char *name)
@@ -70,7 +80,9 @@ typedef struct unit {
 static const unit size_units[] = {{"", 1},      {"K", KiB},   {"KB", KiB}, {"KiB", KiB},
                                   {"M", MiB},   {"MB", MiB},  {"MiB", MiB}, {"G", GiB},
                                   {"GB", GiB},  {"GiB", GiB}, {NULL, 0}};
-static const unit duration_units[] = {{"", 1}, {"ms", 1}, {"s", 1000}, {"m", 60000}, {NULL, 0}};
+static const unit duration_units[] = {{"", 1},          {"ms", 1},          {"s", 1000},
+                                      {"m", 60000},     {"h", 3600000},     {"d", 86400000},
+                                      {NULL, 0}};
 
 static bool parse_units(const char *v, const unit *units, int64_t *out)
 {
@@ -147,7 +159,7 @@ bool sb_config_set(sb_config *c, const char *key, const char *value, const char 
         return true;
     case T_DURATION:
         if (!parse_units(value, duration_units, &n) || n < k->min || n > k->max)
-            return sb_errf(err, "%s: must be a duration like 500ms or 10s between %lldms and %lldms, got '%s' (from %s)",
+            return sb_errf(err, "%s: must be a duration like 500ms, 10s or 30d between %lldms and %lldms, got '%s' (from %s)",
                            key, (long long)k->min, (long long)k->max, value, source);
         *(int64_t *)field = n;
         return true;

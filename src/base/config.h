@@ -7,7 +7,7 @@
  *
  * The file holds `key = value` lines; '#' starts a comment; values may be
  * double-quoted. Sizes take K/M/G suffixes (binary: 1K = 1024); durations
- * take ms or s (a bare number is milliseconds).
+ * take ms, s, m, h or d (a bare number is milliseconds).
  *
  * Errors name the key, the value's source and the rule it broke, e.g.
  *   "threads: must be between 0 and 256, got 999 (from SITEBASE_THREADS)".
@@ -35,6 +35,12 @@ typedef struct sb_config {
     size_t ws_max_message;  /* largest WebSocket message accepted; default 1 MiB */
     size_t ws_max_queue;    /* bytes queued to one slow WebSocket before it is closed */
     bool access_log;        /* one log line per request; default true */
+    int64_t access_token_ttl_ms;  /* default 15 min */
+    int64_t refresh_token_ttl_ms; /* default 30 days */
+    int64_t refresh_reuse_window_ms; /* default 10 s */
+    size_t argon2_memory;   /* bytes; default 19 MiB */
+    int argon2_iterations;  /* default 2 */
+    int argon2_parallelism; /* default 1 */
 } sb_config;
 
 /* Fills every field with its default (strings are heap copies). */

@@ -4,6 +4,7 @@
  * was clean.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/app.h"
@@ -13,24 +14,39 @@
 
 #define WORKER_QUEUE_MAX 1024
 
-/* Applies pending migrations once, on a connection of its own, before any
- * loop opens the store. */
-static bool migrate_at_start(const sb_config *cfg)
+/* Applies pending migrations and loads the identity keys once, on a
+ * connection of its own, before any loop opens the store. */
+static identity *prepare_store(const sb_config *cfg)
 {
     store *db;
     sb_errbuf err;
     int applied = 0;
     if (store_open(cfg->db, cfg->data_dir, &db, &err) != STORE_OK) {
         sb_log(SB_LOG_ERROR, "cannot open the store", SB_LOG_STR("error", err.msg));
-        return false;
+        return NULL;
     }
-    bool ok = store_migrate(db, &applied, &err) == STORE_OK;
-    if (!ok)
+    identity *id = NULL;
+    if (store_migrate(db, &applied, &err) != STORE_OK) {
         sb_log(SB_LOG_ERROR, "migration failed", SB_LOG_STR("error", err.msg));
-    else if (applied > 0)
+        goto out;
+    }
+    if (applied > 0)
         sb_log(SB_LOG_INFO, "schema migrated", SB_LOG_INT("applied", applied));
+    identity_config icfg = {
+        .access_ttl_s = cfg->access_token_ttl_ms / 1000,
+        .refresh_ttl_s = cfg->refresh_token_ttl_ms / 1000,
+        .reuse_window_s = cfg->refresh_reuse_window_ms / 1000,
+        .argon2 = {(uint32_t)(cfg->argon2_memory / 1024), (uint32_t)cfg->argon2_iterations,
+                   (uint32_t)cfg->argon2_parallelism},
+        .issuer = "sitebase",
+        .data_dir = cfg->data_dir,
+        .master_key_hex = getenv("SITEBASE_MASTER_KEY"),
+    };
+    if (!(id = identity_new(&icfg, db, &err)))
+        sb_log(SB_LOG_ERROR, "cannot load keys", SB_LOG_STR("error", err.msg));
+out:
     store_close(db);
-    return ok;
+    return id;
 }
 
 int cli_serve(int argc, char **argv, void (*extra_routes)(net_router *r, api_app *app))
@@ -47,10 +63,11 @@ int cli_serve(int argc, char **argv, void (*extra_routes)(net_router *r, api_app
     sb_log(SB_LOG_INFO, "starting", SB_LOG_STR("version", SITEBASE_VERSION),
            SB_LOG_STR("data", cfg.data_dir), SB_LOG_STR("store", postgres ? "postgres" : "sqlite"));
     rc = 1;
-    if (!migrate_at_start(&cfg))
+    api_app app = {.cfg = &cfg};
+    if (!(app.identity = prepare_store(&cfg)))
         goto out;
-
-    api_app app = {.cfg = &cfg, .workers = net_workers_new((unsigned)cfg.workers, WORKER_QUEUE_MAX)};
+    net_worker_hooks worker_hooks = api_worker_hooks(&app);
+    app.workers = net_workers_new((unsigned)cfg.workers, WORKER_QUEUE_MAX, &worker_hooks);
     net_router *router = net_router_new();
     api_routes_register(router, &app);
     if (extra_routes)
@@ -73,6 +90,7 @@ int cli_serve(int argc, char **argv, void (*extra_routes)(net_router *r, api_app
     /* After the loops: no completion can be sent to a loop that is gone. */
     net_workers_free(app.workers);
     net_router_free(router);
+    identity_free(app.identity);
 out:
     sb_config_deinit(&cfg);
     return rc;

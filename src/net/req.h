@@ -74,6 +74,12 @@ void net_respond_json(net_req *req, int status, const sb_buf *json);
  * detail may be NULL. The texts must not carry secrets or internals. */
 void net_respond_problem(net_req *req, int status, const char *code, const char *title,
                          const char *detail);
+/* The same with extension members: ext writes them (keys and values) into
+ * the open problem object. */
+struct sb_jw;
+void net_respond_problem_ext(net_req *req, int status, const char *code, const char *title,
+                             const char *detail, void (*ext)(struct sb_jw *w, const void *ctx),
+                             const void *ctx);
 /* The same with a preformatted detail. */
 void net_respond_problemf(net_req *req, int status, const char *code, const char *title,
                           const char *fmt, ...) SB_PRINTF(5, 6);

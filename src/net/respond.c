@@ -182,15 +182,24 @@ static void problem_send(net_req *req, int status, sb_buf *body)
     sb_buf_free(body);
 }
 
-void net_respond_problem(net_req *req, int status, const char *code, const char *title,
-                         const char *detail)
+void net_respond_problem_ext(net_req *req, int status, const char *code, const char *title,
+                             const char *detail, void (*ext)(sb_jw *w, const void *ctx),
+                             const void *ctx)
 {
     sb_buf body = SB_BUF_INIT;
     sb_jw w;
     sb_jw_init(&w, &body);
     problem_begin(&w, status, code, title, detail);
+    if (ext)
+        ext(&w, ctx);
     sb_jw_obj_end(&w);
     problem_send(req, status, &body);
+}
+
+void net_respond_problem(net_req *req, int status, const char *code, const char *title,
+                         const char *detail)
+{
+    net_respond_problem_ext(req, status, code, title, detail, NULL, NULL);
 }
 
 void net_respond_problemf(net_req *req, int status, const char *code, const char *title,
@@ -203,6 +212,15 @@ void net_respond_problemf(net_req *req, int status, const char *code, const char
     va_end(ap);
     net_respond_problem(req, status, code, title, detail.ptr);
     sb_buf_free(&detail);
+}
+
+static void json_error_members(sb_jw *w, const void *ctx)
+{
+    const sb_json_error *jerr = ctx;
+    sb_jw_key(w, "offset");
+    sb_jw_uint(w, jerr->offset);
+    sb_jw_kv_int(w, "line", jerr->line);
+    sb_jw_kv_int(w, "column", jerr->column);
 }
 
 static bool is_json_type(sb_str ct)
@@ -237,19 +255,11 @@ bool net_req_json(net_req *req, json_t **out)
                              req->body.len, limits.max_bytes);
         return false;
     default: {
-        sb_buf body = SB_BUF_INIT;
-        sb_jw w;
-        sb_jw_init(&w, &body);
         char detail[256];
         snprintf(detail, sizeof(detail), "Invalid JSON at byte %zu (line %d, column %d): %s",
                  jerr.offset, jerr.line, jerr.column, jerr.text);
-        problem_begin(&w, 400, "invalid_json", "Bad Request", detail);
-        sb_jw_key(&w, "offset");
-        sb_jw_uint(&w, jerr.offset);
-        sb_jw_kv_int(&w, "line", jerr.line);
-        sb_jw_kv_int(&w, "column", jerr.column);
-        sb_jw_obj_end(&w);
-        problem_send(req, 400, &body);
+        net_respond_problem_ext(req, 400, "invalid_json", "Bad Request", detail,
+                                json_error_members, &jerr);
         return false;
     }
     }

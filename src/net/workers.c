@@ -26,11 +26,22 @@ struct net_workers {
     bool stopping;
     unsigned nthreads;
     pthread_t *threads;
+    net_worker_hooks hooks; /* read-only */
 };
+
+/* Each pool thread's own state (explicit per-thread state: see STYLE). */
+static _Thread_local void *worker_local;
+
+void *net_worker_local(void)
+{
+    return worker_local;
+}
 
 static void *worker_main(void *arg)
 {
     net_workers *w = arg;
+    if (w->hooks.thread_start)
+        worker_local = w->hooks.thread_start(w->hooks.ctx);
     pthread_mutex_lock(&w->lock);
     for (;;) {
         while (!w->head && !w->stopping)
@@ -52,12 +63,17 @@ static void *worker_main(void *arg)
         w->running--;
     }
     pthread_mutex_unlock(&w->lock);
+    if (w->hooks.thread_stop)
+        w->hooks.thread_stop(w->hooks.ctx, worker_local);
+    worker_local = NULL;
     return NULL;
 }
 
-net_workers *net_workers_new(unsigned threads, size_t queue_max)
+net_workers *net_workers_new(unsigned threads, size_t queue_max, const net_worker_hooks *hooks)
 {
     net_workers *w = sb_calloc(1, sizeof(*w));
+    if (hooks)
+        w->hooks = *hooks;
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->cond, NULL);
     w->queue_max = queue_max ? queue_max : 1;

@@ -15,8 +15,22 @@
 typedef struct net_loop net_loop;
 typedef struct net_workers net_workers;
 
-/* threads >= 1; queue_max >= 1 jobs waiting (not counting running ones). */
-net_workers *net_workers_new(unsigned threads, size_t queue_max);
+/* Per-thread state for jobs (a store connection, say): thread_start runs
+ * on each pool thread before its first job and returns what
+ * net_worker_local() gives that thread's jobs; thread_stop gets it back as
+ * the thread ends. */
+typedef struct net_worker_hooks {
+    void *ctx;
+    void *(*thread_start)(void *ctx);
+    void (*thread_stop)(void *ctx, void *local);
+} net_worker_hooks;
+
+/* threads >= 1; queue_max >= 1 jobs waiting (not counting running ones);
+ * hooks may be NULL. */
+net_workers *net_workers_new(unsigned threads, size_t queue_max, const net_worker_hooks *hooks);
+
+/* In a job's work function: this pool thread's state from thread_start. */
+void *net_worker_local(void);
 /* Finishes running jobs, drops none: waits for the queue to empty. */
 void net_workers_free(net_workers *w);
 

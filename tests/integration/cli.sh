@@ -20,7 +20,7 @@ eq "unknown command exits 2" "$?" 2
 db=$SB_DB_FLAGS
 # shellcheck disable=SC2086
 out=$("$SB_BIN" migrate --data "$SB_TMP/m" $db 2>&1)
-contains "migrate applies" "$out" "applied 1 migration"
+contains "migrate applies both" "$out" "applied 2 migrations"
 # shellcheck disable=SC2086
 out=$("$SB_BIN" migrate --data "$SB_TMP/m" $db 2>&1)
 eq "migrate again applies nothing" "$out" "applied 0 migrations"
@@ -28,6 +28,7 @@ eq "migrate again applies nothing" "$out" "applied 0 migrations"
 out=$("$SB_BIN" migrate --status --data "$SB_TMP/m" $db 2>&1)
 contains "status names the driver" "$out" "store: ${SITEBASE_TEST_DB:-sqlite}"
 check "status shows 0001_init applied" grep -qE '^0001  0001_init +[0-9]{4}-' <<<"$out"
+check "status shows 0002_identity applied" grep -qE '^0002  0002_identity +[0-9]{4}-' <<<"$out"
 
 out=$("$SB_BIN" serve --threads 999 2>&1)
 eq "bad flag value exits 2" "$?" 2

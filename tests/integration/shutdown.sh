@@ -22,7 +22,15 @@ setTimeout(() => { console.log("no close"); process.exit(1); }, 15000);
 ws_pid=$!
 curl -sS -N "$SB_URL/_test/sse?n=1000" >"$SB_TMP/sse.out" 2>&1 &
 sse_pid=$!
-sleep 0.5
+# Wait (bounded) until the server holds all of them: 6 slow requests, the
+# stream and this /metrics request in flight, and the WebSocket open.
+for _ in $(seq 1 100); do
+    m=$(curl -sS "$SB_URL/metrics")
+    grep -q '^sitebase_http_requests_in_flight 8$' <<<"$m" &&
+        grep -q '^sitebase_websocket_connections 1$' <<<"$m" && break
+    sleep 0.05
+done
+contains "all clients in flight before SIGTERM" "$m" "sitebase_http_requests_in_flight 8"
 
 start=$(date +%s%N)
 kill -TERM "$SB_PID"

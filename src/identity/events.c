@@ -1,0 +1,51 @@
+/*
+ * events.c: the security event log (user_security_events). Each decision
+ * about an account (sign-in, failure, refresh reuse, revocation) leaves a
+ * row the user can list. Recording is best effort: a failure to record is
+ * logged, never turned into a failed sign-in.
+ */
+#include "identity/identity_int.h"
+
+#include <string.h>
+
+#include "base/log.h"
+
+static void bind_opt(store_stmt *st, int idx, const char *s)
+{
+    if (s)
+        store_bind_text(st, idx, s, strlen(s));
+    else
+        store_bind_null(st, idx);
+}
+
+void identity__event(store *db, const char *user_id, const char *type, int risk,
+                     const identity_client *c, const char *metadata_json)
+{
+    store_stmt *st;
+    sb_errbuf err;
+    store_err e = store_prepare(db,
+                                "INSERT INTO user_security_events (id, user_id, event_type, "
+                                "risk_score, ip, user_agent, metadata, created_at) "
+                                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                                &st, &err);
+    if (e == STORE_OK) {
+        sb_uuid u;
+        char uid[SB_UUID_STR_LEN];
+        sb_uuid_v7(&u);
+        sb_uuid_format(&u, uid);
+        store_bind_text(st, 1, uid, strlen(uid));
+        bind_opt(st, 2, user_id);
+        store_bind_text(st, 3, type, strlen(type));
+        store_bind_int(st, 4, risk);
+        bind_opt(st, 5, c ? c->ip : NULL);
+        bind_opt(st, 6, c ? c->user_agent : NULL);
+        const char *meta = metadata_json ? metadata_json : "{}";
+        store_bind_text(st, 7, meta, strlen(meta));
+        store_bind_int(st, 8, c ? c->now_us : 0);
+        e = store_step(st, &err);
+        store_reset(st);
+    }
+    if (e != STORE_DONE && e != STORE_OK)
+        sb_log(SB_LOG_WARN, "identity: cannot record a security event", SB_LOG_STR("type", type),
+               SB_LOG_STR("error", err.msg));
+}

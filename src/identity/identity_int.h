@@ -1,0 +1,50 @@
+/*
+ * identity_int.h: what the files of identity/ share and nobody else sees.
+ */
+#ifndef SB_IDENTITY_INT_H
+#define SB_IDENTITY_INT_H
+
+#include <pthread.h>
+
+#include "crypto/crypto.h"
+#include "crypto/jwt.h"
+#include "crypto/seal.h"
+#include "identity/identity.h"
+
+struct identity {
+    identity_config cfg; /* strings copied */
+    char *issuer;
+    crypto_keyring *ring;  /* data keys: seal successors, TOTP seeds */
+    crypto_jwt_keys *jwt;  /* signing and verifying keys */
+    pthread_rwlock_t lock; /* guards ring and jwt against reloads */
+    char dummy_hash[CRYPTO_PASSWORD_HASH_MAX];
+};
+
+/* keys.c: load the key ring and JWT keys from crypto_keys, making and
+ * storing them on first start. */
+bool identity__keys_load(identity *id, store *db, const char *data_dir, const char *master_hex,
+                         sb_errbuf *err);
+
+/* sessions.c: open a session for user_id and issue its first tokens. */
+identity_err identity__session_open(identity *id, store *db, const char *user_id,
+                                    const identity_client *c, identity_tokens *t);
+/* An access token for (user, session) valid from now. */
+void identity__access_token(identity *id, const char *user_id, const char *session_id,
+                            int64_t now_us, identity_tokens *t);
+
+/* users.c */
+identity_err identity__user_load(store *db, const char *sql, sb_str key, identity_user *u);
+/* Lower-cases and checks an email address; writes into out (cap >= 255). */
+bool identity__email_normalize(sb_str email, char *out, size_t cap, identity_problem *p);
+
+/* events.c: records a security event (best effort: a failure is logged). */
+void identity__event(store *db, const char *user_id, const char *type, int risk,
+                     const identity_client *c, const char *metadata_json);
+
+/* SHA-256 of a token as 64 hex digits (how tokens are stored). */
+void identity__token_hash(sb_str token, char out[65]);
+
+/* Maps a store failure to STORE, logging the driver's message. */
+identity_err identity__store_failed(const char *what, store_err e, const sb_errbuf *err);
+
+#endif
