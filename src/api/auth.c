@@ -484,6 +484,14 @@ static void auth_session_delete(net_req *req, void *ctx)
         respond_success(req);
 }
 
+const api_body_table api_auth_bodies[] = {
+    {"POST /api/auth/register", register_fields, SB_ARRAY_LEN(register_fields),
+     sizeof(register_body)},
+    {"POST /api/auth/login", login_fields, SB_ARRAY_LEN(login_fields), sizeof(login_body)},
+    {"POST /api/auth/refresh", refresh_fields, SB_ARRAY_LEN(refresh_fields), sizeof(refresh_body)},
+};
+const size_t api_auth_bodies_len = SB_ARRAY_LEN(api_auth_bodies);
+
 void api_auth_register(net_router *r, api_app *app)
 {
     net_router_add(r, NET_POST, "/api/auth/register", auth_register, app, 0);
