@@ -51,7 +51,8 @@ typedef struct api_errors {
 
 /* Decodes body (any JSON value) into out by fields. Returns true when
  * there was no problem; otherwise errs lists them (up to API_MAX_ERRORS)
- * and out may be partly filled. A non-object body is one error with field
+ * and out may be partly filled. An unknown field's name in errs borrows
+ * from body too: report errors before releasing it. A non-object body is one error with field
  * "" ("the body must be a JSON object"). */
 bool api_decode(const json_t *body, const api_field *fields, size_t nfields, void *out,
                 api_errors *errs);

@@ -75,6 +75,17 @@ bool sb_str_to_i64(sb_str s, int64_t min, int64_t max, int64_t *out)
     return true;
 }
 
+void sb_hex_encode(const void *p, size_t n, char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hex[b[i] >> 4];
+        out[2 * i + 1] = hex[b[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
 void sb_buf_init(sb_buf *b, size_t cap_hint)
 {
     *b = SB_BUF_INIT;

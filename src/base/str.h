@@ -47,6 +47,21 @@ sb_str sb_str_slice(sb_str s, size_t from, size_t to);
  * unsigned-looking input is required, no spaces, no trailing bytes. */
 bool sb_str_to_i64(sb_str s, int64_t min, int64_t max, int64_t *out);
 
+/* The value of a hex digit (either case), or -1. */
+static inline int sb_hex_digit(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Writes 2 * n lower-case hex digits of p into out, then a NUL. */
+void sb_hex_encode(const void *p, size_t n, char *out);
+
 typedef struct sb_buf {
     char *ptr;
     size_t len;

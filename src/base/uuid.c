@@ -58,16 +58,6 @@ char *sb_uuid_format(const sb_uuid *u, char out[SB_UUID_STR_LEN])
     return out;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 bool sb_uuid_parse(sb_str s, sb_uuid *out)
 {
@@ -82,7 +72,7 @@ bool sb_uuid_parse(sb_str s, sb_uuid *out)
             i++;
             continue;
         }
-        int hi = hexval(s.ptr[i]), lo = hexval(s.ptr[i + 1]);
+        int hi = sb_hex_digit(s.ptr[i]), lo = sb_hex_digit(s.ptr[i + 1]);
         if (hi < 0 || lo < 0)
             return false;
         u.b[j++] = (uint8_t)(hi << 4 | lo);

@@ -39,9 +39,7 @@ static bool hex_decode(const char *s, uint8_t *out, size_t n)
     if (strlen(s) != 2 * n)
         return false;
     for (size_t i = 0; i < 2 * n; i++) {
-        char c = s[i];
-        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        int v = sb_hex_digit(s[i]);
         if (v < 0)
             return false;
         if (i % 2 == 0)

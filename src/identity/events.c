@@ -10,13 +10,6 @@
 
 #include "base/log.h"
 
-static void bind_opt(store_stmt *st, int idx, const char *s)
-{
-    if (s)
-        store_bind_text(st, idx, s, strlen(s));
-    else
-        store_bind_null(st, idx);
-}
 
 void identity__event(store *db, const char *user_id, const char *type, int risk,
                      const identity_client *c, const char *metadata_json)
@@ -34,11 +27,11 @@ void identity__event(store *db, const char *user_id, const char *type, int risk,
         sb_uuid_v7(&u);
         sb_uuid_format(&u, uid);
         store_bind_text(st, 1, uid, strlen(uid));
-        bind_opt(st, 2, user_id);
+        store_bind_cstr(st, 2, user_id);
         store_bind_text(st, 3, type, strlen(type));
         store_bind_int(st, 4, risk);
-        bind_opt(st, 5, c ? c->ip : NULL);
-        bind_opt(st, 6, c ? c->user_agent : NULL);
+        store_bind_cstr(st, 5, c ? c->ip : NULL);
+        store_bind_cstr(st, 6, c ? c->user_agent : NULL);
         const char *meta = metadata_json ? metadata_json : "{}";
         store_bind_text(st, 7, meta, strlen(meta));
         store_bind_int(st, 8, c ? c->now_us : 0);

@@ -86,14 +86,9 @@ void identity_tokens_clear(identity_tokens *t)
 
 void identity__token_hash(sb_str token, char out[65])
 {
-    static const char hex[] = "0123456789abcdef";
     uint8_t h[CRYPTO_SHA256_LEN];
     crypto_sha256(token.ptr, token.len, h);
-    for (int i = 0; i < CRYPTO_SHA256_LEN; i++) {
-        out[2 * i] = hex[h[i] >> 4];
-        out[2 * i + 1] = hex[h[i] & 15];
-    }
-    out[64] = '\0';
+    sb_hex_encode(h, sizeof(h), out);
 }
 
 identity_err identity__store_failed(const char *what, store_err e, const sb_errbuf *err)

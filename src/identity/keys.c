@@ -78,10 +78,7 @@ static store_err insert_key(store *db, int64_t key_id, const char *purpose, cons
         return e;
     store_bind_int(st, 1, key_id);
     store_bind_text(st, 2, purpose, strlen(purpose));
-    if (kid)
-        store_bind_text(st, 3, kid, strlen(kid));
-    else
-        store_bind_null(st, 3);
+    store_bind_cstr(st, 3, kid);
     store_bind_blob(st, 4, wrapped->ptr, wrapped->len);
     store_bind_int(st, 5, sb_wall_us());
     e = store_step(st, err);

@@ -17,13 +17,6 @@
 #define CSRF_BYTES 24
 #define US 1000000LL
 
-static void bind_opt(store_stmt *st, int idx, const char *s)
-{
-    if (s)
-        store_bind_text(st, idx, s, strlen(s));
-    else
-        store_bind_null(st, idx);
-}
 
 void identity__access_token(identity *id, const char *user_id, const char *session_id,
                             int64_t now_us, identity_tokens *t)
@@ -86,9 +79,9 @@ identity_err identity__session_open(identity *id, store *db, const char *user_id
     if (e == STORE_OK) {
         store_bind_text(st, 1, t->session_id, strlen(t->session_id));
         store_bind_text(st, 2, user_id, strlen(user_id));
-        bind_opt(st, 3, c->device);
-        bind_opt(st, 4, c->ip);
-        bind_opt(st, 5, c->user_agent);
+        store_bind_cstr(st, 3, c->device);
+        store_bind_cstr(st, 4, c->ip);
+        store_bind_cstr(st, 5, c->user_agent);
         store_bind_text(st, 6, csrf_hash, 64);
         store_bind_int(st, 7, c->now_us);
         store_bind_int(st, 8, expires);
@@ -271,8 +264,8 @@ static identity_err refresh_once(identity *id, store *db, const char *hash, cons
         store_bind_text(st, 1, r.session_id, strlen(r.session_id));
         store_bind_int(st, 2, c->now_us);
         store_bind_int(st, 3, expires);
-        bind_opt(st, 4, c->ip);
-        bind_opt(st, 5, c->user_agent);
+        store_bind_cstr(st, 4, c->ip);
+        store_bind_cstr(st, 5, c->user_agent);
         e = store_step(st, &err);
         store_reset(st);
     }

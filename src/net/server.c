@@ -221,16 +221,7 @@ net_server *net_server_new(const sb_config *cfg, const net_router *router,
     return s;
 
 fail:
-    for (unsigned i = 0; i < s->nloops; i++)
-        if (s->loops[i].listen_fd >= 0)
-            close(s->loops[i].listen_fd);
-    if (s->ssl_ctx)
-        SSL_CTX_free(s->ssl_ctx);
-    free(s->origins);
-    free(s->loops);
-    pthread_mutex_destroy(&s->start_lock);
-    pthread_cond_destroy(&s->start_cond);
-    free(s);
+    net_server_free(s);
     return NULL;
 }
 
@@ -428,7 +419,8 @@ void net_server_free(net_server *s)
             h2o_evloop_destroy(loop->evloop);
         net_metrics_free(loop->metrics);
     }
-    h2o_config_dispose(&s->globalconf);
+    if (s->globalconf.hosts) /* set up only once binding succeeded */
+        h2o_config_dispose(&s->globalconf);
     if (s->ssl_ctx)
         SSL_CTX_free(s->ssl_ctx);
     free(s->origins);

@@ -21,16 +21,6 @@ const char *net_uri_strerror(net_uri_err e)
     return (size_t)e < SB_ARRAY_LEN(uri_errors) ? uri_errors[e] : "unknown error";
 }
 
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 net_uri_err net_uri_decode(const char *in, size_t n, bool plus_is_space, char *out,
                            size_t *out_len)
@@ -41,7 +31,7 @@ net_uri_err net_uri_decode(const char *in, size_t n, bool plus_is_space, char *o
         if (c == '%') {
             if (n - i < 3)
                 return NET_URI_BAD_ESCAPE;
-            int hi = hexval((unsigned char)in[i + 1]), lo = hexval((unsigned char)in[i + 2]);
+            int hi = sb_hex_digit((unsigned char)in[i + 1]), lo = sb_hex_digit((unsigned char)in[i + 2]);
             if (hi < 0 || lo < 0 || (hi | lo) == 0)
                 return NET_URI_BAD_ESCAPE;
             out[o++] = (char)(hi << 4 | lo);

@@ -447,16 +447,6 @@ static const char *pg_col_text(store_stmt *base, int idx, size_t *len)
     return cell((pg_stmt *)base, idx, len);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 static const void *pg_col_blob(store_stmt *base, int idx, size_t *len)
 {
@@ -476,7 +466,7 @@ static const void *pg_col_blob(store_stmt *base, int idx, size_t *len)
     if (n >= 2 && v[0] == '\\' && v[1] == 'x') {
         sb_buf_reserve(b, (n - 2) / 2);
         for (size_t i = 2; i + 1 < n; i += 2) {
-            int hi = hexval(v[i]), lo = hexval(v[i + 1]);
+            int hi = sb_hex_digit(v[i]), lo = sb_hex_digit(v[i + 1]);
             if (hi < 0 || lo < 0)
                 break; /* the server never sends this */
             b->ptr[b->len++] = (char)(hi << 4 | lo);

@@ -237,6 +237,14 @@ void store_bind_blob(store_stmt *st, int idx, const void *p, size_t len)
     bind(st, idx, &(store__value){.type = STORE__V_BLOB, .p = len ? p : "", .len = len});
 }
 
+void store_bind_cstr(store_stmt *st, int idx, const char *s)
+{
+    if (s)
+        store_bind_text(st, idx, s, strlen(s));
+    else
+        store_bind_null(st, idx);
+}
+
 store_err store_step(store_stmt *st, sb_errbuf *err)
 {
     store *s = st->s;

@@ -91,6 +91,8 @@ void store_bind_double(store_stmt *st, int idx, double v);
 void store_bind_bool(store_stmt *st, int idx, bool v);
 void store_bind_text(store_stmt *st, int idx, const char *p, size_t len);
 void store_bind_blob(store_stmt *st, int idx, const void *p, size_t len);
+/* Binds a NUL-terminated string, or NULL as SQL NULL. */
+void store_bind_cstr(store_stmt *st, int idx, const char *s);
 
 /* Executes (on the first call) and moves to the next row: STORE_ROW,
  * STORE_DONE, or an error with err filled. */
