@@ -129,8 +129,9 @@ bool api_auth(net_req *req, api_app *app, bool check_session, identity_principal
          * with the CSRF token only our page could read. */
         sb_str csrf;
         if (!net_req_header(req, "x-csrf-token", &csrf)) {
-            net_respond_problem(req, 403, "csrf", "Forbidden",
-                                "Cookie-authenticated requests that change state need X-CSRF-Token.");
+            net_respond_problem(
+                req, 403, "csrf", "Forbidden",
+                "Cookie-authenticated requests that change state need X-CSRF-Token.");
             return false;
         }
         if (identity_check_csrf(app->identity, al->db, p, csrf) != IDENTITY_OK) {
@@ -214,6 +215,23 @@ static void respond_tokens(net_req *req, api_app *app, int status, const identit
     sb_buf_free(&body);
 }
 
+/* 200 {mfa_required: true, mfa_token}: the password was right, now the code. */
+static void respond_mfa_required(net_req *req, const identity_tokens *t)
+{
+    net_header_static(req, "cache-control", "no-store");
+    sb_buf body = SB_BUF_INIT;
+    sb_jw w;
+    sb_jw_init(&w, &body);
+    sb_jw_obj_begin(&w);
+    sb_jw_kv_bool(&w, "mfa_required", true);
+    sb_jw_key(&w, "mfa_token");
+    sb_jw_strn(&w, t->mfa_token.ptr, t->mfa_token.len);
+    sb_jw_obj_end(&w);
+    net_respond_json(req, 200, &body);
+    sb_secure_zero(body.ptr, body.len);
+    sb_buf_free(&body);
+}
+
 static void respond_success(net_req *req)
 {
     static const char body[] = "{\"success\":true}";
@@ -275,11 +293,13 @@ static void password_done(void *arg)
     if (req) {
         if (j->result == IDENTITY_OK)
             respond_tokens(req, j->app, j->registering ? 201 : 200, &j->user, &j->tokens);
+        else if (j->result == IDENTITY_MFA_REQUIRED)
+            respond_mfa_required(req, &j->tokens);
         else
-            api_respond_identity(req, j->result, j->result == IDENTITY_INVALID ||
-                                                         j->result == IDENTITY_WEAK_PASSWORD
-                                                     ? &j->problem
-                                                     : NULL);
+            api_respond_identity(
+                req, j->result,
+                j->result == IDENTITY_INVALID || j->result == IDENTITY_WEAK_PASSWORD ? &j->problem
+                                                                                     : NULL);
     }
     net_req_ref_release(j->ref);
     password_job_free(j);
@@ -456,8 +476,8 @@ static void auth_sessions(net_req *req, void *ctx)
     sb_jw_obj_begin(&w);
     sb_jw_key(&w, "items");
     sb_jw_arr_begin(&w);
-    identity_err e =
-        identity_sessions_list(app->identity, api_loop_of(req)->db, &p, sb_wall_us(), write_session, &w);
+    identity_err e = identity_sessions_list(app->identity, api_loop_of(req)->db, &p, sb_wall_us(),
+                                            write_session, &w);
     sb_jw_arr_end(&w);
     sb_jw_key(&w, "next_cursor");
     sb_jw_null(&w);
@@ -484,16 +504,134 @@ static void auth_session_delete(net_req *req, void *ctx)
         respond_success(req);
 }
 
+/* ---- MFA ---- */
+
+typedef struct mfa_verify_body {
+    sb_str mfa_token, code;
+} mfa_verify_body;
+
+static const api_field mfa_verify_fields[] = {
+    {"mfa_token", API_STRING, true, 1, 128, offsetof(mfa_verify_body, mfa_token)},
+    {"code", API_STRING, true, 6, 11, offsetof(mfa_verify_body, code)},
+};
+
+static void auth_mfa_verify(net_req *req, void *ctx)
+{
+    api_app *app = ctx;
+    mfa_verify_body b = {0};
+    json_t *doc;
+    if (!api_body(req, mfa_verify_fields, SB_ARRAY_LEN(mfa_verify_fields), &b, &doc))
+        return;
+    identity_client c = api_client(req);
+    identity_user u = {0};
+    identity_tokens t = {0};
+    identity_err e =
+        identity_mfa_verify(app->identity, api_loop_of(req)->db, b.mfa_token, b.code, &c, &u, &t);
+    if (e == IDENTITY_OK)
+        respond_tokens(req, app, 200, &u, &t);
+    else
+        api_respond_identity(req, e, NULL);
+    identity_user_clear(&u);
+    identity_tokens_clear(&t);
+    json_decref(doc);
+}
+
+static void auth_totp_setup(net_req *req, void *ctx)
+{
+    api_app *app = ctx;
+    identity_principal p;
+    if (!api_auth(req, app, true, &p))
+        return;
+    identity_client c = api_client(req);
+    sb_buf secret = SB_BUF_INIT, uri = SB_BUF_INIT;
+    identity_err e =
+        identity_totp_setup(app->identity, api_loop_of(req)->db, &p, &c, &secret, &uri);
+    if (e == IDENTITY_OK) {
+        sb_buf body = SB_BUF_INIT;
+        sb_jw w;
+        sb_jw_init(&w, &body);
+        sb_jw_obj_begin(&w);
+        sb_jw_key(&w, "secret");
+        sb_jw_strn(&w, secret.ptr, secret.len);
+        sb_jw_key(&w, "otpauth_uri");
+        sb_jw_strn(&w, uri.ptr, uri.len);
+        sb_jw_obj_end(&w);
+        net_header_static(req, "cache-control", "no-store");
+        net_respond_json(req, 200, &body);
+        sb_secure_zero(body.ptr, body.len);
+        sb_buf_free(&body);
+    } else {
+        api_respond_identity(req, e, NULL);
+    }
+    if (secret.ptr)
+        sb_secure_zero(secret.ptr, secret.len);
+    if (uri.ptr)
+        sb_secure_zero(uri.ptr, uri.len);
+    sb_buf_free(&secret);
+    sb_buf_free(&uri);
+}
+
+typedef struct totp_enable_body {
+    sb_str code;
+} totp_enable_body;
+
+static const api_field totp_enable_fields[] = {
+    {"code", API_STRING, true, 6, 6, offsetof(totp_enable_body, code)},
+};
+
+static void auth_totp_enable(net_req *req, void *ctx)
+{
+    api_app *app = ctx;
+    identity_principal p;
+    if (!api_auth(req, app, true, &p))
+        return;
+    totp_enable_body b = {0};
+    json_t *doc;
+    if (!api_body(req, totp_enable_fields, SB_ARRAY_LEN(totp_enable_fields), &b, &doc))
+        return;
+    identity_client c = api_client(req);
+    char codes[IDENTITY_RECOVERY_CODES][IDENTITY_RECOVERY_CODE_LEN + 1];
+    identity_err e =
+        identity_totp_enable(app->identity, api_loop_of(req)->db, &p, b.code, &c, codes);
+    json_decref(doc);
+    if (e != IDENTITY_OK) {
+        api_respond_identity(req, e, NULL);
+        return;
+    }
+    sb_buf body = SB_BUF_INIT;
+    sb_jw w;
+    sb_jw_init(&w, &body);
+    sb_jw_obj_begin(&w);
+    sb_jw_key(&w, "recovery_codes");
+    sb_jw_arr_begin(&w);
+    for (int i = 0; i < IDENTITY_RECOVERY_CODES; i++)
+        sb_jw_str(&w, codes[i]);
+    sb_jw_arr_end(&w);
+    sb_jw_obj_end(&w);
+    net_header_static(req, "cache-control", "no-store");
+    net_respond_json(req, 200, &body);
+    sb_secure_zero(body.ptr, body.len);
+    sb_secure_zero(codes, sizeof(codes));
+    sb_buf_free(&body);
+}
+
 const api_body_table api_auth_bodies[] = {
     {"POST /api/auth/register", register_fields, SB_ARRAY_LEN(register_fields),
      sizeof(register_body)},
     {"POST /api/auth/login", login_fields, SB_ARRAY_LEN(login_fields), sizeof(login_body)},
     {"POST /api/auth/refresh", refresh_fields, SB_ARRAY_LEN(refresh_fields), sizeof(refresh_body)},
+    {"POST /api/auth/mfa/verify", mfa_verify_fields, SB_ARRAY_LEN(mfa_verify_fields),
+     sizeof(mfa_verify_body)},
+    {"POST /api/auth/totp/enable", totp_enable_fields, SB_ARRAY_LEN(totp_enable_fields),
+     sizeof(totp_enable_body)},
 };
 const size_t api_auth_bodies_len = SB_ARRAY_LEN(api_auth_bodies);
 
 void api_auth_register(net_router *r, api_app *app)
 {
+    net_router_add(r, NET_POST, "/api/auth/mfa/verify", auth_mfa_verify, app, 0);
+    net_router_add(r, NET_POST, "/api/auth/totp/setup", auth_totp_setup, app, 0);
+    net_router_add(r, NET_POST, "/api/auth/totp/enable", auth_totp_enable, app, 0);
     net_router_add(r, NET_POST, "/api/auth/register", auth_register, app, 0);
     net_router_add(r, NET_POST, "/api/auth/login", auth_login, app, 0);
     net_router_add(r, NET_POST, "/api/auth/refresh", auth_refresh, app, 0);

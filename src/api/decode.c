@@ -42,7 +42,8 @@ bool api_decode(const json_t *body, const api_field *fields, size_t nfields, voi
     }
     const char *key;
     json_t *v;
-    json_object_foreach((json_t *)body, key, v) {
+    json_object_foreach((json_t *)body, key, v)
+    {
         if (!find(fields, nfields, key))
             add(errs, key, "is not a known field", 0, 0);
     }
@@ -82,7 +83,8 @@ bool api_decode(const json_t *body, const api_field *fields, size_t nfields, voi
             break;
         case API_INT: {
             json_int_t x = json_is_integer(v) ? json_integer_value(v) : 0;
-            if (!json_is_integer(v) || (f->max && (x < (json_int_t)f->min || x > (json_int_t)f->max))) {
+            if (!json_is_integer(v) ||
+                (f->max && (x < (json_int_t)f->min || x > (json_int_t)f->max))) {
                 add(errs, f->name, "must be an integer from %zu to %zu", f->min, f->max);
                 break;
             }

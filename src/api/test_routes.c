@@ -72,7 +72,8 @@ static void slow(net_req *req, void *ctx)
         net_req_ref_release(job->ref);
         free(job);
         net_header(req, "retry-after", "1");
-        net_respond_problem(req, 503, "overloaded", "Service Unavailable", "The worker pool is full.");
+        net_respond_problem(req, 503, "overloaded", "Service Unavailable",
+                            "The worker pool is full.");
     }
 }
 

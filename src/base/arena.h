@@ -15,10 +15,10 @@
 typedef struct sb_arena_chunk sb_arena_chunk;
 
 typedef struct sb_arena {
-    sb_arena_chunk *head;  /* newest chunk first */
-    size_t chunk_size;     /* size of ordinary chunks */
-    size_t used;           /* bytes used in head */
-    size_t total;          /* bytes handed out since last reset (for metrics) */
+    sb_arena_chunk *head; /* newest chunk first */
+    size_t chunk_size;    /* size of ordinary chunks */
+    size_t used;          /* bytes used in head */
+    size_t total;         /* bytes handed out since last reset (for metrics) */
 } sb_arena;
 
 /* chunk_size 0 picks 4096. Allocates nothing until the first sb_arena_alloc. */

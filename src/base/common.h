@@ -15,14 +15,14 @@
 
 #include "base/banned.h"
 
-#define SB_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-#define SB_MIN(a, b) ((a) < (b) ? (a) : (b))
-#define SB_MAX(a, b) ((a) > (b) ? (a) : (b))
-#define SB_UNUSED(x) ((void)(x))
-#define SB_LIKELY(x) __builtin_expect(!!(x), 1)
-#define SB_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define SB_ARRAY_LEN(a)      (sizeof(a) / sizeof((a)[0]))
+#define SB_MIN(a, b)         ((a) < (b) ? (a) : (b))
+#define SB_MAX(a, b)         ((a) > (b) ? (a) : (b))
+#define SB_UNUSED(x)         ((void)(x))
+#define SB_LIKELY(x)         __builtin_expect(!!(x), 1)
+#define SB_UNLIKELY(x)       __builtin_expect(!!(x), 0)
 #define SB_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
-#define SB_NORETURN __attribute__((noreturn))
+#define SB_NORETURN          __attribute__((noreturn))
 
 /* Prints "sitebase: fatal: <message>" to stderr and aborts. */
 SB_NORETURN void sb_die(const char *fmt, ...) SB_PRINTF(1, 2);

@@ -26,9 +26,9 @@ typedef struct key_def {
 } key_def;
 
 #define OFF(f) offsetof(sb_config, f)
-#define KiB 1024LL
-#define MiB (1024LL * 1024)
-#define GiB (1024LL * 1024 * 1024)
+#define KiB    1024LL
+#define MiB    (1024LL * 1024)
+#define GiB    (1024LL * 1024 * 1024)
 
 static const key_def keys[] = {
     {"listen", T_STRING, OFF(listen), 0, 0, "127.0.0.1:8080", "address to serve on, host:port"},
@@ -44,17 +44,19 @@ static const key_def keys[] = {
      "time allowed to send a request's head, and keep-alive idle time"},
     {"shutdown_timeout", T_DURATION, OFF(shutdown_timeout_ms), 0, 3600 * 1000, "10s",
      "how long a graceful stop waits for requests in flight"},
-    {"tls_cert", T_STRING, OFF(tls_cert), 0, 0, "", "PEM certificate chain; enables HTTPS + HTTP/2"},
+    {"tls_cert", T_STRING, OFF(tls_cert), 0, 0, "",
+     "PEM certificate chain; enables HTTPS + HTTP/2"},
     {"tls_key", T_STRING, OFF(tls_key), 0, 0, "", "PEM private key for tls_cert"},
-    {"cors_origins", T_STRING, OFF(cors_origins), 0, 0, "", "origins allowed by CORS, comma-separated, or *"},
+    {"cors_origins", T_STRING, OFF(cors_origins), 0, 0, "",
+     "origins allowed by CORS, comma-separated, or *"},
     {"ws_max_message", T_SIZE, OFF(ws_max_message), 1, 1 * GiB, "1M", "largest WebSocket message"},
     {"ws_max_queue", T_SIZE, OFF(ws_max_queue), 1, 4 * GiB, "4M",
      "bytes queued to a slow WebSocket or event stream before it is dropped"},
     {"access_log", T_BOOL, OFF(access_log), 0, 1, "true", "log one line per request"},
-    {"access_token_ttl", T_DURATION, OFF(access_token_ttl_ms), 10 * 1000, 24 * 3600 * 1000LL,
-     "15m", "lifetime of access tokens (JWTs)"},
-    {"refresh_token_ttl", T_DURATION, OFF(refresh_token_ttl_ms), 60 * 1000, 365 * 24 * 3600 * 1000LL,
-     "30d", "lifetime of refresh tokens, renewed on each use"},
+    {"access_token_ttl", T_DURATION, OFF(access_token_ttl_ms), 10 * 1000, 24 * 3600 * 1000LL, "15m",
+     "lifetime of access tokens (JWTs)"},
+    {"refresh_token_ttl", T_DURATION, OFF(refresh_token_ttl_ms), 60 * 1000,
+     365 * 24 * 3600 * 1000LL, "30d", "lifetime of refresh tokens, renewed on each use"},
     {"refresh_reuse_window", T_DURATION, OFF(refresh_reuse_window_ms), 0, 60 * 1000, "10s",
      "how long a spent refresh token still yields its successor (concurrent tabs)"},
     {"argon2_memory", T_SIZE, OFF(argon2_memory), 8 * KiB, 4 * GiB, "19M",
@@ -77,12 +79,11 @@ typedef struct unit {
     int64_t mult;
 } unit;
 
-static const unit size_units[] = {{"", 1},      {"K", KiB},   {"KB", KiB}, {"KiB", KiB},
-                                  {"M", MiB},   {"MB", MiB},  {"MiB", MiB}, {"G", GiB},
-                                  {"GB", GiB},  {"GiB", GiB}, {NULL, 0}};
-static const unit duration_units[] = {{"", 1},          {"ms", 1},          {"s", 1000},
-                                      {"m", 60000},     {"h", 3600000},     {"d", 86400000},
-                                      {NULL, 0}};
+static const unit size_units[] = {{"", 1},     {"K", KiB},   {"KB", KiB},  {"KiB", KiB},
+                                  {"M", MiB},  {"MB", MiB},  {"MiB", MiB}, {"G", GiB},
+                                  {"GB", GiB}, {"GiB", GiB}, {NULL, 0}};
+static const unit duration_units[] = {{"", 1},        {"ms", 1},       {"s", 1000}, {"m", 60000},
+                                      {"h", 3600000}, {"d", 86400000}, {NULL, 0}};
 
 static bool parse_units(const char *v, const unit *units, int64_t *out)
 {
@@ -134,7 +135,8 @@ bool sb_config_set(sb_config *c, const char *key, const char *value, const char 
         if (strcmp(key, "log_level") == 0) {
             sb_log_level l;
             if (!sb_log_level_parse(value, &l))
-                return sb_errf(err, "log_level: must be debug, info, warn or error, got '%s' (from %s)",
+                return sb_errf(err,
+                               "log_level: must be debug, info, warn or error, got '%s' (from %s)",
                                value, source);
         } else if (strcmp(key, "log_format") == 0) {
             sb_log_format f;
@@ -153,19 +155,24 @@ bool sb_config_set(sb_config *c, const char *key, const char *value, const char 
         return true;
     case T_SIZE:
         if (!parse_units(value, size_units, &n) || n < k->min || n > k->max)
-            return sb_errf(err, "%s: must be a size like 512K, 1M or 2G between %lld and %lld bytes, got '%s' (from %s)",
+            return sb_errf(err,
+                           "%s: must be a size like 512K, 1M or 2G between %lld and %lld bytes, "
+                           "got '%s' (from %s)",
                            key, (long long)k->min, (long long)k->max, value, source);
         *(size_t *)field = (size_t)n;
         return true;
     case T_DURATION:
         if (!parse_units(value, duration_units, &n) || n < k->min || n > k->max)
-            return sb_errf(err, "%s: must be a duration like 500ms, 10s or 30d between %lldms and %lldms, got '%s' (from %s)",
+            return sb_errf(err,
+                           "%s: must be a duration like 500ms, 10s or 30d between %lldms and "
+                           "%lldms, got '%s' (from %s)",
                            key, (long long)k->min, (long long)k->max, value, source);
         *(int64_t *)field = n;
         return true;
     case T_BOOL:
         if (!parse_bool(value, &b))
-            return sb_errf(err, "%s: must be true or false, got '%s' (from %s)", key, value, source);
+            return sb_errf(err, "%s: must be true or false, got '%s' (from %s)", key, value,
+                           source);
         *(bool *)field = b;
         return true;
     }

@@ -18,29 +18,29 @@
 #include "base/common.h"
 
 typedef struct sb_config {
-    char *listen;           /* "host:port" or "[v6]:port"; default 127.0.0.1:8080 */
-    char *data_dir;         /* key "data"; default "./data" */
-    char *db;               /* key "db"; "" = SQLite in data_dir, or postgres://... */
-    int threads;            /* event-loop threads; 0 = one per core */
-    int workers;            /* blocking-work pool threads; default 4 */
-    char *log_level;        /* debug|info|warn|error; default info */
-    char *log_format;       /* json|pretty|auto (pretty on a terminal); default auto */
-    size_t max_json_body;   /* default 1 MiB */
-    size_t max_upload_body; /* default 50 MiB */
+    char *listen;                /* "host:port" or "[v6]:port"; default 127.0.0.1:8080 */
+    char *data_dir;              /* key "data"; default "./data" */
+    char *db;                    /* key "db"; "" = SQLite in data_dir, or postgres://... */
+    int threads;                 /* event-loop threads; 0 = one per core */
+    int workers;                 /* blocking-work pool threads; default 4 */
+    char *log_level;             /* debug|info|warn|error; default info */
+    char *log_format;            /* json|pretty|auto (pretty on a terminal); default auto */
+    size_t max_json_body;        /* default 1 MiB */
+    size_t max_upload_body;      /* default 50 MiB */
     int64_t request_timeout_ms;  /* header read / idle keep-alive; default 10 s */
     int64_t shutdown_timeout_ms; /* graceful drain deadline; default 10 s */
-    char *tls_cert;         /* PEM chain; with tls_key enables HTTPS + HTTP/2 */
+    char *tls_cert;              /* PEM chain; with tls_key enables HTTPS + HTTP/2 */
     char *tls_key;
-    char *cors_origins;     /* comma-separated origins, "*" or "" (none) */
-    size_t ws_max_message;  /* largest WebSocket message accepted; default 1 MiB */
-    size_t ws_max_queue;    /* bytes queued to one slow WebSocket before it is closed */
-    bool access_log;        /* one log line per request; default true */
-    int64_t access_token_ttl_ms;  /* default 15 min */
-    int64_t refresh_token_ttl_ms; /* default 30 days */
+    char *cors_origins;              /* comma-separated origins, "*" or "" (none) */
+    size_t ws_max_message;           /* largest WebSocket message accepted; default 1 MiB */
+    size_t ws_max_queue;             /* bytes queued to one slow WebSocket before it is closed */
+    bool access_log;                 /* one log line per request; default true */
+    int64_t access_token_ttl_ms;     /* default 15 min */
+    int64_t refresh_token_ttl_ms;    /* default 30 days */
     int64_t refresh_reuse_window_ms; /* default 10 s */
-    size_t argon2_memory;   /* bytes; default 19 MiB */
-    int argon2_iterations;  /* default 2 */
-    int argon2_parallelism; /* default 1 */
+    size_t argon2_memory;            /* bytes; default 19 MiB */
+    int argon2_iterations;           /* default 2 */
+    int argon2_parallelism;          /* default 1 */
 } sb_config;
 
 /* Fills every field with its default (strings are heap copies). */

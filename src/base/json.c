@@ -98,7 +98,8 @@ void sb_json_escape(sb_buf *out, const char *s, size_t len)
             /* Copy a valid sequence as is; a bad byte becomes U+FFFD. */
             size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
             if (n <= len - i && sb_utf8_valid(s + i, n, NULL)) {
-                if (n == 3 && c == 0xE2 && p[i + 1] == 0x80 && (p[i + 2] == 0xA8 || p[i + 2] == 0xA9)) {
+                if (n == 3 && c == 0xE2 && p[i + 1] == 0x80 &&
+                    (p[i + 2] == 0xA8 || p[i + 2] == 0xA9)) {
                     /* U+2028/2029 end lines in JavaScript. */
                     sb_buf_puts(out, p[i + 2] == 0xA8 ? "\\u2028" : "\\u2029");
                 } else {
@@ -112,14 +113,31 @@ void sb_json_escape(sb_buf *out, const char *s, size_t len)
             continue;
         }
         switch (c) {
-        case '"': sb_buf_puts(out, "\\\""); break;
-        case '\\': sb_buf_puts(out, "\\\\"); break;
-        case '\b': sb_buf_puts(out, "\\b"); break;
-        case '\f': sb_buf_puts(out, "\\f"); break;
-        case '\n': sb_buf_puts(out, "\\n"); break;
-        case '\r': sb_buf_puts(out, "\\r"); break;
-        case '\t': sb_buf_puts(out, "\\t"); break;
-        case '<': case '>': case '&': case 0x7f:
+        case '"':
+            sb_buf_puts(out, "\\\"");
+            break;
+        case '\\':
+            sb_buf_puts(out, "\\\\");
+            break;
+        case '\b':
+            sb_buf_puts(out, "\\b");
+            break;
+        case '\f':
+            sb_buf_puts(out, "\\f");
+            break;
+        case '\n':
+            sb_buf_puts(out, "\\n");
+            break;
+        case '\r':
+            sb_buf_puts(out, "\\r");
+            break;
+        case '\t':
+            sb_buf_puts(out, "\\t");
+            break;
+        case '<':
+        case '>':
+        case '&':
+        case 0x7f:
             goto escape;
         default:
             if (c < 0x20)
@@ -170,10 +188,22 @@ static void close_(sb_jw *w, char c)
     sb_buf_putc(w->out, c);
 }
 
-void sb_jw_obj_begin(sb_jw *w) { open(w, '{'); }
-void sb_jw_obj_end(sb_jw *w) { close_(w, '}'); }
-void sb_jw_arr_begin(sb_jw *w) { open(w, '['); }
-void sb_jw_arr_end(sb_jw *w) { close_(w, ']'); }
+void sb_jw_obj_begin(sb_jw *w)
+{
+    open(w, '{');
+}
+void sb_jw_obj_end(sb_jw *w)
+{
+    close_(w, '}');
+}
+void sb_jw_arr_begin(sb_jw *w)
+{
+    open(w, '[');
+}
+void sb_jw_arr_end(sb_jw *w)
+{
+    close_(w, ']');
+}
 
 void sb_jw_keyn(sb_jw *w, const char *key, size_t len)
 {
@@ -257,7 +287,8 @@ void sb_jw_json(sb_jw *w, const json_t *v)
         sb_jw_obj_begin(w);
         /* jansson iterates in insertion order (2.8+), so output keeps the
          * client's key order. */
-        json_object_foreach((json_t *)v, key, val) {
+        json_object_foreach((json_t *)v, key, val)
+        {
             sb_jw_key(w, key);
             sb_jw_json(w, val);
         }

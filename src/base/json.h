@@ -21,7 +21,7 @@
 #include "base/str.h"
 
 typedef struct sb_json_limits {
-    size_t max_bytes;  /* 0 = no size limit */
+    size_t max_bytes;   /* 0 = no size limit */
     unsigned max_depth; /* nesting of arrays/objects; 0 = 64 */
 } sb_json_limits;
 
@@ -80,8 +80,8 @@ void sb_jw_json(sb_jw *w, const json_t *v);
 void sb_jw_raw(sb_jw *w, const char *json, size_t len);
 
 /* Convenience: key + value. */
-#define sb_jw_kv_str(w, k, v) (sb_jw_key((w), (k)), sb_jw_str((w), (v)))
-#define sb_jw_kv_int(w, k, v) (sb_jw_key((w), (k)), sb_jw_int((w), (v)))
+#define sb_jw_kv_str(w, k, v)  (sb_jw_key((w), (k)), sb_jw_str((w), (v)))
+#define sb_jw_kv_int(w, k, v)  (sb_jw_key((w), (k)), sb_jw_int((w), (v)))
 #define sb_jw_kv_bool(w, k, v) (sb_jw_key((w), (k)), sb_jw_bool((w), (v)))
 
 /* Appends s as a quoted, escaped JSON string (the writer's escaping). */

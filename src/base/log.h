@@ -48,12 +48,12 @@ typedef struct sb_log_field {
 } sb_log_field;
 
 #define SB_LOG_STR(k, x) ((sb_log_field){.key = (k), .type = SB_LOG_T_STR, .v.s = (x)})
-#define SB_LOG_STRN(k, p, n) \
+#define SB_LOG_STRN(k, p, n)                                                                       \
     ((sb_log_field){.key = (k), .type = SB_LOG_T_STRN, .v.s = (p), .len = (n)})
-#define SB_LOG_INT(k, x) ((sb_log_field){.key = (k), .type = SB_LOG_T_INT, .v.i = (int64_t)(x)})
-#define SB_LOG_DBL(k, x) ((sb_log_field){.key = (k), .type = SB_LOG_T_DBL, .v.d = (double)(x)})
+#define SB_LOG_INT(k, x)  ((sb_log_field){.key = (k), .type = SB_LOG_T_INT, .v.i = (int64_t)(x)})
+#define SB_LOG_DBL(k, x)  ((sb_log_field){.key = (k), .type = SB_LOG_T_DBL, .v.d = (double)(x)})
 #define SB_LOG_BOOL(k, x) ((sb_log_field){.key = (k), .type = SB_LOG_T_BOOL, .v.b = (x)})
-#define SB_LOG_SECRET(k) ((sb_log_field){.key = (k), .type = SB_LOG_T_SECRET})
+#define SB_LOG_SECRET(k)  ((sb_log_field){.key = (k), .type = SB_LOG_T_SECRET})
 
 /* Sets format, minimum level and the file descriptor lines go to (2 by
  * default). Call before any thread starts. */
@@ -67,8 +67,8 @@ bool sb_log_enabled(sb_log_level level);
 void sb_log_fields(sb_log_level level, const char *msg, const sb_log_field *fields, size_t n);
 
 /* sb_log(SB_LOG_INFO, "listening", SB_LOG_STR("addr", a), SB_LOG_INT("threads", n)); */
-#define sb_log(level, msg, ...)                                                      \
-    sb_log_fields((level), (msg), (const sb_log_field[]){__VA_ARGS__},              \
+#define sb_log(level, msg, ...)                                                                    \
+    sb_log_fields((level), (msg), (const sb_log_field[]){__VA_ARGS__},                             \
                   sizeof((const sb_log_field[]){__VA_ARGS__}) / sizeof(sb_log_field))
 #define sb_log0(level, msg) sb_log_fields((level), (msg), NULL, 0)
 

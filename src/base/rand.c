@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/random.h>
 
-#define POOL_SIZE 512
+#define POOL_SIZE        512
 #define POOL_MAX_REQUEST 64
 
 static _Thread_local struct {

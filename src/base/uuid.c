@@ -58,7 +58,6 @@ char *sb_uuid_format(const sb_uuid *u, char out[SB_UUID_STR_LEN])
     return out;
 }
 
-
 bool sb_uuid_parse(sb_str s, sb_uuid *out)
 {
     if (s.len != 36)

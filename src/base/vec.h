@@ -16,23 +16,23 @@
 
 #include "base/common.h"
 
-#define SB_VEC(T)       \
-    struct {            \
-        T *items;       \
-        size_t len;     \
-        size_t cap;     \
+#define SB_VEC(T)                                                                                  \
+    struct {                                                                                       \
+        T *items;                                                                                  \
+        size_t len;                                                                                \
+        size_t cap;                                                                                \
     }
 
 /* Ensures room for `need` elements of `elem` bytes in items and cap. */
 void sb__vec_grow(void **items, size_t *cap, size_t elem, size_t need);
 
-#define sb_vec_reserve(v, n)                                                                   \
-    ((v)->len + (n) > (v)->cap                                                                 \
-         ? sb__vec_grow((void **)&(v)->items, &(v)->cap, sizeof(*(v)->items), (v)->len + (n)) \
+#define sb_vec_reserve(v, n)                                                                       \
+    ((v)->len + (n) > (v)->cap                                                                     \
+         ? sb__vec_grow((void **)&(v)->items, &(v)->cap, sizeof(*(v)->items), (v)->len + (n))      \
          : (void)0)
 #define sb_vec_push(v, x) (sb_vec_reserve((v), 1), (v)->items[(v)->len++] = (x))
-#define sb_vec_pop(v) ((v)->items[--(v)->len])
-#define sb_vec_clear(v) ((v)->len = 0)
-#define sb_vec_free(v) (free((v)->items), (v)->items = NULL, (v)->len = (v)->cap = 0)
+#define sb_vec_pop(v)     ((v)->items[--(v)->len])
+#define sb_vec_clear(v)   ((v)->len = 0)
+#define sb_vec_free(v)    (free((v)->items), (v)->items = NULL, (v)->len = (v)->cap = 0)
 
 #endif

@@ -28,8 +28,8 @@ typedef struct cli_flag {
  * --key value / --key=value, dashes read as underscores). Prints the
  * problem and returns 2 on a usage or validation error, 0 when the command
  * should run, or -1 after printing help for --help. */
-int cli_config(const char *command, const char *usage, int argc, char **argv,
-               const cli_flag *flags, sb_config *cfg);
+int cli_config(const char *command, const char *usage, int argc, char **argv, const cli_flag *flags,
+               sb_config *cfg);
 
 /* Sets up logging from cfg (auto: pretty on a terminal, else JSON lines). */
 void cli_log_setup(const sb_config *cfg);

@@ -15,7 +15,8 @@ static void print_help(const char *command, const char *usage, const cli_flag *f
 {
     printf("usage: sitebase %s %s\n\n", command, usage);
     printf("Configuration (defaults < --config file < SITEBASE_<KEY> < --<key> flags):\n");
-    printf("  %-24s %s\n", "--config FILE", "read `key = value` lines from FILE (or SITEBASE_CONFIG)");
+    printf("  %-24s %s\n", "--config FILE",
+           "read `key = value` lines from FILE (or SITEBASE_CONFIG)");
     const char *key, *help, *def;
     for (size_t i = 0; sb_config_describe(i, &key, &help, &def); i++) {
         char flag[48];
@@ -37,8 +38,8 @@ static bool is_flag(const char *arg, const char *name)
     return strncmp(arg, "--", 2) == 0 && strcmp(arg + 2, name) == 0;
 }
 
-int cli_config(const char *command, const char *usage, int argc, char **argv,
-               const cli_flag *flags, sb_config *cfg)
+int cli_config(const char *command, const char *usage, int argc, char **argv, const cli_flag *flags,
+               sb_config *cfg)
 {
     sb_errbuf err;
     const char *file = getenv("SITEBASE_CONFIG");

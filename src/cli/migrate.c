@@ -20,8 +20,8 @@ int cli_migrate(int argc, char **argv)
     bool status = false;
     cli_flag flags[] = {{"status", &status}, {NULL, NULL}};
     sb_config cfg;
-    int rc = cli_config("migrate", "[--status] [--config FILE] [--data DIR] [--db URL]", argc,
-                        argv, flags, &cfg);
+    int rc = cli_config("migrate", "[--status] [--config FILE] [--data DIR] [--db URL]", argc, argv,
+                        flags, &cfg);
     if (rc != 0)
         return rc < 0 ? 0 : rc;
     cli_log_setup(&cfg);

@@ -52,8 +52,9 @@ out:
 int cli_serve(int argc, char **argv, void (*extra_routes)(net_router *r, api_app *app))
 {
     sb_config cfg;
-    int rc = cli_config("serve", "[--config FILE] [--listen ADDR] [--data DIR] [--db URL] "
-                                 "[--threads N] [--<key> VALUE ...]",
+    int rc = cli_config("serve",
+                        "[--config FILE] [--listen ADDR] [--data DIR] [--db URL] "
+                        "[--threads N] [--<key> VALUE ...]",
                         argc, argv, NULL, &cfg);
     if (rc != 0)
         return rc < 0 ? 0 : rc;

@@ -18,7 +18,7 @@
 #include "crypto/crypto.h"
 
 #define TOKEN_MAX 8192
-#define SIG_LEN 64
+#define SIG_LEN   64
 
 typedef struct jwt_key {
     char kid[64];

@@ -37,8 +37,8 @@ typedef enum crypto_jwt_err {
     CRYPTO_JWT_BAD_ALG,     /* alg is not EdDSA (none, HS256, ES256...) */
     CRYPTO_JWT_UNKNOWN_KID, /* no such key */
     CRYPTO_JWT_BAD_SIGNATURE,
-    CRYPTO_JWT_EXPIRED,     /* now >= exp + leeway */
-    CRYPTO_JWT_NOT_YET,     /* now < nbf - leeway */
+    CRYPTO_JWT_EXPIRED, /* now >= exp + leeway */
+    CRYPTO_JWT_NOT_YET, /* now < nbf - leeway */
 } crypto_jwt_err;
 
 const char *crypto_jwt_strerror(crypto_jwt_err e);

@@ -18,8 +18,8 @@
 #include "base/utf8.h"
 #include "base/vec.h"
 
-#define SALT_LEN 16
-#define HASH_LEN 32
+#define SALT_LEN  16
+#define HASH_LEN  32
 #define MIN_CHARS 8
 #define MAX_BYTES 1024
 
@@ -125,8 +125,7 @@ static bool stored_params(const char *stored, crypto_argon2_params *out)
 }
 
 crypto_password_err crypto_password_verify(const char *stored, const char *pw, size_t len,
-                                           const crypto_argon2_params *params,
-                                           bool *needs_rehash)
+                                           const crypto_argon2_params *params, bool *needs_rehash)
 {
     crypto_argon2_params have;
     if (!stored_params(stored, &have))

@@ -21,8 +21,8 @@
 #include "base/vec.h"
 
 #define VERSION 1
-#define NONCE 12
-#define TAG 16
+#define NONCE   12
+#define TAG     16
 
 typedef struct ring_key {
     uint32_t id;

@@ -15,7 +15,7 @@
 #include "base/common.h"
 #include "base/str.h"
 
-#define CRYPTO_KEY_LEN 32
+#define CRYPTO_KEY_LEN       32
 #define CRYPTO_SEAL_OVERHEAD (1 + 4 + 12 + 16)
 
 typedef struct crypto_keyring crypto_keyring;

@@ -10,7 +10,6 @@
 
 #include "base/log.h"
 
-
 void identity__event(store *db, const char *user_id, const char *type, int risk,
                      const identity_client *c, const char *metadata_json)
 {

@@ -72,6 +72,9 @@ void identity_user_clear(identity_user *u)
 void identity_tokens_clear(identity_tokens *t)
 {
     /* Tokens are credentials: wipe before freeing. */
+    if (t->mfa_token.ptr)
+        sb_secure_zero(t->mfa_token.ptr, t->mfa_token.len);
+    sb_buf_free(&t->mfa_token);
     if (t->access.ptr)
         sb_secure_zero(t->access.ptr, t->access.len);
     if (t->refresh.ptr)

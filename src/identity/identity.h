@@ -27,19 +27,23 @@
 #include "crypto/password.h"
 #include "store/store.h"
 
-#define IDENTITY_ERRNO_MAP(X)                                                   \
-    X(OK, 200, "ok", "OK")                                                      \
-    X(INVALID, 400, "validation", "Validation Failed")                          \
-    X(WEAK_PASSWORD, 400, "weak_password", "Weak Password")                     \
-    X(EMAIL_TAKEN, 409, "email_taken", "Email Taken")                           \
-    X(USERNAME_TAKEN, 409, "username_taken", "Username Taken")                  \
-    X(BAD_CREDENTIALS, 401, "invalid_credentials", "Invalid Credentials")       \
-    X(UNAUTHENTICATED, 401, "unauthenticated", "Unauthenticated")               \
-    X(TOKEN_INVALID, 401, "invalid_token", "Invalid Token")                     \
-    X(TOKEN_REUSED, 401, "token_reused", "Refresh Token Reused")                \
-    X(DISABLED, 403, "account_disabled", "Account Disabled")                    \
-    X(NOT_FOUND, 404, "not_found", "Not Found")                                 \
-    X(STORE, 503, "unavailable", "Service Unavailable")                         \
+#define IDENTITY_ERRNO_MAP(X)                                                                      \
+    X(OK, 200, "ok", "OK")                                                                         \
+    X(MFA_REQUIRED, 200, "mfa_required", "MFA Required")                                           \
+    X(INVALID_CODE, 400, "invalid_code", "Invalid Code")                                           \
+    X(MFA_NOT_SET_UP, 409, "mfa_not_set_up", "MFA Not Set Up")                                     \
+    X(MFA_ENABLED, 409, "mfa_already_enabled", "MFA Already Enabled")                              \
+    X(INVALID, 400, "validation", "Validation Failed")                                             \
+    X(WEAK_PASSWORD, 400, "weak_password", "Weak Password")                                        \
+    X(EMAIL_TAKEN, 409, "email_taken", "Email Taken")                                              \
+    X(USERNAME_TAKEN, 409, "username_taken", "Username Taken")                                     \
+    X(BAD_CREDENTIALS, 401, "invalid_credentials", "Invalid Credentials")                          \
+    X(UNAUTHENTICATED, 401, "unauthenticated", "Unauthenticated")                                  \
+    X(TOKEN_INVALID, 401, "invalid_token", "Invalid Token")                                        \
+    X(TOKEN_REUSED, 401, "token_reused", "Refresh Token Reused")                                   \
+    X(DISABLED, 403, "account_disabled", "Account Disabled")                                       \
+    X(NOT_FOUND, 404, "not_found", "Not Found")                                                    \
+    X(STORE, 503, "unavailable", "Service Unavailable")                                            \
     X(INTERNAL, 500, "internal", "Internal Server Error")
 
 typedef enum identity_err {
@@ -54,9 +58,9 @@ const char *identity_err_code(identity_err e);
 const char *identity_err_title(identity_err e);
 
 typedef struct identity_config {
-    int64_t access_ttl_s;       /* default 900 */
-    int64_t refresh_ttl_s;      /* default 30 days */
-    int64_t reuse_window_s;     /* default 10 */
+    int64_t access_ttl_s;   /* default 900 */
+    int64_t refresh_ttl_s;  /* default 30 days */
+    int64_t reuse_window_s; /* default 10 */
     crypto_argon2_params argon2;
     const char *issuer;         /* "sitebase" */
     const char *data_dir;       /* for the key file */
@@ -95,9 +99,10 @@ void identity_user_clear(identity_user *u);
 
 /* What a successful sign-in returns. */
 typedef struct identity_tokens {
+    sb_buf mfa_token; /* set instead of the rest when login answers MFA_REQUIRED */
     sb_buf access;
     sb_buf refresh;
-    sb_buf csrf; /* for browser sessions: echoed as X-CSRF-Token */
+    sb_buf csrf;        /* for browser sessions: echoed as X-CSRF-Token */
     int64_t expires_in; /* seconds */
     char session_id[SB_UUID_STR_LEN];
 } identity_tokens;
@@ -124,12 +129,36 @@ identity_err identity_register(identity *id, store *db, sb_str email, sb_str pas
                                sb_str username, const identity_client *c, identity_user *user,
                                identity_tokens *tokens, identity_problem *problem);
 
-/* Checks email and password; on success opens a session. Any wrong
+/* Checks email and password; on success opens a session, or, when the
+ * user has TOTP on, answers MFA_REQUIRED with tokens->mfa_token (valid 5
+ * minutes, once) for identity_mfa_verify. Any wrong
  * credential, including an unknown email, is BAD_CREDENTIALS after the same
  * work (a dummy hash is verified). Rehashes when parameters changed. Slow. */
 identity_err identity_login(identity *id, store *db, sb_str email, sb_str password,
-                            const identity_client *c, identity_user *user,
-                            identity_tokens *tokens);
+                            const identity_client *c, identity_user *user, identity_tokens *tokens);
+
+/* Completes an MFA sign-in: code is the current TOTP code or one unused
+ * recovery code ("xxxxx-xxxxx"). A TOTP code works once per 30-s step. */
+identity_err identity_mfa_verify(identity *id, store *db, sb_str mfa_token, sb_str code,
+                                 const identity_client *c, identity_user *user,
+                                 identity_tokens *tokens);
+
+/* Starts TOTP set-up: a new secret (replacing one not yet enabled);
+ * appends its base32 form and the otpauth:// URI. MFA_ENABLED when TOTP
+ * is already on. */
+identity_err identity_totp_setup(identity *id, store *db, const identity_principal *p,
+                                 const identity_client *c, sb_buf *secret_b32, sb_buf *uri);
+
+#define IDENTITY_RECOVERY_CODES    10
+#define IDENTITY_RECOVERY_CODE_LEN 11 /* "xxxxx-xxxxx" */
+
+/* Turns TOTP on after a valid code; writes 10 recovery codes (shown once,
+ * stored hashed). INVALID_CODE on a wrong code, MFA_NOT_SET_UP without a
+ * pending set-up. */
+identity_err
+identity_totp_enable(identity *id, store *db, const identity_principal *p, sb_str code,
+                     const identity_client *c,
+                     char codes[IDENTITY_RECOVERY_CODES][IDENTITY_RECOVERY_CODE_LEN + 1]);
 
 /* Rotates a refresh token (see the file comment). */
 identity_err identity_refresh(identity *id, store *db, sb_str refresh, const identity_client *c,
@@ -168,7 +197,6 @@ identity_err identity_session_revoke(identity *id, store *db, const identity_pri
                                      sb_str session_id, const identity_client *c);
 
 /* Checks a browser session's CSRF token against the one issued with it. */
-identity_err identity_check_csrf(identity *id, store *db, const identity_principal *p,
-                                 sb_str csrf);
+identity_err identity_check_csrf(identity *id, store *db, const identity_principal *p, sb_str csrf);
 
 #endif

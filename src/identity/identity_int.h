@@ -32,6 +32,10 @@ identity_err identity__session_open(identity *id, store *db, const char *user_id
 void identity__access_token(identity *id, const char *user_id, const char *session_id,
                             int64_t now_us, identity_tokens *t);
 
+/* mfa.c: issues the one-time token login hands out when MFA is on. */
+identity_err identity__mfa_challenge(identity *id, store *db, const char *user_id,
+                                     const identity_client *c, sb_buf *mfa_token);
+
 /* users.c */
 identity_err identity__user_load(store *db, const char *sql, sb_str key, identity_user *u);
 /* Lower-cases and checks an email address; writes into out (cap >= 255). */

@@ -25,7 +25,8 @@ static store_err load_rows(identity *id, store *db, int which, int64_t *max_id, 
 {
     store_stmt *st;
     store_err e = store_prepare(
-        db, "SELECT id, purpose, kid, wrapped FROM crypto_keys WHERE retired_at IS NULL ORDER BY id",
+        db,
+        "SELECT id, purpose, kid, wrapped FROM crypto_keys WHERE retired_at IS NULL ORDER BY id",
         &st, err);
     if (e != STORE_OK)
         return e;

@@ -52,8 +52,8 @@ static identity_err taken(store *db, const char *email, const char *username)
 {
     store_stmt *st;
     sb_errbuf err;
-    store_err e = store_prepare(db, "SELECT email FROM users WHERE email = $1 OR username = $2",
-                                &st, &err);
+    store_err e =
+        store_prepare(db, "SELECT email FROM users WHERE email = $1 OR username = $2", &st, &err);
     if (e != STORE_OK)
         return identity__store_failed("checking an email", e, &err);
     store_bind_text(st, 1, email, strlen(email));
@@ -123,7 +123,7 @@ identity_err identity_register(identity *id, store *db, sb_str email_in, sb_str 
     sb_secure_zero(hash, sizeof(hash));
     if (e == STORE_CONSTRAINT) /* lost a race with the same email or name */
         return taken(db, email, username) == IDENTITY_USERNAME_TAKEN ? IDENTITY_USERNAME_TAKEN
-                                                                      : IDENTITY_EMAIL_TAKEN;
+                                                                     : IDENTITY_EMAIL_TAKEN;
     if (e != STORE_DONE)
         return identity__store_failed("creating a user", e, &err);
     identity__event(db, uid, "register", 0, c, NULL);
@@ -142,12 +142,13 @@ identity_err identity_login(identity *id, store *db, sb_str email_in, sb_str pas
 
     char stored[CRYPTO_PASSWORD_HASH_MAX] = "";
     char uid[SB_UUID_STR_LEN] = "";
-    bool active = false;
+    bool active = false, mfa = false;
     if (plausible) {
         store_stmt *st;
         sb_errbuf err;
-        store_err e = store_prepare(db, "SELECT id, password_hash, status FROM users WHERE email = $1",
-                                    &st, &err);
+        store_err e = store_prepare(
+            db, "SELECT id, password_hash, status, mfa_enabled FROM users WHERE email = $1", &st,
+            &err);
         if (e != STORE_OK)
             return identity__store_failed("signing in", e, &err);
         store_bind_text(st, 1, email, strlen(email));
@@ -157,6 +158,7 @@ identity_err identity_login(identity *id, store *db, sb_str email_in, sb_str pas
             if (!store_col_is_null(st, 1))
                 snprintf(stored, sizeof(stored), "%s", store_col_text(st, 1, NULL));
             active = strcmp(store_col_text(st, 2, NULL), "active") == 0;
+            mfa = store_col_bool(st, 3);
         }
         store_reset(st);
         if (e != STORE_ROW && e != STORE_DONE)
@@ -166,9 +168,8 @@ identity_err identity_login(identity *id, store *db, sb_str email_in, sb_str pas
     /* Always one verify, against the dummy when there is nothing real. */
     bool rehash = false;
     const char *against = stored[0] ? stored : id->dummy_hash;
-    crypto_password_err pe = crypto_password_verify(against, password.ptr,
-                                                    SB_MIN(password.len, 1024), &id->cfg.argon2,
-                                                    &rehash);
+    crypto_password_err pe = crypto_password_verify(
+        against, password.ptr, SB_MIN(password.len, 1024), &id->cfg.argon2, &rehash);
     if (!stored[0] || pe != CRYPTO_PW_OK) {
         if (uid[0])
             identity__event(db, uid, "login_failed", 20, c, NULL);
@@ -180,10 +181,12 @@ identity_err identity_login(identity *id, store *db, sb_str email_in, sb_str pas
     }
     if (rehash) {
         char fresh[CRYPTO_PASSWORD_HASH_MAX];
-        if (crypto_password_hash(password.ptr, password.len, &id->cfg.argon2, fresh) == CRYPTO_PW_OK) {
+        if (crypto_password_hash(password.ptr, password.len, &id->cfg.argon2, fresh) ==
+            CRYPTO_PW_OK) {
             store_stmt *st;
             sb_errbuf err;
-            if (store_prepare(db, "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1",
+            if (store_prepare(db,
+                              "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1",
                               &st, &err) == STORE_OK) {
                 store_bind_text(st, 1, uid, strlen(uid));
                 store_bind_text(st, 2, fresh, strlen(fresh));
@@ -204,6 +207,8 @@ identity_err identity_login(identity *id, store *db, sb_str email_in, sb_str pas
         store_step(st, &err);
         store_reset(st);
     }
+    if (mfa) /* the password was right; the second factor decides */
+        return identity__mfa_challenge(id, db, uid, c, &tokens->mfa_token);
     identity__event(db, uid, "login", 0, c, NULL);
     identity_err r = identity__session_open(id, db, uid, c, tokens);
     if (r != IDENTITY_OK)

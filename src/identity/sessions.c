@@ -14,17 +14,16 @@
 #include "base/log.h"
 
 #define REFRESH_BYTES 32
-#define CSRF_BYTES 24
-#define US 1000000LL
-
+#define CSRF_BYTES    24
+#define US            1000000LL
 
 void identity__access_token(identity *id, const char *user_id, const char *session_id,
                             int64_t now_us, identity_tokens *t)
 {
     int64_t now = now_us / US;
-    json_t *claims = json_pack("{s:s, s:s, s:s, s:I, s:I}", "iss", id->issuer, "sub", user_id,
-                               "sid", session_id, "iat", (json_int_t)now, "exp",
-                               (json_int_t)(now + id->cfg.access_ttl_s));
+    json_t *claims =
+        json_pack("{s:s, s:s, s:s, s:I, s:I}", "iss", id->issuer, "sub", user_id, "sid", session_id,
+                  "iat", (json_int_t)now, "exp", (json_int_t)(now + id->cfg.access_ttl_s));
     sb_buf_reset(&t->access);
     pthread_rwlock_rdlock(&id->lock);
     crypto_jwt_sign(id->jwt, claims, &t->access);
@@ -33,8 +32,8 @@ void identity__access_token(identity *id, const char *user_id, const char *sessi
     t->expires_in = id->cfg.access_ttl_s;
 }
 
-static store_err insert_refresh(store *db, const char *hash, const char *session_id,
-                                int64_t now_us, int64_t expires_us, sb_errbuf *err)
+static store_err insert_refresh(store *db, const char *hash, const char *session_id, int64_t now_us,
+                                int64_t expires_us, sb_errbuf *err)
 {
     store_stmt *st;
     store_err e = store_prepare(db,
@@ -164,8 +163,8 @@ static store_err read_refresh(store *db, const char *hash, int64_t now_us, refre
 
 /* One attempt; *retry asks the caller to run it again (a concurrent
  * rotation won the race: the next attempt sees it as a reuse in the window). */
-static identity_err refresh_once(identity *id, store *db, const char *hash, const identity_client *c,
-                                 identity_tokens *t, bool *retry)
+static identity_err refresh_once(identity *id, store *db, const char *hash,
+                                 const identity_client *c, identity_tokens *t, bool *retry)
 {
     sb_errbuf err;
     refresh_row r = {0};
@@ -214,7 +213,8 @@ static identity_err refresh_once(identity *id, store *db, const char *hash, cons
             goto commit;
         }
         sb_buf_free(&successor);
-        if ((e = revoke_session(db, r.session_id, "refresh_token_reuse", c->now_us, &err)) != STORE_OK)
+        if ((e = revoke_session(db, r.session_id, "refresh_token_reuse", c->now_us, &err)) !=
+            STORE_OK)
             goto store_fail;
         identity__event(db, r.user_id, "refresh_token_reuse", 80, c, NULL);
         sb_log(SB_LOG_WARN, "refresh token reused: session revoked",
@@ -334,10 +334,11 @@ identity_err identity_check_session(identity *id, store *db, const identity_prin
 {
     store_stmt *st;
     sb_errbuf err;
-    store_err e = store_prepare(db,
-                                "SELECT s.revoked_at, s.expires_at, u.status FROM user_sessions s "
-                                "JOIN users u ON u.id = s.user_id WHERE s.id = $1 AND s.user_id = $2",
-                                &st, &err);
+    store_err e =
+        store_prepare(db,
+                      "SELECT s.revoked_at, s.expires_at, u.status FROM user_sessions s "
+                      "JOIN users u ON u.id = s.user_id WHERE s.id = $1 AND s.user_id = $2",
+                      &st, &err);
     if (e != STORE_OK)
         return identity__store_failed("checking a session", e, &err);
     store_bind_text(st, 1, p->session_id, strlen(p->session_id));
@@ -346,7 +347,8 @@ identity_err identity_check_session(identity *id, store *db, const identity_prin
     identity_err r = IDENTITY_UNAUTHENTICATED;
     if (e == STORE_ROW) {
         if (store_col_is_null(st, 0) && store_col_int(st, 1) > now_us)
-            r = strcmp(store_col_text(st, 2, NULL), "active") == 0 ? IDENTITY_OK : IDENTITY_DISABLED;
+            r = strcmp(store_col_text(st, 2, NULL), "active") == 0 ? IDENTITY_OK
+                                                                   : IDENTITY_DISABLED;
     } else if (e != STORE_DONE) {
         r = identity__store_failed("checking a session", e, &err);
     }
@@ -402,10 +404,11 @@ identity_err identity_session_revoke(identity *id, store *db, const identity_pri
 {
     store_stmt *st;
     sb_errbuf err;
-    store_err e = store_prepare(db,
-                                "UPDATE user_sessions SET revoked_at = $3, revoke_reason = 'revoked' "
-                                "WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
-                                &st, &err);
+    store_err e =
+        store_prepare(db,
+                      "UPDATE user_sessions SET revoked_at = $3, revoke_reason = 'revoked' "
+                      "WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
+                      &st, &err);
     if (e != STORE_OK)
         return identity__store_failed("revoking a session", e, &err);
     store_bind_text(st, 1, session_id.ptr, session_id.len);
@@ -422,8 +425,7 @@ identity_err identity_session_revoke(identity *id, store *db, const identity_pri
     return IDENTITY_OK;
 }
 
-identity_err identity_check_csrf(identity *id, store *db, const identity_principal *p,
-                                 sb_str csrf)
+identity_err identity_check_csrf(identity *id, store *db, const identity_principal *p, sb_str csrf)
 {
     if (csrf.len == 0 || csrf.len > 128)
         return IDENTITY_UNAUTHENTICATED;

@@ -8,8 +8,8 @@
 
 #include "base/log.h"
 
-#define USER_COLUMNS                                                                \
-    "id, email, username, profile, subscription_tier, status, mfa_enabled, created_at, " \
+#define USER_COLUMNS                                                                               \
+    "id, email, username, profile, subscription_tier, status, mfa_enabled, created_at, "           \
     "updated_at, last_active"
 
 identity_err identity__user_load(store *db, const char *sql, sb_str key, identity_user *u)
@@ -23,7 +23,8 @@ identity_err identity__user_load(store *db, const char *sql, sb_str key, identit
     e = store_step(st, &err);
     if (e != STORE_ROW) {
         store_reset(st);
-        return e == STORE_DONE ? IDENTITY_NOT_FOUND : identity__store_failed("loading a user", e, &err);
+        return e == STORE_DONE ? IDENTITY_NOT_FOUND
+                               : identity__store_failed("loading a user", e, &err);
     }
     memset(u, 0, sizeof(*u));
     size_t n;
@@ -58,7 +59,8 @@ bool identity__email_normalize(sb_str email, char *out, size_t cap, identity_pro
 {
     p->field = "email";
     if (email.len < 3 || email.len > 254 || email.len >= cap) {
-        snprintf(p->message, sizeof(p->message), "must be an email address of at most 254 characters");
+        snprintf(p->message, sizeof(p->message),
+                 "must be an email address of at most 254 characters");
         return false;
     }
     ptrdiff_t at = -1;
@@ -80,8 +82,8 @@ bool identity__email_normalize(sb_str email, char *out, size_t cap, identity_pro
     }
     out[email.len] = '\0';
     const char *domain = at >= 0 ? out + at + 1 : NULL;
-    if (at <= 0 || !domain[0] || !strchr(domain, '.') || domain[0] == '.' ||
-        strstr(domain, "..") || domain[strlen(domain) - 1] == '.') {
+    if (at <= 0 || !domain[0] || !strchr(domain, '.') || domain[0] == '.' || strstr(domain, "..") ||
+        domain[strlen(domain) - 1] == '.') {
         snprintf(p->message, sizeof(p->message), "must be an email address like name@example.com");
         return false;
     }

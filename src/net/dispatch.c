@@ -34,8 +34,8 @@ static void req_dispose(void *p)
         /* The client went away before we answered (or a handler forgot to:
          * that is caught at dispatch). Count it as nginx's 499. */
         req->status = 499;
-        net_metrics_request(loop->metrics, req->match.route ? req->match.route->id : 0,
-                            req->method, 499, sb_mono_ns() - req->start_ns);
+        net_metrics_request(loop->metrics, req->match.route ? req->match.route->id : 0, req->method,
+                            499, sb_mono_ns() - req->start_ns);
     }
     if (req->ref) {
         req->ref->req = NULL;
@@ -107,8 +107,8 @@ int net__dispatch(h2o_handler_t *self, h2o_req_t *hreq)
     size_t path_len = hreq->query_at != SIZE_MAX ? hreq->query_at : hreq->path.len;
     req->path = sb_str_make(hreq->path.base, path_len);
     if (hreq->query_at != SIZE_MAX)
-        req->query = sb_str_make(hreq->path.base + hreq->query_at + 1,
-                                 hreq->path.len - hreq->query_at - 1);
+        req->query =
+            sb_str_make(hreq->path.base + hreq->query_at + 1, hreq->path.len - hreq->query_at - 1);
     req->body = sb_str_make(hreq->entity.base, hreq->entity.base ? hreq->entity.len : 0);
 
     net__request_id(req);
@@ -124,8 +124,8 @@ int net__dispatch(h2o_handler_t *self, h2o_req_t *hreq)
         return 0;
 
     net_uri_err uerr = NET_URI_OK;
-    net_route_result r =
-        net_router_match(loop->server->router, req->method, req->path, &req->arena, &req->match, &uerr);
+    net_route_result r = net_router_match(loop->server->router, req->method, req->path, &req->arena,
+                                          &req->match, &uerr);
     if (r != NET_ROUTE_FOUND) {
         route_failed(req, r, uerr);
         return 0;

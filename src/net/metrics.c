@@ -123,9 +123,8 @@ static uint64_t load(_Atomic uint64_t *c)
 
 /* Sums one histogram over all loops (pick selects it from a loop's metrics)
  * and writes its _bucket, _sum and _count lines. */
-static void render_histogram(sb_buf *out, const net_server *s, const char *name,
-                             const char *labels, histogram *(*pick)(net_metrics *, void *),
-                             void *arg)
+static void render_histogram(sb_buf *out, const net_server *s, const char *name, const char *labels,
+                             histogram *(*pick)(net_metrics *, void *), void *arg)
 {
     uint64_t counts[NBUCKETS] = {0}, sum_ns = 0;
     for (unsigned l = 0; l < net_server_threads(s); l++) {
@@ -230,8 +229,8 @@ void net_metrics_render(const net_server *s, sb_buf *out)
         sb_buf_puts(&labels, "route=\"");
         route_label(&labels, s, r);
         sb_buf_putc(&labels, '"');
-        render_histogram(out, s, "sitebase_http_request_duration_seconds", labels.ptr,
-                         pick_route, &r);
+        render_histogram(out, s, "sitebase_http_request_duration_seconds", labels.ptr, pick_route,
+                         &r);
         sb_buf_free(&labels);
     }
 

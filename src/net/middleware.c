@@ -72,10 +72,11 @@ bool net__cors(net_req *req)
     /* A preflight: answer it here, allowed or not; a refused one simply
      * lacks the allow headers, which is how browsers learn "no". */
     if (req->cors_allowed) {
-        net_header_static(req, "access-control-allow-methods", "GET, HEAD, POST, PUT, PATCH, DELETE");
+        net_header_static(req, "access-control-allow-methods",
+                          "GET, HEAD, POST, PUT, PATCH, DELETE");
         net_header_static(req, "access-control-allow-headers",
-                   "Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key, "
-                   "X-CSRF-Token, X-Request-Id");
+                          "Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key, "
+                          "X-CSRF-Token, X-Request-Id");
         net_header_static(req, "access-control-max-age", "600");
     }
     net_respond(req, 204, NULL, NULL, 0);
@@ -109,8 +110,8 @@ void net__answer_headers(net_req *req)
         net_headern(req, "access-control-allow-origin", origin.ptr, origin.len);
         net_header_static(req, "access-control-allow-credentials", "true");
         net_header_static(req, "access-control-expose-headers",
-                   "ETag, Location, Retry-After, RateLimit-Limit, RateLimit-Remaining, "
-                   "RateLimit-Reset, X-Request-Id");
+                          "ETag, Location, Retry-After, RateLimit-Limit, RateLimit-Remaining, "
+                          "RateLimit-Reset, X-Request-Id");
         net_header_static(req, "vary", "Origin");
     }
 }
@@ -125,8 +126,8 @@ void net__access_log(net_req *req, size_t bytes)
     /* The path only: query strings can carry tokens, and logs never hold
      * secrets. */
     sb_log(SB_LOG_INFO, "request", SB_LOG_STR("method", net_method_name(req->method)),
-           SB_LOG_STRN("path", req->path.ptr, SB_MIN(req->path.len, ACCESS_LOG_PATH_MAX)), SB_LOG_INT("status", req->status),
-           SB_LOG_INT("bytes", (int64_t)bytes),
+           SB_LOG_STRN("path", req->path.ptr, SB_MIN(req->path.len, ACCESS_LOG_PATH_MAX)),
+           SB_LOG_INT("status", req->status), SB_LOG_INT("bytes", (int64_t)bytes),
            SB_LOG_DBL("ms", (double)(sb_mono_ns() - req->start_ns) / 1e6),
            SB_LOG_STR("request_id", req->id), SB_LOG_STR("peer", net_req_peer(req)));
 }

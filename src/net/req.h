@@ -30,10 +30,10 @@ typedef struct net_req {
     sb_str query; /* raw query, without '?'; empty if none */
     sb_str body;  /* the whole request body (h2o buffers it) */
     net_match match;
-    sb_arena arena; /* per-request scratch; freed with the request */
+    sb_arena arena;                  /* per-request scratch; freed with the request */
     char id[NET_REQUEST_ID_MAX + 1]; /* X-Request-Id: the client's if sane, else a UUIDv7 */
     uint64_t start_ns;
-    int status;       /* set when answered */
+    int status; /* set when answered */
     bool responded;
     bool deferred;
     bool cors_allowed; /* the Origin was allowed; answers carry CORS headers */
@@ -66,8 +66,7 @@ void net_header_static(net_req *req, const char *name, const char *value);
 void net_headern(net_req *req, const char *name, const char *value, size_t len);
 
 /* Sends status with body (copied). content_type NULL means no body type. */
-void net_respond(net_req *req, int status, const char *content_type, const void *body,
-                 size_t len);
+void net_respond(net_req *req, int status, const char *content_type, const void *body, size_t len);
 /* application/json; charset=utf-8 */
 void net_respond_json(net_req *req, int status, const sb_buf *json);
 /* RFC 9457 problem+json: {"type":".../errors/<code>","title","status","detail","code"}.

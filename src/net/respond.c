@@ -104,27 +104,48 @@ void net_header(net_req *req, const char *name, const char *value)
 static const char *reason(int status)
 {
     switch (status) {
-    case 101: return "Switching Protocols";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 412: return "Precondition Failed";
-    case 413: return "Payload Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Content";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return status < 400 ? "OK" : status < 500 ? "Client Error" : "Server Error";
+    case 101:
+        return "Switching Protocols";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 202:
+        return "Accepted";
+    case 204:
+        return "No Content";
+    case 304:
+        return "Not Modified";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 409:
+        return "Conflict";
+    case 412:
+        return "Precondition Failed";
+    case 413:
+        return "Payload Too Large";
+    case 414:
+        return "URI Too Long";
+    case 415:
+        return "Unsupported Media Type";
+    case 422:
+        return "Unprocessable Content";
+    case 429:
+        return "Too Many Requests";
+    case 500:
+        return "Internal Server Error";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return status < 400 ? "OK" : status < 500 ? "Client Error" : "Server Error";
     }
 }
 
@@ -139,8 +160,7 @@ void net__finish(net_req *req, int status, size_t body_len)
     net__access_log(req, body_len);
 }
 
-void net_respond(net_req *req, int status, const char *content_type, const void *body,
-                 size_t len)
+void net_respond(net_req *req, int status, const char *content_type, const void *body, size_t len)
 {
     h2o_req_t *h = req->h2o;
     h->res.status = status;
@@ -242,7 +262,8 @@ bool net_req_json(net_req *req, json_t **out)
     }
     const net_route *route = req->match.route;
     sb_json_limits limits = {
-        .max_bytes = route && route->max_body ? route->max_body : req->loop->server->cfg->max_json_body,
+        .max_bytes =
+            route && route->max_body ? route->max_body : req->loop->server->cfg->max_json_body,
         .max_depth = 64,
     };
     sb_json_error jerr;
@@ -258,8 +279,8 @@ bool net_req_json(net_req *req, json_t **out)
         char detail[256];
         snprintf(detail, sizeof(detail), "Invalid JSON at byte %zu (line %d, column %d): %s",
                  jerr.offset, jerr.line, jerr.column, jerr.text);
-        net_respond_problem_ext(req, 400, "invalid_json", "Bad Request", detail,
-                                json_error_members, &jerr);
+        net_respond_problem_ext(req, 400, "invalid_json", "Bad Request", detail, json_error_members,
+                                &jerr);
         return false;
     }
     }

@@ -25,7 +25,7 @@ typedef enum net_method {
 #define NET__M(m) NET_##m,
     NET_METHODS(NET__M)
 #undef NET__M
-    NET_METHOD_COUNT,
+        NET_METHOD_COUNT,
     NET_METHOD_OTHER = NET_METHOD_COUNT,
 } net_method;
 
@@ -33,7 +33,7 @@ typedef enum net_method {
 net_method net_method_parse(sb_str s);
 const char *net_method_name(net_method m);
 
-#define NET_MAX_PARAMS 8
+#define NET_MAX_PARAMS   8
 #define NET_MAX_SEGMENTS 64
 
 struct net_req;

@@ -301,8 +301,8 @@ static void *loop_main(void *arg)
     if (s->hooks.loop_start && !s->hooks.loop_start(loop, s->hooks.app, &loop->start_err))
         app_ok = false;
     if (app_ok) {
-        loop->listener = h2o_evloop_socket_create(loop->evloop, loop->listen_fd,
-                                                  H2O_SOCKET_FLAG_DONT_READ);
+        loop->listener =
+            h2o_evloop_socket_create(loop->evloop, loop->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
         loop->listener->data = loop;
         h2o_socket_read_start(loop->listener, on_accept);
     }
@@ -356,7 +356,8 @@ int net_server_run(net_server *s)
     bool failed = false;
     for (; started < s->nloops; started++) {
         if (pthread_create(&s->loops[started].thread, NULL, loop_main, &s->loops[started]) != 0) {
-            sb_log(SB_LOG_ERROR, "cannot start a loop thread", SB_LOG_STR("error", strerror(errno)));
+            sb_log(SB_LOG_ERROR, "cannot start a loop thread",
+                   SB_LOG_STR("error", strerror(errno)));
             failed = true;
             break;
         }
@@ -367,7 +368,8 @@ int net_server_run(net_server *s)
             pthread_cond_wait(&s->start_cond, &s->start_lock);
         if (s->loops[i].start_failed) {
             if (!failed)
-                sb_log(SB_LOG_ERROR, "start-up failed", SB_LOG_STR("error", s->loops[i].start_err.msg));
+                sb_log(SB_LOG_ERROR, "start-up failed",
+                       SB_LOG_STR("error", s->loops[i].start_err.msg));
             failed = true;
         }
     }
@@ -380,7 +382,8 @@ int net_server_run(net_server *s)
         while (!atomic_load(&s->stop_requested)) {
             int sig = sigtimedwait(&set, NULL, &tick);
             if (sig == SIGINT || sig == SIGTERM) {
-                sb_log(SB_LOG_INFO, "shutting down", SB_LOG_STR("signal", sig == SIGINT ? "SIGINT" : "SIGTERM"),
+                sb_log(SB_LOG_INFO, "shutting down",
+                       SB_LOG_STR("signal", sig == SIGINT ? "SIGINT" : "SIGTERM"),
                        SB_LOG_INT("deadline_ms", s->cfg->shutdown_timeout_ms));
                 break;
             }

@@ -46,7 +46,8 @@ static void sse_flush(net_sse *s)
         return;
     h2o_req_t *h = s->req->h2o;
     if (s->ending) {
-        h2o_iovec_t last = h2o_strdup(&h->pool, s->pending.ptr ? s->pending.ptr : "", s->pending.len);
+        h2o_iovec_t last =
+            h2o_strdup(&h->pool, s->pending.ptr ? s->pending.ptr : "", s->pending.len);
         h2o_send(h, &last, 1, H2O_SEND_STATE_FINAL);
         sse_free(s);
         return;
@@ -93,7 +94,8 @@ net_sse *net_sse_start(net_req *req, void (*on_close)(net_sse *s, void *ctx), vo
     h->res.reason = "OK";
     h2o_add_header(&h->pool, &h->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
                    H2O_STRLIT("text/event-stream; charset=utf-8"));
-    h2o_add_header(&h->pool, &h->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-cache"));
+    h2o_add_header(&h->pool, &h->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
+                   H2O_STRLIT("no-cache"));
     net__finish(req, 200, 0);
     h2o_start_response(h, &s->super);
     /* A comment first, so the client sees the headers at once. */

@@ -21,9 +21,7 @@ const char *net_uri_strerror(net_uri_err e)
     return (size_t)e < SB_ARRAY_LEN(uri_errors) ? uri_errors[e] : "unknown error";
 }
 
-
-net_uri_err net_uri_decode(const char *in, size_t n, bool plus_is_space, char *out,
-                           size_t *out_len)
+net_uri_err net_uri_decode(const char *in, size_t n, bool plus_is_space, char *out, size_t *out_len)
 {
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
@@ -31,7 +29,8 @@ net_uri_err net_uri_decode(const char *in, size_t n, bool plus_is_space, char *o
         if (c == '%') {
             if (n - i < 3)
                 return NET_URI_BAD_ESCAPE;
-            int hi = sb_hex_digit((unsigned char)in[i + 1]), lo = sb_hex_digit((unsigned char)in[i + 2]);
+            int hi = sb_hex_digit((unsigned char)in[i + 1]),
+                lo = sb_hex_digit((unsigned char)in[i + 2]);
             if (hi < 0 || lo < 0 || (hi | lo) == 0)
                 return NET_URI_BAD_ESCAPE;
             out[o++] = (char)(hi << 4 | lo);

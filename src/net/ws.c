@@ -131,7 +131,8 @@ bool net_ws_send(net_ws *ws, int opcode, const void *data, size_t len)
     }
     if (wslay_event_get_queued_msg_length(ws->conn->ws_ctx) > ws->loop->server->cfg->ws_max_queue) {
         sb_log(SB_LOG_WARN, "websocket dropped: peer reads too slowly",
-               SB_LOG_INT("queued_bytes", (int64_t)wslay_event_get_queued_msg_length(ws->conn->ws_ctx)));
+               SB_LOG_INT("queued_bytes",
+                          (int64_t)wslay_event_get_queued_msg_length(ws->conn->ws_ctx)));
         ws->drop = true;
         schedule_flush(ws);
         return false;

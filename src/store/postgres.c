@@ -447,7 +447,6 @@ static const char *pg_col_text(store_stmt *base, int idx, size_t *len)
     return cell((pg_stmt *)base, idx, len);
 }
 
-
 static const void *pg_col_blob(store_stmt *base, int idx, size_t *len)
 {
     pg_stmt *st = (pg_stmt *)base;

@@ -13,9 +13,7 @@
 #include "net/router.h"
 #include "net/uri.h"
 
-static void nop(struct net_req *req, void *ctx)
-{
-}
+static void nop(struct net_req *req, void *ctx) {}
 
 static net_router *router;
 

@@ -51,7 +51,8 @@ static void test_all_fields(void **state)
 {
     body b;
     api_errors errs;
-    json_t *doc = json_loads("{\"name\":\"\xc3\xa9t\xc3\xa9\",\"flag\":true,\"count\":7,\"meta\":{}}", 0, NULL);
+    json_t *doc = json_loads(
+        "{\"name\":\"\xc3\xa9t\xc3\xa9\",\"flag\":true,\"count\":7,\"meta\":{}}", 0, NULL);
     memset(&b, 0, sizeof(b));
     assert_true(api_decode(doc, fields, 4, &b, &errs));
     assert_int_equal(errs.n, 0);

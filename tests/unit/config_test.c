@@ -67,11 +67,11 @@ static void test_precedence(void **state)
     set_env(0, "SITEBASE_THREADS", "2");
     set_env(1, "SITEBASE_MAX_JSON_BODY", "2M");
     assert_true(sb_config_load_env(&c, fake_getenv, &err));
-    assert_int_equal(c.threads, 2);                 /* env beats file */
-    assert_int_equal(c.workers, 6);                 /* file kept where env is silent */
+    assert_int_equal(c.threads, 2); /* env beats file */
+    assert_int_equal(c.workers, 6); /* file kept where env is silent */
     assert_int_equal(c.max_json_body, 2 * 1024 * 1024);
     assert_true(sb_config_set(&c, "threads", "1", "--threads", &err));
-    assert_int_equal(c.threads, 1);                 /* flag beats env */
+    assert_int_equal(c.threads, 1); /* flag beats env */
     set_env(0, NULL, NULL);
     set_env(1, NULL, NULL);
     unlink(path);
@@ -106,7 +106,8 @@ static void test_errors(void **state)
     sb_errbuf err;
     sb_config_init(&c);
     assert_false(sb_config_set(&c, "threads", "999", "SITEBASE_THREADS", &err));
-    assert_string_equal(err.msg, "threads: must be between 0 and 256, got 999 (from SITEBASE_THREADS)");
+    assert_string_equal(err.msg,
+                        "threads: must be between 0 and 256, got 999 (from SITEBASE_THREADS)");
     assert_int_equal(c.threads, 0); /* unchanged */
     assert_false(sb_config_set(&c, "thredas", "4", "sitebase.conf:3", &err));
     assert_string_equal(err.msg, "unknown key 'thredas' (from sitebase.conf:3)");

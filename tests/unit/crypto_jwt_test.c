@@ -99,8 +99,8 @@ static void test_algorithm_attacks(void **state)
 
     /* HS256 keyed with the Ed25519 public key: a verifier that trusted the
      * header's alg would accept this. */
-    EVP_PKEY *pk = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL,
-                                                (const uint8_t *)seed1.ptr, 32);
+    EVP_PKEY *pk =
+        EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, (const uint8_t *)seed1.ptr, 32);
     uint8_t pub[32];
     size_t publen = sizeof(pub);
     EVP_PKEY_get_raw_public_key(pk, pub, &publen);
@@ -169,7 +169,7 @@ static void test_rotation(void **state)
     assert_true(crypto_b64url_decode(fresh.ptr, (size_t)(strchr(fresh.ptr, '.') - fresh.ptr), &h));
     assert_non_null(strstr(h.ptr, "\"kid\":\"k2\"")); /* the newest key signs */
     sb_buf_free(&h);
-    assert_int_equal(verify(&old, NOW), CRYPTO_JWT_OK);   /* old key still verifies */
+    assert_int_equal(verify(&old, NOW), CRYPTO_JWT_OK); /* old key still verifies */
     assert_int_equal(verify(&fresh, NOW), CRYPTO_JWT_OK);
     /* A second key set loaded from the stored seeds accepts both. */
     crypto_jwt_keys *other = crypto_jwt_keys_new();
@@ -191,9 +191,9 @@ static void test_rotation(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip),      cmocka_unit_test(test_tampered),
+        cmocka_unit_test(test_round_trip),        cmocka_unit_test(test_tampered),
         cmocka_unit_test(test_algorithm_attacks), cmocka_unit_test(test_time_edges),
-        cmocka_unit_test(test_malformed),       cmocka_unit_test(test_rotation),
+        cmocka_unit_test(test_malformed),         cmocka_unit_test(test_rotation),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

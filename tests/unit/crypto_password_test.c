@@ -17,7 +17,8 @@ static void test_hash_verify(void **state)
     assert_int_equal(crypto_password_verify(h, "correct horsf", 13, &fast, &rehash),
                      CRYPTO_PW_MISMATCH);
     crypto_argon2_params stronger = {2048, 1, 1};
-    assert_int_equal(crypto_password_verify(h, "correct horse", 13, &stronger, &rehash), CRYPTO_PW_OK);
+    assert_int_equal(crypto_password_verify(h, "correct horse", 13, &stronger, &rehash),
+                     CRYPTO_PW_OK);
     assert_true(rehash);
     assert_int_equal(crypto_password_verify("$2b$10$bcrypt", "x", 1, &fast, &rehash),
                      CRYPTO_PW_BAD_HASH);
@@ -48,7 +49,8 @@ static void test_policy(void **state)
     assert_int_equal(crypto_password_check("PassWord123", 11), CRYPTO_PW_COMMON);
     assert_int_equal(crypto_password_check("iloveyou", 8), CRYPTO_PW_COMMON);
     assert_int_equal(crypto_password_check("bad\xff utf8 pw", 12), CRYPTO_PW_BAD_UTF8);
-    assert_string_equal(crypto_password_strerror(CRYPTO_PW_TOO_SHORT), "must have at least 8 characters");
+    assert_string_equal(crypto_password_strerror(CRYPTO_PW_TOO_SHORT),
+                        "must have at least 8 characters");
 }
 
 static void test_dummy(void **state)

@@ -9,7 +9,7 @@
 
 #include "crypto/seal.h"
 
-static const uint8_t kek[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+static const uint8_t kek[32] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16,
                                 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
 
 static void test_round_trip_and_tamper(void **state)
@@ -34,7 +34,7 @@ static void test_round_trip_and_tamper(void **state)
         sealed.ptr[at[i]] ^= 1;
     }
     assert_false(crypto_open(r, "totp:u2", 7, sealed.ptr, sealed.len, &out)); /* moved row */
-    assert_false(crypto_open(r, "totp:u1", 7, sealed.ptr, 10, &out));       /* truncated */
+    assert_false(crypto_open(r, "totp:u1", 7, sealed.ptr, 10, &out));         /* truncated */
     crypto_keyring_free(r);
     sb_buf_free(&wrapped);
     sb_buf_free(&sealed);
@@ -44,7 +44,8 @@ static void test_round_trip_and_tamper(void **state)
 static void test_rotation_and_wrapping(void **state)
 {
     crypto_keyring *r = crypto_keyring_new(kek);
-    sb_buf w1 = SB_BUF_INIT, w2 = SB_BUF_INIT, s1 = SB_BUF_INIT, s2 = SB_BUF_INIT, out = SB_BUF_INIT;
+    sb_buf w1 = SB_BUF_INIT, w2 = SB_BUF_INIT, s1 = SB_BUF_INIT, s2 = SB_BUF_INIT,
+           out = SB_BUF_INIT;
     crypto_keyring_generate(r, 1, &w1);
     crypto_seal(r, NULL, 0, "one", 3, &s1);
     crypto_keyring_generate(r, 2, &w2);

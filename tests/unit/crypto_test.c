@@ -50,10 +50,10 @@ static void test_b64url(void **state)
     assert_string_equal(b.ptr, "-_8"); /* the URL-safe letters */
     sb_buf_free(&b);
     sb_buf d = SB_BUF_INIT;
-    assert_false(crypto_b64url_decode("Zm9v+", 5, &d));   /* '+' is not base64url */
-    assert_false(crypto_b64url_decode("Zm9vY", 5, &d));   /* impossible length */
-    assert_false(crypto_b64url_decode("Zh", 2, &d));      /* non-zero trailing bits */
-    assert_false(crypto_b64url_decode("Zg==", 4, &d));    /* no padding */
+    assert_false(crypto_b64url_decode("Zm9v+", 5, &d)); /* '+' is not base64url */
+    assert_false(crypto_b64url_decode("Zm9vY", 5, &d)); /* impossible length */
+    assert_false(crypto_b64url_decode("Zh", 2, &d));    /* non-zero trailing bits */
+    assert_false(crypto_b64url_decode("Zg==", 4, &d));  /* no padding */
     assert_int_equal(d.len, 0);
     sb_buf_free(&d);
 }

@@ -109,8 +109,10 @@ static void test_writer_json_round_trip(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_ok),          cmocka_unit_test(test_limits),
-        cmocka_unit_test(test_errors),            cmocka_unit_test(test_writer),
+        cmocka_unit_test(test_parse_ok),
+        cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_writer),
         cmocka_unit_test(test_writer_json_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

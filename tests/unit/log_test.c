@@ -14,9 +14,12 @@ static void test_json(void **state)
 {
     sb_buf b = SB_BUF_INIT;
     sb_log_field f[] = {
-        SB_LOG_STR("addr", "127.0.0.1:8080"), SB_LOG_INT("threads", 2),
-        SB_LOG_BOOL("tls", false),           SB_LOG_DBL("ms", 1.5),
-        SB_LOG_SECRET("password"),           SB_LOG_STR("none", NULL),
+        SB_LOG_STR("addr", "127.0.0.1:8080"),
+        SB_LOG_INT("threads", 2),
+        SB_LOG_BOOL("tls", false),
+        SB_LOG_DBL("ms", 1.5),
+        SB_LOG_SECRET("password"),
+        SB_LOG_STR("none", NULL),
         SB_LOG_STRN("path", "/a\"b\nc\xff", 7),
     };
     sb_log_render(&b, SB_LOG_JSON, T, SB_LOG_INFO, "listening", f, SB_ARRAY_LEN(f));

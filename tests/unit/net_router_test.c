@@ -16,9 +16,7 @@
 
 static int marker_a, marker_b;
 
-static void h(struct net_req *req, void *ctx)
-{
-}
+static void h(struct net_req *req, void *ctx) {}
 
 static net_router *make(void)
 {
@@ -128,9 +126,9 @@ static void test_bad_paths(void **state)
     assert_int_equal(net_router_match(r, NET_GET, SB_STR("/api/%2E%2e/x"), &a, &m, &e),
                      NET_ROUTE_BAD_PATH);
     assert_int_equal(e, NET_URI_DOT_SEGMENT);
-    assert_int_equal(net_router_match(r, NET_GET, SB_STR("/api/projects/1/files/a%2F..%2Fb"),
-                                      &a, &m, &e),
-                     NET_ROUTE_BAD_PATH);
+    assert_int_equal(
+        net_router_match(r, NET_GET, SB_STR("/api/projects/1/files/a%2F..%2Fb"), &a, &m, &e),
+        NET_ROUTE_BAD_PATH);
     assert_int_equal(net_router_match(r, NET_GET, SB_STR("relative"), &a, &m, &e),
                      NET_ROUTE_BAD_PATH);
     assert_int_equal(e, NET_URI_NOT_ABSOLUTE);
