@@ -20,6 +20,10 @@ SB_FAILED=0
 export NODE_PATH="$SITEBASE_SOURCE_DIR/tests/node_modules"
 
 sb_cleanup() {
+    if [ -n "${SB_SMTP_PID:-}" ]; then
+        kill "$SB_SMTP_PID" 2>/dev/null
+        wait "$SB_SMTP_PID" 2>/dev/null
+    fi
     if [ -n "$SB_PID" ] && kill -0 "$SB_PID" 2>/dev/null; then
         kill -KILL "$SB_PID" 2>/dev/null
         wait "$SB_PID" 2>/dev/null
@@ -138,4 +142,47 @@ post_json() {
     local url=$1 data=$2
     shift 2
     http -X POST -H 'Content-Type: application/json' --data-binary "$data" "$@" "$url"
+}
+
+# sb_sql SQL: runs one statement on the test's own database (the SQLite
+# file, or the per-test PostgreSQL database) and prints rows as
+# tab-separated lines. For checks of what is stored and for moving time
+# (expiring a token) where waiting would be too slow.
+sb_sql() {
+    if [ -n "$SB_PG_DB" ]; then
+        psql "${sb_pg_base%/*}/$SB_PG_DB" -qtAF $'\t' -c "$1"
+    else
+        python3 -c '
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1], timeout=10)
+rows = c.execute(sys.argv[2]).fetchall()
+c.commit()
+for r in rows: print("\t".join("" if v is None else str(v) for v in r))' "$SB_TMP/data/sitebase.db" "$1"
+    fi
+}
+
+# sb_smtp_start [AUTH]: a real SMTP server (tests/support/smtp_sink.py)
+# on loopback; sets SB_SMTP_PORT and SB_MAIL (the folder of received
+# messages, 1.eml, 2.eml, ...). AUTH "user:password" makes it require that.
+sb_smtp_start() {
+    SB_MAIL="$SB_TMP/mail"
+    mkdir -p "$SB_MAIL"
+    AUTH="${1:-}" /usr/bin/python3 "$SITEBASE_SOURCE_DIR/tests/support/smtp_sink.py" "$SB_MAIL" &
+    SB_SMTP_PID=$!
+    local i
+    for i in $(seq 1 100); do
+        [ -f "$SB_MAIL/port" ] && break
+        sleep 0.05
+    done
+    SB_SMTP_PORT=$(cat "$SB_MAIL/port") || { echo "the SMTP sink did not start" >&2; exit 1; }
+}
+
+# sb_mail_wait N: waits (at most 10 s) until N messages have arrived.
+sb_mail_wait() {
+    local i
+    for i in $(seq 1 200); do
+        [ -f "$SB_MAIL/$1.eml" ] && return 0
+        sleep 0.05
+    done
+    return 1
 }

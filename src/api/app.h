@@ -7,6 +7,7 @@
 #define SB_API_APP_H
 
 #include "base/config.h"
+#include "base/ratelimit.h"
 #include "identity/identity.h"
 #include "net/req.h"
 #include "net/router.h"
@@ -18,7 +19,18 @@ typedef struct api_app {
     const sb_config *cfg;
     net_workers *workers;
     identity *identity;
+    sb_ratelimit *ip_limit;      /* auth requests per IP; NULL = off */
+    sb_ratelimit *account_limit; /* sign-in attempts per email; NULL = off */
+    char public_url[256];        /* base of links in mail, no trailing '/' */
 } api_app;
+
+/* Makes the rate limiters the configuration asks for (limits.c). */
+void api_app_limits(api_app *app);
+
+/* Takes a token from the caller's IP bucket and, when account is not
+ * empty, from that account's; sets the RateLimit-* fields of the tighter
+ * one. On refusal answers 429 with Retry-After and returns false. */
+bool api_rate_limit(net_req *req, api_app *app, sb_str account);
 
 /* Per loop thread; owned by that thread. */
 typedef struct api_loop {

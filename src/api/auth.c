@@ -146,7 +146,7 @@ bool api_auth(net_req *req, api_app *app, bool check_session, identity_principal
     return true;
 }
 
-static void write_time(sb_jw *w, const char *key, int64_t us)
+void api_jw_time(sb_jw *w, const char *key, int64_t us)
 {
     sb_jw_key(w, key);
     if (us == 0) {
@@ -168,9 +168,9 @@ static void write_user(sb_jw *w, const identity_user *u)
     sb_jw_kv_str(w, "subscription_tier", u->subscription_tier);
     sb_jw_kv_str(w, "status", u->status);
     sb_jw_kv_bool(w, "mfa_enabled", u->mfa_enabled);
-    write_time(w, "created_at", u->created_at);
-    write_time(w, "updated_at", u->updated_at);
-    write_time(w, "last_active", u->last_active);
+    api_jw_time(w, "created_at", u->created_at);
+    api_jw_time(w, "updated_at", u->updated_at);
+    api_jw_time(w, "last_active", u->last_active);
     sb_jw_obj_end(w);
 }
 
@@ -232,6 +232,39 @@ static void respond_mfa_required(net_req *req, const identity_tokens *t)
     sb_buf_free(&body);
 }
 
+void api_respond_signin(net_req *req, api_app *app, int ok_status, identity_err e,
+                        const identity_user *u, const identity_tokens *t, const identity_problem *p)
+{
+    switch (e) {
+    case IDENTITY_OK:
+        respond_tokens(req, app, ok_status, u, t);
+        return;
+    case IDENTITY_MFA_REQUIRED:
+        respond_mfa_required(req, t);
+        return;
+    case IDENTITY_MAGIC_LINK_REQUIRED: {
+        /* The password was right but the sign-in looks unusual: a link
+         * went to the account's address; following it signs in. */
+        static const char body[] = "{\"magic_link_required\":true}";
+        net_header_static(req, "cache-control", "no-store");
+        net_respond(req, 200, "application/json; charset=utf-8", body, sizeof(body) - 1);
+        return;
+    }
+    case IDENTITY_LOCKED: {
+        char secs[24];
+        snprintf(secs, sizeof(secs), "%lld", (long long)t->retry_after_s);
+        net_header(req, "retry-after", secs);
+        net_respond_problemf(req, 429, identity_err_code(e), identity_err_title(e),
+                             "Too many failed sign-ins; try again in %lld s.",
+                             (long long)t->retry_after_s);
+        return;
+    }
+    default:
+        api_respond_identity(req, e,
+                             e == IDENTITY_INVALID || e == IDENTITY_WEAK_PASSWORD ? p : NULL);
+    }
+}
+
 static void respond_success(net_req *req)
 {
     static const char body[] = "{\"success\":true}";
@@ -245,8 +278,7 @@ typedef struct password_job {
     api_app *app;
     bool registering;
     sb_buf email, password, username;
-    identity_client client;
-    char *ip, *user_agent, *device; /* copies: the request may go away */
+    api_client_owned client; /* copies: the request may go away */
     identity_err result;
     identity_problem problem;
     identity_user user;
@@ -261,14 +293,16 @@ static void password_work(void *arg)
         j->result = IDENTITY_STORE;
         return;
     }
-    j->client.now_us = sb_wall_us();
+    j->client.c.now_us = sb_wall_us();
     if (j->registering)
         j->result = identity_register(j->app->identity, db, sb_buf_str(&j->email),
                                       sb_buf_str(&j->password), sb_buf_str(&j->username),
-                                      &j->client, &j->user, &j->tokens, &j->problem);
+                                      &j->client.c, &j->user, &j->tokens, &j->problem);
     else
         j->result = identity_login(j->app->identity, db, sb_buf_str(&j->email),
-                                   sb_buf_str(&j->password), &j->client, &j->user, &j->tokens);
+                                   sb_buf_str(&j->password), &j->client.c, &j->user, &j->tokens);
+    if (j->result == IDENTITY_MAGIC_LINK_REQUIRED)
+        api_mail_magic_link(j->app, &j->tokens); /* we are on a worker: mail may block */
 }
 
 static void password_job_free(password_job *j)
@@ -278,9 +312,7 @@ static void password_job_free(password_job *j)
     sb_buf_free(&j->email);
     sb_buf_free(&j->password);
     sb_buf_free(&j->username);
-    free(j->ip);
-    free(j->user_agent);
-    free(j->device);
+    api_client_owned_free(&j->client);
     identity_user_clear(&j->user);
     identity_tokens_clear(&j->tokens);
     free(j);
@@ -290,17 +322,9 @@ static void password_done(void *arg)
 {
     password_job *j = arg;
     net_req *req = net_req_ref_get(j->ref);
-    if (req) {
-        if (j->result == IDENTITY_OK)
-            respond_tokens(req, j->app, j->registering ? 201 : 200, &j->user, &j->tokens);
-        else if (j->result == IDENTITY_MFA_REQUIRED)
-            respond_mfa_required(req, &j->tokens);
-        else
-            api_respond_identity(
-                req, j->result,
-                j->result == IDENTITY_INVALID || j->result == IDENTITY_WEAK_PASSWORD ? &j->problem
-                                                                                     : NULL);
-    }
+    if (req)
+        api_respond_signin(req, j->app, j->registering ? 201 : 200, j->result, &j->user, &j->tokens,
+                           &j->problem);
     net_req_ref_release(j->ref);
     password_job_free(j);
 }
@@ -308,6 +332,23 @@ static void password_done(void *arg)
 static char *dup_or_null(const char *s)
 {
     return s ? sb_strdup(s) : NULL;
+}
+
+void api_client_own(net_req *req, api_client_owned *o)
+{
+    identity_client c = api_client(req);
+    o->ip = dup_or_null(c.ip);
+    o->user_agent = dup_or_null(c.user_agent);
+    o->device = dup_or_null(c.device);
+    o->c = (identity_client){o->ip, o->user_agent, o->device, c.now_us};
+}
+
+void api_client_owned_free(api_client_owned *o)
+{
+    free(o->ip);
+    free(o->user_agent);
+    free(o->device);
+    memset(o, 0, sizeof(*o));
 }
 
 static void start_password_job(net_req *req, api_app *app, bool registering, sb_str email,
@@ -319,11 +360,7 @@ static void start_password_job(net_req *req, api_app *app, bool registering, sb_
     sb_buf_append_str(&j->email, email);
     sb_buf_append_str(&j->password, password);
     sb_buf_append_str(&j->username, username);
-    identity_client c = api_client(req);
-    j->ip = dup_or_null(c.ip);
-    j->user_agent = dup_or_null(c.user_agent);
-    j->device = dup_or_null(c.device);
-    j->client = (identity_client){j->ip, j->user_agent, j->device, c.now_us};
+    api_client_own(req, &j->client);
     j->ref = net_req_defer(req);
     if (!net_workers_submit(app->workers, req->loop, password_work, password_done, j)) {
         net_req_ref_release(j->ref);
@@ -350,6 +387,10 @@ static void auth_register(net_req *req, void *ctx)
     json_t *doc;
     if (!api_body(req, register_fields, SB_ARRAY_LEN(register_fields), &b, &doc))
         return;
+    if (!api_rate_limit(req, ctx, SB_STR_NULL)) {
+        json_decref(doc);
+        return;
+    }
     start_password_job(req, ctx, true, b.email, b.password, b.username);
     json_decref(doc);
 }
@@ -369,6 +410,10 @@ static void auth_login(net_req *req, void *ctx)
     json_t *doc;
     if (!api_body(req, login_fields, SB_ARRAY_LEN(login_fields), &b, &doc))
         return;
+    if (!api_rate_limit(req, ctx, b.email)) {
+        json_decref(doc);
+        return;
+    }
     start_password_job(req, ctx, false, b.email, b.password, SB_STR(""));
     json_decref(doc);
 }
@@ -458,8 +503,8 @@ static void write_session(void *ctx, const identity_session *s)
     sb_jw_kv_str(w, "device", s->device);
     sb_jw_kv_str(w, "ip", s->ip);
     sb_jw_kv_str(w, "user_agent", s->user_agent);
-    write_time(w, "created_at", s->created_at);
-    write_time(w, "last_seen", s->last_seen);
+    api_jw_time(w, "created_at", s->created_at);
+    api_jw_time(w, "last_seen", s->last_seen);
     sb_jw_kv_bool(w, "current", s->current);
     sb_jw_obj_end(w);
 }
@@ -522,15 +567,16 @@ static void auth_mfa_verify(net_req *req, void *ctx)
     json_t *doc;
     if (!api_body(req, mfa_verify_fields, SB_ARRAY_LEN(mfa_verify_fields), &b, &doc))
         return;
+    if (!api_rate_limit(req, app, SB_STR_NULL)) {
+        json_decref(doc);
+        return;
+    }
     identity_client c = api_client(req);
     identity_user u = {0};
     identity_tokens t = {0};
     identity_err e =
         identity_mfa_verify(app->identity, api_loop_of(req)->db, b.mfa_token, b.code, &c, &u, &t);
-    if (e == IDENTITY_OK)
-        respond_tokens(req, app, 200, &u, &t);
-    else
-        api_respond_identity(req, e, NULL);
+    api_respond_signin(req, app, 200, e, &u, &t, NULL);
     identity_user_clear(&u);
     identity_tokens_clear(&t);
     json_decref(doc);
@@ -589,6 +635,10 @@ static void auth_totp_enable(net_req *req, void *ctx)
     json_t *doc;
     if (!api_body(req, totp_enable_fields, SB_ARRAY_LEN(totp_enable_fields), &b, &doc))
         return;
+    if (!api_rate_limit(req, app, sb_str_c(p.user_id))) {
+        json_decref(doc);
+        return;
+    }
     identity_client c = api_client(req);
     char codes[IDENTITY_RECOVERY_CODES][IDENTITY_RECOVERY_CODE_LEN + 1];
     identity_err e =
@@ -620,6 +670,8 @@ const api_body_table api_auth_bodies[] = {
      sizeof(register_body)},
     {"POST /api/auth/login", login_fields, SB_ARRAY_LEN(login_fields), sizeof(login_body)},
     {"POST /api/auth/refresh", refresh_fields, SB_ARRAY_LEN(refresh_fields), sizeof(refresh_body)},
+    {"POST /api/auth/magic-link", api_magic_link_fields, 1, sizeof(sb_str)},
+    {"POST /api/auth/magic-link/verify", api_magic_verify_fields, 1, sizeof(sb_str)},
     {"POST /api/auth/mfa/verify", mfa_verify_fields, SB_ARRAY_LEN(mfa_verify_fields),
      sizeof(mfa_verify_body)},
     {"POST /api/auth/totp/enable", totp_enable_fields, SB_ARRAY_LEN(totp_enable_fields),
@@ -629,6 +681,8 @@ const size_t api_auth_bodies_len = SB_ARRAY_LEN(api_auth_bodies);
 
 void api_auth_register(net_router *r, api_app *app)
 {
+    api_magic_register(r, app);
+    api_security_events_register(r, app);
     net_router_add(r, NET_POST, "/api/auth/mfa/verify", auth_mfa_verify, app, 0);
     net_router_add(r, NET_POST, "/api/auth/totp/setup", auth_totp_setup, app, 0);
     net_router_add(r, NET_POST, "/api/auth/totp/enable", auth_totp_enable, app, 0);

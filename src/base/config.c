@@ -63,6 +63,28 @@ static const key_def keys[] = {
      "argon2id memory per password hash"},
     {"argon2_iterations", T_INT, OFF(argon2_iterations), 1, 100, "2", "argon2id passes"},
     {"argon2_parallelism", T_INT, OFF(argon2_parallelism), 1, 64, "1", "argon2id lanes"},
+    {"public_url", T_STRING, OFF(public_url), 0, 0, "",
+     "the server's address as users reach it, for links in mail; empty = http://<listen>"},
+    {"smtp_url", T_STRING, OFF(smtp_url), 0, 0, "",
+     "mail relay, smtp://host:port or smtps://host:port; empty = no mail is sent"},
+    {"smtp_from", T_STRING, OFF(smtp_from), 0, 0, "no-reply@localhost", "sender address of mail"},
+    {"smtp_user", T_STRING, OFF(smtp_user), 0, 0, "", "SMTP AUTH user; empty = no AUTH"},
+    {"smtp_password", T_STRING, OFF(smtp_password), 0, 0, "",
+     "SMTP AUTH password (secret: prefer SITEBASE_SMTP_PASSWORD)"},
+    {"smtp_starttls", T_BOOL, OFF(smtp_starttls), 0, 1, "false",
+     "require STARTTLS on an smtp:// relay"},
+    {"rate_limit_auth_ip", T_INT, OFF(rate_limit_auth_ip), 0, 1000000, "60",
+     "auth requests a minute from one IP (burst the same); 0 = no limit"},
+    {"rate_limit_auth_account", T_INT, OFF(rate_limit_auth_account), 0, 1000000, "10",
+     "sign-in and magic-link requests a minute for one email; 0 = no limit"},
+    {"lockout_threshold", T_INT, OFF(lockout_threshold), 0, 1000, "5",
+     "failed sign-ins in a row before an account is locked; 0 = never"},
+    {"lockout_base", T_DURATION, OFF(lockout_base_ms), 1000, 24 * 3600 * 1000LL, "30s",
+     "first lockout; each further failure doubles it"},
+    {"lockout_max", T_DURATION, OFF(lockout_max_ms), 1000, 30 * 24 * 3600 * 1000LL, "1h",
+     "longest lockout"},
+    {"risk_threshold", T_INT, OFF(risk_threshold), 0, 100, "50",
+     "sign-in risk score (0-100) above which a second proof is demanded"},
 };
 
 static const key_def *find_key(const char *name)
@@ -286,6 +308,18 @@ bool sb_config_validate(const sb_config *c, sb_errbuf *err)
         strncmp(c->db, "postgresql://", 13) != 0 && strncmp(c->db, "sqlite:", 7) != 0)
         return sb_errf(err, "db: must be empty (SQLite in the data folder), sqlite:<path> or a "
                             "postgres:// URL");
+    if (c->smtp_url[0] && strncmp(c->smtp_url, "smtp://", 7) != 0 &&
+        strncmp(c->smtp_url, "smtps://", 8) != 0)
+        return sb_errf(err, "smtp_url: must be smtp://host:port or smtps://host:port, got '%s'",
+                       c->smtp_url);
+    if (c->public_url[0] && strncmp(c->public_url, "http://", 7) != 0 &&
+        strncmp(c->public_url, "https://", 8) != 0)
+        return sb_errf(err, "public_url: must start with http:// or https://, got '%s'",
+                       c->public_url);
+    if (!c->smtp_user[0] != !c->smtp_password[0])
+        return sb_errf(err, "smtp_user and smtp_password: set both or neither");
+    if (c->lockout_max_ms < c->lockout_base_ms)
+        return sb_errf(err, "lockout_max: must not be shorter than lockout_base");
     return true;
 }
 

@@ -41,6 +41,18 @@ typedef struct sb_config {
     size_t argon2_memory;            /* bytes; default 19 MiB */
     int argon2_iterations;           /* default 2 */
     int argon2_parallelism;          /* default 1 */
+    char *public_url;                /* base of links in mail; "" = http://<listen> */
+    char *smtp_url;                  /* smtp[s]://host:port of the relay; "" = no mail */
+    char *smtp_from;                 /* envelope and header sender */
+    char *smtp_user;                 /* with smtp_password: AUTH when set */
+    char *smtp_password;             /* a secret: never logged or printed */
+    bool smtp_starttls;              /* require STARTTLS on smtp:// */
+    int rate_limit_auth_ip;          /* auth requests a minute per IP; 0 = off */
+    int rate_limit_auth_account;     /* sign-in attempts a minute per account; 0 = off */
+    int lockout_threshold;           /* failures before a lockout; 0 = off */
+    int64_t lockout_base_ms;         /* first lockout; doubles each time */
+    int64_t lockout_max_ms;          /* longest lockout */
+    int risk_threshold;              /* login risk above this needs a second proof */
 } sb_config;
 
 /* Fills every field with its default (strings are heap copies). */

@@ -36,6 +36,10 @@ static identity *prepare_store(const sb_config *cfg)
         .access_ttl_s = cfg->access_token_ttl_ms / 1000,
         .refresh_ttl_s = cfg->refresh_token_ttl_ms / 1000,
         .reuse_window_s = cfg->refresh_reuse_window_ms / 1000,
+        .lockout_threshold = cfg->lockout_threshold,
+        .lockout_base_s = cfg->lockout_base_ms / 1000,
+        .lockout_max_s = cfg->lockout_max_ms / 1000,
+        .risk_threshold = cfg->risk_threshold,
         .argon2 = {(uint32_t)(cfg->argon2_memory / 1024), (uint32_t)cfg->argon2_iterations,
                    (uint32_t)cfg->argon2_parallelism},
         .issuer = "sitebase",
@@ -67,6 +71,7 @@ int cli_serve(int argc, char **argv, void (*extra_routes)(net_router *r, api_app
     api_app app = {.cfg = &cfg};
     if (!(app.identity = prepare_store(&cfg)))
         goto out;
+    api_app_limits(&app);
     net_worker_hooks worker_hooks = api_worker_hooks(&app);
     app.workers = net_workers_new((unsigned)cfg.workers, WORKER_QUEUE_MAX, &worker_hooks);
     net_router *router = net_router_new();
@@ -82,6 +87,10 @@ int cli_serve(int argc, char **argv, void (*extra_routes)(net_router *r, api_app
         char url[128];
         snprintf(url, sizeof(url), "%s://%s/", cfg.tls_cert[0] ? "https" : "http",
                  net_server_address(server));
+        /* Links in mail point here unless public_url says otherwise. */
+        snprintf(app.public_url, sizeof(app.public_url), "%.*s",
+                 (int)(cfg.public_url[0] ? strlen(cfg.public_url) : strlen(url) - 1),
+                 cfg.public_url[0] ? cfg.public_url : url);
         sb_log(SB_LOG_INFO, "listening", SB_LOG_STR("addr", net_server_address(server)),
                SB_LOG_STR("url", url), SB_LOG_STR("data", cfg.data_dir),
                SB_LOG_STR("store", postgres ? "postgres" : "sqlite"));
@@ -92,6 +101,8 @@ int cli_serve(int argc, char **argv, void (*extra_routes)(net_router *r, api_app
     net_workers_free(app.workers);
     net_router_free(router);
     identity_free(app.identity);
+    sb_ratelimit_free(app.ip_limit);
+    sb_ratelimit_free(app.account_limit);
 out:
     sb_config_deinit(&cfg);
     return rc;

@@ -30,6 +30,8 @@
 #define IDENTITY_ERRNO_MAP(X)                                                                      \
     X(OK, 200, "ok", "OK")                                                                         \
     X(MFA_REQUIRED, 200, "mfa_required", "MFA Required")                                           \
+    X(MAGIC_LINK_REQUIRED, 200, "magic_link_required", "Magic Link Required")                      \
+    X(LOCKED, 429, "too_many_attempts", "Too Many Attempts")                                       \
     X(INVALID_CODE, 400, "invalid_code", "Invalid Code")                                           \
     X(MFA_NOT_SET_UP, 409, "mfa_not_set_up", "MFA Not Set Up")                                     \
     X(MFA_ENABLED, 409, "mfa_already_enabled", "MFA Already Enabled")                              \
@@ -61,6 +63,10 @@ typedef struct identity_config {
     int64_t access_ttl_s;   /* default 900 */
     int64_t refresh_ttl_s;  /* default 30 days */
     int64_t reuse_window_s; /* default 10 */
+    int lockout_threshold;  /* failures in a row that lock; 0 = never */
+    int64_t lockout_base_s; /* first lock; doubles with each further failure */
+    int64_t lockout_max_s;
+    int risk_threshold; /* 0..100: a sign-in scoring above needs a second proof */
     crypto_argon2_params argon2;
     const char *issuer;         /* "sitebase" */
     const char *data_dir;       /* for the key file */
@@ -99,7 +105,10 @@ void identity_user_clear(identity_user *u);
 
 /* What a successful sign-in returns. */
 typedef struct identity_tokens {
-    sb_buf mfa_token; /* set instead of the rest when login answers MFA_REQUIRED */
+    sb_buf mfa_token;      /* set instead of the rest when login answers MFA_REQUIRED */
+    sb_buf magic_token;    /* MAGIC_LINK_REQUIRED: the link's token, to be mailed */
+    char *email;           /* ... to this address (heap) */
+    int64_t retry_after_s; /* LOCKED: seconds until the lock ends */
     sb_buf access;
     sb_buf refresh;
     sb_buf csrf;        /* for browser sessions: echoed as X-CSRF-Token */
@@ -133,7 +142,15 @@ identity_err identity_register(identity *id, store *db, sb_str email, sb_str pas
  * user has TOTP on, answers MFA_REQUIRED with tokens->mfa_token (valid 5
  * minutes, once) for identity_mfa_verify. Any wrong
  * credential, including an unknown email, is BAD_CREDENTIALS after the same
- * work (a dummy hash is verified). Rehashes when parameters changed. Slow. */
+ * work (a dummy hash is verified). Rehashes when parameters changed. Slow.
+ *
+ * Abuse: lockout_threshold failures in a row lock the email for
+ * lockout_base, doubling per further failure up to lockout_max (LOCKED,
+ * tokens->retry_after_s); unknown emails lock alike, so a lock says nothing
+ * about whether an account exists. A right password is scored for risk
+ * (new device, new IP, recent failures, unusual hour); above
+ * risk_threshold a user with TOTP gets MFA_REQUIRED and one without gets
+ * MAGIC_LINK_REQUIRED with tokens->magic_token and ->email to mail. */
 identity_err identity_login(identity *id, store *db, sb_str email, sb_str password,
                             const identity_client *c, identity_user *user, identity_tokens *tokens);
 
@@ -159,6 +176,32 @@ identity_err
 identity_totp_enable(identity *id, store *db, const identity_principal *p, sb_str code,
                      const identity_client *c,
                      char codes[IDENTITY_RECOVERY_CODES][IDENTITY_RECOVERY_CODE_LEN + 1]);
+
+/* Magic links (magic.c). Request: for an active account, issues a
+ * one-time token valid 15 minutes into tokens->magic_token and ->email
+ * (the caller mails the link); NOT_FOUND otherwise, which callers must not
+ * reveal. Verify: spends the token and signs in (MFA_REQUIRED first when
+ * the user has TOTP on). */
+#define IDENTITY_MAGIC_LINK_TTL_S (15 * 60)
+identity_err identity_magic_link_request(identity *id, store *db, sb_str email,
+                                         const identity_client *c, identity_tokens *tokens);
+identity_err identity_magic_link_verify(identity *id, store *db, sb_str token,
+                                        const identity_client *c, identity_user *user,
+                                        identity_tokens *tokens);
+
+/* A security event as GET /api/auth/security-events lists it. */
+typedef struct identity_event {
+    const char *id, *type, *ip, *user_agent, *metadata; /* valid during the callback */
+    int risk_score;
+    int64_t created_at;
+} identity_event;
+
+/* Calls fn for the user's events newest first, at most limit, starting
+ * after the event id `after` (empty: from the newest); *more tells whether
+ * older events remain. */
+identity_err identity_events_list(identity *id, store *db, const char *user_id, sb_str after,
+                                  int limit, void (*fn)(void *ctx, const identity_event *e),
+                                  void *ctx, bool *more);
 
 /* Rotates a refresh token (see the file comment). */
 identity_err identity_refresh(identity *id, store *db, sb_str refresh, const identity_client *c,

@@ -11,6 +11,8 @@
 #include "crypto/seal.h"
 #include "identity/identity.h"
 
+typedef struct identity_ghosts identity_ghosts;
+
 struct identity {
     identity_config cfg; /* strings copied */
     char *issuer;
@@ -18,6 +20,7 @@ struct identity {
     crypto_jwt_keys *jwt;  /* signing and verifying keys */
     pthread_rwlock_t lock; /* guards ring and jwt against reloads */
     char dummy_hash[CRYPTO_PASSWORD_HASH_MAX];
+    identity_ghosts *ghosts; /* lockouts of emails without an account */
 };
 
 /* keys.c: load the key ring and JWT keys from crypto_keys, making and
@@ -32,9 +35,11 @@ identity_err identity__session_open(identity *id, store *db, const char *user_id
 void identity__access_token(identity *id, const char *user_id, const char *session_id,
                             int64_t now_us, identity_tokens *t);
 
-/* mfa.c: issues the one-time token login hands out when MFA is on. */
+/* mfa.c: issues the one-time token login hands out when MFA is on, and
+ * records the decision with its risk. */
 identity_err identity__mfa_challenge(identity *id, store *db, const char *user_id,
-                                     const identity_client *c, sb_buf *mfa_token);
+                                     const identity_client *c, int risk, const char *metadata,
+                                     sb_buf *mfa_token);
 
 /* users.c */
 identity_err identity__user_load(store *db, const char *sql, sb_str key, identity_user *u);
@@ -44,6 +49,35 @@ bool identity__email_normalize(sb_str email, char *out, size_t cap, identity_pro
 /* events.c: records a security event (best effort: a failure is logged). */
 void identity__event(store *db, const char *user_id, const char *type, int risk,
                      const identity_client *c, const char *metadata_json);
+
+/* One-time tokens (one_time_tokens), stored as their hash. Issue makes a
+ * random token for purpose ("mfa", "magic_link") valid ttl_us; spend uses
+ * it up, once, and names its user; TOKEN_INVALID when unknown, used,
+ * expired or of another purpose. */
+identity_err identity__one_time_issue(store *db, const char *purpose, const char *user_id,
+                                      int64_t ttl_us, const identity_client *c, sb_buf *token);
+identity_err identity__one_time_spend(store *db, const char *purpose, sb_str token, int64_t now_us,
+                                      char user_id[SB_UUID_STR_LEN]);
+
+/* ghosts.c: lockout bookkeeping for emails without an account, so that
+ * they lock exactly like real ones (ghosts.c). */
+identity_ghosts *identity__ghosts_new(void);
+void identity__ghosts_free(identity_ghosts *g);
+/* Seconds left on the email's lock at now_us, or 0. */
+int64_t identity__ghost_locked(identity_ghosts *g, const char *email, int64_t now_us);
+/* Counts a failure and locks as identity__lock_until says. */
+void identity__ghost_fail(identity_ghosts *g, const identity_config *cfg, const char *email,
+                          int64_t now_us);
+
+/* risk.c: the risk score (0..100) of a sign-in with the right password by
+ * user_id after `failures` failures in a row; writes the metadata recorded
+ * with the decision ({"factors": [...], "risk": n}) to metadata. */
+int identity__risk(store *db, const char *user_id, const identity_client *c, int failures,
+                   sb_buf *metadata);
+
+/* The lock a failure streak earns: 0 below the threshold, else now plus
+ * base doubled per failure past it, at most max (all microseconds). */
+int64_t identity__lock_until(const identity_config *cfg, int failures, int64_t now_us);
 
 /* SHA-256 of a token as 64 hex digits (how tokens are stored). */
 void identity__token_hash(sb_str token, char out[65]);

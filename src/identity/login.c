@@ -132,6 +132,54 @@ identity_err identity_register(identity *id, store *db, sb_str email_in, sb_str 
     return identity_user_get(id, db, uid, user);
 }
 
+/* Runs one UPDATE on the user's row with (id, now) as $1, $2. */
+static void user_update(store *db, const char *sql, const char *uid, int64_t now_us)
+{
+    store_stmt *st;
+    sb_errbuf err;
+    if (store_prepare(db, sql, &st, &err) != STORE_OK)
+        return;
+    store_bind_cstr(st, 1, uid);
+    store_bind_int(st, 2, now_us);
+    if (store_step(st, &err) != STORE_DONE)
+        sb_log(SB_LOG_WARN, "identity: cannot update a user", SB_LOG_STR("error", err.msg));
+    store_reset(st);
+}
+
+/* A wrong password for an account: lengthen its streak, lock at the
+ * threshold. */
+static void count_failure(identity *id, store *db, const char *uid, const identity_client *c)
+{
+    store_stmt *st;
+    sb_errbuf err;
+    int failures = 0;
+    if (store_prepare(db,
+                      "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 "
+                      "RETURNING failed_logins",
+                      &st, &err) == STORE_OK) {
+        store_bind_cstr(st, 1, uid);
+        if (store_step(st, &err) == STORE_ROW)
+            failures = (int)store_col_int(st, 0);
+        store_reset(st);
+    }
+    char meta[64];
+    snprintf(meta, sizeof(meta), "{\"failures\":%d}", failures);
+    identity__event(db, uid, "login_failed", SB_MIN(20 + failures * 10, 100), c, meta);
+    int64_t until = identity__lock_until(&id->cfg, failures, c->now_us);
+    if (!until)
+        return;
+    if (store_prepare(db, "UPDATE users SET locked_until = $2 WHERE id = $1", &st, &err) ==
+        STORE_OK) {
+        store_bind_cstr(st, 1, uid);
+        store_bind_int(st, 2, until);
+        store_step(st, &err);
+        store_reset(st);
+    }
+    snprintf(meta, sizeof(meta), "{\"failures\":%d,\"locked_for_s\":%lld}", failures,
+             (long long)((until - c->now_us) / 1000000));
+    identity__event(db, uid, "account_locked", 80, c, meta);
+}
+
 identity_err identity_login(identity *id, store *db, sb_str email_in, sb_str password,
                             const identity_client *c, identity_user *user, identity_tokens *tokens)
 {
@@ -143,12 +191,15 @@ identity_err identity_login(identity *id, store *db, sb_str email_in, sb_str pas
     char stored[CRYPTO_PASSWORD_HASH_MAX] = "";
     char uid[SB_UUID_STR_LEN] = "";
     bool active = false, mfa = false;
+    int failures = 0;
+    int64_t locked_until = 0;
     if (plausible) {
         store_stmt *st;
         sb_errbuf err;
-        store_err e = store_prepare(
-            db, "SELECT id, password_hash, status, mfa_enabled FROM users WHERE email = $1", &st,
-            &err);
+        store_err e = store_prepare(db,
+                                    "SELECT id, password_hash, status, mfa_enabled, failed_logins, "
+                                    "locked_until FROM users WHERE email = $1",
+                                    &st, &err);
         if (e != STORE_OK)
             return identity__store_failed("signing in", e, &err);
         store_bind_text(st, 1, email, strlen(email));
@@ -159,10 +210,25 @@ identity_err identity_login(identity *id, store *db, sb_str email_in, sb_str pas
                 snprintf(stored, sizeof(stored), "%s", store_col_text(st, 1, NULL));
             active = strcmp(store_col_text(st, 2, NULL), "active") == 0;
             mfa = store_col_bool(st, 3);
+            failures = (int)store_col_int(st, 4);
+            locked_until = store_col_int(st, 5);
         }
         store_reset(st);
         if (e != STORE_ROW && e != STORE_DONE)
             return identity__store_failed("signing in", e, &err);
+    }
+
+    /* A locked email is refused before any password work, real or not. */
+    int64_t left = 0;
+    if (uid[0])
+        left = locked_until > c->now_us ? (locked_until - c->now_us + 999999) / 1000000 : 0;
+    else if (plausible)
+        left = identity__ghost_locked(id->ghosts, email, c->now_us);
+    if (left > 0) {
+        if (uid[0])
+            identity__event(db, uid, "login_refused_locked", 60, c, NULL);
+        tokens->retry_after_s = left;
+        return IDENTITY_LOCKED;
     }
 
     /* Always one verify, against the dummy when there is nothing real. */
@@ -172,7 +238,9 @@ identity_err identity_login(identity *id, store *db, sb_str email_in, sb_str pas
         against, password.ptr, SB_MIN(password.len, 1024), &id->cfg.argon2, &rehash);
     if (!stored[0] || pe != CRYPTO_PW_OK) {
         if (uid[0])
-            identity__event(db, uid, "login_failed", 20, c, NULL);
+            count_failure(id, db, uid, c);
+        else if (plausible)
+            identity__ghost_fail(id->ghosts, &id->cfg, email, c->now_us);
         return IDENTITY_BAD_CREDENTIALS;
     }
     if (!active) {
@@ -198,20 +266,30 @@ identity_err identity_login(identity *id, store *db, sb_str email_in, sb_str pas
         }
     }
     sb_secure_zero(stored, sizeof(stored));
-    store_stmt *st;
-    sb_errbuf err;
-    if (store_prepare(db, "UPDATE users SET last_active = $2, failed_logins = 0 WHERE id = $1", &st,
-                      &err) == STORE_OK) {
-        store_bind_text(st, 1, uid, strlen(uid));
-        store_bind_int(st, 2, c->now_us);
-        store_step(st, &err);
-        store_reset(st);
+
+    /* Score before this sign-in joins the history it is judged against. */
+    sb_buf meta = SB_BUF_INIT;
+    int risk = identity__risk(db, uid, c, failures, &meta);
+    user_update(db, "UPDATE users SET last_active = $2, failed_logins = 0 WHERE id = $1", uid,
+                c->now_us);
+    identity_err r;
+    if (mfa) { /* the password was right; the second factor decides */
+        r = identity__mfa_challenge(id, db, uid, c, risk, meta.ptr, &tokens->mfa_token);
+    } else if (risk > id->cfg.risk_threshold) {
+        /* Unusual and no second factor: prove the mailbox instead. */
+        r = identity__one_time_issue(db, "magic_link", uid, IDENTITY_MAGIC_LINK_TTL_S * 1000000LL,
+                                     c, &tokens->magic_token);
+        if (r == IDENTITY_OK) {
+            identity__event(db, uid, "step_up_magic_link", risk, c, meta.ptr);
+            tokens->email = sb_strdup(email);
+            r = IDENTITY_MAGIC_LINK_REQUIRED;
+        }
+    } else {
+        identity__event(db, uid, "login", risk, c, meta.ptr);
+        r = identity__session_open(id, db, uid, c, tokens);
+        if (r == IDENTITY_OK)
+            r = identity_user_get(id, db, uid, user);
     }
-    if (mfa) /* the password was right; the second factor decides */
-        return identity__mfa_challenge(id, db, uid, c, &tokens->mfa_token);
-    identity__event(db, uid, "login", 0, c, NULL);
-    identity_err r = identity__session_open(id, db, uid, c, tokens);
-    if (r != IDENTITY_OK)
-        return r;
-    return identity_user_get(id, db, uid, user);
+    sb_buf_free(&meta);
+    return r;
 }

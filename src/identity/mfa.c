@@ -15,73 +15,18 @@
 #include "base/rand.h"
 #include "crypto/totp.h"
 
-#define US 1000000LL
+#define US               1000000LL
 #define CHALLENGE_TTL_US (5 * 60 * US)
-#define CHALLENGE_BYTES 32
 
 identity_err identity__mfa_challenge(identity *id, store *db, const char *user_id,
-                                     const identity_client *c, sb_buf *mfa_token)
+                                     const identity_client *c, int risk, const char *metadata,
+                                     sb_buf *mfa_token)
 {
-    sb_buf_reset(mfa_token);
-    crypto_token(CHALLENGE_BYTES, mfa_token);
-    char hash[65];
-    identity__token_hash(sb_buf_str(mfa_token), hash);
-    store_stmt *st;
-    sb_errbuf err;
-    store_err e = store_prepare(db,
-                                "INSERT INTO one_time_tokens (token_hash, purpose, user_id, "
-                                "created_at, expires_at) VALUES ($1, 'mfa', $2, $3, $4)",
-                                &st, &err);
-    if (e == STORE_OK) {
-        store_bind_text(st, 1, hash, 64);
-        store_bind_cstr(st, 2, user_id);
-        store_bind_int(st, 3, c->now_us);
-        store_bind_int(st, 4, c->now_us + CHALLENGE_TTL_US);
-        e = store_step(st, &err);
-        store_reset(st);
-    }
-    if (e != STORE_DONE)
-        return identity__store_failed("issuing an MFA challenge", e, &err);
-    identity__event(db, user_id, "mfa_challenge", 0, c, NULL);
+    identity_err r = identity__one_time_issue(db, "mfa", user_id, CHALLENGE_TTL_US, c, mfa_token);
+    if (r != IDENTITY_OK)
+        return r;
+    identity__event(db, user_id, "mfa_challenge", risk, c, metadata);
     return IDENTITY_MFA_REQUIRED;
-}
-
-/* Spends a one-time token of a purpose; *user_id gets its user. */
-static identity_err spend_token(store *db, const char *purpose, sb_str token, int64_t now_us,
-                                char user_id[SB_UUID_STR_LEN])
-{
-    if (token.len == 0 || token.len > 128)
-        return IDENTITY_TOKEN_INVALID;
-    char hash[65];
-    identity__token_hash(token, hash);
-    store_stmt *st;
-    sb_errbuf err;
-    /* One statement, so two racing presentations cannot both win. */
-    store_err e = store_prepare(db,
-                                "UPDATE one_time_tokens SET used_at = $3 WHERE token_hash = $1 AND "
-                                "purpose = $2 AND used_at IS NULL AND expires_at > $3",
-                                &st, &err);
-    if (e != STORE_OK)
-        return identity__store_failed("spending a token", e, &err);
-    store_bind_text(st, 1, hash, 64);
-    store_bind_cstr(st, 2, purpose);
-    store_bind_int(st, 3, now_us);
-    e = store_step(st, &err);
-    int64_t changed = store_changes(st);
-    store_reset(st);
-    if (e != STORE_DONE)
-        return identity__store_failed("spending a token", e, &err);
-    if (changed == 0)
-        return IDENTITY_TOKEN_INVALID;
-    e = store_prepare(db, "SELECT user_id FROM one_time_tokens WHERE token_hash = $1", &st, &err);
-    if (e != STORE_OK)
-        return identity__store_failed("spending a token", e, &err);
-    store_bind_text(st, 1, hash, 64);
-    e = store_step(st, &err);
-    if (e == STORE_ROW && !store_col_is_null(st, 0))
-        snprintf(user_id, SB_UUID_STR_LEN, "%s", store_col_text(st, 0, NULL));
-    store_reset(st);
-    return e == STORE_ROW ? IDENTITY_OK : IDENTITY_TOKEN_INVALID;
 }
 
 typedef struct factor {
@@ -102,10 +47,11 @@ static identity_err load_factor(identity *id, store *db, const char *user_id, fa
 {
     store_stmt *st;
     sb_errbuf err;
-    store_err e = store_prepare(db,
-                                "SELECT id, enabled, last_used_step, secret_sealed FROM mfa_factors "
-                                "WHERE user_id = $1 AND kind = 'totp' ORDER BY id DESC LIMIT 1",
-                                &st, &err);
+    store_err e =
+        store_prepare(db,
+                      "SELECT id, enabled, last_used_step, secret_sealed FROM mfa_factors "
+                      "WHERE user_id = $1 AND kind = 'totp' ORDER BY id DESC LIMIT 1",
+                      &st, &err);
     if (e != STORE_OK)
         return identity__store_failed("loading a factor", e, &err);
     store_bind_cstr(st, 1, user_id);
@@ -124,7 +70,8 @@ static identity_err load_factor(identity *id, store *db, const char *user_id, fa
         pthread_rwlock_unlock(&id->lock);
         r = ok ? IDENTITY_OK : IDENTITY_INTERNAL;
         if (!ok)
-            sb_log(SB_LOG_ERROR, "identity: a TOTP secret does not open", SB_LOG_STR("user", user_id));
+            sb_log(SB_LOG_ERROR, "identity: a TOTP secret does not open",
+                   SB_LOG_STR("user", user_id));
     } else if (e != STORE_DONE) {
         r = identity__store_failed("loading a factor", e, &err);
     }
@@ -199,7 +146,7 @@ identity_err identity_mfa_verify(identity *id, store *db, sb_str mfa_token, sb_s
                                  identity_tokens *tokens)
 {
     char user_id[SB_UUID_STR_LEN] = "";
-    identity_err r = spend_token(db, "mfa", mfa_token, c->now_us, user_id);
+    identity_err r = identity__one_time_spend(db, "mfa", mfa_token, c->now_us, user_id);
     if (r != IDENTITY_OK)
         return r;
     factor f = {0};
@@ -301,9 +248,10 @@ static void recovery_code(char out[IDENTITY_RECOVERY_CODE_LEN + 1])
     out[IDENTITY_RECOVERY_CODE_LEN] = '\0';
 }
 
-identity_err identity_totp_enable(identity *id, store *db, const identity_principal *p,
-                                  sb_str code, const identity_client *c,
-                                  char codes[IDENTITY_RECOVERY_CODES][IDENTITY_RECOVERY_CODE_LEN + 1])
+identity_err
+identity_totp_enable(identity *id, store *db, const identity_principal *p, sb_str code,
+                     const identity_client *c,
+                     char codes[IDENTITY_RECOVERY_CODES][IDENTITY_RECOVERY_CODE_LEN + 1])
 {
     factor f = {0};
     identity_err r = load_factor(id, db, p->user_id, &f);
@@ -328,8 +276,8 @@ identity_err identity_totp_enable(identity *id, store *db, const identity_princi
         store_reset(st);
     }
     if (e == STORE_DONE)
-        e = store_prepare(db, "UPDATE users SET mfa_enabled = $2, updated_at = $3 WHERE id = $1", &st,
-                          &err);
+        e = store_prepare(db, "UPDATE users SET mfa_enabled = $2, updated_at = $3 WHERE id = $1",
+                          &st, &err);
     if (e == STORE_OK) {
         store_bind_cstr(st, 1, p->user_id);
         store_bind_bool(st, 2, true);
@@ -349,8 +297,8 @@ identity_err identity_totp_enable(identity *id, store *db, const identity_princi
         char norm[11], hash[65];
         recovery_normalize(sb_str_c(codes[i]), norm);
         identity__token_hash(sb_str_make(norm, 10), hash);
-        e = store_prepare(db, "INSERT INTO recovery_codes (code_hash, user_id) VALUES ($1, $2)", &st,
-                          &err);
+        e = store_prepare(db, "INSERT INTO recovery_codes (code_hash, user_id) VALUES ($1, $2)",
+                          &st, &err);
         if (e == STORE_OK) {
             store_bind_text(st, 1, hash, 64);
             store_bind_cstr(st, 2, p->user_id);
