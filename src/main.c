@@ -26,6 +26,8 @@ static const struct {
 } commands[] = {
     {"serve", serve, "run the server (HTTP, WebSocket) until SIGTERM"},
     {"migrate", cli_migrate, "apply pending schema migrations (--status lists them)"},
+    {"user", cli_user, "accounts: create, list, disable, enable, reset-mfa"},
+    {"keys", cli_keys, "signing keys: rotate"},
     {"version", cli_version, "print the version"},
 };
 

@@ -85,6 +85,8 @@ static const key_def keys[] = {
      "longest lockout"},
     {"risk_threshold", T_INT, OFF(risk_threshold), 0, 100, "50",
      "sign-in risk score (0-100) above which a second proof is demanded"},
+    {"key_reload_interval", T_DURATION, OFF(key_reload_interval_ms), 1000, 3600 * 1000, "30s",
+     "how often a server re-reads its signing keys (picks up `sitebase keys rotate`)"},
 };
 
 static const key_def *find_key(const char *name)

@@ -53,6 +53,7 @@ typedef struct sb_config {
     int64_t lockout_base_ms;         /* first lockout; doubles each time */
     int64_t lockout_max_ms;          /* longest lockout */
     int risk_threshold;              /* login risk above this needs a second proof */
+    int64_t key_reload_interval_ms;  /* how often serve re-reads signing keys */
 } sb_config;
 
 /* Fills every field with its default (strings are heap copies). */

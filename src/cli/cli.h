@@ -7,6 +7,8 @@
 #define SB_CLI_CLI_H
 
 #include "base/config.h"
+#include "identity/identity.h"
+#include "store/store.h"
 
 struct net_router;
 struct api_app;
@@ -15,6 +17,14 @@ int cli_serve(int argc, char **argv,
               void (*extra_routes)(struct net_router *r, struct api_app *app));
 int cli_migrate(int argc, char **argv);
 int cli_version(int argc, char **argv);
+int cli_user(int argc, char **argv);
+int cli_keys(int argc, char **argv);
+
+/* The identity settings of cfg. */
+identity_config cli_identity_config(const sb_config *cfg);
+/* Opens the store, applies pending migrations and loads the identity keys
+ * (making them on first use). On failure nothing stays open. */
+bool cli_open_identity(const sb_config *cfg, store **db, identity **id, sb_errbuf *err);
 
 /* Options a command takes besides configuration keys; NULL-ended. */
 typedef struct cli_flag {

@@ -3,9 +3,11 @@
  * the loops, serve until SIGTERM/SIGINT, drain, and exit 0 when the drain
  * was clean.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api/app.h"
 #include "base/log.h"
@@ -19,38 +21,74 @@
 static identity *prepare_store(const sb_config *cfg)
 {
     store *db;
+    identity *id;
     sb_errbuf err;
-    int applied = 0;
-    if (store_open(cfg->db, cfg->data_dir, &db, &err) != STORE_OK) {
-        sb_log(SB_LOG_ERROR, "cannot open the store", SB_LOG_STR("error", err.msg));
+    if (!cli_open_identity(cfg, &db, &id, &err)) {
+        sb_log(SB_LOG_ERROR, "cannot open the store and keys", SB_LOG_STR("error", err.msg));
         return NULL;
     }
-    identity *id = NULL;
-    if (store_migrate(db, &applied, &err) != STORE_OK) {
-        sb_log(SB_LOG_ERROR, "migration failed", SB_LOG_STR("error", err.msg));
-        goto out;
-    }
-    if (applied > 0)
-        sb_log(SB_LOG_INFO, "schema migrated", SB_LOG_INT("applied", applied));
-    identity_config icfg = {
-        .access_ttl_s = cfg->access_token_ttl_ms / 1000,
-        .refresh_ttl_s = cfg->refresh_token_ttl_ms / 1000,
-        .reuse_window_s = cfg->refresh_reuse_window_ms / 1000,
-        .lockout_threshold = cfg->lockout_threshold,
-        .lockout_base_s = cfg->lockout_base_ms / 1000,
-        .lockout_max_s = cfg->lockout_max_ms / 1000,
-        .risk_threshold = cfg->risk_threshold,
-        .argon2 = {(uint32_t)(cfg->argon2_memory / 1024), (uint32_t)cfg->argon2_iterations,
-                   (uint32_t)cfg->argon2_parallelism},
-        .issuer = "sitebase",
-        .data_dir = cfg->data_dir,
-        .master_key_hex = getenv("SITEBASE_MASTER_KEY"),
-    };
-    if (!(id = identity_new(&icfg, db, &err)))
-        sb_log(SB_LOG_ERROR, "cannot load keys", SB_LOG_STR("error", err.msg));
-out:
     store_close(db);
     return id;
+}
+
+/* Re-reads the JWT keys every key_reload_interval, so a `sitebase keys
+ * rotate` run elsewhere reaches this server without a restart. */
+typedef struct reloader {
+    const sb_config *cfg;
+    identity *id;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    bool stop;
+} reloader;
+
+static void *reloader_run(void *arg)
+{
+    reloader *r = arg;
+    store *db = NULL;
+    sb_errbuf err;
+    pthread_mutex_lock(&r->lock);
+    while (!r->stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        int64_t ns = until.tv_nsec + (r->cfg->key_reload_interval_ms % 1000) * 1000000;
+        until.tv_sec += (time_t)(r->cfg->key_reload_interval_ms / 1000 + ns / 1000000000);
+        until.tv_nsec = (long)(ns % 1000000000);
+        pthread_cond_timedwait(&r->wake, &r->lock, &until);
+        if (r->stop)
+            break;
+        pthread_mutex_unlock(&r->lock);
+        if (!db && store_open(r->cfg->db, r->cfg->data_dir, &db, &err) != STORE_OK)
+            db = NULL;
+        if (db && !identity_keys_reload(r->id, db, &err)) {
+            sb_log(SB_LOG_WARN, "cannot reload signing keys", SB_LOG_STR("error", err.msg));
+            store_close(db); /* a fresh connection next time */
+            db = NULL;
+        }
+        pthread_mutex_lock(&r->lock);
+    }
+    pthread_mutex_unlock(&r->lock);
+    store_close(db);
+    return NULL;
+}
+
+static void reloader_start(reloader *r, const sb_config *cfg, identity *id)
+{
+    *r = (reloader){.cfg = cfg, .id = id};
+    pthread_mutex_init(&r->lock, NULL);
+    pthread_cond_init(&r->wake, NULL);
+    pthread_create(&r->thread, NULL, reloader_run, r);
+}
+
+static void reloader_stop(reloader *r)
+{
+    pthread_mutex_lock(&r->lock);
+    r->stop = true;
+    pthread_cond_signal(&r->wake);
+    pthread_mutex_unlock(&r->lock);
+    pthread_join(r->thread, NULL);
+    pthread_cond_destroy(&r->wake);
+    pthread_mutex_destroy(&r->lock);
 }
 
 int cli_serve(int argc, char **argv, void (*extra_routes)(net_router *r, api_app *app))
@@ -72,6 +110,8 @@ int cli_serve(int argc, char **argv, void (*extra_routes)(net_router *r, api_app
     if (!(app.identity = prepare_store(&cfg)))
         goto out;
     api_app_limits(&app);
+    reloader keys;
+    reloader_start(&keys, &cfg, app.identity);
     net_worker_hooks worker_hooks = api_worker_hooks(&app);
     app.workers = net_workers_new((unsigned)cfg.workers, WORKER_QUEUE_MAX, &worker_hooks);
     net_router *router = net_router_new();
@@ -100,6 +140,7 @@ int cli_serve(int argc, char **argv, void (*extra_routes)(net_router *r, api_app
     /* After the loops: no completion can be sent to a loop that is gone. */
     net_workers_free(app.workers);
     net_router_free(router);
+    reloader_stop(&keys);
     identity_free(app.identity);
     sb_ratelimit_free(app.ip_limit);
     sb_ratelimit_free(app.account_limit);

@@ -242,4 +242,28 @@ identity_err identity_session_revoke(identity *id, store *db, const identity_pri
 /* Checks a browser session's CSRF token against the one issued with it. */
 identity_err identity_check_csrf(identity *id, store *db, const identity_principal *p, sb_str csrf);
 
+/* Operator actions (admin.c), for the command line. find: a user by email
+ * or id (NOT_FOUND). create: an account without a session, with
+ * register's rules. list: every user, oldest first. set_active: enable,
+ * or disable and revoke every session. reset_mfa: remove TOTP and
+ * recovery codes. Each change is recorded as a security event. */
+identity_err identity_admin_find(store *db, const char *who, char uid[SB_UUID_STR_LEN]);
+identity_err identity_admin_create(identity *id, store *db, sb_str email, sb_str password,
+                                   sb_str username, const identity_client *c, identity_user *user,
+                                   identity_problem *p);
+identity_err identity_admin_list(identity *id, store *db,
+                                 void (*fn)(void *ctx, const identity_user *u), void *ctx);
+identity_err identity_admin_set_active(store *db, const char *uid, bool active,
+                                       const identity_client *c);
+identity_err identity_admin_reset_mfa(store *db, const char *uid, const identity_client *c);
+
+/* Signing keys (keys.c). Rotate makes a new JWT signing key, stores it
+ * sealed and retires the older ones after old_valid_s (the access-token
+ * lifetime, so every token they signed can still be verified); kid gets
+ * the new key's id. Reload re-reads the live JWT keys, so a running server
+ * picks up a rotation made by another process. */
+bool identity_keys_rotate(identity *id, store *db, int64_t old_valid_s, char kid[32],
+                          sb_errbuf *err);
+bool identity_keys_reload(identity *id, store *db, sb_errbuf *err);
+
 #endif

@@ -41,6 +41,11 @@ identity_err identity__mfa_challenge(identity *id, store *db, const char *user_i
                                      const identity_client *c, int risk, const char *metadata,
                                      sb_buf *mfa_token);
 
+/* login.c: validates and creates an account (no session); uid gets its id. */
+identity_err identity__user_create(identity *id, store *db, sb_str email, sb_str password,
+                                   sb_str username, const identity_client *c,
+                                   char uid[SB_UUID_STR_LEN], identity_problem *p);
+
 /* users.c */
 identity_err identity__user_load(store *db, const char *sql, sb_str key, identity_user *u);
 /* Lower-cases and checks an email address; writes into out (cap >= 255). */

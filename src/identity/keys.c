@@ -19,17 +19,20 @@
 
 enum { LOAD_DATA, LOAD_JWT };
 
-/* Loads one purpose's rows; *max_id gets the largest id seen (any purpose). */
-static store_err load_rows(identity *id, store *db, int which, int64_t *max_id, int *count,
-                           sb_errbuf *err)
+/* Loads one purpose's live rows (JWT keys into jwt); *max_id gets the
+ * largest id seen (any purpose). A retired key stays live until its
+ * retired_at, so tokens it signed verify until they expire. */
+static store_err load_rows(identity *id, crypto_jwt_keys *jwt, store *db, int which,
+                           int64_t *max_id, int *count, sb_errbuf *err)
 {
     store_stmt *st;
-    store_err e = store_prepare(
-        db,
-        "SELECT id, purpose, kid, wrapped FROM crypto_keys WHERE retired_at IS NULL ORDER BY id",
-        &st, err);
+    store_err e = store_prepare(db,
+                                "SELECT id, purpose, kid, wrapped FROM crypto_keys WHERE "
+                                "retired_at IS NULL OR retired_at > $1 ORDER BY id",
+                                &st, err);
     if (e != STORE_OK)
         return e;
+    store_bind_int(st, 1, sb_wall_us());
     *count = 0;
     while ((e = store_step(st, err)) == STORE_ROW) {
         int64_t kid_id = store_col_int(st, 0);
@@ -51,7 +54,7 @@ static store_err load_rows(identity *id, store *db, int which, int64_t *max_id, 
             sb_buf seed = SB_BUF_INIT;
             bool ok = crypto_open(id->ring, aad, (size_t)alen, wrapped, len, &seed) &&
                       seed.len == 32 &&
-                      crypto_jwt_keys_add(id->jwt, kid, (const uint8_t *)seed.ptr, true, err);
+                      crypto_jwt_keys_add(jwt, kid, (const uint8_t *)seed.ptr, true, err);
             if (seed.ptr)
                 sb_secure_zero(seed.ptr, seed.len);
             sb_buf_free(&seed);
@@ -104,7 +107,7 @@ bool identity__keys_load(identity *id, store *db, const char *data_dir, const ch
     for (int attempt = 0; attempt < 3; attempt++) {
         int64_t max_id = 0;
         int ndata = 0, njwt = 0;
-        store_err e = load_rows(id, db, LOAD_DATA, &max_id, &ndata, err);
+        store_err e = load_rows(id, NULL, db, LOAD_DATA, &max_id, &ndata, err);
         if (e == STORE_OK && ndata == 0) {
             sb_buf wrapped = SB_BUF_INIT;
             crypto_keyring_generate(id->ring, (uint32_t)(max_id + 1), &wrapped);
@@ -118,7 +121,7 @@ bool identity__keys_load(identity *id, store *db, const char *data_dir, const ch
             }
         }
         if (e == STORE_OK)
-            e = load_rows(id, db, LOAD_JWT, &max_id, &njwt, err);
+            e = load_rows(id, id->jwt, db, LOAD_JWT, &max_id, &njwt, err);
         if (e == STORE_OK && njwt == 0) {
             char kid[32];
             snprintf(kid, sizeof(kid), "k%ld", (long)(max_id + 1));
@@ -154,4 +157,84 @@ bool identity__keys_load(identity *id, store *db, const char *data_dir, const ch
         sb_secure_zero(k2, sizeof(k2));
     }
     return sb_errf(err, "cannot agree on keys with other servers");
+}
+
+bool identity_keys_reload(identity *id, store *db, sb_errbuf *err)
+{
+    crypto_jwt_keys *fresh = crypto_jwt_keys_new();
+    int64_t max_id = 0;
+    int n = 0;
+    /* The ring only grows, and only here or at start: reading it unlocked
+     * is safe on this, the one thread that changes keys after start. */
+    store_err e = load_rows(id, fresh, db, LOAD_JWT, &max_id, &n, err);
+    if (e != STORE_OK || n == 0) {
+        crypto_jwt_keys_free(fresh);
+        if (e == STORE_OK)
+            return sb_errf(err, "no live JWT key in crypto_keys");
+        if (e != STORE_MISUSE)
+            sb_errf(err, "cannot reload keys: %s", store_strerror(e));
+        return false;
+    }
+    pthread_rwlock_wrlock(&id->lock);
+    crypto_jwt_keys *old = id->jwt;
+    id->jwt = fresh;
+    pthread_rwlock_unlock(&id->lock);
+    crypto_jwt_keys_free(old);
+    return true;
+}
+
+bool identity_keys_rotate(identity *id, store *db, int64_t old_valid_s, char kid[32],
+                          sb_errbuf *err)
+{
+    store_stmt *st;
+    store_err e = store_begin(db, err);
+    int64_t max_id = 0;
+    if (e == STORE_OK)
+        e = store_prepare(db, "SELECT coalesce(max(id), 0) FROM crypto_keys", &st, err);
+    if (e == STORE_OK) {
+        if ((e = store_step(st, err)) == STORE_ROW) {
+            max_id = store_col_int(st, 0);
+            e = STORE_OK;
+        }
+        store_reset(st);
+    }
+    if (e != STORE_OK) {
+        store_rollback(db, NULL);
+        return sb_errf(err, "cannot read keys: %s", err->msg);
+    }
+    snprintf(kid, 32, "k%lld", (long long)(max_id + 1));
+    sb_buf seed = SB_BUF_INIT, sealed = SB_BUF_INIT;
+    char aad[64];
+    int alen = snprintf(aad, sizeof(aad), "jwt:%s", kid);
+    pthread_rwlock_wrlock(&id->lock);
+    crypto_jwt_keys_generate(id->jwt, kid, &seed);
+    crypto_seal(id->ring, aad, (size_t)alen, seed.ptr, seed.len, &sealed);
+    pthread_rwlock_unlock(&id->lock);
+    sb_secure_zero(seed.ptr, seed.len);
+    sb_buf_free(&seed);
+    e = insert_key(db, max_id + 1, "jwt", kid, &sealed, err);
+    sb_buf_free(&sealed);
+    /* Older signing keys verify until the last token they signed expires. */
+    if (e == STORE_OK)
+        e = store_prepare(db,
+                          "UPDATE crypto_keys SET retired_at = $1 WHERE purpose = 'jwt' AND "
+                          "retired_at IS NULL AND id <> $2",
+                          &st, err);
+    if (e == STORE_OK) {
+        store_bind_int(st, 1, sb_wall_us() + old_valid_s * 1000000);
+        store_bind_int(st, 2, max_id + 1);
+        e = store_step(st, err);
+        if (e == STORE_DONE)
+            e = STORE_OK;
+        store_reset(st);
+    }
+    if (e == STORE_OK)
+        e = store_commit(db, err);
+    if (e != STORE_OK) {
+        store_rollback(db, NULL);
+        if (e == STORE_CONSTRAINT)
+            return sb_errf(err, "another rotation happened at the same time; run it again");
+        return sb_errf(err, "cannot store the new key: %s", err->msg);
+    }
+    return true;
 }

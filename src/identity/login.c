@@ -72,9 +72,9 @@ static identity_err taken(store *db, const char *email, const char *username)
     return e == STORE_DONE ? r : identity__store_failed("checking an email", e, &err);
 }
 
-identity_err identity_register(identity *id, store *db, sb_str email_in, sb_str password,
-                               sb_str username_in, const identity_client *c, identity_user *user,
-                               identity_tokens *tokens, identity_problem *p)
+identity_err identity__user_create(identity *id, store *db, sb_str email_in, sb_str password,
+                                   sb_str username_in, const identity_client *c,
+                                   char uid[SB_UUID_STR_LEN], identity_problem *p)
 {
     char email[EMAIL_MAX + 1], username[33];
     identity_problem scratch;
@@ -98,7 +98,6 @@ identity_err identity_register(identity *id, store *db, sb_str email_in, sb_str 
         return IDENTITY_INTERNAL;
 
     sb_uuid u;
-    char uid[SB_UUID_STR_LEN];
     sb_uuid_v7(&u);
     sb_uuid_format(&u, uid);
     store_stmt *st;
@@ -127,9 +126,20 @@ identity_err identity_register(identity *id, store *db, sb_str email_in, sb_str 
     if (e != STORE_DONE)
         return identity__store_failed("creating a user", e, &err);
     identity__event(db, uid, "register", 0, c, NULL);
-    if ((r = identity__session_open(id, db, uid, c, tokens)) != IDENTITY_OK)
-        return r;
-    return identity_user_get(id, db, uid, user);
+    return IDENTITY_OK;
+}
+
+identity_err identity_register(identity *id, store *db, sb_str email, sb_str password,
+                               sb_str username, const identity_client *c, identity_user *user,
+                               identity_tokens *tokens, identity_problem *p)
+{
+    char uid[SB_UUID_STR_LEN];
+    identity_err r = identity__user_create(id, db, email, password, username, c, uid, p);
+    if (r == IDENTITY_OK)
+        r = identity__session_open(id, db, uid, c, tokens);
+    if (r == IDENTITY_OK)
+        r = identity_user_get(id, db, uid, user);
+    return r;
 }
 
 /* Runs one UPDATE on the user's row with (id, now) as $1, $2. */
