@@ -13,7 +13,7 @@ packages=(
     libh2o-evloop-dev libwslay-dev libssl-dev zlib1g-dev libjansson-dev
     libsqlite3-dev libpq-dev libcmocka-dev libargon2-dev libcurl4-openssl-dev
     # real servers and clients the tests start
-    postgresql curl openssl python3 python3-aiosmtpd prometheus
+    postgresql curl openssl python3 python3-aiosmtpd python3-jsonschema prometheus
     # benchmarks
     wrk nginx-light
 )

@@ -74,5 +74,6 @@ store *api_worker_store(void)
 void api_routes_register(net_router *r, api_app *app)
 {
     api_ops_register(r, app);
+    api_openapi_register(r, app);
     api_auth_register(r, app);
 }

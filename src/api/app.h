@@ -58,6 +58,9 @@ void api_routes_register(net_router *r, api_app *app);
 /* Registers the ops routes: /healthz, /readyz, /metrics. */
 void api_ops_register(net_router *r, api_app *app);
 
+/* Registers GET /api/openapi.json (openapi.c). */
+void api_openapi_register(net_router *r, api_app *app);
+
 /* Registers /api/auth/... (auth.c). */
 void api_auth_register(net_router *r, api_app *app);
 

@@ -477,12 +477,13 @@ static void auth_me(net_req *req, void *ctx)
 {
     api_app *app = ctx;
     identity_principal p;
-    if (!api_auth(req, app, true, &p))
+    /* identity_me checks the session in the same read as the user. */
+    if (!api_auth(req, app, false, &p))
         return;
     identity_user u;
-    identity_err e = identity_user_get(app->identity, api_loop_of(req)->db, p.user_id, &u);
+    identity_err e = identity_me(app->identity, api_loop_of(req)->db, &p, sb_wall_us(), &u);
     if (e != IDENTITY_OK) {
-        api_respond_identity(req, e == IDENTITY_NOT_FOUND ? IDENTITY_TOKEN_INVALID : e, NULL);
+        api_respond_identity(req, e, NULL);
         return;
     }
     sb_buf body = SB_BUF_INIT;

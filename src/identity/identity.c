@@ -46,6 +46,8 @@ identity *identity_new(const identity_config *cfg, store *db, sb_errbuf *err)
     }
     crypto_password_dummy(&id->cfg.argon2, id->dummy_hash);
     id->ghosts = identity__ghosts_new();
+    static _Atomic uint64_t serials;
+    id->serial = ++serials;
     return id;
 }
 

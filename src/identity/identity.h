@@ -222,6 +222,11 @@ identity_err identity_logout(identity *id, store *db, const identity_principal *
 
 identity_err identity_user_get(identity *id, store *db, const char *user_id, identity_user *out);
 
+/* The principal's user, in one read, if the account is active and the
+ * session open; else the error identity_check_session gives. */
+identity_err identity_me(identity *id, store *db, const identity_principal *p, int64_t now_us,
+                         identity_user *u);
+
 /* A session as GET /api/auth/sessions lists it. */
 typedef struct identity_session {
     char id[SB_UUID_STR_LEN];

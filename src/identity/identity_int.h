@@ -21,6 +21,7 @@ struct identity {
     pthread_rwlock_t lock; /* guards ring and jwt against reloads */
     char dummy_hash[CRYPTO_PASSWORD_HASH_MAX];
     identity_ghosts *ghosts; /* lockouts of emails without an account */
+    uint64_t serial;         /* unique per process: keys the verified-token memo */
 };
 
 /* keys.c: load the key ring and JWT keys from crypto_keys, making and
@@ -83,6 +84,13 @@ int identity__risk(store *db, const char *user_id, const identity_client *c, int
 /* The lock a failure streak earns: 0 below the threshold, else now plus
  * base doubled per failure past it, at most max (all microseconds). */
 int64_t identity__lock_until(const identity_config *cfg, int failures, int64_t now_us);
+
+/* verified.c: this thread's memo of verified access tokens, by the
+ * SHA-256 of the token. get honours exp with the leeway. */
+bool identity__verified_get(const identity *id, const uint8_t digest[CRYPTO_SHA256_LEN],
+                            int64_t now_s, int64_t leeway_s, identity_principal *out);
+void identity__verified_put(const identity *id, const uint8_t digest[CRYPTO_SHA256_LEN],
+                            const identity_principal *p);
 
 /* SHA-256 of a token as 64 hex digits (how tokens are stored). */
 void identity__token_hash(sb_str token, char out[65]);

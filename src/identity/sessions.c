@@ -15,6 +15,7 @@
 
 #define REFRESH_BYTES 32
 #define CSRF_BYTES    24
+#define JWT_LEEWAY_S  5 /* clock skew allowed on exp and nbf */
 #define US            1000000LL
 
 void identity__access_token(identity *id, const char *user_id, const char *session_id,
@@ -308,9 +309,14 @@ identity_err identity_refresh(identity *id, store *db, sb_str refresh, const ide
 identity_err identity_authenticate(identity *id, sb_str token, int64_t now_us,
                                    identity_principal *out)
 {
+    uint8_t digest[CRYPTO_SHA256_LEN];
+    crypto_sha256(token.ptr, token.len, digest);
+    if (identity__verified_get(id, digest, now_us / US, JWT_LEEWAY_S, out))
+        return IDENTITY_OK;
     json_t *claims = NULL;
     pthread_rwlock_rdlock(&id->lock);
-    crypto_jwt_err e = crypto_jwt_verify(id->jwt, token.ptr, token.len, now_us / US, 5, &claims);
+    crypto_jwt_err e =
+        crypto_jwt_verify(id->jwt, token.ptr, token.len, now_us / US, JWT_LEEWAY_S, &claims);
     pthread_rwlock_unlock(&id->lock);
     if (e != CRYPTO_JWT_OK)
         return IDENTITY_TOKEN_INVALID;
@@ -323,6 +329,7 @@ identity_err identity_authenticate(identity *id, sb_str token, int64_t now_us,
         memcpy(out->user_id, sub, SB_UUID_STR_LEN);
         memcpy(out->session_id, sid, SB_UUID_STR_LEN);
         out->expires_at = (int64_t)json_integer_value(json_object_get(claims, "exp"));
+        identity__verified_put(id, digest, out);
         r = IDENTITY_OK;
     }
     json_decref(claims);

@@ -12,20 +12,9 @@
     "id, email, username, profile, subscription_tier, status, mfa_enabled, created_at, "           \
     "updated_at, last_active"
 
-identity_err identity__user_load(store *db, const char *sql, sb_str key, identity_user *u)
+/* Reads the user at the statement's current row (USER_COLUMNS order). */
+static void fill_user(store_stmt *st, identity_user *u)
 {
-    store_stmt *st;
-    sb_errbuf err;
-    store_err e = store_prepare(db, sql, &st, &err);
-    if (e != STORE_OK)
-        return identity__store_failed("loading a user", e, &err);
-    store_bind_text(st, 1, key.ptr, key.len);
-    e = store_step(st, &err);
-    if (e != STORE_ROW) {
-        store_reset(st);
-        return e == STORE_DONE ? IDENTITY_NOT_FOUND
-                               : identity__store_failed("loading a user", e, &err);
-    }
     memset(u, 0, sizeof(*u));
     size_t n;
     const char *s = store_col_text(st, 0, &n);
@@ -42,8 +31,56 @@ identity_err identity__user_load(store *db, const char *sql, sb_str key, identit
     u->created_at = store_col_int(st, 7);
     u->updated_at = store_col_int(st, 8);
     u->last_active = store_col_is_null(st, 9) ? 0 : store_col_int(st, 9);
+}
+
+/* Steps st (parameters bound) and fills u from its row, or NOT_FOUND. */
+static identity_err step_user(store_stmt *st, identity_user *u)
+{
+    sb_errbuf err;
+    store_err e = store_step(st, &err);
+    if (e == STORE_ROW)
+        fill_user(st, u);
     store_reset(st);
-    return IDENTITY_OK;
+    if (e == STORE_ROW)
+        return IDENTITY_OK;
+    return e == STORE_DONE ? IDENTITY_NOT_FOUND : identity__store_failed("loading a user", e, &err);
+}
+
+identity_err identity__user_load(store *db, const char *sql, sb_str key, identity_user *u)
+{
+    store_stmt *st;
+    sb_errbuf err;
+    store_err e = store_prepare(db, sql, &st, &err);
+    if (e != STORE_OK)
+        return identity__store_failed("loading a user", e, &err);
+    store_bind_text(st, 1, key.ptr, key.len);
+    return step_user(st, u);
+}
+
+identity_err identity_me(identity *id, store *db, const identity_principal *p, int64_t now_us,
+                         identity_user *u)
+{
+    /* One read for the commonest authenticated request: the user, only if
+     * active and this session still open. */
+    store_stmt *st;
+    sb_errbuf err;
+    store_err e = store_prepare(db,
+                                "SELECT " USER_COLUMNS " FROM users WHERE id = $1 AND "
+                                "status = 'active' AND EXISTS (SELECT 1 FROM user_sessions s "
+                                "WHERE s.id = $2 AND s.user_id = $1 AND s.revoked_at IS NULL "
+                                "AND s.expires_at > $3)",
+                                &st, &err);
+    if (e != STORE_OK)
+        return identity__store_failed("loading a user", e, &err);
+    store_bind_cstr(st, 1, p->user_id);
+    store_bind_cstr(st, 2, p->session_id);
+    store_bind_int(st, 3, now_us);
+    identity_err r = step_user(st, u);
+    if (r != IDENTITY_NOT_FOUND)
+        return r;
+    /* Say why: a closed session, a disabled account, or a vanished user. */
+    r = identity_check_session(id, db, p, now_us);
+    return r == IDENTITY_OK ? IDENTITY_TOKEN_INVALID : r;
 }
 
 identity_err identity_user_get(identity *id, store *db, const char *user_id, identity_user *out)

@@ -6,6 +6,8 @@
 #include "net/workers.h"
 
 #include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "net/net_int.h"
 
@@ -37,9 +39,15 @@ void *net_worker_local(void)
     return worker_local;
 }
 
+/* Pool threads yield the CPU to the loops: when hashing saturates the
+ * cores, a loop that wakes must run at once, or every request waits behind
+ * argon2. Linux applies nice per thread; failure only costs latency. */
+#define WORKER_NICE 19
+
 static void *worker_main(void *arg)
 {
     net_workers *w = arg;
+    (void)setpriority(PRIO_PROCESS, (id_t)gettid(), WORKER_NICE);
     if (w->hooks.thread_start)
         worker_local = w->hooks.thread_start(w->hooks.ctx);
     pthread_mutex_lock(&w->lock);

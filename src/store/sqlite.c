@@ -24,6 +24,7 @@
  * Never: keep a statement un-reset between uses (it would hold a read
  * snapshot and stop WAL checkpoints); bind values into error messages.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -293,8 +294,18 @@ static const store__ops sqlite_ops = {
     .tx_active = sq_tx_active,
 };
 
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+
+/* Before SQLite initialises: memory statistics would take a global mutex
+ * on every allocation of every connection; we never read them. */
+static void global_setup(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 store_err store__sqlite_open(const char *path, store **out, sb_errbuf *err)
 {
+    pthread_once(&global_once, global_setup);
     sqlite3 *db = NULL;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     int rc = sqlite3_open_v2(path, &db, flags, NULL);
