@@ -38,6 +38,7 @@ fuzz: deps
 
 bench: build
 	@bench/http/run.sh
+	@bench/auth/run.sh
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
