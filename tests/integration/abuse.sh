@@ -2,7 +2,7 @@
 # Abuse controls on the real binary: token-bucket rate limits per IP and per
 # account (429, Retry-After, RateLimit-*), exponential lockout that treats
 # unknown emails exactly like real ones, risk factors recorded per sign-in
-# (recent failures, unusual hour), and the security log with paging.
+# (recent failures, unusual hour, new IP), and the security log with paging.
 # drivers: sqlite postgres
 . "$SITEBASE_SOURCE_DIR/tests/lib.sh"
 
@@ -89,6 +89,12 @@ eq "sign-in at an unusual hour" "$(login lee@example.com "$PW")" 200
 http -H "Authorization: Bearer $access" "$A/security-events?limit=1" >/dev/null
 eq "is scored so" "$(python3 -c 'import json,sys; e=json.load(sys.stdin)["items"][0]; print(e["type"], e["risk_score"], e["metadata"]["factors"])' <"$SB_TMP/body")" \
     "login 15 ['unusual_hour']"
+# New IP: every past session came from elsewhere.
+sb_sql "UPDATE user_sessions SET ip = '192.0.2.1'" >/dev/null
+eq "sign-in from a new IP" "$(login lee@example.com "$PW")" 200
+http -H "Authorization: Bearer $access" "$A/security-events?limit=1" >/dev/null
+eq "is scored so" "$(python3 -c 'import json,sys; e=json.load(sys.stdin)["items"][0]; print(e["type"], e["risk_score"], e["metadata"]["factors"])' <"$SB_TMP/body")" \
+    "login 25 ['new_ip']"
 sb_stop
 eq "clean exit" "$SB_EXIT" 0
 sb_finish
