@@ -161,13 +161,15 @@ for r in rows: print("\t".join("" if v is None else str(v) for v in r))' "$SB_TM
     fi
 }
 
-# sb_smtp_start [AUTH]: a real SMTP server (tests/support/smtp_sink.py)
+# sb_smtp_start [AUTH [TLS]]: a real SMTP server (tests/support/smtp_sink.py)
 # on loopback; sets SB_SMTP_PORT and SB_MAIL (the folder of received
-# messages, 1.eml, 2.eml, ...). AUTH "user:password" makes it require that.
+# messages, 1.eml, 2.eml, ...). AUTH "user:password" makes it require that;
+# TLS "cert.pem:key.pem" makes it require STARTTLS.
 sb_smtp_start() {
     SB_MAIL="$SB_TMP/mail"
+    rm -rf "$SB_MAIL"
     mkdir -p "$SB_MAIL"
-    AUTH="${1:-}" /usr/bin/python3 "$SITEBASE_SOURCE_DIR/tests/support/smtp_sink.py" "$SB_MAIL" &
+    AUTH="${1:-}" TLS="${2:-}" /usr/bin/python3 "$SITEBASE_SOURCE_DIR/tests/support/smtp_sink.py" "$SB_MAIL" &
     SB_SMTP_PID=$!
     local i
     for i in $(seq 1 100); do

@@ -40,8 +40,8 @@ void api_mail_magic_link(api_app *app, const identity_tokens *t)
                    "without access to your mailbox.\n",
                    IDENTITY_MAGIC_LINK_TTL_S / 60, app->public_url, (int)t->magic_token.len,
                    t->magic_token.ptr);
-    mail_config mc = {cfg->smtp_url, cfg->smtp_from, cfg->smtp_user, cfg->smtp_password,
-                      cfg->smtp_starttls};
+    mail_config mc = {cfg->smtp_url,      cfg->smtp_from,     cfg->smtp_user,
+                      cfg->smtp_password, cfg->smtp_starttls, cfg->smtp_ca_file};
     sb_errbuf err;
     if (!mail_send(&mc, t->email, "Your sign-in link", text.ptr, &err))
         sb_log(SB_LOG_ERROR, "a magic link was not mailed", SB_LOG_STR("error", err.msg));

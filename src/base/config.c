@@ -73,6 +73,8 @@ static const key_def keys[] = {
      "SMTP AUTH password (secret: prefer SITEBASE_SMTP_PASSWORD)"},
     {"smtp_starttls", T_BOOL, OFF(smtp_starttls), 0, 1, "false",
      "require STARTTLS on an smtp:// relay"},
+    {"smtp_ca_file", T_STRING, OFF(smtp_ca_file), 0, 0, "",
+     "PEM file of CAs to trust for the relay's certificate; empty = the system's"},
     {"rate_limit_auth_ip", T_INT, OFF(rate_limit_auth_ip), 0, 1000000, "60",
      "auth requests a minute from one IP (burst the same); 0 = no limit"},
     {"rate_limit_auth_account", T_INT, OFF(rate_limit_auth_account), 0, 1000000, "10",

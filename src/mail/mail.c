@@ -127,6 +127,8 @@ bool mail_send(const mail_config *cfg, const char *to, const char *subject, cons
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
     if (cfg->starttls)
         curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+    if (cfg->ca_file && cfg->ca_file[0])
+        curl_easy_setopt(c, CURLOPT_CAINFO, cfg->ca_file);
     if (cfg->user && cfg->user[0]) {
         curl_easy_setopt(c, CURLOPT_USERNAME, cfg->user);
         curl_easy_setopt(c, CURLOPT_PASSWORD, cfg->password ? cfg->password : "");

@@ -17,6 +17,7 @@ typedef struct mail_config {
     const char *user;     /* "" = no AUTH */
     const char *password; /* secret */
     bool starttls;        /* require STARTTLS on smtp:// */
+    const char *ca_file;  /* PEM CAs for the relay's certificate; "" = system's */
 } mail_config;
 
 /* Call once before any thread sends (libcurl's global set-up). */

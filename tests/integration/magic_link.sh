@@ -3,7 +3,8 @@
 # the mail that arrives, the link in it, signing in with its token once,
 # no mail and the same answer for an unknown email, tokens hashed at rest,
 # expiry, the step-up a risky password sign-in gets, and a relay that is
-# down (202 still, an error logged, no token in the log).
+# down (202 still, an error logged, no token in the log), and STARTTLS
+# with the relay's certificate verified.
 # drivers: sqlite postgres
 . "$SITEBASE_SOURCE_DIR/tests/lib.sh"
 
@@ -97,6 +98,29 @@ for _ in $(seq 1 100); do grep -q "a magic link was not mailed" "$SB_LOG" && bre
 contains "the failure is logged" "$(cat "$SB_LOG")" "a magic link was not mailed"
 check "no token, relay password or user password in the log" \
     bash -c "! grep -qF -e '$token' -e 'relay-secret-42' -e '$PW' '$SB_LOG'"
+sb_stop
+eq "clean exit" "$SB_EXIT" 0
+
+# STARTTLS: a relay that requires it, with a certificate from our own CA.
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+    -addext "subjectAltName=IP:127.0.0.1" -keyout "$SB_TMP/key.pem" -out "$SB_TMP/cert.pem" \
+    >/dev/null 2>&1
+sb_smtp_start "mailer:relay-secret-42" "$SB_TMP/cert.pem:$SB_TMP/key.pem"
+tls_flags=(--smtp-url "smtp://127.0.0.1:$SB_SMTP_PORT" --smtp-user mailer
+    --smtp-password relay-secret-42 --public-url https://app.example.test --smtp-starttls true)
+sb_start --argon2-memory 1M --argon2-iterations 1 "${tls_flags[@]}" --smtp-ca-file "$SB_TMP/cert.pem"
+A="$SB_URL/api/auth"
+eq "request over STARTTLS" "$(post_json "$A/magic-link" '{"email":"mia@example.com"}')" 202
+check "the mail arrives over TLS" sb_mail_wait 1
+eq "its link signs in" "$(post_json "$A/magic-link/verify" "{\"token\":\"$(mail_token 1)\"}")" 200
+sb_stop
+# Without our CA the relay's certificate is not trusted: nothing is sent.
+sb_start --argon2-memory 1M --argon2-iterations 1 "${tls_flags[@]}"
+A="$SB_URL/api/auth"
+post_json "$A/magic-link" '{"email":"mia@example.com"}' >/dev/null
+for _ in $(seq 1 100); do grep -q "a magic link was not mailed" "$SB_LOG" && break; sleep 0.05; done
+contains "an untrusted relay certificate is refused" "$(grep "not mailed" "$SB_LOG")" "certificate"
+check "and nothing reached it" test ! -f "$SB_MAIL/2.eml"
 sb_stop
 eq "clean exit" "$SB_EXIT" 0
 sb_finish

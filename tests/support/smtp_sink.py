@@ -6,6 +6,7 @@ DIR/port once it accepts, and stores every message it receives as
 DIR/<n>.eml (the DATA as sent, with the envelope in X-Envelope-* lines
 first). With AUTH=user:password in the environment it requires that login
 (over plain text, which aiosmtpd allows only when told: loopback only).
+With TLS=cert.pem:key.pem it offers STARTTLS and refuses mail without it.
 Runs until killed.
 """
 import asyncio
@@ -47,6 +48,13 @@ async def main(folder):
         user, _, password = auth.partition(":")
         kwargs = dict(authenticator=authenticator((user, password)),
                       auth_required=True, auth_require_tls=False)
+    tls = os.environ.get("TLS")
+    if tls:
+        import ssl
+        cert, _, key = tls.partition(":")
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(cert, key)
+        kwargs.update(tls_context=ctx, require_starttls=True)
     sink = Sink(folder)
     loop = asyncio.get_running_loop()
     server = await loop.create_server(lambda: SMTP(sink, **kwargs), "127.0.0.1", 0)

@@ -29,14 +29,14 @@ static void test_format(void **state)
 
 static void test_refuses_injection(void **state)
 {
-    mail_config c = {"smtp://127.0.0.1:1", "a@site.test", "", "", false};
+    mail_config c = {"smtp://127.0.0.1:1", "a@site.test", "", "", false, ""};
     sb_errbuf err;
     assert_false(mail_send(&c, "b@example.com\r\nBcc: x@evil.test", "Hi", "x", &err));
     assert_non_null(strstr(err.msg, "line break"));
     assert_false(mail_send(&c, "b@example.com", "Hi\nBcc: x@evil.test", "x", &err));
     assert_false(mail_send(&c, "not-an-address", "Hi", "x", &err));
     assert_non_null(strstr(err.msg, "malformed"));
-    mail_config off = {"", "a@site.test", "", "", false};
+    mail_config off = {"", "a@site.test", "", "", false, ""};
     assert_false(mail_send(&off, "b@example.com", "Hi", "x", &err));
     assert_non_null(strstr(err.msg, "smtp_url"));
 }
