@@ -3,13 +3,17 @@
  * the loops, serve until SIGTERM/SIGINT, drain, and exit 0 when the drain
  * was clean.
  */
+#include <errno.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "api/app.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "cli/cli.h"
 #include "store/migrate.h"
@@ -31,15 +35,17 @@ static identity *prepare_store(const sb_config *cfg)
     return id;
 }
 
-/* Re-reads the JWT keys every key_reload_interval, so a `sitebase keys
- * rotate` run elsewhere reaches this server without a restart. */
+/* Re-reads the JWT keys every key_reload_interval and at once on SIGHUP,
+ * so a `sitebase keys rotate` run elsewhere reaches this server without a
+ * restart. A thread of its own with its own store connection: a reload
+ * reads the database, which no loop may wait for. SIGHUP is blocked in
+ * every thread (cli_serve blocks it before any starts) and taken only
+ * here, with sigtimedwait; stop wakes the thread with a SIGHUP of its own. */
 typedef struct reloader {
     const sb_config *cfg;
     identity *id;
     pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    bool stop;
+    atomic_bool stop;
 } reloader;
 
 static void *reloader_run(void *arg)
@@ -47,48 +53,60 @@ static void *reloader_run(void *arg)
     reloader *r = arg;
     store *db = NULL;
     sb_errbuf err;
-    pthread_mutex_lock(&r->lock);
-    while (!r->stop) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        int64_t ns = until.tv_nsec + (r->cfg->key_reload_interval_ms % 1000) * 1000000;
-        until.tv_sec += (time_t)(r->cfg->key_reload_interval_ms / 1000 + ns / 1000000000);
-        until.tv_nsec = (long)(ns % 1000000000);
-        pthread_cond_timedwait(&r->wake, &r->lock, &until);
-        if (r->stop)
+    sigset_t hup;
+    sigemptyset(&hup);
+    sigaddset(&hup, SIGHUP);
+    char signing[32] = "";
+    uint64_t interval_ns = (uint64_t)r->cfg->key_reload_interval_ms * 1000000u;
+    uint64_t due = sb_mono_ns() + interval_ns;
+    while (!atomic_load(&r->stop)) {
+        uint64_t now = sb_mono_ns();
+        uint64_t left = due > now ? due - now : 0;
+        struct timespec wait = {(time_t)(left / 1000000000u), (long)(left % 1000000000u)};
+        bool hupped = left > 0 && sigtimedwait(&hup, NULL, &wait) == SIGHUP;
+        if (atomic_load(&r->stop))
             break;
-        pthread_mutex_unlock(&r->lock);
-        if (!db && store_open(r->cfg->db, r->cfg->data_dir, &db, &err) != STORE_OK)
+        if (!hupped && sb_mono_ns() < due)
+            continue; /* EINTR, or woken early */
+        due = sb_mono_ns() + interval_ns;
+        if (!db && store_open(r->cfg->db, r->cfg->data_dir, &db, &err) != STORE_OK) {
+            sb_log(SB_LOG_WARN, "cannot reload signing keys", SB_LOG_STR("error", err.msg));
             db = NULL;
-        if (db && !identity_keys_reload(r->id, db, &err)) {
+            continue;
+        }
+        char kid[32];
+        if (!identity_keys_reload(r->id, db, kid, &err)) {
             sb_log(SB_LOG_WARN, "cannot reload signing keys", SB_LOG_STR("error", err.msg));
             store_close(db); /* a fresh connection next time */
             db = NULL;
+            continue;
         }
-        pthread_mutex_lock(&r->lock);
+        /* Said on every SIGHUP (the operator asked), else only on a change. */
+        if (hupped || (signing[0] && strcmp(kid, signing) != 0))
+            sb_log(SB_LOG_INFO, "signing keys reloaded", SB_LOG_STR("kid", kid),
+                   SB_LOG_STR("cause", hupped ? "SIGHUP" : "interval"));
+        memcpy(signing, kid, sizeof(signing));
     }
-    pthread_mutex_unlock(&r->lock);
     store_close(db);
     return NULL;
 }
 
-static void reloader_start(reloader *r, const sb_config *cfg, identity *id)
+static bool reloader_start(reloader *r, const sb_config *cfg, identity *id)
 {
     *r = (reloader){.cfg = cfg, .id = id};
-    pthread_mutex_init(&r->lock, NULL);
-    pthread_cond_init(&r->wake, NULL);
-    pthread_create(&r->thread, NULL, reloader_run, r);
+    atomic_init(&r->stop, false);
+    if (pthread_create(&r->thread, NULL, reloader_run, r) != 0) {
+        sb_log(SB_LOG_ERROR, "cannot start the key reloader", SB_LOG_STR("error", strerror(errno)));
+        return false;
+    }
+    return true;
 }
 
 static void reloader_stop(reloader *r)
 {
-    pthread_mutex_lock(&r->lock);
-    r->stop = true;
-    pthread_cond_signal(&r->wake);
-    pthread_mutex_unlock(&r->lock);
+    atomic_store(&r->stop, true);
+    pthread_kill(r->thread, SIGHUP); /* stays pending for it if not yet waiting */
     pthread_join(r->thread, NULL);
-    pthread_cond_destroy(&r->wake);
-    pthread_mutex_destroy(&r->lock);
 }
 
 int cli_serve(int argc, char **argv, void (*extra_routes)(net_router *r, api_app *app))
@@ -110,8 +128,22 @@ int cli_serve(int argc, char **argv, void (*extra_routes)(net_router *r, api_app
     if (!(app.identity = prepare_store(&cfg)))
         goto out;
     api_app_limits(&app);
+    /* Before any thread starts, so that every thread inherits the mask:
+     * SIGINT/SIGTERM go to net_server_run's sigtimedwait and SIGHUP to the
+     * reloader, never to a worker or loop (where they would kill). */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
     reloader keys;
-    reloader_start(&keys, &cfg, app.identity);
+    if (!reloader_start(&keys, &cfg, app.identity)) {
+        identity_free(app.identity);
+        sb_ratelimit_free(app.ip_limit);
+        sb_ratelimit_free(app.account_limit);
+        goto out;
+    }
     net_worker_hooks worker_hooks = api_worker_hooks(&app);
     app.workers = net_workers_new((unsigned)cfg.workers, WORKER_QUEUE_MAX, &worker_hooks);
     net_router *router = net_router_new();

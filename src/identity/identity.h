@@ -265,10 +265,13 @@ identity_err identity_admin_reset_mfa(store *db, const char *uid, const identity
 /* Signing keys (keys.c). Rotate makes a new JWT signing key, stores it
  * sealed and retires the older ones after old_valid_s (the access-token
  * lifetime, so every token they signed can still be verified); kid gets
- * the new key's id. Reload re-reads the live JWT keys, so a running server
- * picks up a rotation made by another process. */
+ * the new key's id. Reload re-reads the live JWT keys (unretired, or
+ * retired_at still ahead), so a running server picks up a rotation made by
+ * another process; the newest signs, and signing_kid (may be NULL) gets
+ * its kid. On failure (store, a key that will not open, no live key) the
+ * keys in use stay as they were. Both false with err on failure. */
 bool identity_keys_rotate(identity *id, store *db, int64_t old_valid_s, char kid[32],
                           sb_errbuf *err);
-bool identity_keys_reload(identity *id, store *db, sb_errbuf *err);
+bool identity_keys_reload(identity *id, store *db, char signing_kid[32], sb_errbuf *err);
 
 #endif

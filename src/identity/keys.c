@@ -21,9 +21,11 @@ enum { LOAD_DATA, LOAD_JWT };
 
 /* Loads one purpose's live rows (JWT keys into jwt); *max_id gets the
  * largest id seen (any purpose). A retired key stays live until its
- * retired_at, so tokens it signed verify until they expire. */
+ * retired_at, so tokens it signed verify until they expire. Rows come in
+ * id order and each JWT key is added as the signer, so the newest signs;
+ * signing_kid, when not NULL, gets its kid. */
 static store_err load_rows(identity *id, crypto_jwt_keys *jwt, store *db, int which,
-                           int64_t *max_id, int *count, sb_errbuf *err)
+                           int64_t *max_id, int *count, char *signing_kid, sb_errbuf *err)
 {
     store_stmt *st;
     store_err e = store_prepare(db,
@@ -63,6 +65,8 @@ static store_err load_rows(identity *id, crypto_jwt_keys *jwt, store *db, int wh
                 store_reset(st);
                 return STORE_MISUSE;
             }
+            if (signing_kid)
+                snprintf(signing_kid, 32, "%s", kid);
             (*count)++;
         }
     }
@@ -107,7 +111,7 @@ bool identity__keys_load(identity *id, store *db, const char *data_dir, const ch
     for (int attempt = 0; attempt < 3; attempt++) {
         int64_t max_id = 0;
         int ndata = 0, njwt = 0;
-        store_err e = load_rows(id, NULL, db, LOAD_DATA, &max_id, &ndata, err);
+        store_err e = load_rows(id, NULL, db, LOAD_DATA, &max_id, &ndata, NULL, err);
         if (e == STORE_OK && ndata == 0) {
             sb_buf wrapped = SB_BUF_INIT;
             crypto_keyring_generate(id->ring, (uint32_t)(max_id + 1), &wrapped);
@@ -121,7 +125,7 @@ bool identity__keys_load(identity *id, store *db, const char *data_dir, const ch
             }
         }
         if (e == STORE_OK)
-            e = load_rows(id, id->jwt, db, LOAD_JWT, &max_id, &njwt, err);
+            e = load_rows(id, id->jwt, db, LOAD_JWT, &max_id, &njwt, NULL, err);
         if (e == STORE_OK && njwt == 0) {
             char kid[32];
             snprintf(kid, sizeof(kid), "k%ld", (long)(max_id + 1));
@@ -159,14 +163,15 @@ bool identity__keys_load(identity *id, store *db, const char *data_dir, const ch
     return sb_errf(err, "cannot agree on keys with other servers");
 }
 
-bool identity_keys_reload(identity *id, store *db, sb_errbuf *err)
+bool identity_keys_reload(identity *id, store *db, char signing_kid[32], sb_errbuf *err)
 {
     crypto_jwt_keys *fresh = crypto_jwt_keys_new();
     int64_t max_id = 0;
     int n = 0;
-    /* The ring only grows, and only here or at start: reading it unlocked
-     * is safe on this, the one thread that changes keys after start. */
-    store_err e = load_rows(id, fresh, db, LOAD_JWT, &max_id, &n, err);
+    char kid[32] = "";
+    /* The ring is written only at start (identity_new), so reading it
+     * unlocked here is safe; only the jwt pointer swaps under the lock. */
+    store_err e = load_rows(id, fresh, db, LOAD_JWT, &max_id, &n, kid, err);
     if (e != STORE_OK || n == 0) {
         crypto_jwt_keys_free(fresh);
         if (e == STORE_OK)
@@ -180,7 +185,17 @@ bool identity_keys_reload(identity *id, store *db, sb_errbuf *err)
     id->jwt = fresh;
     pthread_rwlock_unlock(&id->lock);
     crypto_jwt_keys_free(old);
+    if (signing_kid)
+        memcpy(signing_kid, kid, sizeof(kid));
     return true;
+}
+
+/* Puts what in front of the driver's message in err; false. (Formatting
+ * err->msg into itself would overlap.) */
+static bool prefix_err(sb_errbuf *err, const char *what)
+{
+    sb_errbuf driver = *err;
+    return sb_errf(err, "%s: %s", what, driver.msg);
 }
 
 bool identity_keys_rotate(identity *id, store *db, int64_t old_valid_s, char kid[32],
@@ -200,7 +215,7 @@ bool identity_keys_rotate(identity *id, store *db, int64_t old_valid_s, char kid
     }
     if (e != STORE_OK) {
         store_rollback(db, NULL);
-        return sb_errf(err, "cannot read keys: %s", err->msg);
+        return prefix_err(err, "cannot read keys");
     }
     snprintf(kid, 32, "k%lld", (long long)(max_id + 1));
     sb_buf seed = SB_BUF_INIT, sealed = SB_BUF_INIT;
@@ -234,7 +249,7 @@ bool identity_keys_rotate(identity *id, store *db, int64_t old_valid_s, char kid
         store_rollback(db, NULL);
         if (e == STORE_CONSTRAINT)
             return sb_errf(err, "another rotation happened at the same time; run it again");
-        return sb_errf(err, "cannot store the new key: %s", err->msg);
+        return prefix_err(err, "cannot store the new key");
     }
     return true;
 }

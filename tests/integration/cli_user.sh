@@ -85,4 +85,25 @@ check "no password in the CLI's or the server's output" \
     bash -c "! grep -rqF '$PW' '$SB_TMP/cli.out' '$SB_TMP/cli.err' '$SB_LOG'"
 sb_stop
 eq "clean exit" "$SB_EXIT" 0
+
+# SIGHUP reloads at once: a server that would wait an hour takes a
+# rotation as soon as it is told.
+sb_start --argon2-memory 1M --argon2-iterations 1 --key-reload-interval 1h
+A="$SB_URL/api/auth"
+check "keys rotate again" cli keys rotate
+hup_kid=$(sed -n 's/^new signing key \([^;]*\);.*/\1/p' "$SB_TMP/cli.out")
+login cli@example.com >/dev/null
+eq "without SIGHUP the server keeps its key" "$(kid_of "$(body | jget access_token)")" "$new_kid"
+kill -HUP "$SB_PID"
+for _ in $(seq 1 50); do
+    login cli@example.com >/dev/null
+    [ "$(kid_of "$(body | jget access_token)")" = "$hup_kid" ] && break
+    sleep 0.1
+done
+eq "after SIGHUP it signs with the new key" "$(kid_of "$(body | jget access_token)")" "$hup_kid"
+contains "and says so" "$(cat "$SB_LOG")" "SIGHUP"
+check "user create --email --username" cli user create --email opt@example.com --username opt_user <<<"$PW"
+contains "prints the user" "$(cat "$SB_TMP/cli.out")" "opt@example.com"
+sb_stop
+eq "clean exit after SIGHUP" "$SB_EXIT" 0
 sb_finish
