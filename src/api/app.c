@@ -4,6 +4,7 @@
  * and libpq connections are never shared between threads.
  */
 #include "api/app.h"
+#include "api/domain.h"
 
 #include <stdlib.h>
 
@@ -76,4 +77,7 @@ void api_routes_register(net_router *r, api_app *app)
     api_ops_register(r, app);
     api_openapi_register(r, app);
     api_auth_register(r, app);
+    api_teams_register(r, app);
+    api_projects_register(r, app);
+    api_content_register(r, app);
 }

@@ -13,6 +13,8 @@
 #include "net/router.h"
 #include "net/server.h"
 #include "net/workers.h"
+#include "blob/blob.h"
+#include "projects/projects.h"
 #include "store/store.h"
 
 typedef struct api_app {
@@ -22,6 +24,8 @@ typedef struct api_app {
     sb_ratelimit *ip_limit;      /* auth requests per IP; NULL = off */
     sb_ratelimit *account_limit; /* sign-in attempts per email; NULL = off */
     char public_url[256];        /* base of links in mail, no trailing '/' */
+    blob_store *blobs;           /* asset bytes */
+    projects_limits limits;
 } api_app;
 
 /* Makes the rate limiters the configuration asks for (limits.c). */

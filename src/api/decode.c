@@ -98,6 +98,13 @@ bool api_decode(const json_t *body, const api_field *fields, size_t nfields, voi
             }
             *(json_t **)slot = v;
             break;
+        case API_ARRAY:
+            if (!json_is_array(v)) {
+                add(errs, f->name, "must be an array", 0, 0);
+                break;
+            }
+            *(json_t **)slot = v;
+            break;
         }
     }
     return errs->n == 0;

@@ -20,6 +20,7 @@ typedef enum api_ftype {
     API_BOOL,   /* into an api_bool */
     API_INT,    /* into an api_int */
     API_OBJECT, /* into a json_t * (borrowed); absent leaves NULL */
+    API_ARRAY,  /* the same, for an array */
 } api_ftype;
 
 typedef struct api_bool {

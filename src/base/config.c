@@ -75,6 +75,8 @@ static const key_def keys[] = {
      "require STARTTLS on an smtp:// relay"},
     {"smtp_ca_file", T_STRING, OFF(smtp_ca_file), 0, 0, "",
      "PEM file of CAs to trust for the relay's certificate; empty = the system's"},
+    {"blob_store", T_STRING, OFF(blob_store), 0, 0, "",
+     "where asset bytes live: fs (<data>/blobs), fs:<dir>, or store (the database)"},
     {"rate_limit_auth_ip", T_INT, OFF(rate_limit_auth_ip), 0, 1000000, "60",
      "auth requests a minute from one IP (burst the same); 0 = no limit"},
     {"rate_limit_auth_account", T_INT, OFF(rate_limit_auth_account), 0, 1000000, "10",

@@ -48,6 +48,7 @@ typedef struct sb_config {
     char *smtp_password;             /* a secret: never logged or printed */
     bool smtp_starttls;              /* require STARTTLS on smtp:// */
     char *smtp_ca_file;              /* PEM CAs to trust for the relay; "" = system's */
+    char *blob_store;                /* asset bytes: "" / "fs" / "fs:<dir>" / "store" */
     int rate_limit_auth_ip;          /* auth requests a minute per IP; 0 = off */
     int rate_limit_auth_account;     /* sign-in attempts a minute per account; 0 = off */
     int lockout_threshold;           /* failures before a lockout; 0 = off */

@@ -128,6 +128,17 @@ int cli_serve(int argc, char **argv, void (*extra_routes)(net_router *r, api_app
     if (!(app.identity = prepare_store(&cfg)))
         goto out;
     api_app_limits(&app);
+    app.limits = projects_limits_default();
+    {
+        sb_errbuf berr;
+        if (blob_open(cfg.blob_store, cfg.data_dir, &app.blobs, &berr) != BLOB_OK) {
+            sb_log(SB_LOG_ERROR, "cannot open the blob store", SB_LOG_STR("error", berr.msg));
+            identity_free(app.identity);
+            sb_ratelimit_free(app.ip_limit);
+            sb_ratelimit_free(app.account_limit);
+            goto out;
+        }
+    }
     /* Before any thread starts, so that every thread inherits the mask:
      * SIGINT/SIGTERM go to net_server_run's sigtimedwait and SIGHUP to the
      * reloader, never to a worker or loop (where they would kill). */
@@ -139,6 +150,7 @@ int cli_serve(int argc, char **argv, void (*extra_routes)(net_router *r, api_app
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     reloader keys;
     if (!reloader_start(&keys, &cfg, app.identity)) {
+        blob_close(app.blobs);
         identity_free(app.identity);
         sb_ratelimit_free(app.ip_limit);
         sb_ratelimit_free(app.account_limit);
@@ -171,6 +183,7 @@ int cli_serve(int argc, char **argv, void (*extra_routes)(net_router *r, api_app
     }
     /* After the loops: no completion can be sent to a loop that is gone. */
     net_workers_free(app.workers);
+    blob_close(app.blobs);
     net_router_free(router);
     reloader_stop(&keys);
     identity_free(app.identity);

@@ -220,6 +220,10 @@ identity_err identity_check_session(identity *id, store *db, const identity_prin
 identity_err identity_logout(identity *id, store *db, const identity_principal *p,
                              const identity_client *c);
 
+/* Lower-cases and checks an email address as registration does (other
+ * services compare emails in this form). */
+bool identity_email_normalize(sb_str email, char out[255], identity_problem *p);
+
 identity_err identity_user_get(identity *id, store *db, const char *user_id, identity_user *out);
 
 /* The principal's user, in one read, if the account is active and the

@@ -29,9 +29,10 @@ struct identity {
 bool identity__keys_load(identity *id, store *db, const char *data_dir, const char *master_hex,
                          sb_errbuf *err);
 
-/* sessions.c: open a session for user_id and issue its first tokens. */
+/* sessions.c: open a session for user_id and issue its first tokens; mfa
+ * records that the sign-in proved a second factor. */
 identity_err identity__session_open(identity *id, store *db, const char *user_id,
-                                    const identity_client *c, identity_tokens *t);
+                                    const identity_client *c, bool mfa, identity_tokens *t);
 /* An access token for (user, session) valid from now. */
 void identity__access_token(identity *id, const char *user_id, const char *session_id,
                             int64_t now_us, identity_tokens *t);

@@ -136,7 +136,7 @@ identity_err identity_register(identity *id, store *db, sb_str email, sb_str pas
     char uid[SB_UUID_STR_LEN];
     identity_err r = identity__user_create(id, db, email, password, username, c, uid, p);
     if (r == IDENTITY_OK)
-        r = identity__session_open(id, db, uid, c, tokens);
+        r = identity__session_open(id, db, uid, c, false, tokens);
     if (r == IDENTITY_OK)
         r = identity_user_get(id, db, uid, user);
     return r;
@@ -296,7 +296,7 @@ identity_err identity_login(identity *id, store *db, sb_str email_in, sb_str pas
         }
     } else {
         identity__event(db, uid, "login", risk, c, meta.ptr);
-        r = identity__session_open(id, db, uid, c, tokens);
+        r = identity__session_open(id, db, uid, c, false, tokens);
         if (r == IDENTITY_OK)
             r = identity_user_get(id, db, uid, user);
     }

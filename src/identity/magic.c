@@ -66,5 +66,5 @@ identity_err identity_magic_link_verify(identity *id, store *db, sb_str token,
         return identity__mfa_challenge(id, db, uid, c, 0, "{\"via\":\"magic_link\"}",
                                        &tokens->mfa_token);
     identity__event(db, uid, "magic_link_login", 0, c, NULL);
-    return identity__session_open(id, db, uid, c, tokens);
+    return identity__session_open(id, db, uid, c, false, tokens);
 }

@@ -162,7 +162,7 @@ identity_err identity_mfa_verify(identity *id, store *db, sb_str mfa_token, sb_s
         return IDENTITY_BAD_CREDENTIALS;
     }
     identity__event(db, user_id, code.len == 6 ? "mfa_verified" : "recovery_code_used", 0, c, NULL);
-    if ((r = identity__session_open(id, db, user_id, c, tokens)) != IDENTITY_OK)
+    if ((r = identity__session_open(id, db, user_id, c, true, tokens)) != IDENTITY_OK)
         return r;
     return identity_user_get(id, db, user_id, user);
 }

@@ -53,7 +53,7 @@ static store_err insert_refresh(store *db, const char *hash, const char *session
 }
 
 identity_err identity__session_open(identity *id, store *db, const char *user_id,
-                                    const identity_client *c, identity_tokens *t)
+                                    const identity_client *c, bool mfa, identity_tokens *t)
 {
     sb_uuid u;
     sb_uuid_v7(&u);
@@ -73,8 +73,8 @@ identity_err identity__session_open(identity *id, store *db, const char *user_id
     if (e == STORE_OK)
         e = store_prepare(db,
                           "INSERT INTO user_sessions (id, user_id, device_fingerprint, ip, "
-                          "user_agent, csrf_hash, created_at, last_seen, expires_at) "
-                          "VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)",
+                          "user_agent, csrf_hash, created_at, last_seen, expires_at, mfa) "
+                          "VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9)",
                           &st, &err);
     if (e == STORE_OK) {
         store_bind_text(st, 1, t->session_id, strlen(t->session_id));
@@ -85,6 +85,7 @@ identity_err identity__session_open(identity *id, store *db, const char *user_id
         store_bind_text(st, 6, csrf_hash, 64);
         store_bind_int(st, 7, c->now_us);
         store_bind_int(st, 8, expires);
+        store_bind_bool(st, 9, mfa);
         e = store_step(st, &err);
         store_reset(st);
         if (e == STORE_DONE)

@@ -126,3 +126,8 @@ bool identity__email_normalize(sb_str email, char *out, size_t cap, identity_pro
     }
     return true;
 }
+
+bool identity_email_normalize(sb_str email, char out[255], identity_problem *p)
+{
+    return identity__email_normalize(email, out, 255, p);
+}

@@ -75,6 +75,55 @@ mfa=$(body | jget mfa_token)
 eq "mfa verify" "$(rec POST /api/auth/mfa/verify "$A/mfa/verify" "${J[@]}" -d "{\"mfa_token\":\"$mfa\",\"code\":\"$rc\"}")" 200
 eq "mfa verify 401" "$(rec POST /api/auth/mfa/verify "$A/mfa/verify" "${J[@]}" -d "{\"mfa_token\":\"$mfa\",\"code\":\"$rc\"}")" 401
 eq "login 429 (account bucket of 4)" "$(rec POST /api/auth/login "$A/login" "${J[@]}" -d '{"email":"oa@example.com","password":"x"}')" 429
+
+# Teams, projects, pages and files.
+P="$SB_URL/api"
+post_json "$A/register" "{\"email\":\"oa2@example.com\",\"password\":\"$PW\"}" >/dev/null
+eq "teams 401" "$(rec GET /api/teams "$P/teams")" 401
+eq "team create" "$(rec POST /api/teams "$P/teams" "${J[@]}" "${B[@]}" -d '{"name":"Docs"}')" 201
+T=$(body | jget id)
+eq "team create 400" "$(rec POST /api/teams "$P/teams" "${J[@]}" "${B[@]}" -d '{}')" 400
+eq "teams" "$(rec GET /api/teams "$P/teams" "${B[@]}")" 200
+eq "team" "$(rec GET /api/teams/{id} "$P/teams/$T" "${B[@]}")" 200
+eq "team 404" "$(rec GET /api/teams/{id} "$P/teams/00000000-0000-7000-8000-000000000000" "${B[@]}")" 404
+eq "team patch" "$(rec PATCH /api/teams/{id} "$P/teams/$T" "${J[@]}" "${B[@]}" -d '{"ip_allowlist":["127.0.0.0/8"]}')" 200
+eq "team patch 412" "$(rec PATCH /api/teams/{id} "$P/teams/$T" "${J[@]}" "${B[@]}" -H 'If-Match: "1"' -d '{"name":"x"}')" 412
+eq "member invite" "$(rec POST /api/teams/{id}/members "$P/teams/$T/members" "${J[@]}" "${B[@]}" -d '{"email":"later@example.com","role":"viewer"}')" 201
+eq "member add" "$(rec POST /api/teams/{id}/members "$P/teams/$T/members" "${J[@]}" "${B[@]}" -d '{"email":"oa2@example.com","role":"editor"}')" 201
+U2=$(body | jget user_id)
+eq "members" "$(rec GET /api/teams/{id}/members "$P/teams/$T/members" "${B[@]}")" 200
+eq "member role" "$(rec PATCH /api/teams/{id}/members/{user_id} "$P/teams/$T/members/$U2" "${J[@]}" "${B[@]}" -d '{"role":"viewer"}')" 200
+eq "join 404" "$(rec POST /api/teams/join "$P/teams/join" "${J[@]}" "${B[@]}" -d '{"token":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}')" 404
+eq "transfer 400" "$(rec POST /api/teams/{id}/transfer "$P/teams/$T/transfer" "${J[@]}" "${B[@]}" -d '{"user_id":"nope"}')" 400
+eq "project create" "$(rec POST /api/projects "$P/projects" "${J[@]}" "${B[@]}" -d "{\"name\":\"Docs site\",\"team_id\":\"$T\",\"visibility\":\"team\"}")" 201
+PR=$(body | jget id)
+eq "projects" "$(rec GET /api/projects "$P/projects?q=docs&sort=-name" "${B[@]}")" 200
+eq "project" "$(rec GET /api/projects/{id} "$P/projects/$PR" "${B[@]}")" 200
+eq "project 304" "$(rec GET /api/projects/{id} "$P/projects/$PR" "${B[@]}" -H 'If-None-Match: "1"')" 304
+eq "project patch" "$(rec PATCH /api/projects/{id} "$P/projects/$PR" "${J[@]}" "${B[@]}" -d '{"description":"How to"}')" 200
+eq "project put" "$(rec PUT /api/projects/{id} "$P/projects/$PR" "${J[@]}" "${B[@]}" -d '{"name":"Docs","visibility":"team"}')" 200
+eq "project put 412" "$(rec PUT /api/projects/{id} "$P/projects/$PR" "${J[@]}" "${B[@]}" -H 'If-Match: "1"' -d '{"name":"Docs"}')" 412
+eq "project member" "$(rec PUT /api/projects/{id}/members "$P/projects/$PR/members" "${J[@]}" "${B[@]}" -d "{\"user_id\":\"$U2\",\"role\":\"guest\"}")" 200
+eq "page create" "$(rec POST /api/projects/{id}/pages "$P/projects/$PR/pages" "${J[@]}" "${B[@]}" -d '{"name":"Home","path":"/","components":[{"id":"h","type":"Hero"}]}')" 201
+PG=$(body | jget id)
+eq "page create 400" "$(rec POST /api/projects/{id}/pages "$P/projects/$PR/pages" "${J[@]}" "${B[@]}" -d '{"name":"Bad","path":"/b","components":[{"id":"h"}]}')" 400
+eq "pages" "$(rec GET /api/projects/{id}/pages "$P/projects/$PR/pages" "${B[@]}")" 200
+eq "page" "$(rec GET /api/projects/{id}/pages/{page_id} "$P/projects/$PR/pages/$PG" "${B[@]}")" 200
+eq "page put" "$(rec PUT /api/projects/{id}/pages/{page_id} "$P/projects/$PR/pages/$PG" "${J[@]}" "${B[@]}" -d '{"published":true}')" 200
+eq "share" "$(rec POST /api/projects/{id}/shares "$P/projects/$PR/shares" "${J[@]}" "${B[@]}" -d "{\"user_id\":\"$U2\",\"kind\":\"page\",\"item\":\"$PG\"}")" 201
+eq "file create" "$(rec POST /api/projects/{id}/files "$P/projects/$PR/files" "${J[@]}" "${B[@]}" -d '{"path":"src/app.js","content":"1"}')" 201
+eq "file create 409" "$(rec POST /api/projects/{id}/files "$P/projects/$PR/files" "${J[@]}" "${B[@]}" -d '{"path":"src/app.js","content":"1"}')" 409
+eq "files" "$(rec GET /api/projects/{id}/files "$P/projects/$PR/files" "${B[@]}")" 200
+eq "file" "$(rec GET /api/projects/{id}/files/{path} "$P/projects/$PR/files/src/app.js" "${B[@]}")" 200
+eq "file put" "$(rec PUT /api/projects/{id}/files/{path} "$P/projects/$PR/files/src/app.js" "${J[@]}" "${B[@]}" -d '{"content":"2"}')" 200
+eq "template" "$(rec POST /api/templates "$P/templates" "${J[@]}" "${B[@]}" -d "{\"project_id\":\"$PR\",\"name\":\"Docs kit\"}")" 201
+eq "templates" "$(rec GET /api/templates "$P/templates" "${B[@]}")" 200
+eq "audit" "$(rec GET /api/projects/{id}/audit "$P/projects/$PR/audit" "${B[@]}")" 200
+eq "file delete" "$(rec DELETE /api/projects/{id}/files/{path} "$P/projects/$PR/files/src/app.js" "${B[@]}")" 200
+eq "page delete" "$(rec DELETE /api/projects/{id}/pages/{page_id} "$P/projects/$PR/pages/$PG" "${B[@]}")" 200
+eq "member remove" "$(rec DELETE /api/teams/{id}/members/{user_id} "$P/teams/$T/members/$U2" "${B[@]}")" 200
+eq "project delete" "$(rec DELETE /api/projects/{id} "$P/projects/$PR" "${B[@]}")" 200
+eq "team delete" "$(rec DELETE /api/teams/{id} "$P/teams/$T" "${B[@]}")" 200
 eq "logout" "$(rec POST /api/auth/logout "$A/logout" "${B[@]}")" 200
 eq "logout 401" "$(rec POST /api/auth/logout "$A/logout")" 401
 

@@ -223,8 +223,8 @@ static void disable_revokes_every_session(void **state)
     identity_user u = create_ok(f, "dis@example.com", "");
     identity_client c = operator();
     identity_tokens t1 = {0}, t2 = {0};
-    assert_int_equal(identity__session_open(f->id, f->db, u.id, &c, &t1), IDENTITY_OK);
-    assert_int_equal(identity__session_open(f->id, f->db, u.id, &c, &t2), IDENTITY_OK);
+    assert_int_equal(identity__session_open(f->id, f->db, u.id, &c, false, &t1), IDENTITY_OK);
+    assert_int_equal(identity__session_open(f->id, f->db, u.id, &c, false, &t2), IDENTITY_OK);
     identity_principal p;
     assert_int_equal(
         identity_authenticate(f->id, sb_str_make(t1.access.ptr, t1.access.len), c.now_us, &p),

@@ -1,0 +1,176 @@
+/*
+ * domain.c: the shared parts of the domain routes (see domain.h).
+ */
+#include "api/domain.h"
+
+#include <string.h>
+
+#include "base/clock.h"
+
+bool api_caller(net_req *req, api_app *app, bool required, identity_principal *p, projects_ctx *c)
+{
+    memset(p, 0, sizeof(*p));
+    *c = (projects_ctx){
+        .db = api_loop_of(req)->db,
+        .blobs = app->blobs,
+        .caller = {.ip = net_req_peer(req)},
+        .now_us = sb_wall_us(),
+        .limits = &app->limits,
+    };
+    sb_str v;
+    bool has = net_req_header(req, "authorization", &v) || net_req_header(req, "cookie", &v);
+    if (!has && !required)
+        return true;
+    /* Revocation takes effect at once on the domain routes too. */
+    if (!api_auth(req, app, true, p))
+        return false;
+    c->caller.user_id = p->user_id;
+    c->session_id = p->session_id;
+    return true;
+}
+
+static void problem_members(sb_jw *w, const void *ctx)
+{
+    const projects_problem *p = ctx;
+    sb_jw_key(w, "errors");
+    sb_jw_arr_begin(w);
+    sb_jw_obj_begin(w);
+    sb_jw_kv_str(w, "field", p->field);
+    sb_jw_kv_str(w, "message", p->message);
+    sb_jw_obj_end(w);
+    sb_jw_arr_end(w);
+}
+
+void api_respond_projects(net_req *req, projects_err e, const projects_problem *p)
+{
+    static const char *const details[] = {
+        [PROJECTS_FORBIDDEN] = "Your role does not allow this.",
+        [PROJECTS_MFA_REQUIRED] = "This team requires a second factor for admin actions: sign "
+                                  "in with your authenticator code.",
+        [PROJECTS_IP_DENIED] = "This team accepts requests only from its allowed IP ranges.",
+        [PROJECTS_NOT_FOUND] = "Not found.",
+        [PROJECTS_STALE] = "The resource changed since you read it; read it again (If-Match).",
+        [PROJECTS_STORE] = "The database is not available; try again.",
+        [PROJECTS_INTERNAL] = "Something went wrong on our side.",
+    };
+    int status = projects_err_status(e);
+    if (status == 503)
+        net_header_static(req, "retry-after", "1");
+    char detail[224];
+    const char *d = (size_t)e < SB_ARRAY_LEN(details) ? details[e] : NULL;
+    bool field = p && p->field &&
+                 (e == PROJECTS_INVALID || e == PROJECTS_CONFLICT || e == PROJECTS_TOO_LARGE ||
+                  e == PROJECTS_LAST_OWNER);
+    if (field) {
+        snprintf(detail, sizeof(detail), "%s %s.", p->field, p->message);
+        d = detail;
+    }
+    net_respond_problem_ext(req, status, projects_err_code(e), projects_err_title(e), d,
+                            field ? problem_members : NULL, p);
+}
+
+/* Parses one entity tag that we could have given: "N" or W/"N". */
+static bool parse_etag(sb_str t, projects_ver *out)
+{
+    if (t.len > 2 && t.ptr[0] == 'W' && t.ptr[1] == '/')
+        t = sb_str_slice(t, 2, t.len);
+    if (t.len < 3 || t.ptr[0] != '"' || t.ptr[t.len - 1] != '"')
+        return false;
+    return sb_str_to_i64(sb_str_slice(t, 1, t.len - 1), 1, INT64_MAX, out);
+}
+
+static sb_str trim(sb_str s)
+{
+    while (s.len && (s.ptr[0] == ' ' || s.ptr[0] == '\t'))
+        s = sb_str_slice(s, 1, s.len);
+    while (s.len && (s.ptr[s.len - 1] == ' ' || s.ptr[s.len - 1] == '\t'))
+        s.len--;
+    return s;
+}
+
+bool api_if_match(net_req *req, projects_ver *out)
+{
+    sb_str v;
+    *out = 0;
+    if (!net_req_header(req, "if-match", &v))
+        return true;
+    v = trim(v);
+    if (sb_str_eq(v, SB_STR("*")))
+        return true;
+    /* A list names several versions; only one can be current, and the
+     * services compare one: take the first we could have given. */
+    size_t i = 0;
+    while (i <= v.len) {
+        ptrdiff_t comma = sb_str_index(v, ',', i);
+        size_t end = comma < 0 ? v.len : (size_t)comma;
+        if (parse_etag(trim(sb_str_slice(v, i, end)), out))
+            return true;
+        i = end + 1;
+    }
+    return false;
+}
+
+static bool none_match(net_req *req, projects_ver ver)
+{
+    sb_str v;
+    if (!net_req_header(req, "if-none-match", &v))
+        return false;
+    v = trim(v);
+    if (sb_str_eq(v, SB_STR("*")))
+        return true;
+    size_t i = 0;
+    while (i <= v.len) {
+        ptrdiff_t comma = sb_str_index(v, ',', i);
+        size_t end = comma < 0 ? v.len : (size_t)comma;
+        projects_ver t;
+        if (parse_etag(trim(sb_str_slice(v, i, end)), &t) && t == ver)
+            return true;
+        i = end + 1;
+    }
+    return false;
+}
+
+void api_respond_versioned(net_req *req, projects_ver ver, const char *content_type,
+                           const sb_buf *body)
+{
+    char etag[32];
+    snprintf(etag, sizeof(etag), "\"%lld\"", (long long)ver);
+    net_header(req, "etag", etag);
+    net_header_static(req, "cache-control", "private, no-cache");
+    if (none_match(req, ver)) {
+        net_respond(req, 304, NULL, NULL, 0);
+        return;
+    }
+    if (content_type)
+        net_respond(req, 200, content_type, body->ptr, body->len);
+    else
+        net_respond_json(req, 200, body);
+}
+
+bool api_page_query(net_req *req, projects_page *pg)
+{
+    int64_t limit = 50;
+    sb_str v;
+    if (!net_req_query_ok(req)) {
+        api_respond_invalid_field(req, "query", "is not a well-formed query string");
+        return false;
+    }
+    if (net_req_query(req, "limit", &v) && !sb_str_to_i64(v, 1, 200, &limit)) {
+        api_respond_invalid_field(req, "limit", "must be a whole number from 1 to 200");
+        return false;
+    }
+    pg->limit = (int)limit;
+    pg->cursor = SB_STR_NULL;
+    if (net_req_query(req, "cursor", &v))
+        pg->cursor = v;
+    return true;
+}
+
+void api_finish(net_req *req, projects_err e, const projects_problem *p, int status, sb_buf *body)
+{
+    if (e == PROJECTS_OK)
+        net_respond_json(req, status, body);
+    else
+        api_respond_projects(req, e, p);
+    sb_buf_free(body);
+}

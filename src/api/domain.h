@@ -1,0 +1,75 @@
+/*
+ * domain.h: what the routes of the domain services (teams, projects and
+ * their content) share: who the caller is (signed in or anonymous), the
+ * mapping of service errors to problem+json, and the HTTP semantics of
+ * API.md's conventions: ETag / If-None-Match (304), If-Match (412), and
+ * Idempotency-Key on POST (the first answer again for 24 h).
+ */
+#ifndef SB_API_DOMAIN_H
+#define SB_API_DOMAIN_H
+
+#include "api/auth.h"
+#include "api/body.h"
+#include "projects/projects.h"
+
+/* Fills the service context for req. required: no credentials is 401;
+ * otherwise an anonymous caller (user_id NULL). Bad credentials are 401
+ * either way. On false the request was answered. */
+bool api_caller(net_req *req, api_app *app, bool required, identity_principal *p, projects_ctx *c);
+
+/* Answers a service error as problem+json (with the field for INVALID). */
+void api_respond_projects(net_req *req, projects_err e, const projects_problem *p);
+
+/* The version named by If-Match ("N", W/"N"; "*" is 0 = any). false when
+ * the header is present but names no version we could have given: the
+ * caller answers 412. */
+bool api_if_match(net_req *req, projects_ver *out);
+
+/* Answers 200 with body and ETag "ver", or 304 when If-None-Match names
+ * it. content_type NULL is JSON. */
+void api_respond_versioned(net_req *req, projects_ver ver, const char *content_type,
+                           const sb_buf *body);
+
+/* Parses ?limit= and ?cursor= (API.md: 1..200, default 50). false when it
+ * answered 400. */
+bool api_page_query(net_req *req, projects_page *pg);
+
+/* Idempotency-Key on POST (idempotency.c). begin: without the header,
+ * does nothing. With it: a finished first request's answer is replayed
+ * (with Idempotent-Replayed: true); one still running is 409; the same
+ * key with another method, path or body is 422. false when it answered.
+ * respond: answers and records the answer for replays. abort: forgets the
+ * key (failed requests are not remembered, so a retry runs again). */
+typedef struct api_idem {
+    bool active;
+    char user_id[SB_UUID_STR_LEN];
+    char key[256];
+} api_idem;
+
+bool api_idem_begin(net_req *req, const char *user_id, api_idem *idem);
+void api_idem_respond(net_req *req, api_idem *idem, int status, const sb_buf *body,
+                      const char *location);
+void api_idem_abort(net_req *req, api_idem *idem);
+
+/* How every domain handler starts: the caller (c, pr), a JSON body
+ * writer (w into body) and a problem for field errors. */
+#define API_DOMAIN_BEGIN(required)                                                                 \
+    api_app *app = ctx;                                                                            \
+    identity_principal pr;                                                                         \
+    projects_ctx c;                                                                                \
+    if (!api_caller(req, app, (required), &pr, &c))                                                \
+        return;                                                                                    \
+    sb_buf body = SB_BUF_INIT;                                                                     \
+    sb_jw w;                                                                                       \
+    sb_jw_init(&w, &body);                                                                         \
+    projects_problem prob = {0}
+
+/* Answers status with body on OK, else the error; frees body. */
+void api_finish(net_req *req, projects_err e, const projects_problem *p, int status, sb_buf *body);
+
+/* Route registration (teams.c, projects.c, content.c). */
+void api_teams_register(net_router *r, api_app *app);
+void api_projects_register(net_router *r, api_app *app);
+void api_content_register(net_router *r, api_app *app);
+
+#endif

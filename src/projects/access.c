@@ -1,0 +1,316 @@
+/*
+ * access.c: the facts the policy needs (the caller's team and project
+ * roles, the project's visibility and settings, the team's rules), loaded
+ * with one statement per resource, and the mapping of the policy's
+ * outcomes to errors. Plus the small helpers every file of the module
+ * uses (errors, ids, audit rows).
+ */
+#include <string.h>
+
+#include "base/log.h"
+#include "base/utf8.h"
+#include "projects/projects_int.h"
+
+static const struct {
+    int status;
+    const char *code, *title;
+} errs[] = {
+#define PROJECTS__ROW(name, status, code, title) {status, code, title},
+    PROJECTS_ERRNO_MAP(PROJECTS__ROW)
+#undef PROJECTS__ROW
+};
+
+int projects_err_status(projects_err e)
+{
+    return (size_t)e < SB_ARRAY_LEN(errs) ? errs[e].status : 500;
+}
+const char *projects_err_code(projects_err e)
+{
+    return (size_t)e < SB_ARRAY_LEN(errs) ? errs[e].code : "internal";
+}
+const char *projects_err_title(projects_err e)
+{
+    return (size_t)e < SB_ARRAY_LEN(errs) ? errs[e].title : "Internal Server Error";
+}
+
+projects_limits projects_limits_default(void)
+{
+    return (projects_limits){
+        .file_max = 1u << 20,
+        .asset_max = 50u << 20,
+        .page_max = 512u << 10,
+        .invite_ttl_s = 7 * 24 * 3600,
+    };
+}
+
+projects_err projects__store(projects_ctx *c, const char *what, store_err e, const sb_errbuf *err)
+{
+    store_rollback(c->db, NULL);
+    if (e == STORE_CONSTRAINT)
+        return PROJECTS_CONFLICT;
+    sb_log(SB_LOG_ERROR, "store failed", SB_LOG_STR("what", what),
+           SB_LOG_STR("error", err ? err->msg : store_strerror(e)));
+    return PROJECTS_STORE;
+}
+
+void projects__new_id(char out[SB_UUID_STR_LEN])
+{
+    sb_uuid u;
+    sb_uuid_v7(&u);
+    sb_uuid_format(&u, out);
+}
+
+bool projects__id_ok(sb_str s)
+{
+    sb_uuid u;
+    return s.len == SB_UUID_STR_LEN - 1 && sb_uuid_parse(s, &u);
+}
+
+void projects__copy(char *out, size_t cap, sb_str s)
+{
+    size_t n = SB_MIN(s.len, cap - 1);
+    memcpy(out, s.ptr, n);
+    out[n] = 0;
+}
+
+projects_err projects__invalid(projects_problem *p, const char *field, const char *message)
+{
+    if (p) {
+        p->field = field;
+        snprintf(p->message, sizeof(p->message), "%s", message);
+    }
+    return PROJECTS_INVALID;
+}
+
+bool projects__text_ok(sb_str s, size_t min, size_t max)
+{
+    if (!sb_utf8_valid(s.ptr, s.len, NULL))
+        return false;
+    size_t chars = 0;
+    for (size_t i = 0; i < s.len; i++) {
+        unsigned char b = (unsigned char)s.ptr[i];
+        if (b < 0x20 || b == 0x7f)
+            return false;
+        chars += (b & 0xc0) != 0x80;
+    }
+    return chars >= min && chars <= max;
+}
+
+store_err projects__exec(store *db, const char *sql, const char *const *args, size_t n,
+                         int64_t *changes, sb_errbuf *err)
+{
+    store_stmt *st;
+    store_err e = store_prepare(db, sql, &st, err);
+    if (e != STORE_OK)
+        return e;
+    for (size_t i = 0; i < n; i++)
+        store_bind_cstr(st, (int)i + 1, args[i]);
+    e = store_step(st, err);
+    if (changes)
+        *changes = store_changes(st);
+    store_reset(st);
+    return e == STORE_DONE || e == STORE_ROW ? STORE_OK : e;
+}
+
+void projects__policy_parse(const char *settings, authz_team_policy *out)
+{
+    memset(out, 0, sizeof(*out));
+    json_t *doc = settings ? json_loads(settings, 0, NULL) : NULL;
+    if (!doc)
+        return;
+    out->mfa_for_admin = json_is_true(json_object_get(doc, "mfa_required_for_admin"));
+    json_t *ips = json_object_get(doc, "ip_allowlist"), *v;
+    size_t i;
+    json_array_foreach(ips, i, v)
+    {
+        if (out->ncidrs < AUTHZ_MAX_CIDRS && json_is_string(v) &&
+            authz_cidr_parse(sb_str_make(json_string_value(v), json_string_length(v)),
+                             &out->cidrs[out->ncidrs]))
+            out->ncidrs++;
+    }
+    json_decref(doc);
+}
+
+/* The session's MFA state, read only when a team rule asks for it. */
+static bool session_mfa(projects_ctx *c)
+{
+    if (!c->session_id)
+        return false;
+    sb_errbuf err;
+    store_stmt *st;
+    if (store_prepare(c->db, "SELECT mfa FROM user_sessions WHERE id = $1", &st, &err) != STORE_OK)
+        return false;
+    store_bind_cstr(st, 1, c->session_id);
+    bool mfa = store_step(st, &err) == STORE_ROW && store_col_bool(st, 0);
+    store_reset(st);
+    return mfa;
+}
+
+projects_err projects__decide(projects_ctx *c, authz_action a, const authz_resource *r)
+{
+    if (r->policy && r->policy->mfa_for_admin && !c->caller.mfa && c->caller.user_id)
+        c->caller.mfa = session_mfa(c);
+    switch (authz_check(&c->caller, a, r).outcome) {
+    case AUTHZ_ALLOW:
+        return PROJECTS_OK;
+    case AUTHZ_HIDDEN:
+        return PROJECTS_NOT_FOUND;
+    case AUTHZ_NEED_MFA:
+        return PROJECTS_MFA_REQUIRED;
+    case AUTHZ_IP:
+        return PROJECTS_IP_DENIED;
+    case AUTHZ_DENY:
+        break;
+    }
+    return PROJECTS_FORBIDDEN;
+}
+
+static authz_role role_of(store_stmt *st, int col)
+{
+    size_t n;
+    const char *s = store_col_text(st, col, &n);
+    authz_role r = AUTHZ_NONE;
+    if (s)
+        authz_role_parse(sb_str_make(s, n), &r);
+    return r;
+}
+
+static void copy_col(store_stmt *st, int col, char *out, size_t cap)
+{
+    size_t n;
+    const char *s = store_col_text(st, col, &n);
+    projects__copy(out, cap, s ? sb_str_make(s, n) : SB_STR(""));
+}
+
+projects_err projects__project(projects_ctx *c, sb_str id, authz_action a, projects__proj *p)
+{
+    memset(p, 0, sizeof(*p));
+    if (!projects__id_ok(id))
+        return PROJECTS_NOT_FOUND;
+    sb_errbuf err;
+    store_stmt *st;
+    store_err e = store_prepare(
+        c->db,
+        "SELECT p.team_id, p.owner_id, p.visibility, p.settings, p.version, "
+        "(SELECT role FROM team_members WHERE team_id = p.team_id AND user_id = $2), "
+        "(SELECT role FROM project_members WHERE project_id = p.id AND user_id = $2), "
+        "t.settings FROM projects p LEFT JOIN teams t ON t.id = p.team_id WHERE p.id = $1",
+        &st, &err);
+    if (e != STORE_OK)
+        return projects__store(c, "loading a project", e, &err);
+    store_bind_text(st, 1, id.ptr, id.len);
+    store_bind_cstr(st, 2, c->caller.user_id ? c->caller.user_id : "");
+    e = store_step(st, &err);
+    if (e != STORE_ROW) {
+        store_reset(st);
+        return e == STORE_DONE ? PROJECTS_NOT_FOUND
+                               : projects__store(c, "loading a project", e, &err);
+    }
+    projects__copy(p->id, sizeof(p->id), id);
+    copy_col(st, 0, p->team_id, sizeof(p->team_id));
+    copy_col(st, 1, p->owner_id, sizeof(p->owner_id));
+    size_t n;
+    const char *vis = store_col_text(st, 2, &n);
+    authz_visibility_parse(sb_str_make(vis, n), &p->r.visibility);
+    json_t *settings = json_loads(store_col_text(st, 3, NULL), 0, NULL);
+    p->r.guest_comments =
+        json_is_true(json_object_get(json_object_get(settings, "security"), "guest_comments"));
+    json_decref(settings);
+    p->version = store_col_int(st, 4);
+    p->r.kind = AUTHZ_KIND_PROJECT;
+    p->r.team_role = role_of(st, 5);
+    p->r.project_role = role_of(st, 6);
+    p->r.is_owner = c->caller.user_id && strcmp(p->owner_id, c->caller.user_id) == 0;
+    if (p->team_id[0]) {
+        projects__policy_parse(store_col_text(st, 7, NULL), &p->policy);
+        p->r.policy = &p->policy;
+    }
+    store_reset(st);
+    return projects__decide(c, a, &p->r);
+}
+
+projects_err projects__team_load(projects_ctx *c, sb_str id, authz_action a, projects__team *t)
+{
+    memset(t, 0, sizeof(*t));
+    if (!projects__id_ok(id) || !c->caller.user_id)
+        return PROJECTS_NOT_FOUND;
+    sb_errbuf err;
+    store_stmt *st;
+    store_err e = store_prepare(c->db,
+                                "SELECT t.name, t.settings, t.version, m.role FROM teams t "
+                                "LEFT JOIN team_members m ON m.team_id = t.id AND m.user_id = $2 "
+                                "WHERE t.id = $1",
+                                &st, &err);
+    if (e != STORE_OK)
+        return projects__store(c, "loading a team", e, &err);
+    store_bind_text(st, 1, id.ptr, id.len);
+    store_bind_cstr(st, 2, c->caller.user_id);
+    e = store_step(st, &err);
+    if (e != STORE_ROW) {
+        store_reset(st);
+        return e == STORE_DONE ? PROJECTS_NOT_FOUND : projects__store(c, "loading a team", e, &err);
+    }
+    projects__copy(t->id, sizeof(t->id), id);
+    copy_col(st, 0, t->name, sizeof(t->name));
+    projects__policy_parse(store_col_text(st, 1, NULL), &t->policy);
+    t->version = store_col_int(st, 2);
+    t->r.kind = AUTHZ_KIND_TEAM;
+    t->r.team_role = role_of(st, 3);
+    t->r.policy = &t->policy;
+    store_reset(st);
+    return projects__decide(c, a, &t->r);
+}
+
+projects_err projects__shared(projects_ctx *c, const char *project_id, const char *kind,
+                              sb_str item, bool *shared)
+{
+    *shared = false;
+    if (!c->caller.user_id)
+        return PROJECTS_OK;
+    sb_errbuf err;
+    store_stmt *st;
+    store_err e = store_prepare(c->db,
+                                "SELECT 1 FROM project_shares WHERE project_id = $1 AND "
+                                "user_id = $2 AND kind = $3 AND item = $4",
+                                &st, &err);
+    if (e != STORE_OK)
+        return projects__store(c, "reading shares", e, &err);
+    store_bind_cstr(st, 1, project_id);
+    store_bind_cstr(st, 2, c->caller.user_id);
+    store_bind_cstr(st, 3, kind);
+    store_bind_text(st, 4, item.ptr, item.len);
+    e = store_step(st, &err);
+    store_reset(st);
+    if (e != STORE_ROW && e != STORE_DONE)
+        return projects__store(c, "reading shares", e, &err);
+    *shared = e == STORE_ROW;
+    return PROJECTS_OK;
+}
+
+projects_err projects__audit(projects_ctx *c, const char *project_id, const char *action,
+                             const char *target, const char *details)
+{
+    char id[SB_UUID_STR_LEN];
+    projects__new_id(id);
+    sb_errbuf err;
+    store_stmt *st;
+    store_err e = store_prepare(c->db,
+                                "INSERT INTO audit_log (id, project_id, actor_id, session_id, ip, "
+                                "action, target, details, created_at) "
+                                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                                &st, &err);
+    if (e != STORE_OK)
+        return projects__store(c, "writing the audit log", e, &err);
+    store_bind_cstr(st, 1, id);
+    store_bind_cstr(st, 2, project_id);
+    store_bind_cstr(st, 3, c->caller.user_id);
+    store_bind_cstr(st, 4, c->session_id);
+    store_bind_cstr(st, 5, c->caller.ip);
+    store_bind_cstr(st, 6, action);
+    store_bind_cstr(st, 7, target ? target : "");
+    store_bind_cstr(st, 8, details ? details : "{}");
+    store_bind_int(st, 9, c->now_us);
+    e = store_step(st, &err);
+    store_reset(st);
+    return e == STORE_DONE ? PROJECTS_OK : projects__store(c, "writing the audit log", e, &err);
+}

@@ -1,0 +1,226 @@
+/*
+ * projects.h: teams, memberships and invitations; projects with their
+ * pages, code files, assets, comments, templates and library components;
+ * the per-project audit log. A domain service: it takes a store
+ * connection and the caller (projects_ctx) and returns results or typed
+ * errors; it never sees HTTP.
+ *
+ * Every call asks authz_check (authz/authz.h) before it reads or changes
+ * anything, with the facts loaded by access.c; a resource the caller may
+ * not see is NOT_FOUND, exactly as one that does not exist.
+ *
+ * Representations: calls that return a resource write its JSON (the shapes
+ * of API.md) into a caller's sb_jw, straight from the row, and give its
+ * version (the ETag). Updates take the version the caller saw (0: any) and
+ * answer STALE when it moved on, checked in the same statement that
+ * writes, so two racing writers cannot both win.
+ *
+ * Every change writes an audit_log row (who, which session, from where,
+ * what) in the same transaction as the change.
+ */
+#ifndef SB_PROJECTS_PROJECTS_H
+#define SB_PROJECTS_PROJECTS_H
+
+#include <jansson.h>
+
+#include "authz/authz.h"
+#include "base/json.h"
+#include "base/str.h"
+#include "base/uuid.h"
+#include "blob/blob.h"
+#include "store/store.h"
+
+#define PROJECTS_ERRNO_MAP(X)                                                                      \
+    X(OK, 200, "ok", "OK")                                                                         \
+    X(INVALID, 400, "validation", "Validation Failed")                                             \
+    X(FORBIDDEN, 403, "forbidden", "Forbidden")                                                    \
+    X(MFA_REQUIRED, 403, "mfa_required", "MFA Required")                                           \
+    X(IP_DENIED, 403, "ip_not_allowed", "IP Not Allowed")                                          \
+    X(NOT_FOUND, 404, "not_found", "Not Found")                                                    \
+    X(CONFLICT, 409, "conflict", "Conflict")                                                       \
+    X(LAST_OWNER, 409, "last_owner", "Last Owner")                                                 \
+    X(STALE, 412, "precondition_failed", "Precondition Failed")                                    \
+    X(TOO_LARGE, 413, "too_large", "Payload Too Large")                                            \
+    X(RANGE, 416, "range_not_satisfiable", "Range Not Satisfiable")                                \
+    X(STORE, 503, "unavailable", "Service Unavailable")                                            \
+    X(INTERNAL, 500, "internal", "Internal Server Error")
+
+typedef enum projects_err {
+#define PROJECTS__ENUM(name, status, code, title) PROJECTS_##name,
+    PROJECTS_ERRNO_MAP(PROJECTS__ENUM)
+#undef PROJECTS__ENUM
+} projects_err;
+
+int projects_err_status(projects_err e);
+const char *projects_err_code(projects_err e);
+const char *projects_err_title(projects_err e);
+
+/* Details for INVALID, CONFLICT and friends: which field and why (message
+ * is a sentence fragment: "is required", "must be private, team or
+ * public"). field NULL: the error needs no field. */
+typedef struct projects_problem {
+    const char *field;
+    char message[160];
+} projects_problem;
+
+/* Limits; projects_limits_default() gives the documented defaults. */
+typedef struct projects_limits {
+    size_t file_max;      /* bytes of one code file: 1 MiB */
+    size_t asset_max;     /* bytes of one asset: 50 MiB */
+    size_t page_max;      /* bytes of a page's component tree: 512 KiB */
+    int64_t invite_ttl_s; /* 7 days */
+} projects_limits;
+
+projects_limits projects_limits_default(void);
+
+/* Who calls, on which connection, when. Strings are the caller's. */
+typedef struct projects_ctx {
+    store *db;
+    blob_store *blobs;
+    authz_caller caller; /* user_id NULL: anonymous */
+    const char *session_id;
+    int64_t now_us;
+    const projects_limits *limits;
+} projects_ctx;
+
+/* A version the caller saw (from If-Match); 0 = no precondition. */
+typedef int64_t projects_ver;
+
+/* A list page: limit 1..200; after is the cursor the previous page gave
+ * (opaque to clients; empty for the first page). The call writes
+ * {"items": [...], "next_cursor": ...} itself. */
+typedef struct projects_page {
+    int limit;
+    sb_str cursor;
+} projects_page;
+
+/* ---- teams (teams.c, members.c) ---- */
+
+typedef enum projects_team_update_flags {
+    PROJECTS_TEAM_NAME = 1,
+    PROJECTS_TEAM_MFA = 2,
+    PROJECTS_TEAM_IPS = 4,
+} projects_team_update_flags;
+
+typedef struct projects_team_update {
+    unsigned set; /* projects_team_update_flags */
+    sb_str name;
+    bool mfa_required_for_admin;
+    const json_t *ip_allowlist; /* array of CIDR strings */
+} projects_team_changes;
+
+/* Creates a team named name (1..100 characters); the caller is its owner. */
+projects_err projects_team_create(projects_ctx *c, sb_str name, sb_jw *out, projects_problem *p);
+/* The caller's teams, with the caller's role in each. */
+projects_err projects_team_list(projects_ctx *c, sb_jw *out);
+projects_err projects_team_get(projects_ctx *c, sb_str team_id, sb_jw *out, projects_ver *ver);
+/* Name and settings: owners and admins. */
+projects_err projects_team_update(projects_ctx *c, sb_str team_id, const projects_team_changes *u,
+                                  projects_ver if_ver, sb_jw *out, projects_ver *ver,
+                                  projects_problem *p);
+/* Deletes the team and its projects: owners. */
+projects_err projects_team_delete(projects_ctx *c, sb_str team_id);
+
+/* Members. add: an existing account joins at once (201 membership); an
+ * email without an account gets an invitation: *invite_token (64 hex
+ * chars, caller's buffer) is set for the caller to mail, and out holds
+ * {invite: {...}}. The last owner cannot leave or be demoted
+ * (LAST_OWNER); admins manage everyone but owners. */
+projects_err projects_member_list(projects_ctx *c, sb_str team_id, sb_jw *out);
+projects_err projects_member_add(projects_ctx *c, sb_str team_id, sb_str email, sb_str role,
+                                 sb_jw *out, char invite_token[65], char team_name[101],
+                                 projects_problem *p);
+projects_err projects_member_set_role(projects_ctx *c, sb_str team_id, sb_str user_id, sb_str role,
+                                      sb_jw *out, projects_problem *p);
+projects_err projects_member_remove(projects_ctx *c, sb_str team_id, sb_str user_id);
+/* Makes user_id (a member) an owner and the caller an admin: owners. */
+projects_err projects_team_transfer(projects_ctx *c, sb_str team_id, sb_str user_id,
+                                    projects_problem *p);
+/* Accepts an invitation: the caller joins its team with its role, if the
+ * caller's email is the invited one. NOT_FOUND for unknown, used or
+ * expired tokens. */
+projects_err projects_invite_accept(projects_ctx *c, sb_str token, sb_jw *out);
+
+/* ---- projects (project.c) ---- */
+
+typedef struct projects_project_input {
+    sb_str name, description, team_id, template_id, visibility;
+    const json_t *settings;       /* object {seo, performance, security} or NULL */
+    const json_t *deployment;     /* object or NULL */
+    const json_t *customizations; /* with template_id: recorded with it */
+} projects_project_input;
+
+typedef struct projects_list_query {
+    sb_str team_id, visibility, q, sort; /* sort: name, -name, created_at, ... */
+    projects_page page;
+} projects_list_query;
+
+projects_err projects_project_create(projects_ctx *c, const projects_project_input *in, sb_jw *out,
+                                     char id[SB_UUID_STR_LEN], projects_problem *p);
+projects_err projects_project_get(projects_ctx *c, sb_str id, sb_jw *out, projects_ver *ver);
+/* replace: PUT semantics (absent optional fields reset to defaults);
+ * otherwise PATCH (absent fields keep their values). Changing visibility
+ * or settings is MANAGE; name and description EDIT. */
+projects_err projects_project_update(projects_ctx *c, sb_str id, const projects_project_input *in,
+                                     bool replace, projects_ver if_ver, sb_jw *out,
+                                     projects_ver *ver, projects_problem *p);
+projects_err projects_project_delete(projects_ctx *c, sb_str id, projects_ver if_ver);
+projects_err projects_project_list(projects_ctx *c, const projects_list_query *q, sb_jw *out,
+                                   projects_problem *p);
+/* Project members (private projects, guests) and what guests may see. */
+projects_err projects_project_member_set(projects_ctx *c, sb_str project_id, sb_str user_id,
+                                         sb_str role, projects_problem *p);
+projects_err projects_share(projects_ctx *c, sb_str project_id, sb_str user_id, sb_str kind,
+                            sb_str item, projects_problem *p);
+/* ---- pages (pages.c) ---- */
+
+typedef struct projects_page_input {
+    sb_str name, path;
+    const json_t *components; /* array or NULL */
+    const json_t *metadata;   /* object or NULL */
+    int published;            /* -1: not given; 0 draft; 1 published */
+} projects_page_input;
+
+projects_err projects_page_list(projects_ctx *c, sb_str project_id, sb_jw *out);
+projects_err projects_page_create(projects_ctx *c, sb_str project_id, const projects_page_input *in,
+                                  sb_jw *out, char id[SB_UUID_STR_LEN], projects_problem *p);
+projects_err projects_page_get(projects_ctx *c, sb_str project_id, sb_str page_id, sb_jw *out,
+                               projects_ver *ver);
+projects_err projects_page_put(projects_ctx *c, sb_str project_id, sb_str page_id,
+                               const projects_page_input *in, projects_ver if_ver, sb_jw *out,
+                               projects_ver *ver, projects_problem *p);
+projects_err projects_page_delete(projects_ctx *c, sb_str project_id, sb_str page_id,
+                                  projects_ver if_ver);
+
+/* ---- code files (files.c) ---- */
+
+/* A file's raw content for serving. content is the caller's buffer. */
+typedef struct projects_file {
+    sb_buf content;
+    const char *content_type; /* static */
+    projects_ver version;
+} projects_file;
+
+projects_err projects_file_create(projects_ctx *c, sb_str project_id, sb_str path, sb_str content,
+                                  sb_str language, sb_jw *out, projects_problem *p);
+projects_err projects_file_put(projects_ctx *c, sb_str project_id, sb_str path, sb_str content,
+                               projects_ver if_ver, sb_jw *out, projects_ver *ver,
+                               projects_problem *p);
+projects_err projects_file_get(projects_ctx *c, sb_str project_id, sb_str path, projects_file *out);
+projects_err projects_file_delete(projects_ctx *c, sb_str project_id, sb_str path,
+                                  projects_ver if_ver);
+projects_err projects_file_list(projects_ctx *c, sb_str project_id, sb_jw *out);
+
+/* ---- templates (templates.c) ---- */
+
+/* Snapshots a project's pages and files as a template (EDIT on it). */
+projects_err projects_template_create(projects_ctx *c, sb_str project_id, sb_str name,
+                                      sb_str description, sb_jw *out, projects_problem *p);
+projects_err projects_template_list(projects_ctx *c, sb_jw *out);
+
+/* ---- audit (audit.c) ---- */
+
+projects_err projects_audit_list(projects_ctx *c, sb_str project_id, const projects_page *pg,
+                                 sb_jw *out, projects_problem *p);
+
+#endif
