@@ -93,7 +93,6 @@ static void page_put(net_req *req, void *ctx)
     json_t *doc;
     projects_ver if_ver, ver = 0;
     if (!api_if_match(req, &if_ver)) {
-        api_respond_projects(req, PROJECTS_STALE, NULL);
         sb_buf_free(&body);
         return;
     }
@@ -106,9 +105,7 @@ static void page_put(net_req *req, void *ctx)
                                        &in, if_ver, &w, &ver, &prob);
     json_decref(doc);
     if (e == PROJECTS_OK) {
-        char etag[32];
-        snprintf(etag, sizeof(etag), "\"%lld\"", (long long)ver);
-        net_header(req, "etag", etag);
+        api_etag(req, ver);
     }
     api_finish(req, e, &prob, 200, &body);
 }
@@ -117,12 +114,14 @@ static void page_delete(net_req *req, void *ctx)
 {
     API_DOMAIN_BEGIN(true);
     projects_ver if_ver;
-    projects_err e = PROJECTS_STALE;
-    if (api_if_match(req, &if_ver))
-        e = projects_page_delete(&c, net_req_param(req, "id"), net_req_param(req, "page_id"),
-                                 if_ver);
+    if (!api_if_match(req, &if_ver)) {
+        sb_buf_free(&body);
+        return;
+    }
+    projects_err e =
+        projects_page_delete(&c, net_req_param(req, "id"), net_req_param(req, "page_id"), if_ver);
     if (e == PROJECTS_OK)
-        sb_buf_append_str(&body, SB_STR("{\"success\":true}"));
+        api_success_body(&body);
     api_finish(req, e, &prob, 200, &body);
 }
 
@@ -197,7 +196,6 @@ static void file_put(net_req *req, void *ctx)
     json_t *doc;
     projects_ver if_ver, ver = 0;
     if (!api_if_match(req, &if_ver)) {
-        api_respond_projects(req, PROJECTS_STALE, NULL);
         sb_buf_free(&body);
         return;
     }
@@ -209,9 +207,7 @@ static void file_put(net_req *req, void *ctx)
                                        b.content, if_ver, &w, &ver, &prob);
     json_decref(doc);
     if (e == PROJECTS_OK) {
-        char etag[32];
-        snprintf(etag, sizeof(etag), "\"%lld\"", (long long)ver);
-        net_header(req, "etag", etag);
+        api_etag(req, ver);
     }
     api_finish(req, e, &prob, 200, &body);
 }
@@ -220,11 +216,14 @@ static void file_delete(net_req *req, void *ctx)
 {
     API_DOMAIN_BEGIN(true);
     projects_ver if_ver;
-    projects_err e = PROJECTS_STALE;
-    if (api_if_match(req, &if_ver))
-        e = projects_file_delete(&c, net_req_param(req, "id"), net_req_param(req, "path"), if_ver);
+    if (!api_if_match(req, &if_ver)) {
+        sb_buf_free(&body);
+        return;
+    }
+    projects_err e =
+        projects_file_delete(&c, net_req_param(req, "id"), net_req_param(req, "path"), if_ver);
     if (e == PROJECTS_OK)
-        sb_buf_append_str(&body, SB_STR("{\"success\":true}"));
+        api_success_body(&body);
     api_finish(req, e, &prob, 200, &body);
 }
 

@@ -88,56 +88,63 @@ static sb_str trim(sb_str s)
     return s;
 }
 
-bool api_if_match(net_req *req, projects_ver *out)
+/* Walks the entity-tag list of If-Match / If-None-Match. With want == 0,
+ * finds the first tag we could have given and puts it in *found; with a
+ * version, tells whether the list names it. "*" matches anything (and
+ * finds 0). */
+static bool etag_list_find(sb_str v, projects_ver want, projects_ver *found)
 {
-    sb_str v;
-    *out = 0;
-    if (!net_req_header(req, "if-match", &v))
-        return true;
     v = trim(v);
-    if (sb_str_eq(v, SB_STR("*")))
+    if (sb_str_eq(v, SB_STR("*"))) {
+        *found = 0;
         return true;
-    /* A list names several versions; only one can be current, and the
-     * services compare one: take the first we could have given. */
-    size_t i = 0;
-    while (i <= v.len) {
-        ptrdiff_t comma = sb_str_index(v, ',', i);
-        size_t end = comma < 0 ? v.len : (size_t)comma;
-        if (parse_etag(trim(sb_str_slice(v, i, end)), out))
-            return true;
-        i = end + 1;
     }
-    return false;
-}
-
-static bool none_match(net_req *req, projects_ver ver)
-{
-    sb_str v;
-    if (!net_req_header(req, "if-none-match", &v))
-        return false;
-    v = trim(v);
-    if (sb_str_eq(v, SB_STR("*")))
-        return true;
     size_t i = 0;
     while (i <= v.len) {
         ptrdiff_t comma = sb_str_index(v, ',', i);
         size_t end = comma < 0 ? v.len : (size_t)comma;
         projects_ver t;
-        if (parse_etag(trim(sb_str_slice(v, i, end)), &t) && t == ver)
+        if (parse_etag(trim(sb_str_slice(v, i, end)), &t) && (want == 0 || t == want)) {
+            *found = t;
             return true;
+        }
         i = end + 1;
     }
     return false;
 }
 
-void api_respond_versioned(net_req *req, projects_ver ver, const char *content_type,
-                           const sb_buf *body)
+bool api_if_match(net_req *req, projects_ver *out)
+{
+    sb_str v;
+    *out = 0;
+    /* A list names several versions; only one can be current, and the
+     * services compare one: take the first we could have given. */
+    if (!net_req_header(req, "if-match", &v) || etag_list_find(v, 0, out))
+        return true;
+    api_respond_projects(req, PROJECTS_STALE, NULL);
+    return false;
+}
+
+void api_etag(net_req *req, projects_ver ver)
 {
     char etag[32];
     snprintf(etag, sizeof(etag), "\"%lld\"", (long long)ver);
     net_header(req, "etag", etag);
+}
+
+void api_success_body(sb_buf *body)
+{
+    sb_buf_append_str(body, SB_STR("{\"success\":true}"));
+}
+
+void api_respond_versioned(net_req *req, projects_ver ver, const char *content_type,
+                           const sb_buf *body)
+{
+    api_etag(req, ver);
     net_header_static(req, "cache-control", "private, no-cache");
-    if (none_match(req, ver)) {
+    sb_str inm;
+    projects_ver t;
+    if (net_req_header(req, "if-none-match", &inm) && etag_list_find(inm, ver, &t)) {
         net_respond(req, 304, NULL, NULL, 0);
         return;
     }

@@ -20,10 +20,17 @@ bool api_caller(net_req *req, api_app *app, bool required, identity_principal *p
 /* Answers a service error as problem+json (with the field for INVALID). */
 void api_respond_projects(net_req *req, projects_err e, const projects_problem *p);
 
-/* The version named by If-Match ("N", W/"N"; "*" is 0 = any). false when
- * the header is present but names no version we could have given: the
- * caller answers 412. */
+/* The version named by If-Match ("N", W/"N"; "*" is 0 = any). When the
+ * header is present but names no version we could have given, answers 412
+ * and returns false. */
 bool api_if_match(net_req *req, projects_ver *out);
+
+/* Sets ETag: "ver" on the answer. */
+void api_etag(net_req *req, projects_ver ver);
+
+/* Writes {"success":true}, the body of answers that have nothing else to
+ * say (API.md). */
+void api_success_body(sb_buf *body);
 
 /* Answers 200 with body and ETag "ver", or 304 when If-None-Match names
  * it. content_type NULL is JSON. */

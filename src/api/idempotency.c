@@ -30,8 +30,7 @@ static void request_hash(net_req *req, char out[65])
     uint8_t d[CRYPTO_SHA256_LEN];
     crypto_sha256(b.ptr, b.len, d);
     sb_buf_free(&b);
-    for (int i = 0; i < CRYPTO_SHA256_LEN; i++)
-        snprintf(out + 2 * i, 3, "%02x", d[i]);
+    sb_hex_encode(d, sizeof(d), out);
 }
 
 static bool key_ok(sb_str k)

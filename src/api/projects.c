@@ -105,7 +105,6 @@ static void project_update(net_req *req, void *ctx, bool replace)
     json_t *doc;
     projects_ver if_ver;
     if (!api_if_match(req, &if_ver)) {
-        api_respond_projects(req, PROJECTS_STALE, NULL);
         sb_buf_free(&body);
         return;
     }
@@ -125,9 +124,7 @@ static void project_update(net_req *req, void *ctx, bool replace)
                                              &ver, &prob);
     json_decref(doc);
     if (e == PROJECTS_OK) {
-        char etag[32];
-        snprintf(etag, sizeof(etag), "\"%lld\"", (long long)ver);
-        net_header(req, "etag", etag);
+        api_etag(req, ver);
     }
     api_finish(req, e, &prob, 200, &body);
 }
@@ -146,11 +143,13 @@ static void project_delete(net_req *req, void *ctx)
 {
     API_DOMAIN_BEGIN(true);
     projects_ver if_ver;
-    projects_err e = PROJECTS_STALE;
-    if (api_if_match(req, &if_ver))
-        e = projects_project_delete(&c, net_req_param(req, "id"), if_ver);
+    if (!api_if_match(req, &if_ver)) {
+        sb_buf_free(&body);
+        return;
+    }
+    projects_err e = projects_project_delete(&c, net_req_param(req, "id"), if_ver);
     if (e == PROJECTS_OK)
-        sb_buf_append_str(&body, SB_STR("{\"success\":true}"));
+        api_success_body(&body);
     api_finish(req, e, &prob, 200, &body);
 }
 
@@ -187,7 +186,7 @@ static void project_member_put(net_req *req, void *ctx)
         projects_project_member_set(&c, net_req_param(req, "id"), b.user_id, b.role, &prob);
     json_decref(doc);
     if (e == PROJECTS_OK)
-        sb_buf_append_str(&body, SB_STR("{\"success\":true}"));
+        api_success_body(&body);
     api_finish(req, e, &prob, 200, &body);
 }
 
@@ -212,7 +211,7 @@ static void project_share(net_req *req, void *ctx)
     projects_err e = projects_share(&c, net_req_param(req, "id"), b.user_id, b.kind, b.item, &prob);
     json_decref(doc);
     if (e == PROJECTS_OK)
-        sb_buf_append_str(&body, SB_STR("{\"success\":true}"));
+        api_success_body(&body);
     api_finish(req, e, &prob, e == PROJECTS_OK ? 201 : 200, &body);
 }
 

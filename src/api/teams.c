@@ -76,10 +76,8 @@ static void team_patch(net_req *req, void *ctx)
     team_patch_body b = {0};
     json_t *doc;
     projects_ver if_ver;
-    if (!api_if_match(req, &if_ver)) {
-        api_respond_projects(req, PROJECTS_STALE, NULL);
+    if (!api_if_match(req, &if_ver))
         goto out;
-    }
     if (!api_body(req, team_patch_fields, SB_ARRAY_LEN(team_patch_fields), &b, &doc))
         goto out;
     projects_team_changes u = {
@@ -94,9 +92,7 @@ static void team_patch(net_req *req, void *ctx)
         projects_team_update(&c, net_req_param(req, "id"), &u, if_ver, &w, &ver, &prob);
     json_decref(doc);
     if (e == PROJECTS_OK) {
-        char etag[32];
-        snprintf(etag, sizeof(etag), "\"%lld\"", (long long)ver);
-        net_header(req, "etag", etag);
+        api_etag(req, ver);
     }
     api_finish(req, e, &prob, 200, &body);
     return;
@@ -109,7 +105,7 @@ static void team_delete(net_req *req, void *ctx)
     API_DOMAIN_BEGIN(true);
     projects_err e = projects_team_delete(&c, net_req_param(req, "id"));
     if (e == PROJECTS_OK)
-        sb_buf_append_str(&body, SB_STR("{\"success\":true}"));
+        api_success_body(&body);
     api_finish(req, e, &prob, 200, &body);
 }
 
@@ -236,7 +232,7 @@ static void member_delete(net_req *req, void *ctx)
     projects_err e =
         projects_member_remove(&c, net_req_param(req, "id"), net_req_param(req, "user_id"));
     if (e == PROJECTS_OK)
-        sb_buf_append_str(&body, SB_STR("{\"success\":true}"));
+        api_success_body(&body);
     else if (e == PROJECTS_LAST_OWNER) {
         prob.field = "user_id";
         snprintf(prob.message, sizeof(prob.message),
@@ -264,7 +260,7 @@ static void team_transfer(net_req *req, void *ctx)
     projects_err e = projects_team_transfer(&c, net_req_param(req, "id"), b.user_id, &prob);
     json_decref(doc);
     if (e == PROJECTS_OK)
-        sb_buf_append_str(&body, SB_STR("{\"success\":true}"));
+        api_success_body(&body);
     api_finish(req, e, &prob, 200, &body);
 }
 

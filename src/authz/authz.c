@@ -92,7 +92,7 @@ authz_role authz_effective_role(const authz_resource *r)
     return role;
 }
 
-static bool ip_allowed(const authz_team_policy *p, const char *ip)
+bool authz_ip_allowed(const authz_team_policy *p, const char *ip)
 {
     if (!p || p->ncidrs == 0)
         return true;
@@ -105,7 +105,7 @@ static bool ip_allowed(const authz_team_policy *p, const char *ip)
 static authz_decision decide(const authz_caller *c, authz_action a, const authz_resource *r)
 {
     authz_role role = c->user_id ? authz_effective_role(r) : AUTHZ_NONE;
-    if (role != AUTHZ_NONE && !ip_allowed(r->policy, c->ip))
+    if (role != AUTHZ_NONE && !authz_ip_allowed(r->policy, c->ip))
         return (authz_decision){AUTHZ_IP, role, "the address is outside the team's IP ranges"};
     if (role == AUTHZ_NONE) {
         bool public_read = r->kind == AUTHZ_KIND_PROJECT && r->visibility == AUTHZ_PUBLIC &&

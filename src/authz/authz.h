@@ -94,6 +94,10 @@ typedef struct authz_team_policy {
     authz_cidr cidrs[AUTHZ_MAX_CIDRS];
 } authz_team_policy;
 
+/* Whether ip (text, may be NULL) may reach the team: true without a policy
+ * or ranges, else when a range holds it. */
+bool authz_ip_allowed(const authz_team_policy *p, const char *ip);
+
 typedef struct authz_caller {
     const char *user_id; /* NULL: anonymous */
     const char *ip;      /* the peer address, as text */

@@ -22,8 +22,7 @@ static void hash_hex(sb_str token, char out[65])
 {
     uint8_t d[CRYPTO_SHA256_LEN];
     crypto_sha256(token.ptr, token.len, d);
-    for (int i = 0; i < CRYPTO_SHA256_LEN; i++)
-        snprintf(out + 2 * i, 3, "%02x", d[i]);
+    sb_hex_encode(d, sizeof(d), out);
 }
 
 static void write_member(sb_jw *w, store_stmt *st)

@@ -135,29 +135,45 @@ projects_err projects_team_get(projects_ctx *c, sb_str team_id, sb_jw *out, proj
     return write_team_by_id(c, t.id, authz_role_name(t.r.team_role), out, ver);
 }
 
-/* Checks an ip_allowlist array and writes its canonical form. */
-static bool ips_canonical(const json_t *ips, json_t *into, projects_problem *p)
+/* Parses an ip_allowlist array into pol's ranges. */
+static bool ips_parse(const json_t *ips, authz_team_policy *pol, projects_problem *p)
 {
     if (!json_is_array(ips) || json_array_size(ips) > AUTHZ_MAX_CIDRS) {
         projects__invalid(p, "ip_allowlist", "must be an array of at most 32 CIDR ranges");
         return false;
     }
+    pol->ncidrs = 0;
     size_t i;
     const json_t *v;
     json_array_foreach(ips, i, v)
     {
-        authz_cidr cidr;
-        char text[64];
         if (!json_is_string(v) ||
-            !authz_cidr_parse(sb_str_make(json_string_value(v), json_string_length(v)), &cidr)) {
+            !authz_cidr_parse(sb_str_make(json_string_value(v), json_string_length(v)),
+                              &pol->cidrs[pol->ncidrs])) {
             projects__invalid(p, "ip_allowlist",
                               "must hold CIDR ranges like 10.0.0.0/8 (host bits zero)");
             return false;
         }
-        authz_cidr_format(&cidr, text, sizeof(text));
-        json_array_append_new(into, json_string(text));
+        pol->ncidrs++;
     }
     return true;
+}
+
+/* The settings JSON of a policy, ranges in canonical form (the inverse of
+ * projects__policy_parse). */
+static char *policy_text(const authz_team_policy *pol)
+{
+    json_t *ips = json_array();
+    for (size_t i = 0; i < pol->ncidrs; i++) {
+        char text[64];
+        authz_cidr_format(&pol->cidrs[i], text, sizeof(text));
+        json_array_append_new(ips, json_string(text));
+    }
+    json_t *settings =
+        json_pack("{s:b, s:o}", "mfa_required_for_admin", pol->mfa_for_admin, "ip_allowlist", ips);
+    char *text = json_dumps(settings, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(settings);
+    return text;
 }
 
 projects_err projects_team_update(projects_ctx *c, sb_str team_id, const projects_team_changes *u,
@@ -170,47 +186,17 @@ projects_err projects_team_update(projects_ctx *c, sb_str team_id, const project
         return r;
     if ((u->set & PROJECTS_TEAM_NAME) && !projects__text_ok(u->name, 1, TEAM_NAME_MAX))
         return projects__invalid(p, "name", "must be 1 to 100 characters of text");
-    json_t *settings = json_object();
-    json_object_set_new(settings, "mfa_required_for_admin",
-                        json_boolean((u->set & PROJECTS_TEAM_MFA) ? u->mfa_required_for_admin
-                                                                  : t.policy.mfa_for_admin));
-    json_t *ips = json_array();
-    if (u->set & PROJECTS_TEAM_IPS) {
-        if (!ips_canonical(u->ip_allowlist, ips, p)) {
-            json_decref(ips);
-            json_decref(settings);
-            return PROJECTS_INVALID;
-        }
-    } else {
-        for (size_t i = 0; i < t.policy.ncidrs; i++) {
-            char text[64];
-            authz_cidr_format(&t.policy.cidrs[i], text, sizeof(text));
-            json_array_append_new(ips, json_string(text));
-        }
-    }
+    authz_team_policy next = t.policy;
+    if (u->set & PROJECTS_TEAM_MFA)
+        next.mfa_for_admin = u->mfa_required_for_admin;
+    if ((u->set & PROJECTS_TEAM_IPS) && !ips_parse(u->ip_allowlist, &next, p))
+        return PROJECTS_INVALID;
     /* An allowlist that shuts out the admin who sets it would lock the team
      * out of its own settings: refuse it with a clear reason. */
-    if (json_array_size(ips) > 0) {
-        authz_team_policy probe = {0};
-        size_t i;
-        json_t *v;
-        json_array_foreach(ips, i, v)
-        {
-            authz_cidr_parse(sb_str_c(json_string_value(v)), &probe.cidrs[probe.ncidrs++]);
-        }
-        bool inside = false;
-        for (i = 0; i < probe.ncidrs; i++)
-            inside |= c->caller.ip && authz_cidr_contains(&probe.cidrs[i], c->caller.ip);
-        if (!inside) {
-            json_decref(ips);
-            json_decref(settings);
-            return projects__invalid(p, "ip_allowlist",
-                                     "must include the address you are calling from");
-        }
-    }
-    json_object_set_new(settings, "ip_allowlist", ips);
-    char *text = json_dumps(settings, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(settings);
+    if (!authz_ip_allowed(&next, c->caller.ip))
+        return projects__invalid(p, "ip_allowlist",
+                                 "must include the address you are calling from");
+    char *text = policy_text(&next);
     sb_str name = (u->set & PROJECTS_TEAM_NAME) ? u->name : sb_str_c(t.name);
     sb_errbuf err;
     store_stmt *st;

@@ -238,4 +238,18 @@ check "and the session" test "$(body | jget items.0.session_id)" != null
 eq "the owner deletes the project" "$(call "$OWN" DELETE "/projects/$P1")" 200
 eq "it is gone" "$(call "$OWN" GET "/projects/$P1")" 404
 eq "its pages too" "$(sb_sql "SELECT count(*) FROM pages WHERE project_id = '$P1'")" 0
+
+# ---- team rules ----
+eq "an allowlist that shuts out its author is refused" "$(call "$OWN" PATCH "/teams/$TEAM" '{"ip_allowlist":["10.0.0.0/8"]}')" 400
+eq "one that holds loopback is kept" "$(call "$OWN" PATCH "/teams/$TEAM" '{"ip_allowlist":["127.0.0.1","::1/128"]}')" 200
+eq "in canonical form" "$(body | jget settings.ip_allowlist)" '["127.0.0.1/32", "::1/128"]'
+eq "members still reach the team" "$(call "$VW" GET "/teams/$TEAM")" 200
+sb_sql "UPDATE teams SET settings = '{\"mfa_required_for_admin\":false,\"ip_allowlist\":[\"10.0.0.0/8\"]}' WHERE id = '$TEAM'" >/dev/null
+eq "a member outside the ranges is refused" "$(call "$VW" GET "/projects/$P3")" 403
+eq "with its own code" "$(body | jget code)" ip_not_allowed
+eq "a stranger still sees nothing" "$(call "$NEW" GET "/projects/$P3")" 404
+sb_sql "UPDATE teams SET settings = '{\"mfa_required_for_admin\":true,\"ip_allowlist\":[]}' WHERE id = '$TEAM'" >/dev/null
+eq "admin actions need a second factor" "$(call "$OWN" GET "/projects/$P3/audit")" 403
+eq "said so" "$(body | jget code)" mfa_required
+eq "editing does not" "$(call "$ED" PATCH "/projects/$P3" '{"description":"still fine"}')" 200
 sb_finish
