@@ -179,10 +179,13 @@ int cli_serve(int argc, char **argv, void (*extra_routes)(net_router *r, api_app
                SB_LOG_STR("url", url), SB_LOG_STR("data", cfg.data_dir),
                SB_LOG_STR("store", postgres ? "postgres" : "sqlite"));
         rc = net_server_run(server);
+        /* Jobs left by a loop cut off at the deadline still send their
+         * completions to it: finish them while the loops' memory lives. */
+        net_workers_free(app.workers);
+        app.workers = NULL;
         net_server_free(server);
     }
-    /* After the loops: no completion can be sent to a loop that is gone. */
-    net_workers_free(app.workers);
+    net_workers_free(app.workers); /* NULL unless the server never started */
     blob_close(app.blobs);
     net_router_free(router);
     reloader_stop(&keys);

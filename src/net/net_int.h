@@ -33,6 +33,7 @@ struct net_loop {
     net_metrics *metrics; /* written by this loop, read by /metrics anywhere */
     void *app;
     size_t inflight;        /* requests accepted and not yet disposed */
+    atomic_size_t jobs;     /* worker jobs whose done has not yet run here */
     h2o_linklist_t sockets; /* open WebSockets (net_ws) */
     h2o_linklist_t streams; /* open event streams (net_sse) */
     bool stopping;

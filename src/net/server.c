@@ -269,8 +269,10 @@ static void on_stop(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messag
 
 static bool drained(net_loop *loop)
 {
-    return loop->inflight == 0 && h2o_linklist_is_empty(&loop->sockets) &&
-           h2o_linklist_is_empty(&loop->streams) &&
+    /* A job still out (a stream's tick, the work of a request whose client
+     * left) will send its completion here: the queue must outlive it. */
+    return loop->inflight == 0 && atomic_load(&loop->jobs) == 0 &&
+           h2o_linklist_is_empty(&loop->sockets) && h2o_linklist_is_empty(&loop->streams) &&
            h2o_linklist_is_empty(&loop->ctx.http1._conns) &&
            h2o_linklist_is_empty(&loop->ctx.http2._conns);
 }

@@ -1,7 +1,9 @@
 /*
  * workers.c: the blocking-work pool. Jobs wait in one FIFO guarded by
  * pool->lock; finished jobs travel back to their loop as h2o multithread
- * messages, and their done callbacks run there.
+ * messages, and their done callbacks run there. Each loop counts the jobs
+ * on their way to it (net_loop.jobs): a loop is not drained, and does not
+ * dispose the queue their messages travel through, while any is out.
  */
 #include "net/workers.h"
 
@@ -128,6 +130,7 @@ bool net_workers_submit(net_workers *w, net_loop *loop, net_work_fn work, net_do
         w->head = job;
     w->tail = job;
     w->queued++;
+    atomic_fetch_add(&loop->jobs, 1);
     pthread_cond_signal(&w->cond);
     pthread_mutex_unlock(&w->lock);
     return true;
@@ -146,7 +149,9 @@ void net__jobs_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messag
     while (!h2o_linklist_is_empty(messages)) {
         net_job *job = H2O_STRUCT_FROM_MEMBER(net_job, msg.link, messages->next);
         h2o_linklist_unlink(&job->msg.link);
+        net_loop *loop = job->loop;
         job->done(job->arg);
         free(job);
+        atomic_fetch_sub(&loop->jobs, 1);
     }
 }
