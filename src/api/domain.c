@@ -56,7 +56,7 @@ void api_respond_projects(net_req *req, projects_err e, const projects_problem *
     int status = projects_err_status(e);
     if (status == 503)
         net_header_static(req, "retry-after", "1");
-    char detail[224];
+    char detail[352]; /* field, message and punctuation */
     const char *d = (size_t)e < SB_ARRAY_LEN(details) ? details[e] : NULL;
     bool field = p && p->field &&
                  (e == PROJECTS_INVALID || e == PROJECTS_CONFLICT || e == PROJECTS_TOO_LARGE ||

@@ -83,6 +83,12 @@ void net_respond_problem_ext(net_req *req, int status, const char *code, const c
 void net_respond_problemf(net_req *req, int status, const char *code, const char *title,
                           const char *fmt, ...) SB_PRINTF(5, 6);
 
+/* Nesting a request body may have. A page's component tree may be 64
+ * components deep, which is 2 * 64 + 1 levels of JSON (an array and an
+ * object per component), inside the request's own object and a wrapper or
+ * two; the parser's recursion stays far inside jansson's own limit. */
+#define NET_JSON_MAX_DEPTH 160
+
 /* Parses the body as JSON within the route's limit; on failure answers
  * 400 (with the byte offset, line and column) or 413 and returns false. */
 struct json_t;

@@ -264,7 +264,7 @@ bool net_req_json(net_req *req, json_t **out)
     sb_json_limits limits = {
         .max_bytes =
             route && route->max_body ? route->max_body : req->loop->server->cfg->max_json_body,
-        .max_depth = 64,
+        .max_depth = NET_JSON_MAX_DEPTH,
     };
     sb_json_error jerr;
     switch (sb_json_parse(req->body.ptr, req->body.len, &limits, out, &jerr)) {

@@ -60,7 +60,7 @@ const char *projects_err_title(projects_err e);
  * public"). field NULL: the error needs no field. */
 typedef struct projects_problem {
     const char *field;
-    char message[160];
+    char message[288]; /* a tree error's place (160) and reason (96) fit */
 } projects_problem;
 
 /* Limits; projects_limits_default() gives the documented defaults. */

@@ -170,10 +170,17 @@ eq "a duplicate path is 409" "$(call "$ED" POST "/projects/$P1/pages" '{"name":"
 eq "duplicate ids are refused" "$(call "$ED" POST "/projects/$P1/pages" '{"name":"Dup","path":"/dup","components":[{"id":"a","type":"X"},{"id":"b","type":"Y","children":[{"id":"a","type":"Z"}]}]}')" 400
 contains "naming where" "$(body | jget detail)" "components[1].children[0].id"
 eq "props must be an object" "$(call "$ED" POST "/projects/$P1/pages" '{"name":"P","path":"/p","components":[{"id":"a","type":"X","props":[]}]}')" 400
-deep=$(python3 -c 'import json; t={"id":"n0","type":"D"}; c=t
-for i in range(1,65): n={"id":"n%d"%i,"type":"D"}; c["children"]=[n]; c=n
-print(json.dumps([t]))')
-eq "depth 65 is refused" "$(call "$ED" POST "/projects/$P1/pages" "{\"name\":\"Deep\",\"path\":\"/deep\",\"components\":$deep}")" 400
+# A tree n components deep: the page's array holds n0, whose children hold n1...
+deep() { python3 -c 'import json,sys; t={"id":"n0","type":"D"}; c=t
+for i in range(1,int(sys.argv[1])): n={"id":"n%d"%i,"type":"D"}; c["children"]=[n]; c=n
+print(json.dumps([t]))' "$1"; }
+eq "a tree 64 components deep is accepted" "$(call "$ED" POST "/projects/$P1/pages" "{\"name\":\"Deep\",\"path\":\"/deep\",\"components\":$(deep 64)}")" 201
+eq "and read back whole" "$(call "$ED" GET "/projects/$P1/pages/$(body | jget id)")" 200
+eq "to its deepest component" "$(body | python3 -c 'import json,sys; c=json.load(sys.stdin)["components"][0]; d=1
+while c["children"]: c=c["children"][0]; d+=1
+print(d, c["id"])')" "64 n63"
+eq "depth 65 is refused" "$(call "$ED" POST "/projects/$P1/pages" "{\"name\":\"Deeper\",\"path\":\"/deeper\",\"components\":$(deep 65)}")" 400
+contains "by the tree validator, naming the limit" "$(body | jget detail)" "deeper than 64"
 eq "a bad page path" "$(call "$ED" POST "/projects/$P1/pages" '{"name":"P","path":"/a/../b"}')" 400
 eq "a viewer reads the page" "$(call "$VW" GET "/projects/$P1/pages/$PG")" 200
 eq "with its tree" "$(body | jget components.0.children.0.props.label)" Buy
