@@ -57,6 +57,9 @@ bool api_idem_begin(net_req *req, const char *user_id, api_idem *idem);
 void api_idem_respond(net_req *req, api_idem *idem, int status, const sb_buf *body,
                       const char *location);
 void api_idem_abort(net_req *req, api_idem *idem);
+/* Forgets answers older than the 24 hours they are kept (the housekeeper
+ * calls it; api_idem_begin also drops an expired one it meets). */
+bool api_idem_expire(store *db, int64_t now_us, sb_errbuf *err);
 
 /* How every domain handler starts: the caller (c, pr), a JSON body
  * writer (w into body) and a problem for field errors. */
@@ -74,9 +77,10 @@ void api_idem_abort(net_req *req, api_idem *idem);
 /* Answers status with body on OK, else the error; frees body. */
 void api_finish(net_req *req, projects_err e, const projects_problem *p, int status, sb_buf *body);
 
-/* Route registration (teams.c, projects.c, content.c). */
+/* Route registration (teams.c, projects.c, content.c, assets.c). */
 void api_teams_register(net_router *r, api_app *app);
 void api_projects_register(net_router *r, api_app *app);
 void api_content_register(net_router *r, api_app *app);
+void api_assets_register(net_router *r, api_app *app);
 
 #endif

@@ -204,3 +204,15 @@ void api_idem_abort(net_req *req, api_idem *idem)
     store_step(st, &err);
     store_reset(st);
 }
+
+bool api_idem_expire(store *db, int64_t now_us, sb_errbuf *err)
+{
+    store_stmt *st;
+    store_err e = store_prepare(db, "DELETE FROM idempotency_keys WHERE created_at < $1", &st, err);
+    if (e != STORE_OK)
+        return false;
+    store_bind_int(st, 1, now_us - KEEP_US);
+    e = store_step(st, err);
+    store_reset(st);
+    return e == STORE_DONE;
+}

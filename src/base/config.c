@@ -91,6 +91,10 @@ static const key_def keys[] = {
      "sign-in risk score (0-100) above which a second proof is demanded"},
     {"key_reload_interval", T_DURATION, OFF(key_reload_interval_ms), 1000, 3600 * 1000, "30s",
      "how often a server re-reads its signing keys (picks up `sitebase keys rotate`)"},
+    {"blob_gc_interval", T_DURATION, OFF(blob_gc_interval_ms), 1000, 7 * 24 * 3600 * 1000LL, "1h",
+     "how often a server removes blobs nothing references"},
+    {"blob_gc_grace", T_DURATION, OFF(blob_gc_grace_ms), 1000, 30 * 24 * 3600 * 1000LL, "1h",
+     "how long an unreferenced blob is kept first (longer than any upload takes)"},
 };
 
 static const key_def *find_key(const char *name)

@@ -56,6 +56,8 @@ typedef struct sb_config {
     int64_t lockout_max_ms;          /* longest lockout */
     int risk_threshold;              /* login risk above this needs a second proof */
     int64_t key_reload_interval_ms;  /* how often serve re-reads signing keys */
+    int64_t blob_gc_interval_ms;     /* how often serve collects unreferenced blobs */
+    int64_t blob_gc_grace_ms;        /* how long they are kept first */
 } sb_config;
 
 /* Fills every field with its default (strings are heap copies). */

@@ -48,7 +48,9 @@ sb_json_errcode sb_json_parse(const char *buf, size_t len, const sb_json_limits 
 
 /* ---- streaming writer ---- */
 
-#define SB_JW_MAX_DEPTH 64
+/* Deep enough to write back anything a request body may hold
+ * (NET_JSON_MAX_DEPTH) inside a few levels of our own. */
+#define SB_JW_MAX_DEPTH 192
 
 typedef struct sb_jw {
     struct sb_buf *out;

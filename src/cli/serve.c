@@ -3,19 +3,16 @@
  * the loops, serve until SIGTERM/SIGINT, drain, and exit 0 when the drain
  * was clean.
  */
-#include <errno.h>
-#include <pthread.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "api/app.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "cli/cli.h"
+#include "cli/housekeeper.h"
 #include "store/migrate.h"
 
 #define WORKER_QUEUE_MAX 1024
@@ -33,80 +30,6 @@ static identity *prepare_store(const sb_config *cfg)
     }
     store_close(db);
     return id;
-}
-
-/* Re-reads the JWT keys every key_reload_interval and at once on SIGHUP,
- * so a `sitebase keys rotate` run elsewhere reaches this server without a
- * restart. A thread of its own with its own store connection: a reload
- * reads the database, which no loop may wait for. SIGHUP is blocked in
- * every thread (cli_serve blocks it before any starts) and taken only
- * here, with sigtimedwait; stop wakes the thread with a SIGHUP of its own. */
-typedef struct reloader {
-    const sb_config *cfg;
-    identity *id;
-    pthread_t thread;
-    atomic_bool stop;
-} reloader;
-
-static void *reloader_run(void *arg)
-{
-    reloader *r = arg;
-    store *db = NULL;
-    sb_errbuf err;
-    sigset_t hup;
-    sigemptyset(&hup);
-    sigaddset(&hup, SIGHUP);
-    char signing[32] = "";
-    uint64_t interval_ns = (uint64_t)r->cfg->key_reload_interval_ms * 1000000u;
-    uint64_t due = sb_mono_ns() + interval_ns;
-    while (!atomic_load(&r->stop)) {
-        uint64_t now = sb_mono_ns();
-        uint64_t left = due > now ? due - now : 0;
-        struct timespec wait = {(time_t)(left / 1000000000u), (long)(left % 1000000000u)};
-        bool hupped = left > 0 && sigtimedwait(&hup, NULL, &wait) == SIGHUP;
-        if (atomic_load(&r->stop))
-            break;
-        if (!hupped && sb_mono_ns() < due)
-            continue; /* EINTR, or woken early */
-        due = sb_mono_ns() + interval_ns;
-        if (!db && store_open(r->cfg->db, r->cfg->data_dir, &db, &err) != STORE_OK) {
-            sb_log(SB_LOG_WARN, "cannot reload signing keys", SB_LOG_STR("error", err.msg));
-            db = NULL;
-            continue;
-        }
-        char kid[32];
-        if (!identity_keys_reload(r->id, db, kid, &err)) {
-            sb_log(SB_LOG_WARN, "cannot reload signing keys", SB_LOG_STR("error", err.msg));
-            store_close(db); /* a fresh connection next time */
-            db = NULL;
-            continue;
-        }
-        /* Said on every SIGHUP (the operator asked), else only on a change. */
-        if (hupped || (signing[0] && strcmp(kid, signing) != 0))
-            sb_log(SB_LOG_INFO, "signing keys reloaded", SB_LOG_STR("kid", kid),
-                   SB_LOG_STR("cause", hupped ? "SIGHUP" : "interval"));
-        memcpy(signing, kid, sizeof(signing));
-    }
-    store_close(db);
-    return NULL;
-}
-
-static bool reloader_start(reloader *r, const sb_config *cfg, identity *id)
-{
-    *r = (reloader){.cfg = cfg, .id = id};
-    atomic_init(&r->stop, false);
-    if (pthread_create(&r->thread, NULL, reloader_run, r) != 0) {
-        sb_log(SB_LOG_ERROR, "cannot start the key reloader", SB_LOG_STR("error", strerror(errno)));
-        return false;
-    }
-    return true;
-}
-
-static void reloader_stop(reloader *r)
-{
-    atomic_store(&r->stop, true);
-    pthread_kill(r->thread, SIGHUP); /* stays pending for it if not yet waiting */
-    pthread_join(r->thread, NULL);
 }
 
 int cli_serve(int argc, char **argv, void (*extra_routes)(net_router *r, api_app *app))
@@ -129,6 +52,8 @@ int cli_serve(int argc, char **argv, void (*extra_routes)(net_router *r, api_app
         goto out;
     api_app_limits(&app);
     app.limits = projects_limits_default();
+    /* An upload is one blob, held in memory while it is stored. */
+    app.limits.asset_max = SB_MIN((size_t)cfg.max_upload_body, BLOB_MAX_SIZE);
     {
         sb_errbuf berr;
         if (blob_open(cfg.blob_store, cfg.data_dir, &app.blobs, &berr) != BLOB_OK) {
@@ -148,8 +73,8 @@ int cli_serve(int argc, char **argv, void (*extra_routes)(net_router *r, api_app
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
-    reloader keys;
-    if (!reloader_start(&keys, &cfg, app.identity)) {
+    housekeeper chores;
+    if (!housekeeper_start(&chores, &cfg, app.identity, app.blobs)) {
         blob_close(app.blobs);
         identity_free(app.identity);
         sb_ratelimit_free(app.ip_limit);
@@ -186,9 +111,9 @@ int cli_serve(int argc, char **argv, void (*extra_routes)(net_router *r, api_app
         net_server_free(server);
     }
     net_workers_free(app.workers); /* NULL unless the server never started */
-    blob_close(app.blobs);
     net_router_free(router);
-    reloader_stop(&keys);
+    housekeeper_stop(&chores);
+    blob_close(app.blobs);
     identity_free(app.identity);
     sb_ratelimit_free(app.ip_limit);
     sb_ratelimit_free(app.account_limit);

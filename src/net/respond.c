@@ -252,6 +252,9 @@ static bool is_json_type(sb_str ct)
     return ct.len == want.len || ct.ptr[want.len] == ';' || ct.ptr[want.len] == ' ';
 }
 
+/* Whatever a body holds can be written back inside an answer. */
+_Static_assert(NET_JSON_MAX_DEPTH + 16 <= SB_JW_MAX_DEPTH, "sb_jw cannot echo a deep body");
+
 bool net_req_json(net_req *req, json_t **out)
 {
     sb_str ct;

@@ -344,13 +344,11 @@ projects_err projects_project_delete(projects_ctx *c, sb_str id, projects_ver if
     /* Asset rows go with the project; their blobs lose a reference each
      * (garbage collection removes bytes nobody references). */
     store_err e = store_begin(c->db, &err);
-    if (e == STORE_OK)
-        e = projects__exec(c->db,
-                           "UPDATE blobs SET refs = refs - 1 WHERE refs > 0 AND sha256 IN "
-                           "(SELECT sha256 FROM assets WHERE project_id = $1)",
-                           args, 1, NULL, &err);
-    if (e == STORE_OK)
-        e = projects__exec(c->db, "DELETE FROM projects WHERE id = $1", args, 1, NULL, &err);
+    if (e != STORE_OK)
+        return projects__store(c, "deleting a project", e, &err);
+    if ((r = projects__assets_release(c, "= $1", pr.id)) != PROJECTS_OK)
+        return r;
+    e = projects__exec(c->db, "DELETE FROM projects WHERE id = $1", args, 1, NULL, &err);
     if (e == STORE_OK)
         e = fts_sync(c->db, pr.id, true, &err);
     if (e != STORE_OK)

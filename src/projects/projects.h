@@ -211,6 +211,38 @@ projects_err projects_file_delete(projects_ctx *c, sb_str project_id, sb_str pat
                                   projects_ver if_ver);
 projects_err projects_file_list(projects_ctx *c, sb_str project_id, sb_jw *out);
 
+/* ---- assets (assets.c) ---- */
+
+/* What serving an asset's bytes needs. */
+typedef struct projects_asset {
+    char id[SB_UUID_STR_LEN];
+    char sha256[BLOB_SHA256_HEX_LEN + 1];
+    char type[80];      /* sniffed media type */
+    char filename[1024]; /* "" when none was given */
+    int64_t size;
+} projects_asset;
+
+/* Stores data[0..len) as a new asset of the project (EDIT): its type
+ * sniffed from the bytes, its blob shared with any identical upload.
+ * filename (ptr NULL: none) may be a client path; its last segment is
+ * kept. TOO_LARGE over limits->asset_max; INVALID when empty. */
+projects_err projects_asset_create(projects_ctx *c, sb_str project_id, const void *data,
+                                   size_t len, sb_str filename, sb_jw *out,
+                                   char id[SB_UUID_STR_LEN], projects_problem *p);
+projects_err projects_asset_list(projects_ctx *c, sb_str project_id, const projects_page *pg,
+                                 sb_jw *out, projects_problem *p);
+/* One asset: its representation into out and/or what serving it needs
+ * into meta (either may be NULL). */
+projects_err projects_asset_get(projects_ctx *c, sb_str project_id, sb_str asset_id, sb_jw *out,
+                                projects_asset *meta);
+/* Appends bytes [offset, offset + len) (len -1: to the end) of an asset
+ * projects_asset_get gave to out. */
+projects_err projects_asset_read(projects_ctx *c, const projects_asset *a, int64_t offset,
+                                 int64_t len, sb_buf *out);
+/* Deletes the asset (EDIT); its bytes go at the next garbage collection
+ * if nothing else references them. */
+projects_err projects_asset_delete(projects_ctx *c, sb_str project_id, sb_str asset_id);
+
 /* ---- templates (templates.c) ---- */
 
 /* Snapshots a project's pages and files as a template (EDIT on it). */

@@ -75,6 +75,12 @@ store_err projects__exec(store *db, const char *sql, const char *const *args, si
 projects_err projects__template_apply(projects_ctx *c, const char *project_id, sb_str template_id,
                                       const json_t *customizations, projects_problem *p);
 
+/* assets.c: gives back the blob reference of every asset of the projects
+ * `project_scope` picks ("= $1", or "IN (SELECT id FROM projects WHERE
+ * team_id = $1)", $1 being id), before those rows are deleted, in the
+ * caller's transaction. */
+projects_err projects__assets_release(projects_ctx *c, const char *project_scope, const char *id);
+
 /* A UTF-8 string of 1..max characters without control characters. */
 bool projects__text_ok(sb_str s, size_t min, size_t max);
 

@@ -231,6 +231,15 @@ projects_err projects_team_delete(projects_ctx *c, sb_str team_id)
         return r;
     sb_errbuf err;
     const char *args[] = {t.id};
-    store_err e = projects__exec(c->db, "DELETE FROM teams WHERE id = $1", args, 1, NULL, &err);
+    /* The team's projects go with it, and their assets' blob references. */
+    store_err e = store_begin(c->db, &err);
+    if (e != STORE_OK)
+        return projects__store(c, "deleting a team", e, &err);
+    if ((r = projects__assets_release(c, "IN (SELECT id FROM projects WHERE team_id = $1)",
+                                      t.id)) != PROJECTS_OK)
+        return r;
+    if ((e = projects__exec(c->db, "DELETE FROM teams WHERE id = $1", args, 1, NULL, &err)) ==
+        STORE_OK)
+        e = store_commit(c->db, &err);
     return e == STORE_OK ? PROJECTS_OK : projects__store(c, "deleting a team", e, &err);
 }

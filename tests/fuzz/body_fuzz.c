@@ -11,10 +11,11 @@
 
 #include "api/auth.h"
 #include "base/json.h"
+#include "net/req.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    sb_json_limits limits = {.max_bytes = 1 << 20, .max_depth = 64};
+    sb_json_limits limits = {.max_bytes = 1 << 20, .max_depth = NET_JSON_MAX_DEPTH};
     json_t *doc;
     if (sb_json_parse((const char *)data, size, &limits, &doc, NULL) != SB_JSON_OK)
         return 0;

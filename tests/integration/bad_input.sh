@@ -21,7 +21,8 @@ contains "UTF-8 error gives offset 6" "$(body)" '"offset":6'
 
 eq "duplicate keys are 400" "$(json '{"a":1,"a":2}')" 400
 eq "empty body is 400" "$(json '')" 400
-eq "deep nesting is 400" "$(json "$(printf '[%.0s' $(seq 1 100))$(printf ']%.0s' $(seq 1 100))")" 400
+eq "nesting 160 deep is fine" "$(json "$(printf '[%.0s' $(seq 1 160))$(printf ']%.0s' $(seq 1 160))")" 200
+eq "deeper is 400" "$(json "$(printf '[%.0s' $(seq 1 161))$(printf ']%.0s' $(seq 1 161))")" 400
 
 eq "wrong content type is 415" \
     "$(http -X POST -H 'Content-Type: text/plain' --data-binary '{}' "$SB_URL/_test/json")" 415

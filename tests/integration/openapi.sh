@@ -116,6 +116,17 @@ eq "file create 409" "$(rec POST /api/projects/{id}/files "$P/projects/$PR/files
 eq "files" "$(rec GET /api/projects/{id}/files "$P/projects/$PR/files" "${B[@]}")" 200
 eq "file" "$(rec GET /api/projects/{id}/files/{path} "$P/projects/$PR/files/src/app.js" "${B[@]}")" 200
 eq "file put" "$(rec PUT /api/projects/{id}/files/{path} "$P/projects/$PR/files/src/app.js" "${J[@]}" "${B[@]}" -d '{"content":"2"}')" 200
+printf 'GIF89a\001\000\001\000\000\000\000;' >"$SB_TMP/pixel.gif"
+eq "asset upload" "$(rec POST /api/projects/{id}/assets "$P/projects/$PR/assets?filename=pixel.gif" "${B[@]}" --data-binary "@$SB_TMP/pixel.gif")" 201
+AS=$(body | jget id)
+eq "asset upload (form)" "$(rec POST /api/projects/{id}/assets "$P/projects/$PR/assets" "${B[@]}" -F "file=@$SB_TMP/pixel.gif")" 201
+eq "asset upload 400" "$(rec POST /api/projects/{id}/assets "$P/projects/$PR/assets" "${B[@]}" --data-binary '')" 400
+eq "assets" "$(rec GET /api/projects/{id}/assets "$P/projects/$PR/assets?limit=1" "${B[@]}")" 200
+eq "asset" "$(rec GET /api/projects/{id}/assets/{asset_id} "$P/projects/$PR/assets/$AS" "${B[@]}")" 200
+eq "asset content" "$(rec GET /api/projects/{id}/assets/{asset_id}/content "$P/projects/$PR/assets/$AS/content" "${B[@]}")" 200
+eq "asset range" "$(rec GET /api/projects/{id}/assets/{asset_id}/content "$P/projects/$PR/assets/$AS/content" "${B[@]}" -H 'Range: bytes=0-5')" 206
+eq "asset range 416" "$(rec GET /api/projects/{id}/assets/{asset_id}/content "$P/projects/$PR/assets/$AS/content" "${B[@]}" -H 'Range: bytes=999-')" 416
+eq "asset delete" "$(rec DELETE /api/projects/{id}/assets/{asset_id} "$P/projects/$PR/assets/$AS" "${B[@]}")" 200
 eq "template" "$(rec POST /api/templates "$P/templates" "${J[@]}" "${B[@]}" -d "{\"project_id\":\"$PR\",\"name\":\"Docs kit\"}")" 201
 eq "templates" "$(rec GET /api/templates "$P/templates" "${B[@]}")" 200
 eq "audit" "$(rec GET /api/projects/{id}/audit "$P/projects/$PR/audit" "${B[@]}")" 200

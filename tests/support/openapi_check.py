@@ -123,6 +123,11 @@ for line in open(exchanges_path):
             problems.append("%s: a body where none is documented" % where)
         continue
     ctype = headers.get("content-type", "").split(";")[0].strip()
+    # Media type ranges as OpenAPI allows them: "image/*", "*/*".
+    for key in (ctype, ctype.split("/")[0] + "/*", "*/*"):
+        if key in content:
+            ctype = key
+            break
     if ctype not in content:
         problems.append("%s: content type %r, documented %s" % (where, ctype, list(content)))
         continue
