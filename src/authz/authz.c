@@ -10,7 +10,8 @@
  *      for everyone else the resource is treated as if they had no role;
  *   3. no role: public projects are readable (published items only),
  *      everything else is HIDDEN;
- *   4. guests: shared items only; an unshared item stays HIDDEN;
+ *   4. guests: shared items only; an unshared item stays HIDDEN (unless
+ *      it is published content of a public project, which anyone reads);
  *   5. the table; then MFA for admin actions, last, so a caller who could
  *      not do the action anyway is told that rather than to add a factor.
  */
@@ -107,14 +108,18 @@ static authz_decision decide(const authz_caller *c, authz_action a, const authz_
     authz_role role = c->user_id ? authz_effective_role(r) : AUTHZ_NONE;
     if (role != AUTHZ_NONE && !authz_ip_allowed(r->policy, c->ip))
         return (authz_decision){AUTHZ_IP, role, "the address is outside the team's IP ranges"};
+    bool public_read = r->kind == AUTHZ_KIND_PROJECT && r->visibility == AUTHZ_PUBLIC &&
+                       a == AUTHZ_READ && (!r->item || r->published);
     if (role == AUTHZ_NONE) {
-        bool public_read = r->kind == AUTHZ_KIND_PROJECT && r->visibility == AUTHZ_PUBLIC &&
-                           a == AUTHZ_READ && (!r->item || r->published);
         if (public_read)
             return (authz_decision){AUTHZ_ALLOW, role, "public project, published content"};
         return (authz_decision){AUTHZ_HIDDEN, role, "no role on the resource"};
     }
     if (role == AUTHZ_GUEST) {
+        /* What a public project shows to anyone it shows to its guests
+         * too, shared with them or not. */
+        if (r->item && !r->shared && public_read)
+            return (authz_decision){AUTHZ_ALLOW, role, "public project, published content"};
         if (r->item && !r->shared)
             return (authz_decision){AUTHZ_HIDDEN, role, "guest: the item is not shared"};
         if (a == AUTHZ_READ)

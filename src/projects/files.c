@@ -97,8 +97,10 @@ projects_err projects_file_create(projects_ctx *c, sb_str project_id, sb_str pat
     char norm[PROJECTS_PATH_OUT_CAP];
     projects__proj pr;
     projects_err r = normalize(path, norm, p);
+    /* A new file is added to the project, as a new page is: the project
+     * decides (a guest, who sees it, is told 403 like for pages). */
     if (r == PROJECTS_OK)
-        r = authorize(c, project_id, norm, AUTHZ_EDIT, &pr);
+        r = projects__project(c, project_id, AUTHZ_EDIT, &pr);
     if (r == PROJECTS_OK)
         r = check_content(c, content, p);
     if (r != PROJECTS_OK)

@@ -265,7 +265,8 @@ projects_err projects_page_put(projects_ctx *c, sb_str project_id, sb_str page_i
                                projects_ver *ver, projects_problem *p)
 {
     projects__proj pr;
-    projects_err r = projects__project(c, project_id, AUTHZ_EDIT, &pr);
+    /* The page decides (load_page): a guest's unshared page is hidden. */
+    projects_err r = projects__project(c, project_id, AUTHZ_READ, &pr);
     if (r == PROJECTS_OK)
         r = load_page(c, &pr, page_id, AUTHZ_EDIT, false, NULL, NULL);
     if (r != PROJECTS_OK)
@@ -331,7 +332,7 @@ projects_err projects_page_delete(projects_ctx *c, sb_str project_id, sb_str pag
 {
     projects__proj pr;
     projects_ver cur = 0;
-    projects_err r = projects__project(c, project_id, AUTHZ_EDIT, &pr);
+    projects_err r = projects__project(c, project_id, AUTHZ_READ, &pr);
     if (r == PROJECTS_OK)
         r = load_page(c, &pr, page_id, AUTHZ_EDIT, false, NULL, &cur);
     if (r != PROJECTS_OK)

@@ -95,6 +95,16 @@ static void test_guests(void **state)
     r.guest_comments = true;
     assert_int_equal(authz_check(&member, AUTHZ_COMMENT, &r).outcome, AUTHZ_ALLOW);
     assert_int_equal(authz_check(&member, AUTHZ_EDIT, &r).outcome, AUTHZ_DENY);
+    /* A public project's published pages are anyone's: its guests read
+     * them too, shared or not; drafts stay hidden, and reading is all. */
+    authz_resource pub = {.kind = AUTHZ_KIND_PROJECT,
+                          .project_role = AUTHZ_GUEST,
+                          .visibility = AUTHZ_PUBLIC,
+                          .item = true};
+    assert_int_equal(authz_check(&member, AUTHZ_READ, &pub).outcome, AUTHZ_HIDDEN);
+    pub.published = true;
+    assert_int_equal(authz_check(&member, AUTHZ_READ, &pub).outcome, AUTHZ_ALLOW);
+    assert_int_equal(authz_check(&member, AUTHZ_EDIT, &pub).outcome, AUTHZ_HIDDEN);
 }
 
 static void test_mfa_and_owners(void **state)
