@@ -68,6 +68,10 @@ projects_err projects_member_list(projects_ctx *c, sb_str team_id, sb_jw *out)
     projects_err r = projects__team_load(c, team_id, AUTHZ_READ, &t);
     if (r != PROJECTS_OK)
         return r;
+    /* Guests of a team see what is shared with them, not who is in it
+     * (the list holds everyone's email). */
+    if (authz_effective_role(&t.r) == AUTHZ_GUEST)
+        return PROJECTS_FORBIDDEN;
     sb_errbuf err;
     store_stmt *st;
     store_err e = store_prepare(

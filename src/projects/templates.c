@@ -4,7 +4,11 @@
  * component ids (tree.h), so two projects never share an element id,
  * and records {id, version, customizations} as its template.
  *
- * Who may use a template: its creator, and the members of its team.
+ * Who may use a template: its creator, and the team's members who may
+ * edit its projects (editors and up), who could read all of it in the
+ * project anyway. A template holds drafts and code files, so it is never
+ * shared more widely than its source: one made from a private project is
+ * its creator's alone, and team viewers and guests see no templates.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -79,7 +83,8 @@ projects_err projects_template_create(projects_ctx *c, sb_str project_id, sb_str
         store_bind_cstr(st, 1, id);
         store_bind_text(st, 2, name.ptr, name.len);
         store_bind_text(st, 3, description.ptr ? description.ptr : "", description.len);
-        store_bind_cstr(st, 4, pr.team_id[0] ? pr.team_id : NULL);
+        bool team = pr.team_id[0] && pr.r.visibility != AUTHZ_PRIVATE;
+        store_bind_cstr(st, 4, team ? pr.team_id : NULL);
         store_bind_cstr(st, 5, c->caller.user_id);
         store_bind_cstr(st, 6, pages_text);
         store_bind_cstr(st, 7, files_text);
@@ -95,7 +100,8 @@ projects_err projects_template_create(projects_ctx *c, sb_str project_id, sb_str
 }
 
 #define TEMPLATE_VISIBLE                                                                           \
-    "(t.created_by = $1 OR t.team_id IN (SELECT team_id FROM team_members WHERE user_id = $1))"
+    "(t.created_by = $1 OR t.team_id IN (SELECT team_id FROM team_members WHERE user_id = $1 "    \
+    "AND role IN ('owner', 'admin', 'editor')))"
 
 static void write_row(sb_jw *w, store_stmt *st)
 {

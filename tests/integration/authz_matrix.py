@@ -99,6 +99,7 @@ class Project:
         self.guest_comments = guest_comments
         self.pages = {}  # item key -> page id
         self.files = {}  # item key -> path
+        self.asset = None  # an uploaded asset's id
 
 
 def project_role(actor, p):
@@ -146,7 +147,7 @@ def decide(route, actor, team=None, proj=None, item=None):
             return route.ok, "guest: the project allows comments"
         return 403, "guest: may only read what is shared"
     if RANK[role] < RANK[ACTIONS[route.action]]:
-        return 403, "%s < %s for %s" % (role, ACTIONS[route.action], route.action)
+        return route.denied, "%s < %s for %s" % (role, ACTIONS[route.action], route.action)
     if role in route.exceptions:
         return route.exceptions[role]
     return route.ok, "%s may %s" % (role, route.action)
@@ -175,11 +176,11 @@ def decide(route, actor, team=None, proj=None, item=None):
 #           or remembered for the list checks)
 #   check   "projects" / "teams" / "templates" / "pages" / "files": the
 #           list's content is compared with what the caller may see
+#   denied  the status when the role is too weak (403; 400 when what is
+#           denied is named by a body field the caller may not use)
 #   exceptions {effective role: (status, why)}: documented exceptions
 # A route added to the API without a row here fails the coverage check.
 # Rows for the routes being designed would read, for instance:
-#   Route("POST", "/api/projects/{id}/assets", "project", "edit", ok=201, fresh=True,
-#         body=Raw("image/png", PNG_BYTES)),
 #   Route("POST", "/api/projects/{id}/pages/{page_id}/comments", "project", "comment",
 #         ok=201, item="page", fresh=True, body={"text": "hi"}),
 #   Route("POST", "/api/projects/{id}/transfer", "project", "delete", fresh=True,
@@ -190,16 +191,21 @@ def decide(route, actor, team=None, proj=None, item=None):
 class Route:
     def __init__(self, method, path, scope, action, variant="", anon=False, ok=200, hidden=404,
                  fresh=False, item=None, body=None, query=None, target=None, creates=None,
-                 check=None, exceptions=None):
+                 check=None, exceptions=None, denied=403):
         self.method, self.path, self.scope, self.action = method, path, scope, action
         self.variant, self.anon, self.ok, self.hidden = variant, anon, ok, hidden
         self.fresh, self.item, self.body, self.query = fresh, item, body, query
         self.target, self.creates, self.check = target, creates, check
         self.exceptions = exceptions or {}
+        self.denied = denied
 
     @property
     def label(self):
         return "%s %s%s" % (self.method, self.path, " [%s]" % self.variant if self.variant else "")
+
+
+# The smallest GIF: an upload whose sniffed type is image/gif.
+GIF = b"GIF89a\x01\x00\x01\x00\x00\x00\x00;"
 
 
 class Raw:
@@ -251,9 +257,10 @@ ROUTES = [
     # the body, so one the caller cannot see is a bad field (400).
     Route("POST", "/api/projects", "team", "edit", variant="in the team", ok=201, hidden=400,
           creates="project", body=lambda c: {"name": "Scratch", "team_id": c.team}),
-    # A team's templates are usable by its members (docs/projects.md).
-    Route("POST", "/api/projects", "team", "read", variant="from the team's template", ok=201,
-          hidden=400, creates="project",
+    # A team's templates are usable by its members who edit its projects
+    # (docs/projects.md): a template holds drafts and code.
+    Route("POST", "/api/projects", "team", "edit", variant="from the team's template", ok=201,
+          hidden=400, denied=400, creates="project",
           body=lambda c: {"name": "Scratch", "template_id": c.ids["template"]}),
     Route("GET", "/api/projects/{id}", "project", "read", anon=True),
     # PUT replaces settings: a management action.
@@ -289,6 +296,13 @@ ROUTES = [
           body={"content": "2"}),
     Route("DELETE", "/api/projects/{id}/files/{path}", "project", "edit", item="file",
           fresh=True),
+    # ---- assets: read by whoever reads the pages that show them ----
+    Route("GET", "/api/projects/{id}/assets", "project", "read", anon=True),
+    Route("POST", "/api/projects/{id}/assets", "project", "edit", ok=201, fresh=True,
+          body=Raw("image/gif", GIF)),
+    Route("GET", "/api/projects/{id}/assets/{asset_id}", "project", "read", anon=True),
+    Route("GET", "/api/projects/{id}/assets/{asset_id}/content", "project", "read", anon=True),
+    Route("DELETE", "/api/projects/{id}/assets/{asset_id}", "project", "edit", fresh=True),
     # ---- templates ----
     Route("GET", "/api/templates", "global", "signed-in", check="templates"),
     # The project is named in the body; a hidden one is 404 like a missing one.
@@ -423,6 +437,8 @@ def make_project(owner, team, vis, name, items=(), guest=True):
         if it.shared and guest:
             api(owner, "POST", "/api/projects/%s/shares" % p.id,
                 {"user_id": IDS["guest"], "kind": it.kind, "item": ref}, want=201)
+    _, d = api(owner, "POST", "/api/projects/%s/assets" % p.id, Raw("image/gif", GIF), want=201)
+    p.asset = d["id"]
     return p
 
 
@@ -468,6 +484,10 @@ def setup():
                {"project_id": FIXTURE["team"].id, "name": "Team kit"}, want=201)
     TEMPLATES[d["id"]] = ("owner", TEAM)
     IDS["template"] = d["id"]
+    # From a private project: its creator's alone, whatever the team.
+    _, d = api("owner", "POST", "/api/templates",
+               {"project_id": FIXTURE["private"].id, "name": "Private kit"}, want=201)
+    TEMPLATES[d["id"]] = ("owner", None)
     other_p = next(p for p in PROJECTS.values() if p.team is other_team and p.vis == "team")
     _, d = api("other", "POST", "/api/templates", {"project_id": other_p.id, "name": "Their kit"},
                want=201)
@@ -521,6 +541,8 @@ def fill(path, c, team, proj):
         path = path.replace("{page_id}", proj.pages[c.item])
     if "{path}" in path:
         path = path.replace("{path}", urllib.parse.quote(item.key))
+    if "{asset_id}" in path:
+        path = path.replace("{asset_id}", proj.asset)
     if "{user_id}" in path:
         who = "bystander" if c.route.target == "bystander" else c.actor
         path = path.replace("{user_id}", IDS.get(who, str(uuid.UUID(int=1 << 76))))
@@ -584,7 +606,8 @@ def check_list(c, data, proj):
 
         def usable(tid):
             creator, team = TEMPLATES[tid]
-            return creator == c.actor or (team is not None and c.actor in team.roles)
+            return creator == c.actor or (
+                team is not None and team.roles.get(c.actor) in ("owner", "admin", "editor"))
         problems = ["LEAK: lists template %s it may not use" % t for t in got
                     if t not in TEMPLATES or not usable(t)]
         problems += ["misses template %s" % t for t in TEMPLATES if usable(t) and t not in got]
@@ -619,7 +642,7 @@ def run_cell(c):
     query = r.query(c) if callable(r.query) else r.query
     path = fill(r.path, c, team, proj)
     c.expected, c.why = decide(r, c.actor, team=team, proj=proj, item=c.item)
-    raw = r.method == "GET" and r.item == "file"
+    raw = r.method == "GET" and (r.item == "file" or r.path.endswith("/content"))
     c.got, data = api(c.actor if c.actor != "anon" else None, r.method, path, body, query, raw=raw)
     if c.got == c.expected:
         if c.got in PROBLEM_CODES:
@@ -630,6 +653,9 @@ def run_cell(c):
                 c.problems.append("a hidden resource answers unlike a missing one: %s" % data)
         elif c.got == 200 and r.check:
             c.problems += check_list(c, data, proj)
+        elif c.got == 200 and r.method == "GET" and r.path.endswith("/content"):
+            if data != GIF:
+                c.problems.append("asset content differs")
         elif c.got == 200 and r.method == "GET" and r.item == "file":
             if data != ("// %s\n" % c.item).encode():
                 c.problems.append("file content differs")
@@ -646,7 +672,7 @@ def run_cell(c):
         if status != 200:
             c.problems.append("cleanup: the new team could not be deleted (%d)" % status)
     elif 200 <= c.got < 300 and r.creates == "template":
-        TEMPLATES[data["id"]] = (c.actor, proj.team)
+        TEMPLATES[data["id"]] = (c.actor, proj.team if proj.vis != "private" else None)
     if cleanup and not (r.method == "DELETE" and r.path in ("/api/teams/{id}", "/api/projects/{id}")
                         and c.got == 200):
         err = cleanup()

@@ -66,6 +66,9 @@ eq "nor leave" "$(call "$OWN" DELETE "/teams/$TEAM/members/$OWN_ID")" 409
 eq "promote the newcomer to admin" "$(call "$OWN" PATCH "/teams/$TEAM/members/$NEW_ID" '{"role":"admin"}')" 200
 eq "an admin cannot make owners" "$(call "$NEW" PATCH "/teams/$TEAM/members/$ED_ID" '{"role":"owner"}')" 403
 eq "an admin cannot touch the owner" "$(call "$NEW" DELETE "/teams/$TEAM/members/$OWN_ID")" 403
+eq "demote the newcomer to a team guest" "$(call "$OWN" PATCH "/teams/$TEAM/members/$NEW_ID" '{"role":"guest"}')" 200
+eq "a team guest sees the team" "$(call "$NEW" GET "/teams/$TEAM")" 200
+eq "but not who is in it" "$(call "$NEW" GET "/teams/$TEAM/members")" 403
 eq "a member may leave" "$(call "$NEW" DELETE "/teams/$TEAM/members/$NEW_ID")" 200
 eq "other teams are invisible" "$(call "$NEW" GET "/teams/$TEAM")" 404
 
@@ -231,6 +234,14 @@ newid=$(body | jget components.0.id)
 check "the copied tree has fresh ids" test "$newid" != hero -a ${#newid} -eq 36
 eq "and the files" "$(call "$ED" GET "/projects/$P3/files/src/app.js")" 200
 eq "an unknown template is 400" "$(mk "$ED" "{\"name\":\"x\",\"template_id\":\"$P3\"}")" 400
+call "$VW" GET /templates >/dev/null
+eq "a team viewer lists no templates (they hold drafts and code)" "$(body | jget items)" "[]"
+eq "nor uses one" "$(mk "$VW" "{\"name\":\"x\",\"template_id\":\"$TPL\"}")" 400
+mk "$OWN" "{\"name\":\"Secret\",\"team_id\":\"$TEAM\",\"visibility\":\"private\"}" >/dev/null
+PRIV=$(newid)
+call "$OWN" POST /templates "{\"project_id\":\"$PRIV\",\"name\":\"Secret kit\"}" >/dev/null
+eq "a private project's template is its creator's alone" "$(body | jget team_id)" null
+eq "other editors cannot use it" "$(mk "$ED" "{\"name\":\"x\",\"template_id\":\"$(body | jget id)\"}")" 400
 
 # ---- audit ----
 eq "an editor cannot read the audit log" "$(call "$ED" GET "/projects/$P1/audit")" 403
