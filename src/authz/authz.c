@@ -108,20 +108,20 @@ static authz_decision decide(const authz_caller *c, authz_action a, const authz_
     authz_role role = c->user_id ? authz_effective_role(r) : AUTHZ_NONE;
     if (role != AUTHZ_NONE && !authz_ip_allowed(r->policy, c->ip))
         return (authz_decision){AUTHZ_IP, role, "the address is outside the team's IP ranges"};
-    bool public_read = r->kind == AUTHZ_KIND_PROJECT && r->visibility == AUTHZ_PUBLIC &&
-                       a == AUTHZ_READ && (!r->item || r->published);
-    if (role == AUTHZ_NONE) {
-        if (public_read)
+    /* What a public project shows, it shows to anyone; a change to what
+     * one can see is refused (403), since hiding it would hide nothing. */
+    bool public_visible = r->kind == AUTHZ_KIND_PROJECT && r->visibility == AUTHZ_PUBLIC &&
+                          (!r->item || r->published);
+    if (role == AUTHZ_NONE || (role == AUTHZ_GUEST && r->item && !r->shared)) {
+        if (public_visible && a == AUTHZ_READ)
             return (authz_decision){AUTHZ_ALLOW, role, "public project, published content"};
-        return (authz_decision){AUTHZ_HIDDEN, role, "no role on the resource"};
+        if (public_visible)
+            return (authz_decision){AUTHZ_DENY, role, "public project: members make changes"};
+        return (authz_decision){AUTHZ_HIDDEN, role,
+                                role == AUTHZ_NONE ? "no role on the resource"
+                                                   : "guest: the item is not shared"};
     }
     if (role == AUTHZ_GUEST) {
-        /* What a public project shows to anyone it shows to its guests
-         * too, shared with them or not. */
-        if (r->item && !r->shared && public_read)
-            return (authz_decision){AUTHZ_ALLOW, role, "public project, published content"};
-        if (r->item && !r->shared)
-            return (authz_decision){AUTHZ_HIDDEN, role, "guest: the item is not shared"};
         if (a == AUTHZ_READ)
             return (authz_decision){AUTHZ_ALLOW, role, "guest: shared item"};
         if (a == AUTHZ_COMMENT && r->item && r->guest_comments)

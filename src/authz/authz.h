@@ -15,7 +15,8 @@
  *     against the session's MFA state) and may restrict its members to IP
  *     ranges (CIDR);
  *   - a resource the caller may not see is HIDDEN (the API answers 404,
- *     never 403, so nothing is learnt about it).
+ *     never 403, so nothing is learnt about it); one they may see but not
+ *     change (a public project, to a stranger) is DENY (403).
  *
  * Pure: no I/O apart from a debug log line per decision (with its reason)
  * when debug logging is on. The facts (roles, visibility, team policy)

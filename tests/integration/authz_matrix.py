@@ -130,17 +130,19 @@ def decide(route, actor, team=None, proj=None, item=None):
     else:
         role = project_role(actor, proj)
     it = ITEMS[item] if item else None
-    public_read = (route.scope == "project" and proj.vis == "public" and route.action == "read"
-                   and (it is None or it.published))
-    if role == "none":
-        if public_read:
-            return route.ok, "public project: readable by anyone (published items only)"
-        return route.hidden, "no role: hidden"
+    # What a public project shows, it shows to anyone; changing it is
+    # refused (403), since hiding it would hide nothing.
+    public_visible = (route.scope == "project" and proj.vis == "public"
+                      and (it is None or it.published))
+    if role == "none" or (role == "guest" and it and not it.shared):
+        if public_visible and route.action == "read":
+            return route.ok, "public project: published content is anyone's to read"
+        if public_visible:
+            return route.denied, "public project: visible, but members make changes"
+        if role == "none":
+            return route.hidden, "no role: hidden"
+        return route.hidden, "guest: unshared item is hidden"
     if role == "guest":
-        if it and not it.shared:
-            if public_read:
-                return route.ok, "guest, unshared item, but a published page of a public project"
-            return route.hidden, "guest: unshared item is hidden"
         if route.action in ("read", "leave"):
             return route.ok, "guest: shared items (and the project) are readable"
         if route.action == "comment" and it and proj.guest_comments:

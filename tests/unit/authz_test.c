@@ -64,14 +64,16 @@ static void test_visibility(void **state)
     assert_int_equal(authz_check(&member, AUTHZ_MANAGE, &r).outcome, AUTHZ_ALLOW);
 
     /* Strangers and anonymous callers: public projects only, published
-     * items only, read only. */
+     * items only, read only; a change to what they can see is refused
+     * (403), not hidden. */
     authz_caller anon = {.ip = "127.0.0.1"};
     authz_resource pub = {.kind = AUTHZ_KIND_PROJECT, .visibility = AUTHZ_PUBLIC};
     assert_int_equal(authz_check(&anon, AUTHZ_READ, &pub).outcome, AUTHZ_ALLOW);
-    assert_int_equal(authz_check(&anon, AUTHZ_COMMENT, &pub).outcome, AUTHZ_HIDDEN);
-    assert_int_equal(authz_check(&member, AUTHZ_EDIT, &pub).outcome, AUTHZ_HIDDEN);
+    assert_int_equal(authz_check(&anon, AUTHZ_COMMENT, &pub).outcome, AUTHZ_DENY);
+    assert_int_equal(authz_check(&member, AUTHZ_EDIT, &pub).outcome, AUTHZ_DENY);
     pub.item = true;
     assert_int_equal(authz_check(&anon, AUTHZ_READ, &pub).outcome, AUTHZ_HIDDEN);
+    assert_int_equal(authz_check(&member, AUTHZ_EDIT, &pub).outcome, AUTHZ_HIDDEN); /* a draft */
     pub.published = true;
     assert_int_equal(authz_check(&anon, AUTHZ_READ, &pub).outcome, AUTHZ_ALLOW);
     authz_resource team = {.kind = AUTHZ_KIND_PROJECT, .visibility = AUTHZ_TEAM};
@@ -104,7 +106,7 @@ static void test_guests(void **state)
     assert_int_equal(authz_check(&member, AUTHZ_READ, &pub).outcome, AUTHZ_HIDDEN);
     pub.published = true;
     assert_int_equal(authz_check(&member, AUTHZ_READ, &pub).outcome, AUTHZ_ALLOW);
-    assert_int_equal(authz_check(&member, AUTHZ_EDIT, &pub).outcome, AUTHZ_HIDDEN);
+    assert_int_equal(authz_check(&member, AUTHZ_EDIT, &pub).outcome, AUTHZ_DENY);
 }
 
 static void test_mfa_and_owners(void **state)
