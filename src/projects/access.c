@@ -314,3 +314,42 @@ projects_err projects__audit(projects_ctx *c, const char *project_id, const char
     store_reset(st);
     return e == STORE_DONE ? PROJECTS_OK : projects__store(c, "writing the audit log", e, &err);
 }
+
+projects_err projects__id_cursor(const projects_page *pg, char after[SB_UUID_STR_LEN],
+                                 projects_problem *p)
+{
+    after[0] = '\0';
+    if (!pg->cursor.len)
+        return PROJECTS_OK;
+    if (!projects__id_ok(pg->cursor))
+        return projects__invalid(p, "cursor", "is not a cursor this list gave");
+    projects__copy(after, SB_UUID_STR_LEN, pg->cursor);
+    return PROJECTS_OK;
+}
+
+projects_err projects__write_page(projects_ctx *c, store_stmt *st, int limit,
+                                  void (*write_row)(sb_jw *w, store_stmt *st), sb_jw *out,
+                                  const char *what)
+{
+    sb_errbuf err;
+    store_err e;
+    int n = 0;
+    bool more = false;
+    char last[SB_UUID_STR_LEN] = "";
+    sb_jw_obj_begin(out);
+    sb_jw_key(out, "items");
+    sb_jw_arr_begin(out);
+    while ((e = store_step(st, &err)) == STORE_ROW) {
+        if (n++ == limit) {
+            more = true;
+            break;
+        }
+        snprintf(last, sizeof(last), "%s", store_col_text(st, 0, NULL));
+        write_row(out, st);
+    }
+    store_reset(st);
+    sb_jw_arr_end(out);
+    sb_jw_kv_str(out, "next_cursor", more ? last : NULL);
+    sb_jw_obj_end(out);
+    return e == STORE_ROW || e == STORE_DONE ? PROJECTS_OK : projects__store(c, what, e, &err);
+}

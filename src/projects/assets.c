@@ -245,10 +245,9 @@ projects_err projects_asset_list(projects_ctx *c, sb_str project_id, const proje
     projects_err r = authorize(c, project_id, AUTHZ_READ, &pr);
     if (r != PROJECTS_OK)
         return r;
-    if (pg->cursor.len && !projects__id_ok(pg->cursor))
-        return projects__invalid(p, "cursor", "is not a cursor this list gave");
-    char after[SB_UUID_STR_LEN] = "";
-    projects__copy(after, sizeof(after), pg->cursor.len ? pg->cursor : SB_STR(""));
+    char after[SB_UUID_STR_LEN];
+    if ((r = projects__id_cursor(pg, after, p)) != PROJECTS_OK)
+        return r;
     sb_errbuf err;
     store_stmt *st;
     /* Oldest first by id (UUIDv7): rows inserted while a client pages
@@ -262,26 +261,7 @@ projects_err projects_asset_list(projects_ctx *c, sb_str project_id, const proje
     store_bind_cstr(st, 1, pr.id);
     store_bind_cstr(st, 2, after);
     store_bind_int(st, 3, pg->limit + 1);
-    sb_jw_obj_begin(out);
-    sb_jw_key(out, "items");
-    sb_jw_arr_begin(out);
-    int n = 0;
-    bool more = false;
-    char last[SB_UUID_STR_LEN] = "";
-    while ((e = store_step(st, &err)) == STORE_ROW) {
-        if (n++ == pg->limit) {
-            more = true;
-            break;
-        }
-        snprintf(last, sizeof(last), "%s", store_col_text(st, 0, NULL));
-        write_asset(out, st);
-    }
-    store_reset(st);
-    sb_jw_arr_end(out);
-    sb_jw_kv_str(out, "next_cursor", more ? last : NULL);
-    sb_jw_obj_end(out);
-    return e == STORE_ROW || e == STORE_DONE ? PROJECTS_OK
-                                             : projects__store(c, "listing assets", e, &err);
+    return projects__write_page(c, st, pg->limit, write_asset, out, "listing assets");
 }
 
 projects_err projects__assets_release(projects_ctx *c, const char *project_scope, const char *id)

@@ -61,6 +61,18 @@ bool projects__id_ok(sb_str s);
 /* Copies s into out (cap bytes, NUL-terminated; s must fit). */
 void projects__copy(char *out, size_t cap, sb_str s);
 
+/* Keyset pages over ids (UUIDv7, so in creation order): the cursor a
+ * page gave is the id of its last row. id_cursor checks pg's cursor and
+ * copies it into after ("" for the first page); INVALID for a cursor no
+ * page gave. write_page writes {"items": [...], "next_cursor": ...} from
+ * st, whose query asked for limit + 1 rows with the id in column 0; the
+ * extra row only tells that there is a next page. */
+projects_err projects__id_cursor(const projects_page *pg, char after[SB_UUID_STR_LEN],
+                                 projects_problem *p);
+projects_err projects__write_page(projects_ctx *c, store_stmt *st, int limit,
+                                  void (*write_row)(sb_jw *w, store_stmt *st), sb_jw *out,
+                                  const char *what);
+
 /* Fills p for INVALID and returns it. */
 projects_err projects__invalid(projects_problem *p, const char *field, const char *message);
 
