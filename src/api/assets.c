@@ -74,17 +74,12 @@ static void asset_create(net_req *req, void *ctx)
     }
     if (!api_idem_begin(req, pr.user_id, &idem))
         goto out;
-    char id[SB_UUID_STR_LEN];
+    char id[SB_UUID_STR_LEN] = "", loc[128];
     sb_str pid = net_req_param(req, "id");
     projects_err e = projects_asset_create(&c, pid, data.ptr, data.len, filename, &w, id, &prob);
-    if (e != PROJECTS_OK) {
-        api_idem_abort(req, &idem);
-        api_respond_projects(req, e, &prob);
-    } else {
-        char loc[128];
-        snprintf(loc, sizeof(loc), "/api/projects/%.*s/assets/%s", SB_STR_FMT(pid), id);
-        api_idem_respond(req, &idem, 201, &body, loc);
-    }
+    snprintf(loc, sizeof(loc), "/api/projects/%.*s/assets/%s", SB_STR_FMT(pid), id);
+    api_create_finish(req, &idem, e, &prob, &body, loc);
+    return;
 out:
     sb_buf_free(&body);
 }

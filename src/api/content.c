@@ -45,32 +45,18 @@ static void page_create(net_req *req, void *ctx)
     page_body b = {0};
     json_t *doc;
     api_idem idem;
-    if (!api_body(req, page_fields, SB_ARRAY_LEN(page_fields), &b, &doc))
-        goto out;
-    if (!b.name.ptr || !b.path.ptr) {
-        json_decref(doc);
-        api_respond_invalid_field(req, b.name.ptr ? "path" : "name", "is required");
-        goto out;
-    }
-    if (!api_idem_begin(req, pr.user_id, &idem)) {
-        json_decref(doc);
-        goto out;
+    if (!api_create_begin(req, pr.user_id, page_fields, SB_ARRAY_LEN(page_fields), &b, &doc,
+                          &idem)) {
+        sb_buf_free(&body);
+        return;
     }
     projects_page_input in = page_input(&b);
-    char id[SB_UUID_STR_LEN];
+    char id[SB_UUID_STR_LEN] = "", loc[128];
     sb_str pid = net_req_param(req, "id");
     projects_err e = projects_page_create(&c, pid, &in, &w, id, &prob);
     json_decref(doc);
-    if (e != PROJECTS_OK) {
-        api_idem_abort(req, &idem);
-        api_respond_projects(req, e, &prob);
-    } else {
-        char loc[128];
-        snprintf(loc, sizeof(loc), "/api/projects/%.*s/pages/%s", SB_STR_FMT(pid), id);
-        api_idem_respond(req, &idem, 201, &body, loc);
-    }
-out:
-    sb_buf_free(&body);
+    snprintf(loc, sizeof(loc), "/api/projects/%.*s/pages/%s", SB_STR_FMT(pid), id);
+    api_create_finish(req, &idem, e, &prob, &body, loc);
 }
 
 static void page_get(net_req *req, void *ctx)
@@ -152,23 +138,15 @@ static void file_create(net_req *req, void *ctx)
     file_body b = {0};
     json_t *doc;
     api_idem idem;
-    if (!api_body(req, file_create_fields, SB_ARRAY_LEN(file_create_fields), &b, &doc))
-        goto out;
-    if (!api_idem_begin(req, pr.user_id, &idem)) {
-        json_decref(doc);
-        goto out;
+    if (!api_create_begin(req, pr.user_id, file_create_fields, SB_ARRAY_LEN(file_create_fields),
+                          &b, &doc, &idem)) {
+        sb_buf_free(&body);
+        return;
     }
     projects_err e = projects_file_create(&c, net_req_param(req, "id"), b.path, b.content,
                                           b.language, &w, &prob);
     json_decref(doc);
-    if (e != PROJECTS_OK) {
-        api_idem_abort(req, &idem);
-        api_respond_projects(req, e, &prob);
-    } else {
-        api_idem_respond(req, &idem, 201, &body, NULL);
-    }
-out:
-    sb_buf_free(&body);
+    api_create_finish(req, &idem, e, &prob, &body, NULL);
 }
 
 static void file_get(net_req *req, void *ctx)

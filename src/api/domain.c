@@ -181,3 +181,28 @@ void api_finish(net_req *req, projects_err e, const projects_problem *p, int sta
         api_respond_projects(req, e, p);
     sb_buf_free(body);
 }
+
+bool api_create_begin(net_req *req, const char *user_id, const api_field *fields, size_t nfields,
+                      void *out, json_t **doc, api_idem *idem)
+{
+    if (!api_body(req, fields, nfields, out, doc))
+        return false;
+    if (!api_idem_begin(req, user_id, idem)) {
+        json_decref(*doc);
+        *doc = NULL;
+        return false;
+    }
+    return true;
+}
+
+void api_create_finish(net_req *req, api_idem *idem, projects_err e, const projects_problem *p,
+                       sb_buf *body, const char *location)
+{
+    if (e != PROJECTS_OK) {
+        api_idem_abort(req, idem);
+        api_respond_projects(req, e, p);
+    } else {
+        api_idem_respond(req, idem, 201, body, location);
+    }
+    sb_buf_free(body);
+}

@@ -74,6 +74,17 @@ bool api_idem_expire(store *db, int64_t now_us, sb_errbuf *err);
     sb_jw_init(&w, &body);                                                                         \
     projects_problem prob = {0}
 
+/* A POST that creates. begin parses the body into fields (out; *doc holds
+ * what the strings point into, json_decref it after) and claims the
+ * Idempotency-Key; false when it answered (*doc is then NULL). finish
+ * answers 201 with body (and Location, when location is not NULL) and
+ * records it for replays, or answers the error and forgets the key, so a
+ * retry runs again; it frees body. */
+bool api_create_begin(net_req *req, const char *user_id, const api_field *fields, size_t nfields,
+                      void *out, json_t **doc, api_idem *idem);
+void api_create_finish(net_req *req, api_idem *idem, projects_err e, const projects_problem *p,
+                       sb_buf *body, const char *location);
+
 /* Answers status with body on OK, else the error; frees body. */
 void api_finish(net_req *req, projects_err e, const projects_problem *p, int status, sb_buf *body);
 

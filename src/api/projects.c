@@ -43,31 +43,17 @@ static void project_create(net_req *req, void *ctx)
     project_body b = {0};
     json_t *doc;
     api_idem idem;
-    if (!api_body(req, project_fields, SB_ARRAY_LEN(project_fields), &b, &doc))
-        goto out;
-    if (!b.name.ptr) {
-        json_decref(doc);
-        api_respond_invalid_field(req, "name", "is required");
-        goto out;
-    }
-    if (!api_idem_begin(req, pr.user_id, &idem)) {
-        json_decref(doc);
-        goto out;
+    if (!api_create_begin(req, pr.user_id, project_fields, SB_ARRAY_LEN(project_fields), &b, &doc,
+                          &idem)) {
+        sb_buf_free(&body);
+        return;
     }
     projects_project_input in = input_of(&b);
-    char id[SB_UUID_STR_LEN];
+    char id[SB_UUID_STR_LEN] = "", loc[64];
     projects_err e = projects_project_create(&c, &in, &w, id, &prob);
     json_decref(doc);
-    if (e != PROJECTS_OK) {
-        api_idem_abort(req, &idem);
-        api_respond_projects(req, e, &prob);
-    } else {
-        char loc[64];
-        snprintf(loc, sizeof(loc), "/api/projects/%s", id);
-        api_idem_respond(req, &idem, 201, &body, loc);
-    }
-out:
-    sb_buf_free(&body);
+    snprintf(loc, sizeof(loc), "/api/projects/%s", id);
+    api_create_finish(req, &idem, e, &prob, &body, loc);
 }
 
 static void project_list(net_req *req, void *ctx)
@@ -230,22 +216,13 @@ static void template_create(net_req *req, void *ctx)
     template_body b = {0};
     json_t *doc;
     api_idem idem;
-    if (!api_body(req, template_fields, 3, &b, &doc))
-        goto out;
-    if (!api_idem_begin(req, pr.user_id, &idem)) {
-        json_decref(doc);
-        goto out;
+    if (!api_create_begin(req, pr.user_id, template_fields, 3, &b, &doc, &idem)) {
+        sb_buf_free(&body);
+        return;
     }
     projects_err e = projects_template_create(&c, b.project_id, b.name, b.description, &w, &prob);
     json_decref(doc);
-    if (e != PROJECTS_OK) {
-        api_idem_abort(req, &idem);
-        api_respond_projects(req, e, &prob);
-    } else {
-        api_idem_respond(req, &idem, 201, &body, NULL);
-    }
-out:
-    sb_buf_free(&body);
+    api_create_finish(req, &idem, e, &prob, &body, NULL);
 }
 
 static void template_list(net_req *req, void *ctx)

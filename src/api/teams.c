@@ -23,22 +23,13 @@ static void team_create(net_req *req, void *ctx)
     name_body b = {0};
     json_t *doc;
     api_idem idem;
-    if (!api_body(req, team_create_fields, 1, &b, &doc))
-        goto out;
-    if (!api_idem_begin(req, pr.user_id, &idem)) {
-        json_decref(doc);
-        goto out;
+    if (!api_create_begin(req, pr.user_id, team_create_fields, 1, &b, &doc, &idem)) {
+        sb_buf_free(&body);
+        return;
     }
     projects_err e = projects_team_create(&c, b.name, &w, &prob);
     json_decref(doc);
-    if (e != PROJECTS_OK) {
-        api_idem_abort(req, &idem);
-        api_respond_projects(req, e, &prob);
-    } else {
-        api_idem_respond(req, &idem, 201, &body, NULL);
-    }
-out:
-    sb_buf_free(&body);
+    api_create_finish(req, &idem, e, &prob, &body, NULL);
 }
 
 static void team_list(net_req *req, void *ctx)
@@ -172,11 +163,9 @@ static void member_add(net_req *req, void *ctx)
     member_add_body b = {0};
     json_t *doc;
     api_idem idem;
-    if (!api_body(req, member_add_fields, 2, &b, &doc))
-        goto out;
-    if (!api_idem_begin(req, pr.user_id, &idem)) {
-        json_decref(doc);
-        goto out;
+    if (!api_create_begin(req, pr.user_id, member_add_fields, 2, &b, &doc, &idem)) {
+        sb_buf_free(&body);
+        return;
     }
     char token[65], team[101] = "";
     projects_err e =
@@ -194,14 +183,7 @@ static void member_add(net_req *req, void *ctx)
         sb_secure_zero(token, sizeof(token));
     }
     json_decref(doc);
-    if (e != PROJECTS_OK) {
-        api_idem_abort(req, &idem);
-        api_respond_projects(req, e, &prob);
-    } else {
-        api_idem_respond(req, &idem, 201, &body, NULL);
-    }
-out:
-    sb_buf_free(&body);
+    api_create_finish(req, &idem, e, &prob, &body, NULL);
 }
 
 typedef struct role_body {

@@ -82,6 +82,10 @@ static void values_free(page_values *v)
 static projects_err check_page(projects_ctx *c, const projects_page_input *in, bool creating,
                                page_values *v, projects_problem *p)
 {
+    if (creating && !in->name.ptr)
+        return projects__invalid(p, "name", "is required");
+    if (creating && !in->path.ptr)
+        return projects__invalid(p, "path", "is required");
     if ((in->name.ptr || creating) && !projects__text_ok(in->name, 1, PAGE_NAME_MAX))
         return projects__invalid(p, "name", "must be 1 to 200 characters of text");
     if ((in->path.ptr || creating) && !page_path_ok(in->path))

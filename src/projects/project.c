@@ -145,6 +145,8 @@ static void fields_free(fields *f)
 static projects_err check_fields(const projects_project_input *in, bool creating, fields *f,
                                  projects_problem *p)
 {
+    if (creating && !in->name.ptr)
+        return projects__invalid(p, "name", "is required");
     if (in->name.ptr || creating) {
         if (!projects__text_ok(in->name, 1, NAME_MAX_CHARS))
             return projects__invalid(p, "name", "must be 1 to 100 characters of text");
