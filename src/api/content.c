@@ -61,14 +61,10 @@ static void page_create(net_req *req, void *ctx)
     sb_str pid = net_req_param(req, "id");
     projects_err e = projects_page_create(&c, pid, &in, &w, id, &prob);
     json_decref(doc);
-    if (e != PROJECTS_OK) {
-        api_idem_abort(req, &idem);
-        api_respond_projects(req, e, &prob);
-    } else {
-        char loc[128];
+    char loc[128] = "";
+    if (e == PROJECTS_OK)
         snprintf(loc, sizeof(loc), "/api/projects/%.*s/pages/%s", SB_STR_FMT(pid), id);
-        api_idem_respond(req, &idem, 201, &body, loc);
-    }
+    api_idem_finish(req, &idem, e, &prob, 201, &body, loc);
 out:
     sb_buf_free(&body);
 }
@@ -161,12 +157,7 @@ static void file_create(net_req *req, void *ctx)
     projects_err e = projects_file_create(&c, net_req_param(req, "id"), b.path, b.content,
                                           b.language, &w, &prob);
     json_decref(doc);
-    if (e != PROJECTS_OK) {
-        api_idem_abort(req, &idem);
-        api_respond_projects(req, e, &prob);
-    } else {
-        api_idem_respond(req, &idem, 201, &body, NULL);
-    }
+    api_idem_finish(req, &idem, e, &prob, 201, &body, NULL);
 out:
     sb_buf_free(&body);
 }

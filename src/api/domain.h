@@ -57,6 +57,11 @@ bool api_idem_begin(net_req *req, const char *user_id, api_idem *idem);
 void api_idem_respond(net_req *req, api_idem *idem, int status, const sb_buf *body,
                       const char *location);
 void api_idem_abort(net_req *req, api_idem *idem);
+/* Ends an idempotent POST with the service's outcome: on OK answers
+ * status with body (and Location when location is not empty) and records
+ * it; otherwise forgets the key and answers the error. */
+void api_idem_finish(net_req *req, api_idem *idem, projects_err e, const projects_problem *p,
+                     int status, const sb_buf *body, const char *location);
 
 /* How every domain handler starts: the caller (c, pr), a JSON body
  * writer (w into body) and a problem for field errors. */
@@ -74,9 +79,10 @@ void api_idem_abort(net_req *req, api_idem *idem);
 /* Answers status with body on OK, else the error; frees body. */
 void api_finish(net_req *req, projects_err e, const projects_problem *p, int status, sb_buf *body);
 
-/* Route registration (teams.c, projects.c, content.c). */
+/* Route registration (teams.c, projects.c, content.c, comments.c). */
 void api_teams_register(net_router *r, api_app *app);
 void api_projects_register(net_router *r, api_app *app);
 void api_content_register(net_router *r, api_app *app);
+void api_comments_register(net_router *r, api_app *app);
 
 #endif

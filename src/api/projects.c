@@ -58,14 +58,10 @@ static void project_create(net_req *req, void *ctx)
     char id[SB_UUID_STR_LEN];
     projects_err e = projects_project_create(&c, &in, &w, id, &prob);
     json_decref(doc);
-    if (e != PROJECTS_OK) {
-        api_idem_abort(req, &idem);
-        api_respond_projects(req, e, &prob);
-    } else {
-        char loc[64];
+    char loc[64] = "";
+    if (e == PROJECTS_OK)
         snprintf(loc, sizeof(loc), "/api/projects/%s", id);
-        api_idem_respond(req, &idem, 201, &body, loc);
-    }
+    api_idem_finish(req, &idem, e, &prob, 201, &body, loc);
 out:
     sb_buf_free(&body);
 }
@@ -238,12 +234,7 @@ static void template_create(net_req *req, void *ctx)
     }
     projects_err e = projects_template_create(&c, b.project_id, b.name, b.description, &w, &prob);
     json_decref(doc);
-    if (e != PROJECTS_OK) {
-        api_idem_abort(req, &idem);
-        api_respond_projects(req, e, &prob);
-    } else {
-        api_idem_respond(req, &idem, 201, &body, NULL);
-    }
+    api_idem_finish(req, &idem, e, &prob, 201, &body, NULL);
 out:
     sb_buf_free(&body);
 }
