@@ -144,6 +144,44 @@ post_json() {
     http -X POST -H 'Content-Type: application/json' --data-binary "$data" "$@" "$url"
 }
 
+# sb_start_api [flags...]: sb_start for tests of the /api routes, with a
+# local SMTP sink (sb_smtp_start) for the mail, links to http://app.example,
+# cheap password hashing and no sign-in limits; sets A ($SB_URL/api) and PW.
+sb_start_api() {
+    sb_smtp_start
+    sb_start --argon2-memory 1M --argon2-iterations 1 --rate-limit-auth-ip 0 \
+        --rate-limit-auth-account 0 --lockout-threshold 0 \
+        --smtp-url "smtp://127.0.0.1:$SB_SMTP_PORT" --public-url "http://app.example" "$@"
+    A="$SB_URL/api"
+    PW='correct horse battery staple'
+}
+
+# For tests of the /api routes, once sb_start has run (PW: the password):
+# signup EMAIL [USERNAME]   registers; prints "access_token user_id"
+# as TOKEN                  the Authorization header for TOKEN
+# call TOKEN METHOD PATH [JSON] [curl args...]
+#                           http to $SB_URL/api$PATH as TOKEN, JSON as the body;
+#                           prints the status (the answer is in body)
+signup() {
+    local name=""
+    [ -n "${2:-}" ] && name=",\"username\":\"$2\""
+    post_json "$SB_URL/api/auth/register" "{\"email\":\"$1\",\"password\":\"$PW\"$name}" >/dev/null
+    echo "$(body | jget access_token) $(body | jget user.id)"
+}
+
+as() { echo "Authorization: Bearer $1"; }
+
+call() {
+    local t=$1 m=$2 p=$3 d=${4:-}
+    shift 4 2>/dev/null || shift $#
+    if [ -n "$d" ]; then
+        http -X "$m" -H "$(as "$t")" -H 'Content-Type: application/json' --data-binary "$d" "$@" \
+            "$SB_URL/api$p"
+    else
+        http -X "$m" -H "$(as "$t")" "$@" "$SB_URL/api$p"
+    fi
+}
+
 # sb_sql SQL: runs one statement on the test's own database (the SQLite
 # file, or the per-test PostgreSQL database) and prints rows as
 # tab-separated lines. For checks of what is stored and for moving time

@@ -81,4 +81,5 @@ void api_routes_register(net_router *r, api_app *app)
     api_projects_register(r, app);
     api_content_register(r, app);
     api_assets_register(r, app);
+    api_comments_register(r, app);
 }

@@ -36,6 +36,13 @@ void api_app_limits(api_app *app);
  * one. On refusal answers 429 with Retry-After and returns false. */
 bool api_rate_limit(net_req *req, api_app *app, sb_str account);
 
+/* Mails text to each of to[0..n) through the configured relay (notify.c).
+ * Blocks: call it on the worker pool. what names the mail for the log
+ * ("a magic link": "a magic link was not mailed"); failures are logged,
+ * never returned, so no answer depends on them. */
+void api_mail_send(api_app *app, const char *what, const char *const *to, size_t n,
+                   const char *subject, const char *text);
+
 /* Per loop thread; owned by that thread. */
 typedef struct api_loop {
     api_app *app;

@@ -78,7 +78,8 @@ static void asset_create(net_req *req, void *ctx)
     sb_str pid = net_req_param(req, "id");
     projects_err e = projects_asset_create(&c, pid, data.ptr, data.len, filename, &w, id, &prob);
     snprintf(loc, sizeof(loc), "/api/projects/%.*s/assets/%s", SB_STR_FMT(pid), id);
-    api_create_finish(req, &idem, e, &prob, &body, loc);
+    api_idem_finish(req, &idem, e, &prob, 201, &body, loc);
+    sb_buf_free(&body);
     return;
 out:
     sb_buf_free(&body);

@@ -56,7 +56,8 @@ static void page_create(net_req *req, void *ctx)
     projects_err e = projects_page_create(&c, pid, &in, &w, id, &prob);
     json_decref(doc);
     snprintf(loc, sizeof(loc), "/api/projects/%.*s/pages/%s", SB_STR_FMT(pid), id);
-    api_create_finish(req, &idem, e, &prob, &body, loc);
+    api_idem_finish(req, &idem, e, &prob, 201, &body, loc);
+    sb_buf_free(&body);
 }
 
 static void page_get(net_req *req, void *ctx)
@@ -146,7 +147,8 @@ static void file_create(net_req *req, void *ctx)
     projects_err e = projects_file_create(&c, net_req_param(req, "id"), b.path, b.content,
                                           b.language, &w, &prob);
     json_decref(doc);
-    api_create_finish(req, &idem, e, &prob, &body, NULL);
+    api_idem_finish(req, &idem, e, &prob, 201, &body, NULL);
+    sb_buf_free(&body);
 }
 
 static void file_get(net_req *req, void *ctx)

@@ -194,15 +194,3 @@ bool api_create_begin(net_req *req, const char *user_id, const api_field *fields
     }
     return true;
 }
-
-void api_create_finish(net_req *req, api_idem *idem, projects_err e, const projects_problem *p,
-                       sb_buf *body, const char *location)
-{
-    if (e != PROJECTS_OK) {
-        api_idem_abort(req, idem);
-        api_respond_projects(req, e, p);
-    } else {
-        api_idem_respond(req, idem, 201, body, location);
-    }
-    sb_buf_free(body);
-}

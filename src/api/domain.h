@@ -60,6 +60,11 @@ void api_idem_abort(net_req *req, api_idem *idem);
 /* Forgets answers older than the 24 hours they are kept (the housekeeper
  * calls it; api_idem_begin also drops an expired one it meets). */
 bool api_idem_expire(store *db, int64_t now_us, sb_errbuf *err);
+/* Ends an idempotent POST with the service's outcome: on OK answers
+ * status with body (and Location when location is not empty) and records
+ * it; otherwise forgets the key and answers the error. */
+void api_idem_finish(net_req *req, api_idem *idem, projects_err e, const projects_problem *p,
+                     int status, const sb_buf *body, const char *location);
 
 /* How every domain handler starts: the caller (c, pr), a JSON body
  * writer (w into body) and a problem for field errors. */
@@ -74,24 +79,22 @@ bool api_idem_expire(store *db, int64_t now_us, sb_errbuf *err);
     sb_jw_init(&w, &body);                                                                         \
     projects_problem prob = {0}
 
-/* A POST that creates. begin parses the body into fields (out; *doc holds
- * what the strings point into, json_decref it after) and claims the
- * Idempotency-Key; false when it answered (*doc is then NULL). finish
- * answers 201 with body (and Location, when location is not NULL) and
- * records it for replays, or answers the error and forgets the key, so a
- * retry runs again; it frees body. */
+/* The start of a POST that creates: parses the body into fields (out;
+ * *doc holds what the strings point into, json_decref it after) and
+ * claims the Idempotency-Key. false when it answered (*doc is then NULL).
+ * api_idem_finish ends it. */
 bool api_create_begin(net_req *req, const char *user_id, const api_field *fields, size_t nfields,
                       void *out, json_t **doc, api_idem *idem);
-void api_create_finish(net_req *req, api_idem *idem, projects_err e, const projects_problem *p,
-                       sb_buf *body, const char *location);
 
 /* Answers status with body on OK, else the error; frees body. */
 void api_finish(net_req *req, projects_err e, const projects_problem *p, int status, sb_buf *body);
 
-/* Route registration (teams.c, projects.c, content.c, assets.c). */
+/* Route registration (teams.c, projects.c, content.c, assets.c,
+ * comments.c). */
 void api_teams_register(net_router *r, api_app *app);
 void api_projects_register(net_router *r, api_app *app);
 void api_content_register(net_router *r, api_app *app);
 void api_assets_register(net_router *r, api_app *app);
+void api_comments_register(net_router *r, api_app *app);
 
 #endif

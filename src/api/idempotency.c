@@ -216,3 +216,14 @@ bool api_idem_expire(store *db, int64_t now_us, sb_errbuf *err)
     store_reset(st);
     return e == STORE_DONE;
 }
+
+void api_idem_finish(net_req *req, api_idem *idem, projects_err e, const projects_problem *p,
+                     int status, const sb_buf *body, const char *location)
+{
+    if (e == PROJECTS_OK) {
+        api_idem_respond(req, idem, status, body, location && location[0] ? location : NULL);
+        return;
+    }
+    api_idem_abort(req, idem);
+    api_respond_projects(req, e, p);
+}

@@ -26,11 +26,6 @@ const api_field api_magic_verify_fields[1] = {
 
 void api_mail_magic_link(api_app *app, const identity_tokens *t)
 {
-    const sb_config *cfg = app->cfg;
-    if (!cfg->smtp_url[0]) {
-        sb_log(SB_LOG_WARN, "a magic link was not mailed: smtp_url is not configured");
-        return;
-    }
     sb_buf text = SB_BUF_INIT;
     sb_buf_appendf(&text,
                    "Hello,\n\n"
@@ -40,11 +35,8 @@ void api_mail_magic_link(api_app *app, const identity_tokens *t)
                    "without access to your mailbox.\n",
                    IDENTITY_MAGIC_LINK_TTL_S / 60, app->public_url, (int)t->magic_token.len,
                    t->magic_token.ptr);
-    mail_config mc = {cfg->smtp_url,      cfg->smtp_from,     cfg->smtp_user,
-                      cfg->smtp_password, cfg->smtp_starttls, cfg->smtp_ca_file};
-    sb_errbuf err;
-    if (!mail_send(&mc, t->email, "Your sign-in link", text.ptr, &err))
-        sb_log(SB_LOG_ERROR, "a magic link was not mailed", SB_LOG_STR("error", err.msg));
+    const char *to[] = {t->email};
+    api_mail_send(app, "a magic link", to, 1, "Your sign-in link", text.ptr);
     sb_secure_zero(text.ptr, text.len);
     sb_buf_free(&text);
 }

@@ -53,7 +53,8 @@ static void project_create(net_req *req, void *ctx)
     projects_err e = projects_project_create(&c, &in, &w, id, &prob);
     json_decref(doc);
     snprintf(loc, sizeof(loc), "/api/projects/%s", id);
-    api_create_finish(req, &idem, e, &prob, &body, loc);
+    api_idem_finish(req, &idem, e, &prob, 201, &body, loc);
+    sb_buf_free(&body);
 }
 
 static void project_list(net_req *req, void *ctx)
@@ -222,7 +223,8 @@ static void template_create(net_req *req, void *ctx)
     }
     projects_err e = projects_template_create(&c, b.project_id, b.name, b.description, &w, &prob);
     json_decref(doc);
-    api_create_finish(req, &idem, e, &prob, &body, NULL);
+    api_idem_finish(req, &idem, e, &prob, 201, &body, NULL);
+    sb_buf_free(&body);
 }
 
 static void template_list(net_req *req, void *ctx)

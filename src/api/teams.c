@@ -8,7 +8,6 @@
 
 #include "api/domain.h"
 #include "base/log.h"
-#include "mail/mail.h"
 
 typedef struct name_body {
     sb_str name;
@@ -29,7 +28,8 @@ static void team_create(net_req *req, void *ctx)
     }
     projects_err e = projects_team_create(&c, b.name, &w, &prob);
     json_decref(doc);
-    api_create_finish(req, &idem, e, &prob, &body, NULL);
+    api_idem_finish(req, &idem, e, &prob, 201, &body, NULL);
+    sb_buf_free(&body);
 }
 
 static void team_list(net_req *req, void *ctx)
@@ -116,11 +116,6 @@ typedef struct invite_job {
 static void invite_work(void *arg)
 {
     invite_job *j = arg;
-    const sb_config *cfg = j->app->cfg;
-    if (!cfg->smtp_url[0]) {
-        sb_log(SB_LOG_WARN, "an invitation was not mailed: smtp_url is not configured");
-        return;
-    }
     sb_buf text = SB_BUF_INIT;
     sb_buf_appendf(&text,
                    "Hello,\n\n"
@@ -130,11 +125,9 @@ static void invite_work(void *arg)
                    "%s/teams/join?token=%s\n\n"
                    "If you did not expect this, ignore this mail.\n",
                    j->team, j->app->public_url, j->token);
-    mail_config mc = {cfg->smtp_url,      cfg->smtp_from,     cfg->smtp_user,
-                      cfg->smtp_password, cfg->smtp_starttls, cfg->smtp_ca_file};
-    sb_errbuf err;
-    if (!mail_send(&mc, j->to, "You are invited to a team on Sitebase", text.ptr, &err))
-        sb_log(SB_LOG_ERROR, "an invitation was not mailed", SB_LOG_STR("error", err.msg));
+    const char *to[] = {j->to};
+    api_mail_send(j->app, "an invitation", to, 1, "You are invited to a team on Sitebase",
+                  text.ptr);
     sb_secure_zero(text.ptr, text.len);
     sb_buf_free(&text);
 }
@@ -183,7 +176,8 @@ static void member_add(net_req *req, void *ctx)
         sb_secure_zero(token, sizeof(token));
     }
     json_decref(doc);
-    api_create_finish(req, &idem, e, &prob, &body, NULL);
+    api_idem_finish(req, &idem, e, &prob, 201, &body, NULL);
+    sb_buf_free(&body);
 }
 
 typedef struct role_body {

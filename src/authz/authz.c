@@ -14,6 +14,9 @@
  *      it is published content of a public project, which anyone reads);
  *   5. the table; then MFA for admin actions, last, so a caller who could
  *      not do the action anyway is told that rather than to add a factor.
+ * A comment's author asks rules 1-5 for COMMENT instead of the COMMENT_*
+ * action: their own words stay theirs to change, resolve or remove while
+ * they may comment there, and no longer once a share or role is gone.
  */
 #include "authz/authz.h"
 
@@ -68,9 +71,17 @@ bool authz_visibility_parse(sb_str s, authz_visibility *out)
 /* API.md's table: the weakest role that may do each action. Guests are
  * below every threshold; their column is guest_may(). */
 static const authz_role min_role[AUTHZ_ACTION_COUNT] = {
-    [AUTHZ_READ] = AUTHZ_VIEWER,   [AUTHZ_COMMENT] = AUTHZ_VIEWER, [AUTHZ_EDIT] = AUTHZ_EDITOR,
-    [AUTHZ_DEPLOY] = AUTHZ_EDITOR, [AUTHZ_MANAGE] = AUTHZ_ADMIN,   [AUTHZ_AUDIT] = AUTHZ_ADMIN,
+    [AUTHZ_READ] = AUTHZ_VIEWER,
+    [AUTHZ_COMMENT] = AUTHZ_VIEWER,
+    [AUTHZ_EDIT] = AUTHZ_EDITOR,
+    [AUTHZ_DEPLOY] = AUTHZ_EDITOR,
+    [AUTHZ_MANAGE] = AUTHZ_ADMIN,
+    [AUTHZ_AUDIT] = AUTHZ_ADMIN,
     [AUTHZ_DELETE] = AUTHZ_OWNER,
+    [AUTHZ_COMMENT_RESOLVE] = AUTHZ_EDITOR,
+    [AUTHZ_COMMENT_DELETE] = AUTHZ_ADMIN,
+    /* COMMENT_EDIT: the author only, whatever the role (see decide). */
+    [AUTHZ_COMMENT_EDIT] = AUTHZ_OWNER,
 };
 
 /* Actions a team may put behind a second factor. */
@@ -103,8 +114,19 @@ bool authz_ip_allowed(const authz_team_policy *p, const char *ip)
     return false;
 }
 
+static bool is_comment_action(authz_action a)
+{
+    return a == AUTHZ_COMMENT_EDIT || a == AUTHZ_COMMENT_RESOLVE || a == AUTHZ_COMMENT_DELETE;
+}
+
 static authz_decision decide(const authz_caller *c, authz_action a, const authz_resource *r)
 {
+    if (is_comment_action(a) && r->is_author && c->user_id) {
+        authz_decision d = decide(c, AUTHZ_COMMENT, r);
+        if (d.outcome == AUTHZ_ALLOW)
+            d.reason = "the author may act on their comment";
+        return d;
+    }
     authz_role role = c->user_id ? authz_effective_role(r) : AUTHZ_NONE;
     if (role != AUTHZ_NONE && !authz_ip_allowed(r->policy, c->ip))
         return (authz_decision){AUTHZ_IP, role, "the address is outside the team's IP ranges"};
@@ -128,6 +150,8 @@ static authz_decision decide(const authz_caller *c, authz_action a, const authz_
             return (authz_decision){AUTHZ_ALLOW, role, "guest: the project allows comments"};
         return (authz_decision){AUTHZ_DENY, role, "guests may only read what is shared"};
     }
+    if (a == AUTHZ_COMMENT_EDIT)
+        return (authz_decision){AUTHZ_DENY, role, "only its author edits a comment"};
     if (role < min_role[a])
         return (authz_decision){AUTHZ_DENY, role, "the role does not allow this action"};
     if (a == AUTHZ_MANAGE && r->target_owner && role < AUTHZ_OWNER)

@@ -11,6 +11,9 @@
  *     anyone, who reads the project and its published pages, never drafts;
  *   - guests read (and, if the project allows, comment on) only the items
  *     explicitly shared with them;
+ *   - the author of a comment may edit, resolve (a thread) and delete it
+ *     for as long as they may comment on its page; others edit nobody's
+ *     words, resolve from editor up and delete from admin up;
  *   - a team may require a second factor for admin actions (checked
  *     against the session's MFA state) and may restrict its members to IP
  *     ranges (CIDR);
@@ -51,7 +54,11 @@ bool authz_role_parse(sb_str s, authz_role *out);
     X(DEPLOY, "deploy")                                                                            \
     X(MANAGE, "manage") /* members, settings, domains */                                           \
     X(AUDIT, "audit")   /* read the audit log */                                                   \
-    X(DELETE, "delete") /* delete or transfer */
+    X(DELETE, "delete") /* delete or transfer */                                                   \
+    /* One comment: its author acts on it as a commenter (is_author); others by role. */           \
+    X(COMMENT_EDIT, "comment_edit")       /* change its text: the author only */                   \
+    X(COMMENT_RESOLVE, "comment_resolve") /* resolve or reopen a thread: editors+ */               \
+    X(COMMENT_DELETE, "comment_delete")   /* delete it: admins+ */
 
 typedef enum authz_action {
 #define AUTHZ__A(name, text) AUTHZ_##name,
@@ -121,6 +128,7 @@ typedef struct authz_resource {
     bool shared;                     /* ... which is shared with the caller (guests) */
     bool published;                  /* ... which is published (public projects) */
     bool guest_comments;             /* the project lets guests comment */
+    bool is_author;                  /* COMMENT_*: the caller wrote the comment (thread) */
     bool target_owner;               /* MANAGE aimed at an owner (admins may not) */
     const authz_team_policy *policy; /* NULL: no team, no rules */
 } authz_resource;

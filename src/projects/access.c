@@ -9,6 +9,7 @@
 
 #include "base/log.h"
 #include "base/utf8.h"
+#include "crypto/crypto.h"
 #include "projects/projects_int.h"
 
 static const struct {
@@ -51,6 +52,21 @@ projects_err projects__store(projects_ctx *c, const char *what, store_err e, con
     sb_log(SB_LOG_ERROR, "store failed", SB_LOG_STR("what", what),
            SB_LOG_STR("error", err ? err->msg : store_strerror(e)));
     return PROJECTS_STORE;
+}
+
+projects_err projects__write_versioned(projects_ctx *c, store_stmt *st, const char *what)
+{
+    sb_errbuf err;
+    store_err e = store_step(st, &err);
+    int64_t changed = store_changes(st);
+    store_reset(st);
+    if (e != STORE_DONE)
+        return projects__store(c, what, e, &err);
+    if (changed == 0) {
+        store_rollback(c->db, NULL);
+        return PROJECTS_STALE;
+    }
+    return PROJECTS_OK;
 }
 
 void projects__new_id(char out[SB_UUID_STR_LEN])
@@ -110,6 +126,31 @@ store_err projects__exec(store *db, const char *sql, const char *const *args, si
         *changes = store_changes(st);
     store_reset(st);
     return e == STORE_DONE || e == STORE_ROW ? STORE_OK : e;
+}
+
+void projects__cursor_make(const char *sort, const char *key, const char *id, sb_buf *out)
+{
+    sb_buf raw = SB_BUF_INIT;
+    sb_buf_appendf(&raw, "%s\n%s\n%s", sort, key, id);
+    crypto_b64url_encode(raw.ptr, raw.len, out);
+    sb_buf_free(&raw);
+}
+
+bool projects__cursor_parse(sb_str cursor, const char *sort, sb_buf *key, char id[SB_UUID_STR_LEN])
+{
+    sb_buf raw = SB_BUF_INIT;
+    bool ok = cursor.len <= 1024 && crypto_b64url_decode(cursor.ptr, cursor.len, &raw);
+    sb_str r = sb_buf_str(&raw);
+    ptrdiff_t a = ok ? sb_str_index(r, '\n', 0) : -1;
+    ptrdiff_t b = a >= 0 ? sb_str_index(r, '\n', (size_t)a + 1) : -1;
+    ok = b > a && a >= 0 && sb_str_eq(sb_str_slice(r, 0, (size_t)a), sb_str_c(sort)) &&
+         projects__id_ok(sb_str_slice(r, (size_t)b + 1, r.len));
+    if (ok) {
+        sb_buf_append(key, r.ptr + a + 1, (size_t)(b - a - 1));
+        projects__copy(id, SB_UUID_STR_LEN, sb_str_slice(r, (size_t)b + 1, r.len));
+    }
+    sb_buf_free(&raw);
+    return ok;
 }
 
 void projects__policy_parse(const char *settings, authz_team_policy *out)

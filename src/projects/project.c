@@ -20,7 +20,6 @@
 #include <string.h>
 
 #include "base/clock.h"
-#include "crypto/crypto.h"
 #include "projects/projects_int.h"
 #include "projects/tree.h"
 
@@ -427,32 +426,6 @@ static void fts5_query(sb_str q, sb_buf *out)
     }
 }
 
-/* Cursors: base64url of "<sort>\n<key>\n<id>". */
-static void cursor_make(const char *sort, const char *key, const char *id, sb_buf *out)
-{
-    sb_buf raw = SB_BUF_INIT;
-    sb_buf_appendf(&raw, "%s\n%s\n%s", sort, key, id);
-    crypto_b64url_encode(raw.ptr, raw.len, out);
-    sb_buf_free(&raw);
-}
-
-static bool cursor_parse(sb_str cursor, const char *sort, sb_buf *key, char id[SB_UUID_STR_LEN])
-{
-    sb_buf raw = SB_BUF_INIT;
-    bool ok = cursor.len <= 1024 && crypto_b64url_decode(cursor.ptr, cursor.len, &raw);
-    sb_str r = sb_buf_str(&raw);
-    ptrdiff_t a = ok ? sb_str_index(r, '\n', 0) : -1;
-    ptrdiff_t b = a >= 0 ? sb_str_index(r, '\n', (size_t)a + 1) : -1;
-    ok = b > a && a >= 0 && sb_str_eq(sb_str_slice(r, 0, (size_t)a), sb_str_c(sort)) &&
-         projects__id_ok(sb_str_slice(r, (size_t)b + 1, r.len));
-    if (ok) {
-        sb_buf_append(key, r.ptr + a + 1, (size_t)(b - a - 1));
-        projects__copy(id, SB_UUID_STR_LEN, sb_str_slice(r, (size_t)b + 1, r.len));
-    }
-    sb_buf_free(&raw);
-    return ok;
-}
-
 projects_err projects_project_list(projects_ctx *c, const projects_list_query *q, sb_jw *out,
                                    projects_problem *p)
 {
@@ -486,7 +459,7 @@ projects_err projects_project_list(projects_ctx *c, const projects_list_query *q
     sb_buf ckey = SB_BUF_INIT, match = SB_BUF_INIT, next = SB_BUF_INIT;
     char cid[SB_UUID_STR_LEN] = "";
     bool has_cursor = q->page.cursor.len > 0;
-    if (has_cursor && !cursor_parse(q->page.cursor, sort_tag, &ckey, cid)) {
+    if (has_cursor && !projects__cursor_parse(q->page.cursor, sort_tag, &ckey, cid)) {
         sb_buf_free(&ckey);
         return projects__invalid(p, "cursor", "is not a cursor this list gave for this sort");
     }
@@ -596,7 +569,7 @@ projects_err projects_project_list(projects_ctx *c, const projects_list_query *q
     sb_jw_arr_end(out);
     sb_jw_key(out, "next_cursor");
     if (more) {
-        cursor_make(sort_tag, last_key.ptr, last_id, &next);
+        projects__cursor_make(sort_tag, last_key.ptr, last_id, &next);
         sb_jw_strn(out, next.ptr, next.len);
     } else {
         sb_jw_null(out);

@@ -243,6 +243,82 @@ projects_err projects_asset_read(projects_ctx *c, const projects_asset *a, int64
  * if nothing else references them. */
 projects_err projects_asset_delete(projects_ctx *c, sb_str project_id, sb_str asset_id);
 
+/* ---- comments (comments.c, comment_post.c, comment_state.c, comment_list.c, mentions.c) ---- */
+
+/* A comment sits on one element of one page (element_id, and a position
+ * the client chooses, such as {x, y} within the element); a thread is a
+ * top-level comment with its replies, which share its page and element.
+ * A reply to a reply joins the same thread. Threads are resolved and
+ * reopened as a whole. A thread's version counts every change to it,
+ * replies included, so its ETag changes when a reply arrives. */
+
+#define PROJECTS_COMMENT_MAX    10000 /* characters of a comment's body */
+#define PROJECTS_ELEMENT_ID_MAX 128   /* characters of an element id */
+#define PROJECTS_POSITION_MAX   1024  /* bytes of a position as compact JSON */
+#define PROJECTS_MENTIONS_MAX   20    /* people one comment mentions */
+#define PROJECTS_THREAD_MAX     1000  /* replies in one thread */
+
+/* What a create or edit gives; a string with ptr NULL was not given. */
+typedef struct projects_comment_input {
+    sb_str page_id, element_id, parent_id, body;
+    const json_t *position; /* object or NULL */
+    const json_t *mentions; /* array of user ids or NULL */
+} projects_comment_input;
+
+/* The list's filters: empty strings filter nothing. resolved is "true",
+ * "false" or empty; sort "created_at" (default, oldest first) or
+ * "-created_at". */
+typedef struct projects_comment_query {
+    sb_str page_id, element_id, resolved, sort;
+    projects_page page;
+} projects_comment_query;
+
+/* Whom a create or edit newly mentions (the author aside), for the caller
+ * to tell by mail, with what the mail needs to say where. */
+typedef struct projects_mentioned {
+    size_t n;
+    char email[PROJECTS_MENTIONS_MAX][255];
+    char comment_id[SB_UUID_STR_LEN], page_id[SB_UUID_STR_LEN];
+    char project_name[101];
+    char page_path[513];
+    char author[33]; /* the author's username, "" if they have none */
+} projects_mentioned;
+
+/* Top-level comments (threads) the caller may read, each with its
+ * reply_count, in keyset pages ordered by id (creation order). */
+projects_err projects_comment_list(projects_ctx *c, sb_str project_id,
+                                   const projects_comment_query *q, sb_jw *out,
+                                   projects_problem *p);
+/* Creates a thread (page_id, element_id, body, position?) or a reply
+ * (parent_id, body; page_id and element_id may be given if they are the
+ * thread's). COMMENT on the page. The element must be a component of the
+ * page when its tree has any. Mentions: the @usernames of the body and
+ * the user ids of in->mentions, kept only for people who may read the
+ * comment, others dropped without a word. out: the new comment as
+ * projects_comment_get writes it; id its id; m who to mail. */
+projects_err projects_comment_create(projects_ctx *c, sb_str project_id,
+                                     const projects_comment_input *in, sb_jw *out,
+                                     char id[SB_UUID_STR_LEN], projects_mentioned *m,
+                                     projects_problem *p);
+/* A thread (with replies, oldest first) or one reply. */
+projects_err projects_comment_get(projects_ctx *c, sb_str project_id, sb_str comment_id, sb_jw *out,
+                                  projects_ver *ver);
+/* New body (and mentions, computed again): the author only. */
+projects_err projects_comment_edit(projects_ctx *c, sb_str project_id, sb_str comment_id,
+                                   const projects_comment_input *in, projects_ver if_ver,
+                                   sb_jw *out, projects_ver *ver, projects_mentioned *m,
+                                   projects_problem *p);
+/* Resolves (resolved true) or reopens a thread: editors and up, or the
+ * thread's author. Asking for the state it is in changes nothing. A reply
+ * is INVALID (field comment_id). */
+projects_err projects_comment_resolve(projects_ctx *c, sb_str project_id, sb_str comment_id,
+                                      bool resolved, projects_ver if_ver, sb_jw *out,
+                                      projects_ver *ver, projects_problem *p);
+/* Deletes a reply, or a thread with all its replies: admins and up, or
+ * the comment's author. */
+projects_err projects_comment_delete(projects_ctx *c, sb_str project_id, sb_str comment_id,
+                                     projects_ver if_ver);
+
 /* ---- templates (templates.c) ---- */
 
 /* Snapshots a project's pages and files as a template (EDIT on it). */

@@ -54,6 +54,11 @@ projects_err projects__audit(projects_ctx *c, const char *project_id, const char
  * the driver's message; rolls back an open transaction. */
 projects_err projects__store(projects_ctx *c, const char *what, store_err e, const sb_errbuf *err);
 
+/* Steps st, a bound UPDATE or DELETE whose WHERE holds a version check,
+ * in the caller's transaction: STALE (rolled back) when it changed no
+ * row, the lost race or the stale If-Match. */
+projects_err projects__write_versioned(projects_ctx *c, store_stmt *st, const char *what);
+
 /* A new UUIDv7 as text. */
 void projects__new_id(char out[SB_UUID_STR_LEN]);
 /* Whether s has the shape of an id (36 characters of a UUID). */
@@ -95,5 +100,78 @@ projects_err projects__assets_release(projects_ctx *c, const char *project_scope
 
 /* A UTF-8 string of 1..max characters without control characters. */
 bool projects__text_ok(sb_str s, size_t min, size_t max);
+
+/* Keyset cursors, opaque to clients: base64url of "<sort>\n<key>\n<id>".
+ * parse: false unless cursor is one that make gave for this sort; then
+ * key gets the key appended and id the row's id. */
+void projects__cursor_make(const char *sort, const char *key, const char *id, sb_buf *out);
+bool projects__cursor_parse(sb_str cursor, const char *sort, sb_buf *key, char id[SB_UUID_STR_LEN]);
+
+/* ---- comments (comments.c, comment_post.c, comment_state.c, comment_list.c, mentions.c) ---- */
+
+/* The columns projects__comment_write reads, in its order, for a SELECT
+ * from comments aliased c. */
+#define PROJECTS__COMMENT_COLS                                                                     \
+    "c.id, c.project_id, c.page_id, c.element_id, c.position, c.parent_id, c.author_id, c.body, "  \
+    "c.mentions, c.resolved_at, c.resolved_by, c.version, c.created_at, c.updated_at"
+
+/* Writes the comment of st's row (PROJECTS__COMMENT_COLS first) as an
+ * object; with reply_count >= 0 (a thread) adds it, and leaves the object
+ * open when open is true, for the caller to add more and close it. */
+void projects__comment_write(sb_jw *w, store_stmt *st, int64_t reply_count, bool open);
+
+/* A comment as the services act on it. */
+typedef struct projects__comment {
+    char id[SB_UUID_STR_LEN];
+    char page_id[SB_UUID_STR_LEN];
+    char root_id[SB_UUID_STR_LEN]; /* the thread's root: id itself for a root */
+    char author_id[SB_UUID_STR_LEN];
+    char element_id[4 * PROJECTS_ELEMENT_ID_MAX + 1];
+    char mentions[PROJECTS_MENTIONS_MAX * (SB_UUID_STR_LEN + 2) + 2]; /* stored JSON array */
+    bool is_reply, resolved;
+    projects_ver version; /* its own: for a root, the thread's */
+} projects__comment;
+
+/* projects__project (READ) for project_id, then projects__comment_load. */
+projects_err projects__comment_open(projects_ctx *c, sb_str project_id, sb_str comment_id,
+                                    authz_action a, projects__proj *pr, projects__comment *out);
+/* Loads comment_id of pr's project and asks the policy for a on its page
+ * (an item never published; is_author for the comment's author): NOT_FOUND
+ * for a malformed or unknown id and for one the caller may not read. */
+projects_err projects__comment_load(projects_ctx *c, projects__proj *pr, sb_str comment_id,
+                                    authz_action a, projects__comment *out);
+/* Asks the policy for a on page_id of pr as a comment's item. */
+projects_err projects__comment_decide(projects_ctx *c, projects__proj *pr, const char *page_id,
+                                      authz_action a, bool is_author);
+/* Writes comment id as GET shows it: a thread with its replies, or a
+ * reply; *ver (may be NULL) its ETag version. */
+projects_err projects__comment_write_by_id(projects_ctx *c, const char *id, sb_jw *out,
+                                           projects_ver *ver);
+/* How many replies thread root_id has. */
+projects_err projects__reply_count(projects_ctx *c, const char *root_id, int64_t *n);
+/* In the caller's transaction: the thread root_id changed (its version
+ * moves on). */
+projects_err projects__thread_touch(projects_ctx *c, const char *root_id);
+
+/* The people a comment mentions (mentions.c). */
+typedef struct projects__mentions {
+    size_t n;
+    struct {
+        char user_id[SB_UUID_STR_LEN];
+        char email[255];
+    } who[PROJECTS_MENTIONS_MAX];
+} projects__mentions;
+
+/* Resolves whom a comment on page_id of pr mentions: the @usernames of
+ * body, then the user ids of ids (a JSON array or NULL), each person once,
+ * at most PROJECTS_MENTIONS_MAX, keeping only active accounts that may
+ * read the comment (authz READ with their own roles and shares); others
+ * are dropped without a word. INVALID (field mentions) when ids is not an
+ * array of at most PROJECTS_MENTIONS_MAX id-shaped strings. */
+projects_err projects__mentions_resolve(projects_ctx *c, const projects__proj *pr,
+                                        const char *page_id, sb_str body, const json_t *ids,
+                                        projects__mentions *out, projects_problem *p);
+/* Appends m's user ids as a JSON array. */
+void projects__mentions_json(const projects__mentions *m, sb_buf *out);
 
 #endif

@@ -379,29 +379,61 @@ json_t *projects_tree_copy_fresh(const json_t *components)
     return copy_components(components, true);
 }
 
-size_t projects_tree_count(const json_t *components)
+/* Visits every component depth-first in document order until visit
+ * returns false; returns false when it was stopped. Iterative, like
+ * validation: the input need not be valid. */
+static bool walk(const json_t *components, bool (*visit)(const json_t *c, void *ctx), void *ctx)
 {
-    /* Iterative, like validation: the input need not be valid. */
-    typedef struct count_frame {
+    typedef struct walk_frame {
         const json_t *array;
         size_t index;
-    } count_frame;
-    SB_VEC(count_frame) stack = {0};
-    size_t total = 0;
+    } walk_frame;
+    SB_VEC(walk_frame) stack = {0};
+    bool finished = true;
     if (json_is_array(components))
-        sb_vec_push(&stack, ((count_frame){components, 0}));
+        sb_vec_push(&stack, ((walk_frame){components, 0}));
     while (stack.len > 0) {
-        count_frame *f = &stack.items[stack.len - 1];
+        walk_frame *f = &stack.items[stack.len - 1];
         if (f->index == json_array_size(f->array)) {
             stack.len--;
             continue;
         }
         const json_t *c = json_array_get(f->array, f->index++);
-        total++;
+        if (!visit(c, ctx)) {
+            finished = false;
+            break;
+        }
         const json_t *children = json_is_object(c) ? json_object_get(c, "children") : NULL;
         if (json_is_array(children))
-            sb_vec_push(&stack, ((count_frame){children, 0}));
+            sb_vec_push(&stack, ((walk_frame){children, 0}));
     }
     sb_vec_free(&stack);
+    return finished;
+}
+
+static bool count_one(const json_t *c, void *ctx)
+{
+    (void)c;
+    (*(size_t *)ctx)++;
+    return true;
+}
+
+size_t projects_tree_count(const json_t *components)
+{
+    size_t total = 0;
+    walk(components, count_one, &total);
     return total;
+}
+
+static bool is_not_id(const json_t *c, void *ctx)
+{
+    const sb_str *id = ctx;
+    const json_t *v = json_is_object(c) ? json_object_get(c, "id") : NULL;
+    return !(json_is_string(v) &&
+             sb_str_eq(sb_str_make(json_string_value(v), json_string_length(v)), *id));
+}
+
+bool projects_tree_has_id(const json_t *components, sb_str id)
+{
+    return !walk(components, is_not_id, &id);
 }

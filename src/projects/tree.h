@@ -28,6 +28,7 @@
 #include <jansson.h>
 
 #include "base/common.h"
+#include "base/str.h"
 
 typedef struct projects_tree_limits {
     unsigned max_depth;     /* levels of component arrays, the page's array is 1 */
@@ -87,5 +88,9 @@ json_t *projects_tree_copy_fresh(const json_t *components);
  * value: a non-array counts 0, an element that is not an object counts 1
  * and has no children. */
 size_t projects_tree_count(const json_t *components);
+
+/* Whether a component of the tree, at any level, has the id id (compared
+ * byte for byte). Total like projects_tree_count: any value may be given. */
+bool projects_tree_has_id(const json_t *components, sb_str id);
 
 #endif

@@ -11,27 +11,12 @@
 
 BLOBS=fs
 [ "${SITEBASE_TEST_DB:-sqlite}" = postgres ] && BLOBS=store
-sb_start --argon2-memory 1M --argon2-iterations 1 --rate-limit-auth-ip 0 \
-    --rate-limit-auth-account 0 --lockout-threshold 0 --max-upload-body 256K \
-    --blob-store "$BLOBS" --blob-gc-interval 1s --blob-gc-grace 1s
-A="$SB_URL/api"
-PW='correct horse battery staple'
-J='Content-Type: application/json'
-signup() { # email -> prints "token user_id"
-    post_json "$A/auth/register" "{\"email\":\"$1\",\"password\":\"$PW\"}" >/dev/null
-    echo "$(body | jget access_token) $(body | jget user.id)"
-}
+sb_start_api --max-upload-body 256K --blob-store "$BLOBS" --blob-gc-interval 1s \
+    --blob-gc-grace 1s
 read -r OWN _ <<<"$(signup owner@example.com)"
 read -r ED _ <<<"$(signup editor@example.com)"
 read -r VW _ <<<"$(signup viewer@example.com)"
 read -r OUT _ <<<"$(signup outsider@example.com)"
-as() { echo "Authorization: Bearer $1"; }
-call() { # token method path [json] [curl args]
-    local t=$1 m=$2 p=$3 d=${4:-}
-    shift 4 2>/dev/null || shift $#
-    if [ -n "$d" ]; then http -X "$m" -H "$(as "$t")" -H "$J" --data-binary "$d" "$@" "$A$p"
-    else http -X "$m" -H "$(as "$t")" "$@" "$A$p"; fi
-}
 upload() { # token project file [curl args]: the raw body
     local t=$1 p=$2 f=$3
     shift 3

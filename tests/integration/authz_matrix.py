@@ -56,6 +56,11 @@ ACTIONS = {
     "audit": "admin",     # docs/projects.md: read the audit log
     "delete": "owner",    # delete or transfer a project or a team
     "leave": "guest",     # docs/projects.md: any member may leave a team
+    # docs/projects.md "Comments": editing a comment is its author's; the
+    # fixture's comments are the owner's, so the owner alone passes.
+    "author": "owner",
+    "resolve": "editor",  # resolve/reopen: editors and up (or the author)
+    "uncomment": "admin", # delete a comment: admins and up (or the author)
 }
 # Two more actions that are not about a role:
 #   "signed-in": any signed-in caller (make a team or a personal project;
@@ -100,6 +105,7 @@ class Project:
         self.pages = {}  # item key -> page id
         self.files = {}  # item key -> path
         self.asset = None  # an uploaded asset's id
+        self.comments = {}  # page item key -> a comment (the owner's) on it
 
 
 def project_role(actor, p):
@@ -132,7 +138,7 @@ def decide(route, actor, team=None, proj=None, item=None):
     it = ITEMS[item] if item else None
     # What a public project shows, it shows to anyone; changing it is
     # refused (403), since hiding it would hide nothing.
-    public_visible = (route.scope == "project" and proj.vis == "public"
+    public_visible = (route.public and route.scope == "project" and proj.vis == "public"
                       and (it is None or it.published))
     if role == "none" or (role == "guest" and it and not it.shared):
         if public_visible and route.action == "read":
@@ -141,7 +147,7 @@ def decide(route, actor, team=None, proj=None, item=None):
             return route.denied, "public project: visible, but members make changes"
         if role == "none":
             return route.hidden, "no role: hidden"
-        return route.hidden, "guest: unshared item is hidden"
+        return route.item_hidden or route.hidden, "guest: unshared item is hidden"
     if role == "guest":
         if route.action in ("read", "leave"):
             return route.ok, "guest: shared items (and the project) are readable"
@@ -180,6 +186,10 @@ def decide(route, actor, team=None, proj=None, item=None):
 #           list's content is compared with what the caller may see
 #   denied  the status when the role is too weak (403; 400 when what is
 #           denied is named by a body field the caller may not use)
+#   public  False for what a public project never shows to outsiders
+#           (comments: the collaborators' notes, not the site)
+#   item_hidden the status of an item hidden from a caller who sees the
+#           project (400 when the item is named by a body field)
 #   exceptions {effective role: (status, why)}: documented exceptions
 # A route added to the API without a row here fails the coverage check.
 # Rows for the routes being designed would read, for instance:
@@ -193,13 +203,14 @@ def decide(route, actor, team=None, proj=None, item=None):
 class Route:
     def __init__(self, method, path, scope, action, variant="", anon=False, ok=200, hidden=404,
                  fresh=False, item=None, body=None, query=None, target=None, creates=None,
-                 check=None, exceptions=None, denied=403):
+                 check=None, exceptions=None, denied=403, public=True, item_hidden=None):
         self.method, self.path, self.scope, self.action = method, path, scope, action
         self.variant, self.anon, self.ok, self.hidden = variant, anon, ok, hidden
         self.fresh, self.item, self.body, self.query = fresh, item, body, query
         self.target, self.creates, self.check = target, creates, check
         self.exceptions = exceptions or {}
         self.denied = denied
+        self.public, self.item_hidden = public, item_hidden
 
     @property
     def label(self):
@@ -305,6 +316,21 @@ ROUTES = [
     Route("GET", "/api/projects/{id}/assets/{asset_id}", "project", "read", anon=True),
     Route("GET", "/api/projects/{id}/assets/{asset_id}/content", "project", "read", anon=True),
     Route("DELETE", "/api/projects/{id}/assets/{asset_id}", "project", "edit", fresh=True),
+    # ---- comments: on a page; never public content ----
+    Route("GET", "/api/projects/{id}/comments", "project", "read", anon=True),
+    Route("POST", "/api/projects/{id}/comments", "project", "comment", item="page", ok=201,
+          public=False, item_hidden=400,
+          body=lambda c: {"page_id": c.page, "element_id": "hero", "body": "Nice"}),
+    Route("GET", "/api/projects/{id}/comments/{comment_id}", "project", "read", item="page",
+          anon=True, public=False),
+    Route("PATCH", "/api/projects/{id}/comments/{comment_id}", "project", "author", item="page",
+          public=False, fresh=True, body={"body": "Edited"}),
+    Route("POST", "/api/projects/{id}/comments/{comment_id}/resolve", "project", "resolve",
+          item="page", public=False),
+    Route("POST", "/api/projects/{id}/comments/{comment_id}/reopen", "project", "resolve",
+          item="page", public=False),
+    Route("DELETE", "/api/projects/{id}/comments/{comment_id}", "project", "uncomment",
+          item="page", public=False, fresh=True),
     # ---- templates ----
     Route("GET", "/api/templates", "global", "signed-in", check="templates"),
     # The project is named in the body; a hidden one is 404 like a missing one.
@@ -432,6 +458,9 @@ def make_project(owner, team, vis, name, items=(), guest=True):
             _, pg = api(owner, "POST", "/api/projects/%s/pages" % p.id,
                         {"name": key, "path": it.key, "published": it.published}, want=201)
             p.pages[key] = ref = pg["id"]
+            _, cm = api(owner, "POST", "/api/projects/%s/comments" % p.id,
+                        {"page_id": ref, "element_id": "hero", "body": "On " + key}, want=201)
+            p.comments[key] = cm["id"]
         else:
             api(owner, "POST", "/api/projects/%s/files" % p.id,
                 {"path": it.key, "content": "// %s\n" % key}, want=201)
@@ -504,7 +533,7 @@ class Cell:
     def __init__(self, route, actor, vis=None, item=None):
         self.route, self.actor, self.vis, self.item = route, actor, vis, item
         self.ids = IDS
-        self.team = self.project = None
+        self.team = self.project = self.page = None
         self.expected = self.got = None
         self.why = ""
         self.problems = []
@@ -543,6 +572,8 @@ def fill(path, c, team, proj):
         path = path.replace("{page_id}", proj.pages[c.item])
     if "{path}" in path:
         path = path.replace("{path}", urllib.parse.quote(item.key))
+    if "{comment_id}" in path:
+        path = path.replace("{comment_id}", proj.comments[c.item])
     if "{asset_id}" in path:
         path = path.replace("{asset_id}", proj.asset)
     if "{user_id}" in path:
@@ -639,6 +670,7 @@ def run_cell(c):
     elif r.scope == "project":
         proj = scratch_project(c.vis, c.item) if r.fresh else FIXTURE[c.vis]
         c.project = proj.id
+        c.page = proj.pages.get(c.item) if c.item else None
         cleanup = (lambda: drop_project(proj.id)) if r.fresh else None
     body = r.body(c) if callable(r.body) else r.body
     query = r.query(c) if callable(r.query) else r.query

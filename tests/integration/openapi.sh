@@ -111,6 +111,25 @@ eq "pages" "$(rec GET /api/projects/{id}/pages "$P/projects/$PR/pages" "${B[@]}"
 eq "page" "$(rec GET /api/projects/{id}/pages/{page_id} "$P/projects/$PR/pages/$PG" "${B[@]}")" 200
 eq "page put" "$(rec PUT /api/projects/{id}/pages/{page_id} "$P/projects/$PR/pages/$PG" "${J[@]}" "${B[@]}" -d '{"published":true}')" 200
 eq "share" "$(rec POST /api/projects/{id}/shares "$P/projects/$PR/shares" "${J[@]}" "${B[@]}" -d "{\"user_id\":\"$U2\",\"kind\":\"page\",\"item\":\"$PG\"}")" 201
+C=/api/projects/{id}/comments
+eq "comments" "$(rec GET $C "$P/projects/$PR/comments" "${B[@]}")" 200
+eq "comment create" "$(rec POST $C "$P/projects/$PR/comments" "${J[@]}" "${B[@]}" -d "{\"page_id\":\"$PG\",\"element_id\":\"h\",\"position\":{\"x\":1,\"y\":2},\"body\":\"Bigger, @oa_user\"}")" 201
+CM=$(body | jget id)
+eq "comment create 400" "$(rec POST $C "$P/projects/$PR/comments" "${J[@]}" "${B[@]}" -d "{\"page_id\":\"$PG\",\"element_id\":\"nope\",\"body\":\"x\"}")" 400
+eq "comment reply" "$(rec POST $C "$P/projects/$PR/comments" "${J[@]}" "${B[@]}" -d "{\"parent_id\":\"$CM\",\"body\":\"Done\"}")" 201
+RP=$(body | jget id)
+eq "comments with items" "$(rec GET $C "$P/projects/$PR/comments?page_id=$PG&limit=1" "${B[@]}")" 200
+eq "comments 400" "$(rec GET $C "$P/projects/$PR/comments?resolved=maybe" "${B[@]}")" 400
+eq "comment" "$(rec GET $C/{comment_id} "$P/projects/$PR/comments/$CM" "${B[@]}")" 200
+eq "comment 304" "$(rec GET $C/{comment_id} "$P/projects/$PR/comments/$CM" "${B[@]}" -H 'If-None-Match: "2"')" 304
+eq "comment 404" "$(rec GET $C/{comment_id} "$P/projects/$PR/comments/00000000-0000-7000-8000-000000000000" "${B[@]}")" 404
+eq "comment patch" "$(rec PATCH $C/{comment_id} "$P/projects/$PR/comments/$CM" "${J[@]}" "${B[@]}" -d '{"body":"Much bigger"}')" 200
+eq "comment patch 412" "$(rec PATCH $C/{comment_id} "$P/projects/$PR/comments/$CM" "${J[@]}" "${B[@]}" -H 'If-Match: "1"' -d '{"body":"x"}')" 412
+eq "comment resolve" "$(rec POST $C/{comment_id}/resolve "$P/projects/$PR/comments/$CM/resolve" "${B[@]}")" 200
+eq "comment resolve 400" "$(rec POST $C/{comment_id}/resolve "$P/projects/$PR/comments/$RP/resolve" "${B[@]}")" 400
+eq "comment reopen" "$(rec POST $C/{comment_id}/reopen "$P/projects/$PR/comments/$CM/reopen" "${J[@]}" "${B[@]}" -d '{}')" 200
+eq "comment delete 412" "$(rec DELETE $C/{comment_id} "$P/projects/$PR/comments/$RP" "${B[@]}" -H 'If-Match: "7"')" 412
+eq "comment delete" "$(rec DELETE $C/{comment_id} "$P/projects/$PR/comments/$RP" "${B[@]}")" 200
 eq "file create" "$(rec POST /api/projects/{id}/files "$P/projects/$PR/files" "${J[@]}" "${B[@]}" -d '{"path":"src/app.js","content":"1"}')" 201
 eq "file create 409" "$(rec POST /api/projects/{id}/files "$P/projects/$PR/files" "${J[@]}" "${B[@]}" -d '{"path":"src/app.js","content":"1"}')" 409
 eq "files" "$(rec GET /api/projects/{id}/files "$P/projects/$PR/files" "${B[@]}")" 200

@@ -8,28 +8,12 @@
 # drivers: sqlite postgres
 . "$SITEBASE_SOURCE_DIR/tests/lib.sh"
 
-sb_smtp_start
-sb_start --argon2-memory 1M --argon2-iterations 1 --rate-limit-auth-ip 0 \
-    --rate-limit-auth-account 0 --lockout-threshold 0 \
-    --smtp-url "smtp://127.0.0.1:$SB_SMTP_PORT" --public-url "http://app.example"
-A="$SB_URL/api"
-PW='correct horse battery staple'
+sb_start_api
 J='Content-Type: application/json'
 
-signup() { # email -> prints "token user_id"
-    post_json "$A/auth/register" "{\"email\":\"$1\",\"password\":\"$PW\"}" >/dev/null
-    echo "$(body | jget access_token) $(body | jget user.id)"
-}
 read -r OWN OWN_ID <<<"$(signup owner@example.com)"
 read -r ED ED_ID <<<"$(signup editor@example.com)"
 read -r VW VW_ID <<<"$(signup viewer@example.com)"
-as() { echo "Authorization: Bearer $1"; }
-call() { # token method path [json] [curl args]
-    local t=$1 m=$2 p=$3 d=${4:-}
-    shift 4 2>/dev/null || shift $#
-    if [ -n "$d" ]; then http -X "$m" -H "$(as "$t")" -H "$J" --data-binary "$d" "$@" "$A$p"
-    else http -X "$m" -H "$(as "$t")" "$@" "$A$p"; fi
-}
 
 # ---- teams and members ----
 eq "create a team" "$(call "$OWN" POST /teams '{"name":"Acme"}')" 201

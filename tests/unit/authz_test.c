@@ -31,9 +31,17 @@ static void test_table(void **state)
         authz_action a;
         const char *row; /* owner admin editor viewer */
     } rows[] = {
-        {AUTHZ_READ, "YYYY"},   {AUTHZ_COMMENT, "YYYY"}, {AUTHZ_EDIT, "YYYN"},
-        {AUTHZ_DEPLOY, "YYYN"}, {AUTHZ_MANAGE, "YYNN"},  {AUTHZ_DELETE, "YNNN"},
+        {AUTHZ_READ, "YYYY"},
+        {AUTHZ_COMMENT, "YYYY"},
+        {AUTHZ_EDIT, "YYYN"},
+        {AUTHZ_DEPLOY, "YYYN"},
+        {AUTHZ_MANAGE, "YYNN"},
+        {AUTHZ_DELETE, "YNNN"},
         {AUTHZ_AUDIT, "YYNN"},
+        /* Another's comment: nobody edits it, editors resolve, admins delete. */
+        {AUTHZ_COMMENT_EDIT, "NNNN"},
+        {AUTHZ_COMMENT_RESOLVE, "YYYN"},
+        {AUTHZ_COMMENT_DELETE, "YYNN"},
     };
     const authz_role roles[] = {AUTHZ_OWNER, AUTHZ_ADMIN, AUTHZ_EDITOR, AUTHZ_VIEWER};
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
@@ -107,6 +115,51 @@ static void test_guests(void **state)
     pub.published = true;
     assert_int_equal(authz_check(&member, AUTHZ_READ, &pub).outcome, AUTHZ_ALLOW);
     assert_int_equal(authz_check(&member, AUTHZ_EDIT, &pub).outcome, AUTHZ_DENY);
+}
+
+/* The author of a comment acts on it as a commenter: whatever the role,
+ * while they may comment there, and not once that is gone. */
+static void test_comment_authors(void **state)
+{
+    (void)state;
+    static const authz_action own[] = {AUTHZ_COMMENT_EDIT, AUTHZ_COMMENT_RESOLVE,
+                                       AUTHZ_COMMENT_DELETE};
+    authz_resource r = {.kind = AUTHZ_KIND_PROJECT,
+                        .team_role = AUTHZ_VIEWER,
+                        .visibility = AUTHZ_TEAM,
+                        .item = true,
+                        .is_author = true};
+    for (size_t i = 0; i < SB_ARRAY_LEN(own); i++)
+        assert_int_equal(authz_check(&member, own[i], &r).outcome, AUTHZ_ALLOW);
+    /* A guest author, on a shared page of a project that lets guests
+     * comment; the share withdrawn, the comment is out of sight. */
+    r.team_role = AUTHZ_NONE;
+    r.project_role = AUTHZ_GUEST;
+    r.guest_comments = true;
+    r.shared = true;
+    assert_int_equal(authz_check(&member, AUTHZ_COMMENT_EDIT, &r).outcome, AUTHZ_ALLOW);
+    r.guest_comments = false;
+    assert_int_equal(authz_check(&member, AUTHZ_COMMENT_EDIT, &r).outcome, AUTHZ_DENY);
+    r.shared = false;
+    assert_int_equal(authz_check(&member, AUTHZ_COMMENT_DELETE, &r).outcome, AUTHZ_HIDDEN);
+    /* A guest who is not the author does nothing to it. */
+    r.shared = true;
+    r.guest_comments = true;
+    r.is_author = false;
+    assert_int_equal(authz_check(&member, AUTHZ_COMMENT_RESOLVE, &r).outcome, AUTHZ_DENY);
+    /* Anonymous callers are never authors. */
+    authz_caller anon = {.ip = "127.0.0.1"};
+    r.is_author = true;
+    r.visibility = AUTHZ_PUBLIC;
+    assert_int_equal(authz_check(&anon, AUTHZ_COMMENT_DELETE, &r).outcome, AUTHZ_HIDDEN);
+    /* Nor do these actions ask for a second factor. */
+    authz_team_policy pol = {.mfa_for_admin = true};
+    authz_resource admin = {.kind = AUTHZ_KIND_PROJECT,
+                            .team_role = AUTHZ_ADMIN,
+                            .visibility = AUTHZ_TEAM,
+                            .item = true,
+                            .policy = &pol};
+    assert_int_equal(authz_check(&member, AUTHZ_COMMENT_DELETE, &admin).outcome, AUTHZ_ALLOW);
 }
 
 static void test_mfa_and_owners(void **state)
@@ -211,7 +264,7 @@ int main(void)
         cmocka_unit_test(test_table),     cmocka_unit_test(test_visibility),
         cmocka_unit_test(test_guests),    cmocka_unit_test(test_mfa_and_owners),
         cmocka_unit_test(test_ip_ranges), cmocka_unit_test(test_cidr_parse),
-        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_names),     cmocka_unit_test(test_comment_authors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

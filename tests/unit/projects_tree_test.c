@@ -557,6 +557,27 @@ static void test_count(void **state)
     assert_int_equal(projects_tree_count(NULL), 0);
 }
 
+/* Comments anchor to an element by its id: found at any depth, exactly. */
+static void test_has_id(void **state)
+{
+    (void)state;
+    json_t *v = parse("[{\"id\":\"hero\",\"type\":\"t\",\"props\":{\"id\":\"inprops\"},"
+                      "\"children\":[{\"id\":\"cta\",\"type\":\"t\",\"children\":[{\"id\":"
+                      "\"deep\",\"type\":\"t\"}]}]},{\"id\":\"footer\",\"type\":\"t\"}]");
+    assert_true(projects_tree_has_id(v, SB_STR("hero")));
+    assert_true(projects_tree_has_id(v, SB_STR("deep")));
+    assert_true(projects_tree_has_id(v, SB_STR("footer")));
+    assert_false(projects_tree_has_id(v, SB_STR("Hero")));
+    assert_false(projects_tree_has_id(v, SB_STR("cta2")));
+    assert_false(projects_tree_has_id(v, SB_STR("ct")));
+    assert_false(projects_tree_has_id(v, SB_STR("inprops"))); /* props are not components */
+    json_decref(v);
+    v = parse("[1,{\"children\":{}},{\"id\":7}]");
+    assert_false(projects_tree_has_id(v, SB_STR("7")));
+    json_decref(v);
+    assert_false(projects_tree_has_id(NULL, SB_STR("a")));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -578,6 +599,7 @@ int main(void)
         cmocka_unit_test(test_normalize),
         cmocka_unit_test(test_copy_fresh),
         cmocka_unit_test(test_count),
+        cmocka_unit_test(test_has_id),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
