@@ -7,6 +7,7 @@
 # sb_stop               SIGTERM and wait; sets SB_EXIT
 # check NAME CMD...     runs CMD, counts a pass or a failure with NAME
 # eq NAME GOT WANT      compares exactly
+# signup, as, call, race  the domain routes as a signed-in user (below)
 # Everything started is stopped and removed on exit, pass or fail; the
 # script ends with "N passed, N failed" and a matching exit status.
 set -uo pipefail
@@ -142,6 +143,44 @@ post_json() {
     local url=$1 data=$2
     shift 2
     http -X POST -H 'Content-Type: application/json' --data-binary "$data" "$@" "$url"
+}
+
+# After sb_start, for the API's domain routes:
+# signup EMAIL: registers EMAIL (password SB_PW); prints "access_token user_id".
+SB_PW='correct horse battery staple'
+signup() {
+    post_json "$SB_URL/api/auth/register" "{\"email\":\"$1\",\"password\":\"$SB_PW\"}" >/dev/null
+    echo "$(body | jget access_token) $(body | jget user.id)"
+}
+
+# as TOKEN: the Authorization header for TOKEN.
+as() { echo "Authorization: Bearer $1"; }
+
+# call TOKEN METHOD PATH [JSON] [curl args...]: http on /api/PATH as TOKEN,
+# with JSON (or @file) as the body when not empty.
+call() {
+    local t=$1 m=$2 p=$3 d=${4:-}
+    shift 4 2>/dev/null || shift $#
+    if [ -n "$d" ]; then
+        http -X "$m" -H "$(as "$t")" -H 'Content-Type: application/json' --data-binary "$d" \
+            "$@" "$SB_URL/api$p"
+    else
+        http -X "$m" -H "$(as "$t")" "$@" "$SB_URL/api$p"
+    fi
+}
+
+# race N CURL_ARGS...: N copies of one curl request at once; prints how many
+# got each status, like "1 200 3 412 ".
+race() {
+    local n=$1 i pids=()
+    shift
+    for i in $(seq 1 "$n"); do
+        curl -sS -o /dev/null -w '%{http_code}\n' "$@" >"$SB_TMP/race.$i" &
+        pids+=($!)
+    done
+    wait "${pids[@]}"
+    cat "$SB_TMP"/race.* | sort | uniq -c | tr -s ' ' | sed 's/^ //' | tr '\n' ' '
+    rm -f "$SB_TMP"/race.*
 }
 
 # sb_sql SQL: runs one statement on the test's own database (the SQLite

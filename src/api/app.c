@@ -80,4 +80,6 @@ void api_routes_register(net_router *r, api_app *app)
     api_teams_register(r, app);
     api_projects_register(r, app);
     api_content_register(r, app);
+    api_library_register(r, app);
+    api_ai_content_register(r, app);
 }

@@ -58,6 +58,18 @@ void api_idem_respond(net_req *req, api_idem *idem, int status, const sb_buf *bo
                       const char *location);
 void api_idem_abort(net_req *req, api_idem *idem);
 
+/* How a POST that honours Idempotency-Key starts: api_body, then
+ * api_idem_begin for user_id. On false it has answered (400, a replay,
+ * 409, 422) and released the document; on true *doc is the caller's. */
+bool api_post_begin(net_req *req, const api_field *fields, size_t nfields, void *out, json_t **doc,
+                    const char *user_id, api_idem *idem);
+
+/* How it ends: on OK answers status with body and records the answer for
+ * replays (with Location when location is not NULL); otherwise forgets the
+ * key (a retry runs again) and answers the error. Does not free body. */
+void api_idem_finish(net_req *req, api_idem *idem, projects_err e, const projects_problem *p,
+                     int status, const sb_buf *body, const char *location);
+
 /* How every domain handler starts: the caller (c, pr), a JSON body
  * writer (w into body) and a problem for field errors. */
 #define API_DOMAIN_BEGIN(required)                                                                 \
@@ -74,9 +86,24 @@ void api_idem_abort(net_req *req, api_idem *idem);
 /* Answers status with body on OK, else the error; frees body. */
 void api_finish(net_req *req, projects_err e, const projects_problem *p, int status, sb_buf *body);
 
-/* Route registration (teams.c, projects.c, content.c). */
+/* The same for a GET of one resource: on OK api_respond_versioned (ETag
+ * ver, 304 for a matching If-None-Match); frees body. */
+void api_finish_versioned(net_req *req, projects_err e, const projects_problem *p, projects_ver ver,
+                          sb_buf *body);
+
+/* A DELETE of one resource below another: the parent's id is the route's
+ * :id, the resource's is param; honours If-Match and answers
+ * {"success":true}. For handlers that have nothing else to do. */
+typedef projects_err (*api_delete_fn)(projects_ctx *c, sb_str parent_id, sb_str id,
+                                      projects_ver if_ver);
+void api_delete_child(net_req *req, void *ctx, const char *param, api_delete_fn fn);
+
+/* Route registration (teams.c, projects.c, content.c, library.c,
+ * ai_content.c). */
 void api_teams_register(net_router *r, api_app *app);
 void api_projects_register(net_router *r, api_app *app);
 void api_content_register(net_router *r, api_app *app);
+void api_library_register(net_router *r, api_app *app);
+void api_ai_content_register(net_router *r, api_app *app);
 
 #endif

@@ -9,6 +9,24 @@
 #include "base/clock.h"
 #include "projects/projects_int.h"
 
+static void write_entry(sb_jw *out, store_stmt *st)
+{
+    char t[SB_RFC3339_LEN];
+    sb_jw_obj_begin(out);
+    sb_jw_kv_str(out, "id", store_col_text(st, 0, NULL));
+    sb_jw_kv_str(out, "actor_id", store_col_text(st, 1, NULL));
+    sb_jw_kv_str(out, "session_id", store_col_text(st, 2, NULL));
+    sb_jw_kv_str(out, "ip", store_col_text(st, 3, NULL));
+    sb_jw_kv_str(out, "action", store_col_text(st, 4, NULL));
+    sb_jw_kv_str(out, "target", store_col_text(st, 5, NULL));
+    size_t dn;
+    const char *d = store_col_text(st, 6, &dn);
+    sb_jw_key(out, "details");
+    sb_jw_raw(out, d, dn);
+    sb_jw_kv_str(out, "created_at", sb_rfc3339(store_col_int(st, 7), t));
+    sb_jw_obj_end(out);
+}
+
 projects_err projects_audit_list(projects_ctx *c, sb_str project_id, const projects_page *pg,
                                  sb_jw *out, projects_problem *p)
 {
@@ -16,10 +34,9 @@ projects_err projects_audit_list(projects_ctx *c, sb_str project_id, const proje
     projects_err r = projects__project(c, project_id, AUTHZ_AUDIT, &pr);
     if (r != PROJECTS_OK)
         return r;
-    if (pg->cursor.len && !projects__id_ok(pg->cursor))
-        return projects__invalid(p, "cursor", "is not a cursor this list gave");
-    char after[SB_UUID_STR_LEN] = "";
-    projects__copy(after, sizeof(after), pg->cursor.len ? pg->cursor : SB_STR(""));
+    char after[SB_UUID_STR_LEN];
+    if ((r = projects__id_cursor(pg, after, p)) != PROJECTS_OK)
+        return r;
     sb_errbuf err;
     store_stmt *st;
     store_err e = store_prepare(c->db,
@@ -32,38 +49,13 @@ projects_err projects_audit_list(projects_ctx *c, sb_str project_id, const proje
     store_bind_cstr(st, 1, pr.id);
     store_bind_cstr(st, 2, after);
     store_bind_int(st, 3, pg->limit + 1);
-    sb_jw_obj_begin(out);
-    sb_jw_key(out, "items");
-    sb_jw_arr_begin(out);
-    int n = 0;
-    bool more = false;
-    char last[SB_UUID_STR_LEN] = "";
-    while ((e = store_step(st, &err)) == STORE_ROW) {
-        if (n == pg->limit) {
-            more = true;
-            break;
-        }
-        char t[SB_RFC3339_LEN];
-        sb_jw_obj_begin(out);
-        snprintf(last, sizeof(last), "%s", store_col_text(st, 0, NULL));
-        sb_jw_kv_str(out, "id", last);
-        sb_jw_kv_str(out, "actor_id", store_col_text(st, 1, NULL));
-        sb_jw_kv_str(out, "session_id", store_col_text(st, 2, NULL));
-        sb_jw_kv_str(out, "ip", store_col_text(st, 3, NULL));
-        sb_jw_kv_str(out, "action", store_col_text(st, 4, NULL));
-        sb_jw_kv_str(out, "target", store_col_text(st, 5, NULL));
-        size_t dn;
-        const char *d = store_col_text(st, 6, &dn);
-        sb_jw_key(out, "details");
-        sb_jw_raw(out, d, dn);
-        sb_jw_kv_str(out, "created_at", sb_rfc3339(store_col_int(st, 7), t));
-        sb_jw_obj_end(out);
-        n++;
-    }
+    projects__id_page list;
+    projects__id_page_begin(&list, out, pg->limit);
+    while ((e = store_step(st, &err)) == STORE_ROW &&
+           projects__id_page_take(&list, store_col_text(st, 0, NULL)))
+        write_entry(out, st);
     store_reset(st);
-    sb_jw_arr_end(out);
-    sb_jw_kv_str(out, "next_cursor", more ? last : NULL);
-    sb_jw_obj_end(out);
+    projects__id_page_end(&list);
     return e == STORE_ROW || e == STORE_DONE ? PROJECTS_OK
                                              : projects__store(c, "reading the audit log", e, &err);
 }
