@@ -7,6 +7,7 @@
 # sb_stop               SIGTERM and wait; sets SB_EXIT
 # check NAME CMD...     runs CMD, counts a pass or a failure with NAME
 # eq NAME GOT WANT      compares exactly
+# signup, as, call, race  the domain routes as a signed-in user (below)
 # Everything started is stopped and removed on exit, pass or fail; the
 # script ends with "N passed, N failed" and a matching exit status.
 set -uo pipefail
@@ -144,6 +145,8 @@ post_json() {
     http -X POST -H 'Content-Type: application/json' --data-binary "$data" "$@" "$url"
 }
 
+SB_PW='correct horse battery staple'
+
 # sb_start_api [flags...]: sb_start for tests of the /api routes, with a
 # local SMTP sink (sb_smtp_start) for the mail, links to http://app.example,
 # cheap password hashing and no sign-in limits; sets A ($SB_URL/api) and PW.
@@ -153,11 +156,11 @@ sb_start_api() {
         --rate-limit-auth-account 0 --lockout-threshold 0 \
         --smtp-url "smtp://127.0.0.1:$SB_SMTP_PORT" --public-url "http://app.example" "$@"
     A="$SB_URL/api"
-    PW='correct horse battery staple'
+    PW=$SB_PW
 }
 
-# For tests of the /api routes, once sb_start has run (PW: the password):
-# signup EMAIL [USERNAME]   registers; prints "access_token user_id"
+# For tests of the /api routes, once sb_start has run:
+# signup EMAIL [USERNAME]   registers (password SB_PW); prints "access_token user_id"
 # as TOKEN                  the Authorization header for TOKEN
 # call TOKEN METHOD PATH [JSON] [curl args...]
 #                           http to $SB_URL/api$PATH as TOKEN, JSON as the body;
@@ -165,7 +168,8 @@ sb_start_api() {
 signup() {
     local name=""
     [ -n "${2:-}" ] && name=",\"username\":\"$2\""
-    post_json "$SB_URL/api/auth/register" "{\"email\":\"$1\",\"password\":\"$PW\"$name}" >/dev/null
+    post_json "$SB_URL/api/auth/register" "{\"email\":\"$1\",\"password\":\"$SB_PW\"$name}" \
+        >/dev/null
     echo "$(body | jget access_token) $(body | jget user.id)"
 }
 
@@ -180,6 +184,20 @@ call() {
     else
         http -X "$m" -H "$(as "$t")" "$@" "$SB_URL/api$p"
     fi
+}
+
+# race N CURL_ARGS...: N copies of one curl request at once; prints how many
+# got each status, like "1 200 3 412 ".
+race() {
+    local n=$1 i pids=()
+    shift
+    for i in $(seq 1 "$n"); do
+        curl -sS -o /dev/null -w '%{http_code}\n' "$@" >"$SB_TMP/race.$i" &
+        pids+=($!)
+    done
+    wait "${pids[@]}"
+    cat "$SB_TMP"/race.* | sort | uniq -c | tr -s ' ' | sed 's/^ //' | tr '\n' ' '
+    rm -f "$SB_TMP"/race.*
 }
 
 # sb_sql SQL: runs one statement on the test's own database (the SQLite

@@ -82,4 +82,6 @@ void api_routes_register(net_router *r, api_app *app)
     api_content_register(r, app);
     api_assets_register(r, app);
     api_comments_register(r, app);
+    api_library_register(r, app);
+    api_ai_content_register(r, app);
 }

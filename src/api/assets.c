@@ -30,15 +30,13 @@ static bool form_file(net_req *req, sb_str ct, sb_str *data, sb_str *filename)
         me = net_multipart_parse(req->body, boundary, parts, FORM_PARTS_MAX, &n);
     if (me != NET_MULTIPART_OK) {
         net_respond_problemf(req, 400, "invalid_multipart", "Bad Request",
-                             "The multipart body cannot be read: %s.",
-                             net_multipart_strerror(me));
+                             "The multipart body cannot be read: %s.", net_multipart_strerror(me));
         return false;
     }
     const net_part *file = NULL;
     for (size_t i = 0; i < n; i++) {
         if (!sb_str_eq(parts[i].name, SB_STR("file")) || file) {
-            api_respond_invalid_field(req, "file",
-                                      "must be the form's one part (name=\"file\")");
+            api_respond_invalid_field(req, "file", "must be the form's one part (name=\"file\")");
             return false;
         }
         file = &parts[i];
@@ -93,8 +91,8 @@ static void asset_list(net_req *req, void *ctx)
         sb_buf_free(&body);
         return;
     }
-    api_finish(req, projects_asset_list(&c, net_req_param(req, "id"), &pg, &w, &prob), &prob,
-               200, &body);
+    api_finish(req, projects_asset_list(&c, net_req_param(req, "id"), &pg, &w, &prob), &prob, 200,
+               &body);
 }
 
 static void asset_get(net_req *req, void *ctx)
@@ -144,8 +142,8 @@ static bool etag_listed(sb_str v, sb_str tag)
  * end the header or the parameter. */
 static void content_disposition(net_req *req, const projects_asset *a)
 {
-    static const char *const inline_prefixes[] = {"image/", "font/", "video/", "audio/",
-                                                  "application/pdf", "text/plain"};
+    static const char *const inline_prefixes[] = {"image/", "font/",           "video/",
+                                                  "audio/", "application/pdf", "text/plain"};
     const char *how = "attachment";
     for (size_t i = 0; i < SB_ARRAY_LEN(inline_prefixes); i++)
         if (strncmp(a->type, inline_prefixes[i], strlen(inline_prefixes[i])) == 0)
@@ -170,8 +168,8 @@ static void asset_content(net_req *req, void *ctx)
 {
     API_DOMAIN_BEGIN(false);
     projects_asset a;
-    projects_err e = projects_asset_get(&c, net_req_param(req, "id"),
-                                        net_req_param(req, "asset_id"), NULL, &a);
+    projects_err e =
+        projects_asset_get(&c, net_req_param(req, "id"), net_req_param(req, "asset_id"), NULL, &a);
     if (e != PROJECTS_OK) {
         api_respond_projects(req, e, &prob);
         sb_buf_free(&body);
@@ -212,8 +210,8 @@ static void asset_content(net_req *req, void *ctx)
     if (e != PROJECTS_OK) {
         api_respond_projects(req, e, &prob);
     } else if (rr == NET_RANGE_OK) {
-        snprintf(cr, sizeof(cr), "bytes %lld-%lld/%lld", (long long)off,
-                 (long long)(off + len - 1), (long long)a.size);
+        snprintf(cr, sizeof(cr), "bytes %lld-%lld/%lld", (long long)off, (long long)(off + len - 1),
+                 (long long)a.size);
         net_header(req, "content-range", cr);
         net_respond(req, 206, a.type, body.ptr, body.len);
     } else {
@@ -229,6 +227,5 @@ void api_assets_register(net_router *r, api_app *app)
     net_router_add(r, NET_POST, "/api/projects/:id/assets", asset_create, app, upload_max);
     net_router_add(r, NET_GET, "/api/projects/:id/assets/:asset_id", asset_get, app, 0);
     net_router_add(r, NET_DELETE, "/api/projects/:id/assets/:asset_id", asset_delete, app, 0);
-    net_router_add(r, NET_GET, "/api/projects/:id/assets/:asset_id/content", asset_content, app,
-                   0);
+    net_router_add(r, NET_GET, "/api/projects/:id/assets/:asset_id/content", asset_content, app, 0);
 }

@@ -45,8 +45,7 @@ static void page_create(net_req *req, void *ctx)
     page_body b = {0};
     json_t *doc;
     api_idem idem;
-    if (!api_create_begin(req, pr.user_id, page_fields, SB_ARRAY_LEN(page_fields), &b, &doc,
-                          &idem)) {
+    if (!api_post_begin(req, page_fields, SB_ARRAY_LEN(page_fields), &b, &doc, pr.user_id, &idem)) {
         sb_buf_free(&body);
         return;
     }
@@ -139,8 +138,8 @@ static void file_create(net_req *req, void *ctx)
     file_body b = {0};
     json_t *doc;
     api_idem idem;
-    if (!api_create_begin(req, pr.user_id, file_create_fields, SB_ARRAY_LEN(file_create_fields),
-                          &b, &doc, &idem)) {
+    if (!api_post_begin(req, file_create_fields, SB_ARRAY_LEN(file_create_fields), &b, &doc,
+                        pr.user_id, &idem)) {
         sb_buf_free(&body);
         return;
     }

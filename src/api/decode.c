@@ -105,6 +105,9 @@ bool api_decode(const json_t *body, const api_field *fields, size_t nfields, voi
             }
             *(json_t **)slot = v;
             break;
+        case API_JSON: /* null was taken for absent above */
+            *(json_t **)slot = v;
+            break;
         }
     }
     return errs->n == 0;

@@ -21,6 +21,7 @@ typedef enum api_ftype {
     API_INT,    /* into an api_int */
     API_OBJECT, /* into a json_t * (borrowed); absent leaves NULL */
     API_ARRAY,  /* the same, for an array */
+    API_JSON,   /* any value but null, into a json_t * (borrowed); absent leaves NULL */
 } api_ftype;
 
 typedef struct api_bool {

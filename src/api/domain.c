@@ -182,15 +182,37 @@ void api_finish(net_req *req, projects_err e, const projects_problem *p, int sta
     sb_buf_free(body);
 }
 
-bool api_create_begin(net_req *req, const char *user_id, const api_field *fields, size_t nfields,
-                      void *out, json_t **doc, api_idem *idem)
+void api_finish_versioned(net_req *req, projects_err e, const projects_problem *p, projects_ver ver,
+                          sb_buf *body)
+{
+    if (e == PROJECTS_OK)
+        api_respond_versioned(req, ver, NULL, body);
+    else
+        api_respond_projects(req, e, p);
+    sb_buf_free(body);
+}
+
+bool api_post_begin(net_req *req, const api_field *fields, size_t nfields, void *out, json_t **doc,
+                    const char *user_id, api_idem *idem)
 {
     if (!api_body(req, fields, nfields, out, doc))
         return false;
-    if (!api_idem_begin(req, user_id, idem)) {
-        json_decref(*doc);
-        *doc = NULL;
-        return false;
+    if (api_idem_begin(req, user_id, idem))
+        return true;
+    json_decref(*doc);
+    return false;
+}
+
+void api_delete_child(net_req *req, void *ctx, const char *param, api_delete_fn fn)
+{
+    API_DOMAIN_BEGIN(true);
+    projects_ver if_ver;
+    if (!api_if_match(req, &if_ver)) {
+        sb_buf_free(&body);
+        return;
     }
-    return true;
+    projects_err e = fn(&c, net_req_param(req, "id"), net_req_param(req, param), if_ver);
+    if (e == PROJECTS_OK)
+        api_success_body(&body);
+    api_finish(req, e, &prob, 200, &body);
 }

@@ -60,9 +60,16 @@ void api_idem_abort(net_req *req, api_idem *idem);
 /* Forgets answers older than the 24 hours they are kept (the housekeeper
  * calls it; api_idem_begin also drops an expired one it meets). */
 bool api_idem_expire(store *db, int64_t now_us, sb_errbuf *err);
-/* Ends an idempotent POST with the service's outcome: on OK answers
- * status with body (and Location when location is not empty) and records
- * it; otherwise forgets the key and answers the error. */
+
+/* How a POST that honours Idempotency-Key starts: api_body, then
+ * api_idem_begin for user_id. On false it has answered (400, a replay,
+ * 409, 422) and released the document; on true *doc is the caller's. */
+bool api_post_begin(net_req *req, const api_field *fields, size_t nfields, void *out, json_t **doc,
+                    const char *user_id, api_idem *idem);
+
+/* How it ends: on OK answers status with body and records the answer for
+ * replays (with Location when location is not NULL); otherwise forgets the
+ * key (a retry runs again) and answers the error. Does not free body. */
 void api_idem_finish(net_req *req, api_idem *idem, projects_err e, const projects_problem *p,
                      int status, const sb_buf *body, const char *location);
 
@@ -79,22 +86,29 @@ void api_idem_finish(net_req *req, api_idem *idem, projects_err e, const project
     sb_jw_init(&w, &body);                                                                         \
     projects_problem prob = {0}
 
-/* The start of a POST that creates: parses the body into fields (out;
- * *doc holds what the strings point into, json_decref it after) and
- * claims the Idempotency-Key. false when it answered (*doc is then NULL).
- * api_idem_finish ends it. */
-bool api_create_begin(net_req *req, const char *user_id, const api_field *fields, size_t nfields,
-                      void *out, json_t **doc, api_idem *idem);
-
 /* Answers status with body on OK, else the error; frees body. */
 void api_finish(net_req *req, projects_err e, const projects_problem *p, int status, sb_buf *body);
 
+/* The same for a GET of one resource: on OK api_respond_versioned (ETag
+ * ver, 304 for a matching If-None-Match); frees body. */
+void api_finish_versioned(net_req *req, projects_err e, const projects_problem *p, projects_ver ver,
+                          sb_buf *body);
+
+/* A DELETE of one resource below another: the parent's id is the route's
+ * :id, the resource's is param; honours If-Match and answers
+ * {"success":true}. For handlers that have nothing else to do. */
+typedef projects_err (*api_delete_fn)(projects_ctx *c, sb_str parent_id, sb_str id,
+                                      projects_ver if_ver);
+void api_delete_child(net_req *req, void *ctx, const char *param, api_delete_fn fn);
+
 /* Route registration (teams.c, projects.c, content.c, assets.c,
- * comments.c). */
+ * comments.c, library.c, ai_content.c). */
 void api_teams_register(net_router *r, api_app *app);
 void api_projects_register(net_router *r, api_app *app);
 void api_content_register(net_router *r, api_app *app);
 void api_assets_register(net_router *r, api_app *app);
 void api_comments_register(net_router *r, api_app *app);
+void api_library_register(net_router *r, api_app *app);
+void api_ai_content_register(net_router *r, api_app *app);
 
 #endif

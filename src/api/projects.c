@@ -1,6 +1,7 @@
 /*
  * projects.c: /api/projects routes (API.md "Projects"): the project
- * itself, the list, its members and shares, its audit log, and templates.
+ * itself, the list, its members and shares, ownership transfer, its audit
+ * log, and templates.
  * Pages and files are in content.c.
  */
 #include <string.h>
@@ -43,8 +44,8 @@ static void project_create(net_req *req, void *ctx)
     project_body b = {0};
     json_t *doc;
     api_idem idem;
-    if (!api_create_begin(req, pr.user_id, project_fields, SB_ARRAY_LEN(project_fields), &b, &doc,
-                          &idem)) {
+    if (!api_post_begin(req, project_fields, SB_ARRAY_LEN(project_fields), &b, &doc, pr.user_id,
+                        &idem)) {
         sb_buf_free(&body);
         return;
     }
@@ -78,11 +79,7 @@ static void project_get(net_req *req, void *ctx)
     API_DOMAIN_BEGIN(false);
     projects_ver ver = 0;
     projects_err e = projects_project_get(&c, net_req_param(req, "id"), &w, &ver);
-    if (e == PROJECTS_OK)
-        api_respond_versioned(req, ver, NULL, &body);
-    else
-        api_respond_projects(req, e, &prob);
-    sb_buf_free(&body);
+    api_finish_versioned(req, e, &prob, ver, &body);
 }
 
 static void project_update(net_req *req, void *ctx, bool replace)
@@ -202,6 +199,34 @@ static void project_share(net_req *req, void *ctx)
     api_finish(req, e, &prob, e == PROJECTS_OK ? 201 : 200, &body);
 }
 
+typedef struct transfer_body {
+    sb_str user_id;
+} transfer_body;
+static const api_field transfer_fields[] = {
+    {"user_id", API_STRING, true, 1, 64, offsetof(transfer_body, user_id)},
+};
+
+static void project_transfer(net_req *req, void *ctx)
+{
+    API_DOMAIN_BEGIN(true);
+    transfer_body b = {0};
+    json_t *doc;
+    api_idem idem;
+    projects_ver if_ver, ver = 0;
+    /* Idempotency-Key: a retried transfer must get its first answer again,
+     * not a 403 because the first one made the caller an admin. */
+    if (api_if_match(req, &if_ver) &&
+        api_post_begin(req, transfer_fields, 1, &b, &doc, pr.user_id, &idem)) {
+        projects_err e = projects_project_transfer(&c, net_req_param(req, "id"), b.user_id, if_ver,
+                                                   &w, &ver, &prob);
+        json_decref(doc);
+        if (e == PROJECTS_OK)
+            api_etag(req, ver);
+        api_idem_finish(req, &idem, e, &prob, 200, &body, NULL);
+    }
+    sb_buf_free(&body);
+}
+
 typedef struct template_body {
     sb_str project_id, name, description;
 } template_body;
@@ -217,7 +242,7 @@ static void template_create(net_req *req, void *ctx)
     template_body b = {0};
     json_t *doc;
     api_idem idem;
-    if (!api_create_begin(req, pr.user_id, template_fields, 3, &b, &doc, &idem)) {
+    if (!api_post_begin(req, template_fields, 3, &b, &doc, pr.user_id, &idem)) {
         sb_buf_free(&body);
         return;
     }
@@ -244,6 +269,7 @@ void api_projects_register(net_router *r, api_app *app)
     net_router_add(r, NET_GET, "/api/projects/:id/audit", project_audit, app, 0);
     net_router_add(r, NET_PUT, "/api/projects/:id/members", project_member_put, app, 0);
     net_router_add(r, NET_POST, "/api/projects/:id/shares", project_share, app, 0);
+    net_router_add(r, NET_POST, "/api/projects/:id/transfer", project_transfer, app, 0);
     net_router_add(r, NET_GET, "/api/templates", template_list, app, 0);
     net_router_add(r, NET_POST, "/api/templates", template_create, app, 0);
 }

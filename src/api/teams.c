@@ -22,7 +22,7 @@ static void team_create(net_req *req, void *ctx)
     name_body b = {0};
     json_t *doc;
     api_idem idem;
-    if (!api_create_begin(req, pr.user_id, team_create_fields, 1, &b, &doc, &idem)) {
+    if (!api_post_begin(req, team_create_fields, 1, &b, &doc, pr.user_id, &idem)) {
         sb_buf_free(&body);
         return;
     }
@@ -156,7 +156,7 @@ static void member_add(net_req *req, void *ctx)
     member_add_body b = {0};
     json_t *doc;
     api_idem idem;
-    if (!api_create_begin(req, pr.user_id, member_add_fields, 2, &b, &doc, &idem)) {
+    if (!api_post_begin(req, member_add_fields, 2, &b, &doc, pr.user_id, &idem)) {
         sb_buf_free(&body);
         return;
     }

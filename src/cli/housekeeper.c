@@ -56,7 +56,8 @@ static bool collect_blobs(housekeeper *h, store *db, bool hupped)
     int64_t grace_us = h->cfg->blob_gc_grace_ms * 1000;
     blob_err e = blob_gc(h->blobs, db, sb_wall_us(), grace_us, &removed);
     if (e != BLOB_OK) {
-        sb_log(SB_LOG_WARN, "blob garbage collection failed", SB_LOG_STR("error", blob_strerror(e)));
+        sb_log(SB_LOG_WARN, "blob garbage collection failed",
+               SB_LOG_STR("error", blob_strerror(e)));
         return false;
     }
     if (removed)

@@ -49,7 +49,7 @@ static bool parse_args(const char *command, int argc, char **argv, args *a)
 {
     for (int i = 0; i < argc; i++) {
         const char *arg = argv[i];
-        const char **own = strncmp(arg, "--email", 7) == 0      ? &a->email
+        const char **own = strncmp(arg, "--email", 7) == 0       ? &a->email
                            : strncmp(arg, "--username", 10) == 0 ? &a->username
                                                                  : NULL;
         size_t nlen = own == &a->email ? 7 : 10;

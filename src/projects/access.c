@@ -3,8 +3,9 @@
  * roles, the project's visibility and settings, the team's rules), loaded
  * with one statement per resource, and the mapping of the policy's
  * outcomes to errors. Plus the small helpers every file of the module
- * uses (errors, ids, audit rows).
+ * uses (errors, ids, audit rows, problems and sizes of component trees).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/log.h"
@@ -151,6 +152,25 @@ bool projects__cursor_parse(sb_str cursor, const char *sort, sb_buf *key, char i
     }
     sb_buf_free(&raw);
     return ok;
+}
+
+projects_err projects__one_row(projects_ctx *c, const char *what, const char *sql,
+                               const char *const *args, size_t n, projects__row_fn row, void *ctx)
+{
+    sb_errbuf err;
+    store_stmt *st;
+    store_err e = store_prepare(c->db, sql, &st, &err);
+    if (e != STORE_OK)
+        return projects__store(c, what, e, &err);
+    for (size_t i = 0; i < n; i++)
+        store_bind_cstr(st, (int)i + 1, args[i]);
+    e = store_step(st, &err);
+    if (e == STORE_ROW)
+        row(st, ctx);
+    store_reset(st);
+    if (e == STORE_DONE)
+        return PROJECTS_NOT_FOUND;
+    return e == STORE_ROW ? PROJECTS_OK : projects__store(c, what, e, &err);
 }
 
 void projects__policy_parse(const char *settings, authz_team_policy *out)
@@ -356,41 +376,41 @@ projects_err projects__audit(projects_ctx *c, const char *project_id, const char
     return e == STORE_DONE ? PROJECTS_OK : projects__store(c, "writing the audit log", e, &err);
 }
 
-projects_err projects__id_cursor(const projects_page *pg, char after[SB_UUID_STR_LEN],
-                                 projects_problem *p)
+projects_err projects__tree_invalid(projects_problem *p, const char *field, const char *lead,
+                                    const projects_tree_error *te)
 {
-    after[0] = '\0';
-    if (!pg->cursor.len)
-        return PROJECTS_OK;
-    if (!projects__id_ok(pg->cursor))
-        return projects__invalid(p, "cursor", "is not a cursor this list gave");
-    projects__copy(after, SB_UUID_STR_LEN, pg->cursor);
-    return PROJECTS_OK;
+    /* The rule broken matters more than the start of a deep path: when
+     * both do not fit, the path keeps its tail after "...". */
+    lead = lead ? lead : "";
+    size_t fixed = strlen(lead) + 2 + strlen(te->message);
+    size_t room = sizeof(p->message) - 1 > fixed + 3 ? sizeof(p->message) - 1 - fixed : 3;
+    size_t n = strlen(te->where);
+    const char *where = te->where, *dots = "";
+    if (n > room) {
+        where += n - (room - 3);
+        dots = "...";
+    }
+    sb_buf m = SB_BUF_INIT;
+    sb_buf_appendf(&m, "%s%s%s: %s", lead, dots, where, te->message);
+    p->field = field;
+    projects__copy(p->message, sizeof(p->message), sb_buf_str(&m));
+    sb_buf_free(&m);
+    return PROJECTS_INVALID;
 }
 
-projects_err projects__write_page(projects_ctx *c, store_stmt *st, int limit,
-                                  void (*write_row)(sb_jw *w, store_stmt *st), sb_jw *out,
-                                  const char *what)
+projects_err projects__tree_text(projects_ctx *c, const json_t *tree, const char *field,
+                                 char **text, projects_problem *p)
 {
-    sb_errbuf err;
-    store_err e;
-    int n = 0;
-    bool more = false;
-    char last[SB_UUID_STR_LEN] = "";
-    sb_jw_obj_begin(out);
-    sb_jw_key(out, "items");
-    sb_jw_arr_begin(out);
-    while ((e = store_step(st, &err)) == STORE_ROW) {
-        if (n++ == limit) {
-            more = true;
-            break;
-        }
-        snprintf(last, sizeof(last), "%s", store_col_text(st, 0, NULL));
-        write_row(out, st);
+    char *t = json_dumps(tree, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (!t)
+        sb_die("out of memory writing a component tree");
+    if (strlen(t) > c->limits->page_max) {
+        free(t);
+        p->field = field;
+        snprintf(p->message, sizeof(p->message), "must be at most %zu bytes as JSON",
+                 c->limits->page_max);
+        return PROJECTS_TOO_LARGE;
     }
-    store_reset(st);
-    sb_jw_arr_end(out);
-    sb_jw_kv_str(out, "next_cursor", more ? last : NULL);
-    sb_jw_obj_end(out);
-    return e == STORE_ROW || e == STORE_DONE ? PROJECTS_OK : projects__store(c, what, e, &err);
+    *text = t;
+    return PROJECTS_OK;
 }

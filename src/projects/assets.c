@@ -21,7 +21,7 @@
 #include "base/vec.h"
 #include "projects/projects_int.h"
 
-#define ASSET_COLS "id, project_id, sha256, type, size, filename, created_by, created_at"
+#define ASSET_COLS         "id, project_id, sha256, type, size, filename, created_by, created_at"
 #define FILENAME_MAX_CHARS 255
 
 static void write_asset(sb_jw *w, store_stmt *st)
@@ -120,9 +120,9 @@ static projects_err blob_failed(projects_ctx *c, const char *what, blob_err b)
     return b == BLOB_NOT_FOUND ? PROJECTS_NOT_FOUND : PROJECTS_STORE;
 }
 
-projects_err projects_asset_create(projects_ctx *c, sb_str project_id, const void *data,
-                                   size_t len, sb_str filename, sb_jw *out,
-                                   char id[SB_UUID_STR_LEN], projects_problem *p)
+projects_err projects_asset_create(projects_ctx *c, sb_str project_id, const void *data, size_t len,
+                                   sb_str filename, sb_jw *out, char id[SB_UUID_STR_LEN],
+                                   projects_problem *p)
 {
     projects__proj pr;
     projects_err r = authorize(c, project_id, AUTHZ_EDIT, &pr);
@@ -261,7 +261,15 @@ projects_err projects_asset_list(projects_ctx *c, sb_str project_id, const proje
     store_bind_cstr(st, 1, pr.id);
     store_bind_cstr(st, 2, after);
     store_bind_int(st, 3, pg->limit + 1);
-    return projects__write_page(c, st, pg->limit, write_asset, out, "listing assets");
+    projects__id_page l;
+    projects__id_page_begin(&l, out, pg->limit);
+    while ((e = store_step(st, &err)) == STORE_ROW &&
+           projects__id_page_take(&l, store_col_text(st, 0, NULL)))
+        write_asset(out, st);
+    store_reset(st);
+    projects__id_page_end(&l);
+    return e == STORE_ROW || e == STORE_DONE ? PROJECTS_OK
+                                             : projects__store(c, "listing assets", e, &err);
 }
 
 projects_err projects__assets_release(projects_ctx *c, const char *project_scope, const char *id)

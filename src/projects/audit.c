@@ -9,7 +9,6 @@
 #include "base/clock.h"
 #include "projects/projects_int.h"
 
-/* id, actor_id, session_id, ip, action, target, details, created_at */
 static void write_entry(sb_jw *out, store_stmt *st)
 {
     char t[SB_RFC3339_LEN];
@@ -50,5 +49,13 @@ projects_err projects_audit_list(projects_ctx *c, sb_str project_id, const proje
     store_bind_cstr(st, 1, pr.id);
     store_bind_cstr(st, 2, after);
     store_bind_int(st, 3, pg->limit + 1);
-    return projects__write_page(c, st, pg->limit, write_entry, out, "reading the audit log");
+    projects__id_page list;
+    projects__id_page_begin(&list, out, pg->limit);
+    while ((e = store_step(st, &err)) == STORE_ROW &&
+           projects__id_page_take(&list, store_col_text(st, 0, NULL)))
+        write_entry(out, st);
+    store_reset(st);
+    projects__id_page_end(&list);
+    return e == STORE_ROW || e == STORE_DONE ? PROJECTS_OK
+                                             : projects__store(c, "reading the audit log", e, &err);
 }

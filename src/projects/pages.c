@@ -95,23 +95,13 @@ static projects_err check_page(projects_ctx *c, const projects_page_input *in, b
     if (in->components) {
         projects_tree_limits lim = PROJECTS_TREE_LIMITS_DEFAULT;
         projects_tree_error te;
-        if (!projects_tree_validate(in->components, &lim, &te)) {
-            p->field = "components";
-            sb_buf m = SB_BUF_INIT;
-            sb_buf_appendf(&m, "%s: %s", te.where, te.message);
-            projects__copy(p->message, sizeof(p->message), sb_buf_str(&m));
-            sb_buf_free(&m);
-            return PROJECTS_INVALID;
-        }
+        if (!projects_tree_validate(in->components, &lim, &te))
+            return projects__tree_invalid(p, "components", NULL, &te);
         json_t *norm = projects_tree_normalize(in->components);
-        v->components = json_dumps(norm, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        projects_err r = projects__tree_text(c, norm, "components", &v->components, p);
         json_decref(norm);
-        if (strlen(v->components) > c->limits->page_max) {
-            p->field = "components";
-            snprintf(p->message, sizeof(p->message), "must be at most %zu bytes as JSON",
-                     c->limits->page_max);
-            return PROJECTS_TOO_LARGE;
-        }
+        if (r != PROJECTS_OK)
+            return r;
     } else if (creating) {
         v->components = strdup("[]");
     }
@@ -127,9 +117,11 @@ static projects_err check_page(projects_ctx *c, const projects_page_input *in, b
     return PROJECTS_OK;
 }
 
-/* Reads page_id of the project, then asks the policy about this item. */
+/* Reads page_id of the project, then asks the policy about this item.
+ * What the caller asked for of an allowed page: its JSON (out, with or
+ * without the tree), its version, its parsed tree (*tree, the caller's). */
 static projects_err load_page(projects_ctx *c, projects__proj *pr, sb_str page_id, authz_action a,
-                              bool with_tree, sb_jw *out, projects_ver *ver)
+                              bool with_tree, sb_jw *out, projects_ver *ver, json_t **tree)
 {
     if (!projects__id_ok(page_id))
         return PROJECTS_NOT_FOUND;
@@ -155,6 +147,8 @@ static projects_err load_page(projects_ctx *c, projects__proj *pr, sb_str page_i
         r = projects__decide(c, a, &pr->r);
     if (r == PROJECTS_OK && out)
         write_page(out, st, with_tree);
+    if (r == PROJECTS_OK && tree && !(*tree = json_loads(store_col_text(st, 3, NULL), 0, NULL)))
+        r = PROJECTS_INTERNAL; /* the column holds what check_page wrote */
     if (ver)
         *ver = store_col_int(st, 6);
     store_reset(st);
@@ -201,7 +195,7 @@ projects_err projects_page_list(projects_ctx *c, sb_str project_id, sb_jw *out)
 static projects_err write_by_id(projects_ctx *c, projects__proj *pr, const char *id, sb_jw *out,
                                 projects_ver *ver)
 {
-    return load_page(c, pr, sb_str_c(id), AUTHZ_READ, true, out, ver);
+    return load_page(c, pr, sb_str_c(id), AUTHZ_READ, true, out, ver, NULL);
 }
 
 projects_err projects_page_create(projects_ctx *c, sb_str project_id, const projects_page_input *in,
@@ -261,7 +255,7 @@ projects_err projects_page_get(projects_ctx *c, sb_str project_id, sb_str page_i
     projects_err r = projects__project(c, project_id, AUTHZ_READ, &pr);
     if (r != PROJECTS_OK)
         return r;
-    return load_page(c, &pr, page_id, AUTHZ_READ, true, out, ver);
+    return load_page(c, &pr, page_id, AUTHZ_READ, true, out, ver, NULL);
 }
 
 projects_err projects_page_put(projects_ctx *c, sb_str project_id, sb_str page_id,
@@ -272,7 +266,7 @@ projects_err projects_page_put(projects_ctx *c, sb_str project_id, sb_str page_i
     /* The page decides (load_page): a guest's unshared page is hidden. */
     projects_err r = projects__project(c, project_id, AUTHZ_READ, &pr);
     if (r == PROJECTS_OK)
-        r = load_page(c, &pr, page_id, AUTHZ_EDIT, false, NULL, NULL);
+        r = load_page(c, &pr, page_id, AUTHZ_EDIT, false, NULL, NULL, NULL);
     if (r != PROJECTS_OK)
         return r;
     page_values v = {0};
@@ -338,7 +332,7 @@ projects_err projects_page_delete(projects_ctx *c, sb_str project_id, sb_str pag
     projects_ver cur = 0;
     projects_err r = projects__project(c, project_id, AUTHZ_READ, &pr);
     if (r == PROJECTS_OK)
-        r = load_page(c, &pr, page_id, AUTHZ_EDIT, false, NULL, &cur);
+        r = load_page(c, &pr, page_id, AUTHZ_EDIT, false, NULL, &cur, NULL);
     if (r != PROJECTS_OK)
         return r;
     if (if_ver && if_ver != cur)
@@ -357,4 +351,53 @@ projects_err projects_page_delete(projects_ctx *c, sb_str project_id, sb_str pag
         return r;
     e = store_commit(c->db, &err);
     return e == STORE_OK ? PROJECTS_OK : projects__store(c, "deleting a page", e, &err);
+}
+
+/* ---- for the library (library.c, library_insert.c) ---- */
+
+projects_err projects__page_tree(projects_ctx *c, projects__proj *pr, sb_str page_id,
+                                 authz_action a, json_t **tree, projects_ver *ver)
+{
+    return load_page(c, pr, page_id, a, false, NULL, ver, tree);
+}
+
+projects_err projects__page_set_tree(projects_ctx *c, projects__proj *pr, const char *page_id,
+                                     const json_t *tree, const projects__page_change *change,
+                                     sb_jw *out, projects_ver *ver, projects_problem *p)
+{
+    char *text = NULL;
+    projects_err r = projects__tree_text(c, tree, "components", &text, p);
+    if (r != PROJECTS_OK)
+        return r;
+    sb_errbuf err;
+    store_stmt *st;
+    int64_t changed = 0;
+    store_err e = store_begin(c->db, &err);
+    if (e == STORE_OK)
+        e = store_prepare(c->db,
+                          "UPDATE pages SET components = $1, version = version + 1, "
+                          "updated_at = $2 WHERE id = $3 AND project_id = $4 AND version = $5",
+                          &st, &err);
+    if (e == STORE_OK) {
+        store_bind_cstr(st, 1, text);
+        store_bind_int(st, 2, c->now_us);
+        store_bind_cstr(st, 3, page_id);
+        store_bind_cstr(st, 4, pr->id);
+        store_bind_int(st, 5, change->expect);
+        e = store_step(st, &err);
+        changed = store_changes(st);
+        store_reset(st);
+    }
+    free(text);
+    if (e != STORE_DONE)
+        return projects__store(c, "updating a page", e, &err);
+    if (changed == 0) {
+        store_rollback(c->db, NULL);
+        return PROJECTS_STALE;
+    }
+    if ((r = projects__audit(c, pr->id, change->action, page_id, change->details)) != PROJECTS_OK)
+        return r;
+    if ((e = store_commit(c->db, &err)) != STORE_OK)
+        return projects__store(c, "updating a page", e, &err);
+    return write_by_id(c, pr, page_id, out, ver);
 }

@@ -172,6 +172,19 @@ projects_err projects_project_member_set(projects_ctx *c, sb_str project_id, sb_
                                          sb_str role, projects_problem *p);
 projects_err projects_share(projects_ctx *c, sb_str project_id, sb_str user_id, sb_str kind,
                             sb_str item, projects_problem *p);
+
+/* ---- ownership transfer (transfer.c) ---- */
+
+/* Makes user_id the owner of project id: owners only (DELETE, with the
+ * team's MFA rule). The new owner must already hold the project with the
+ * caller: a member of its team (not a guest) for a team project, a project
+ * member (not a guest) for a personal one; anyone else, existing or not,
+ * is the same INVALID on user_id. The caller stays on as a project admin.
+ * Bumps the version (STALE when if_ver no longer matches), audits
+ * project_transferred, and writes the project into out. */
+projects_err projects_project_transfer(projects_ctx *c, sb_str id, sb_str user_id,
+                                       projects_ver if_ver, sb_jw *out, projects_ver *ver,
+                                       projects_problem *p);
 /* ---- pages (pages.c) ---- */
 
 typedef struct projects_page_input {
@@ -325,6 +338,74 @@ projects_err projects_comment_delete(projects_ctx *c, sb_str project_id, sb_str 
 projects_err projects_template_create(projects_ctx *c, sb_str project_id, sb_str name,
                                       sb_str description, sb_jw *out, projects_problem *p);
 projects_err projects_template_list(projects_ctx *c, sb_jw *out);
+
+/* ---- a team's library of components (library.c, library_insert.c) ---- */
+
+/* A library component is one component tree {id, type, props, children}
+ * with a name unique in its team. Team members read the library (viewer
+ * and above: library components are team items never shared with team
+ * guests, who get NOT_FOUND); editors and above write it. */
+typedef struct projects_library_input {
+    sb_str name;             /* ptr NULL: not given (PUT keeps the name) */
+    const json_t *component; /* a component, or NULL */
+    /* Create only, instead of component: a copy of the element element_id
+     * of page_id (in project_id when given), which the caller may read. */
+    sb_str project_id, page_id, element_id;
+} projects_library_input;
+
+/* Summaries (no trees) by name, in byte order; the cursor is opaque. */
+projects_err projects_library_list(projects_ctx *c, sb_str team_id, const projects_page *pg,
+                                   sb_jw *out, projects_problem *p);
+/* CONFLICT (field name) when the team has a component of that name. */
+projects_err projects_library_create(projects_ctx *c, sb_str team_id,
+                                     const projects_library_input *in, sb_jw *out,
+                                     char id[SB_UUID_STR_LEN], projects_problem *p);
+projects_err projects_library_get(projects_ctx *c, sb_str team_id, sb_str id, sb_jw *out,
+                                  projects_ver *ver);
+/* Replaces the fields given (name, component). */
+projects_err projects_library_put(projects_ctx *c, sb_str team_id, sb_str id,
+                                  const projects_library_input *in, projects_ver if_ver, sb_jw *out,
+                                  projects_ver *ver, projects_problem *p);
+projects_err projects_library_delete(projects_ctx *c, sb_str team_id, sb_str id,
+                                     projects_ver if_ver);
+
+typedef struct projects_library_insert_input {
+    sb_str library_component_id;
+    sb_str parent_id; /* ptr NULL: the page's top level */
+    int64_t index;    /* place among the parent's children; -1: at the end */
+} projects_library_insert_input;
+
+/* Inserts a copy of a library component the caller may read, with fresh
+ * ids (as templates give), into page_id (EDIT on the project). Bumps the
+ * page's version: STALE when if_ver no longer matches; without if_ver a
+ * concurrent change is merged by reading the page again. The result
+ * (out: {element_id, page}) must still be a valid page (depth, count,
+ * size); audits library_component_inserted. */
+projects_err projects_library_insert(projects_ctx *c, sb_str project_id, sb_str page_id,
+                                     const projects_library_insert_input *in, projects_ver if_ver,
+                                     sb_jw *out, projects_ver *ver, projects_problem *p);
+
+/* ---- AI-generated content records (ai_content.c) ---- */
+
+/* What an AI produced for a project: {id, project_id, type, prompt,
+ * result, created_by, created_at}. Records are immutable (version 1).
+ * Readers of the project with a role read them (not guests, not the
+ * public); editors and above write. type is one of page, component, copy,
+ * image, code, style, seo, other; prompt 1..32 KiB of text; result a
+ * string, object or array of at most the file limit as compact JSON. */
+typedef struct projects_ai_input {
+    sb_str type, prompt;
+    const json_t *result;
+} projects_ai_input;
+
+/* Newest first, without results; type filters when not empty. */
+projects_err projects_ai_list(projects_ctx *c, sb_str project_id, sb_str type,
+                              const projects_page *pg, sb_jw *out, projects_problem *p);
+projects_err projects_ai_create(projects_ctx *c, sb_str project_id, const projects_ai_input *in,
+                                sb_jw *out, char id[SB_UUID_STR_LEN], projects_problem *p);
+projects_err projects_ai_get(projects_ctx *c, sb_str project_id, sb_str id, sb_jw *out,
+                             projects_ver *ver);
+projects_err projects_ai_delete(projects_ctx *c, sb_str project_id, sb_str id, projects_ver if_ver);
 
 /* ---- audit (audit.c) ---- */
 

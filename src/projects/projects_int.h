@@ -7,6 +7,7 @@
 #define SB_PROJECTS_INT_H
 
 #include "projects/projects.h"
+#include "projects/tree.h"
 
 /* A project as access.c loads it, with the caller's place in it. */
 typedef struct projects__proj {
@@ -66,17 +67,13 @@ bool projects__id_ok(sb_str s);
 /* Copies s into out (cap bytes, NUL-terminated; s must fit). */
 void projects__copy(char *out, size_t cap, sb_str s);
 
-/* Keyset pages over ids (UUIDv7, so in creation order): the cursor a
- * page gave is the id of its last row. id_cursor checks pg's cursor and
- * copies it into after ("" for the first page); INVALID for a cursor no
- * page gave. write_page writes {"items": [...], "next_cursor": ...} from
- * st, whose query asked for limit + 1 rows with the id in column 0; the
- * extra row only tells that there is a next page. */
-projects_err projects__id_cursor(const projects_page *pg, char after[SB_UUID_STR_LEN],
-                                 projects_problem *p);
-projects_err projects__write_page(projects_ctx *c, store_stmt *st, int limit,
-                                  void (*write_row)(sb_jw *w, store_stmt *st), sb_jw *out,
-                                  const char *what);
+/* Runs sql (text parameters as projects__exec) for at most one row, which
+ * it hands to row(st, ctx) before resetting the statement. NOT_FOUND when
+ * there is none; a store failure as projects__store, what naming the
+ * work. */
+typedef void (*projects__row_fn)(store_stmt *st, void *ctx);
+projects_err projects__one_row(projects_ctx *c, const char *what, const char *sql,
+                               const char *const *args, size_t n, projects__row_fn row, void *ctx);
 
 /* Fills p for INVALID and returns it. */
 projects_err projects__invalid(projects_problem *p, const char *field, const char *message);
@@ -173,5 +170,57 @@ projects_err projects__mentions_resolve(projects_ctx *c, const projects__proj *p
                                         projects__mentions *out, projects_problem *p);
 /* Appends m's user ids as a JSON array. */
 void projects__mentions_json(const projects__mentions *m, sb_buf *out);
+/* Component trees (access.c). tree_invalid: fills p for a tree problem on
+ * field ("components[1].id: must be unique within the page", after lead
+ * when not NULL) and returns INVALID. tree_text: the compact JSON of a valid, normalised tree or
+ * component into *text (heap, the caller's), or TOO_LARGE naming field
+ * when it passes the page limit (the same limit for every tree). */
+projects_err projects__tree_invalid(projects_problem *p, const char *field, const char *lead,
+                                    const projects_tree_error *te);
+projects_err projects__tree_text(projects_ctx *c, const json_t *tree, const char *field,
+                                 char **text, projects_problem *p);
+
+/* pages.c, for the library. page_tree: page_id of pr's project, allowed
+ * for a (item rules included), with its parsed tree (*tree, the caller
+ * json_decref's it) and version. page_set_tree: replaces the page's tree
+ * with tree (valid and normal; size checked here) if its version is still
+ * change->expect (else STALE), bumps the version, writes the audit row
+ * change->action (target the page, details change->details or NULL), and
+ * writes the page as GET shows it into out. */
+typedef struct projects__page_change {
+    projects_ver expect;
+    const char *action;
+    const char *details;
+} projects__page_change;
+
+projects_err projects__page_tree(projects_ctx *c, projects__proj *pr, sb_str page_id,
+                                 authz_action a, json_t **tree, projects_ver *ver);
+projects_err projects__page_set_tree(projects_ctx *c, projects__proj *pr, const char *page_id,
+                                     const json_t *tree, const projects__page_change *change,
+                                     sb_jw *out, projects_ver *ver, projects_problem *p);
+
+/* Lists in id order (either way) whose cursor is the last id shown (id_page.c).
+ * id_cursor: pg's cursor into after ("" for the first page), INVALID when
+ * it is not an id. The page: begin writes {"items": [; the caller reads
+ * limit + 1 rows and writes each row for which take (given the row's id)
+ * says true, stopping at the first false (the row past the page); end
+ * closes with next_cursor, the last id shown when there is more, or null. */
+typedef struct projects__id_page {
+    sb_jw *out;
+    int limit, n;
+    bool more;
+    char last[SB_UUID_STR_LEN];
+} projects__id_page;
+
+projects_err projects__id_cursor(const projects_page *pg, char after[SB_UUID_STR_LEN],
+                                 projects_problem *p);
+void projects__id_page_begin(projects__id_page *l, sb_jw *out, int limit);
+bool projects__id_page_take(projects__id_page *l, const char *id);
+void projects__id_page_end(projects__id_page *l);
+
+/* library.c, for inserting into pages: library component id as the caller
+ * may read it (*component: its tree, the caller json_decref's it).
+ * NOT_FOUND when it does not exist or the caller may not read it. */
+projects_err projects__library_component(projects_ctx *c, sb_str id, json_t **component);
 
 #endif

@@ -100,7 +100,7 @@ projects_err projects_template_create(projects_ctx *c, sb_str project_id, sb_str
 }
 
 #define TEMPLATE_VISIBLE                                                                           \
-    "(t.created_by = $1 OR t.team_id IN (SELECT team_id FROM team_members WHERE user_id = $1 "    \
+    "(t.created_by = $1 OR t.team_id IN (SELECT team_id FROM team_members WHERE user_id = $1 "     \
     "AND role IN ('owner', 'admin', 'editor')))"
 
 static void write_row(sb_jw *w, store_stmt *st)

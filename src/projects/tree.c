@@ -112,11 +112,22 @@ out:
 /* ---- validation ---- */
 
 typedef struct tree_frame {
-    const json_t *array;
-    size_t index;    /* next element to visit */
-    size_t path_len; /* the path of the array itself */
-    unsigned depth;  /* 1 for the page's array */
+    const json_t *array; /* NULL: the root of projects_tree_validate_one ... */
+    const json_t *one;   /* ... which is this lone component */
+    size_t index;        /* next element to visit */
+    size_t path_len;     /* the path of the array itself */
+    unsigned depth;      /* 1 for the page's array */
 } tree_frame;
+
+static size_t frame_len(const tree_frame *f)
+{
+    return f->array ? json_array_size(f->array) : 1;
+}
+
+static const json_t *frame_at(const tree_frame *f, size_t i)
+{
+    return f->array ? json_array_get(f->array, i) : f->one;
+}
 
 typedef struct validator {
     const projects_tree_limits *lim;
@@ -274,31 +285,35 @@ static bool check_component(validator *v, const json_t *c)
     return true;
 }
 
-bool projects_tree_validate(const json_t *components, const projects_tree_limits *lim,
-                            projects_tree_error *err)
+/* Validates a page's array (one NULL) or one lone component (then
+ * components is NULL): the lone one is a root frame of one element whose
+ * path has no index. */
+static bool validate(const json_t *components, const json_t *one, const projects_tree_limits *lim,
+                     projects_tree_error *err)
 {
     validator v = {.lim = lim, .err = err};
     bool ok = false;
     size_t nodes = 0;
     sb_buf_init(&v.path, 128);
     sb_map_init(&v.ids);
-    sb_buf_puts(&v.path, "components");
-    if (!json_is_array(components)) {
+    sb_buf_puts(&v.path, one ? "component" : "components");
+    if (!one && !json_is_array(components)) {
         fail(&v, "must be an array");
         goto out;
     }
-    sb_vec_push(&v.stack, ((tree_frame){components, 0, v.path.len, 1}));
+    sb_vec_push(&v.stack, ((tree_frame){one ? NULL : components, one, 0, v.path.len, 1}));
     while (v.stack.len > 0) {
         tree_frame *f = &v.stack.items[v.stack.len - 1];
-        if (f->index == json_array_size(f->array)) {
+        if (f->index == frame_len(f)) {
             v.stack.len--;
             continue;
         }
         size_t i = f->index++;
         unsigned depth = f->depth;
-        const json_t *c = json_array_get(f->array, i);
+        const json_t *c = frame_at(f, i);
         cut(&v.path, f->path_len);
-        sb_buf_appendf(&v.path, "[%zu]", i);
+        if (f->array)
+            sb_buf_appendf(&v.path, "[%zu]", i);
         if (depth > lim->max_depth) {
             fail(&v, "is nested deeper than %u levels", lim->max_depth);
             goto out;
@@ -313,7 +328,7 @@ bool projects_tree_validate(const json_t *components, const projects_tree_limits
         if (children && json_array_size(children) > 0) {
             sb_buf_puts(&v.path, ".children");
             /* f is stale once the stack may have grown. */
-            sb_vec_push(&v.stack, ((tree_frame){children, 0, v.path.len, depth + 1}));
+            sb_vec_push(&v.stack, ((tree_frame){children, NULL, 0, v.path.len, depth + 1}));
         }
     }
     ok = true;
@@ -323,6 +338,19 @@ out:
     sb_map_deinit(&v.ids);
     sb_buf_free(&v.path);
     return ok;
+}
+
+bool projects_tree_validate(const json_t *components, const projects_tree_limits *lim,
+                            projects_tree_error *err)
+{
+    return validate(components, NULL, lim, err);
+}
+
+bool projects_tree_validate_one(const json_t *component, const projects_tree_limits *lim,
+                                projects_tree_error *err)
+{
+    assert(component);
+    return validate(NULL, component, lim, err);
 }
 
 /* ---- copies ---- */
@@ -340,32 +368,37 @@ static void set(json_t *obj, const char *key, json_t *value)
         sb_die("out of memory copying a component tree");
 }
 
+static json_t *copy_components(const json_t *components, bool fresh);
+
 /* Recursion depth is the tree's depth, which validation bounded. */
+static json_t *copy_component(const json_t *c, bool fresh)
+{
+    assert(json_is_object(c));
+    json_t *o = must(json_object());
+    if (fresh) {
+        sb_uuid u;
+        char s[SB_UUID_STR_LEN];
+        sb_uuid_v7(&u);
+        set(o, "id", json_string(sb_uuid_format(&u, s)));
+    } else {
+        set(o, "id", json_deep_copy(json_object_get(c, "id")));
+    }
+    set(o, "type", json_deep_copy(json_object_get(c, "type")));
+    const json_t *props = json_object_get(c, "props");
+    set(o, "props", props ? json_deep_copy(props) : json_object());
+    const json_t *children = json_object_get(c, "children");
+    set(o, "children", children ? copy_components(children, fresh) : json_array());
+    return o;
+}
+
 static json_t *copy_components(const json_t *components, bool fresh)
 {
     assert(json_is_array(components));
     json_t *out = must(json_array());
     size_t n = json_array_size(components);
-    for (size_t i = 0; i < n; i++) {
-        const json_t *c = json_array_get(components, i);
-        assert(json_is_object(c));
-        json_t *o = must(json_object());
-        if (fresh) {
-            sb_uuid u;
-            char s[SB_UUID_STR_LEN];
-            sb_uuid_v7(&u);
-            set(o, "id", json_string(sb_uuid_format(&u, s)));
-        } else {
-            set(o, "id", json_deep_copy(json_object_get(c, "id")));
-        }
-        set(o, "type", json_deep_copy(json_object_get(c, "type")));
-        const json_t *props = json_object_get(c, "props");
-        set(o, "props", props ? json_deep_copy(props) : json_object());
-        const json_t *children = json_object_get(c, "children");
-        set(o, "children", children ? copy_components(children, fresh) : json_array());
-        if (json_array_append_new(out, o) != 0)
+    for (size_t i = 0; i < n; i++)
+        if (json_array_append_new(out, copy_component(json_array_get(components, i), fresh)) != 0)
             sb_die("out of memory copying a component tree");
-    }
     return out;
 }
 
@@ -377,6 +410,11 @@ json_t *projects_tree_normalize(const json_t *components)
 json_t *projects_tree_copy_fresh(const json_t *components)
 {
     return copy_components(components, true);
+}
+
+json_t *projects_tree_copy_one(const json_t *component, bool fresh)
+{
+    return copy_component(component, fresh);
 }
 
 /* Visits every component depth-first in document order until visit
@@ -425,15 +463,31 @@ size_t projects_tree_count(const json_t *components)
     return total;
 }
 
-static bool is_not_id(const json_t *c, void *ctx)
+typedef struct find_ctx {
+    sb_str id;
+    const json_t *found;
+} find_ctx;
+
+static bool is_not_id(const json_t *c, void *ctx_)
 {
-    const sb_str *id = ctx;
+    find_ctx *ctx = ctx_;
     const json_t *v = json_is_object(c) ? json_object_get(c, "id") : NULL;
-    return !(json_is_string(v) &&
-             sb_str_eq(sb_str_make(json_string_value(v), json_string_length(v)), *id));
+    if (json_is_string(v) &&
+        sb_str_eq(sb_str_make(json_string_value(v), json_string_length(v)), ctx->id)) {
+        ctx->found = c;
+        return false;
+    }
+    return true;
+}
+
+json_t *projects_tree_find(const json_t *components, sb_str id)
+{
+    find_ctx ctx = {id, NULL};
+    walk(components, is_not_id, &ctx);
+    return (json_t *)ctx.found; /* the caller's tree, as it gave it */
 }
 
 bool projects_tree_has_id(const json_t *components, sb_str id)
 {
-    return !walk(components, is_not_id, &id);
+    return projects_tree_find(components, id) != NULL;
 }

@@ -71,6 +71,13 @@ typedef struct projects_tree_error {
 bool projects_tree_validate(const json_t *components, const projects_tree_limits *lim,
                             projects_tree_error *err);
 
+/* Like projects_tree_validate for one component standing alone (a team's
+ * library component): the same checks and limits, the component itself at
+ * depth 1, and paths that start at "component" ("component.children[0].id").
+ * Ids must be unique within the component's own tree. */
+bool projects_tree_validate_one(const json_t *component, const projects_tree_limits *lim,
+                                projects_tree_error *err);
+
 /* A new deep copy of a valid tree (the caller json_decref's it) in which
  * every component has exactly the keys id, type, props, children in that
  * order, props {} and children [] when they were absent. Normalising a
@@ -83,6 +90,16 @@ json_t *projects_tree_normalize(const json_t *components);
  * Props are deep-copied unchanged (an id mentioned inside props keeps the
  * old value). The copy validates when max_id_len >= 36. */
 json_t *projects_tree_copy_fresh(const json_t *components);
+
+/* One valid component copied like projects_tree_normalize (fresh false)
+ * or projects_tree_copy_fresh (fresh true): for saving a component to a
+ * team's library and for inserting a library component into a page. */
+json_t *projects_tree_copy_one(const json_t *component, bool fresh);
+
+/* The component whose id is id, at any depth of a valid tree, or NULL.
+ * The pointer is into components, as jansson's getters give them: a caller
+ * that owns the tree may change what it finds (add children, say). */
+json_t *projects_tree_find(const json_t *components, sb_str id);
 
 /* The number of components on the page, at all levels. Total over any
  * value: a non-array counts 0, an element that is not an object counts 1

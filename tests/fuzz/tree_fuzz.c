@@ -12,7 +12,11 @@
  *     an original one or repeats;
  *   - the props limit is exact: with max_props_bytes set to the largest
  *     props' compact size (as jansson writes it) the tree passes, with one
- *     byte less it fails at a ".props".
+ *     byte less it fails at a ".props";
+ *   - a lone component (projects_tree_validate_one) is judged exactly as
+ *     the page [component]: same outcome, same message, and the same place
+ *     with "component" for "components[0]" (when neither path is cut);
+ *   - projects_tree_find finds every id of a valid tree, at its own node.
  */
 #include <assert.h>
 #include <string.h>
@@ -77,6 +81,40 @@ static void collect_ids(const json_t *arr, sb_map *ids, const sb_map *forbidden)
     }
 }
 
+/* The input as one component against the page [input]. */
+static void check_one(json_t *doc, const projects_tree_limits *lim)
+{
+    json_t *page = json_pack("[O]", doc);
+    projects_tree_error e_one, e_page;
+    bool ok_one = projects_tree_validate_one(doc, lim, &e_one);
+    bool ok_page = projects_tree_validate(page, lim, &e_page);
+    assert(ok_one == ok_page);
+    if (!ok_one) {
+        assert(strcmp(e_one.message, e_page.message) == 0);
+        size_t wl = strnlen(e_one.where, sizeof(e_one.where));
+        assert(wl > 0 && wl < sizeof(e_one.where) && sb_utf8_valid(e_one.where, wl, NULL));
+        if (strncmp(e_one.where, "...", 3) != 0 && strncmp(e_page.where, "...", 3) != 0) {
+            assert(strncmp(e_one.where, "component", 9) == 0);
+            assert(strncmp(e_page.where, "components[0]", 13) == 0);
+            assert(strcmp(e_one.where + 9, e_page.where + 13) == 0);
+        }
+    }
+    json_decref(page);
+}
+
+static void check_find(const json_t *arr, const json_t *root)
+{
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        const json_t *c = json_array_get(arr, i);
+        const json_t *id = json_object_get(c, "id");
+        assert(projects_tree_find(root,
+                                  sb_str_make(json_string_value(id), json_string_length(id))) == c);
+        const json_t *kids = json_object_get(c, "children");
+        if (kids)
+            check_find(kids, root);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     sb_json_limits jl = {.max_bytes = 1 << 20, .max_depth = 200};
@@ -84,6 +122,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (sb_json_parse((const char *)data, size, &jl, &doc, NULL) != SB_JSON_OK)
         return 0;
     projects_tree_limits lim = PROJECTS_TREE_LIMITS_DEFAULT;
+    check_one(doc, &lim);
     projects_tree_error err;
     memset(&err, 0x7f, sizeof(err));
     if (!projects_tree_validate(doc, &lim, &err)) {
@@ -93,6 +132,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     size_t count = projects_tree_count(doc);
     assert(count <= lim.max_nodes);
+    check_find(doc, doc);
 
     json_t *norm = projects_tree_normalize(doc);
     assert(projects_tree_validate(norm, &lim, &err));

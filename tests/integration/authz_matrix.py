@@ -95,6 +95,7 @@ FILE_ITEMS = ["file", "sfile"]
 class Team:
     def __init__(self, tid, roles):
         self.id, self.roles = tid, roles  # roles: actor -> team role
+        self.component = None  # a library component of the team
 
 
 class Project:
@@ -106,6 +107,7 @@ class Project:
         self.files = {}  # item key -> path
         self.asset = None  # an uploaded asset's id
         self.comments = {}  # page item key -> a comment (the owner's) on it
+        self.ai = None  # an AI content record
 
 
 def project_role(actor, p):
@@ -140,7 +142,7 @@ def decide(route, actor, team=None, proj=None, item=None):
     # refused (403), since hiding it would hide nothing.
     public_visible = (route.public and route.scope == "project" and proj.vis == "public"
                       and (it is None or it.published))
-    if role == "none" or (role == "guest" and it and not it.shared):
+    if role == "none" or (role == "guest" and ((it and not it.shared) or not route.guests)):
         if public_visible and route.action == "read":
             return route.ok, "public project: published content is anyone's to read"
         if public_visible:
@@ -190,6 +192,7 @@ def decide(route, actor, team=None, proj=None, item=None):
 #           (comments: the collaborators' notes, not the site)
 #   item_hidden the status of an item hidden from a caller who sees the
 #           project (400 when the item is named by a body field)
+#   guests  False for what no share reaches (AI records): hidden from guests
 #   exceptions {effective role: (status, why)}: documented exceptions
 # A route added to the API without a row here fails the coverage check.
 # Rows for the routes being designed would read, for instance:
@@ -203,14 +206,15 @@ def decide(route, actor, team=None, proj=None, item=None):
 class Route:
     def __init__(self, method, path, scope, action, variant="", anon=False, ok=200, hidden=404,
                  fresh=False, item=None, body=None, query=None, target=None, creates=None,
-                 check=None, exceptions=None, denied=403, public=True, item_hidden=None):
+                 check=None, exceptions=None, denied=403, public=True, item_hidden=None,
+                 guests=True):
         self.method, self.path, self.scope, self.action = method, path, scope, action
         self.variant, self.anon, self.ok, self.hidden = variant, anon, ok, hidden
         self.fresh, self.item, self.body, self.query = fresh, item, body, query
         self.target, self.creates, self.check = target, creates, check
         self.exceptions = exceptions or {}
         self.denied = denied
-        self.public, self.item_hidden = public, item_hidden
+        self.public, self.item_hidden, self.guests = public, item_hidden, guests
 
     @property
     def label(self):
@@ -331,6 +335,28 @@ ROUTES = [
           item="page", public=False),
     Route("DELETE", "/api/projects/{id}/comments/{comment_id}", "project", "uncomment",
           item="page", public=False, fresh=True),
+    # ---- the team's component library: team items no share reaches ----
+    Route("GET", "/api/teams/{id}/components", "team", "read"),
+    Route("POST", "/api/teams/{id}/components", "team", "edit", ok=201,
+          body=lambda c: {"name": "C " + uid(), "component": {"id": "c", "type": "Card"}}),
+    Route("GET", "/api/teams/{id}/components/{component_id}", "team", "read"),
+    Route("PUT", "/api/teams/{id}/components/{component_id}", "team", "edit",
+          body=lambda c: {"name": "Hero " + uid()}),
+    Route("DELETE", "/api/teams/{id}/components/{component_id}", "team", "edit", fresh=True),
+    Route("POST", "/api/projects/{id}/pages/{page_id}/components", "project", "edit",
+          item="page", ok=201, fresh=True,
+          body=lambda c: {"library_component_id": TEAM.component}),
+    # ---- AI content records: members only ----
+    Route("GET", "/api/projects/{id}/ai-content", "project", "read", public=False, guests=False),
+    Route("POST", "/api/projects/{id}/ai-content", "project", "edit", ok=201, public=False,
+          guests=False, body={"type": "seo", "prompt": "Describe it", "result": {"title": "T"}}),
+    Route("GET", "/api/projects/{id}/ai-content/{content_id}", "project", "read", public=False,
+          guests=False),
+    Route("DELETE", "/api/projects/{id}/ai-content/{content_id}", "project", "edit",
+          public=False, guests=False, fresh=True),
+    # ---- transfer: owners; the admin (a team member) takes it ----
+    Route("POST", "/api/projects/{id}/transfer", "project", "delete", fresh=True,
+          body=lambda c: {"user_id": c.ids["admin"]}),
     # ---- templates ----
     Route("GET", "/api/templates", "global", "signed-in", check="templates"),
     # The project is named in the body; a hidden one is 404 like a missing one.
@@ -470,6 +496,9 @@ def make_project(owner, team, vis, name, items=(), guest=True):
                 {"user_id": IDS["guest"], "kind": it.kind, "item": ref}, want=201)
     _, d = api(owner, "POST", "/api/projects/%s/assets" % p.id, Raw("image/gif", GIF), want=201)
     p.asset = d["id"]
+    _, d = api(owner, "POST", "/api/projects/%s/ai-content" % p.id,
+               {"type": "copy", "prompt": "A tagline", "result": "Ride on"}, want=201)
+    p.ai = d["id"]
     return p
 
 
@@ -515,6 +544,7 @@ def setup():
                {"project_id": FIXTURE["team"].id, "name": "Team kit"}, want=201)
     TEMPLATES[d["id"]] = ("owner", TEAM)
     IDS["template"] = d["id"]
+    add_component(TEAM)
     # From a private project: its creator's alone, whatever the team.
     _, d = api("owner", "POST", "/api/templates",
                {"project_id": FIXTURE["private"].id, "name": "Private kit"}, want=201)
@@ -539,9 +569,17 @@ class Cell:
         self.problems = []
 
 
+def add_component(t):
+    _, d = api("owner", "POST", "/api/teams/%s/components" % t.id,
+               {"name": "Hero " + uid(), "component": {"id": "hero", "type": "Section"}},
+               want=201)
+    t.component = d["id"]
+
+
 def scratch_team():
     t = make_team("owner", {"admin": "admin", "editor": "editor", "viewer": "viewer",
                             "bystander": "viewer"}, "Scratch team")
+    add_component(t)
     return t
 
 
@@ -558,9 +596,10 @@ def drop_team(t):
 
 
 def drop_project(pid, who="owner"):
-    status, _ = api(who, "DELETE", "/api/projects/%s" % pid)
-    if status in (200, 404):
-        return None
+    for w in (who, "admin"):  # after a transfer the admin owns it
+        status, _ = api(w, "DELETE", "/api/projects/%s" % pid)
+        if status in (200, 404):
+            return None
     return "cleanup: the scratch project could not be deleted (%d)" % status
 
 
@@ -574,6 +613,10 @@ def fill(path, c, team, proj):
         path = path.replace("{path}", urllib.parse.quote(item.key))
     if "{comment_id}" in path:
         path = path.replace("{comment_id}", proj.comments[c.item])
+    if "{component_id}" in path:
+        path = path.replace("{component_id}", team.component)
+    if "{content_id}" in path:
+        path = path.replace("{content_id}", proj.ai)
     if "{asset_id}" in path:
         path = path.replace("{asset_id}", proj.asset)
     if "{user_id}" in path:

@@ -149,8 +149,38 @@ eq "asset delete" "$(rec DELETE /api/projects/{id}/assets/{asset_id} "$P/project
 eq "template" "$(rec POST /api/templates "$P/templates" "${J[@]}" "${B[@]}" -d "{\"project_id\":\"$PR\",\"name\":\"Docs kit\"}")" 201
 eq "templates" "$(rec GET /api/templates "$P/templates" "${B[@]}")" 200
 eq "audit" "$(rec GET /api/projects/{id}/audit "$P/projects/$PR/audit" "${B[@]}")" 200
+LIB=/api/teams/{id}/components
+LIBC=/api/teams/{id}/components/{component_id}
+eq "library save" "$(rec POST $LIB "$P/teams/$T/components" "${J[@]}" "${B[@]}" -d '{"name":"Card","component":{"id":"c","type":"Card"}}')" 201
+LC=$(body | jget id)
+eq "library save 409" "$(rec POST $LIB "$P/teams/$T/components" "${J[@]}" "${B[@]}" -d '{"name":"Card","component":{"id":"c","type":"Card"}}')" 409
+eq "library save 400" "$(rec POST $LIB "$P/teams/$T/components" "${J[@]}" "${B[@]}" -d '{"name":"Bad","component":{"id":"c"}}')" 400
+eq "library" "$(rec GET $LIB "$P/teams/$T/components?limit=1" "${B[@]}")" 200
+eq "library 404" "$(rec GET $LIB "$P/teams/00000000-0000-7000-8000-000000000000/components" "${B[@]}")" 404
+eq "library component" "$(rec GET $LIBC "$P/teams/$T/components/$LC" "${B[@]}")" 200
+eq "library component 304" "$(rec GET $LIBC "$P/teams/$T/components/$LC" "${B[@]}" -H 'If-None-Match: "1"')" 304
+eq "library component put" "$(rec PUT $LIBC "$P/teams/$T/components/$LC" "${J[@]}" "${B[@]}" -d '{"name":"Card 2"}')" 200
+eq "library component put 412" "$(rec PUT $LIBC "$P/teams/$T/components/$LC" "${J[@]}" "${B[@]}" -H 'If-Match: "1"' -d '{"name":"Card 3"}')" 412
+INS=/api/projects/{id}/pages/{page_id}/components
+eq "insert" "$(rec POST $INS "$P/projects/$PR/pages/$PG/components" "${J[@]}" "${B[@]}" -d "{\"library_component_id\":\"$LC\"}")" 201
+eq "insert 400" "$(rec POST $INS "$P/projects/$PR/pages/$PG/components" "${J[@]}" "${B[@]}" -d "{\"library_component_id\":\"$LC\",\"parent_id\":\"nope\"}")" 400
+eq "insert 412" "$(rec POST $INS "$P/projects/$PR/pages/$PG/components" "${J[@]}" "${B[@]}" -H 'If-Match: "1"' -d "{\"library_component_id\":\"$LC\"}")" 412
+AIP=/api/projects/{id}/ai-content
+AIC=/api/projects/{id}/ai-content/{content_id}
+eq "ai record" "$(rec POST $AIP "$P/projects/$PR/ai-content" "${J[@]}" "${B[@]}" -d '{"type":"copy","prompt":"A tagline","result":{"text":"Read on"}}')" 201
+AI=$(body | jget id)
+eq "ai record 400" "$(rec POST $AIP "$P/projects/$PR/ai-content" "${J[@]}" "${B[@]}" -d '{"type":"poem","prompt":"p","result":"r"}')" 400
+eq "ai records" "$(rec GET $AIP "$P/projects/$PR/ai-content?type=copy" "${B[@]}")" 200
+eq "ai record get" "$(rec GET $AIC "$P/projects/$PR/ai-content/$AI" "${B[@]}")" 200
+eq "ai record 304" "$(rec GET $AIC "$P/projects/$PR/ai-content/$AI" "${B[@]}" -H 'If-None-Match: "1"')" 304
+eq "ai record delete" "$(rec DELETE $AIC "$P/projects/$PR/ai-content/$AI" "${B[@]}")" 200
+eq "ai record 404" "$(rec GET $AIC "$P/projects/$PR/ai-content/$AI" "${B[@]}")" 404
+eq "library component delete" "$(rec DELETE $LIBC "$P/teams/$T/components/$LC" "${B[@]}")" 200
 eq "file delete" "$(rec DELETE /api/projects/{id}/files/{path} "$P/projects/$PR/files/src/app.js" "${B[@]}")" 200
 eq "page delete" "$(rec DELETE /api/projects/{id}/pages/{page_id} "$P/projects/$PR/pages/$PG" "${B[@]}")" 200
+eq "transfer 400" "$(rec POST /api/projects/{id}/transfer "$P/projects/$PR/transfer" "${J[@]}" "${B[@]}" -d '{"user_id":"00000000-0000-7000-8000-000000000000"}')" 400
+eq "transfer 412" "$(rec POST /api/projects/{id}/transfer "$P/projects/$PR/transfer" "${J[@]}" "${B[@]}" -H 'If-Match: "1"' -d "{\"user_id\":\"$U2\"}")" 412
+eq "transfer" "$(rec POST /api/projects/{id}/transfer "$P/projects/$PR/transfer" "${J[@]}" "${B[@]}" -d "{\"user_id\":\"$U2\"}")" 200
 eq "member remove" "$(rec DELETE /api/teams/{id}/members/{user_id} "$P/teams/$T/members/$U2" "${B[@]}")" 200
 eq "project delete" "$(rec DELETE /api/projects/{id} "$P/projects/$PR" "${B[@]}")" 200
 eq "team delete" "$(rec DELETE /api/teams/{id} "$P/teams/$T" "${B[@]}")" 200

@@ -113,6 +113,34 @@ static void test_not_an_object(void **state)
     assert_string_equal(errs.items[0].message, "the body must be a JSON object");
 }
 
+/* API_JSON takes any value but null, as the document's own. */
+static void test_any_json(void **state)
+{
+    typedef struct any_body {
+        json_t *result;
+    } any_body;
+    static const api_field any_fields[] = {
+        {"result", API_JSON, true, 0, 0, offsetof(any_body, result)},
+    };
+    const char *accepted[] = {"{\"result\":\"text\"}", "{\"result\":{\"a\":1}}", "{\"result\":[1]}",
+                              "{\"result\":0}", "{\"result\":false}"};
+    for (size_t i = 0; i < sizeof(accepted) / sizeof(accepted[0]); i++) {
+        json_t *doc = json_loads(accepted[i], 0, NULL);
+        any_body b = {0};
+        api_errors errs;
+        assert_true(api_decode(doc, any_fields, 1, &b, &errs));
+        assert_ptr_equal(b.result, json_object_get(doc, "result"));
+        json_decref(doc);
+    }
+    json_t *doc = json_loads("{\"result\":null}", 0, NULL);
+    any_body b = {0};
+    api_errors errs;
+    assert_false(api_decode(doc, any_fields, 1, &b, &errs));
+    assert_string_equal(errs.items[0].message, "is required");
+    assert_null(b.result);
+    json_decref(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -121,6 +149,7 @@ int main(void)
         cmocka_unit_test_teardown(test_every_problem_listed, release_doc),
         cmocka_unit_test_teardown(test_lengths_in_characters, release_doc),
         cmocka_unit_test_teardown(test_not_an_object, release_doc),
+        cmocka_unit_test(test_any_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -532,6 +532,109 @@ static void test_copy_fresh(void **state)
     sb_map_deinit(&seen);
 }
 
+/* A lone component (a library component): the page's rules, paths from
+ * "component", depth counted from the component itself. */
+static void test_validate_one(void **state)
+{
+    projects_tree_limits lim = PROJECTS_TREE_LIMITS_DEFAULT;
+    struct {
+        const char *json, *where, *message; /* where NULL: valid */
+    } cases[] = {
+        {"{\"id\":\"card\",\"type\":\"Card\",\"children\":[{\"id\":\"t\",\"type\":\"Text\"}]}",
+         NULL, NULL},
+        {"[]", "component", "must be an object"},
+        {"\"x\"", "component", "must be an object"},
+        {"{\"type\":\"Card\"}", "component.id", "is required"},
+        {"{\"id\":\"a\",\"type\":\"Card\",\"props\":[]}", "component.props", "must be an object"},
+        {"{\"id\":\"a\",\"type\":\"Card\",\"style\":{}}", "component.style",
+         "is not a known field"},
+        {"{\"id\":\"a\",\"type\":\"C\",\"children\":[{\"id\":\"b\",\"type\":\"C\"},{\"id\":\"a\","
+         "\"type\":\"C\"}]}",
+         "component.children[1].id", "must be unique within the page"},
+    };
+    for (size_t i = 0; i < SB_ARRAY_LEN(cases); i++) {
+        json_t *v = parse(cases[i].json);
+        projects_tree_error err;
+        memset(&err, 0, sizeof(err));
+        bool ok = projects_tree_validate_one(v, &lim, &err);
+        if (!cases[i].where) {
+            assert_true(ok);
+        } else {
+            assert_false(ok);
+            assert_string_equal(err.where, cases[i].where);
+            assert_string_equal(err.message, cases[i].message);
+        }
+        json_decref(v);
+    }
+    /* Depth: the component is level 1, so a chain of 64 passes, 65 fails. */
+    json_t *ok64 = chain(64), *bad65 = chain(65);
+    assert_true(projects_tree_validate_one(json_array_get(ok64, 0), &lim, NULL));
+    projects_tree_error err;
+    assert_false(projects_tree_validate_one(json_array_get(bad65, 0), &lim, &err));
+    assert_string_equal(err.message, "is nested deeper than 64 levels");
+    assert_true(sb_str_has_prefix(sb_str_c(err.where), SB_STR("...")));
+    json_decref(ok64);
+    json_decref(bad65);
+}
+
+static void test_copy_one(void **state)
+{
+    json_t *in = parse("{\"type\":\"Card\",\"id\":\"card\",\"children\":[{\"id\":\"t\",\"type\":"
+                       "\"Text\",\"props\":{\"s\":\"hi\"}}]}");
+    json_t *same = projects_tree_copy_one(in, false);
+    char *got = dump(same);
+    assert_string_equal(
+        got, "{\"id\":\"card\",\"type\":\"Card\",\"props\":{},\"children\":[{"
+             "\"id\":\"t\",\"type\":\"Text\",\"props\":{\"s\":\"hi\"},\"children\":[]}]}");
+    json_t *arr = json_pack("[O]", in);
+    json_t *fresh_arr = json_pack("[o]", projects_tree_copy_one(in, true));
+    sb_map orig_ids, seen;
+    sb_map_init(&orig_ids);
+    sb_map_init(&seen);
+    collect_ids(arr, &orig_ids);
+    same_but_ids(arr, fresh_arr, &orig_ids, &seen);
+    assert_int_equal(seen.len, 2);
+    sb_map_deinit(&orig_ids);
+    sb_map_deinit(&seen);
+    free(got);
+    json_decref(fresh_arr);
+    json_decref(arr);
+    json_decref(same);
+    json_decref(in);
+}
+
+static void test_find(void **state)
+{
+    json_t *t =
+        parse("[{\"id\":\"a\",\"type\":\"t\",\"children\":[{\"id\":\"b\",\"type\":\"t\","
+              "\"children\":[{\"id\":\"c\",\"type\":\"t\"}]}]},{\"id\":\"d\",\"type\":\"t\"}]");
+    const char *ids[] = {"a", "b", "c", "d"};
+    for (size_t i = 0; i < SB_ARRAY_LEN(ids); i++) {
+        json_t *c = projects_tree_find(t, sb_str_c(ids[i]));
+        assert_non_null(c);
+        assert_string_equal(json_string_value(json_object_get(c, "id")), ids[i]);
+    }
+    /* Ids compare whole, by bytes. */
+    assert_null(projects_tree_find(t, SB_STR("e")));
+    assert_null(projects_tree_find(t, SB_STR("")));
+    assert_null(projects_tree_find(t, SB_STR("A")));
+    assert_null(projects_tree_find(t, SB_STR("ab")));
+    /* What it finds is the tree's own node. */
+    json_t *b = projects_tree_find(t, SB_STR("b"));
+    assert_ptr_equal(b, json_array_get(json_object_get(json_array_get(t, 0), "children"), 0));
+    assert_null(projects_tree_find(NULL, SB_STR("a")));
+    json_t *obj = parse("{}");
+    assert_null(projects_tree_find(obj, SB_STR("a")));
+    json_decref(obj);
+    /* As deep as validation allows, without recursion. */
+    json_t *deep = chain(64);
+    json_t *last = projects_tree_find(deep, SB_STR("c64"));
+    assert_non_null(last);
+    assert_null(json_object_get(last, "children"));
+    json_decref(deep);
+    json_decref(t);
+}
+
 static void test_count(void **state)
 {
     struct {
@@ -600,6 +703,9 @@ int main(void)
         cmocka_unit_test(test_copy_fresh),
         cmocka_unit_test(test_count),
         cmocka_unit_test(test_has_id),
+        cmocka_unit_test(test_validate_one),
+        cmocka_unit_test(test_copy_one),
+        cmocka_unit_test(test_find),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
