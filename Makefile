@@ -39,6 +39,7 @@ fuzz: deps
 bench: build
 	@bench/http/run.sh
 	@bench/auth/run.sh
+	@bench/api/run.sh
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
