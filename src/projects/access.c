@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/utf8.h"
 #include "crypto/crypto.h"
@@ -243,7 +244,39 @@ static void copy_col(store_stmt *st, int col, char *out, size_t cap)
     projects__copy(out, cap, s ? sb_str_make(s, n) : SB_STR(""));
 }
 
+static void raw_or(sb_jw *w, const char *key, const char *json, const char *fallback)
+{
+    sb_jw_key(w, key);
+    const char *v = json && json[0] ? json : fallback;
+    sb_jw_raw(w, v, strlen(v));
+}
+
+void projects__write_project(sb_jw *w, store_stmt *st, int col)
+{
+    char t[SB_RFC3339_LEN];
+    sb_jw_obj_begin(w);
+    sb_jw_kv_str(w, "id", store_col_text(st, col, NULL));
+    sb_jw_kv_str(w, "name", store_col_text(st, col + 1, NULL));
+    sb_jw_kv_str(w, "description", store_col_text(st, col + 2, NULL));
+    sb_jw_kv_str(w, "owner_id", store_col_text(st, col + 3, NULL));
+    sb_jw_kv_str(w, "team_id", store_col_text(st, col + 4, NULL));
+    sb_jw_kv_str(w, "visibility", store_col_text(st, col + 5, NULL));
+    raw_or(w, "template", store_col_text(st, col + 6, NULL), "null");
+    raw_or(w, "settings", store_col_text(st, col + 7, NULL), "{}");
+    raw_or(w, "deployment", store_col_text(st, col + 8, NULL), "{}");
+    sb_jw_kv_int(w, "version", store_col_int(st, col + 9));
+    sb_jw_kv_str(w, "created_at", sb_rfc3339(store_col_int(st, col + 10), t));
+    sb_jw_kv_str(w, "updated_at", sb_rfc3339(store_col_int(st, col + 11), t));
+    sb_jw_obj_end(w);
+}
+
 projects_err projects__project(projects_ctx *c, sb_str id, authz_action a, projects__proj *p)
+{
+    return projects__project_load(c, id, a, p, NULL);
+}
+
+projects_err projects__project_load(projects_ctx *c, sb_str id, authz_action a, projects__proj *p,
+                                    sb_jw *out)
 {
     memset(p, 0, sizeof(*p));
     if (!projects__id_ok(id))
@@ -252,7 +285,7 @@ projects_err projects__project(projects_ctx *c, sb_str id, authz_action a, proje
     store_stmt *st;
     store_err e = store_prepare(
         c->db,
-        "SELECT p.team_id, p.owner_id, p.visibility, p.settings, p.version, "
+        "SELECT " PROJECTS__PROJECT_COLS ", "
         "(SELECT role FROM team_members WHERE team_id = p.team_id AND user_id = $2), "
         "(SELECT role FROM project_members WHERE project_id = p.id AND user_id = $2), "
         "t.settings FROM projects p LEFT JOIN teams t ON t.id = p.team_id WHERE p.id = $1",
@@ -268,26 +301,29 @@ projects_err projects__project(projects_ctx *c, sb_str id, authz_action a, proje
                                : projects__store(c, "loading a project", e, &err);
     }
     projects__copy(p->id, sizeof(p->id), id);
-    copy_col(st, 0, p->team_id, sizeof(p->team_id));
-    copy_col(st, 1, p->owner_id, sizeof(p->owner_id));
+    copy_col(st, 4, p->team_id, sizeof(p->team_id));
+    copy_col(st, 3, p->owner_id, sizeof(p->owner_id));
     size_t n;
-    const char *vis = store_col_text(st, 2, &n);
+    const char *vis = store_col_text(st, 5, &n);
     authz_visibility_parse(sb_str_make(vis, n), &p->r.visibility);
-    json_t *settings = json_loads(store_col_text(st, 3, NULL), 0, NULL);
+    json_t *settings = json_loads(store_col_text(st, 7, NULL), 0, NULL);
     p->r.guest_comments =
         json_is_true(json_object_get(json_object_get(settings, "security"), "guest_comments"));
     json_decref(settings);
-    p->version = store_col_int(st, 4);
+    p->version = store_col_int(st, 9);
     p->r.kind = AUTHZ_KIND_PROJECT;
-    p->r.team_role = role_of(st, 5);
-    p->r.project_role = role_of(st, 6);
+    p->r.team_role = role_of(st, 12);
+    p->r.project_role = role_of(st, 13);
     p->r.is_owner = c->caller.user_id && strcmp(p->owner_id, c->caller.user_id) == 0;
     if (p->team_id[0]) {
-        projects__policy_parse(store_col_text(st, 7, NULL), &p->policy);
+        projects__policy_parse(store_col_text(st, 14, NULL), &p->policy);
         p->r.policy = &p->policy;
     }
+    projects_err r = projects__decide(c, a, &p->r);
+    if (r == PROJECTS_OK && out)
+        projects__write_project(out, st, 0);
     store_reset(st);
-    return projects__decide(c, a, &p->r);
+    return r;
 }
 
 projects_err projects__team_load(projects_ctx *c, sb_str id, authz_action a, projects__team *t)

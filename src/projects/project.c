@@ -27,50 +27,19 @@
 #define DESC_MAX_CHARS 2000
 #define Q_MAX_BYTES    200
 
-#define PROJECT_COLS                                                                               \
-    "p.id, p.name, p.description, p.owner_id, p.team_id, p.visibility, p.template, p.settings, "   \
-    "p.deployment, p.version, p.created_at, p.updated_at"
-
-static void raw_or(sb_jw *w, const char *key, const char *json, const char *fallback)
-{
-    sb_jw_key(w, key);
-    const char *v = json && json[0] ? json : fallback;
-    sb_jw_raw(w, v, strlen(v));
-}
-
-/* Writes the project at the statement's columns from col (PROJECT_COLS). */
-static void write_project(sb_jw *w, store_stmt *st, int col)
-{
-    char t[SB_RFC3339_LEN];
-    sb_jw_obj_begin(w);
-    sb_jw_kv_str(w, "id", store_col_text(st, col, NULL));
-    sb_jw_kv_str(w, "name", store_col_text(st, col + 1, NULL));
-    sb_jw_kv_str(w, "description", store_col_text(st, col + 2, NULL));
-    sb_jw_kv_str(w, "owner_id", store_col_text(st, col + 3, NULL));
-    sb_jw_kv_str(w, "team_id", store_col_text(st, col + 4, NULL));
-    sb_jw_kv_str(w, "visibility", store_col_text(st, col + 5, NULL));
-    raw_or(w, "template", store_col_text(st, col + 6, NULL), "null");
-    raw_or(w, "settings", store_col_text(st, col + 7, NULL), "{}");
-    raw_or(w, "deployment", store_col_text(st, col + 8, NULL), "{}");
-    sb_jw_kv_int(w, "version", store_col_int(st, col + 9));
-    sb_jw_kv_str(w, "created_at", sb_rfc3339(store_col_int(st, col + 10), t));
-    sb_jw_kv_str(w, "updated_at", sb_rfc3339(store_col_int(st, col + 11), t));
-    sb_jw_obj_end(w);
-}
-
 static projects_err write_by_id(projects_ctx *c, const char *id, sb_jw *out, projects_ver *ver)
 {
     sb_errbuf err;
     store_stmt *st;
     store_err e =
-        store_prepare(c->db, "SELECT " PROJECT_COLS " FROM projects p WHERE p.id = $1", &st, &err);
+        store_prepare(c->db, "SELECT " PROJECTS__PROJECT_COLS " FROM projects p WHERE p.id = $1", &st, &err);
     if (e != STORE_OK)
         return projects__store(c, "reading a project", e, &err);
     store_bind_cstr(st, 1, id);
     e = store_step(st, &err);
     if (e == STORE_ROW) {
         if (out)
-            write_project(out, st, 0);
+            projects__write_project(out, st, 0);
         if (ver)
             *ver = store_col_int(st, 9);
     }
@@ -254,11 +223,12 @@ projects_err projects_project_create(projects_ctx *c, const projects_project_inp
 
 projects_err projects_project_get(projects_ctx *c, sb_str id, sb_jw *out, projects_ver *ver)
 {
+    /* One statement: the authorization facts and the row together. */
     projects__proj pr;
-    projects_err r = projects__project(c, id, AUTHZ_READ, &pr);
-    if (r != PROJECTS_OK)
-        return r;
-    return write_by_id(c, pr.id, out, ver);
+    projects_err r = projects__project_load(c, id, AUTHZ_READ, &pr, out);
+    if (r == PROJECTS_OK && ver)
+        *ver = pr.version;
+    return r;
 }
 
 /* ---- update and delete ---- */
@@ -373,8 +343,17 @@ static const struct {
 };
 #define NSORTS 3
 
-/* [driver][sort][desc][with q] */
-static char *list_sql[2][NSORTS][2][2];
+/* The list's SQL for each shape of request, built once: a filter or a
+ * cursor that is not given is left out of the statement rather than
+ * switched off by a parameter ("$2 = '' OR ..."), so that the planner can
+ * walk an index on (team_id, <sort key>, id) in order and stop after a
+ * page. Parameters come in this order, only those the shape has: $1 the
+ * caller, then the team, the visibility, the cursor's key and id, the
+ * full-text query, and last the row limit (bind_list follows it). */
+enum { LIST_Q = 1, LIST_TEAM = 2, LIST_VIS = 4, LIST_CURSOR = 8, LIST_SHAPES = 16 };
+
+/* [driver][sort][desc][shape] */
+static char *list_sql[2][NSORTS][2][LIST_SHAPES];
 static pthread_once_t list_once = PTHREAD_ONCE_INIT;
 
 static void build_list_sql(void)
@@ -382,31 +361,40 @@ static void build_list_sql(void)
     for (int d = 0; d < 2; d++)
         for (int s = 0; s < NSORTS; s++)
             for (int desc = 0; desc < 2; desc++)
-                for (int q = 0; q < 2; q++) {
+                for (int shape = 0; shape < LIST_SHAPES; shape++) {
                     sb_buf b = SB_BUF_INIT;
+                    int n = 2;
                     const char *col = sorts[s].column;
                     const char *coll = d == STORE_POSTGRES && sorts[s].text ? " COLLATE \"C\"" : "";
-                    const char *op = desc ? "<" : ">";
                     const char *idc = d == STORE_POSTGRES ? " COLLATE \"C\"" : "";
                     sb_buf_appendf(
                         &b,
-                        "SELECT " PROJECT_COLS ", tm.role, pm.role, t.settings FROM projects p "
+                        "SELECT " PROJECTS__PROJECT_COLS ", tm.role, pm.role, t.settings "
+                        "FROM projects p "
                         "LEFT JOIN team_members tm ON tm.team_id = p.team_id AND tm.user_id = $1 "
                         "LEFT JOIN project_members pm ON pm.project_id = p.id AND pm.user_id = $1 "
                         "LEFT JOIN teams t ON t.id = p.team_id "
                         "WHERE (p.owner_id = $1 OR pm.role IS NOT NULL OR (tm.role IS NOT NULL "
-                        "AND (p.visibility <> 'private' OR tm.role IN ('owner', 'admin')))) "
-                        "AND ($2 = '' OR p.team_id = $2) AND ($3 = '' OR p.visibility = $3) "
-                        "AND ($4 = 0 OR %s%s %s $5%s OR (%s = $6 AND p.id%s %s $7%s)) ",
-                        col, coll, op, coll, col, idc, op, idc);
-                    if (q && d == STORE_SQLITE)
-                        sb_buf_appendf(&b, "AND p.id IN (SELECT id FROM projects_fts WHERE "
-                                           "projects_fts MATCH $8) ");
-                    else if (q)
-                        sb_buf_appendf(&b, "AND p.search @@ plainto_tsquery('simple', $8) ");
+                        "AND (p.visibility <> 'private' OR tm.role IN ('owner', 'admin')))) ");
+                    if (shape & LIST_TEAM)
+                        sb_buf_appendf(&b, "AND p.team_id = $%d ", n++);
+                    if (shape & LIST_VIS)
+                        sb_buf_appendf(&b, "AND p.visibility = $%d ", n++);
+                    if (shape & LIST_CURSOR) {
+                        sb_buf_appendf(&b, "AND (%s%s, p.id%s) %s ($%d, $%d) ", col, coll, idc,
+                                       desc ? "<" : ">", n, n + 1);
+                        n += 2;
+                    }
+                    if ((shape & LIST_Q) && d == STORE_SQLITE)
+                        sb_buf_appendf(&b,
+                                       "AND p.id IN (SELECT id FROM projects_fts WHERE "
+                                       "projects_fts MATCH $%d) ",
+                                       n++);
+                    else if (shape & LIST_Q)
+                        sb_buf_appendf(&b, "AND p.search @@ plainto_tsquery('simple', $%d) ", n++);
                     sb_buf_appendf(&b, "ORDER BY %s%s %s, p.id%s %s LIMIT $%d", col, coll,
-                                   desc ? "DESC" : "ASC", idc, desc ? "DESC" : "ASC", q ? 9 : 8);
-                    list_sql[d][s][desc][q] = b.ptr; /* lives for the process */
+                                   desc ? "DESC" : "ASC", idc, desc ? "DESC" : "ASC", n);
+                    list_sql[d][s][desc][shape] = b.ptr; /* lives for the process */
                 }
 }
 
@@ -488,28 +476,31 @@ projects_err projects_project_list(projects_ctx *c, const projects_list_query *q
         sb_errbuf err;
         store_stmt *st;
         int d = store_driver_of(c->db) == STORE_POSTGRES;
-        store_err e = store_prepare(c->db, list_sql[d][s][desc][with_q], &st, &err);
+        int shape = (with_q ? LIST_Q : 0) | (q->team_id.len ? LIST_TEAM : 0) |
+                    (q->visibility.len ? LIST_VIS : 0) | (has_cursor ? LIST_CURSOR : 0);
+        store_err e = store_prepare(c->db, list_sql[d][s][desc][shape], &st, &err);
         if (e != STORE_OK) {
             r = projects__store(c, "listing projects", e, &err);
             break;
         }
-        store_bind_cstr(st, 1, c->caller.user_id);
-        store_bind_text(st, 2, q->team_id.ptr ? q->team_id.ptr : "", q->team_id.len);
-        store_bind_text(st, 3, q->visibility.ptr ? q->visibility.ptr : "", q->visibility.len);
-        store_bind_int(st, 4, has_cursor);
-        if (sorts[s].text) {
-            store_bind_text(st, 5, ckey.ptr ? ckey.ptr : "", ckey.len);
-            store_bind_text(st, 6, ckey.ptr ? ckey.ptr : "", ckey.len);
-        } else {
+        int arg = 1;
+        store_bind_cstr(st, arg++, c->caller.user_id);
+        if (shape & LIST_TEAM)
+            store_bind_text(st, arg++, q->team_id.ptr, q->team_id.len);
+        if (shape & LIST_VIS)
+            store_bind_text(st, arg++, q->visibility.ptr, q->visibility.len);
+        if ((shape & LIST_CURSOR) && sorts[s].text) {
+            store_bind_text(st, arg++, ckey.ptr ? ckey.ptr : "", ckey.len);
+        } else if (shape & LIST_CURSOR) {
             int64_t k = 0;
             sb_str_to_i64(sb_buf_str(&ckey), INT64_MIN, INT64_MAX, &k);
-            store_bind_int(st, 5, k);
-            store_bind_int(st, 6, k);
+            store_bind_int(st, arg++, k);
         }
-        store_bind_cstr(st, 7, cid);
-        if (with_q)
-            store_bind_text(st, 8, match.ptr, match.len);
-        store_bind_int(st, with_q ? 9 : 8, batch);
+        if (shape & LIST_CURSOR)
+            store_bind_cstr(st, arg++, cid);
+        if (shape & LIST_Q)
+            store_bind_text(st, arg++, match.ptr, match.len);
+        store_bind_int(st, arg, batch);
         int rows = 0;
         while ((e = store_step(st, &err)) == STORE_ROW) {
             rows++;
@@ -544,7 +535,7 @@ projects_err projects_project_list(projects_ctx *c, const projects_list_query *q
                 more = true;
                 break;
             }
-            write_project(out, st, 0);
+            projects__write_project(out, st, 0);
             emitted++;
             snprintf(last_id, sizeof(last_id), "%s", cid);
             sb_buf_reset(&last_key);

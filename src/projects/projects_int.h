@@ -32,6 +32,18 @@ typedef struct projects__team {
  * policy whether the caller may do a to it (item facts: set p->r.item,
  * .shared, .published before calling projects__decide again for items). */
 projects_err projects__project(projects_ctx *c, sb_str id, authz_action a, projects__proj *p);
+/* The same, and on OK writes the project (API.md's shape) into out when
+ * out is not NULL: one statement for a GET. */
+projects_err projects__project_load(projects_ctx *c, sb_str id, authz_action a, projects__proj *p,
+                                    sb_jw *out);
+
+/* The columns of a project as projects__write_project reads them, for a
+ * SELECT from projects aliased p; it writes the row's project from
+ * column col on. */
+#define PROJECTS__PROJECT_COLS                                                                     \
+    "p.id, p.name, p.description, p.owner_id, p.team_id, p.visibility, p.template, p.settings, "  \
+    "p.deployment, p.version, p.created_at, p.updated_at"
+void projects__write_project(sb_jw *w, store_stmt *st, int col);
 projects_err projects__team_load(projects_ctx *c, sb_str id, authz_action a, projects__team *t);
 /* Asks authz_check and maps its outcome to an error (HIDDEN is
  * NOT_FOUND). Loads the session's MFA state only when a team rule needs
