@@ -98,6 +98,12 @@ static void write_record(sb_jw *w, store_stmt *st, bool with_result)
     sb_jw_obj_end(w);
 }
 
+/* A list's row: the record without its result, which may be large. */
+static void write_summary(sb_jw *w, store_stmt *st)
+{
+    write_record(w, st, false);
+}
+
 /* The project, and whether the caller may do a to its AI records. */
 static projects_err ai_project(projects_ctx *c, sb_str project_id, authz_action a,
                                projects__proj *pr)
@@ -229,26 +235,10 @@ projects_err projects_ai_list(projects_ctx *c, sb_str project_id, sb_str type,
         return r;
     char kind[16];
     projects__copy(kind, sizeof(kind), type.len ? type : SB_STR(""));
-    sb_errbuf err;
-    store_stmt *st;
-    store_err e = store_prepare(c->db,
-                                "SELECT " AI_COLS " FROM ai_content WHERE project_id = $1 AND "
-                                "($2 = '' OR type = $2) AND ($3 = '' OR id < $3) "
-                                "ORDER BY id DESC LIMIT $4",
-                                &st, &err);
-    if (e != STORE_OK)
-        return projects__store(c, "listing AI content", e, &err);
-    store_bind_cstr(st, 1, pr.id);
-    store_bind_cstr(st, 2, kind);
-    store_bind_cstr(st, 3, after);
-    store_bind_int(st, 4, pg->limit + 1);
-    projects__id_page list;
-    projects__id_page_begin(&list, out, pg->limit);
-    while ((e = store_step(st, &err)) == STORE_ROW &&
-           projects__id_page_take(&list, store_col_text(st, 0, NULL)))
-        write_record(out, st, false);
-    store_reset(st);
-    projects__id_page_end(&list);
-    return e == STORE_ROW || e == STORE_DONE ? PROJECTS_OK
-                                             : projects__store(c, "listing AI content", e, &err);
+    return projects__id_page_run(c, "listing AI content",
+                                 "SELECT " AI_COLS " FROM ai_content WHERE project_id = $1 AND "
+                                 "($2 = '' OR type = $2) AND ($3 = '' OR id < $3) "
+                                 "ORDER BY id DESC LIMIT $4",
+                                 (const char *const[]){pr.id, kind, after}, 3, pg->limit,
+                                 write_summary, out);
 }

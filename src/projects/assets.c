@@ -248,28 +248,13 @@ projects_err projects_asset_list(projects_ctx *c, sb_str project_id, const proje
     char after[SB_UUID_STR_LEN];
     if ((r = projects__id_cursor(pg, after, p)) != PROJECTS_OK)
         return r;
-    sb_errbuf err;
-    store_stmt *st;
     /* Oldest first by id (UUIDv7): rows inserted while a client pages
      * land after its cursor, so no page repeats or skips one. */
-    store_err e = store_prepare(c->db,
-                                "SELECT " ASSET_COLS " FROM assets WHERE project_id = $1 AND "
-                                "($2 = '' OR id > $2) ORDER BY id LIMIT $3",
-                                &st, &err);
-    if (e != STORE_OK)
-        return projects__store(c, "listing assets", e, &err);
-    store_bind_cstr(st, 1, pr.id);
-    store_bind_cstr(st, 2, after);
-    store_bind_int(st, 3, pg->limit + 1);
-    projects__id_page l;
-    projects__id_page_begin(&l, out, pg->limit);
-    while ((e = store_step(st, &err)) == STORE_ROW &&
-           projects__id_page_take(&l, store_col_text(st, 0, NULL)))
-        write_asset(out, st);
-    store_reset(st);
-    projects__id_page_end(&l);
-    return e == STORE_ROW || e == STORE_DONE ? PROJECTS_OK
-                                             : projects__store(c, "listing assets", e, &err);
+    return projects__id_page_run(c, "listing assets",
+                                 "SELECT " ASSET_COLS " FROM assets WHERE project_id = $1 AND "
+                                 "($2 = '' OR id > $2) ORDER BY id LIMIT $3",
+                                 (const char *const[]){pr.id, after}, 2, pg->limit, write_asset,
+                                 out);
 }
 
 projects_err projects__assets_release(projects_ctx *c, const char *project_scope, const char *id)

@@ -37,25 +37,10 @@ projects_err projects_audit_list(projects_ctx *c, sb_str project_id, const proje
     char after[SB_UUID_STR_LEN];
     if ((r = projects__id_cursor(pg, after, p)) != PROJECTS_OK)
         return r;
-    sb_errbuf err;
-    store_stmt *st;
-    store_err e = store_prepare(c->db,
-                                "SELECT id, actor_id, session_id, ip, action, target, details, "
-                                "created_at FROM audit_log WHERE project_id = $1 AND "
-                                "($2 = '' OR id < $2) ORDER BY id DESC LIMIT $3",
-                                &st, &err);
-    if (e != STORE_OK)
-        return projects__store(c, "reading the audit log", e, &err);
-    store_bind_cstr(st, 1, pr.id);
-    store_bind_cstr(st, 2, after);
-    store_bind_int(st, 3, pg->limit + 1);
-    projects__id_page list;
-    projects__id_page_begin(&list, out, pg->limit);
-    while ((e = store_step(st, &err)) == STORE_ROW &&
-           projects__id_page_take(&list, store_col_text(st, 0, NULL)))
-        write_entry(out, st);
-    store_reset(st);
-    projects__id_page_end(&list);
-    return e == STORE_ROW || e == STORE_DONE ? PROJECTS_OK
-                                             : projects__store(c, "reading the audit log", e, &err);
+    return projects__id_page_run(c, "reading the audit log",
+                                 "SELECT id, actor_id, session_id, ip, action, target, details, "
+                                 "created_at FROM audit_log WHERE project_id = $1 AND "
+                                 "($2 = '' OR id < $2) ORDER BY id DESC LIMIT $3",
+                                 (const char *const[]){pr.id, after}, 2, pg->limit, write_entry,
+                                 out);
 }

@@ -6,6 +6,14 @@
  */
 #include "projects/projects_int.h"
 
+/* A page being written: rows shown so far, and the last one's id. */
+typedef struct id_page {
+    sb_jw *out;
+    int limit, n;
+    bool more;
+    char last[SB_UUID_STR_LEN];
+} id_page;
+
 projects_err projects__id_cursor(const projects_page *pg, char after[SB_UUID_STR_LEN],
                                  projects_problem *p)
 {
@@ -18,15 +26,15 @@ projects_err projects__id_cursor(const projects_page *pg, char after[SB_UUID_STR
     return PROJECTS_OK;
 }
 
-void projects__id_page_begin(projects__id_page *l, sb_jw *out, int limit)
+static void page_begin(id_page *l, sb_jw *out, int limit)
 {
-    *l = (projects__id_page){.out = out, .limit = limit};
+    *l = (id_page){.out = out, .limit = limit};
     sb_jw_obj_begin(out);
     sb_jw_key(out, "items");
     sb_jw_arr_begin(out);
 }
 
-bool projects__id_page_take(projects__id_page *l, const char *id)
+static bool page_take(id_page *l, const char *id)
 {
     if (l->n == l->limit) {
         l->more = true;
@@ -37,9 +45,30 @@ bool projects__id_page_take(projects__id_page *l, const char *id)
     return true;
 }
 
-void projects__id_page_end(projects__id_page *l)
+static void page_end(id_page *l)
 {
     sb_jw_arr_end(l->out);
     sb_jw_kv_str(l->out, "next_cursor", l->more ? l->last : NULL);
     sb_jw_obj_end(l->out);
+}
+
+projects_err projects__id_page_run(projects_ctx *c, const char *what, const char *sql,
+                                   const char *const *args, size_t n, int limit,
+                                   void (*write_row)(sb_jw *w, store_stmt *st), sb_jw *out)
+{
+    sb_errbuf err;
+    store_stmt *st;
+    store_err e = store_prepare(c->db, sql, &st, &err);
+    if (e != STORE_OK)
+        return projects__store(c, what, e, &err);
+    for (size_t i = 0; i < n; i++)
+        store_bind_cstr(st, (int)i + 1, args[i]);
+    store_bind_int(st, (int)n + 1, limit + 1);
+    id_page l;
+    page_begin(&l, out, limit);
+    while ((e = store_step(st, &err)) == STORE_ROW && page_take(&l, store_col_text(st, 0, NULL)))
+        write_row(out, st);
+    store_reset(st);
+    page_end(&l);
+    return e == STORE_ROW || e == STORE_DONE ? PROJECTS_OK : projects__store(c, what, e, &err);
 }

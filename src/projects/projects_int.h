@@ -211,24 +211,18 @@ projects_err projects__page_set_tree(projects_ctx *c, projects__proj *pr, const 
                                      const json_t *tree, const projects__page_change *change,
                                      sb_jw *out, projects_ver *ver, projects_problem *p);
 
-/* Lists in id order (either way) whose cursor is the last id shown (id_page.c).
- * id_cursor: pg's cursor into after ("" for the first page), INVALID when
- * it is not an id. The page: begin writes {"items": [; the caller reads
- * limit + 1 rows and writes each row for which take (given the row's id)
- * says true, stopping at the first false (the row past the page); end
- * closes with next_cursor, the last id shown when there is more, or null. */
-typedef struct projects__id_page {
-    sb_jw *out;
-    int limit, n;
-    bool more;
-    char last[SB_UUID_STR_LEN];
-} projects__id_page;
-
+/* Lists in id order (either way) whose cursor is the last id shown
+ * (id_page.c). id_cursor: pg's cursor into after ("" for the first page),
+ * INVALID when it is not an id. id_page_run runs sql, whose parameters
+ * are the texts args[0..n) and then the number of rows (limit + 1: the
+ * extra row only tells that there is a next page), and writes
+ * {"items": [...], "next_cursor": ...}, each row by write_row; the row's
+ * id is its column 0. */
 projects_err projects__id_cursor(const projects_page *pg, char after[SB_UUID_STR_LEN],
                                  projects_problem *p);
-void projects__id_page_begin(projects__id_page *l, sb_jw *out, int limit);
-bool projects__id_page_take(projects__id_page *l, const char *id);
-void projects__id_page_end(projects__id_page *l);
+projects_err projects__id_page_run(projects_ctx *c, const char *what, const char *sql,
+                                   const char *const *args, size_t n, int limit,
+                                   void (*write_row)(sb_jw *w, store_stmt *st), sb_jw *out);
 
 /* library.c, for inserting into pages: library component id as the caller
  * may read it (*component: its tree, the caller json_decref's it).
