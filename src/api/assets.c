@@ -7,9 +7,10 @@
  * an entity tag that is the SHA-256 itself, and headers that keep a
  * browser from running what it fetches.
  *
- * Uploads run on the loop thread that read them: blob_put's fsync holds
- * that loop for the write (milliseconds for megabytes on local disks).
+ * Uploads are stored on the worker pool (see upload_job), so a large one
+ * never holds a loop.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/domain.h"
@@ -54,11 +55,81 @@ static bool form_file(net_req *req, sb_str ct, sb_str *data, sb_str *filename)
     return true;
 }
 
+/* An upload runs on the worker pool: storing it hashes and, with the fs
+ * driver, fsyncs up to max_upload_body bytes, which must not hold a loop
+ * that serves other connections. The job owns copies of everything it
+ * reads (the request may go away meanwhile) and works on the worker's own
+ * store connection; the answer (and its Idempotency-Key record) is made
+ * back on the request's loop. */
+typedef struct upload_job {
+    net_req_ref *ref;
+    api_app *app;
+    api_idem idem;
+    char user_id[SB_UUID_STR_LEN], session_id[SB_UUID_STR_LEN];
+    char *ip;
+    sb_buf project_id, data, filename;
+    bool named;
+    int64_t now_us;
+    projects_err result;
+    projects_problem prob;
+    sb_buf body;
+    char id[SB_UUID_STR_LEN];
+} upload_job;
+
+static void upload_work(void *arg)
+{
+    upload_job *j = arg;
+    projects_ctx c = {
+        .db = api_worker_store(),
+        .blobs = j->app->blobs,
+        .caller = {.user_id = j->user_id, .ip = j->ip},
+        .session_id = j->session_id,
+        .now_us = j->now_us,
+        .limits = &j->app->limits,
+    };
+    if (!c.db) {
+        j->result = PROJECTS_STORE;
+        return;
+    }
+    sb_jw w;
+    sb_jw_init(&w, &j->body);
+    j->result = projects_asset_create(&c, sb_buf_str(&j->project_id), j->data.ptr, j->data.len,
+                                      j->named ? sb_buf_str(&j->filename) : SB_STR_NULL, &w,
+                                      j->id, &j->prob);
+}
+
+static void upload_job_free(upload_job *j)
+{
+    free(j->ip);
+    sb_buf_free(&j->project_id);
+    sb_buf_free(&j->data);
+    sb_buf_free(&j->filename);
+    sb_buf_free(&j->body);
+    free(j);
+}
+
+static void upload_done(void *arg)
+{
+    upload_job *j = arg;
+    net_req *req = net_req_ref_get(j->ref);
+    /* A client that went away leaves the key claimed; the claim goes stale
+     * after a minute, and its retry then runs (and uploads) again. */
+    if (req) {
+        char loc[160];
+        snprintf(loc, sizeof(loc), "/api/projects/%s/assets/%s", j->project_id.ptr, j->id);
+        api_idem_finish(req, &j->idem, j->result, &j->prob, 201, &j->body,
+                        j->result == PROJECTS_OK ? loc : NULL);
+    }
+    net_req_ref_release(j->ref);
+    upload_job_free(j);
+}
+
 static void asset_create(net_req *req, void *ctx)
 {
     API_DOMAIN_BEGIN(true);
+    (void)prob; /* the job has its own */
     sb_str ct = SB_STR_NULL, data = req->body, filename = SB_STR_NULL;
-    api_idem idem;
+    upload_job *j = NULL;
     net_req_header(req, "content-type", &ct);
     sb_str form = SB_STR("multipart/");
     if (ct.len >= form.len && sb_str_eq_nocase(sb_str_slice(ct, 0, form.len), form)) {
@@ -70,16 +141,31 @@ static void asset_create(net_req *req, void *ctx)
     } else {
         net_req_query(req, "filename", &filename);
     }
-    if (!api_idem_begin(req, pr.user_id, &idem))
+    j = sb_calloc(1, sizeof(*j));
+    if (!api_idem_begin(req, pr.user_id, &j->idem))
         goto out;
-    char id[SB_UUID_STR_LEN] = "", loc[128];
-    sb_str pid = net_req_param(req, "id");
-    projects_err e = projects_asset_create(&c, pid, data.ptr, data.len, filename, &w, id, &prob);
-    snprintf(loc, sizeof(loc), "/api/projects/%.*s/assets/%s", SB_STR_FMT(pid), id);
-    api_idem_finish(req, &idem, e, &prob, 201, &body, loc);
-    sb_buf_free(&body);
-    return;
+    j->app = app;
+    memcpy(j->user_id, pr.user_id, sizeof(j->user_id));
+    memcpy(j->session_id, pr.session_id, sizeof(j->session_id));
+    j->ip = c.caller.ip ? sb_strdup(c.caller.ip) : NULL;
+    j->now_us = c.now_us;
+    sb_buf_append_str(&j->project_id, net_req_param(req, "id"));
+    sb_buf_append_str(&j->data, data);
+    j->named = filename.ptr != NULL;
+    sb_buf_append_str(&j->filename, filename);
+    j->ref = net_req_defer(req);
+    if (!net_workers_submit(app->workers, req->loop, upload_work, upload_done, j)) {
+        net_req_ref_release(j->ref);
+        api_idem_abort(req, &j->idem);
+        net_header_static(req, "retry-after", "1");
+        net_respond_problem(req, 503, "overloaded", "Service Unavailable",
+                            "Too many uploads at once; try again in a moment.");
+        goto out;
+    }
+    j = NULL; /* the job's now */
 out:
+    if (j)
+        upload_job_free(j);
     sb_buf_free(&body);
 }
 

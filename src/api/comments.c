@@ -142,12 +142,9 @@ static void comment_create(net_req *req, void *ctx)
     comment_body b = {0};
     json_t *doc;
     api_idem idem;
-    if (!api_body(req, create_fields, SB_ARRAY_LEN(create_fields), &b, &doc))
+    if (!api_post_begin(req, create_fields, SB_ARRAY_LEN(create_fields), &b, &doc, pr.user_id,
+                        &idem))
         goto out;
-    if (!api_idem_begin(req, pr.user_id, &idem)) {
-        json_decref(doc);
-        goto out;
-    }
     projects_comment_input in = input_of(&b);
     projects_mentioned m;
     char id[SB_UUID_STR_LEN];
