@@ -180,8 +180,7 @@ static void comment_patch(net_req *req, void *ctx)
     comment_body b = {0};
     json_t *doc;
     projects_ver if_ver, ver = 0;
-    if (!api_if_match(req, &if_ver) ||
-        !api_body(req, edit_fields, SB_ARRAY_LEN(edit_fields), &b, &doc)) {
+    if (!api_write_begin(req, edit_fields, SB_ARRAY_LEN(edit_fields), &b, &doc, &if_ver)) {
         sb_buf_free(&body);
         return;
     }
@@ -190,12 +189,10 @@ static void comment_patch(net_req *req, void *ctx)
     sb_str pid = net_req_param(req, "id");
     projects_err e = projects_comment_edit(&c, pid, net_req_param(req, "comment_id"), &in, if_ver,
                                            &w, &ver, &m, &prob);
-    if (e == PROJECTS_OK) {
+    if (e == PROJECTS_OK)
         mail_mentions(req, app, pid, &m, b.body);
-        api_etag(req, ver);
-    }
     json_decref(doc);
-    api_finish(req, e, &prob, 200, &body);
+    api_write_finish(req, e, &prob, ver, &body);
 }
 
 /* resolve and reopen take no body; one that is sent must be an empty
@@ -240,17 +237,7 @@ static void comment_reopen(net_req *req, void *ctx)
 
 static void comment_delete(net_req *req, void *ctx)
 {
-    API_DOMAIN_BEGIN(true);
-    projects_ver if_ver;
-    if (!api_if_match(req, &if_ver)) {
-        sb_buf_free(&body);
-        return;
-    }
-    projects_err e = projects_comment_delete(&c, net_req_param(req, "id"),
-                                             net_req_param(req, "comment_id"), if_ver);
-    if (e == PROJECTS_OK)
-        api_success_body(&body);
-    api_finish(req, e, &prob, 200, &body);
+    api_delete_child(req, ctx, "comment_id", projects_comment_delete);
 }
 
 void api_comments_register(net_router *r, api_app *app)

@@ -78,11 +78,7 @@ static void page_put(net_req *req, void *ctx)
     page_body b = {0};
     json_t *doc;
     projects_ver if_ver, ver = 0;
-    if (!api_if_match(req, &if_ver)) {
-        sb_buf_free(&body);
-        return;
-    }
-    if (!api_body(req, page_fields, SB_ARRAY_LEN(page_fields), &b, &doc)) {
+    if (!api_write_begin(req, page_fields, SB_ARRAY_LEN(page_fields), &b, &doc, &if_ver)) {
         sb_buf_free(&body);
         return;
     }
@@ -90,25 +86,12 @@ static void page_put(net_req *req, void *ctx)
     projects_err e = projects_page_put(&c, net_req_param(req, "id"), net_req_param(req, "page_id"),
                                        &in, if_ver, &w, &ver, &prob);
     json_decref(doc);
-    if (e == PROJECTS_OK) {
-        api_etag(req, ver);
-    }
-    api_finish(req, e, &prob, 200, &body);
+    api_write_finish(req, e, &prob, ver, &body);
 }
 
 static void page_delete(net_req *req, void *ctx)
 {
-    API_DOMAIN_BEGIN(true);
-    projects_ver if_ver;
-    if (!api_if_match(req, &if_ver)) {
-        sb_buf_free(&body);
-        return;
-    }
-    projects_err e =
-        projects_page_delete(&c, net_req_param(req, "id"), net_req_param(req, "page_id"), if_ver);
-    if (e == PROJECTS_OK)
-        api_success_body(&body);
-    api_finish(req, e, &prob, 200, &body);
+    api_delete_child(req, ctx, "page_id", projects_page_delete);
 }
 
 /* ---- files ---- */
@@ -174,36 +157,19 @@ static void file_put(net_req *req, void *ctx)
     file_body b = {0};
     json_t *doc;
     projects_ver if_ver, ver = 0;
-    if (!api_if_match(req, &if_ver)) {
-        sb_buf_free(&body);
-        return;
-    }
-    if (!api_body(req, file_put_fields, 1, &b, &doc)) {
+    if (!api_write_begin(req, file_put_fields, 1, &b, &doc, &if_ver)) {
         sb_buf_free(&body);
         return;
     }
     projects_err e = projects_file_put(&c, net_req_param(req, "id"), net_req_param(req, "path"),
                                        b.content, if_ver, &w, &ver, &prob);
     json_decref(doc);
-    if (e == PROJECTS_OK) {
-        api_etag(req, ver);
-    }
-    api_finish(req, e, &prob, 200, &body);
+    api_write_finish(req, e, &prob, ver, &body);
 }
 
 static void file_delete(net_req *req, void *ctx)
 {
-    API_DOMAIN_BEGIN(true);
-    projects_ver if_ver;
-    if (!api_if_match(req, &if_ver)) {
-        sb_buf_free(&body);
-        return;
-    }
-    projects_err e =
-        projects_file_delete(&c, net_req_param(req, "id"), net_req_param(req, "path"), if_ver);
-    if (e == PROJECTS_OK)
-        api_success_body(&body);
-    api_finish(req, e, &prob, 200, &body);
+    api_delete_child(req, ctx, "path", projects_file_delete);
 }
 
 void api_content_register(net_router *r, api_app *app)

@@ -216,3 +216,17 @@ void api_delete_child(net_req *req, void *ctx, const char *param, api_delete_fn 
         api_success_body(&body);
     api_finish(req, e, &prob, 200, &body);
 }
+
+bool api_write_begin(net_req *req, const api_field *fields, size_t nfields, void *out,
+                     json_t **doc, projects_ver *if_ver)
+{
+    return api_if_match(req, if_ver) && api_body(req, fields, nfields, out, doc);
+}
+
+void api_write_finish(net_req *req, projects_err e, const projects_problem *p, projects_ver ver,
+                      sb_buf *body)
+{
+    if (e == PROJECTS_OK)
+        api_etag(req, ver);
+    api_finish(req, e, p, 200, body);
+}

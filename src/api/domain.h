@@ -89,6 +89,16 @@ void api_idem_finish(net_req *req, api_idem *idem, projects_err e, const project
 /* Answers status with body on OK, else the error; frees body. */
 void api_finish(net_req *req, projects_err e, const projects_problem *p, int status, sb_buf *body);
 
+/* A PUT or PATCH of a versioned resource. begin honours If-Match (412 for
+ * a tag we never gave; *if_ver 0 when absent) and parses the body into
+ * fields; false when it answered (*doc is then not the caller's). finish
+ * sends the new version as ETag with 200 and body on OK, or the error;
+ * it frees body. */
+bool api_write_begin(net_req *req, const api_field *fields, size_t nfields, void *out,
+                     json_t **doc, projects_ver *if_ver);
+void api_write_finish(net_req *req, projects_err e, const projects_problem *p, projects_ver ver,
+                      sb_buf *body);
+
 /* The same for a GET of one resource: on OK api_respond_versioned (ETag
  * ver, 304 for a matching If-None-Match); frees body. */
 void api_finish_versioned(net_req *req, projects_err e, const projects_problem *p, projects_ver ver,

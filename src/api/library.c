@@ -82,8 +82,7 @@ static void component_put(net_req *req, void *ctx)
     component_body b = {0};
     json_t *doc;
     projects_ver if_ver, ver = 0;
-    if (!api_if_match(req, &if_ver) ||
-        !api_body(req, put_fields, SB_ARRAY_LEN(put_fields), &b, &doc)) {
+    if (!api_write_begin(req, put_fields, SB_ARRAY_LEN(put_fields), &b, &doc, &if_ver)) {
         sb_buf_free(&body);
         return;
     }
@@ -92,9 +91,7 @@ static void component_put(net_req *req, void *ctx)
         projects_library_put(&c, net_req_param(req, "id"), net_req_param(req, "component_id"), &in,
                              if_ver, &w, &ver, &prob);
     json_decref(doc);
-    if (e == PROJECTS_OK)
-        api_etag(req, ver);
-    api_finish(req, e, &prob, 200, &body);
+    api_write_finish(req, e, &prob, ver, &body);
 }
 
 static void component_delete(net_req *req, void *ctx)

@@ -88,11 +88,7 @@ static void project_update(net_req *req, void *ctx, bool replace)
     project_body b = {0};
     json_t *doc;
     projects_ver if_ver;
-    if (!api_if_match(req, &if_ver)) {
-        sb_buf_free(&body);
-        return;
-    }
-    if (!api_body(req, project_fields, SB_ARRAY_LEN(project_fields), &b, &doc)) {
+    if (!api_write_begin(req, project_fields, SB_ARRAY_LEN(project_fields), &b, &doc, &if_ver)) {
         sb_buf_free(&body);
         return;
     }
@@ -107,10 +103,7 @@ static void project_update(net_req *req, void *ctx, bool replace)
     projects_err e = projects_project_update(&c, net_req_param(req, "id"), &in, replace, if_ver, &w,
                                              &ver, &prob);
     json_decref(doc);
-    if (e == PROJECTS_OK) {
-        api_etag(req, ver);
-    }
-    api_finish(req, e, &prob, 200, &body);
+    api_write_finish(req, e, &prob, ver, &body);
 }
 
 static void project_put(net_req *req, void *ctx)

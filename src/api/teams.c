@@ -67,9 +67,8 @@ static void team_patch(net_req *req, void *ctx)
     team_patch_body b = {0};
     json_t *doc;
     projects_ver if_ver;
-    if (!api_if_match(req, &if_ver))
-        goto out;
-    if (!api_body(req, team_patch_fields, SB_ARRAY_LEN(team_patch_fields), &b, &doc))
+    if (!api_write_begin(req, team_patch_fields, SB_ARRAY_LEN(team_patch_fields), &b, &doc,
+                         &if_ver))
         goto out;
     projects_team_changes u = {
         .set = (b.name.ptr ? PROJECTS_TEAM_NAME : 0) | (b.mfa.set ? PROJECTS_TEAM_MFA : 0) |
@@ -82,10 +81,7 @@ static void team_patch(net_req *req, void *ctx)
     projects_err e =
         projects_team_update(&c, net_req_param(req, "id"), &u, if_ver, &w, &ver, &prob);
     json_decref(doc);
-    if (e == PROJECTS_OK) {
-        api_etag(req, ver);
-    }
-    api_finish(req, e, &prob, 200, &body);
+    api_write_finish(req, e, &prob, ver, &body);
     return;
 out:
     sb_buf_free(&body);
