@@ -20,6 +20,28 @@ static bool username_char(unsigned char ch)
            ch == '_' || ch == '-';
 }
 
+/* Whether the (valid UTF-8) character at p[0..n) goes on a word: a letter
+ * of some script, so "@josé" is not a mention of "jos". Without Unicode
+ * tables we call every non-ASCII character a letter except the blocks of
+ * spaces and punctuation a name is likely to meet: Latin-1's (U+00A0 to
+ * U+00BF: no-break space, guillemets, inverted marks), General
+ * Punctuation (U+2000 to U+206F: dashes, quotes, ellipsis) and CJK's
+ * (U+3000 to U+303F). */
+static bool continues_word(const unsigned char *p, size_t n)
+{
+    if (n == 0 || p[0] < 0x80)
+        return false;
+    if (p[0] == 0xc2 && n >= 2)
+        return !(p[1] >= 0xa0 && p[1] <= 0xbf);
+    if (p[0] == 0xe2 && n >= 3 && p[1] == 0x80)
+        return false; /* U+2000..U+203F */
+    if (p[0] == 0xe2 && n >= 3 && p[1] == 0x81 && p[2] <= 0xaf)
+        return false; /* U+2040..U+206F */
+    if (p[0] == 0xe3 && n >= 3 && p[1] == 0x80)
+        return false; /* U+3000..U+303F */
+    return true;
+}
+
 /* A character that makes the '@' after it part of a word or an address. */
 static bool joins_at(unsigned char ch)
 {
@@ -37,7 +59,12 @@ size_t projects_mentions_parse(sb_str text, char (*out)[PROJECTS_USERNAME_MAX + 
             end++;
         size_t len = end - start;
         i = end - 1;
-        if (len < 3 || len > PROJECTS_USERNAME_MAX || (end < text.len && text.ptr[end] == '@'))
+        /* A run that goes on in a letter no username holds (@josé) names
+         * someone else than its ASCII start: no mention, not a wrong one. */
+        bool cut = end < text.len &&
+                   (text.ptr[end] == '@' ||
+                    continues_word((const unsigned char *)text.ptr + end, text.len - end));
+        if (len < 3 || len > PROJECTS_USERNAME_MAX || cut)
             continue;
         char name[PROJECTS_USERNAME_MAX + 1];
         for (size_t k = 0; k < len; k++) {

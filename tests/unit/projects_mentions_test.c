@@ -47,7 +47,10 @@ static void test_parse(void **state)
          "abcdefghijklmnopqrstuvwxyz012345"},
         /* The run stops at the first character a username cannot hold. */
         {"@ann's turn, @bob.", 8, "ann bob"},
-        {"@jos\xc3\xa9", 8, "jos"},
+        /* ... but a run going on in a non-ASCII letter is no mention;
+         * non-ASCII punctuation ends a name like ASCII's does. */
+        {"@jos\xc3\xa9 @ann\xe2\x80\x94 @bob\xc2\xbb @eve\xe3\x80\x82 @zo\xc3\xab", 8,
+         "ann bob eve"},
         /* Each person once, in the order of their first mention; the cap. */
         {"@bob @ANN @Bob @ann", 8, "bob ann"},
         {"@aaa @bbb @ccc", 2, "aaa bbb"},
