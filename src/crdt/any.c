@@ -240,9 +240,10 @@ static void write_number(sb_buf *b, double v)
         crdt_enc_u8(b, CRDT_ANY_TAG_FLOAT32);
         crdt_enc_f32(b, (float)v);
     } else {
+        /* NaN too (never float32-exact: NaN !== NaN); DataView keeps the
+         * payload, so do we. */
         crdt_enc_u8(b, CRDT_ANY_TAG_FLOAT64);
-        /* DataView writes V8's canonical quiet NaN whatever the payload. */
-        crdt_enc_f64(b, isnan(v) ? NAN : v);
+        crdt_enc_f64(b, v);
     }
 }
 

@@ -8,7 +8,8 @@
  * else float32 when exact, tag 124; else float64, tag 123). So there is one
  * kind, CRDT_ANY_NUMBER, a double: two C kinds for integer and float would
  * give one JavaScript value two representations. -0 is kept (a var-int may
- * carry it) and NaN is written as float64 with the canonical NaN bits.
+ * carry it) and NaN is written as float64 with its payload bits, as V8's
+ * DataView does (a float32 NaN read becomes the quieted float64 NaN).
  *
  * Objects keep JavaScript's property order, because re-encoding and JSON
  * follow Object.keys: array-index keys ("0", "17", below 2^32-1, no leading

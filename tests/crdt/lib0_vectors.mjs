@@ -1,0 +1,163 @@
+// lib0_vectors.mjs: writes tests/crdt/lib0_vectors.json, byte vectors from
+// the real lib0 (the encoding library under yjs) that tests/unit/
+// crdt_lib0_vectors_test.c checks src/crdt/ against, both ways: our
+// encoders must give these bytes and our decoders these values.
+//
+// Regenerate (lib0 in a throwaway prefix, nothing added to tests/):
+//   npm install --prefix /tmp/lib0v lib0@^0.2
+//   LIB0_DIR=/tmp/lib0v/node_modules/lib0 node tests/crdt/lib0_vectors.mjs \
+//       > tests/crdt/lib0_vectors.json
+//
+// Values are described so C can rebuild them exactly: numbers as the hex
+// of their float64 bits (keeps -0 and NaN), bigints and large integers as
+// decimal strings, bytes as hex, "any" values as tagged trees.
+import { readFileSync } from 'node:fs'
+
+const dir = process.env.LIB0_DIR || 'lib0'
+const enc = await import(`${dir}/encoding.js`)
+const dec = await import(`${dir}/decoding.js`)
+const version = dir === 'lib0' ? 'lib0' : JSON.parse(readFileSync(`${dir}/package.json`)).version
+
+const hex = (u8) => Buffer.from(u8).toString('hex')
+const unhex = (s) => new Uint8Array(Buffer.from(s, 'hex'))
+const f64hex = (x) => {
+  const dv = new DataView(new ArrayBuffer(8))
+  dv.setFloat64(0, x)
+  return hex(new Uint8Array(dv.buffer))
+}
+const encode = (f) => { const e = enc.createEncoder(); f(e); return enc.toUint8Array(e) }
+const check = (cond, what) => { if (!cond) throw new Error(`lib0 disagrees with itself: ${what}`) }
+
+// A tagged tree of a JavaScript value as readAny returns it.
+const describe = (v) => {
+  if (v === undefined) return ['undefined']
+  if (v === null) return ['null']
+  switch (typeof v) {
+    case 'boolean': return ['bool', v]
+    case 'number': return ['number', f64hex(v)]
+    case 'bigint': return ['bigint', v.toString()]
+    case 'string': return ['string', v]
+  }
+  if (v instanceof Uint8Array) return ['binary', hex(v)]
+  if (Array.isArray(v)) return ['array', v.map(describe)]
+  return ['object', Object.keys(v).map((k) => [k, describe(v[k])])]
+}
+
+// JSON.stringify's text, or null when it has none (undefined) or throws
+// (bigint): the C test then skips the JSON check.
+const jsonOf = (v) => {
+  try {
+    const s = JSON.stringify(v)
+    return s === undefined ? null : s
+  } catch { return null }
+}
+
+const P2 = (n) => 2 ** n
+const uints = [0, 1, 2, 63, 64, 127, 128, 255, 256, 300, 8191, 8192, 16383, 16384, P2(21) - 1,
+  P2(21), P2(28), P2(31) - 1, P2(31), P2(32) - 1, P2(32), P2(35), P2(42), P2(49), P2(52),
+  P2(53) - 1]
+
+const out = { generator: 'tests/crdt/lib0_vectors.mjs', lib0: version }
+
+out.var_uint = uints.map((v) => ({ value: String(v), hex: hex(encode((e) => enc.writeVarUint(e, v))) }))
+out.var_int = []
+for (const v of uints) {
+  for (const x of v === 0 ? [0, -0] : [v, -v]) {
+    const bytes = encode((e) => enc.writeVarInt(e, x))
+    const back = dec.readVarInt(dec.createDecoder(bytes))
+    check(Object.is(back, x), `varint ${x}`)
+    out.var_int.push({ value: Object.is(x, -0) ? '-0' : String(x), hex: hex(bytes) })
+  }
+}
+
+const strings = ['', 'a', 'hello', 'é', 'ünïcödé', '日本語', '😀', 'a😀b𝄞c', '\u0000', '\u2028\u2029',
+  'x'.repeat(200), '€'.repeat(100)]
+out.var_string = strings.map((s) => ({ value: s, hex: hex(encode((e) => enc.writeVarString(e, s))) }))
+
+const floats = [0, -0, 1, -1, 1.5, -2.5, 0.1, 1 / 3, 3.4028234663852886e38, 1.401298464324817e-45,
+  1e-40, 123456.789, 16777217, Infinity, -Infinity, NaN]
+out.float32 = floats.map((x) => {
+  const bytes = encode((e) => enc.writeFloat32(e, x))
+  return { in: f64hex(x), hex: hex(bytes), out: f64hex(dec.readFloat32(dec.createDecoder(bytes))) }
+})
+out.float64 = floats.concat([5e-324, 1.7976931348623157e308, 1e300, Math.PI]).map((x) => ({
+  value: f64hex(x), hex: hex(encode((e) => enc.writeFloat64(e, x)))
+}))
+const bigints = [0n, 1n, -1n, 255n, -256n, 2n ** 53n + 1n, 2n ** 63n - 1n, -(2n ** 63n)]
+out.bigint64 = bigints.map((v) => ({ value: v.toString(), hex: hex(encode((e) => enc.writeBigInt64(e, v))) }))
+
+// writeAny, then readAny: the vector holds what lib0 reads back (JavaScript
+// reorders object keys), and lib0 must write that back to the same bytes.
+let deep = 'bottom'
+for (let i = 0; i < 20; i++) deep = i % 2 ? [deep] : { d: deep }
+const anys = [undefined, null, true, false, 0, -0, 1, -1, 63, 64, -64, 127, 128, 1000, -1000,
+  P2(31) - 1, -(P2(31) - 1), P2(31), -P2(31), P2(32), P2(40) + 1, P2(53) - 1, -(P2(53) - 1),
+  0.5, -0.5, 0.1, 1 / 3, 1e21, 1e-7, 123.456, 1.5e-7, 3.4028234663852886e38, 1e300, 5e-324,
+  16777217, NaN, Infinity, -Infinity, 10n, -10n, 2n ** 63n - 1n,
+  ...strings.map((s) => s), 'quote"back\\slash\n\t\u0001\u001f',
+  new Uint8Array(0), new Uint8Array([0, 1, 2, 255]),
+  [], [1, 'a', null, undefined, true, 0.25, []], {}, { a: 1, b: [1, 2, { c: 'd' }] },
+  { 2: 'two', 1: 'one', b: 'b', a: 'a', '01': 'zero-one', 4294967294: 'max', 4294967295: 'not' },
+  { u: undefined, n: null, '😀': 'astral key', '': 'empty key' },
+  [new Uint8Array([7]), { bin: new Uint8Array([8, 9]) }], deep]
+out.any = anys.map((v) => {
+  const bytes = encode((e) => enc.writeAny(e, v))
+  const back = dec.readAny(dec.createDecoder(bytes))
+  check(hex(encode((e) => enc.writeAny(e, back))) === hex(bytes), `any ${String(v)}`)
+  return { value: describe(back), hex: hex(bytes), json: jsonOf(back) }
+})
+
+// Bytes lib0 never writes but reads: what it builds, and how it writes that.
+const anyIn = [
+  '7c3f800000', // float32 1.0 -> the integer 1
+  '7b4000000000000000', // float64 2.0 -> the integer 2
+  '7b3fe0000000000000', // float64 0.5 -> float32
+  '7c7f800001', // float32 NaN with a payload -> canonical float64 NaN
+  '7d818000', // var-int 1 padded with a zero group
+  '7d8080808080808001', // var-int 2^48 -> float32
+  '7d40', // -0
+  '7603017a7d01' + '01337d02' + '017a7d03', // duplicate "z": first place, last value; "3" first
+  '7602095f5f70726f746f5f5f7e' + '01617d01', // "__proto__": null sets the prototype, no own key
+  '7602095f5f70726f746f5f5f7d05' + '01617d01', // "__proto__": 5 is ignored
+  '760301327600' + '0131760001617600', // index keys reorder: {"1":.., "2":.., a}
+]
+out.any_decode = anyIn.map((h) => {
+  const back = dec.readAny(dec.createDecoder(unhex(h)))
+  return { in: h, value: describe(back), hex: hex(encode((e) => enc.writeAny(e, back))), json: jsonOf(back) }
+})
+
+// The update-v2 column codecs (lib0 encoding.js), each fed a sequence.
+let seed = 42
+const rand = (n) => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n }
+const randSeq = (len, f) => Array.from({ length: len }, f)
+const runs = (len, vals) => { const r = []; while (r.length < len) { const v = vals(); for (let k = 1 + rand(4); k > 0; k--) r.push(v) } return r.slice(0, len) }
+
+const rleU8 = [[], [0], [1], [1, 1, 1], [1, 2, 2, 3, 3, 3, 0], [5, 5, 6], runs(300, () => rand(3))]
+out.rle_u8 = rleU8.map((seq) => {
+  const e = new enc.RleEncoder(enc.writeUint8)
+  seq.forEach((v) => e.write(v))
+  return { values: seq, hex: hex(enc.toUint8Array(e)) }
+})
+const uintSeqs = [[], [0], [0, 0], [0, 0, 0, 1], [5], [5, 5, 5, 1, 2, 3, 3], [P2(53) - 1, 0, 0],
+  [1, 2, 3, 4, 5], runs(300, () => rand(2) ? rand(5) : rand(100000)), [0, 1, 0, 1]]
+const column = (E, seq) => { const e = new E(); seq.forEach((v) => e.write(v)); return hex(e.toUint8Array()) }
+out.uint_opt_rle = uintSeqs.map((seq) => ({ values: seq.map(String), hex: column(enc.UintOptRleEncoder, seq) }))
+const incSeqs = [[], [0], [0, 1, 2, 3], [5, 6, 7, 1, 2], [3, 3], [7, 9, 10, 11, 0, 1],
+  runs(200, () => rand(50)).map((v, i) => i + (v < 5 ? v : 0))]
+out.inc_uint_opt_rle = incSeqs.map((seq) => ({ values: seq.map(String), hex: column(enc.IncUintOptRleEncoder, seq) }))
+const intSeqs = [[], [0], [0, 0, 0], [1, 2, 3, 4], [10, 5, 0, -5, -10], [100, 101, 102, 50, 51],
+  [P2(52), P2(52) + 1, 0], [-(P2(40)), 0], randSeq(300, () => rand(1000) - 500),
+  runs(300, () => rand(10)).map((v, i) => i * 3 + v)]
+out.int_diff_opt_rle = intSeqs.map((seq) => ({ values: seq.map(String), hex: column(enc.IntDiffOptRleEncoder, seq) }))
+const strSeqs = [[], [''], ['a', 'bc', ''], ['😀', 'x', '😀😀'], ['hello world, more than 19', 'é', 'key'],
+  randSeq(100, () => ['a', 'bb', 'é', '😀', '', '日本'][rand(6)].repeat(1 + rand(3)))]
+out.string = strSeqs.map((seq) => {
+  const e = new enc.StringEncoder()
+  seq.forEach((s) => e.write(s))
+  const bytes = e.toUint8Array()
+  const d = new dec.StringDecoder(bytes)
+  seq.forEach((s) => check(d.read() === s, 'string column'))
+  return { values: seq, hex: hex(bytes) }
+})
+
+process.stdout.write(JSON.stringify(out, null, 1) + '\n')
