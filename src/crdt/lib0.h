@@ -17,6 +17,8 @@
  *  - var-uint: 7 bits a byte, least significant first, high bit = more.
  *    Values above 2^53-1 (JavaScript's safe integers) are rejected, as
  *    lib0's errorIntegerOutOfRange; padding bytes (0x80 ...) are accepted.
+ *    (lib0 checks the range only before a continuation byte, so it reads a
+ *    last byte that overshoots, up to 2^56, imprecisely; we are strict.)
  *  - var-int: first byte is more(0x80) | sign(0x40) | 6 value bits, then
  *    7 bits a byte. The sign bit may be set on 0: negative zero is a
  *    distinct value on the wire (update v2's run-length codecs use it as a

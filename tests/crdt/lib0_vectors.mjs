@@ -146,7 +146,7 @@ const incSeqs = [[], [0], [0, 1, 2, 3], [5, 6, 7, 1, 2], [3, 3], [7, 9, 10, 11, 
   runs(200, () => rand(50)).map((v, i) => i + (v < 5 ? v : 0))]
 out.inc_uint_opt_rle = incSeqs.map((seq) => ({ values: seq.map(String), hex: column(enc.IncUintOptRleEncoder, seq) }))
 const intSeqs = [[], [0], [0, 0, 0], [1, 2, 3, 4], [10, 5, 0, -5, -10], [100, 101, 102, 50, 51],
-  [P2(52), P2(52) + 1, 0], [-(P2(40)), 0], randSeq(300, () => rand(1000) - 500),
+  [P2(51), P2(51) + 1, 0], [-(P2(40)), 0], [P2(51) - 1, -(P2(51) - 1)], randSeq(300, () => rand(1000) - 500),
   runs(300, () => rand(10)).map((v, i) => i * 3 + v)]
 out.int_diff_opt_rle = intSeqs.map((seq) => ({ values: seq.map(String), hex: column(enc.IntDiffOptRleEncoder, seq) }))
 const strSeqs = [[], [''], ['a', 'bc', ''], ['😀', 'x', '😀😀'], ['hello world, more than 19', 'é', 'key'],

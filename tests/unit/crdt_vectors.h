@@ -10,7 +10,7 @@
 
 #include "crdt/any.h"
 
-static json_t *vectors_load(void)
+static inline json_t *vectors_load(void)
 {
     const char *src = getenv("SITEBASE_SOURCE_DIR");
     char path[1024];
@@ -23,14 +23,14 @@ static json_t *vectors_load(void)
 }
 
 /* Hex text into b (reset first). */
-static void vectors_unhex(const char *h, sb_buf *b)
+static inline void vectors_unhex(const char *h, sb_buf *b)
 {
     sb_buf_reset(b);
     for (size_t i = 0; h[i] && h[i + 1]; i += 2)
         sb_buf_putc(b, (char)(sb_hex_digit(h[i]) << 4 | sb_hex_digit(h[i + 1])));
 }
 
-static double vectors_f64(const char *h)
+static inline double vectors_f64(const char *h)
 {
     uint64_t bits = strtoull(h, NULL, 16);
     double d;
@@ -38,7 +38,7 @@ static double vectors_f64(const char *h)
     return d;
 }
 
-static void vectors_expect_hex(const sb_buf *b, const char *want, const char *what)
+static inline void vectors_expect_hex(const sb_buf *b, const char *want, const char *what)
 {
     char got[b->len * 2 + 1];
     sb_hex_encode(b->ptr, b->len, got);
@@ -48,7 +48,7 @@ static void vectors_expect_hex(const sb_buf *b, const char *want, const char *wh
 
 /* Builds the crdt_any that a tagged tree from describe() in the .mjs stands
  * for. */
-static crdt_any vectors_any(const json_t *t)
+static inline crdt_any vectors_any(const json_t *t)
 {
     const char *tag = json_string_value(json_array_get(t, 0));
     const json_t *arg = json_array_get(t, 1);
