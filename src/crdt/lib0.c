@@ -227,7 +227,8 @@ sb_str crdt_dec_var_bytes(crdt_dec *d)
         return SB_STR_NULL;
     }
     const uint8_t *p = crdt_dec_bytes(d, (size_t)n);
-    return sb_str_make((const char *)p, (size_t)n);
+    /* A successful read is never a NULL view, so callers may slice it. */
+    return sb_str_make(n ? (const char *)p : "", (size_t)n);
 }
 
 sb_str crdt_dec_var_string(crdt_dec *d)

@@ -111,9 +111,10 @@ uint64_t crdt_dec_var_uint(crdt_dec *d);
 /* The value, magnitude at most CRDT_MAX_SAFE_INT; *negative (may be NULL)
  * receives the sign bit, which is how -0 is told from 0. */
 int64_t crdt_dec_var_int(crdt_dec *d, bool *negative);
-/* A view of the string's bytes, checked to be UTF-8. */
+/* A view of the string's bytes, checked to be UTF-8; ptr is NULL only on
+ * error (an empty string is ""). */
 sb_str crdt_dec_var_string(crdt_dec *d);
-/* A view of a var-uint8-array's bytes. */
+/* A view of a var-uint8-array's bytes; ptr NULL only on error. */
 sb_str crdt_dec_var_bytes(crdt_dec *d);
 float crdt_dec_f32(crdt_dec *d);
 double crdt_dec_f64(crdt_dec *d);

@@ -99,7 +99,8 @@ typedef struct crdt_int_diff_opt_rle_enc {
 } crdt_int_diff_opt_rle_enc;
 
 void crdt_int_diff_opt_rle_enc_init(crdt_int_diff_opt_rle_enc *e);
-/* |v| at most CRDT_MAX_SAFE_INT / 2, so that diff * 2 stays in range. */
+/* |v| at most CRDT_MAX_SAFE_INT / 4 (2^51-1), so that 2 * (v - previous) + 1
+ * stays within 2^53-1 where the decoder reads it. */
 void crdt_int_diff_opt_rle_enc_write(crdt_int_diff_opt_rle_enc *e, int64_t v);
 const sb_buf *crdt_int_diff_opt_rle_enc_finish(crdt_int_diff_opt_rle_enc *e);
 void crdt_int_diff_opt_rle_enc_deinit(crdt_int_diff_opt_rle_enc *e);
@@ -139,7 +140,7 @@ typedef struct crdt_string_dec {
 /* Reads the concatenated string (checked to be UTF-8) at once; an error is
  * then in r->lens.d. */
 void crdt_string_dec_init(crdt_string_dec *r, const void *p, size_t len);
-/* The next string, a view into the column. Fails (empty view, error in
+/* The next string, a view into the column. Fails (NULL view, error in
  * r->lens.d) past the end of the concatenation, or when a length ends in
  * the middle of a character outside the BMP: JavaScript would slice a
  * surrogate pair in two there, which UTF-8 cannot hold (CRDT_LIB0_EFORMAT;

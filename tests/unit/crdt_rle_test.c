@@ -186,6 +186,12 @@ static void test_hostile(void **state)
     crdt_string_dec_init(&rs, "\x01\xff\x01", 3);
     assert_int_equal(crdt_string_dec_err(&rs), CRDT_LIB0_EUTF8);
     assert_null(crdt_string_dec_read(&rs).ptr);
+    /* An empty string is an empty view, not NULL (found by the fuzzer). */
+    crdt_string_dec_init(&rs, "\x00\x00", 2);
+    sb_str empty = crdt_string_dec_read(&rs);
+    assert_non_null(empty.ptr);
+    assert_int_equal(empty.len, 0);
+    assert_int_equal(crdt_string_dec_err(&rs), 0);
     assert_int_equal(crdt_utf16_len("a\xc3\xa9\xe6\x97\xa5\xf0\x9f\x98\x80", 10), 5);
     sb_buf_free(&b);
 }
