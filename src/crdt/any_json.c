@@ -71,45 +71,33 @@ static void put_js_number(sb_buf *out, double v)
     }
 }
 
-/* JSON.stringify's QuoteJSONString for valid UTF-8 input. */
+/* JSON.stringify's QuoteJSONString for valid UTF-8 input: only '"', '\\'
+ * and control characters are escaped (base's sb_json_escape also escapes
+ * U+2028/2029, which JSON.stringify leaves alone). */
 static void put_js_string(sb_buf *out, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
+    static const char short_esc[0x20] = {
+        ['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n', ['\f'] = 'f', ['\r'] = 'r'};
     sb_buf_putc(out, '"');
-    size_t run = 0; /* start of bytes copied as they are */
+    size_t run = 0; /* start of the bytes still to copy as they are */
     for (size_t i = 0; i < len; i++) {
         unsigned char ch = (unsigned char)s[i];
         if (ch >= 0x20 && ch != '"' && ch != '\\')
             continue;
         sb_buf_append(out, s + run, i - run);
         run = i + 1;
-        switch (ch) {
-        case '"':
-            sb_buf_puts(out, "\\\"");
-            break;
-        case '\\':
-            sb_buf_puts(out, "\\\\");
-            break;
-        case '\b':
-            sb_buf_puts(out, "\\b");
-            break;
-        case '\f':
-            sb_buf_puts(out, "\\f");
-            break;
-        case '\n':
-            sb_buf_puts(out, "\\n");
-            break;
-        case '\r':
-            sb_buf_puts(out, "\\r");
-            break;
-        case '\t':
-            sb_buf_puts(out, "\\t");
-            break;
-        default: {
-            char u[6] = {'\\', 'u', '0', '0', hex[ch >> 4], hex[ch & 15]};
-            sb_buf_append(out, u, sizeof(u));
+        char e[6] = {'\\', (char)ch};
+        size_t n = 2;
+        if (ch < 0x20 && short_esc[ch]) {
+            e[1] = short_esc[ch];
+        } else if (ch < 0x20) {
+            memcpy(e + 1, "u00", 3);
+            e[4] = hex[ch >> 4];
+            e[5] = hex[ch & 15];
+            n = 6;
         }
-        }
+        sb_buf_append(out, e, n);
     }
     sb_buf_append(out, s + run, len - run);
     sb_buf_putc(out, '"');

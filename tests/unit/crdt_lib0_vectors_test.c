@@ -7,26 +7,6 @@
 
 #include "crdt_vectors.h"
 
-static json_t *vec;
-
-static int setup(void **state)
-{
-    vec = vectors_load();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    json_decref(vec);
-    return 0;
-}
-
-#define EACH(name, v)                                                                              \
-    size_t i_;                                                                                     \
-    const json_t *v;                                                                               \
-    assert_true(json_array_size(json_object_get(vec, name)) > 0);                                  \
-    json_array_foreach(json_object_get(vec, name), i_, v)
-
 #define STR(v, key) json_string_value(json_object_get((v), (key)))
 
 static void test_var_uint(void **state)
@@ -192,5 +172,5 @@ int main(void)
         cmocka_unit_test(test_var_string), cmocka_unit_test(test_floats),
         cmocka_unit_test(test_any),        cmocka_unit_test(test_any_decode),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, vectors_setup, vectors_teardown);
 }

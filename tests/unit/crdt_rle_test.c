@@ -7,26 +7,6 @@
 #include "crdt/lib0_rle.h"
 #include "crdt_vectors.h"
 
-static json_t *vec;
-
-static int setup(void **state)
-{
-    vec = vectors_load();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    json_decref(vec);
-    return 0;
-}
-
-#define EACH(name, v)                                                                              \
-    size_t i_;                                                                                     \
-    const json_t *v;                                                                               \
-    assert_true(json_array_size(json_object_get(vec, name)) > 0);                                  \
-    json_array_foreach(json_object_get(vec, name), i_, v)
-
 #define HEX(v)    json_string_value(json_object_get((v), "hex"))
 #define VAL(v, k) json_array_get(json_object_get((v), "values"), (k))
 #define NVALS(v)  json_array_size(json_object_get((v), "values"))
@@ -203,5 +183,5 @@ int main(void)
         cmocka_unit_test(test_int_diff_opt_rle), cmocka_unit_test(test_string),
         cmocka_unit_test(test_hostile),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, vectors_setup, vectors_teardown);
 }

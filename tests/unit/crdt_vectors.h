@@ -10,6 +10,16 @@
 
 #include "crdt/any.h"
 
+/* The loaded vectors, for the whole test group (vectors_setup/teardown). */
+static json_t *vec;
+
+/* Runs the block after it once for each vector v in the section name. */
+#define EACH(name, v)                                                                              \
+    size_t i_;                                                                                     \
+    const json_t *v;                                                                               \
+    assert_true(json_array_size(json_object_get(vec, name)) > 0);                                  \
+    json_array_foreach(json_object_get(vec, name), i_, v)
+
 static inline json_t *vectors_load(void)
 {
     const char *src = getenv("SITEBASE_SOURCE_DIR");
@@ -20,6 +30,18 @@ static inline json_t *vectors_load(void)
     if (!v)
         fail_msg("cannot load %s: %s", path, err.text);
     return v;
+}
+
+static inline int vectors_setup(void **state)
+{
+    vec = vectors_load();
+    return 0;
+}
+
+static inline int vectors_teardown(void **state)
+{
+    json_decref(vec);
+    return 0;
 }
 
 /* Hex text into b (reset first). */
