@@ -3,10 +3,10 @@
 // crdt_lib0_vectors_test.c checks src/crdt/ against, both ways: our
 // encoders must give these bytes and our decoders these values.
 //
-// Regenerate (lib0 in a throwaway prefix, nothing added to tests/):
-//   npm install --prefix /tmp/lib0v lib0@^0.2
-//   LIB0_DIR=/tmp/lib0v/node_modules/lib0 node tests/crdt/lib0_vectors.mjs \
-//       > tests/crdt/lib0_vectors.json
+// Regenerate (lib0 and yjs in a throwaway prefix, nothing added to tests/):
+//   npm install --prefix /tmp/lib0v lib0@^0.2 yjs@13.6.33
+//   LIB0_DIR=/tmp/lib0v/node_modules/lib0 YJS_DIR=/tmp/lib0v/node_modules/yjs \
+//       node tests/crdt/lib0_vectors.mjs > tests/crdt/lib0_vectors.json
 //
 // Values are described so C can rebuild them exactly: numbers as the hex
 // of their float64 bits (keeps -0 and NaN), bigints and large integers as
@@ -41,6 +41,21 @@ const describe = (v) => {
   if (v instanceof Uint8Array) return ['binary', hex(v)]
   if (Array.isArray(v)) return ['array', v.map(describe)]
   return ['object', Object.keys(v).map((k) => [k, describe(v[k])])]
+}
+
+// The inverse of describe, for values a vector script names.
+const undescribe = ([tag, arg]) => {
+  switch (tag) {
+    case 'undefined': return undefined
+    case 'null': return null
+    case 'bool': return arg
+    case 'number': return new DataView(unhex(arg).buffer).getFloat64(0)
+    case 'bigint': return BigInt(arg)
+    case 'string': return arg
+    case 'binary': return unhex(arg)
+    case 'array': return arg.map(undescribe)
+  }
+  return Object.fromEntries(arg.map(([k, v]) => [k, undescribe(v)]))
 }
 
 // JSON.stringify's text, or null when it has none (undefined) or throws
@@ -159,5 +174,49 @@ out.string = strSeqs.map((seq) => {
   seq.forEach((s) => check(d.read() === s, 'string column'))
   return { values: seq, hex: hex(bytes) }
 })
+
+// Yjs's field coders (UpdateEncoderV1/V2) fed one script of field writes:
+// the C coders must write the same bytes and read the same fields back.
+const Y = await import(process.env.YJS_DIR ? `${process.env.YJS_DIR}/src/index.js` : 'yjs')
+const fieldOps = [['client', 5], ['left', 5, 0], ['right', 5, 3], ['info', 0x84], ['string', 'hello'],
+  ['parent', true], ['parent', false], ['typeRef', 3], ['len', 7], ['any', describe({ a: [1, 'x'] })],
+  ['buf', '00ff10'], ['json', describe({ bold: true, n: 1.5, s: 'é\n' })], ['json', describe(null)],
+  ['key', 'k1'], ['key', 'k1'], ['key', '😀'], ['string', 'a😀b'], ['rest', 17],
+  ['dsReset'], ['dsClock', 3], ['dsLen', 2], ['dsClock', 10], ['dsLen', 5], ['dsReset'], ['dsClock', 0], ['dsLen', 1]]
+const kinds = ['client', 'left', 'right', 'info', 'string', 'parent', 'typeRef', 'len', 'key', 'rest']
+for (let i = 0; i < 400; i++) {
+  const k = kinds[rand(kinds.length)]
+  const small = () => rand(4) ? rand(8) : rand(1 << 30)
+  if (k === 'left' || k === 'right') fieldOps.push([k, small(), small()])
+  else if (k === 'string' || k === 'key') fieldOps.push([k, ['', 'a', 'key', 'é', '😀'][rand(5)]])
+  else if (k === 'parent') fieldOps.push([k, rand(2) === 1])
+  else if (k === 'info') fieldOps.push([k, rand(256)])
+  else fieldOps.push([k, small()])
+}
+const runFields = (enc2) => {
+  const e = enc2 ? new Y.UpdateEncoderV2() : new Y.UpdateEncoderV1()
+  for (const [op, a, b] of fieldOps) {
+    switch (op) {
+      case 'client': e.writeClient(a); break
+      case 'left': e.writeLeftID(Y.createID(a, b)); break
+      case 'right': e.writeRightID(Y.createID(a, b)); break
+      case 'info': e.writeInfo(a); break
+      case 'string': e.writeString(a); break
+      case 'parent': e.writeParentInfo(a); break
+      case 'typeRef': e.writeTypeRef(a); break
+      case 'len': e.writeLen(a); break
+      case 'any': e.writeAny(dec.readAny(dec.createDecoder(encode((x) => enc.writeAny(x, undescribe(a)))))); break
+      case 'buf': e.writeBuf(unhex(a)); break
+      case 'json': e.writeJSON(undescribe(a)); break
+      case 'key': e.writeKey(a); break
+      case 'rest': enc.writeVarUint(e.restEncoder, a); break
+      case 'dsReset': e.resetDsCurVal(); break
+      case 'dsClock': e.writeDsClock(a); break
+      case 'dsLen': e.writeDsLen(a); break
+    }
+  }
+  return hex(e.toUint8Array())
+}
+out.update_fields = { ops: fieldOps, v1: runFields(false), v2: runFields(true) }
 
 process.stdout.write(JSON.stringify(out, null, 1) + '\n')
