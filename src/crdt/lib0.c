@@ -189,6 +189,9 @@ uint64_t crdt_dec_var_uint(crdt_dec *d)
 {
     if (d->err)
         return 0;
+    /* Most var-uints in an update (lengths, small clocks) are one byte. */
+    if (d->pos < d->len && d->p[d->pos] < 0x80)
+        return d->p[d->pos++];
     return read_groups(d, d->pos, 0, 0);
 }
 

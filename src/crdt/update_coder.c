@@ -11,6 +11,29 @@
 
 /* --- decoding --- */
 
+/* Before a read: true when the decoder has failed (in any stream). */
+static bool failed(crdt_upd_dec *u)
+{
+    if (!u->err)
+        u->err = u->rest.err;
+    return u->err != 0;
+}
+
+/* After a read from a stream whose error is err: make it the decoder's. */
+static void note(crdt_upd_dec *u, int err)
+{
+    if (!u->err)
+        u->err = err;
+}
+
+/* After a read of v from a stream whose error is err: the value, or 0
+ * when the decoder has now failed. */
+static uint64_t settle(crdt_upd_dec *u, uint64_t v, int err)
+{
+    note(u, err);
+    return u->err ? 0 : v;
+}
+
 int crdt_upd_dec_init(crdt_upd_dec *u, const void *p, size_t n, bool v2)
 {
     *u = (crdt_upd_dec){.v2 = v2};
@@ -32,7 +55,9 @@ int crdt_upd_dec_init(crdt_upd_dec *u, const void *p, size_t n, bool v2)
     crdt_rle_u8_dec_init(&u->parent_info, col[6].ptr, col[6].len);
     crdt_uint_opt_rle_dec_init(&u->type_ref, col[7].ptr, col[7].len, false);
     crdt_uint_opt_rle_dec_init(&u->len, col[8].ptr, col[8].len, false);
-    return crdt_upd_dec_err(u);
+    note(u, u->rest.err);
+    note(u, crdt_string_dec_err(&u->string));
+    return u->err;
 }
 
 void crdt_upd_dec_deinit(crdt_upd_dec *u)
@@ -44,110 +69,150 @@ void crdt_upd_dec_deinit(crdt_upd_dec *u)
 
 int crdt_upd_dec_err(const crdt_upd_dec *u)
 {
-    if (u->rest.err || !u->v2)
-        return u->rest.err;
-    const int errs[] = {
-        u->key_clock.d.err,   u->client.d.err,   u->left_clock.d.err,
-        u->right_clock.d.err, u->info.d.err,     crdt_string_dec_err(&u->string),
-        u->parent_info.d.err, u->type_ref.d.err, u->len.d.err,
-    };
-    for (size_t i = 0; i < SB_ARRAY_LEN(errs); i++)
-        if (errs[i])
-            return errs[i];
-    return 0;
+    return u->err ? u->err : u->rest.err;
 }
 
-/* A v2 clock column value as a clock: never negative. */
-static uint64_t clock_of(crdt_int_diff_opt_rle_dec *r)
+static uint64_t read_clock(crdt_upd_dec *u, crdt_int_diff_opt_rle_dec *col)
 {
-    int64_t v = crdt_int_diff_opt_rle_dec_read(r);
-    if (v < 0) {
-        crdt_dec_fail(&r->d, CRDT_LIB0_ERANGE);
+    if (failed(u))
         return 0;
-    }
-    return (uint64_t)v;
+    if (!u->v2)
+        return settle(u, crdt_dec_var_uint(&u->rest), u->rest.err);
+    int64_t v = crdt_int_diff_opt_rle_dec_read(col);
+    if (!col->d.err && v < 0)
+        crdt_dec_fail(&col->d, CRDT_LIB0_ERANGE); /* a clock is never negative */
+    return settle(u, (uint64_t)v, col->d.err);
 }
 
 void crdt_upd_dec_left_id(crdt_upd_dec *u, uint64_t *client, uint64_t *clock)
 {
     *client = crdt_upd_dec_client(u);
-    *clock = u->v2 ? clock_of(&u->left_clock) : crdt_dec_var_uint(&u->rest);
+    *clock = read_clock(u, &u->left_clock);
+    if (u->err)
+        *client = 0;
 }
 
 void crdt_upd_dec_right_id(crdt_upd_dec *u, uint64_t *client, uint64_t *clock)
 {
     *client = crdt_upd_dec_client(u);
-    *clock = u->v2 ? clock_of(&u->right_clock) : crdt_dec_var_uint(&u->rest);
+    *clock = read_clock(u, &u->right_clock);
+    if (u->err)
+        *client = 0;
 }
 
 uint64_t crdt_upd_dec_client(crdt_upd_dec *u)
 {
-    return u->v2 ? crdt_uint_opt_rle_dec_read(&u->client) : crdt_dec_var_uint(&u->rest);
+    if (failed(u))
+        return 0;
+    if (u->v2)
+        return settle(u, crdt_uint_opt_rle_dec_read(&u->client), u->client.d.err);
+    return settle(u, crdt_dec_var_uint(&u->rest), u->rest.err);
 }
 
 uint8_t crdt_upd_dec_info(crdt_upd_dec *u)
 {
-    return u->v2 ? crdt_rle_u8_dec_read(&u->info) : crdt_dec_u8(&u->rest);
+    if (failed(u))
+        return 0;
+    if (u->v2)
+        return settle(u, crdt_rle_u8_dec_read(&u->info), u->info.d.err);
+    return settle(u, crdt_dec_u8(&u->rest), u->rest.err);
 }
 
 sb_str crdt_upd_dec_string(crdt_upd_dec *u)
 {
-    return u->v2 ? crdt_string_dec_read(&u->string) : crdt_dec_var_string(&u->rest);
+    if (failed(u))
+        return SB_STR_NULL;
+    sb_str s = u->v2 ? crdt_string_dec_read(&u->string) : crdt_dec_var_string(&u->rest);
+    note(u, u->v2 ? crdt_string_dec_err(&u->string) : u->rest.err);
+    return u->err ? SB_STR_NULL : s;
 }
 
 bool crdt_upd_dec_parent_info(crdt_upd_dec *u)
 {
-    return (u->v2 ? crdt_rle_u8_dec_read(&u->parent_info) : crdt_dec_var_uint(&u->rest)) == 1;
+    if (failed(u))
+        return false;
+    if (u->v2)
+        return settle(u, crdt_rle_u8_dec_read(&u->parent_info), u->parent_info.d.err) == 1;
+    return settle(u, crdt_dec_var_uint(&u->rest), u->rest.err) == 1;
 }
 
 uint64_t crdt_upd_dec_type_ref(crdt_upd_dec *u)
 {
-    return u->v2 ? crdt_uint_opt_rle_dec_read(&u->type_ref) : crdt_dec_var_uint(&u->rest);
+    if (failed(u))
+        return 0;
+    if (u->v2)
+        return settle(u, crdt_uint_opt_rle_dec_read(&u->type_ref), u->type_ref.d.err);
+    return settle(u, crdt_dec_var_uint(&u->rest), u->rest.err);
 }
 
 uint64_t crdt_upd_dec_len(crdt_upd_dec *u)
 {
-    return u->v2 ? crdt_uint_opt_rle_dec_read(&u->len) : crdt_dec_var_uint(&u->rest);
+    if (failed(u))
+        return 0;
+    if (u->v2)
+        return settle(u, crdt_uint_opt_rle_dec_read(&u->len), u->len.d.err);
+    return settle(u, crdt_dec_var_uint(&u->rest), u->rest.err);
 }
 
 int crdt_upd_dec_any(crdt_upd_dec *u, crdt_any *out)
 {
-    return crdt_any_read(&u->rest, out);
+    if (failed(u)) {
+        *out = crdt_any_undefined();
+        return u->err;
+    }
+    note(u, crdt_any_read(&u->rest, out));
+    return u->err;
 }
 
 sb_str crdt_upd_dec_buf(crdt_upd_dec *u)
 {
-    return crdt_dec_var_bytes(&u->rest);
+    if (failed(u))
+        return SB_STR_NULL;
+    sb_str s = crdt_dec_var_bytes(&u->rest);
+    note(u, u->rest.err);
+    return s;
 }
 
 int crdt_upd_dec_json(crdt_upd_dec *u, crdt_any *out)
 {
-    if (u->v2)
-        return crdt_any_read(&u->rest, out);
     *out = crdt_any_undefined();
+    if (failed(u))
+        return u->err;
+    if (u->v2) {
+        note(u, crdt_any_read(&u->rest, out));
+        return u->err;
+    }
     sb_str s = crdt_dec_var_string(&u->rest);
-    if (u->rest.err)
-        return u->rest.err;
+    if (u->rest.err) {
+        note(u, u->rest.err);
+        return u->err;
+    }
     json_error_t jerr;
-    json_t *j = json_loadb(s.ptr, s.len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+    /* JSON.parse makes every number a double: so does INT_AS_REAL, also
+     * for integers beyond int64 that jansson would otherwise refuse. */
+    json_t *j =
+        json_loadb(s.ptr, s.len, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &jerr);
     bool ok = j && crdt_any_from_json(j, out);
     json_decref(j);
     if (!ok)
-        crdt_dec_fail(&u->rest, CRDT_LIB0_EFORMAT);
-    return u->rest.err;
+        note(u, CRDT_LIB0_EFORMAT);
+    return u->err;
 }
 
 sb_str crdt_upd_dec_key(crdt_upd_dec *u)
 {
+    if (failed(u))
+        return SB_STR_NULL;
     if (!u->v2)
-        return crdt_dec_var_string(&u->rest);
+        return crdt_upd_dec_string(u);
     int64_t clock = crdt_int_diff_opt_rle_dec_read(&u->key_clock);
-    if (u->key_clock.d.err)
+    note(u, u->key_clock.d.err);
+    if (u->err)
         return SB_STR_NULL;
     if (clock >= 0 && (uint64_t)clock < u->nkeys)
         return u->keys[clock];
-    sb_str key = crdt_string_dec_read(&u->string);
-    if (crdt_string_dec_err(&u->string))
+    sb_str key = crdt_upd_dec_string(u);
+    if (u->err)
         return SB_STR_NULL;
     if (u->nkeys == u->keys_cap) {
         size_t cap = u->keys_cap ? u->keys_cap * 2 : 16, bytes;
@@ -167,29 +232,33 @@ void crdt_upd_dec_ds_reset(crdt_upd_dec *u)
 
 uint64_t crdt_upd_dec_ds_clock(crdt_upd_dec *u)
 {
-    uint64_t v = crdt_dec_var_uint(&u->rest);
-    if (!u->v2)
-        return v;
-    if (v > CRDT_MAX_SAFE_INT - u->ds_cur) {
-        crdt_dec_fail(&u->rest, CRDT_LIB0_ERANGE);
+    if (failed(u))
         return 0;
+    uint64_t v = crdt_dec_var_uint(&u->rest);
+    if (u->v2 && !u->rest.err) {
+        if (v > CRDT_MAX_SAFE_INT - u->ds_cur)
+            crdt_dec_fail(&u->rest, CRDT_LIB0_ERANGE);
+        else
+            v = u->ds_cur += v;
     }
-    u->ds_cur += v;
-    return u->ds_cur;
+    note(u, u->rest.err);
+    return u->err ? 0 : v;
 }
 
 uint64_t crdt_upd_dec_ds_len(crdt_upd_dec *u)
 {
-    uint64_t v = crdt_dec_var_uint(&u->rest);
-    if (!u->v2 || u->rest.err)
-        return v;
-    /* v2 writes len - 1 (a range is never empty) and moves the base on. */
-    if (v + 1 > CRDT_MAX_SAFE_INT - u->ds_cur) {
-        crdt_dec_fail(&u->rest, CRDT_LIB0_ERANGE);
+    if (failed(u))
         return 0;
+    uint64_t v = crdt_dec_var_uint(&u->rest);
+    if (u->v2 && !u->rest.err) {
+        /* v2 writes len - 1 (a range is never empty) and moves the base. */
+        if (v + 1 > CRDT_MAX_SAFE_INT - u->ds_cur)
+            crdt_dec_fail(&u->rest, CRDT_LIB0_ERANGE);
+        else
+            u->ds_cur += ++v;
     }
-    u->ds_cur += v + 1;
-    return v + 1;
+    note(u, u->rest.err);
+    return u->err ? 0 : v;
 }
 
 /* --- encoding --- */

@@ -16,9 +16,9 @@
  *  - delete sets: v2 codes clocks as deltas and lengths as len - 1.
  *
  * Counts and first clocks are read straight from crdt_upd_dec_rest() in
- * both formats, as Yjs does. Errors are sticky per stream; check
- * crdt_upd_dec_err() after a batch of reads (failed reads return 0 or a
- * NULL view). Caution for callers: in v2 the input size does not bound how
+ * both formats, as Yjs does. The first error in any stream is sticky for
+ * the whole decoder: every field read after it returns 0 or a NULL view,
+ * so checking crdt_upd_dec_err() after a batch of reads is enough. Caution for callers: in v2 the input size does not bound how
  * many values the columns yield (a run of 2^53 costs a few bytes, rle_u8's
  * last run never ends), so cap struct counts by limits of your own.
  */
@@ -30,6 +30,7 @@
 
 typedef struct crdt_upd_dec {
     bool v2;
+    int err;       /* the first error of any stream, in time */
     crdt_dec rest; /* v1: the whole update */
     uint64_t ds_cur;
     /* v2 only: */
@@ -46,7 +47,7 @@ typedef struct crdt_upd_dec {
  * error (the decoder is still valid to deinit). */
 int crdt_upd_dec_init(crdt_upd_dec *u, const void *p, size_t n, bool v2);
 void crdt_upd_dec_deinit(crdt_upd_dec *u);
-/* The first error in any stream, or 0. */
+/* The first error in any stream (the rest stream included), or 0. */
 int crdt_upd_dec_err(const crdt_upd_dec *u);
 static inline crdt_dec *crdt_upd_dec_rest(crdt_upd_dec *u)
 {

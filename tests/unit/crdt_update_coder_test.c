@@ -168,6 +168,26 @@ static void test_v2_errors(void **state)
     assert_null(crdt_upd_dec_key(&u).ptr);
     assert_int_equal(crdt_upd_dec_err(&u), CRDT_LIB0_EEOF);
     crdt_upd_dec_deinit(&u);
+    /* The first error stops every stream: the client column holds 5, but
+     * after the key clock column ran dry nothing more is read. */
+    const char one[12] = {0, 0, 1, 5, 0, 0, 0, 1, 0, 0, 0, 0};
+    assert_int_equal(crdt_upd_dec_init(&u, one, sizeof(one), true), 0);
+    assert_null(crdt_upd_dec_key(&u).ptr);
+    assert_int_equal(crdt_upd_dec_client(&u), 0);
+    assert_int_equal(crdt_upd_dec_err(&u), CRDT_LIB0_EEOF);
+    crdt_upd_dec_deinit(&u);
+    assert_int_equal(crdt_upd_dec_init(&u, one, sizeof(one), true), 0);
+    assert_int_equal(crdt_upd_dec_client(&u), 5);
+    crdt_upd_dec_deinit(&u);
+    /* v1 JSON numbers are doubles, as JSON.parse makes them, even past
+     * int64. */
+    assert_int_equal(crdt_upd_dec_init(&u, "\x18[1,18446744073709551616]", 25, false), 0);
+    crdt_any n;
+    assert_int_equal(crdt_upd_dec_json(&u, &n), 0);
+    assert_int_equal(n.u.arr.len, 2);
+    assert_true(n.u.arr.items[0].u.num == 1.0 && n.u.arr.items[1].u.num == 18446744073709551616.0);
+    crdt_any_free(&n);
+    crdt_upd_dec_deinit(&u);
     /* v1 JSON that JSON.parse would reject. */
     assert_int_equal(crdt_upd_dec_init(&u, "\x03{x}", 4, false), 0);
     crdt_any v;
