@@ -210,17 +210,20 @@ static bool from_json(const json_t *j, crdt_any *out, int depth)
         out->u.obj.props = n ? sb_calloc(n, sizeof(crdt_any_prop)) : NULL;
         out->u.obj.cap = n;
         const char *key;
+        size_t klen;
         const json_t *value;
-        /* jansson iterates in insertion order; JavaScript then reorders. */
-        json_object_foreach((json_t *)j, key, value)
+        /* jansson iterates in insertion order; JavaScript then reorders.
+         * Keys come with their length: they may hold NUL. */
+        json_object_keylen_foreach((json_t *)j, key, klen, value)
         {
-            size_t klen = strlen(key);
             if (out->u.obj.len == n || !sb_utf8_valid(key, klen, NULL))
                 goto fail;
             crdt_any_prop *p = &out->u.obj.props[out->u.obj.len];
             if (!from_json(value, &p->value, depth + 1))
                 goto fail;
-            p->key = sb_strndup(key, klen);
+            p->key = sb_malloc(klen + 1);
+            memcpy(p->key, key, klen);
+            p->key[klen] = 0;
             p->key_len = klen;
             out->u.obj.len++;
         }

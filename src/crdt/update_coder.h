@@ -18,9 +18,9 @@
  * Counts and first clocks are read straight from crdt_upd_dec_rest() in
  * both formats, as Yjs does. The first error in any stream is sticky for
  * the whole decoder: every field read after it returns 0 or a NULL view,
- * so checking crdt_upd_dec_err() after a batch of reads is enough. Caution for callers: in v2 the input size does not bound how
- * many values the columns yield (a run of 2^53 costs a few bytes, rle_u8's
- * last run never ends), so cap struct counts by limits of your own.
+ * so checking crdt_upd_dec_err() after a batch of reads is enough. Caution for callers: in v2 the
+ * input size does not bound how many values the columns yield (a run of 2^53 costs a few bytes,
+ * rle_u8's last run never ends), so cap struct counts by limits of your own.
  */
 #ifndef SB_CRDT_UPDATE_CODER_H
 #define SB_CRDT_UPDATE_CODER_H

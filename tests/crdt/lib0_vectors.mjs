@@ -219,4 +219,81 @@ const runFields = (enc2) => {
 }
 out.update_fields = { ops: fieldOps, v1: runFields(false), v2: runFields(true) }
 
+// Whole updates from Yjs documents with every kind of content, in both
+// formats, and Yjs's own conversions of them (Y.convertUpdateFormat*).
+const docs = []
+const addDoc = (name, v1, v2) => docs.push({
+  name,
+  v1: hex(v1),
+  v2: hex(v2),
+  v1tov2: hex(Y.convertUpdateFormatV1ToV2(v1)),
+  v2tov1: hex(Y.convertUpdateFormatV2ToV1(v2))
+})
+const fill = (doc) => {
+  const text = doc.getText('text')
+  text.insert(0, 'hello wörld 😀')
+  text.format(0, 5, { bold: true })
+  text.insertEmbed(3, { image: 'x.png', size: [1, 2.5] })
+  text.delete(7, 2)
+  const map = doc.getMap('map')
+  map.set('n', 42)
+  map.set('f', 0.1)
+  map.set('o', { a: [1, null, 'x'], b: -0 })
+  map.set('bin', new Uint8Array([1, 2, 3]))
+  map.set('big', 2 ** 40)
+  const inner = new Y.Map()
+  map.set('inner', inner)
+  inner.set('k', 'v')
+  map.set('n', 43)
+  map.delete('f')
+  map.set('sub', new Y.Doc({ guid: 'sub-guid' }))
+  const arr = doc.getArray('arr')
+  arr.insert(0, [1, 'two', { three: 3 }, [4], true, null])
+  arr.delete(1, 2)
+  arr.push([new Y.Text('nested')])
+  const xml = doc.getXmlFragment('xml')
+  const el = new Y.XmlElement('p')
+  xml.insert(0, [el, new Y.XmlText('text')])
+  el.setAttribute('class', 'c')
+  el.insert(0, [new Y.XmlText('inside')])
+  if (Y.XmlHook) xml.insert(0, [new Y.XmlHook('hook')])
+}
+for (const gc of [true, false]) {
+  const doc = new Y.Doc({ gc })
+  doc.clientID = 7
+  fill(doc)
+  addDoc(`one client, gc ${gc}`, Y.encodeStateAsUpdate(doc), Y.encodeStateAsUpdateV2(doc))
+}
+{
+  // Two clients editing concurrently, then synced.
+  const a = new Y.Doc(); a.clientID = 1
+  const b = new Y.Doc(); b.clientID = 2
+  fill(a)
+  Y.applyUpdate(b, Y.encodeStateAsUpdate(a))
+  a.getText('text').insert(2, 'AAA')
+  b.getText('text').insert(2, 'BBB')
+  b.getArray('arr').delete(0, 1)
+  a.getMap('map').set('n', 'a')
+  b.getMap('map').set('n', 'b')
+  Y.applyUpdate(a, Y.encodeStateAsUpdate(b))
+  Y.applyUpdate(b, Y.encodeStateAsUpdate(a))
+  addDoc('two clients', Y.encodeStateAsUpdate(a), Y.encodeStateAsUpdateV2(a))
+}
+{
+  // Updates merged with a gap: Y.mergeUpdates writes a Skip struct.
+  const doc = new Y.Doc(); doc.clientID = 3
+  const ups = []
+  const ups2 = []
+  doc.on('update', (u) => ups.push(u))
+  doc.on('updateV2', (u) => ups2.push(u))
+  const t = doc.getText('t')
+  t.insert(0, 'abc')
+  t.insert(3, 'def')
+  t.insert(6, 'ghi')
+  addDoc('merge with a gap', Y.mergeUpdates([ups[0], ups[2]]), Y.mergeUpdatesV2([ups2[0], ups2[2]]))
+  addDoc('one transaction', ups[1], ups2[1])
+}
+addDoc('empty doc', Y.encodeStateAsUpdate(new Y.Doc()), Y.encodeStateAsUpdateV2(new Y.Doc()))
+out.updates = docs
+
 process.stdout.write(JSON.stringify(out, null, 1) + '\n')
