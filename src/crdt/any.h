@@ -156,6 +156,10 @@ void crdt_any_to_json(const crdt_any *v, sb_buf *out);
 struct json_t;
 /* Converts a JSON value (as JSON.parse would give it) into *out. Integers
  * and reals become numbers; object keys follow JavaScript's ordering.
+ * JSON.parse makes every number a double, "-0" included: parse with
+ * jansson's JSON_DECODE_INT_AS_REAL to match it (an integer 0 cannot say
+ * it was -0, which lib0 writes differently, and integers beyond int64
+ * fail without it).
  * Returns false (and *out undefined) when strings are not UTF-8 or nesting
  * exceeds CRDT_ANY_MAX_DEPTH. */
 bool crdt_any_from_json(const struct json_t *j, crdt_any *out);

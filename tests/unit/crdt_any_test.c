@@ -193,6 +193,17 @@ static void test_from_json(void **state)
     assert_string_equal(b.ptr, "{\"1\":{},\"b\":[1,2.5,null,true,\"x\"],\"__proto__\":0}");
     crdt_any_free(&v);
 
+    /* With INT_AS_REAL, "-0" stays -0 as in JSON.parse, and lib0 writes it
+     * as the var-int 0x40. */
+    j = json_loads("[-0,3]", JSON_DECODE_INT_AS_REAL, &err);
+    assert_true(crdt_any_from_json(j, &v));
+    json_decref(j);
+    sb_buf_reset(&b);
+    crdt_any_write(&b, &v);
+    assert_int_equal(b.len, 6);
+    assert_memory_equal(b.ptr, "\x75\x02\x7d\x40\x7d\x03", 6);
+    crdt_any_free(&v);
+
     /* Nesting deeper than the limit is refused. */
     sb_buf_reset(&b);
     for (int i = 0; i < 70; i++)
