@@ -5,9 +5,12 @@
  *
  * Never: print a number differently from JavaScript; escape differently
  * from JSON.stringify (it leaves U+2028/2029 and non-ASCII as they are).
+ * Numbers go through snprintf/strtod, so the process must keep the "C"
+ * numeric locale (Sitebase never calls setlocale).
  */
 #include "crdt/any_int.h"
 
+#include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -28,6 +31,12 @@ static void put_js_number(sb_buf *out, double v)
     if (v < 0) {
         sb_buf_putc(out, '-');
         v = -v;
+    }
+    /* Integers below 2^53 print as their digits: the common case, without
+     * the search below. */
+    if (v < 9007199254740992.0 && v == floor(v)) {
+        sb_buf_appendf(out, "%" PRIu64, (uint64_t)v);
+        return;
     }
     char tmp[40];
     int p;

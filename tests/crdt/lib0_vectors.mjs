@@ -175,6 +175,21 @@ out.string = strSeqs.map((seq) => {
   return { values: seq, hex: hex(bytes) }
 })
 
+// Numbers as JSON.stringify prints them: random doubles of every magnitude
+// (random bits), short decimals, and integers around 2^53 and 1e21.
+{
+  const nums = []
+  const dv = new DataView(new ArrayBuffer(8))
+  for (let i = 0; i < 1500; i++) {
+    dv.setUint32(0, rand(2 ** 31) * 2 + rand(2)); dv.setUint32(4, rand(2 ** 31) * 2 + rand(2))
+    const x = dv.getFloat64(0)
+    if (Number.isFinite(x)) nums.push(x)
+  }
+  for (let i = 0; i < 300; i++) nums.push(rand(100000) / 10 ** rand(12), (rand(2 ** 30) + 1) * 10 ** (rand(40) - 20))
+  for (let i = -3; i <= 3; i++) nums.push(2 ** 53 + i * 2, 1e21 + i * 2 ** 17, -(2 ** 53) - i * 2)
+  out.json_numbers = nums.map((x) => [f64hex(x), JSON.stringify(x)])
+}
+
 // Yjs's field coders (UpdateEncoderV1/V2) fed one script of field writes:
 // the C coders must write the same bytes and read the same fields back.
 const Y = await import(process.env.YJS_DIR ? `${process.env.YJS_DIR}/src/index.js` : 'yjs')

@@ -165,12 +165,29 @@ static void test_any_decode(void **state)
     check_any(v, "in");
 }
 
+static void test_json_numbers(void **state)
+{
+    sb_buf b = SB_BUF_INIT;
+    EACH("json_numbers", v)
+    {
+        crdt_any n = crdt_any_number(vectors_f64(json_string_value(json_array_get(v, 0))));
+        const char *want = json_string_value(json_array_get(v, 1));
+        sb_buf_reset(&b);
+        crdt_any_to_json(&n, &b);
+        if (strcmp(b.ptr, want) != 0)
+            fail_msg("%s: we print %s, JavaScript %s", json_string_value(json_array_get(v, 0)),
+                     b.ptr, want);
+    }
+    sb_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_var_uint),   cmocka_unit_test(test_var_int),
-        cmocka_unit_test(test_var_string), cmocka_unit_test(test_floats),
-        cmocka_unit_test(test_any),        cmocka_unit_test(test_any_decode),
+        cmocka_unit_test(test_var_uint),     cmocka_unit_test(test_var_int),
+        cmocka_unit_test(test_var_string),   cmocka_unit_test(test_floats),
+        cmocka_unit_test(test_any),          cmocka_unit_test(test_any_decode),
+        cmocka_unit_test(test_json_numbers),
     };
     return cmocka_run_group_tests(tests, vectors_setup, vectors_teardown);
 }
