@@ -108,7 +108,9 @@ static inline crdt_any crdt_any_bool(bool v)
 {
     return (crdt_any){.kind = CRDT_ANY_BOOL, .u.b = v};
 }
-/* s must be UTF-8 (asserted in debug builds: callers check input). */
+/* s may be any bytes: ill-formed UTF-8 is replaced by U+FFFD as
+ * TextDecoder does, so the UTF-8 invariant holds whatever a caller passes
+ * (the same for object keys). */
 crdt_any crdt_any_string(const char *s, size_t len);
 crdt_any crdt_any_binary(const void *p, size_t len);
 crdt_any crdt_any_array(void);
@@ -116,7 +118,7 @@ crdt_any crdt_any_object(void);
 
 /* Appends v to an array, taking ownership of v. */
 void crdt_any_array_push(crdt_any *arr, crdt_any v);
-/* Sets key (UTF-8) on an object, taking ownership of v, with JavaScript's
+/* Sets key on an object, taking ownership of v, with JavaScript's
  * ordering rules (see above); replaces and frees an existing value. O(n). */
 void crdt_any_object_set(crdt_any *obj, const char *key, size_t key_len, crdt_any v);
 /* The value of key, or NULL. */
