@@ -144,12 +144,12 @@ export class RefEngine {
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+// Serves the protocol on stdin/stdout with engine.exec. Answers are written
+// per chunk of input (one write for many pipelined commands), but all of
+// them before more input is awaited.
+export const serve = (engine) => {
   // stdout carries answers only: Yjs's own notices (console.log) go to stderr
   console.log = console.warn = console.info = (...a) => process.stderr.write(a.join(' ') + '\n')
-  const engine = new RefEngine()
-  // Answers are batched per chunk of input (one write for many pipelined
-  // commands), but every answer is written before more input is awaited.
   let out = []
   const flush = () => {
     if (out.length) process.stdout.write(out.join(''))
@@ -162,3 +162,5 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   })
   rl.on('close', flush)
 }
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) serve(new RefEngine())
