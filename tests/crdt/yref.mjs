@@ -31,51 +31,92 @@ const int = (s) => {
   return Number(s)
 }
 
+// Positions past the end are refused before Yjs sees them: Yjs checks
+// some of them only after it has changed the doc (a delete too long
+// deletes up to the end, then throws).
+const upTo = (len, i, what = 'index') => {
+  if (i > len) throw new Error(`${what} ${i} past the end (${len})`)
+  return i
+}
+
 // Local edits: (doc, args) -> nothing; each runs in one transaction.
 const EDITS = {
-  text_insert: (d, [n, i, t, a]) => d.getText(n).insert(int(i), utf8(t), a === undefined ? undefined : JSON.parse(a)),
-  text_delete: (d, [n, i, l]) => d.getText(n).delete(int(i), int(l)),
+  text_insert: (d, [n, i, t, a]) => {
+    const text = d.getText(n)
+    text.insert(upTo(text.length, int(i)), utf8(t), a === undefined ? undefined : JSON.parse(a))
+  },
+  text_delete: (d, [n, i, l]) => {
+    const text = d.getText(n)
+    upTo(text.length, int(i) + int(l), 'end')
+    text.delete(int(i), int(l))
+  },
   text_format: (d, [n, i, l, a]) => d.getText(n).format(int(i), int(l), JSON.parse(a)),
-  text_embed: (d, [n, i, v]) => d.getText(n).insertEmbed(int(i), JSON.parse(v)),
+  text_embed: (d, [n, i, v]) => {
+    const text = d.getText(n)
+    text.insertEmbed(upTo(text.length, int(i)), JSON.parse(v))
+  },
   map_set: (d, [n, k, v]) => d.getMap(n).set(k, JSON.parse(v)),
   map_delete: (d, [n, k]) => d.getMap(n).delete(k),
   array_insert: (d, [n, i, v]) => {
     const values = JSON.parse(v)
     if (!Array.isArray(values)) throw new Error('array_insert wants a JSON array')
-    d.getArray(n).insert(int(i), values)
+    const array = d.getArray(n)
+    array.insert(upTo(array.length, int(i)), values)
   },
-  array_delete: (d, [n, i, l]) => d.getArray(n).delete(int(i), int(l)),
-  xml_insert: (d, [n, i, tag]) => d.getXmlFragment(n).insert(int(i), [new Y.XmlElement(tag)]),
+  array_delete: (d, [n, i, l]) => {
+    const array = d.getArray(n)
+    upTo(array.length, int(i) + int(l), 'end')
+    array.delete(int(i), int(l))
+  },
+  xml_insert: (d, [n, i, tag]) => {
+    const xml = d.getXmlFragment(n)
+    xml.insert(upTo(xml.length, int(i)), [new Y.XmlElement(tag)])
+  },
   xml_attr: (d, [n, i, attr, v]) => {
     const el = d.getXmlFragment(n).get(int(i))
     if (!(el instanceof Y.XmlElement)) throw new Error(`no element at index ${i}`)
     el.setAttribute(attr, utf8(v))
   },
-  xml_text: (d, [n, i, t]) => d.getXmlFragment(n).insert(int(i), [new Y.XmlText(utf8(t))])
+  xml_text: (d, [n, i, t]) => {
+    const xml = d.getXmlFragment(n)
+    xml.insert(upTo(xml.length, int(i)), [new Y.XmlText(utf8(t))])
+  }
 }
+
+// Commands that change the doc. Only these can leave it half-changed.
+const MUTATING = new Set(['apply', 'apply2', ...Object.keys(EDITS)])
 
 export class RefEngine {
   constructor () {
     this.#reset(0, true)
   }
 
-  // The doc is rebuilt from `log` (every update it accepted, in order) when
-  // a command fails: Yjs may have changed the doc before throwing, and the
-  // protocol says an `err` leaves it as it was. Replaying the same updates
-  // in the same order rebuilds the same structs.
+  // How an `err` leaves the doc as it was (the protocol's rule): updates
+  // are decoded in full before they are applied, edit positions checked
+  // before Yjs edits, so Yjs refuses nearly everything before it changes
+  // anything. For the rest (Yjs throwing half-way) the doc is rebuilt from
+  // `log`, every update it accepted, in order. That is a last resort, not
+  // exact: a rebuilt doc got its local edits as remote updates, and Yjs
+  // treats those differently (formatting clean-up).
   #reset (clientId, gc) {
     this.clientId = clientId
     this.gc = gc
     this.log = []
-    this.#fresh()
+    this.#fresh(false)
   }
 
-  #fresh () {
+  #fresh (keepRoots) {
+    const old = this.doc
     const doc = new Y.Doc({ gc: this.gc })
     doc.clientID = this.clientId
-    doc.on('update', (u) => this.captured.push(u))
     this.doc = doc
-    this.captured = []
+    // Yjs behaves differently once a root is known as a Text (formatting
+    // clean-up): the new doc knows the old one's roots as the old did.
+    if (keepRoots) {
+      for (const [name, type] of old.share) {
+        for (const [kind, get] of Object.entries(KINDS)) if (type.constructor === Y[kind]) get(doc, name)
+      }
+    }
     const print = console.log
     console.log = () => {} // Yjs's notice about the client id (below)
     try {
@@ -86,6 +127,7 @@ export class RefEngine {
     // Yjs takes a new client id when "remote" structs of its own arrive, as
     // the replayed local edits are: take ours back.
     doc.clientID = this.clientId
+    doc.on('update', (u) => this.captured.push(u))
     this.captured = []
   }
 
@@ -93,18 +135,23 @@ export class RefEngine {
   exec (line) {
     const [cmd, ...args] = line.trim().split(/ +/)
     this.captured = []
+    this.#touched = false
     const logLength = this.log.length
     try {
       const r = this.#run(cmd, args)
       return r === undefined ? 'ok' : 'ok ' + r
     } catch (e) {
-      // Rebuilt on every failure: Yjs may also have parked structs as
-      // pending before throwing, which fires no update event.
-      this.log.length = logLength
-      this.#fresh()
+      // An edit that changed anything made an update event; an update may
+      // have left structs pending without one.
+      if (MUTATING.has(cmd) && (this.captured.length > 0 || this.#touched)) {
+        this.log.length = logLength
+        this.#fresh(true)
+      }
       return 'err ' + String(e && e.message ? e.message : e).replace(/\s+/g, ' ')
     }
   }
+
+  #touched = false // an update passed decoding and went to Yjs
 
   #run (cmd, a) {
     const doc = this.doc
@@ -113,6 +160,8 @@ export class RefEngine {
       case 'apply':
       case 'apply2': {
         const u = unb64(a[0])
+        ;(cmd === 'apply2' ? Y.decodeUpdateV2 : Y.decodeUpdate)(u) // throws on malformed input
+        this.#touched = true
         ;(cmd === 'apply2' ? Y.applyUpdateV2 : Y.applyUpdate)(doc, u)
         this.log.push([cmd === 'apply2', u])
         return
