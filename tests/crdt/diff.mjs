@@ -20,7 +20,7 @@ import { writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { dirname, join } from 'node:path'
 import { tmpdir } from 'node:os'
-import { Engine, b64, unb64 } from './engine.mjs'
+import { Engine, EngineError, b64, unb64 } from './engine.mjs'
 import { RefEngine } from './yref.mjs'
 import { canonDiff, valueKey } from './canon.mjs'
 import { Rand } from './rand.mjs'
@@ -592,7 +592,8 @@ const main = async () => {
         // the engine died or hung, or the harness broke: no shrinking
         const file = join(tmpdir(), `crdt-diff-${SEED}-${caseNo}.log`)
         writeFileSync(file, c.lines.join('\n') + '\n')
-        console.error(`crdt diff: seed ${SEED} case ${caseNo}: ${e.stack || e}\ncommand log: ${file}`)
+        const why = e instanceof EngineError ? e.message : e.stack || e
+        console.error(`crdt diff: seed ${SEED} case ${caseNo}: ${why}\ncommand log: ${file}`)
         process.exit(2)
       }
       console.log(`\nMISMATCH, seed ${SEED} case ${caseNo}: ${e.message}`)
