@@ -6,6 +6,8 @@
 # rounds are printed as a table, with ratios when there is a C engine.
 #   apply_ms      every transaction of the trace as local edits
 #   remote_ms     every transaction's update applied in order to a fresh doc
+#   apply_cpu_ms, remote_cpu_ms: the same in CPU time (the process's, all
+#                 threads), steadier than wall time when the cores are shared
 #   encode_ms     the whole state as a v1 update (median of 7)
 #   decode_ms     that update into a fresh doc (median of 7)
 #   state_bytes   its size
@@ -63,7 +65,7 @@ import json, statistics, sys
 tmp, engines = sys.argv[1], sys.argv[2:]
 runs = {e: [json.loads(l) for l in open(f"{tmp}/{e}.jsonl")] for e in engines}
 fields = ["apply_ms", "remote_ms", "encode_ms", "decode_ms", "state_bytes", "heap_bytes", "rss_peak_bytes"]
-fields += [f for f in ["heap_total_bytes"] if all(f in r for rs in runs.values() for r in rs)]
+fields += [f for f in ["heap_total_bytes", "apply_cpu_ms", "remote_cpu_ms"] if all(f in r for rs in runs.values() for r in rs)]
 def medians(e):
     by = {}
     for r in runs[e]:
@@ -71,10 +73,11 @@ def medians(e):
     return {t: {**rs[0], **{f: statistics.median(x[f] for x in rs) for f in fields}} for t, rs in by.items()}
 m = {e: medians(e) for e in engines}
 print(f"engine: {runs['yjs'][0]['engine']}; medians of {len(runs['yjs']) // len(m['yjs'])} runs")
-print("| trace | edits | apply ms | remote ms | encode ms | decode ms | state KB | doc heap MB | heap total MB | peak RSS MB |")
+print("| trace | edits | apply ms (cpu) | remote ms (cpu) | encode ms | decode ms | state KB | doc heap MB | heap total MB | peak RSS MB |")
 print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 for t, y in m["yjs"].items():
-    print(f"| {t} | {y['edits']:,} | {y['apply_ms']:.0f} | {y['remote_ms']:.0f} | {y['encode_ms']:.2f} | "
+    cpu = lambda f: f" ({y[f]:.0f})" if f in y else ""
+    print(f"| {t} | {y['edits']:,} | {y['apply_ms']:.0f}{cpu('apply_cpu_ms')} | {y['remote_ms']:.0f}{cpu('remote_cpu_ms')} | {y['encode_ms']:.2f} | "
           f"{y['decode_ms']:.2f} | {y['state_bytes'] / 1000:.0f} | {y['heap_bytes'] / 2**20:.2f} | "
           f"{y.get('heap_total_bytes', 0) / 2**20:.1f} | {y['rss_peak_bytes'] / 2**20:.0f} |")
 if "c" in m:
@@ -85,7 +88,9 @@ if "c" in m:
         c = m["c"].get(t)
         if not c:
             continue
-        sp = lambda f: f"{y[f] / c[f]:.1f}x" if c[f] else "-"
+        # CPU time where both engines report it (steadier), else wall time
+        pick = lambda f: f.replace("_ms", "_cpu_ms") if f.replace("_ms", "_cpu_ms") in y and f.replace("_ms", "_cpu_ms") in c else f
+        sp = lambda f: f"{y[pick(f)] / c[pick(f)]:.1f}x" if c[pick(f)] else "-"
         print(f"| {t} | {sp('apply_ms')} | {sp('remote_ms')} | {sp('encode_ms')} | {sp('decode_ms')} | "
               f"{c['state_bytes'] / y['state_bytes']:.2f} | {c['heap_bytes'] / y['heap_bytes']:.2f} |")
 PY

@@ -11,6 +11,12 @@ if (typeof global.gc !== 'function') throw new Error('run with node --expose-gc'
 const file = process.argv[2]
 const trace = JSON.parse(gunzipSync(readFileSync(file)).toString('utf8'))
 const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6
+// CPU time (all the process's threads, GC helpers included) beside wall
+// time: on shared, busy cores it is the steadier of the two.
+const cpuMs = (c0) => {
+  const c = process.cpuUsage(c0)
+  return (c.user + c.system) / 1000
+}
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const heap = () => {
   global.gc()
@@ -36,9 +42,11 @@ const check = (doc, what) => {
 
 const heapBefore = heap()
 let t0 = process.hrtime.bigint()
+let c0 = process.cpuUsage()
 let doc = new Y.Doc()
 edit(doc)
 const applyMs = ms(t0)
+const applyCpuMs = cpuMs(c0)
 const heapDoc = heap() // the doc alive, all else collected
 check(doc, 'local editing')
 
@@ -68,8 +76,10 @@ doc = null
 global.gc()
 const remote = new Y.Doc()
 t0 = process.hrtime.bigint()
+c0 = process.cpuUsage()
 for (const u of updates) Y.applyUpdate(remote, u)
 const remoteMs = ms(t0)
+const remoteCpuMs = cpuMs(c0)
 check(remote, 'remote apply')
 
 console.log(JSON.stringify({
@@ -79,6 +89,8 @@ console.log(JSON.stringify({
   transactions: trace.txns.length,
   apply_ms: applyMs,
   remote_ms: remoteMs,
+  apply_cpu_ms: applyCpuMs,
+  remote_cpu_ms: remoteCpuMs,
   encode_ms: encodeMs,
   decode_ms: decodeMs,
   state_bytes: state.length,
