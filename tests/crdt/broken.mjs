@@ -18,6 +18,11 @@ const MODES = {
   // not a bug: an engine still under construction, which must pass with
   // every skip counted
   partial: (e, line, cmd) => (PARTIAL.has(cmd) ? 'err unsupported' : null),
+  // dies on v2 input, as a C engine with a bad pointer would
+  crash: (e, line, cmd) => {
+    if (cmd === 'apply2') process.kill(process.pid, 'SIGSEGV')
+    return null
+  },
   // loses an update now and then, yet says ok
   'drop-apply': (e, line, cmd) => (cmd === 'apply' && ++e.n % 7 === 0 ? 'ok' : null),
   // a merge that forgets its last input

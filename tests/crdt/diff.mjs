@@ -527,32 +527,40 @@ const compareAnswers = (cmd, got, want) => {
 
 // ------------------------------------------------------------ the runner
 
-// Cuts a failing case's engine log down: drops chunks of lines while the
-// replay still fails (any mismatch), within a time budget.
-const shrink = async (engine, caseNo, stats, lines, budgetMs) => {
+// Cuts a failing case's engine log down: drops chunks of lines while a
+// replay against engine and shadow still fails the same way (a mismatch,
+// or the engine dying or hanging, after which it is restarted), within a
+// time budget. Returns the shortest log found.
+const shrink = async (caseNo, lines, crash, budgetMs) => {
+  let engine = new Engine(opt.engine)
   const fails = async (ls) => {
-    const c = new Case(engine, caseNo, stats)
+    if (engine.dead) engine = new Engine(opt.engine)
     try {
-      await c.run(ls)
+      await new Case(engine, caseNo, new Stats()).run(ls)
       return false
     } catch (e) {
-      if (e instanceof Mismatch) return true
+      if (e instanceof EngineError) return crash
+      if (e instanceof Mismatch) return !crash
       throw e
     }
   }
-  // A failure found by the harness's own Yjs docs (not by comparing
-  // answers) does not show in a bare replay: then the whole log it is.
-  if (!(await fails(lines))) return lines
-  const end = Date.now() + budgetMs
-  let cur = lines
-  for (let size = Math.ceil((cur.length - 1) / 2); size >= 1 && Date.now() < end; size = Math.floor(size / 2)) {
-    for (let at = 1; at < cur.length && Date.now() < end;) {
-      const cand = [...cur.slice(0, at), ...cur.slice(at + size)]
-      if (await fails(cand)) cur = cand
-      else at += size
+  try {
+    // A failure found by the harness's own Yjs docs (not by comparing
+    // answers) does not show in a bare replay: then the whole log it is.
+    if (!(await fails(lines))) return lines
+    const end = Date.now() + budgetMs
+    let cur = lines
+    for (let size = Math.ceil((cur.length - 1) / 2); size >= 1 && Date.now() < end; size = Math.floor(size / 2)) {
+      for (let at = 1; at < cur.length && Date.now() < end;) {
+        const cand = [...cur.slice(0, at), ...cur.slice(at + size)]
+        if (await fails(cand)) cur = cand
+        else at += size
+      }
     }
+    return cur
+  } finally {
+    await engine.close()
   }
-  return cur
 }
 
 class Stats {
@@ -588,25 +596,21 @@ const main = async () => {
     try {
       await c.run()
     } catch (e) {
-      if (!(e instanceof Mismatch)) {
-        // the engine died or hung, or the harness broke: no shrinking
-        const file = join(tmpdir(), `crdt-diff-${SEED}-${caseNo}.log`)
-        writeFileSync(file, c.lines.join('\n') + '\n')
-        const why = e instanceof EngineError ? e.message : e.stack || e
-        console.error(`crdt diff: seed ${SEED} case ${caseNo}: ${why}\ncommand log: ${file}`)
-        process.exit(2)
-      }
-      console.log(`\nMISMATCH, seed ${SEED} case ${caseNo}: ${e.message}`)
+      // a mismatch (exit 1) or the engine dying or hanging (exit 2): both
+      // are shrunk; anything else is the harness's own failure
+      if (!(e instanceof Mismatch) && !(e instanceof EngineError)) throw e
+      const crash = e instanceof EngineError
+      console.log(`\n${crash ? 'ENGINE FAILURE' : 'MISMATCH'}, seed ${SEED} case ${caseNo}: ${e.message}`)
+      await engine.close()
       const full = c.lines
-      const small = await shrink(engine, caseNo, new Stats(), full, Number(opt['shrink-seconds']) * 1000)
       const file = join(tmpdir(), `crdt-diff-${SEED}-${caseNo}.log`)
       writeFileSync(file, full.join('\n') + '\n')
       console.log(`reproduce: node tests/crdt/diff.mjs --engine '${opt.engine}' --seed ${SEED} --case ${caseNo}`)
       console.log(`full command log (${full.length} lines): ${file}`)
+      const small = await shrink(caseNo, full, crash, Number(opt['shrink-seconds']) * 1000)
       console.log(`shortest failing command log found (${small.length} lines; feed it to the engine to see):`)
       for (const l of small) console.log('  ' + (l.length > 300 ? l.slice(0, 300) + '...' : l))
-      await engine.close()
-      process.exit(1)
+      process.exit(crash ? 2 : 1)
     }
     done++
     stats.commands += c.lines.length

@@ -15,20 +15,24 @@ status=0
 node "$crdt/diff.mjs" --cases "${SITEBASE_CRDT_CASES:-300}" --time-limit 30 \
     ${SITEBASE_CRDT_SEED:+--seed "$SITEBASE_CRDT_SEED"} || status=1
 
-# Each mode is one engine bug the harness must report (exit 1, a mismatch):
-# a fixed seed, so this part gives the same answer on every run.
-for mode in drop-apply merge-drop shift-insert gc-off sv-order; do
+# Each mode is one engine bug the harness must report: a mismatch (exit 1),
+# or for `crash` an engine failure (exit 2). A fixed seed, so this part
+# gives the same answer on every run.
+for mode in drop-apply merge-drop shift-insert gc-off sv-order crash; do
+    want=1 what=MISMATCH
+    [ "$mode" = crash ] && want=2 what='ENGINE FAILURE'
     out=$(node "$crdt/diff.mjs" --engine "node $crdt/broken.mjs $mode" --cases 50 --seed 7 \
         --time-limit 20 --shrink-seconds 1 2>&1)
     rc=$?
-    if [ $rc -eq 1 ] && grep -q '^MISMATCH' <<<"$out"; then
-        echo "ok   broken engine '$mode' caught: $(grep -m1 '^MISMATCH' <<<"$out" | cut -c1-150)"
+    if [ $rc -eq $want ] && grep -q "^$what" <<<"$out"; then
+        echo "ok   broken engine '$mode' caught: $(grep -m1 "^$what" <<<"$out" | cut -c1-150)"
     else
         echo "FAIL broken engine '$mode' not caught (exit $rc):"
         tail -5 <<<"$out"
         status=1
     fi
 done
+
 # An engine still under construction (many commands `err unsupported`)
 # must pass, with the skips counted.
 out=$(node "$crdt/diff.mjs" --engine "node $crdt/broken.mjs partial" --cases 30 --seed 7 --time-limit 20 2>&1)
