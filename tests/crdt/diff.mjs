@@ -13,7 +13,7 @@
 // JSON and state are compared with the peers' converged doc, its diffs with
 // each peer's state, and its edits are replayed into Yjs docs.
 // On a mismatch: seed, case, the command log cut down to a short
-// reproduction, exit 1.
+// reproduction, exit 1; the same, exit 2, when the engine dies or hangs.
 import * as Y from 'yjs'
 import { parseArgs } from 'node:util'
 import { writeFileSync } from 'node:fs'
@@ -22,7 +22,7 @@ import { dirname, join } from 'node:path'
 import { tmpdir } from 'node:os'
 import { Engine, EngineError, b64, unb64 } from './engine.mjs'
 import { RefEngine } from './yref.mjs'
-import { canonDiff, valueKey } from './canon.mjs'
+import { canonDiff } from './canon.mjs'
 import { Rand } from './rand.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
