@@ -3,7 +3,8 @@
 # engine command in SITEBASE_CRDT_ENGINE, by default the Yjs reference engine
 # (tests/crdt/yref.mjs), which then validates the harness itself. No server,
 # no database. SITEBASE_CRDT_CASES (default 300) and SITEBASE_CRDT_SEED
-# (default: a new one each run, printed) choose the cases; 30 s at most.
+# (default: a new one each run, printed) choose the cases,
+# SITEBASE_CRDT_SECONDS (default 30) bounds them.
 # Then deliberately broken engines (tests/crdt/broken.mjs) must be caught,
 # and a partial one must pass with its skips counted.
 set -uo pipefail
@@ -12,7 +13,7 @@ crdt=$root/tests/crdt
 [ -d "$root/tests/node_modules/yjs" ] || { echo "FAIL tests/node_modules/yjs is missing: run scripts/deps.sh"; exit 1; }
 
 status=0
-node "$crdt/diff.mjs" --cases "${SITEBASE_CRDT_CASES:-300}" --time-limit 30 \
+node "$crdt/diff.mjs" --cases "${SITEBASE_CRDT_CASES:-300}" --time-limit "${SITEBASE_CRDT_SECONDS:-30}" \
     ${SITEBASE_CRDT_SEED:+--seed "$SITEBASE_CRDT_SEED"} || status=1
 
 # Each mode is one engine bug the harness must report: a mismatch (exit 1),
