@@ -40,6 +40,7 @@ bench: build
 	@bench/http/run.sh
 	@bench/auth/run.sh
 	@bench/api/run.sh
+	@bench/crdt/run.sh
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
