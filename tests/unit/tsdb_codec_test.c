@@ -234,7 +234,7 @@ static void test_integers(void **state)
 
 static void test_bools_and_strings(void **state)
 {
-    bool bv[77], bg[77];
+    bool bv[77], bg[100];
     for (int i = 0; i < 77; i++)
         bv[i] = next() & 1;
     sb_buf b = SB_BUF_INIT;
