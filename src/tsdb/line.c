@@ -246,22 +246,16 @@ static tsdb_err parse_scalar(parser *p, sb_str s, tsdb_field *f)
             return fail(p, TSDB_E_SYNTAX, "invalid boolean");
         return TSDB_E_OK;
     }
-    if (last == 'i') {
-        f->type = TSDB_INT;
-        if (parse_i64(sb_str_make(s.ptr, s.len - 1), &f->v.i, &range))
+    if (last == 'i' || last == 'u') {
+        sb_str digits = sb_str_make(s.ptr, s.len - 1);
+        bool ok =
+            last == 'i' ? parse_i64(digits, &f->v.i, &range) : parse_u64(digits, &f->v.u, &range);
+        f->type = last == 'i' ? TSDB_INT : TSDB_UINT;
+        if (ok)
             return TSDB_E_OK;
         if (range)
-            return fail(p, TSDB_E_RANGE, "unable to parse integer %.*s: value out of range",
-                        (int)SB_MIN(s.len - 1, 40), s.ptr);
-        return fail(p, TSDB_E_SYNTAX, "invalid number");
-    }
-    if (last == 'u') {
-        f->type = TSDB_UINT;
-        if (parse_u64(sb_str_make(s.ptr, s.len - 1), &f->v.u, &range))
-            return TSDB_E_OK;
-        if (range)
-            return fail(p, TSDB_E_RANGE, "unable to parse unsigned %.*s: value out of range",
-                        (int)SB_MIN(s.len - 1, 40), s.ptr);
+            return fail(p, TSDB_E_RANGE, "unable to parse %s %.*s: value out of range",
+                        last == 'i' ? "integer" : "unsigned", (int)SB_MIN(digits.len, 40), s.ptr);
         return fail(p, TSDB_E_SYNTAX, "invalid number");
     }
     if (!float_syntax(s))
