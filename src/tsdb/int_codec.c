@@ -78,14 +78,14 @@ static size_t dict_find(const int64_t *dict, size_t k, int64_t x)
 }
 
 /* Fills dict (first-seen order); returns its size, or 0 when it would hold
- * more than DICT_MAX values. */
-static size_t dict_build(const int64_t *v, size_t n, int64_t *dict)
+ * more than max values (beyond which it cannot be the smallest layout). */
+static size_t dict_build(const int64_t *v, size_t n, int64_t *dict, size_t max)
 {
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         if (dict_find(dict, k, v[i]) < k)
             continue;
-        if (k == DICT_MAX)
+        if (k == max)
             return 0;
         dict[k++] = v[i];
     }
@@ -99,7 +99,9 @@ void tsdb__int_put(tsdb__bitw *w, const int64_t *v, size_t n)
     size_t delta = packed_bits(v, n, MODE_DELTA);
     size_t dod = packed_bits(v, n, MODE_DOD);
     int64_t dict[DICT_MAX];
-    size_t k = dict_build(v, n, dict);
+    /* Each entry costs 64 bits: past best/64 entries the dictionary loses. */
+    size_t best = SB_MIN(delta, dod), max = SB_MIN((size_t)DICT_MAX, best / 64);
+    size_t k = dict_build(v, n, dict, max);
     unsigned iw = k ? width_of(k - 1) : 0;
     size_t dict_bits = k ? 2 + 8 + 64 * k + n * iw : SIZE_MAX;
     if (dict_bits < delta && dict_bits < dod) {
