@@ -6,6 +6,7 @@
  * fields (floats by their bits), time.
  */
 #include <assert.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tsdb/line.h"
@@ -32,8 +33,61 @@ static bool same_point(const tsdb_point *a, const tsdb_point *b)
     return true;
 }
 
+static int cmp_tag(const void *x, const void *y)
+{
+    sb_str a = ((const tsdb_tag *)x)->key, b = ((const tsdb_tag *)y)->key;
+    int c = memcmp(a.ptr, b.ptr, a.len < b.len ? a.len : b.len);
+    return c ? c : (a.len > b.len) - (a.len < b.len);
+}
+
+static void write_arbitrary(const uint8_t *data, size_t size, sb_arena *a)
+{
+    sb_str parts[9];
+    size_t n = 0, start = 0;
+    for (size_t i = 0; i <= size && n < SB_ARRAY_LEN(parts); i++) {
+        if (i == size || data[i] == 0xff) {
+            parts[n++] = sb_str_make((const char *)data + start, i - start);
+            start = i + 1;
+        }
+    }
+    if (n < 3)
+        return;
+    tsdb_tag tags[3];
+    size_t ntags = (n - 3) / 2;
+    for (size_t i = 0; i < ntags; i++)
+        tags[i] = (tsdb_tag){parts[1 + 2 * i], parts[2 + 2 * i]};
+    tsdb_field f = {parts[n - 2], TSDB_STRING, {.s = parts[n - 1]}};
+    tsdb_point p = {parts[0], SB_STR_NULL, tags, ntags, &f, 1, -1, true};
+    sb_buf out = SB_BUF_INIT;
+    if (tsdb_line_write(&out, &p) == TSDB_E_OK) {
+        tsdb_line_opts opts = {TSDB_PREC_NS, 7, TSDB_LINE_LIMITS_DEFAULT};
+        tsdb_point q;
+        sb_errbuf err;
+        tsdb_err e = tsdb_line_parse(sb_str_make(out.ptr, out.len - 1), &opts, a, &q, &err);
+        qsort(tags, ntags, sizeof(tsdb_tag), cmp_tag);
+        bool dup = false;
+        for (size_t i = 1; i < ntags; i++)
+            dup |= sb_str_eq(tags[i - 1].key, tags[i].key);
+        if (dup) {
+            assert(e == TSDB_E_SYNTAX);
+        } else {
+            assert(e == TSDB_E_OK);
+            p.series_key = q.series_key;
+            assert(same_point(&p, &q));
+        }
+    }
+    sb_buf_free(&out);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    if (size > 0 && (data[0] & 0x80)) {
+        sb_arena a;
+        sb_arena_init(&a, 0);
+        write_arbitrary(data + 1, size - 1, &a);
+        sb_arena_deinit(&a);
+        return 0;
+    }
     tsdb_line_opts opts = {TSDB_PREC_NS, 7, TSDB_LINE_LIMITS_DEFAULT};
     if (size > 0)
         opts.precision = (tsdb_precision)(data[0] % 6);
