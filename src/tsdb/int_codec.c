@@ -4,8 +4,9 @@
  *
  *   mode 0, delta:  v0 (64 bits), then zigzag(v[i] - v[i-1]) for i >= 1
  *   mode 1, dod:    v0 (64 bits), then zigzag(d1), zigzag(d[i] - d[i-1])
- *   mode 2, dict:   at most 256 distinct values: count-1 (8 bits), the
- *                   values (64 bits each), then a fixed-width index each
+ *   mode 2, dict:   at most 256 distinct values: count-1 (8 bits), a
+ *                   width w (7 bits), the values zig-zagged in w bits
+ *                   each, then a fixed-width index per value
  *
  * Modes 0 and 1 bit-pack their zig-zag residuals in groups of 16 behind a
  * 7-bit width (0..64), so a run of equal deltas costs 7 bits per 16 points.
@@ -99,16 +100,22 @@ void tsdb__int_put(tsdb__bitw *w, const int64_t *v, size_t n)
     size_t delta = packed_bits(v, n, MODE_DELTA);
     size_t dod = packed_bits(v, n, MODE_DOD);
     int64_t dict[DICT_MAX];
-    /* Each entry costs 64 bits: past best/64 entries the dictionary loses. */
-    size_t best = SB_MIN(delta, dod), max = SB_MIN((size_t)DICT_MAX, best / 64);
+    /* k entries cost every value log2(k) bits of index: past 2^(best/n)
+     * entries the dictionary cannot win, so stop looking there. */
+    size_t best = SB_MIN(delta, dod), per = best / n;
+    size_t max = per >= 8 ? DICT_MAX : (size_t)1 << per;
     size_t k = dict_build(v, n, dict, max);
-    unsigned iw = k ? width_of(k - 1) : 0;
-    size_t dict_bits = k ? 2 + 8 + 64 * k + n * iw : SIZE_MAX;
+    uint64_t all = 0;
+    for (size_t j = 0; j < k; j++)
+        all |= tsdb__zigzag(dict[j]);
+    unsigned iw = k ? width_of(k - 1) : 0, ew = width_of(all);
+    size_t dict_bits = k ? 2 + 8 + 7 + k * ew + n * iw : SIZE_MAX;
     if (dict_bits < delta && dict_bits < dod) {
         tsdb__bitw_put(w, MODE_DICT, 2);
         tsdb__bitw_put(w, k - 1, 8);
+        tsdb__bitw_put(w, ew, 7);
         for (size_t j = 0; j < k; j++)
-            tsdb__bitw_put(w, (uint64_t)dict[j], 64);
+            tsdb__bitw_put(w, tsdb__zigzag(dict[j]), ew);
         for (size_t i = 0; i < n; i++)
             tsdb__bitw_put(w, dict_find(dict, k, v[i]), iw);
         return;
@@ -124,8 +131,11 @@ bool tsdb__int_get(tsdb__bitr *r, size_t n, int64_t *v)
     if (mode == MODE_DICT) {
         int64_t dict[DICT_MAX];
         size_t k = (size_t)tsdb__bitr_get(r, 8) + 1;
+        unsigned ew = (unsigned)tsdb__bitr_get(r, 7);
+        if (ew > 64)
+            return false;
         for (size_t j = 0; j < k; j++)
-            dict[j] = (int64_t)tsdb__bitr_get(r, 64);
+            dict[j] = tsdb__unzigzag(tsdb__bitr_get(r, ew));
         unsigned iw = width_of(k - 1);
         for (size_t i = 0; i < n; i++) {
             size_t j = (size_t)tsdb__bitr_get(r, iw);

@@ -337,14 +337,14 @@ static void test_block_rules(void **state)
     sb_buf_free(&b);
 }
 
-/* Bytes per point of a series stored as blocks of 1000 (InfluxDB's TSM
- * block size), timestamps, checksum and header included. */
-static double bytes_per_point(tsdb_type type, const int64_t *t, const void *v, size_t n)
+/* Bytes per point of a series stored as blocks of `per` points,
+ * timestamps, checksum and header included. */
+static double bytes_per_point(tsdb_type type, const int64_t *t, const void *v, size_t n, size_t per)
 {
     size_t total = 0, step = type == TSDB_FLOAT ? sizeof(double) : sizeof(int64_t);
-    for (size_t at = 0; at < n; at += 1000) {
+    for (size_t at = 0; at < n; at += per) {
         sb_buf b = SB_BUF_INIT;
-        size_t k = SB_MIN(1000, n - at);
+        size_t k = SB_MIN(per, n - at);
         assert_int_equal(tsdb_block_encode(&b, type, t + at, (const char *)v + at * step, k),
                          TSDB_E_OK);
         total += b.len;
@@ -368,9 +368,13 @@ static void test_measured_sizes(void **state)
         unsigned r = (unsigned)(next() % 1000);
         status[i] = r < 900 ? 200 : r < 940 ? 304 : r < 970 ? 404 : r < 985 ? 301 : 500;
     }
-    double c = bytes_per_point(TSDB_INT, t, counter, N);
-    double g = bytes_per_point(TSDB_FLOAT, t, gauge, N);
-    double s = bytes_per_point(TSDB_INT, t, status, N);
+    /* The long workload: blocks of 1000 (InfluxDB's TSM block size). */
+    double c = bytes_per_point(TSDB_INT, t, counter, N, 1000);
+    double g = bytes_per_point(TSDB_FLOAT, t, gauge, N, 1000);
+    double s = bytes_per_point(TSDB_INT, t, status, N, 1000);
+    /* The wide workload: about 120 points a series, so one block each. */
+    double gw = bytes_per_point(TSDB_FLOAT, t, gauge, 120 * 80, 120);
+    double sw = bytes_per_point(TSDB_INT, t, status, 120 * 80, 120);
     /* The two integer layouts on the counter, values only, per point. */
     double cd = (double)tsdb__int_mode_bits(counter, 1000, 0) / 8000.0;
     double cdd = (double)tsdb__int_mode_bits(counter, 1000, 1) / 8000.0;
@@ -380,6 +384,7 @@ static void test_measured_sizes(void **state)
     xs[999] = -0.0; /* forces the XOR layout, to compare */
     tsdb_float_encode(&xb, xs, 1000);
     print_message("tsdb bytes/point: counter %.3f, gauge %.3f, status %.3f\n", c, g, s);
+    print_message("tsdb bytes/point in blocks of 120: gauge %.3f, status %.3f\n", gw, sw);
     print_message("tsdb counter values only: delta %.3f, dod %.3f; gauge XOR-only %.3f\n", cd, cdd,
                   (double)xb.len / 1000.0);
     free(xs);
@@ -387,6 +392,7 @@ static void test_measured_sizes(void **state)
     assert_true(c <= 1.5);
     assert_true(s <= 1.5);
     assert_true(g <= 2.0);
+    assert_true(gw + sw < 12.9); /* InfluxDB 1.6's TSM files on the wide workload */
 }
 
 int main(void)
