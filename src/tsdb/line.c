@@ -244,12 +244,13 @@ static bool parse_bool(sb_str s, bool *out)
     return false;
 }
 
-/* A field value that is not a string: bool, integer, unsigned or float. */
+/* A field value that is not a string. As in InfluxDB, what starts like a
+ * number ('-', '.', a digit) is one, anything else must be a boolean. */
 static tsdb_err parse_scalar(parser *p, sb_str s, tsdb_field *f)
 {
     bool range;
     char c0 = s.ptr[0], last = s.ptr[s.len - 1];
-    if (c0 == 't' || c0 == 'T' || c0 == 'f' || c0 == 'F') {
+    if (c0 != '-' && c0 != '.' && !is_digit(c0)) {
         f->type = TSDB_BOOL;
         if (!parse_bool(s, &f->v.b))
             return fail(p, TSDB_E_SYNTAX, "invalid boolean");
@@ -278,9 +279,7 @@ static tsdb_err parse_scalar(parser *p, sb_str s, tsdb_field *f)
     f->type = TSDB_FLOAT;
     f->v.f = strtod(buf, NULL);
     if (isinf(f->v.f))
-        return fail(p, TSDB_E_RANGE,
-                    "unable to parse floating point number %.*s: value out of range",
-                    (int)SB_MIN(s.len, 40), s.ptr);
+        return fail(p, TSDB_E_RANGE, "invalid float");
     return TSDB_E_OK;
 }
 
@@ -418,8 +417,8 @@ static tsdb_err parse_fields(parser *p, tsdb_point *pt)
     for (;;) {
         bool ek;
         sb_str key = scan(p, KEY_ESC, &ek);
-        if (key.len == 0)
-            return fail(p, TSDB_E_SYNTAX, "missing field key");
+        if (key.len == 0) /* InfluxDB's words: "m =1" vs "m v=1,,w=2" */
+            return fail(p, TSDB_E_SYNTAX, n ? "invalid field format" : "missing field key");
         if (at_end(p) || cur(p) != '=')
             return fail(p, TSDB_E_SYNTAX, "invalid field format");
         p->pos++;
@@ -463,8 +462,10 @@ static tsdb_err parse_time(parser *p, tsdb_point *pt)
         p->pos++;
     int64_t t;
     bool range;
-    if (!at_end(p) || !parse_i64(s, &t, &range))
+    if (!parse_i64(s, &t, &range))
         return fail(p, TSDB_E_SYNTAX, "bad timestamp");
+    if (!at_end(p))
+        return fail(p, TSDB_E_SYNTAX, "point is invalid");
     if (__builtin_mul_overflow(t, tsdb_precision_ns(p->o->precision), &t) || t < MIN_NANO ||
         t > MAX_NANO)
         return fail(p, TSDB_E_RANGE, "time outside range %" PRId64 " - %" PRId64, (int64_t)MIN_NANO,
@@ -477,8 +478,6 @@ static tsdb_err parse_time(parser *p, tsdb_point *pt)
 tsdb_err tsdb_line_parse(sb_str line, const tsdb_line_opts *opts, sb_arena *a, tsdb_point *out,
                          sb_errbuf *err)
 {
-    if (line.len && line.ptr[line.len - 1] == '\r')
-        line.len--;
     parser p = {line, 0, opts, a, err};
     while (!at_end(&p) && (cur(&p) == ' ' || cur(&p) == '\t'))
         p.pos++;

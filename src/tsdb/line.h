@@ -8,8 +8,10 @@
  * the measurement escapes "," and " "; tag keys, tag values and field keys
  * escape ",", "=" and " "; string field values are double-quoted and escape
  * '"' and "\"; everywhere a doubled backslash is one backslash, and a
- * backslash before any other byte is kept as is. Lines end at "\n" (a "\r"
- * before it is dropped); blank lines and lines starting with "#" are
+ * backslash before any other byte is kept as is. Lines end at "\n", except
+ * inside a quoted string value, which may span lines as in InfluxDB; a
+ * "\r" is an ordinary byte (InfluxDB: "1i\r" is an invalid number).
+ * Leading spaces and tabs, blank lines and lines starting with "#" are
  * skipped. Integers end in "i", unsigned integers in "u", anything else
  * numeric is a float (exponents allowed, no NaN or infinities); booleans are
  * t, T, true, True, TRUE, f, F, false, False, FALSE. Timestamps are integers
@@ -90,7 +92,8 @@ typedef struct tsdb_line_opts {
     tsdb_line_limits limits;
 } tsdb_line_opts;
 
-/* Parses one line (no "\n"; a trailing "\r" is dropped). On success fills
+/* Parses one line as the reader cuts them (a "\n" is only allowed inside a
+ * quoted string; elsewhere it is an ordinary byte). On success fills
  * *out. On failure returns TSDB_E_SYNTAX, TSDB_E_RANGE or TSDB_E_LIMIT and
  * writes InfluxDB's message to err: "unable to parse '<line>': <reason>"
  * (the line cut to 100 bytes); *out is then unspecified. */
@@ -103,6 +106,7 @@ typedef struct tsdb_line_reader {
     sb_str body;
     size_t pos;
     size_t line_no; /* 1-based number of the line last returned */
+    size_t next_no; /* the number of the line at pos */
     tsdb_line_opts opts;
 } tsdb_line_reader;
 
@@ -127,10 +131,10 @@ void tsdb_line_escape(sb_buf *out, sb_str s, tsdb_line_elem e);
 
 /* Appends p as one line and "\n", timestamp in nanoseconds when has_time.
  * Fails with TSDB_E_UNWRITABLE, appending nothing, for what no line can
- * carry: an empty name or tag value, a "\n" anywhere, a measurement that
- * starts with "#" or a tab, a key named "time", no fields, a NaN or
- * infinite float, an unknown type. Whatever tsdb_line_parse returns can be
- * written, and parses back to the same point. */
+ * carry: an empty name or tag value, a "\n" outside a string value, a
+ * measurement that starts with "#" or a tab, a key named "time", no fields,
+ * a NaN or infinite float, an unknown type. Whatever tsdb_line_next returns
+ * can be written, and reads back to the same point. */
 tsdb_err tsdb_line_write(sb_buf *out, const tsdb_point *p);
 
 #endif

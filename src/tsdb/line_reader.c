@@ -10,20 +10,88 @@ void tsdb_line_reader_init(tsdb_line_reader *r, sb_str body, const tsdb_line_opt
     r->body = body;
     r->pos = 0;
     r->line_no = 0;
+    r->next_no = 1;
     r->opts = *opts;
+}
+
+/* Where the line starting at s ends: the first '\n' outside a quoted
+ * string field value, since InfluxDB lets those span lines. This follows
+ * the parser's grammar (line.c): keys up to the first unescaped space,
+ * then fields, where a '"' right after a key's '=' opens a string. A
+ * backslash never hides a newline outside strings. */
+static size_t line_len(const char *s, size_t len)
+{
+    enum { KEYS, GAP, FIELD_KEY, VALUE_START, VALUE, STRING, REST } st = KEYS;
+    size_t i = 0;
+    while (i < len && (s[i] == ' ' || s[i] == '\t'))
+        i++;
+    if (i < len && s[i] == '#')
+        st = REST; /* a comment ends at its newline */
+    for (; i < len; i++) {
+        char c = s[i];
+        if (c == '\n' && st != STRING)
+            return i;
+        bool pair = c == '\\' && i + 1 < len && s[i + 1] != '\n';
+        switch (st) {
+        case KEYS:
+            if (pair)
+                i++;
+            else if (c == ' ')
+                st = GAP;
+            break;
+        case GAP:
+            if (c == ' ')
+                break;
+            st = FIELD_KEY; /* c begins the first field key */
+            __attribute__((fallthrough));
+        case FIELD_KEY:
+            if (pair)
+                i++;
+            else if (c == '=')
+                st = VALUE_START;
+            else if (c == ' ')
+                st = REST;
+            break;
+        case VALUE_START:
+            if (c == '"') {
+                st = STRING;
+                break;
+            }
+            st = VALUE; /* c begins an unquoted value */
+            __attribute__((fallthrough));
+        case VALUE:
+            if (c == ',')
+                st = FIELD_KEY;
+            else if (c == ' ')
+                st = REST;
+            break;
+        case STRING:
+            if (c == '\\' && i + 1 < len)
+                i++;
+            else if (c == '"')
+                st = VALUE;
+            break;
+        case REST:
+            break;
+        }
+    }
+    return len;
 }
 
 tsdb_line_status tsdb_line_next(tsdb_line_reader *r, sb_arena *a, tsdb_point *out, sb_errbuf *err)
 {
     while (r->pos < r->body.len) {
         const char *start = r->body.ptr + r->pos;
-        size_t left = r->body.len - r->pos;
-        const char *nl = memchr(start, '\n', left);
-        size_t len = nl ? (size_t)(nl - start) : left;
-        r->pos += nl ? len + 1 : len;
-        r->line_no++;
+        size_t left = r->body.len - r->pos, len = line_len(start, left);
+        r->pos += len < left ? len + 1 : len;
+        if (len == left && len && start[len - 1] == '\n')
+            len--; /* an open quote ran to the end: InfluxDB drops the last newline */
+        r->line_no = r->next_no;
+        r->next_no++;
+        for (size_t k = 0; k < len; k++) /* newlines inside strings */
+            r->next_no += start[k] == '\n';
         size_t i = 0;
-        while (i < len && (start[i] == ' ' || start[i] == '\t' || start[i] == '\r'))
+        while (i < len && (start[i] == ' ' || start[i] == '\t'))
             i++;
         if (i == len || start[i] == '#')
             continue; /* blank line or comment */

@@ -76,8 +76,6 @@ static bool writable(const tsdb_point *p)
             return false;
         if (f->type == TSDB_FLOAT && !isfinite(f->v.f))
             return false;
-        if (f->type == TSDB_STRING && has_newline(f->v.s))
-            return false;
         if (f->type < TSDB_FLOAT || f->type > TSDB_STRING)
             return false;
     }
