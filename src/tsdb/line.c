@@ -44,7 +44,7 @@ static tsdb_err fail(parser *p, tsdb_err code, const char *fmt, ...)
     vsnprintf(reason, sizeof(reason), fmt, ap);
     va_end(ap);
     int show = (int)SB_MIN(p->line.len, 100);
-    sb_errf(p->err, "unable to parse '%.*s%s': %s", show, p->line.ptr,
+    sb_errf(p->err, "unable to parse '%.*s%s': %s", show, show ? p->line.ptr : "",
             p->line.len > 100 ? "..." : "", reason);
     return code;
 }

@@ -273,6 +273,10 @@ static void test_errors(void **state)
         snprintf(want, sizeof(want), "unable to parse '%s': %s", cases[i].line, cases[i].reason);
         assert_string_equal(err.msg, want);
     }
+    tsdb_point none;
+    tsdb_line_opts o0 = opts();
+    assert_int_equal(tsdb_line_parse(SB_STR_NULL, &o0, &arena, &none, &err), TSDB_E_SYNTAX);
+    assert_string_equal(err.msg, "unable to parse '': missing measurement");
     /* Long lines are cut in the message. */
     char line[300];
     memset(line, 'x', sizeof(line) - 1);
