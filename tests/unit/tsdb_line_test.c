@@ -361,6 +361,12 @@ static void test_reader(void **state)
     assert_int_equal(tsdb_line_next(&r, &arena, &p, &err), TSDB_LINE_END);
 }
 
+static int cmp_keys(sb_str a, sb_str b)
+{
+    int c = memcmp(a.ptr, b.ptr, SB_MIN(a.len, b.len));
+    return c ? c : (a.len > b.len) - (a.len < b.len);
+}
+
 static void assert_same_point(const tsdb_point *a, const tsdb_point *b)
 {
     assert_true(sb_str_eq(a->measurement, b->measurement));
@@ -456,6 +462,52 @@ static void test_writer(void **state)
     sb_buf_free(&b);
 }
 
+/* Random names and values made of the bytes that matter (delimiters,
+ * escapes, quotes, comment and whitespace starts, newlines, NUL): each
+ * point is refused by the writer or read back identical by the reader. */
+static void test_writer_random(void **state)
+{
+    static const char alphabet[] = " ,=\\\"#\t\n\r\0aZ";
+    uint64_t seed = 0x2545F4914F6CDD1Du;
+    char bytes[8][6];
+    size_t written = 0;
+    for (int round = 0; round < 20000; round++) {
+        sb_str s[8];
+        for (int k = 0; k < 8; k++) {
+            seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+            size_t len = (size_t)(seed % 6);
+            for (size_t i = 0; i < len; i++)
+                bytes[k][i] = alphabet[(seed >> (8 + 5 * i)) % (sizeof(alphabet) - 1)];
+            s[k] = sb_str_make(bytes[k], len);
+        }
+        tsdb_tag tags[2] = {{s[1], s[2]}, {s[3], s[4]}};
+        if (cmp_keys(tags[0].key, tags[1].key) > 0) { /* the parser sorts */
+            tsdb_tag tmp = tags[0];
+            tags[0] = tags[1];
+            tags[1] = tmp;
+        }
+        tsdb_field f = {s[5], TSDB_STRING, {.s = s[6]}};
+        tsdb_point p = {s[0], SB_STR_NULL, tags, 2, &f, 1, (int64_t)seed, true};
+        sb_buf b = SB_BUF_INIT;
+        if (tsdb_line_write(&b, &p) == TSDB_E_OK &&
+            !sb_str_eq(tags[0].key, tags[1].key)) { /* duplicate tags do not parse */
+            tsdb_line_opts o = opts();
+            tsdb_line_reader r;
+            tsdb_point q;
+            tsdb_line_reader_init(&r, sb_buf_str(&b), &o);
+            if (tsdb_line_next(&r, &arena, &q, &err) != TSDB_LINE_POINT)
+                fail_msg("%s: %s", b.ptr, err.msg);
+            p.series_key = q.series_key;
+            assert_same_point(&p, &q);
+            assert_int_equal(tsdb_line_next(&r, &arena, &q, &err), TSDB_LINE_END);
+            written++;
+        }
+        sb_buf_free(&b);
+        sb_arena_reset(&arena);
+    }
+    assert_true(written > 1000);
+}
+
 static int setup(void **state)
 {
     sb_arena_init(&arena, 0);
@@ -475,7 +527,7 @@ int main(void)
         cmocka_unit_test(test_numbers),   cmocka_unit_test(test_time_and_precision),
         cmocka_unit_test(test_canonical), cmocka_unit_test(test_errors),
         cmocka_unit_test(test_limits),    cmocka_unit_test(test_reader),
-        cmocka_unit_test(test_writer),
+        cmocka_unit_test(test_writer),    cmocka_unit_test(test_writer_random),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
