@@ -44,7 +44,7 @@ static tsdb_err fail(parser *p, tsdb_err code, const char *fmt, ...)
     vsnprintf(reason, sizeof(reason), fmt, ap);
     va_end(ap);
     int show = (int)SB_MIN(p->line.len, 100);
-    sb_errf(p->err, "unable to parse '%.*s%s': %s", show, show ? p->line.ptr : "",
+    sb_errf(p->err, "unable to parse '%.*s%s': %s", show, p->line.ptr,
             p->line.len > 100 ? "..." : "", reason);
     return code;
 }
@@ -478,6 +478,8 @@ static tsdb_err parse_time(parser *p, tsdb_point *pt)
 tsdb_err tsdb_line_parse(sb_str line, const tsdb_line_opts *opts, sb_arena *a, tsdb_point *out,
                          sb_errbuf *err)
 {
+    if (!line.ptr)
+        line = SB_STR(""); /* no arithmetic on a NULL view */
     parser p = {line, 0, opts, a, err};
     while (!at_end(&p) && (cur(&p) == ' ' || cur(&p) == '\t'))
         p.pos++;
