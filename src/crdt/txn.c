@@ -1,0 +1,108 @@
+/*
+ * txn.c: transactions (Yjs Transaction.js): the state before, what was
+ * deleted, which split items may merge again; and the cleanup at the end:
+ * garbage collection of deleted content (when the doc has gc on), merging
+ * of neighbours as Yjs does it (so runs, and thus encodings, match Yjs),
+ * and the v1 update of the transaction.
+ */
+#include <stdlib.h>
+
+#include "crdt/crdt_int.h"
+#include "crdt/lib0.h"
+
+void crdt__txn_begin(crdt_doc *d, crdt_txn *t, bool local)
+{
+    *t = (crdt_txn){.local = local};
+    for (size_t i = 0; i < d->clients.len; i++) {
+        crdt_client *c = &d->clients.items[i];
+        if (c->len)
+            sb_vec_push(&t->before, ((crdt_id){c->client, crdt__state(d, c->client)}));
+    }
+    d->txn = t;
+}
+
+static uint64_t before_of(const crdt_txn *t, uint64_t client)
+{
+    for (size_t i = 0; i < t->before.len; i++)
+        if (t->before.items[i].client == client)
+            return t->before.items[i].clock;
+    return 0;
+}
+
+static void gc_ds(crdt_doc *d, const crdt_ranges *ds)
+{
+    for (size_t k = ds->len; k-- > 0;) {
+        crdt_range r = ds->items[k];
+        crdt_client *c = crdt__client_get(d, r.client);
+        uint64_t end = r.clock + r.len;
+        for (size_t si = crdt__find_index(c, r.clock); si < c->len; si++) {
+            crdt_item *s = c->s[si];
+            if (s->id.clock >= end)
+                break;
+            if (s->kind == CRDT_STRUCT_ITEM && (s->flags & CRDT_F_DELETED) &&
+                !(s->flags & CRDT_F_KEEP))
+                crdt__gc_item(d, s, false);
+        }
+    }
+}
+
+static void merge_ds(crdt_doc *d, const crdt_ranges *ds)
+{
+    for (size_t k = ds->len; k-- > 0;) {
+        crdt_range r = ds->items[k];
+        crdt_client *c = crdt__client_get(d, r.client);
+        size_t si = crdt__find_index(c, r.clock + r.len - 1) + 1;
+        if (si > c->len - 1)
+            si = c->len - 1;
+        while (si > 0 && c->s[si]->id.clock >= r.clock)
+            si -= 1 + crdt__merge_lefts(d, c, si);
+    }
+}
+
+void crdt__txn_end(crdt_doc *d, sb_buf *out, bool *changed)
+{
+    crdt_txn *t = d->txn;
+    crdt__ranges_sort_merge(&t->ds);
+    if (d->gc)
+        gc_ds(d, &t->ds);
+    merge_ds(d, &t->ds);
+    bool grew = false;
+    for (size_t i = 0; i < d->clients.len; i++) {
+        crdt_client *c = &d->clients.items[i];
+        if (!c->len)
+            continue;
+        uint64_t before = before_of(t, c->client);
+        if (before == crdt__state(d, c->client))
+            continue;
+        grew = true;
+        size_t first = before ? crdt__find_index(c, before) : 0;
+        if (first < 1)
+            first = 1;
+        for (size_t k = c->len - 1; k >= first && k < c->len;) {
+            size_t m = crdt__merge_lefts(d, c, k);
+            if (k < 1 + m)
+                break;
+            k -= 1 + m;
+        }
+    }
+    for (size_t i = t->merge.len; i-- > 0;) {
+        crdt_id id = t->merge.items[i];
+        crdt_client *c = crdt__client_get(d, id.client);
+        size_t pos = crdt__find_index(c, id.clock);
+        if (pos + 1 < c->len && crdt__merge_lefts(d, c, pos + 1) > 1)
+            continue;
+        if (pos > 0)
+            crdt__merge_lefts(d, c, pos);
+    }
+    if (changed)
+        *changed = false;
+    if (out && (grew || t->ds.len)) {
+        crdt__write_structs(d, out, t->before.items, t->before.len);
+        crdt__write_ds(out, &t->ds);
+        *changed = true;
+    }
+    sb_vec_free(&t->before);
+    sb_vec_free(&t->ds);
+    sb_vec_free(&t->merge);
+    d->txn = NULL;
+}
