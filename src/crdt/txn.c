@@ -51,11 +51,11 @@ static void merge_ds(crdt_doc *d, const crdt_ranges *ds)
     for (size_t k = ds->len; k-- > 0;) {
         crdt_range r = ds->items[k];
         crdt_client *c = crdt__client_get(d, r.client);
-        size_t si = crdt__find_index(c, r.clock + r.len - 1) + 1;
-        if (si > c->len - 1)
-            si = c->len - 1;
+        ptrdiff_t si = (ptrdiff_t)crdt__find_index(c, r.clock + r.len - 1) + 1;
+        if (si > (ptrdiff_t)c->len - 1)
+            si = (ptrdiff_t)c->len - 1;
         while (si > 0 && c->s[si]->id.clock >= r.clock)
-            si -= 1 + crdt__merge_lefts(d, c, si);
+            si -= 1 + (ptrdiff_t)crdt__merge_lefts(d, c, (size_t)si);
     }
 }
 
@@ -78,12 +78,8 @@ void crdt__txn_end(crdt_doc *d, sb_buf *out, bool *changed)
         size_t first = before ? crdt__find_index(c, before) : 0;
         if (first < 1)
             first = 1;
-        for (size_t k = c->len - 1; k >= first && k < c->len;) {
-            size_t m = crdt__merge_lefts(d, c, k);
-            if (k < 1 + m)
-                break;
-            k -= 1 + m;
-        }
+        for (ptrdiff_t k = (ptrdiff_t)c->len - 1; k >= (ptrdiff_t)first;)
+            k -= 1 + (ptrdiff_t)crdt__merge_lefts(d, c, (size_t)k);
     }
     for (size_t i = t->merge.len; i-- > 0;) {
         crdt_id id = t->merge.items[i];
