@@ -99,6 +99,8 @@ static bool dec_check(dctx *c, const char *what)
     crdt_err e = c->dec.err == CRDT_LIB0_EEOF     ? CRDT_E_TRUNCATED
                  : c->dec.err == CRDT_LIB0_EUTF8  ? CRDT_E_UTF8
                  : c->dec.err == CRDT_LIB0_ELIMIT ? CRDT_E_LIMIT
+                 : c->dec.err == CRDT_LIB0_EDEPTH ? CRDT_E_LIMIT
+                 : c->dec.err == CRDT_LIB0_ERANGE ? CRDT_E_LIMIT
                                                   : CRDT_E_MALFORMED;
     if (c->err == CRDT_OK) {
         c->err = e;
