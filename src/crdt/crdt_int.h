@@ -148,6 +148,7 @@ typedef struct crdt_map_entry {
 struct crdt_type {
     uint8_t kind; /* CRDT_T_* */
     uint16_t depth;   /* 1 for roots */
+    bool has_formats; /* a format item was ever integrated (Yjs _hasFormatting) */
     crdt_item *item;  /* the item holding this type; NULL for roots */
     crdt_item *start; /* first item of the list */
     uint64_t length;  /* undeleted countable length of the list */

@@ -48,11 +48,17 @@ static crdt_item *locate(crdt_doc *d, crdt_type *t, uint64_t index, bool text,
         p = t->marker_p;
         i = t->marker_i;
     }
-    while (i >= index) {
+    while (i >= index && p->left) {
         p = p->left;
         if (counted(p))
             i -= p->length;
     }
+    if (i >= index) {
+        p = t->start;
+        i = 0;
+    }
+    crdt_item *last = NULL;
+    uint64_t last_i = 0;
     for (crdt_item *q = p; q; q = q->right) {
         if (!counted(q))
             continue;
@@ -62,18 +68,22 @@ static crdt_item *locate(crdt_doc *d, crdt_type *t, uint64_t index, bool text,
             *start_of = i;
             return q;
         }
+        last = q;
+        last_i = i;
         i += q->length;
     }
-    sb_die("crdt: index %llu beyond the type", (unsigned long long)index);
+    /* only when other content (put there by a remote update) makes the
+     * type's length exceed what text counts: insert at the end, as Yjs */
+    *start_of = last_i;
+    return last;
 }
 
+/* Text positions count strings, embeds and types; a text holds no other
+ * countable content unless a remote update put some there, so the type's
+ * length serves unless then. */
 static uint64_t text_length(crdt_type *t)
 {
-    uint64_t n = 0;
-    for (crdt_item *it = t->start; it; it = it->right)
-        if (text_counted(it))
-            n += it->length;
-    return n;
+    return t->length;
 }
 
 static crdt_item *new_item(crdt_doc *d, crdt_type *parent, crdt_item *left, crdt_item *right,
@@ -165,10 +175,7 @@ static void text_insert_at(crdt_doc *d, crdt_type *t, uint64_t index, sb_str utf
 
 static bool has_formats(crdt_type *t)
 {
-    for (crdt_item *it = t->start; it; it = it->right)
-        if (it->ckind == CRDT_C_FORMAT)
-            return true;
-    return false;
+    return t->has_formats;
 }
 
 static bool attrs_empty(sb_str attrs)

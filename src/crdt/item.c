@@ -259,6 +259,8 @@ void crdt__integrate(crdt_doc *d, crdt_item *it, uint64_t offset)
         if (it->left)
             crdt__delete(d, it->left);
     }
+    if (it->ckind == CRDT_C_FORMAT)
+        parent->has_formats = true;
     if (!it->parent_sub) {
         parent->marker_p = NULL;
         if (crdt__countable(it) && !(it->flags & CRDT_F_DELETED))

@@ -125,7 +125,8 @@ static crdt_err map_json(crdt_type *t, sb_buf *out, int depth)
         if (it && !(it->flags & CRDT_F_DELETED))
             es[n++] = &t->entries.items[i];
     }
-    qsort(es, n, sizeof(*es), key_cmp_js);
+    if (n > 1)
+        qsort(es, n, sizeof(*es), key_cmp_js);
     sb_buf_append(out, "{", 1);
     bool first = true;
     crdt_err e = CRDT_OK;
@@ -385,7 +386,8 @@ static void xml_text_string(crdt_type *t, sb_buf *out, int depth)
         dop *o = &ops.items[i];
         attr *nodes = o->at.items;
         size_t nn = o->at.len;
-        qsort(nodes, nn, sizeof(attr), attr_cmp);
+        if (nn > 1)
+            qsort(nodes, nn, sizeof(attr), attr_cmp);
         for (size_t k = 0; k < nn; k++) {
             sb_buf_append(out, "<", 1);
             sb_buf_append(out, nodes[k].key.p, nodes[k].key.n);
@@ -400,7 +402,8 @@ static void xml_text_string(crdt_type *t, sb_buf *out, int depth)
                     for (size_t q = 0; q < v.u.obj.len; q++)
                         kvs[q] = (kv){v.u.obj.props[q].key, v.u.obj.props[q].key_len,
                                       v.u.obj.props[q].value};
-                    qsort(kvs, v.u.obj.len, sizeof(kv), kv_cmp);
+                    if (v.u.obj.len > 1)
+                        qsort(kvs, v.u.obj.len, sizeof(kv), kv_cmp);
                     for (size_t q = 0; q < v.u.obj.len; q++) {
                         sb_buf_append(out, " ", 1);
                         sb_buf_append(out, kvs[q].k, kvs[q].kn);
@@ -486,7 +489,8 @@ static crdt_err type_string(crdt_type *t, uint8_t kind, sb_buf *out, int depth)
             }
             n++;
         }
-        qsort(kvs, n, sizeof(kv), kv_cmp);
+        if (n > 1)
+            qsort(kvs, n, sizeof(kv), kv_cmp);
         sb_buf_append(out, "<", 1);
         lower_ascii(t->name.p, t->name.n, out);
         for (size_t i = 0; i < n; i++) {

@@ -575,7 +575,8 @@ static void integrate_structs(crdt_doc *d, groups *gs, groups *rest, crdt_ids *m
     SB_VEC(uint64_t) ids = {0};
     for (size_t k = 0; k < gs->len; k++)
         sb_vec_push(&ids, gs->items[k].client);
-    qsort(ids.items, ids.len, sizeof(uint64_t), u64_cmp);
+    if (ids.len > 1)
+        qsort(ids.items, ids.len, sizeof(uint64_t), u64_cmp);
     SB_VEC(crdt_ref *) stack = {0};
     SB_VEC(crdt_ref *) dropped = {0};
 
@@ -941,7 +942,8 @@ void crdt__write_structs(crdt_doc *d, sb_buf *b, const crdt_id *sv, size_t svn)
         if (st > from)
             sb_vec_push(&sm, ((crdt_id){c->client, from}));
     }
-    qsort(sm.items, sm.len, sizeof(crdt_id), client_desc);
+    if (sm.len > 1)
+        qsort(sm.items, sm.len, sizeof(crdt_id), client_desc);
     crdt_enc_var_uint(b, sm.len);
     for (size_t i = 0; i < sm.len; i++) {
         crdt_client *c = crdt__client_get(d, sm.items[i].client);
@@ -1049,7 +1051,8 @@ void crdt_doc_encode_state_vector(crdt_doc *d, sb_buf *out)
         if (d->clients.items[i].len)
             sb_vec_push(&sv, ((crdt_id){d->clients.items[i].client,
                                         crdt__state(d, d->clients.items[i].client)}));
-    qsort(sv.items, sv.len, sizeof(crdt_id), client_desc);
+    if (sv.len > 1)
+        qsort(sv.items, sv.len, sizeof(crdt_id), client_desc);
     crdt_enc_var_uint(out, sv.len);
     for (size_t i = 0; i < sv.len; i++) {
         crdt_enc_var_uint(out, sv.items[i].client);
