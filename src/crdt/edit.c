@@ -173,9 +173,16 @@ static void text_insert_at(crdt_doc *d, crdt_type *t, uint64_t index, sb_str utf
     t->marker_i = index;
 }
 
+/* Whether the text holds format items (only walked for texts that ever
+ * had one). Editing around them is not built yet. */
 static bool has_formats(crdt_type *t)
 {
-    return t->has_formats;
+    if (!t->has_formats)
+        return false;
+    for (crdt_item *it = t->start; it; it = it->right)
+        if (it->ckind == CRDT_C_FORMAT)
+            return true;
+    return false;
 }
 
 static bool attrs_empty(sb_str attrs)
