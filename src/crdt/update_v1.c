@@ -522,13 +522,13 @@ static void integrate_ref(crdt_doc *d, crdt_ref *r, uint64_t offset)
     r->pname.p = r->psub.p = NULL;
     if (it->kind == CRDT_STRUCT_ITEM && !it->parent) {
         /* no parent (it was collected): a GC struct takes the range */
+        crdt__content_free(d, it);
         if (offset) {
             it->id.clock += offset;
             crdt__clean_end(d, (crdt_id){it->id.client, it->id.clock - 1});
             it->length -= offset;
             offset = 0;
         }
-        crdt__content_free(d, it);
         it->kind = CRDT_STRUCT_GC;
         it->ckind = CRDT_C_DELETED;
         it->flags = 0;
