@@ -204,6 +204,7 @@ struct crdt_doc {
     crdt_item *free_items;
     crdt_pool_chunk *chunks;
     crdt_txn *txn;
+    crdt_txn scratch; /* vectors reused by every transaction */
 };
 
 /* --- store.c --- */
@@ -264,6 +265,8 @@ bool crdt__json_canon(const char *s, size_t n, crdt_bytes *out);
 size_t crdt__utf8_to_utf16(const char *s, size_t n, uint16_t *out);
 /* Number of UTF-16 units of valid UTF-8. */
 size_t crdt__utf16_len(const char *s, size_t n);
+/* Bytes of the UTF-8 form of UTF-16 units (lone surrogates: 3). */
+size_t crdt__utf8_len_of_utf16(const uint16_t *u, size_t n);
 /* UTF-16 to UTF-8, lone surrogates as U+FFFD (like TextEncoder). */
 void crdt__utf16_to_utf8(const uint16_t *u, size_t n, sb_buf *out);
 

@@ -33,6 +33,9 @@ void crdt_doc_free(crdt_doc *d)
     if (!d)
         return;
     crdt__pending_free(d);
+    sb_vec_free(&d->scratch.before);
+    sb_vec_free(&d->scratch.ds);
+    sb_vec_free(&d->scratch.merge);
     for (size_t i = 0; i < d->clients.len; i++) {
         crdt_client *c = &d->clients.items[i];
         for (size_t k = 0; k < c->len; k++)

@@ -12,7 +12,11 @@
 
 void crdt__txn_begin(crdt_doc *d, crdt_txn *t, bool local)
 {
-    *t = (crdt_txn){.local = local};
+    /* the vectors are the doc's, reused, so a keystroke allocates nothing */
+    (void)t;
+    t = &d->scratch;
+    t->local = local;
+    t->before.len = t->ds.len = t->merge.len = 0;
     for (size_t i = 0; i < d->clients.len; i++) {
         crdt_client *c = &d->clients.items[i];
         if (c->len)
@@ -97,8 +101,6 @@ void crdt__txn_end(crdt_doc *d, sb_buf *out, bool *changed)
         crdt__write_ds(out, &t->ds);
         *changed = true;
     }
-    sb_vec_free(&t->before);
-    sb_vec_free(&t->ds);
-    sb_vec_free(&t->merge);
+    t->before.len = t->ds.len = t->merge.len = 0;
     d->txn = NULL;
 }

@@ -856,10 +856,11 @@ static void write_content(sb_buf *b, const crdt_item *it, uint64_t off)
         crdt_enc_var_bytes(b, it->c.bin.p, it->c.bin.n);
         break;
     case CRDT_C_STRING: {
-        sb_buf s = SB_BUF_INIT;
-        crdt__utf16_to_utf8(it->c.str.u + off, it->length - off, &s);
-        crdt_enc_var_string(b, s.ptr ? s.ptr : "", s.len);
-        sb_buf_free(&s);
+        /* var-string: the UTF-8 length, then UTF-8 written in place */
+        const uint16_t *u = it->c.str.u + off;
+        size_t n = it->length - off;
+        crdt_enc_var_uint(b, crdt__utf8_len_of_utf16(u, n));
+        crdt__utf16_to_utf8(u, n, b);
         break;
     }
     case CRDT_C_EMBED:

@@ -80,3 +80,21 @@ void crdt__utf16_to_utf8(const uint16_t *u, size_t n, sb_buf *out)
     out->len = (size_t)((char *)o - out->ptr);
     out->ptr[out->len] = 0;
 }
+
+size_t crdt__utf8_len_of_utf16(const uint16_t *u, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t c = u[i];
+        if (c < 0x80)
+            k += 1;
+        else if (c < 0x800)
+            k += 2;
+        else if (c >= 0xD800 && c <= 0xDBFF && i + 1 < n && u[i + 1] >= 0xDC00 && u[i + 1] <= 0xDFFF) {
+            k += 4;
+            i++;
+        } else
+            k += 3;
+    }
+    return k;
+}

@@ -33,8 +33,10 @@ static char *json_sorted(crdt_doc *d)
     json_of(d, &b);
     json_error_t e;
     json_t *j = json_loadb(b.ptr, b.len, JSON_ALLOW_NUL, &e);
-    if (!j)
-        abort(); /* our JSON output must always parse */
+    if (!j) { /* jansson refuses NUL in object keys, which JSON allows */
+        sb_buf_free(&b);
+        return NULL;
+    }
     char *s = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
     json_decref(j);
     sb_buf_free(&b);
@@ -70,7 +72,7 @@ static void check(crdt_doc *d, const uint8_t *data, size_t size)
         /* same content and state vector (runs of items may merge
          * differently, so the encodings are not compared) */
         char *j1 = json_sorted(d), *j2 = json_sorted(f);
-        if (strcmp(j1, j2) != 0)
+        if ((j1 == NULL) != (j2 == NULL) || (j1 && strcmp(j1, j2) != 0))
             abort();
         free(j1);
         free(j2);
