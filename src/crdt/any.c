@@ -26,12 +26,59 @@ static char *dup_bytes(const void *p, size_t len)
     return s;
 }
 
+/* Copies p[0..len) as UTF-8, each ill-formed part replaced by U+FFFD the
+ * way TextDecoder does (WHATWG Encoding §4.3 "UTF-8 decoder": a maximal
+ * subpart of a valid sequence becomes one U+FFFD, and the byte that broke
+ * it is read again). The common valid case is one memcpy. */
+static char *dup_utf8(const char *p, size_t len, size_t *out_len)
+{
+    if (sb_utf8_valid(p, len, NULL)) {
+        *out_len = len;
+        return dup_bytes(p, len);
+    }
+    const unsigned char *b = (const unsigned char *)p;
+    sb_buf out = SB_BUF_INIT;
+    size_t start = 0, need = 0, seen = 0;
+    unsigned char lo = 0x80, hi = 0xBF;
+    for (size_t i = 0; i < len;) {
+        unsigned char c = b[i];
+        if (need == 0) {
+            start = i++;
+            if (c < 0x80) {
+                sb_buf_putc(&out, (char)c);
+            } else if (c >= 0xC2 && c <= 0xF4) {
+                need = c < 0xE0 ? 1 : c < 0xF0 ? 2 : 3;
+                lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80;
+                hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
+                seen = 0;
+            } else {
+                sb_buf_puts(&out, "\xEF\xBF\xBD");
+            }
+            continue;
+        }
+        if (c < lo || c > hi) {
+            need = 0; /* c starts afresh */
+            sb_buf_puts(&out, "\xEF\xBF\xBD");
+            continue;
+        }
+        lo = 0x80, hi = 0xBF, i++;
+        if (++seen == need) {
+            sb_buf_append(&out, p + start, need + 1);
+            need = 0;
+        }
+    }
+    if (need)
+        sb_buf_puts(&out, "\xEF\xBF\xBD");
+    *out_len = out.len;
+    char *r = dup_bytes(out.ptr, out.len);
+    sb_buf_free(&out);
+    return r;
+}
+
 crdt_any crdt_any_string(const char *s, size_t len)
 {
-    assert(sb_utf8_valid(s, len, NULL));
     crdt_any v = {.kind = CRDT_ANY_STRING};
-    v.u.str.ptr = dup_bytes(s, len);
-    v.u.str.len = len;
+    v.u.str.ptr = dup_utf8(s, len, &v.u.str.len);
     return v;
 }
 
@@ -108,11 +155,14 @@ const crdt_any *crdt_any_object_get(const crdt_any *obj, const char *key, size_t
 void crdt_any_object_set(crdt_any *obj, const char *key, size_t key_len, crdt_any v)
 {
     assert(obj->kind == CRDT_ANY_OBJECT);
-    assert(sb_utf8_valid(key, key_len, NULL));
+    size_t klen;
+    char *k = dup_utf8(key, key_len, &klen); /* the key as it will be stored */
+    key = k, key_len = klen;
     for (size_t i = 0; i < obj->u.obj.len; i++) {
         if (key_eq(&obj->u.obj.props[i], key, key_len)) {
             crdt_any_free(&obj->u.obj.props[i].value);
             obj->u.obj.props[i].value = v;
+            free(k);
             return;
         }
     }
@@ -131,7 +181,7 @@ void crdt_any_object_set(crdt_any *obj, const char *key, size_t key_len, crdt_an
         memmove(&obj->u.obj.props[at + 1], &obj->u.obj.props[at],
                 (obj->u.obj.len - at) * sizeof(crdt_any_prop));
     }
-    obj->u.obj.props[at] = (crdt_any_prop){dup_bytes(key, key_len), key_len, v};
+    obj->u.obj.props[at] = (crdt_any_prop){k, key_len, v};
     obj->u.obj.len++;
 }
 
@@ -240,9 +290,10 @@ static void write_number(sb_buf *b, double v)
         crdt_enc_u8(b, CRDT_ANY_TAG_FLOAT32);
         crdt_enc_f32(b, (float)v);
     } else {
+        /* NaN too (never float32-exact: NaN !== NaN); DataView keeps the
+         * payload, so do we. */
         crdt_enc_u8(b, CRDT_ANY_TAG_FLOAT64);
-        /* DataView writes V8's canonical quiet NaN whatever the payload. */
-        crdt_enc_f64(b, isnan(v) ? NAN : v);
+        crdt_enc_f64(b, v);
     }
 }
 

@@ -8,7 +8,8 @@
  * else float32 when exact, tag 124; else float64, tag 123). So there is one
  * kind, CRDT_ANY_NUMBER, a double: two C kinds for integer and float would
  * give one JavaScript value two representations. -0 is kept (a var-int may
- * carry it) and NaN is written as float64 with the canonical NaN bits.
+ * carry it) and NaN is written as float64 with its payload bits, as V8's
+ * DataView does (a float32 NaN read becomes the quieted float64 NaN).
  *
  * Objects keep JavaScript's property order, because re-encoding and JSON
  * follow Object.keys: array-index keys ("0", "17", below 2^32-1, no leading
@@ -107,7 +108,9 @@ static inline crdt_any crdt_any_bool(bool v)
 {
     return (crdt_any){.kind = CRDT_ANY_BOOL, .u.b = v};
 }
-/* s must be UTF-8 (asserted in debug builds: callers check input). */
+/* s may be any bytes: ill-formed UTF-8 is replaced by U+FFFD as
+ * TextDecoder does, so the UTF-8 invariant holds whatever a caller passes
+ * (the same for object keys). */
 crdt_any crdt_any_string(const char *s, size_t len);
 crdt_any crdt_any_binary(const void *p, size_t len);
 crdt_any crdt_any_array(void);
@@ -115,7 +118,7 @@ crdt_any crdt_any_object(void);
 
 /* Appends v to an array, taking ownership of v. */
 void crdt_any_array_push(crdt_any *arr, crdt_any v);
-/* Sets key (UTF-8) on an object, taking ownership of v, with JavaScript's
+/* Sets key on an object, taking ownership of v, with JavaScript's
  * ordering rules (see above); replaces and frees an existing value. O(n). */
 void crdt_any_object_set(crdt_any *obj, const char *key, size_t key_len, crdt_any v);
 /* The value of key, or NULL. */
@@ -155,6 +158,10 @@ void crdt_any_to_json(const crdt_any *v, sb_buf *out);
 struct json_t;
 /* Converts a JSON value (as JSON.parse would give it) into *out. Integers
  * and reals become numbers; object keys follow JavaScript's ordering.
+ * JSON.parse makes every number a double, "-0" included: parse with
+ * jansson's JSON_DECODE_INT_AS_REAL to match it (an integer 0 cannot say
+ * it was -0, which lib0 writes differently, and integers beyond int64
+ * fail without it).
  * Returns false (and *out undefined) when strings are not UTF-8 or nesting
  * exceeds CRDT_ANY_MAX_DEPTH. */
 bool crdt_any_from_json(const struct json_t *j, crdt_any *out);

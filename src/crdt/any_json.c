@@ -5,9 +5,12 @@
  *
  * Never: print a number differently from JavaScript; escape differently
  * from JSON.stringify (it leaves U+2028/2029 and non-ASCII as they are).
+ * Numbers go through snprintf/strtod, so the process must keep the "C"
+ * numeric locale (Sitebase never calls setlocale).
  */
 #include "crdt/any_int.h"
 
+#include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -28,6 +31,12 @@ static void put_js_number(sb_buf *out, double v)
     if (v < 0) {
         sb_buf_putc(out, '-');
         v = -v;
+    }
+    /* Integers below 2^53 print as their digits: the common case, without
+     * the search below. */
+    if (v < 9007199254740992.0 && v == floor(v)) {
+        sb_buf_appendf(out, "%" PRIu64, (uint64_t)v);
+        return;
     }
     char tmp[40];
     int p;
@@ -71,45 +80,33 @@ static void put_js_number(sb_buf *out, double v)
     }
 }
 
-/* JSON.stringify's QuoteJSONString for valid UTF-8 input. */
+/* JSON.stringify's QuoteJSONString for valid UTF-8 input: only '"', '\\'
+ * and control characters are escaped (base's sb_json_escape also escapes
+ * U+2028/2029, which JSON.stringify leaves alone). */
 static void put_js_string(sb_buf *out, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
+    static const char short_esc[0x20] = {
+        ['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n', ['\f'] = 'f', ['\r'] = 'r'};
     sb_buf_putc(out, '"');
-    size_t run = 0; /* start of bytes copied as they are */
+    size_t run = 0; /* start of the bytes still to copy as they are */
     for (size_t i = 0; i < len; i++) {
         unsigned char ch = (unsigned char)s[i];
         if (ch >= 0x20 && ch != '"' && ch != '\\')
             continue;
         sb_buf_append(out, s + run, i - run);
         run = i + 1;
-        switch (ch) {
-        case '"':
-            sb_buf_puts(out, "\\\"");
-            break;
-        case '\\':
-            sb_buf_puts(out, "\\\\");
-            break;
-        case '\b':
-            sb_buf_puts(out, "\\b");
-            break;
-        case '\f':
-            sb_buf_puts(out, "\\f");
-            break;
-        case '\n':
-            sb_buf_puts(out, "\\n");
-            break;
-        case '\r':
-            sb_buf_puts(out, "\\r");
-            break;
-        case '\t':
-            sb_buf_puts(out, "\\t");
-            break;
-        default: {
-            char u[6] = {'\\', 'u', '0', '0', hex[ch >> 4], hex[ch & 15]};
-            sb_buf_append(out, u, sizeof(u));
+        char e[6] = {'\\', (char)ch};
+        size_t n = 2;
+        if (ch < 0x20 && short_esc[ch]) {
+            e[1] = short_esc[ch];
+        } else if (ch < 0x20) {
+            memcpy(e + 1, "u00", 3);
+            e[4] = hex[ch >> 4];
+            e[5] = hex[ch & 15];
+            n = 6;
         }
-        }
+        sb_buf_append(out, e, n);
     }
     sb_buf_append(out, s + run, len - run);
     sb_buf_putc(out, '"');
@@ -222,17 +219,20 @@ static bool from_json(const json_t *j, crdt_any *out, int depth)
         out->u.obj.props = n ? sb_calloc(n, sizeof(crdt_any_prop)) : NULL;
         out->u.obj.cap = n;
         const char *key;
+        size_t klen;
         const json_t *value;
-        /* jansson iterates in insertion order; JavaScript then reorders. */
-        json_object_foreach((json_t *)j, key, value)
+        /* jansson iterates in insertion order; JavaScript then reorders.
+         * Keys come with their length: they may hold NUL. */
+        json_object_keylen_foreach((json_t *)j, key, klen, value)
         {
-            size_t klen = strlen(key);
             if (out->u.obj.len == n || !sb_utf8_valid(key, klen, NULL))
                 goto fail;
             crdt_any_prop *p = &out->u.obj.props[out->u.obj.len];
             if (!from_json(value, &p->value, depth + 1))
                 goto fail;
-            p->key = sb_strndup(key, klen);
+            p->key = sb_malloc(klen + 1);
+            memcpy(p->key, key, klen);
+            p->key[klen] = 0;
             p->key_len = klen;
             out->u.obj.len++;
         }

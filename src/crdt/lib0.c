@@ -189,6 +189,9 @@ uint64_t crdt_dec_var_uint(crdt_dec *d)
 {
     if (d->err)
         return 0;
+    /* Most var-uints in an update (lengths, small clocks) are one byte. */
+    if (d->pos < d->len && d->p[d->pos] < 0x80)
+        return d->p[d->pos++];
     return read_groups(d, d->pos, 0, 0);
 }
 
@@ -227,7 +230,8 @@ sb_str crdt_dec_var_bytes(crdt_dec *d)
         return SB_STR_NULL;
     }
     const uint8_t *p = crdt_dec_bytes(d, (size_t)n);
-    return sb_str_make((const char *)p, (size_t)n);
+    /* A successful read is never a NULL view, so callers may slice it. */
+    return sb_str_make(n ? (const char *)p : "", (size_t)n);
 }
 
 sb_str crdt_dec_var_string(crdt_dec *d)

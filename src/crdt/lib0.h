@@ -17,6 +17,8 @@
  *  - var-uint: 7 bits a byte, least significant first, high bit = more.
  *    Values above 2^53-1 (JavaScript's safe integers) are rejected, as
  *    lib0's errorIntegerOutOfRange; padding bytes (0x80 ...) are accepted.
+ *    (lib0 checks the range only before a continuation byte, so it reads a
+ *    last byte that overshoots, up to 2^56, imprecisely; we are strict.)
  *  - var-int: first byte is more(0x80) | sign(0x40) | 6 value bits, then
  *    7 bits a byte. The sign bit may be set on 0: negative zero is a
  *    distinct value on the wire (update v2's run-length codecs use it as a
@@ -109,9 +111,10 @@ uint64_t crdt_dec_var_uint(crdt_dec *d);
 /* The value, magnitude at most CRDT_MAX_SAFE_INT; *negative (may be NULL)
  * receives the sign bit, which is how -0 is told from 0. */
 int64_t crdt_dec_var_int(crdt_dec *d, bool *negative);
-/* A view of the string's bytes, checked to be UTF-8. */
+/* A view of the string's bytes, checked to be UTF-8; ptr is NULL only on
+ * error (an empty string is ""). */
 sb_str crdt_dec_var_string(crdt_dec *d);
-/* A view of a var-uint8-array's bytes. */
+/* A view of a var-uint8-array's bytes; ptr NULL only on error. */
 sb_str crdt_dec_var_bytes(crdt_dec *d);
 float crdt_dec_f32(crdt_dec *d);
 double crdt_dec_f64(crdt_dec *d);

@@ -193,6 +193,17 @@ static void test_from_json(void **state)
     assert_string_equal(b.ptr, "{\"1\":{},\"b\":[1,2.5,null,true,\"x\"],\"__proto__\":0}");
     crdt_any_free(&v);
 
+    /* With INT_AS_REAL, "-0" stays -0 as in JSON.parse, and lib0 writes it
+     * as the var-int 0x40. */
+    j = json_loads("[-0,3]", JSON_DECODE_INT_AS_REAL, &err);
+    assert_true(crdt_any_from_json(j, &v));
+    json_decref(j);
+    sb_buf_reset(&b);
+    crdt_any_write(&b, &v);
+    assert_int_equal(b.len, 6);
+    assert_memory_equal(b.ptr, "\x75\x02\x7d\x40\x7d\x03", 6);
+    crdt_any_free(&v);
+
     /* Nesting deeper than the limit is refused. */
     sb_buf_reset(&b);
     for (int i = 0; i < 70; i++)
@@ -205,6 +216,36 @@ static void test_from_json(void **state)
     assert_int_equal(v.kind, CRDT_ANY_UNDEFINED);
     json_decref(j);
     sb_buf_free(&b);
+}
+
+static void test_ill_formed_utf8(void **state)
+{
+    /* As TextDecoder: one U+FFFD per maximal subpart, and the byte that
+     * broke a sequence is read again. */
+    static const struct {
+        const char *in;
+        size_t n;
+        const char *want;
+    } cases[] = {
+        {"a\xc3(", 3, "a\xef\xbf\xbd("},
+        {"\xf0\x9f\x98", 3, "\xef\xbf\xbd"},
+        {"\xed\xa0\x80", 3, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"},
+        {"\xff\xc3\xa9\x80", 4, "\xef\xbf\xbd\xc3\xa9\xef\xbf\xbd"},
+        {"\xe2\x82", 2, "\xef\xbf\xbd"},
+        {"\xc0\xaf", 2, "\xef\xbf\xbd\xef\xbf\xbd"},
+    };
+    for (size_t i = 0; i < SB_ARRAY_LEN(cases); i++) {
+        crdt_any v = crdt_any_string(cases[i].in, cases[i].n);
+        assert_int_equal(v.u.str.len, strlen(cases[i].want));
+        assert_memory_equal(v.u.str.ptr, cases[i].want, v.u.str.len);
+        crdt_any_free(&v);
+    }
+    crdt_any o = crdt_any_object();
+    crdt_any_object_set(&o, "k\xff", 2, crdt_any_null());
+    crdt_any_object_set(&o, "k\xfe", 2, crdt_any_bool(true)); /* the same key now */
+    assert_int_equal(o.u.obj.len, 1);
+    assert_true(crdt_any_object_get(&o, "k\xef\xbf\xbd", 4)->u.b);
+    crdt_any_free(&o);
 }
 
 static void test_key_is_index(void **state)
@@ -222,10 +263,11 @@ static void test_key_is_index(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_numbers),      cmocka_unit_test(test_other_kinds),
-        cmocka_unit_test(test_object_order), cmocka_unit_test(test_hostile),
-        cmocka_unit_test(test_json_numbers), cmocka_unit_test(test_json_other),
-        cmocka_unit_test(test_from_json),    cmocka_unit_test(test_key_is_index),
+        cmocka_unit_test(test_numbers),         cmocka_unit_test(test_other_kinds),
+        cmocka_unit_test(test_object_order),    cmocka_unit_test(test_hostile),
+        cmocka_unit_test(test_json_numbers),    cmocka_unit_test(test_json_other),
+        cmocka_unit_test(test_from_json),       cmocka_unit_test(test_key_is_index),
+        cmocka_unit_test(test_ill_formed_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
