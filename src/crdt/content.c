@@ -12,6 +12,15 @@
 
 #include "crdt/crdt_int.h"
 
+void crdt__bytes_set(crdt_bytes *b, const void *p, size_t n)
+{
+    b->p = sb_malloc(n + 1);
+    if (n)
+        memcpy(b->p, p, n);
+    b->p[n] = 0;
+    b->n = n;
+}
+
 static void bytes_free(crdt_bytes *b)
 {
     free(b->p);

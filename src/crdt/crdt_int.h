@@ -227,6 +227,8 @@ void crdt__ranges_sort_merge(crdt_ranges *r);
 void crdt__ranges_add(crdt_ranges *r, uint64_t client, uint64_t clock, uint64_t len);
 
 /* --- content.c --- */
+/* An owned, NUL-terminated copy of n bytes. */
+void crdt__bytes_set(crdt_bytes *b, const void *p, size_t n);
 void crdt__content_free(crdt_doc *d, crdt_item *it);
 /* Moves content from offset on into right (and truncates it's). */
 void crdt__content_split(crdt_item *it, crdt_item *right, uint64_t offset);
@@ -249,6 +251,7 @@ void crdt__gc_item(crdt_doc *d, crdt_item *it, bool parent_gcd);
 size_t crdt__merge_lefts(crdt_doc *d, crdt_client *c, size_t pos);
 
 /* --- txn.c --- */
+/* Starts a transaction (the doc holds its state; t is unused, may be NULL). */
 void crdt__txn_begin(crdt_doc *d, crdt_txn *t, bool local);
 /* Cleans up (gc, merges); when out is non-NULL writes the transaction's
  * v1 update there and sets *changed. */
@@ -259,6 +262,8 @@ void crdt__pending_free(crdt_doc *d);
 void crdt__write_structs(crdt_doc *d, sb_buf *b, const crdt_id *sv, size_t svn);
 void crdt__write_ds(sb_buf *b, const crdt_ranges *r);
 bool crdt__json_canon(const char *s, size_t n, crdt_bytes *out);
+struct crdt_any;
+bool crdt__json_parse(const char *s, size_t n, struct crdt_any *out);
 
 /* --- utf16.c --- */
 /* UTF-8 (already validated) to UTF-16; returns units written (out must hold n). */

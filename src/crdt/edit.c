@@ -123,27 +123,14 @@ static crdt_err root_of(crdt_doc *d, sb_str name, uint8_t kind, crdt_type **out)
     return CRDT_OK;
 }
 
-static void bytes_set(crdt_bytes *b, const void *p, size_t n)
+/* Takes a, returns its lib0 encoding. */
+static void any_bytes(crdt_any *a, crdt_bytes *out)
 {
-    b->p = sb_malloc(n + 1);
-    if (n)
-        memcpy(b->p, p, n);
-    b->p[n] = 0;
-    b->n = n;
-}
-
-/* A JSON value as an any, canonically encoded. */
-static bool json_to_any_bytes(const json_t *j, crdt_bytes *out)
-{
-    crdt_any v;
-    if (!crdt_any_from_json(j, &v))
-        return false;
     sb_buf b = SB_BUF_INIT;
-    crdt_any_write(&b, &v);
-    crdt_any_free(&v);
-    bytes_set(out, b.ptr, b.len);
+    crdt_any_write(&b, a);
+    crdt_any_free(a);
+    crdt__bytes_set(out, b.ptr, b.len);
     sb_buf_free(&b);
-    return true;
 }
 
 static void set_string_content(crdt_item *it, sb_str utf8)
@@ -215,8 +202,7 @@ crdt_err crdt_text_insert(crdt_doc *d, sb_str name, uint64_t index, sb_str utf8,
         return CRDT_E_RANGE;
     if (utf8.len == 0)
         return CRDT_OK;
-    crdt_txn tx;
-    crdt__txn_begin(d, &tx, true);
+    crdt__txn_begin(d, NULL, true);
     text_insert_at(d, t, index, utf8);
     crdt__txn_end(d, update, changed);
     return CRDT_OK;
@@ -244,26 +230,31 @@ static void list_delete(crdt_doc *d, crdt_type *t, uint64_t index, uint64_t len,
     }
 }
 
-crdt_err crdt_text_delete(crdt_doc *d, sb_str name, uint64_t index, uint64_t len, sb_buf *update,
-                          bool *changed)
+/* YText.delete / YArray.delete on the root name of kind. */
+static crdt_err delete_range(crdt_doc *d, sb_str name, uint8_t kind, uint64_t index, uint64_t len,
+                             sb_buf *update, bool *changed)
 {
     *changed = false;
     crdt_type *t;
-    crdt_err e = root_of(d, name, CRDT_T_TEXT, &t);
+    crdt_err e = root_of(d, name, kind, &t);
     if (e)
         return e;
-    if (has_formats(t))
+    if (kind == CRDT_T_TEXT && has_formats(t))
         return CRDT_E_UNSUPPORTED;
-    uint64_t tl = text_length(t);
-    if (index > tl || len > tl - index)
+    if (index > t->length || len > t->length - index)
         return CRDT_E_RANGE;
     if (len == 0)
         return CRDT_OK;
-    crdt_txn tx;
-    crdt__txn_begin(d, &tx, true);
-    list_delete(d, t, index, len, true);
+    crdt__txn_begin(d, NULL, true);
+    list_delete(d, t, index, len, kind == CRDT_T_TEXT);
     crdt__txn_end(d, update, changed);
     return CRDT_OK;
+}
+
+crdt_err crdt_text_delete(crdt_doc *d, sb_str name, uint64_t index, uint64_t len, sb_buf *update,
+                          bool *changed)
+{
+    return delete_range(d, name, CRDT_T_TEXT, index, len, update, changed);
 }
 
 static crdt_err map_set_any(crdt_doc *d, crdt_type *t, sb_str key, crdt_bytes val)
@@ -285,23 +276,18 @@ crdt_err crdt_map_set(crdt_doc *d, sb_str name, sb_str key, sb_str json, sb_buf 
     *changed = false;
     if (!sb_utf8_valid(key.ptr, key.len, NULL))
         return CRDT_E_UTF8;
-    json_error_t je;
-    json_t *j = json_loadb(json.ptr, json.len, JSON_DECODE_ANY, &je);
-    if (!j)
+    crdt_any a;
+    if (!crdt__json_parse(json.ptr, json.len, &a))
         return CRDT_E_JSON;
     crdt_bytes v;
-    bool ok = json_to_any_bytes(j, &v);
-    json_decref(j);
-    if (!ok)
-        return CRDT_E_JSON;
+    any_bytes(&a, &v);
     crdt_type *t;
     crdt_err e = root_of(d, name, CRDT_T_MAP, &t);
     if (e) {
         free(v.p);
         return e;
     }
-    crdt_txn tx;
-    crdt__txn_begin(d, &tx, true);
+    crdt__txn_begin(d, NULL, true);
     map_set_any(d, t, key, v);
     crdt__txn_end(d, update, changed);
     return CRDT_OK;
@@ -317,8 +303,7 @@ crdt_err crdt_map_delete(crdt_doc *d, sb_str name, sb_str key, sb_buf *update, b
     crdt_map_entry *en = crdt__type_entry(t, key.ptr, key.len, false);
     if (!en || !en->item || (en->item->flags & CRDT_F_DELETED))
         return CRDT_OK;
-    crdt_txn tx;
-    crdt__txn_begin(d, &tx, true);
+    crdt__txn_begin(d, NULL, true);
     crdt__delete(d, en->item);
     crdt__txn_end(d, update, changed);
     return CRDT_OK;
@@ -337,25 +322,18 @@ crdt_err crdt_array_insert(crdt_doc *d, sb_str name, uint64_t index, sb_str json
                            sb_buf *update, bool *changed)
 {
     *changed = false;
-    json_error_t je;
-    json_t *j = json_loadb(json_array.ptr, json_array.len, 0, &je);
-    if (!j || !json_is_array(j)) {
-        if (j)
-            json_decref(j);
+    crdt_any arr;
+    if (!crdt__json_parse(json_array.ptr, json_array.len, &arr))
+        return CRDT_E_JSON;
+    if (arr.kind != CRDT_ANY_ARRAY) {
+        crdt_any_free(&arr);
         return CRDT_E_JSON;
     }
-    size_t n = json_array_size(j);
+    size_t n = arr.u.arr.len;
     crdt_bytes *vals = sb_calloc(n ? n : 1, sizeof(crdt_bytes));
-    for (size_t i = 0; i < n; i++) {
-        if (!json_to_any_bytes(json_array_get(j, i), &vals[i])) {
-            for (size_t k = 0; k < i; k++)
-                free(vals[k].p);
-            free(vals);
-            json_decref(j);
-            return CRDT_E_JSON;
-        }
-    }
-    json_decref(j);
+    for (size_t i = 0; i < n; i++)
+        any_bytes(&arr.u.arr.items[i], &vals[i]);
+    crdt_any_free(&arr);
     crdt_type *t;
     crdt_err e = root_of(d, name, CRDT_T_ARRAY, &t);
     if (!e && index > t->length)
@@ -366,8 +344,7 @@ crdt_err crdt_array_insert(crdt_doc *d, sb_str name, uint64_t index, sb_str json
         free(vals);
         return e;
     }
-    crdt_txn tx;
-    crdt__txn_begin(d, &tx, true);
+    crdt__txn_begin(d, NULL, true);
     crdt_item *it = list_new_at(d, t, index, CRDT_C_ANY);
     it->c.list.v = vals;
     it->c.list.cap = n;
@@ -382,18 +359,34 @@ crdt_err crdt_array_insert(crdt_doc *d, sb_str name, uint64_t index, sb_str json
 crdt_err crdt_array_delete(crdt_doc *d, sb_str name, uint64_t index, uint64_t len, sb_buf *update,
                            bool *changed)
 {
+    return delete_range(d, name, CRDT_T_ARRAY, index, len, update, changed);
+}
+
+/* getXmlFragment(name).insert(index, [new type]): an XmlElement named tag,
+ * or an XmlText holding text (its prelim content is inserted once the type
+ * is integrated, in the same transaction, as YText._integrate does). */
+static crdt_err xml_insert(crdt_doc *d, sb_str name, uint64_t index, uint8_t kind, sb_str s,
+                           sb_buf *update, bool *changed)
+{
     *changed = false;
+    if (!sb_utf8_valid(s.ptr, s.len, NULL))
+        return CRDT_E_UTF8;
     crdt_type *t;
-    crdt_err e = root_of(d, name, CRDT_T_ARRAY, &t);
+    crdt_err e = root_of(d, name, CRDT_T_XML_FRAGMENT, &t);
+    if (!e && index > t->length)
+        e = CRDT_E_RANGE;
     if (e)
         return e;
-    if (index > t->length || len > t->length - index)
-        return CRDT_E_RANGE;
-    if (len == 0)
-        return CRDT_OK;
-    crdt_txn tx;
-    crdt__txn_begin(d, &tx, true);
-    list_delete(d, t, index, len, false);
+    crdt__txn_begin(d, NULL, true);
+    crdt_item *it = list_new_at(d, t, index, CRDT_C_TYPE);
+    crdt_type *nt = crdt__type_new(kind);
+    it->c.type = nt;
+    it->length = 1;
+    if (kind == CRDT_T_XML_ELEMENT)
+        crdt__bytes_set(&nt->name, s.ptr, s.len);
+    crdt__integrate(d, it, 0);
+    if (kind == CRDT_T_XML_TEXT && s.len)
+        text_insert_at(d, nt, 0, s);
     crdt__txn_end(d, update, changed);
     return CRDT_OK;
 }
@@ -401,50 +394,13 @@ crdt_err crdt_array_delete(crdt_doc *d, sb_str name, uint64_t index, uint64_t le
 crdt_err crdt_xml_insert_element(crdt_doc *d, sb_str name, uint64_t index, sb_str tag,
                                  sb_buf *update, bool *changed)
 {
-    *changed = false;
-    if (!sb_utf8_valid(tag.ptr, tag.len, NULL))
-        return CRDT_E_UTF8;
-    crdt_type *t;
-    crdt_err e = root_of(d, name, CRDT_T_XML_FRAGMENT, &t);
-    if (!e && index > t->length)
-        e = CRDT_E_RANGE;
-    if (e)
-        return e;
-    crdt_txn tx;
-    crdt__txn_begin(d, &tx, true);
-    crdt_item *it = list_new_at(d, t, index, CRDT_C_TYPE);
-    it->c.type = crdt__type_new(CRDT_T_XML_ELEMENT);
-    bytes_set(&it->c.type->name, tag.ptr, tag.len);
-    it->length = 1;
-    crdt__integrate(d, it, 0);
-    crdt__txn_end(d, update, changed);
-    return CRDT_OK;
+    return xml_insert(d, name, index, CRDT_T_XML_ELEMENT, tag, update, changed);
 }
 
 crdt_err crdt_xml_insert_text(crdt_doc *d, sb_str name, uint64_t index, sb_str utf8,
                               sb_buf *update, bool *changed)
 {
-    *changed = false;
-    if (!sb_utf8_valid(utf8.ptr, utf8.len, NULL))
-        return CRDT_E_UTF8;
-    crdt_type *t;
-    crdt_err e = root_of(d, name, CRDT_T_XML_FRAGMENT, &t);
-    if (!e && index > t->length)
-        e = CRDT_E_RANGE;
-    if (e)
-        return e;
-    crdt_txn tx;
-    crdt__txn_begin(d, &tx, true);
-    crdt_item *it = list_new_at(d, t, index, CRDT_C_TYPE);
-    crdt_type *xt = crdt__type_new(CRDT_T_XML_TEXT);
-    it->c.type = xt;
-    it->length = 1;
-    crdt__integrate(d, it, 0);
-    /* the prelim text is inserted once the type is integrated (YText._integrate) */
-    if (utf8.len)
-        text_insert_at(d, xt, 0, utf8);
-    crdt__txn_end(d, update, changed);
-    return CRDT_OK;
+    return xml_insert(d, name, index, CRDT_T_XML_TEXT, utf8, update, changed);
 }
 
 crdt_err crdt_xml_set_attr(crdt_doc *d, sb_str name, uint64_t index, sb_str attr, sb_str value,
@@ -474,14 +430,9 @@ crdt_err crdt_xml_set_attr(crdt_doc *d, sb_str name, uint64_t index, sb_str attr
     if (!found || found->ckind != CRDT_C_TYPE || found->c.type->kind != CRDT_T_XML_ELEMENT)
         return CRDT_E_KIND;
     crdt_any v = crdt_any_string(value.ptr, value.len);
-    sb_buf b = SB_BUF_INIT;
-    crdt_any_write(&b, &v);
-    crdt_any_free(&v);
     crdt_bytes vb;
-    bytes_set(&vb, b.ptr, b.len);
-    sb_buf_free(&b);
-    crdt_txn tx;
-    crdt__txn_begin(d, &tx, true);
+    any_bytes(&v, &vb);
+    crdt__txn_begin(d, NULL, true);
     map_set_any(d, found->c.type, attr, vb);
     crdt__txn_end(d, update, changed);
     return CRDT_OK;

@@ -275,6 +275,24 @@ void crdt__integrate(crdt_doc *d, crdt_item *it, uint64_t offset)
         crdt__delete(d, it);
 }
 
+/* Deletes a child of a deleted type (Yjs ContentType.delete); one already
+ * deleted before this transaction may merge at its end, so it is noted. */
+static void delete_child(crdt_doc *d, crdt_item *c)
+{
+    if (!(c->flags & CRDT_F_DELETED)) {
+        crdt__delete(d, c);
+        return;
+    }
+    crdt_txn *tx = d->txn;
+    for (size_t i = 0; i < tx->before.len; i++) {
+        if (tx->before.items[i].client == c->id.client) {
+            if (c->id.clock < tx->before.items[i].clock)
+                sb_vec_push(&tx->merge, c->id);
+            break;
+        }
+    }
+}
+
 void crdt__delete(crdt_doc *d, crdt_item *it)
 {
     if (it->flags & CRDT_F_DELETED)
@@ -289,38 +307,11 @@ void crdt__delete(crdt_doc *d, crdt_item *it)
     crdt__ranges_add(&d->txn->ds, it->id.client, it->id.clock, it->length);
     if (it->ckind == CRDT_C_TYPE) {
         crdt_type *t = it->c.type;
-        crdt_txn *tx = d->txn;
-        for (crdt_item *c = t->start; c; c = c->right) {
-            if (!(c->flags & CRDT_F_DELETED)) {
-                crdt__delete(d, c);
-            } else {
-                /* already deleted before: merge it later if possible (Yjs
-                 * ContentType.delete adds it to _mergeStructs) */
-                for (size_t i = 0; i < tx->before.len; i++) {
-                    if (tx->before.items[i].client == c->id.client) {
-                        if (c->id.clock < tx->before.items[i].clock)
-                            sb_vec_push(&tx->merge, c->id);
-                        break;
-                    }
-                }
-            }
-        }
-        for (size_t k = 0; k < t->entries.len; k++) {
-            crdt_item *c = t->entries.items[k].item;
-            if (!c)
-                continue;
-            if (!(c->flags & CRDT_F_DELETED)) {
-                crdt__delete(d, c);
-            } else {
-                for (size_t i = 0; i < tx->before.len; i++) {
-                    if (tx->before.items[i].client == c->id.client) {
-                        if (c->id.clock < tx->before.items[i].clock)
-                            sb_vec_push(&tx->merge, c->id);
-                        break;
-                    }
-                }
-            }
-        }
+        for (crdt_item *c = t->start; c; c = c->right)
+            delete_child(d, c);
+        for (size_t k = 0; k < t->entries.len; k++)
+            if (t->entries.items[k].item)
+                delete_child(d, t->entries.items[k].item);
     }
 }
 

@@ -391,12 +391,9 @@ static void xml_text_string(crdt_type *t, sb_buf *out, int depth)
         for (size_t k = 0; k < nn; k++) {
             sb_buf_append(out, "<", 1);
             sb_buf_append(out, nodes[k].key.p, nodes[k].key.n);
-            crdt_bytes fv = {0};
             /* attributes of the tag: the properties of the value, by key */
-            json_error_t je;
-            json_t *j = json_loadb(nodes[k].val.p, nodes[k].val.n, JSON_DECODE_ANY, &je);
             crdt_any v;
-            if (j && crdt_any_from_json(j, &v)) {
+            if (crdt__json_parse(nodes[k].val.p, nodes[k].val.n, &v)) {
                 if (v.kind == CRDT_ANY_OBJECT) {
                     kv *kvs = sb_malloc((v.u.obj.len + 1) * sizeof(kv));
                     for (size_t q = 0; q < v.u.obj.len; q++)
@@ -415,9 +412,6 @@ static void xml_text_string(crdt_type *t, sb_buf *out, int depth)
                 }
                 crdt_any_free(&v);
             }
-            if (j)
-                json_decref(j);
-            (void)fv;
             sb_buf_append(out, ">", 1);
         }
         if (o->item) {

@@ -44,15 +44,6 @@ typedef struct group {
 
 typedef SB_VEC(group) groups;
 
-static void bytes_dup(crdt_bytes *b, const void *p, size_t n)
-{
-    b->p = sb_malloc(n + 1);
-    if (n)
-        memcpy(b->p, p, n);
-    b->p[n] = 0;
-    b->n = n;
-}
-
 static void ref_free(crdt_doc *d, crdt_ref *r)
 {
     if (r->it) {
@@ -110,22 +101,29 @@ static bool dec_check(dctx *c, const char *what)
     return false;
 }
 
+/* JSON.parse(s) as an any; false when s is not JSON. */
+bool crdt__json_parse(const char *s, size_t n, crdt_any *out)
+{
+    json_error_t je;
+    json_t *j =
+        json_loadb(s, n, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &je);
+    if (!j)
+        return false;
+    bool ok = crdt_any_from_json(j, out);
+    json_decref(j);
+    return ok;
+}
+
 /* JSON.stringify(JSON.parse(s)) into out; false when s is not JSON. */
 bool crdt__json_canon(const char *s, size_t n, crdt_bytes *out)
 {
-    json_error_t je;
-    json_t *j = json_loadb(s, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
-    if (!j)
-        return false;
     crdt_any v;
-    bool ok = crdt_any_from_json(j, &v);
-    json_decref(j);
-    if (!ok)
+    if (!crdt__json_parse(s, n, &v))
         return false;
     sb_buf b = SB_BUF_INIT;
     crdt_any_to_json(&v, &b);
     crdt_any_free(&v);
-    bytes_dup(out, b.ptr ? b.ptr : "", b.len);
+    crdt__bytes_set(out, b.ptr ? b.ptr : "", b.len);
     sb_buf_free(&b);
     return true;
 }
@@ -139,7 +137,7 @@ static bool read_any(dctx *c, crdt_bytes *out)
     sb_buf b = SB_BUF_INIT;
     crdt_any_write(&b, &v);
     crdt_any_free(&v);
-    bytes_dup(out, b.ptr, b.len);
+    crdt__bytes_set(out, b.ptr, b.len);
     sb_buf_free(&b);
     return true;
 }
@@ -186,7 +184,7 @@ static bool read_doc_opts(dctx *c, crdt_bytes *out)
     sb_buf b = SB_BUF_INIT;
     crdt_any_write(&b, &o);
     crdt_any_free(&o);
-    bytes_dup(out, b.ptr, b.len);
+    crdt__bytes_set(out, b.ptr, b.len);
     sb_buf_free(&b);
     return true;
 }
@@ -197,7 +195,7 @@ static bool read_json_str(dctx *c, crdt_bytes *out, bool allow_undefined)
     if (!dec_check(c, "JSON string"))
         return false;
     if (allow_undefined && s.len == 9 && memcmp(s.ptr, "undefined", 9) == 0) {
-        bytes_dup(out, s.ptr, s.len);
+        crdt__bytes_set(out, s.ptr, s.len);
         return true;
     }
     if (!crdt__json_canon(s.ptr, s.len, out))
@@ -236,7 +234,7 @@ static bool read_content(crdt_doc *d, dctx *c, crdt_item *it, unsigned ref)
         sb_str s = crdt_dec_var_bytes(dec);
         if (!dec_check(c, "binary"))
             return false;
-        bytes_dup(&it->c.bin, s.ptr, s.len);
+        crdt__bytes_set(&it->c.bin, s.ptr, s.len);
         it->length = 1;
         return true;
     }
@@ -257,7 +255,7 @@ static bool read_content(crdt_doc *d, dctx *c, crdt_item *it, unsigned ref)
         sb_str k = crdt_dec_var_string(dec);
         if (!dec_check(c, "format key"))
             return false;
-        bytes_dup(&it->c.fmt.key, k.ptr, k.len);
+        crdt__bytes_set(&it->c.fmt.key, k.ptr, k.len);
         it->length = 1;
         return read_json_str(c, &it->c.fmt.val, false);
     }
@@ -274,7 +272,7 @@ static bool read_content(crdt_doc *d, dctx *c, crdt_item *it, unsigned ref)
             sb_str k = crdt_dec_var_string(dec);
             if (!dec_check(c, "node name"))
                 return false;
-            bytes_dup(&t->name, k.ptr, k.len);
+            crdt__bytes_set(&t->name, k.ptr, k.len);
         }
         return true;
     }
@@ -282,7 +280,7 @@ static bool read_content(crdt_doc *d, dctx *c, crdt_item *it, unsigned ref)
         sb_str g = crdt_dec_var_string(dec);
         if (!dec_check(c, "subdocument guid"))
             return false;
-        bytes_dup(&it->c.doc.guid, g.ptr, g.len);
+        crdt__bytes_set(&it->c.doc.guid, g.ptr, g.len);
         it->length = 1;
         return read_doc_opts(c, &it->c.doc.opts);
     }
@@ -369,7 +367,7 @@ static bool read_structs(crdt_doc *d, dctx *c, groups *gs)
                         if (!dec_check(c, "parent key"))
                             return false;
                         rp->pkind = P_ROOT;
-                        bytes_dup(&rp->pname, k.ptr, k.len);
+                        crdt__bytes_set(&rp->pname, k.ptr, k.len);
                     } else {
                         rp->pkind = P_ID;
                         if (!read_id(c, &rp->pid, "parent id"))
@@ -379,7 +377,7 @@ static bool read_structs(crdt_doc *d, dctx *c, groups *gs)
                         sb_str k = crdt_dec_var_string(dec);
                         if (!dec_check(c, "parent sub"))
                             return false;
-                        bytes_dup(&rp->psub, k.ptr, k.len);
+                        crdt__bytes_set(&rp->psub, k.ptr, k.len);
                     }
                 }
                 if (!read_content(d, c, it, ref))
@@ -826,8 +824,7 @@ crdt_err crdt_doc_apply_update(crdt_doc *d, const void *update, size_t n, sb_err
         sb_vec_free(&ds);
         return c.err;
     }
-    crdt_txn t;
-    crdt__txn_begin(d, &t, false);
+    crdt__txn_begin(d, NULL, false);
     apply_staged(d, &gs, &ds);
     sb_vec_free(&ds);
     crdt__txn_end(d, NULL, NULL);
