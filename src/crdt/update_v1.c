@@ -390,6 +390,11 @@ static bool read_structs(crdt_doc *d, dctx *c, groups *gs)
                      it->rorigin.clock >= clock) ||
                     (rp->pkind == P_ID && rp->pid.client == client && rp->pid.clock >= clock))
                     return fail(c, CRDT_E_INCONSISTENT, "struct refers to its own future");
+                /* an item cannot sit between a struct and itself; Yjs would
+                 * integrate it where no other replica can agree */
+                if ((it->flags & CRDT_F_HAS_ORIGIN) && (it->flags & CRDT_F_HAS_RORIGIN) &&
+                    crdt__id_eq(it->origin, it->rorigin))
+                    return fail(c, CRDT_E_INCONSISTENT, "origin equals right origin");
             }
             if (it->length == 0)
                 return fail(c, CRDT_E_MALFORMED, "struct of length 0");
