@@ -68,6 +68,12 @@ void crdt_doc_encode_state_vector(crdt_doc *d, sb_buf *out);
 /* Whether structs or deletes wait for missing dependencies. */
 bool crdt_doc_has_pending(const crdt_doc *d);
 
+/* Declares root name as kind, as doc.get<Kind>(name) does in Yjs: a
+ * declared Text takes part in Yjs's formatting cleanup after remote
+ * updates. CRDT_E_KIND when the root was declared as another kind. Local
+ * edits declare the roots they edit. */
+crdt_err crdt_doc_declare(crdt_doc *d, sb_str name, crdt_kind kind);
+
 /* Appends doc.get<Kind>(name).toJSON() as JSON text, as JSON.stringify
  * prints it. Fails with CRDT_E_LIMIT when nesting is too deep. */
 crdt_err crdt_doc_json(crdt_doc *d, sb_str name, crdt_kind kind, sb_buf *out);

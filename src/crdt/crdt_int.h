@@ -149,6 +149,7 @@ struct crdt_type {
     uint8_t kind; /* CRDT_T_* */
     uint16_t depth;   /* 1 for roots */
     bool has_formats; /* a format item was ever integrated (Yjs _hasFormatting) */
+    bool in_changed;  /* listed in the transaction's changed texts */
     crdt_item *item;  /* the item holding this type; NULL for roots */
     crdt_item *start; /* first item of the list */
     uint64_t length;  /* undeleted countable length of the list */
@@ -181,6 +182,7 @@ typedef struct crdt_txn {
     crdt_ids before; /* state vector at start: pairs in .client/.clock */
     crdt_ranges ds;         /* what this transaction deleted */
     crdt_ids merge;  /* ids of items created by splits */
+    SB_VEC(crdt_type *) changed; /* texts touched (for the formatting cleanup) */
 } crdt_txn;
 
 typedef struct crdt_pool_chunk crdt_pool_chunk;
@@ -256,6 +258,10 @@ void crdt__txn_begin(crdt_doc *d, crdt_txn *t, bool local);
 /* Cleans up (gc, merges); when out is non-NULL writes the transaction's
  * v1 update there and sets *changed. */
 void crdt__txn_end(crdt_doc *d, sb_buf *out, bool *changed);
+/* --- format.c --- */
+void crdt__format_cleanup(crdt_doc *d, crdt_txn *first, crdt_txn *second);
+/* Notes that a text type changed in the current transaction. */
+void crdt__txn_changed(crdt_doc *d, crdt_type *t);
 
 /* --- update_v1.c --- */
 void crdt__pending_free(crdt_doc *d);

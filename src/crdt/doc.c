@@ -36,6 +36,7 @@ void crdt_doc_free(crdt_doc *d)
     sb_vec_free(&d->scratch.before);
     sb_vec_free(&d->scratch.ds);
     sb_vec_free(&d->scratch.merge);
+    sb_vec_free(&d->scratch.changed);
     for (size_t i = 0; i < d->clients.len; i++) {
         crdt_client *c = &d->clients.items[i];
         for (size_t k = 0; k < c->len; k++)

@@ -133,6 +133,26 @@ static void any_bytes(crdt_any *a, crdt_bytes *out)
     sb_buf_free(&b);
 }
 
+static uint8_t kind_ref(crdt_kind k)
+{
+    switch (k) {
+    case CRDT_TEXT:
+        return CRDT_T_TEXT;
+    case CRDT_MAP:
+        return CRDT_T_MAP;
+    case CRDT_ARRAY:
+        return CRDT_T_ARRAY;
+    default:
+        return CRDT_T_XML_FRAGMENT;
+    }
+}
+
+crdt_err crdt_doc_declare(crdt_doc *d, sb_str name, crdt_kind kind)
+{
+    crdt_type *t;
+    return root_of(d, name, kind_ref(kind), &t);
+}
+
 static void set_string_content(crdt_item *it, sb_str utf8)
 {
     size_t n = crdt__utf16_len(utf8.ptr, utf8.len);

@@ -261,6 +261,7 @@ void crdt__integrate(crdt_doc *d, crdt_item *it, uint64_t offset)
     }
     if (it->ckind == CRDT_C_FORMAT)
         parent->has_formats = true;
+    crdt__txn_changed(d, parent);
     if (!it->parent_sub) {
         parent->marker_p = NULL;
         if (crdt__countable(it) && !(it->flags & CRDT_F_DELETED))
@@ -298,6 +299,7 @@ void crdt__delete(crdt_doc *d, crdt_item *it)
     if (it->flags & CRDT_F_DELETED)
         return;
     crdt_type *p = it->parent;
+    crdt__txn_changed(d, p);
     if (!it->parent_sub) {
         p->marker_p = NULL;
         if (crdt__countable(it))

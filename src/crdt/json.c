@@ -237,17 +237,24 @@ typedef struct attr {
 } attr;
 typedef SB_VEC(attr) attrs;
 
+/* updateCurrentAttributes on a JS Map: null deletes; set keeps the key's
+ * position when it exists. */
 static void attrs_update(attrs *a, crdt_item *f)
 {
+    bool null = f->c.fmt.val.n == 4 && memcmp(f->c.fmt.val.p, "null", 4) == 0;
     for (size_t i = 0; i < a->len; i++) {
         if (a->items[i].key.n == f->c.fmt.key.n &&
             memcmp(a->items[i].key.p, f->c.fmt.key.p, f->c.fmt.key.n) == 0) {
-            memmove(a->items + i, a->items + i + 1, (a->len - i - 1) * sizeof(attr));
-            a->len--;
-            break;
+            if (null) {
+                memmove(a->items + i, a->items + i + 1, (a->len - i - 1) * sizeof(attr));
+                a->len--;
+            } else {
+                a->items[i].val = f->c.fmt.val;
+            }
+            return;
         }
     }
-    if (!(f->c.fmt.val.n == 4 && memcmp(f->c.fmt.val.p, "null", 4) == 0))
+    if (!null)
         sb_vec_push(a, ((attr){f->c.fmt.key, f->c.fmt.val}));
 }
 

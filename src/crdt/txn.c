@@ -16,7 +16,7 @@ void crdt__txn_begin(crdt_doc *d, crdt_txn *t, bool local)
     (void)t;
     t = &d->scratch;
     t->local = local;
-    t->before.len = t->ds.len = t->merge.len = 0;
+    t->before.len = t->ds.len = t->merge.len = t->changed.len = 0;
     for (size_t i = 0; i < d->clients.len; i++) {
         crdt_client *c = &d->clients.items[i];
         if (c->len)
@@ -63,10 +63,13 @@ static void merge_ds(crdt_doc *d, const crdt_ranges *ds)
     }
 }
 
-void crdt__txn_end(crdt_doc *d, sb_buf *out, bool *changed)
+/* The cleanup of transaction t (d->txn == t): gc, merges, the update. */
+static void finish(crdt_doc *d, crdt_txn *t, sb_buf *out, bool *changed)
 {
-    crdt_txn *t = d->txn;
-    crdt__ranges_sort_merge(&t->ds);
+    /* before gc, which may free types listed here */
+    for (size_t i = 0; i < t->changed.len; i++)
+        t->changed.items[i]->in_changed = false;
+    t->changed.len = 0;
     if (d->gc)
         gc_ds(d, &t->ds);
     merge_ds(d, &t->ds);
@@ -101,6 +104,37 @@ void crdt__txn_end(crdt_doc *d, sb_buf *out, bool *changed)
         crdt__write_ds(out, &t->ds);
         *changed = true;
     }
-    t->before.len = t->ds.len = t->merge.len = 0;
+}
+
+void crdt__txn_end(crdt_doc *d, sb_buf *out, bool *changed)
+{
+    crdt_txn *t = d->txn;
+    crdt__ranges_sort_merge(&t->ds);
+    /* Yjs runs the formatting cleanup of a remote transaction in a new
+     * transaction from its observers, before the first one's gc; that
+     * one's cleanup follows (its update is not kept: every replica makes
+     * the same deletions itself). */
+    crdt_txn second = {.local = true};
+    bool nested = false;
+    if (!t->local && t->changed.len) {
+        for (size_t i = 0; i < d->clients.len; i++) {
+            crdt_client *c = &d->clients.items[i];
+            if (c->len)
+                sb_vec_push(&second.before, ((crdt_id){c->client, crdt__state(d, c->client)}));
+        }
+        crdt__format_cleanup(d, t, &second);
+        nested = true;
+    }
+    finish(d, t, out, changed);
+    t->before.len = t->ds.len = t->merge.len = t->changed.len = 0;
+    if (nested) {
+        d->txn = &second;
+        crdt__ranges_sort_merge(&second.ds);
+        finish(d, &second, NULL, NULL);
+        sb_vec_free(&second.before);
+        sb_vec_free(&second.ds);
+        sb_vec_free(&second.merge);
+        sb_vec_free(&second.changed);
+    }
     d->txn = NULL;
 }

@@ -111,6 +111,7 @@ const genCase = (n, fmt) => {
   let local = null
   ref.on('update', (u, origin) => { if (origin === 'local') local = u })
   cmd(`reset ${cid} ${gc ? 1 : 0}`, 'ok')
+  if (fmt && rand() < 0.5) cmd(ROOTS, 'ok ' + jsonOf(ref)) // declares the roots early
   const order = updates.map((u, i) => i)
   for (let i = order.length - 1; i > 0; i--) { const j = ri(i + 1); [order[i], order[j]] = [order[j], order[i]] }
   const doLocal = () => {
@@ -118,45 +119,54 @@ const genCase = (n, fmt) => {
     if (pend) return // local edits on a doc with pending structs are allowed, but keep cases simple
     const r = ri(8)
     local = null
-    const t = ref.getText('t'), a = ref.getArray('a'), m = ref.getMap('m'), x = ref.getXmlFragment('x')
+    // a root is declared (getText ...) only by the edit that uses it, as the
+    // C engine declares a root's kind by editing it: Yjs cleans up
+    // formatting only in declared texts
+    const t = () => ref.getText('t'), a = () => ref.getArray('a'), m = () => ref.getMap('m'), x = () => ref.getXmlFragment('x')
     let line
-    const hasFmt = t.toDelta().some(op => op.attributes || typeof op.insert !== 'string')
+    let hasFmt = false
+    for (let it = ref.share.get('t')?._start; it; it = it.right) {
+      if (it.content.constructor.name === 'ContentFormat') hasFmt = true
+    }
+    const tlen = ref.share.get('t')?._length ?? 0
+    const alen = ref.share.get('a')?._length ?? 0
+    const xlen = ref.share.get('x')?._length ?? 0
     if (r < 2 && !hasFmt) {
-      const i = ri(t.length + 1), w = pick(WORDS)
-      ref.transact(() => t.insert(i, w), 'local')
+      const i = ri(tlen + 1), w = pick(WORDS)
+      ref.transact(() => t().insert(i, w), 'local')
       line = `text_insert t ${i} ${Buffer.from(w).toString('base64')}`
-    } else if (r < 3 && !hasFmt && t.length > 0) {
-      const i = ri(t.length), l = 1 + ri(Math.min(4, t.length - i))
-      ref.transact(() => t.delete(i, l), 'local')
+    } else if (r < 3 && !hasFmt && tlen > 0) {
+      const i = ri(tlen), l = 1 + ri(Math.min(4, tlen - i))
+      ref.transact(() => t().delete(i, l), 'local')
       line = `text_delete t ${i} ${l}`
     } else if (r < 4) {
       const k = pick(['a', 'b', '1']), v = randValue()
-      ref.transact(() => m.set(k, v), 'local')
+      ref.transact(() => m().set(k, v), 'local')
       line = `map_set m ${k} ${JSON.stringify(v)}`
     } else if (r < 5) {
       const k = pick(['a', 'b', '1'])
-      ref.transact(() => m.delete(k), 'local')
+      ref.transact(() => m().delete(k), 'local')
       line = `map_delete m ${k}`
     } else if (r < 6) {
-      const i = ri(a.length + 1), v = [randValue(), randValue()]
-      ref.transact(() => a.insert(i, v), 'local')
+      const i = ri(alen + 1), v = [randValue(), randValue()]
+      ref.transact(() => a().insert(i, v), 'local')
       line = `array_insert a ${i} ${JSON.stringify(v)}`
-    } else if (r < 7 && a.length > 0) {
-      const i = ri(a.length), l = 1 + ri(Math.min(3, a.length - i))
-      ref.transact(() => a.delete(i, l), 'local')
+    } else if (r < 7 && alen > 0) {
+      const i = ri(alen), l = 1 + ri(Math.min(3, alen - i))
+      ref.transact(() => a().delete(i, l), 'local')
       line = `array_delete a ${i} ${l}`
     } else {
-      const i = ri(x.length + 1), tag = pick(['p', 'span'])
-      ref.transact(() => x.insert(i, [new Y.XmlElement(tag)]), 'local')
+      const i = ri(xlen + 1), tag = pick(['p', 'span'])
+      ref.transact(() => x().insert(i, [new Y.XmlElement(tag)]), 'local')
       line = `xml_insert x ${i} ${tag}`
       cmd(line, 'ok ' + (local ? b64(local) : '-'))
       local = null
       const w = pick(WORDS)
-      ref.transact(() => x.get(i).setAttribute('k', w), 'local')
+      ref.transact(() => x().get(i).setAttribute('k', w), 'local')
       line = `xml_attr x ${i} k ${Buffer.from(w).toString('base64')}`
       cmd(line, 'ok ' + (local ? b64(local) : '-'))
       local = null
-      ref.transact(() => x.insert(i, [new Y.XmlText(w)]), 'local')
+      ref.transact(() => x().insert(i, [new Y.XmlText(w)]), 'local')
       line = `xml_text x ${i} ${Buffer.from(w).toString('base64')}`
     }
     cmd(line, 'ok ' + (local ? b64(local) : '-'))
@@ -165,6 +175,11 @@ const genCase = (n, fmt) => {
     Y.applyUpdate(ref, updates[i])
     cmd('apply ' + b64(updates[i]), 'ok')
     cmd('pending', 'ok ' + (ref.store.pendingStructs !== null || ref.store.pendingDs !== null ? 1 : 0))
+    // mid-way states where nothing is pending (the C engine does not yet
+    // merge pending structs into encodeStateAsUpdate as Yjs does)
+    if (fmt && rand() < 0.3 && ref.store.pendingStructs === null && ref.store.pendingDs === null) {
+      cmd('state', 'ok ' + b64(Y.encodeStateAsUpdate(ref)))
+    }
     if (rand() < 0.3) doLocal()
   }
   doLocal()
@@ -177,9 +192,54 @@ const genCase = (n, fmt) => {
   return lines.join('\n') + '\n'
 }
 
+// Concurrent formatting that no Yjs doc has cleaned up yet: two docs share
+// a text, format it independently, and the reference (a declared Text)
+// receives both, so Yjs's cleanupYTextAfterTransaction deletes the format
+// items that became redundant.
+const genFormatMerge = n => {
+  seed = n * 104729 + 3
+  const lines = []
+  const cmd = (c, a) => { lines.push('> ' + c); lines.push('< ' + a) }
+  const gc = rand() < 0.5
+  const base = new Y.Doc({ gc }); base.clientID = 10
+  base.getText('t').insert(0, 'abcdefghij')
+  if (rand() < 0.5) base.getText('t').format(ri(5), 1 + ri(5), { bold: true })
+  const u0 = Y.encodeStateAsUpdate(base)
+  const docs = [20, 30, 40].slice(0, 2 + ri(2)).map(id => { const d = new Y.Doc({ gc }); d.clientID = id; Y.applyUpdate(d, u0); return d })
+  const ups = []
+  for (const d of docs) {
+    const t = d.getText('t')
+    const k = 1 + ri(3)
+    for (let i = 0; i < k; i++) {
+      const len = t.length
+      const r = ri(4)
+      const before = Y.encodeStateVector(d)
+      if (r < 3) { const s = ri(len); t.format(s, 1 + ri(len - s), pick([{ bold: true }, { bold: null }, { italic: true }, { bold: true, italic: true }])) } else { const s = ri(len); t.delete(s, 1) }
+      ups.push(Y.encodeStateAsUpdate(d, before))
+      if (rand() < 0.5) { ups.push(Y.mergeUpdates(ups.splice(ups.length - 2, 2))) }
+    }
+  }
+  const ref = new Y.Doc({ gc }); ref.clientID = 7000 + n
+  cmd(`reset ${ref.clientID} ${gc ? 1 : 0}`, 'ok')
+  cmd('json t:Text', 'ok ' + JSON.stringify({ t: ref.getText('t').toJSON() }))
+  Y.applyUpdate(ref, u0)
+  cmd('apply ' + b64(u0), 'ok')
+  for (let i = ups.length - 1; i > 0; i--) { const j = ri(i + 1); [ups[i], ups[j]] = [ups[j], ups[i]] }
+  for (const u of ups) {
+    Y.applyUpdate(ref, u)
+    cmd('apply ' + b64(u), 'ok')
+    if (ref.store.pendingStructs === null && ref.store.pendingDs === null) {
+      cmd('state', 'ok ' + b64(Y.encodeStateAsUpdate(ref)))
+    }
+    cmd('delta t', 'ok ' + JSON.stringify(ref.getText('t').toDelta()))
+  }
+  return lines.join('\n') + '\n'
+}
+
 fs.mkdirSync(outDir, { recursive: true })
 let plain = '', fmt = ''
 for (let n = 1; n <= 150; n++) plain += `# case ${n}\n` + genCase(n, false)
-for (let n = 1; n <= 50; n++) fmt += `# case fmt ${n}\n` + genCase(1000 + n, true)
+for (let n = 1; n <= 80; n++) fmt += `# case fmt ${n}\n` + genCase(1000 + n, true)
+for (let n = 1; n <= 60; n++) fmt += `# case fmt merge ${n}\n` + genFormatMerge(n)
 fs.writeFileSync(path.join(outDir, 'random_v1.txt'), plain)
 fs.writeFileSync(path.join(outDir, 'format_v1.txt'), fmt)

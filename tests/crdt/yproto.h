@@ -160,6 +160,9 @@ static void run(sb_str *a, size_t n)
                 break;
             }
             sb_str name = sb_str_slice(a[k], 0, (size_t)c);
+            /* doc.get<Kind>(name) declares the root, as the reference does */
+            if ((e = crdt_doc_declare(doc, name, kind)) != CRDT_OK)
+                break;
             if (k > 1)
                 sb_buf_append(&u, ",", 1);
             sb_buf_append(&u, "\"", 1);

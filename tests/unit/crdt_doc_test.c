@@ -82,12 +82,12 @@ static void test_random_sessions_match_yjs(void **state)
 
 static void test_formatted_text_matches_yjs(void **state)
 {
+    /* remote formatting, concurrent formats that Yjs's formatting cleanup
+     * after remote transactions must reduce exactly as Yjs does */
     int cases;
     int bad = replay("tests/crdt/vectors/format_v1.txt", &cases);
-    assert_int_equal(cases, 50);
-    /* Yjs removes redundant format items after remote transactions
-     * (cleanupYTextAfterTransaction); not built yet: case fmt 50 needs it. */
-    assert_true(bad <= 1);
+    assert_int_equal(cases, 140);
+    assert_int_equal(bad, 0);
 }
 
 /* --- hostile input --- */
