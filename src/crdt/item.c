@@ -268,6 +268,11 @@ void crdt__integrate(crdt_doc *d, crdt_item *it, uint64_t offset)
             parent->length += it->length;
     }
     crdt__add_struct(d, it);
+    if (it->ckind == CRDT_C_DELETED && !(it->flags & CRDT_F_DELETED)) {
+        /* ContentDeleted.integrate: the item arrives deleted */
+        crdt__ranges_add(&d->txn->ds, it->id.client, it->id.clock, it->length);
+        it->flags |= CRDT_F_DELETED;
+    }
     if (it->ckind == CRDT_C_TYPE) {
         it->c.type->item = it;
         it->c.type->depth = (uint16_t)(parent->depth + 1);
