@@ -299,10 +299,9 @@ static void delete_child(crdt_doc *d, crdt_item *c)
     }
 }
 
-void crdt__delete(crdt_doc *d, crdt_item *it)
+/* Marks one item deleted (Item.delete without the descent into types). */
+static void mark_deleted(crdt_doc *d, crdt_item *it)
 {
-    if (it->flags & CRDT_F_DELETED)
-        return;
     crdt_type *p = it->parent;
     crdt__txn_changed(d, p);
     if (!it->parent_sub) {
@@ -312,14 +311,49 @@ void crdt__delete(crdt_doc *d, crdt_item *it)
     }
     it->flags |= CRDT_F_DELETED;
     crdt__ranges_add(&d->txn->ds, it->id.client, it->id.clock, it->length);
-    if (it->ckind == CRDT_C_TYPE) {
-        crdt_type *t = it->c.type;
-        for (crdt_item *c = t->start; c; c = c->right)
-            delete_child(d, c);
-        for (size_t k = 0; k < t->entries.len; k++)
-            if (t->entries.items[k].item)
-                delete_child(d, t->entries.items[k].item);
+}
+
+/* Item.delete, whose ContentType.delete deletes the type's children, depth
+ * first in list order then map entries. Nesting comes from input, so the
+ * descent keeps its own stack instead of recursing. */
+typedef struct dframe {
+    crdt_type *t;
+    crdt_item *next;
+    size_t entry;
+} dframe;
+
+void crdt__delete(crdt_doc *d, crdt_item *it)
+{
+    if (it->flags & CRDT_F_DELETED)
+        return;
+    mark_deleted(d, it);
+    if (it->ckind != CRDT_C_TYPE)
+        return;
+    SB_VEC(dframe) st = {0};
+    sb_vec_push(&st, ((dframe){it->c.type, it->c.type->start, 0}));
+    while (st.len) {
+        dframe *f = &st.items[st.len - 1];
+        crdt_item *c;
+        if (f->next) {
+            c = f->next;
+            f->next = c->right;
+        } else if (f->entry < f->t->entries.len) {
+            c = f->t->entries.items[f->entry++].item;
+            if (!c)
+                continue;
+        } else {
+            st.len--;
+            continue;
+        }
+        if (c->flags & CRDT_F_DELETED) {
+            delete_child(d, c); /* notes it for merging */
+            continue;
+        }
+        mark_deleted(d, c);
+        if (c->ckind == CRDT_C_TYPE)
+            sb_vec_push(&st, ((dframe){c->c.type, c->c.type->start, 0}));
     }
+    sb_vec_free(&st);
 }
 
 /* Replaces the item in the store by a GC struct of the same range. */
@@ -336,29 +370,44 @@ static void replace_with_gc(crdt_doc *d, crdt_item *it)
     crdt__item_release(d, it);
 }
 
+/* Item.gc: the children of a collected type become GC structs first
+ * (with an explicit stack: nesting comes from input). */
+typedef struct gframe {
+    crdt_item *it;
+    bool parent_gcd;
+    bool expanded;
+} gframe;
+
 void crdt__gc_item(crdt_doc *d, crdt_item *it, bool parent_gcd)
 {
-    if (it->ckind == CRDT_C_TYPE) {
-        crdt_type *t = it->c.type;
-        for (crdt_item *c = t->start, *n; c; c = n) {
-            n = c->right;
-            crdt__gc_item(d, c, true);
-        }
-        t->start = NULL;
-        for (size_t k = 0; k < t->entries.len; k++) {
-            for (crdt_item *c = t->entries.items[k].item, *n; c; c = n) {
-                n = c->left;
-                crdt__gc_item(d, c, true);
+    SB_VEC(gframe) st = {0};
+    sb_vec_push(&st, ((gframe){it, parent_gcd, false}));
+    while (st.len) {
+        gframe *f = &st.items[st.len - 1];
+        crdt_item *x = f->it;
+        if (x->ckind == CRDT_C_TYPE && !f->expanded) {
+            f->expanded = true;
+            crdt_type *t = x->c.type;
+            for (crdt_item *c = t->start; c; c = c->right)
+                sb_vec_push(&st, ((gframe){c, true, false}));
+            t->start = NULL;
+            for (size_t k = 0; k < t->entries.len; k++) {
+                for (crdt_item *c = t->entries.items[k].item; c; c = c->left)
+                    sb_vec_push(&st, ((gframe){c, true, false}));
+                t->entries.items[k].item = NULL;
             }
-            t->entries.items[k].item = NULL;
+            continue;
+        }
+        bool gcd = f->parent_gcd;
+        st.len--;
+        if (gcd) {
+            replace_with_gc(d, x);
+        } else {
+            crdt__content_free(d, x);
+            x->ckind = CRDT_C_DELETED;
         }
     }
-    if (parent_gcd) {
-        replace_with_gc(d, it);
-    } else {
-        crdt__content_free(d, it);
-        it->ckind = CRDT_C_DELETED;
-    }
+    sb_vec_free(&st);
 }
 
 static bool item_merge(crdt_doc *d, crdt_item *l, crdt_item *r)

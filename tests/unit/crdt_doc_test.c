@@ -267,6 +267,50 @@ static void test_surrogate_split(void **state)
     crdt_doc_free(d);
 }
 
+/* 200,000 nested arrays (each the child of the one before), then the
+ * outermost deleted: deleting and collecting descend without recursion,
+ * rendering stops at the depth limit. */
+static void test_deep_nesting(void **state)
+{
+    for (int gc = 0; gc < 2; gc++) {
+        const size_t n = 200000;
+        sb_buf u = SB_BUF_INIT;
+        crdt_enc_var_uint(&u, 1);
+        crdt_enc_var_uint(&u, n);
+        crdt_enc_var_uint(&u, 5);
+        crdt_enc_var_uint(&u, 0);
+        for (size_t i = 0; i < n; i++) {
+            crdt_enc_u8(&u, 7); /* type content, parent info follows */
+            if (i == 0) {
+                crdt_enc_var_uint(&u, 1);
+                crdt_enc_var_string(&u, "a", 1);
+            } else {
+                crdt_enc_var_uint(&u, 0);
+                crdt_enc_var_uint(&u, 5);
+                crdt_enc_var_uint(&u, i - 1);
+            }
+            crdt_enc_var_uint(&u, 0); /* Y.Array */
+        }
+        crdt_enc_var_uint(&u, 0);
+        crdt_doc *d = crdt_doc_new(1, gc);
+        assert_int_equal(crdt_doc_apply_update(d, u.ptr, u.len, NULL), CRDT_OK);
+        sb_buf j = SB_BUF_INIT;
+        assert_int_equal(crdt_doc_json(d, SB_STR("a"), CRDT_ARRAY, &j), CRDT_E_LIMIT);
+        static const uint8_t del[] = {0, 1, 5, 1, 0, 1};
+        assert_int_equal(crdt_doc_apply_update(d, del, sizeof(del), NULL), CRDT_OK);
+        j.len = 0;
+        assert_int_equal(crdt_doc_json(d, SB_STR("a"), CRDT_ARRAY, &j), CRDT_OK);
+        assert_string_equal(j.ptr, "[]");
+        sb_buf sv = SB_BUF_INIT;
+        crdt_doc_encode_state_vector(d, &sv);
+        assert_int_equal(sv.len, 5); /* 1 client: 5 -> 200000 */
+        sb_buf_free(&sv);
+        sb_buf_free(&j);
+        sb_buf_free(&u);
+        crdt_doc_free(d);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -275,6 +319,7 @@ int main(void)
         cmocka_unit_test(test_mutated_updates_leave_doc_unchanged),
         cmocka_unit_test(test_hostile_updates),
         cmocka_unit_test(test_surrogate_split),
+        cmocka_unit_test(test_deep_nesting),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     yproto_done();
