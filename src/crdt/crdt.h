@@ -89,6 +89,17 @@ crdt_err crdt_doc_text_delta(crdt_doc *d, sb_str name, sb_buf *out);
  */
 crdt_err crdt_text_insert(crdt_doc *d, sb_str name, uint64_t index, sb_str utf8, sb_str attrs_json,
                           sb_buf *update, bool *changed);
+/* getText(name).format(index, len, attrs); a range past the end is
+ * CRDT_E_RANGE (Yjs would append newlines). */
+crdt_err crdt_text_format(crdt_doc *d, sb_str name, uint64_t index, uint64_t len, sb_str attrs_json,
+                          sb_buf *update, bool *changed);
+/* getText(name).insertEmbed(index, value); value is a JSON object. */
+crdt_err crdt_text_embed(crdt_doc *d, sb_str name, uint64_t index, sb_str json, sb_buf *update,
+                         bool *changed);
+/* Text inserts with attributes (attrs_json non-empty) follow Yjs exactly;
+ * without attributes, and deletes, are refused (CRDT_E_UNSUPPORTED) on a
+ * text that holds format items: there Yjs's result depends on its search
+ * markers. */
 crdt_err crdt_text_delete(crdt_doc *d, sb_str name, uint64_t index, uint64_t len, sb_buf *update,
                           bool *changed);
 crdt_err crdt_map_set(crdt_doc *d, sb_str name, sb_str key, sb_str json, sb_buf *update,

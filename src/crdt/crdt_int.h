@@ -259,6 +259,19 @@ void crdt__txn_begin(crdt_doc *d, crdt_txn *t, bool local);
  * v1 update there and sets *changed. */
 void crdt__txn_end(crdt_doc *d, sb_buf *out, bool *changed);
 /* --- format.c --- */
+/* Formatting attributes as a JS Map (insertion order, set keeps position):
+ * values are JSON texts, compared as === (same object, or equal primitives). */
+typedef struct fattr {
+    crdt_bytes key;
+    const crdt_bytes *val;
+} fattr;
+typedef SB_VEC(fattr) fattrs;
+extern const crdt_bytes crdt__null_json;
+bool crdt__js_eq(const crdt_bytes *a, const crdt_bytes *b);
+const crdt_bytes *crdt__fa_get(fattrs *a, const crdt_bytes *key); /* null when absent */
+void crdt__fa_set(fattrs *a, const crdt_bytes *key, const crdt_bytes *val);
+void crdt__fa_delete(fattrs *a, const crdt_bytes *key);
+void crdt__fa_update(fattrs *a, crdt_item *format); /* updateCurrentAttributes */
 void crdt__format_cleanup(crdt_doc *d, crdt_txn *first, crdt_txn *second);
 /* Notes that a text type changed in the current transaction. */
 void crdt__txn_changed(crdt_doc *d, crdt_type *t);
@@ -270,6 +283,10 @@ void crdt__write_ds(sb_buf *b, const crdt_ranges *r);
 bool crdt__json_canon(const char *s, size_t n, crdt_bytes *out);
 struct crdt_any;
 bool crdt__json_parse(const char *s, size_t n, struct crdt_any *out);
+
+/* --- richtext.c --- */
+crdt_err crdt__text_insert_rich(crdt_doc *d, sb_str name, uint64_t index, sb_str utf8,
+                                sb_str attrs, sb_buf *update, bool *changed);
 
 /* --- utf16.c --- */
 /* UTF-8 (already validated) to UTF-16; returns units written (out must hold n). */

@@ -192,26 +192,14 @@ static bool has_formats(crdt_type *t)
     return false;
 }
 
-static bool attrs_empty(sb_str attrs)
-{
-    if (!attrs.ptr || attrs.len == 0)
-        return true;
-    json_error_t je;
-    json_t *j = json_loadb(attrs.ptr, attrs.len, 0, &je);
-    bool empty = j && json_is_object(j) && json_object_size(j) == 0;
-    if (j)
-        json_decref(j);
-    return empty;
-}
-
 crdt_err crdt_text_insert(crdt_doc *d, sb_str name, uint64_t index, sb_str utf8, sb_str attrs,
                           sb_buf *update, bool *changed)
 {
     *changed = false;
     if (!sb_utf8_valid(utf8.ptr, utf8.len, NULL))
         return CRDT_E_UTF8;
-    if (!attrs_empty(attrs))
-        return CRDT_E_UNSUPPORTED;
+    if (attrs.ptr && attrs.len)
+        return crdt__text_insert_rich(d, name, index, utf8, attrs, update, changed);
     crdt_type *t;
     crdt_err e = root_of(d, name, CRDT_T_TEXT, &t);
     if (e)

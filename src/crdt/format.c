@@ -13,11 +13,6 @@
 
 #include "crdt/crdt_int.h"
 
-typedef struct fattr {
-    crdt_bytes key;
-    const crdt_bytes *val; /* the format item's value */
-} fattr;
-typedef SB_VEC(fattr) fattrs;
 
 static bool is_text(const crdt_type *t)
 {
@@ -33,9 +28,10 @@ void crdt__txn_changed(crdt_doc *d, crdt_type *t)
 }
 
 static const char NULL_JSON[] = "null";
-static const crdt_bytes NULL_VAL = {(char *)NULL_JSON, 4};
+const crdt_bytes crdt__null_json = {(char *)NULL_JSON, 4};
+#define NULL_VAL crdt__null_json
 
-static bool js_eq(const crdt_bytes *a, const crdt_bytes *b)
+bool crdt__js_eq(const crdt_bytes *a, const crdt_bytes *b)
 {
     if (a->p == b->p)
         return true;
@@ -52,13 +48,13 @@ static fattr *fa_find(fattrs *a, const crdt_bytes *key)
     return NULL;
 }
 
-static const crdt_bytes *fa_get(fattrs *a, const crdt_bytes *key)
+const crdt_bytes *crdt__fa_get(fattrs *a, const crdt_bytes *key)
 {
     fattr *f = fa_find(a, key);
     return f ? f->val : &NULL_VAL;
 }
 
-static void fa_delete(fattrs *a, const crdt_bytes *key)
+void crdt__fa_delete(fattrs *a, const crdt_bytes *key)
 {
     fattr *f = fa_find(a, key);
     if (f) {
@@ -69,7 +65,7 @@ static void fa_delete(fattrs *a, const crdt_bytes *key)
 }
 
 /* Map.set: an existing key keeps its position. */
-static void fa_set(fattrs *a, const crdt_bytes *key, const crdt_bytes *val)
+void crdt__fa_set(fattrs *a, const crdt_bytes *key, const crdt_bytes *val)
 {
     fattr *f = fa_find(a, key);
     if (f)
@@ -79,12 +75,12 @@ static void fa_set(fattrs *a, const crdt_bytes *key, const crdt_bytes *val)
 }
 
 /* updateCurrentAttributes: null removes the key. */
-static void fa_update(fattrs *a, crdt_item *f)
+void crdt__fa_update(fattrs *a, crdt_item *f)
 {
-    if (js_eq(&f->c.fmt.val, &NULL_VAL))
-        fa_delete(a, &f->c.fmt.key);
+    if (crdt__js_eq(&f->c.fmt.val, &NULL_VAL))
+        crdt__fa_delete(a, &f->c.fmt.key);
     else
-        fa_set(a, &f->c.fmt.key, &f->c.fmt.val);
+        crdt__fa_set(a, &f->c.fmt.key, &f->c.fmt.val);
 }
 
 static void fa_copy(fattrs *dst, const fattrs *src)
@@ -127,24 +123,24 @@ static void cleanup_gap(crdt_doc *d, crdt_item *start, crdt_item *curr, fattrs *
         if (!live_format(start))
             continue;
         const crdt_bytes *key = &start->c.fmt.key, *val = &start->c.fmt.val;
-        const crdt_bytes *sv = fa_get(start_attrs, key);
+        const crdt_bytes *sv = crdt__fa_get(start_attrs, key);
         crdt_item *ef = NULL;
         for (size_t i = 0; i < end_formats.len; i++) {
             crdt_bytes *k = &end_formats.items[i]->c.fmt.key;
             if (k->n == key->n && memcmp(k->p, key->p, k->n) == 0)
                 ef = end_formats.items[i];
         }
-        if (ef != start || js_eq(sv, val)) {
+        if (ef != start || crdt__js_eq(sv, val)) {
             crdt__delete(d, start);
-            if (!reached && js_eq(fa_get(curr_attrs, key), val) && !js_eq(sv, val)) {
-                if (js_eq(sv, &NULL_VAL))
-                    fa_delete(curr_attrs, key);
+            if (!reached && crdt__js_eq(crdt__fa_get(curr_attrs, key), val) && !crdt__js_eq(sv, val)) {
+                if (crdt__js_eq(sv, &NULL_VAL))
+                    crdt__fa_delete(curr_attrs, key);
                 else
-                    fa_set(curr_attrs, key, sv);
+                    crdt__fa_set(curr_attrs, key, sv);
             }
         }
         if (!reached && !(start->flags & CRDT_F_DELETED))
-            fa_update(curr_attrs, start);
+            crdt__fa_update(curr_attrs, start);
     }
     sb_vec_free(&end_formats);
 }
@@ -158,7 +154,7 @@ static void cleanup_text(crdt_doc *d, crdt_type *t)
         if (end->flags & CRDT_F_DELETED)
             continue;
         if (end->ckind == CRDT_C_FORMAT) {
-            fa_update(&ca, end);
+            crdt__fa_update(&ca, end);
         } else {
             cleanup_gap(d, start, end, &sa, &ca);
             fa_copy(&sa, &ca);

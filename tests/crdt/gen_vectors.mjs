@@ -117,7 +117,7 @@ const genCase = (n, fmt) => {
   const doLocal = () => {
     const pend = ref.store.pendingStructs !== null || ref.store.pendingDs !== null
     if (pend) return // local edits on a doc with pending structs are allowed, but keep cases simple
-    const r = ri(8)
+    const r = ri(11)
     local = null
     // a root is declared (getText ...) only by the edit that uses it, as the
     // C engine declares a root's kind by editing it: Yjs cleans up
@@ -139,6 +139,18 @@ const genCase = (n, fmt) => {
       const i = ri(tlen), l = 1 + ri(Math.min(4, tlen - i))
       ref.transact(() => t().delete(i, l), 'local')
       line = `text_delete t ${i} ${l}`
+    } else if (r === 8) {
+      const i = ri(tlen + 1), w = pick(WORDS), at = pick([{ bold: true }, { bold: null }, { italic: true, bold: true }, {}, { link: { href: 'x' } }])
+      ref.transact(() => t().insert(i, w, at), 'local')
+      line = `text_insert t ${i} ${Buffer.from(w).toString('base64')} ${JSON.stringify(at)}`
+    } else if (r === 9 && tlen > 0) {
+      const i = ri(tlen), l = 1 + ri(tlen - i), at = pick([{ bold: true }, { bold: null }, { italic: true, bold: null }, { link: { href: 'x' } }])
+      ref.transact(() => t().format(i, l, at), 'local')
+      line = `text_format t ${i} ${l} ${JSON.stringify(at)}`
+    } else if (r === 10) {
+      const i = ri(tlen + 1)
+      ref.transact(() => t().insertEmbed(i, { img: 'x' }), 'local')
+      line = `text_embed t ${i} {"img":"x"}`
     } else if (r < 4) {
       const k = pick(['a', 'b', '1']), v = randValue()
       ref.transact(() => m().set(k, v), 'local')

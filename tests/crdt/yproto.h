@@ -186,6 +186,13 @@ static void run(sb_str *a, size_t n)
         sb_str attrs = n == 5 ? a[4] : SB_STR_NULL;
         { crdt_err e_ = crdt_text_insert(doc, a[1], i1, sb_str_make(x.ptr ? x.ptr : "", x.len), attrs,
                                     &u, &changed); reply_edit(e_, &u, changed); }
+    } else if (sb_str_eq(cmd, SB_STR("text_format")) && n == 5 && parse_u64(a[2], &i1) &&
+               parse_u64(a[3], &i2)) {
+        crdt_err e_ = crdt_text_format(doc, a[1], i1, i2, a[4], &u, &changed);
+        reply_edit(e_, &u, changed);
+    } else if (sb_str_eq(cmd, SB_STR("text_embed")) && n == 4 && parse_u64(a[2], &i1)) {
+        crdt_err e_ = crdt_text_embed(doc, a[1], i1, a[3], &u, &changed);
+        reply_edit(e_, &u, changed);
     } else if (sb_str_eq(cmd, SB_STR("text_delete")) && n == 4 && parse_u64(a[2], &i1) &&
                parse_u64(a[3], &i2)) {
         { crdt_err e_ = crdt_text_delete(doc, a[1], i1, i2, &u, &changed); reply_edit(e_, &u, changed); }
