@@ -62,6 +62,12 @@ crdt_err crdt_doc_apply_update(crdt_doc *d, const void *update, size_t n, sb_err
  * Fails (CRDT_E_MALFORMED) only on a malformed state vector. */
 crdt_err crdt_doc_encode_state(crdt_doc *d, const void *sv, size_t svn, sb_buf *out);
 
+/* The same for update format v2 (Y.applyUpdateV2 / encodeStateAsUpdateV2),
+ * through the v1/v2 converter (update_convert.h): a v2 update is checked
+ * and converted as a whole before anything is applied. */
+crdt_err crdt_doc_apply_update_v2(crdt_doc *d, const void *update, size_t n, sb_errbuf *err);
+crdt_err crdt_doc_encode_state_v2(crdt_doc *d, const void *sv, size_t svn, sb_buf *out);
+
 /* Appends Y.encodeStateVector(doc) to out. */
 void crdt_doc_encode_state_vector(crdt_doc *d, sb_buf *out);
 

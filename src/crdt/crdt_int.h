@@ -278,8 +278,9 @@ void crdt__txn_changed(crdt_doc *d, crdt_type *t);
 
 /* --- update_v1.c --- */
 void crdt__pending_free(crdt_doc *d);
-void crdt__write_structs(crdt_doc *d, sb_buf *b, const crdt_id *sv, size_t svn);
-void crdt__write_ds(sb_buf *b, const crdt_ranges *r);
+struct crdt_upd_enc;
+void crdt__write_structs(crdt_doc *d, struct crdt_upd_enc *e, const crdt_id *sv, size_t svn);
+void crdt__write_ds(struct crdt_upd_enc *e, const crdt_ranges *r);
 bool crdt__json_canon(const char *s, size_t n, crdt_bytes *out);
 struct crdt_any;
 bool crdt__json_parse(const char *s, size_t n, struct crdt_any *out);

@@ -9,6 +9,7 @@
 
 #include "crdt/crdt_int.h"
 #include "crdt/lib0.h"
+#include "crdt/update_coder.h"
 
 void crdt__txn_begin(crdt_doc *d, crdt_txn *t, bool local)
 {
@@ -100,8 +101,12 @@ static void finish(crdt_doc *d, crdt_txn *t, sb_buf *out, bool *changed)
     if (changed)
         *changed = false;
     if (out && (grew || t->ds.len)) {
-        crdt__write_structs(d, out, t->before.items, t->before.len);
-        crdt__write_ds(out, &t->ds);
+        crdt_upd_enc e;
+        crdt_upd_enc_init(&e, false);
+        crdt__write_structs(d, &e, t->before.items, t->before.len);
+        crdt__write_ds(&e, &t->ds);
+        crdt_upd_enc_finish(&e, out);
+        crdt_upd_enc_deinit(&e);
         *changed = true;
     }
 }

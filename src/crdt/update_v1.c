@@ -24,6 +24,8 @@
 #include "crdt/any.h"
 #include "crdt/crdt_int.h"
 #include "crdt/lib0.h"
+#include "crdt/update_coder.h"
+#include "crdt/update_convert.h"
 
 enum { P_NONE = 0, P_ROOT = 1, P_ID = 2 };
 
@@ -836,61 +838,73 @@ crdt_err crdt_doc_apply_update(crdt_doc *d, const void *update, size_t n, sb_err
     return CRDT_OK;
 }
 
-/* --- encoding --- */
+/* --- encoding (v1 and v2 through update_coder.h's field coders) --- */
 
-static void write_content(sb_buf *b, const crdt_item *it, uint64_t off)
+/* A JSON text as Yjs's writeJSON writes the value it parsed. */
+static void enc_json_text(crdt_upd_enc *e, const crdt_bytes *j)
+{
+    if (!e->v2) {
+        crdt_upd_enc_string(e, j->p, j->n); /* already JSON.stringify's text */
+        return;
+    }
+    crdt_any v;
+    if (!crdt__json_parse(j->p, j->n, &v))
+        v = crdt_any_null();
+    crdt_upd_enc_json(e, &v);
+    crdt_any_free(&v);
+}
+
+static void write_content(crdt_upd_enc *e, const crdt_item *it, uint64_t off, sb_buf *tmp)
 {
     switch (it->ckind) {
     case CRDT_C_DELETED:
-        crdt_enc_var_uint(b, it->length - off);
+        crdt_upd_enc_len(e, it->length - off);
         break;
     case CRDT_C_JSON:
     case CRDT_C_ANY:
-        crdt_enc_var_uint(b, it->length - off);
+        crdt_upd_enc_len(e, it->length - off);
         for (uint64_t i = off; i < it->length; i++) {
             if (it->ckind == CRDT_C_JSON)
-                crdt_enc_var_string(b, it->c.list.v[i].p, it->c.list.v[i].n);
-            else
-                crdt_enc_bytes(b, it->c.list.v[i].p, it->c.list.v[i].n);
+                crdt_upd_enc_string(e, it->c.list.v[i].p, it->c.list.v[i].n);
+            else /* any values go to the rest stream in both formats */
+                crdt_enc_bytes(crdt_upd_enc_rest(e), it->c.list.v[i].p, it->c.list.v[i].n);
         }
         break;
     case CRDT_C_BINARY:
-        crdt_enc_var_bytes(b, it->c.bin.p, it->c.bin.n);
+        crdt_upd_enc_buf(e, it->c.bin.p, it->c.bin.n);
         break;
-    case CRDT_C_STRING: {
-        /* var-string: the UTF-8 length, then UTF-8 written in place */
-        const uint16_t *u = it->c.str.u + off;
-        size_t n = it->length - off;
-        crdt_enc_var_uint(b, crdt__utf8_len_of_utf16(u, n));
-        crdt__utf16_to_utf8(u, n, b);
+    case CRDT_C_STRING:
+        tmp->len = 0;
+        crdt__utf16_to_utf8(it->c.str.u + off, it->length - off, tmp);
+        crdt_upd_enc_string(e, tmp->ptr ? tmp->ptr : "", tmp->len);
         break;
-    }
     case CRDT_C_EMBED:
-        crdt_enc_var_string(b, it->c.bin.p, it->c.bin.n);
+        enc_json_text(e, &it->c.bin);
         break;
     case CRDT_C_FORMAT:
-        crdt_enc_var_string(b, it->c.fmt.key.p, it->c.fmt.key.n);
-        crdt_enc_var_string(b, it->c.fmt.val.p, it->c.fmt.val.n);
+        crdt_upd_enc_key(e, it->c.fmt.key.p, it->c.fmt.key.n);
+        enc_json_text(e, &it->c.fmt.val);
         break;
     case CRDT_C_TYPE: {
         const crdt_type *t = it->c.type;
-        crdt_enc_var_uint(b, t->kind);
+        crdt_upd_enc_type_ref(e, t->kind);
         if (t->kind == CRDT_T_XML_ELEMENT || t->kind == CRDT_T_XML_HOOK)
-            crdt_enc_var_string(b, t->name.p, t->name.n);
+            crdt_upd_enc_key(e, t->name.p, t->name.n);
         break;
     }
     case CRDT_C_DOC:
-        crdt_enc_var_string(b, it->c.doc.guid.p, it->c.doc.guid.n);
-        crdt_enc_bytes(b, it->c.doc.opts.p, it->c.doc.opts.n);
+        crdt_upd_enc_string(e, it->c.doc.guid.p, it->c.doc.guid.n);
+        crdt_enc_bytes(crdt_upd_enc_rest(e), it->c.doc.opts.p, it->c.doc.opts.n);
         break;
     }
 }
 
-static void write_struct(sb_buf *b, const crdt_item *it, uint64_t off)
+/* Yjs Item.write / GC.write. */
+static void write_struct(crdt_upd_enc *e, const crdt_item *it, uint64_t off, sb_buf *tmp)
 {
     if (it->kind == CRDT_STRUCT_GC) {
-        crdt_enc_u8(b, 0);
-        crdt_enc_var_uint(b, it->length - off);
+        crdt_upd_enc_info(e, 0);
+        crdt_upd_enc_len(e, it->length - off);
         return;
     }
     bool ho = off > 0 || (it->flags & CRDT_F_HAS_ORIGIN);
@@ -898,29 +912,24 @@ static void write_struct(sb_buf *b, const crdt_item *it, uint64_t off)
     bool hr = it->flags & CRDT_F_HAS_RORIGIN;
     uint8_t info = (uint8_t)((it->ckind & 31) | (ho ? 0x80 : 0) | (hr ? 0x40 : 0) |
                              (it->parent_sub ? 0x20 : 0));
-    crdt_enc_u8(b, info);
-    if (ho) {
-        crdt_enc_var_uint(b, origin.client);
-        crdt_enc_var_uint(b, origin.clock);
-    }
-    if (hr) {
-        crdt_enc_var_uint(b, it->rorigin.client);
-        crdt_enc_var_uint(b, it->rorigin.clock);
-    }
+    crdt_upd_enc_info(e, info);
+    if (ho)
+        crdt_upd_enc_left_id(e, origin.client, origin.clock);
+    if (hr)
+        crdt_upd_enc_right_id(e, it->rorigin.client, it->rorigin.clock);
     if (!ho && !hr) {
         const crdt_type *p = it->parent;
         if (!p->item) {
-            crdt_enc_var_uint(b, 1);
-            crdt_enc_var_string(b, p->name.p, p->name.n);
+            crdt_upd_enc_parent_info(e, true);
+            crdt_upd_enc_string(e, p->name.p, p->name.n);
         } else {
-            crdt_enc_var_uint(b, 0);
-            crdt_enc_var_uint(b, p->item->id.client);
-            crdt_enc_var_uint(b, p->item->id.clock);
+            crdt_upd_enc_parent_info(e, false);
+            crdt_upd_enc_left_id(e, p->item->id.client, p->item->id.clock);
         }
         if (it->parent_sub)
-            crdt_enc_var_string(b, it->parent_sub, it->parent_sub_len);
+            crdt_upd_enc_string(e, it->parent_sub, it->parent_sub_len);
     }
-    write_content(b, it, off);
+    write_content(e, it, off, tmp);
 }
 
 static int client_desc(const void *a, const void *b)
@@ -930,7 +939,7 @@ static int client_desc(const void *a, const void *b)
 }
 
 /* Yjs writeClientsStructs: clients whose state exceeds sv, descending. */
-void crdt__write_structs(crdt_doc *d, sb_buf *b, const crdt_id *sv, size_t svn)
+void crdt__write_structs(crdt_doc *d, crdt_upd_enc *e, const crdt_id *sv, size_t svn)
 {
     crdt_ids sm = {0};
     for (size_t i = 0; i < d->clients.len; i++) {
@@ -947,40 +956,44 @@ void crdt__write_structs(crdt_doc *d, sb_buf *b, const crdt_id *sv, size_t svn)
     }
     if (sm.len > 1)
         qsort(sm.items, sm.len, sizeof(crdt_id), client_desc);
-    crdt_enc_var_uint(b, sm.len);
+    sb_buf tmp = SB_BUF_INIT;
+    crdt_enc_var_uint(crdt_upd_enc_rest(e), sm.len);
     for (size_t i = 0; i < sm.len; i++) {
         crdt_client *c = crdt__client_get(d, sm.items[i].client);
         uint64_t clock = SB_MAX(sm.items[i].clock, c->s[0]->id.clock);
         size_t start = crdt__find_index(c, clock);
-        crdt_enc_var_uint(b, c->len - start);
-        crdt_enc_var_uint(b, c->client);
-        crdt_enc_var_uint(b, clock);
-        write_struct(b, c->s[start], clock - c->s[start]->id.clock);
+        crdt_enc_var_uint(crdt_upd_enc_rest(e), c->len - start);
+        crdt_upd_enc_client(e, c->client);
+        crdt_enc_var_uint(crdt_upd_enc_rest(e), clock);
+        write_struct(e, c->s[start], clock - c->s[start]->id.clock, &tmp);
         for (size_t k = start + 1; k < c->len; k++)
-            write_struct(b, c->s[k], 0);
+            write_struct(e, c->s[k], 0, &tmp);
     }
+    sb_buf_free(&tmp);
     sb_vec_free(&sm);
 }
 
 /* Writes ranges (sorted and merged, clients ascending) as a delete set
- * with clients descending. */
-void crdt__write_ds(sb_buf *b, const crdt_ranges *r)
+ * with clients descending (Yjs writeDeleteSet). */
+void crdt__write_ds(crdt_upd_enc *e, const crdt_ranges *r)
 {
+    sb_buf *rest = crdt_upd_enc_rest(e);
     size_t nclients = 0;
     for (size_t i = 0; i < r->len; i++)
         if (i == 0 || r->items[i].client != r->items[i - 1].client)
             nclients++;
-    crdt_enc_var_uint(b, nclients);
+    crdt_enc_var_uint(rest, nclients);
     size_t end = r->len;
     while (end > 0) {
         size_t start = end - 1;
         while (start > 0 && r->items[start - 1].client == r->items[end - 1].client)
             start--;
-        crdt_enc_var_uint(b, r->items[start].client);
-        crdt_enc_var_uint(b, end - start);
+        crdt_upd_enc_ds_reset(e);
+        crdt_enc_var_uint(rest, r->items[start].client);
+        crdt_enc_var_uint(rest, end - start);
         for (size_t i = start; i < end; i++) {
-            crdt_enc_var_uint(b, r->items[i].clock);
-            crdt_enc_var_uint(b, r->items[i].len);
+            crdt_upd_enc_ds_clock(e, r->items[i].clock);
+            crdt_upd_enc_ds_len(e, r->items[i].len);
         }
         end = start;
     }
@@ -1031,20 +1044,29 @@ static bool read_sv(const void *p, size_t n, crdt_ids *sv)
     return true;
 }
 
-crdt_err crdt_doc_encode_state(crdt_doc *d, const void *svp, size_t svn, sb_buf *out)
+static crdt_err encode_state(crdt_doc *d, const void *svp, size_t svn, bool v2, sb_buf *out)
 {
     crdt_ids sv = {0};
     if (svp && !read_sv(svp, svn, &sv)) {
         sb_vec_free(&sv);
         return CRDT_E_MALFORMED;
     }
-    crdt__write_structs(d, out, sv.items, sv.len);
+    crdt_upd_enc e;
+    crdt_upd_enc_init(&e, v2);
+    crdt__write_structs(d, &e, sv.items, sv.len);
     crdt_ranges r = {0};
     store_ds(d, &r);
-    crdt__write_ds(out, &r);
+    crdt__write_ds(&e, &r);
+    crdt_upd_enc_finish(&e, out);
+    crdt_upd_enc_deinit(&e);
     sb_vec_free(&r);
     sb_vec_free(&sv);
     return CRDT_OK;
+}
+
+crdt_err crdt_doc_encode_state(crdt_doc *d, const void *svp, size_t svn, sb_buf *out)
+{
+    return encode_state(d, svp, svn, false, out);
 }
 
 void crdt_doc_encode_state_vector(crdt_doc *d, sb_buf *out)
@@ -1067,4 +1089,23 @@ void crdt_doc_encode_state_vector(crdt_doc *d, sb_buf *out)
 bool crdt_doc_has_pending(const crdt_doc *d)
 {
     return d->pending.len > 0 || d->pending_ds.len > 0;
+}
+
+crdt_err crdt_doc_apply_update_v2(crdt_doc *d, const void *update, size_t n, sb_errbuf *err)
+{
+    sb_buf v1 = SB_BUF_INIT;
+    int e = crdt_update_convert(update, n, true, false, 0, &v1);
+    if (e) {
+        sb_errf(err, "%s: update v2: %s", crdt_strerror(CRDT_E_MALFORMED), crdt_lib0_strerror(e));
+        sb_buf_free(&v1);
+        return e == CRDT_LIB0_ELIMIT ? CRDT_E_LIMIT : CRDT_E_MALFORMED;
+    }
+    crdt_err r = crdt_doc_apply_update(d, v1.ptr, v1.len, err);
+    sb_buf_free(&v1);
+    return r;
+}
+
+crdt_err crdt_doc_encode_state_v2(crdt_doc *d, const void *sv, size_t svn, sb_buf *out)
+{
+    return encode_state(d, sv, svn, true, out);
 }

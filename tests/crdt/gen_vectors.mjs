@@ -185,7 +185,8 @@ const genCase = (n, fmt) => {
   }
   for (const i of order) {
     Y.applyUpdate(ref, updates[i])
-    cmd('apply ' + b64(updates[i]), 'ok')
+    if (rand() < 0.3) cmd('apply2 ' + b64(Y.convertUpdateFormatV1ToV2(updates[i])), 'ok')
+    else cmd('apply ' + b64(updates[i]), 'ok')
     cmd('pending', 'ok ' + (ref.store.pendingStructs !== null || ref.store.pendingDs !== null ? 1 : 0))
     // mid-way states where nothing is pending (the C engine does not yet
     // merge pending structs into encodeStateAsUpdate as Yjs does)
@@ -197,6 +198,9 @@ const genCase = (n, fmt) => {
   doLocal()
   cmd('state', 'ok ' + b64(Y.encodeStateAsUpdate(ref)))
   cmd('sv', 'ok ' + b64(Y.encodeStateVector(ref)))
+  if (ref.store.pendingStructs === null && ref.store.pendingDs === null) {
+    cmd('state2', 'ok ' + b64(Y.encodeStateAsUpdateV2(ref)))
+  }
   const sv = Y.encodeStateVector(docs[0])
   cmd('diff ' + b64(sv), 'ok ' + b64(Y.encodeStateAsUpdate(ref, sv)))
   cmd(ROOTS, 'ok ' + jsonOf(ref))

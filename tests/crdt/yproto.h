@@ -14,6 +14,7 @@
 
 #include "base/str.h"
 #include "crdt/crdt.h"
+#include "crdt/update_convert.h"
 
 static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -136,6 +137,25 @@ static void run(sb_str *a, size_t n)
             reply_err(eb.msg);
         else
             sb_buf_appendf(&answer, "ok\n");
+    } else if (sb_str_eq(cmd, SB_STR("apply2")) && n == 2) {
+        sb_errbuf eb = {{0}};
+        if (!b64_decode(a[1], &x))
+            reply_err("bad base64");
+        else if (crdt_doc_apply_update_v2(doc, x.ptr, x.len, &eb))
+            reply_err(eb.msg);
+        else
+            sb_buf_appendf(&answer, "ok\n");
+    } else if (sb_str_eq(cmd, SB_STR("state2")) && n == 1) {
+        if (crdt_doc_encode_state_v2(doc, NULL, 0, &u))
+            reply_err("unsupported");
+        else
+            reply_bytes(&u);
+    } else if ((sb_str_eq(cmd, SB_STR("v1tov2")) || sb_str_eq(cmd, SB_STR("v2tov1"))) && n == 2) {
+        bool to2 = sb_str_eq(cmd, SB_STR("v1tov2"));
+        if (!b64_decode(a[1], &x) || crdt_update_convert(x.ptr, x.len, !to2, to2, 0, &u) != 0)
+            reply_err("malformed update");
+        else
+            reply_bytes(&u);
     } else if (sb_str_eq(cmd, SB_STR("state")) && n == 1) {
         crdt_doc_encode_state(doc, NULL, 0, &u);
         reply_bytes(&u);
