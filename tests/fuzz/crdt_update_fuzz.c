@@ -4,7 +4,8 @@
  * byte-identical (state, pending flag, JSON); an accepted one re-encodes
  * into an update that takes a fresh document to the same state. The input
  * is applied to an empty doc and to a doc that already holds some text, map
- * and array content, so merges, splits and deletes of existing items run. */
+ * and array content, so merges, splits and deletes of existing items run;
+ * and to an empty doc as a v2 update. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,11 +36,12 @@ static void snapshot(crdt_doc *d, sb_buf *out)
     sb_buf_free(&j);
 }
 
-static void check(crdt_doc *d, const uint8_t *data, size_t size)
+static void check(crdt_doc *d, const uint8_t *data, size_t size, bool v2)
 {
     sb_buf before = SB_BUF_INIT, after = SB_BUF_INIT;
     snapshot(d, &before);
-    crdt_err e = crdt_doc_apply_update(d, data, size, NULL);
+    crdt_err e = v2 ? crdt_doc_apply_update_v2(d, data, size, NULL)
+                    : crdt_doc_apply_update(d, data, size, NULL);
     snapshot(d, &after);
     if (e) {
         if (before.len != after.len || memcmp(before.ptr, after.ptr, before.len) != 0)
@@ -71,7 +73,10 @@ static void check(crdt_doc *d, const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     crdt_doc *d = crdt_doc_new(1, size & 1);
-    check(d, data, size);
+    check(d, data, size, false);
+    crdt_doc_free(d);
+    d = crdt_doc_new(1, true);
+    check(d, data, size, true); /* the same bytes as a v2 update */
     crdt_doc_free(d);
 
     d = crdt_doc_new(1, true);
@@ -81,7 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     crdt_text_delete(d, SB_STR("t"), 2, 3, &u, &ch);
     crdt_map_set(d, SB_STR("m"), SB_STR("k"), SB_STR("{\"a\":[1,2]}"), &u, &ch);
     crdt_array_insert(d, SB_STR("a"), 0, SB_STR("[1,\"x\",null]"), &u, &ch);
-    check(d, data, size);
+    check(d, data, size, false);
     crdt_doc_free(d);
     sb_buf_free(&u);
     return 0;
