@@ -285,6 +285,12 @@ bool crdt__json_canon(const char *s, size_t n, crdt_bytes *out);
 struct crdt_any;
 bool crdt__json_parse(const char *s, size_t n, struct crdt_any *out);
 
+/* --- edit.c --- */
+/* The root name, declared as kind (CRDT_T_*) if it was not; CRDT_E_KIND
+ * when it was declared as another. */
+crdt_err crdt__root_of(crdt_doc *d, sb_str name, uint8_t kind, crdt_type **out);
+uint8_t crdt__kind_ref(crdt_kind k);
+
 /* --- richtext.c --- */
 crdt_err crdt__text_insert_rich(crdt_doc *d, sb_str name, uint64_t index, sb_str utf8,
                                 sb_str attrs, sb_buf *update, bool *changed);

@@ -112,7 +112,7 @@ static crdt_item *new_item(crdt_doc *d, crdt_type *parent, crdt_item *left, crdt
     return it;
 }
 
-static crdt_err root_of(crdt_doc *d, sb_str name, uint8_t kind, crdt_type **out)
+crdt_err crdt__root_of(crdt_doc *d, sb_str name, uint8_t kind, crdt_type **out)
 {
     crdt_type *t = crdt__root(d, name.ptr, name.len, true);
     if (t->kind == CRDT_T_UNDEFINED)
@@ -133,7 +133,7 @@ static void any_bytes(crdt_any *a, crdt_bytes *out)
     sb_buf_free(&b);
 }
 
-static uint8_t kind_ref(crdt_kind k)
+uint8_t crdt__kind_ref(crdt_kind k)
 {
     switch (k) {
     case CRDT_TEXT:
@@ -150,7 +150,7 @@ static uint8_t kind_ref(crdt_kind k)
 crdt_err crdt_doc_declare(crdt_doc *d, sb_str name, crdt_kind kind)
 {
     crdt_type *t;
-    return root_of(d, name, kind_ref(kind), &t);
+    return crdt__root_of(d, name, crdt__kind_ref(kind), &t);
 }
 
 static void set_string_content(crdt_item *it, sb_str utf8)
@@ -201,7 +201,7 @@ crdt_err crdt_text_insert(crdt_doc *d, sb_str name, uint64_t index, sb_str utf8,
     if (attrs.ptr && attrs.len)
         return crdt__text_insert_rich(d, name, index, utf8, attrs, update, changed);
     crdt_type *t;
-    crdt_err e = root_of(d, name, CRDT_T_TEXT, &t);
+    crdt_err e = crdt__root_of(d, name, CRDT_T_TEXT, &t);
     if (e)
         return e;
     if (has_formats(t))
@@ -244,7 +244,7 @@ static crdt_err delete_range(crdt_doc *d, sb_str name, uint8_t kind, uint64_t in
 {
     *changed = false;
     crdt_type *t;
-    crdt_err e = root_of(d, name, kind, &t);
+    crdt_err e = crdt__root_of(d, name, kind, &t);
     if (e)
         return e;
     if (kind == CRDT_T_TEXT && has_formats(t))
@@ -290,7 +290,7 @@ crdt_err crdt_map_set(crdt_doc *d, sb_str name, sb_str key, sb_str json, sb_buf 
     crdt_bytes v;
     any_bytes(&a, &v);
     crdt_type *t;
-    crdt_err e = root_of(d, name, CRDT_T_MAP, &t);
+    crdt_err e = crdt__root_of(d, name, CRDT_T_MAP, &t);
     if (e) {
         free(v.p);
         return e;
@@ -305,7 +305,7 @@ crdt_err crdt_map_delete(crdt_doc *d, sb_str name, sb_str key, sb_buf *update, b
 {
     *changed = false;
     crdt_type *t;
-    crdt_err e = root_of(d, name, CRDT_T_MAP, &t);
+    crdt_err e = crdt__root_of(d, name, CRDT_T_MAP, &t);
     if (e)
         return e;
     crdt_map_entry *en = crdt__type_entry(t, key.ptr, key.len, false);
@@ -343,7 +343,7 @@ crdt_err crdt_array_insert(crdt_doc *d, sb_str name, uint64_t index, sb_str json
         any_bytes(&arr.u.arr.items[i], &vals[i]);
     crdt_any_free(&arr);
     crdt_type *t;
-    crdt_err e = root_of(d, name, CRDT_T_ARRAY, &t);
+    crdt_err e = crdt__root_of(d, name, CRDT_T_ARRAY, &t);
     if (!e && index > t->length)
         e = CRDT_E_RANGE;
     if (e || n == 0) {
@@ -380,7 +380,7 @@ static crdt_err xml_insert(crdt_doc *d, sb_str name, uint64_t index, uint8_t kin
     if (!sb_utf8_valid(s.ptr, s.len, NULL))
         return CRDT_E_UTF8;
     crdt_type *t;
-    crdt_err e = root_of(d, name, CRDT_T_XML_FRAGMENT, &t);
+    crdt_err e = crdt__root_of(d, name, CRDT_T_XML_FRAGMENT, &t);
     if (!e && index > t->length)
         e = CRDT_E_RANGE;
     if (e)
@@ -418,7 +418,7 @@ crdt_err crdt_xml_set_attr(crdt_doc *d, sb_str name, uint64_t index, sb_str attr
     if (!sb_utf8_valid(attr.ptr, attr.len, NULL) || !sb_utf8_valid(value.ptr, value.len, NULL))
         return CRDT_E_UTF8;
     crdt_type *t;
-    crdt_err e = root_of(d, name, CRDT_T_XML_FRAGMENT, &t);
+    crdt_err e = crdt__root_of(d, name, CRDT_T_XML_FRAGMENT, &t);
     if (e)
         return e;
     if (index >= t->length)

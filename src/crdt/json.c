@@ -538,20 +538,6 @@ static crdt_err type_json(crdt_type *t, uint8_t kind, sb_buf *out, int depth)
     }
 }
 
-static uint8_t kind_ref(crdt_kind k)
-{
-    switch (k) {
-    case CRDT_TEXT:
-        return CRDT_T_TEXT;
-    case CRDT_MAP:
-        return CRDT_T_MAP;
-    case CRDT_ARRAY:
-        return CRDT_T_ARRAY;
-    default:
-        return CRDT_T_XML_FRAGMENT;
-    }
-}
-
 crdt_err crdt_doc_json(crdt_doc *d, sb_str name, crdt_kind kind, sb_buf *out)
 {
     crdt_type *t = crdt__root(d, name.ptr, name.len, false);
@@ -571,7 +557,7 @@ crdt_err crdt_doc_json(crdt_doc *d, sb_str name, crdt_kind kind, sb_buf *out)
         return CRDT_OK;
     }
     size_t mark = out->len;
-    crdt_err e = type_json(t, kind_ref(kind), out, 1);
+    crdt_err e = type_json(t, crdt__kind_ref(kind), out, 1);
     if (e && out->ptr) {
         out->len = mark;
         out->ptr[mark] = 0;

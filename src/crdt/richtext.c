@@ -229,15 +229,12 @@ static bool ua_parse(sb_str json, uattrs *ua)
     return true;
 }
 
-static crdt_err text_root(crdt_doc *d, sb_str name, crdt_type **out)
+/* Parses the attributes and declares the text root. */
+static crdt_err rich_begin(crdt_doc *d, sb_str name, sb_str attrs, uattrs *ua, crdt_type **t)
 {
-    crdt_type *t = crdt__root(d, name.ptr, name.len, true);
-    if (t->kind == CRDT_T_UNDEFINED)
-        t->kind = CRDT_T_TEXT;
-    else if (t->kind != CRDT_T_TEXT)
-        return CRDT_E_KIND;
-    *out = t;
-    return CRDT_OK;
+    if (!ua_parse(attrs, ua))
+        return CRDT_E_JSON;
+    return crdt__root_of(d, name, CRDT_T_TEXT, t);
 }
 
 /* insertText with explicit attributes; content is a string or an embed. */
@@ -276,12 +273,8 @@ crdt_err crdt__text_insert_rich(crdt_doc *d, sb_str name, uint64_t index, sb_str
 {
     *changed = false;
     uattrs ua = {0};
-    if (!ua_parse(attrs, &ua)) {
-        ua_free(&ua);
-        return CRDT_E_JSON;
-    }
     crdt_type *t;
-    crdt_err e = text_root(d, name, &t);
+    crdt_err e = rich_begin(d, name, attrs, &ua, &t);
     if (!e && index > t->length)
         e = CRDT_E_RANGE;
     if (e || utf8.len == 0) {
@@ -310,7 +303,7 @@ crdt_err crdt_text_embed(crdt_doc *d, sb_str name, uint64_t index, sb_str json, 
     if (canon.n == 0 || canon.p[0] != '{') /* insertEmbed takes an object */
         e = CRDT_E_JSON;
     if (!e)
-        e = text_root(d, name, &t);
+        e = crdt__root_of(d, name, CRDT_T_TEXT, &t);
     if (!e && index > t->length)
         e = CRDT_E_RANGE;
     if (e) {
@@ -334,12 +327,8 @@ crdt_err crdt_text_format(crdt_doc *d, sb_str name, uint64_t index, uint64_t len
 {
     *changed = false;
     uattrs ua = {0};
-    if (!ua_parse(attrs, &ua)) {
-        ua_free(&ua);
-        return CRDT_E_JSON;
-    }
     crdt_type *t;
-    crdt_err e = text_root(d, name, &t);
+    crdt_err e = rich_begin(d, name, attrs, &ua, &t);
     /* Yjs appends newlines for a range past the end (Quill's habit); we
      * keep ranges inside the text */
     if (!e && (index > t->length || len > t->length - index))
