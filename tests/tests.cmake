@@ -78,3 +78,7 @@ foreach(src ${SB_INTEGRATION_TESTS})
     get_filename_component(name ${src} NAME_WE)
     sb_add_test(integration.${name} ${src} bash ${src})
 endforeach()
+
+# The C engine of the CRDT differential tests (tests/crdt/PROTOCOL.md).
+add_executable(ycli ${CMAKE_SOURCE_DIR}/tests/crdt/ycli.c)
+target_link_libraries(ycli PRIVATE sb_crdt)

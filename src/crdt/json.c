@@ -1,0 +1,582 @@
+/*
+ * json.c: materialisation of shared types as Yjs's toJSON() returns them and
+ * JSON.stringify prints them (Text -> string, Map -> object, Array -> array,
+ * Xml* -> their toString() forms), and Text.toDelta().
+ *
+ * Rendering recurses into nested types; depth is bounded by
+ * CRDT_MAX_DEPTH, and a deeper document renders as CRDT_E_LIMIT rather
+ * than overflowing the stack.
+ */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crdt/any.h"
+#include "crdt/crdt_int.h"
+
+static crdt_err type_json(crdt_type *t, uint8_t kind, sb_buf *out, int depth);
+static crdt_err type_string(crdt_type *t, uint8_t kind, sb_buf *out, int depth);
+
+static void any_bytes_json(const crdt_bytes *b, sb_buf *out)
+{
+    crdt_dec dec;
+    crdt_any v;
+    crdt_dec_init(&dec, b->p, b->n);
+    if (crdt_any_read(&dec, &v) != 0) {
+        sb_buf_append(out, "null", 4);
+        return;
+    }
+    crdt_any_to_json(&v, out);
+    crdt_any_free(&v);
+}
+
+static bool any_bytes_undefined(const crdt_bytes *b)
+{
+    return b->n == 1 && (uint8_t)b->p[0] == CRDT_ANY_TAG_UNDEFINED;
+}
+
+static void jstr(const char *s, size_t n, sb_buf *out)
+{
+    crdt_any v = crdt_any_string(s, n);
+    crdt_any_to_json(&v, out);
+    crdt_any_free(&v);
+}
+
+static void utf16_json(const uint16_t *u, size_t n, sb_buf *out)
+{
+    sb_buf tmp = SB_BUF_INIT;
+    crdt__utf16_to_utf8(u, n, &tmp);
+    jstr(tmp.ptr ? tmp.ptr : "", tmp.len, out);
+    sb_buf_free(&tmp);
+}
+
+static void text_plain(crdt_type *t, sb_buf *out)
+{
+    for (crdt_item *it = t->start; it; it = it->right)
+        if (!(it->flags & CRDT_F_DELETED) && it->ckind == CRDT_C_STRING)
+            crdt__utf16_to_utf8(it->c.str.u, it->length, out);
+}
+
+/* Element i of an item's content as JSON (getContent()[i]); false when it
+ * is undefined. */
+static crdt_err content_json(crdt_item *it, uint64_t i, sb_buf *out, int depth, bool *defined)
+{
+    *defined = true;
+    switch (it->ckind) {
+    case CRDT_C_ANY:
+        if (any_bytes_undefined(&it->c.list.v[i])) {
+            *defined = false;
+            return CRDT_OK;
+        }
+        any_bytes_json(&it->c.list.v[i], out);
+        return CRDT_OK;
+    case CRDT_C_JSON: {
+        crdt_bytes *b = &it->c.list.v[i];
+        if (b->n == 9 && memcmp(b->p, "undefined", 9) == 0) {
+            *defined = false;
+            return CRDT_OK;
+        }
+        sb_buf_append(out, b->p, b->n);
+        return CRDT_OK;
+    }
+    case CRDT_C_STRING:
+        utf16_json(it->c.str.u + i, 1, out);
+        return CRDT_OK;
+    case CRDT_C_BINARY: {
+        crdt_any v = crdt_any_binary(it->c.bin.p, it->c.bin.n);
+        crdt_any_to_json(&v, out);
+        crdt_any_free(&v);
+        return CRDT_OK;
+    }
+    case CRDT_C_EMBED:
+        sb_buf_append(out, it->c.bin.p, it->c.bin.n);
+        return CRDT_OK;
+    case CRDT_C_TYPE:
+        return type_json(it->c.type, it->c.type->kind, out, depth + 1);
+    case CRDT_C_DOC:
+        sb_buf_append(out, "{}", 2);
+        return CRDT_OK;
+    default:
+        *defined = false;
+        return CRDT_OK;
+    }
+}
+
+static int key_cmp_js(const void *a, const void *b)
+{
+    /* entries pre-sorted: index keys by number; others keep position */
+    const crdt_map_entry *const *x = a, *const *y = b;
+    uint32_t ix, iy;
+    bool kx = crdt_any_key_is_index((*x)->key.p, (*x)->key.n, &ix);
+    bool ky = crdt_any_key_is_index((*y)->key.p, (*y)->key.n, &iy);
+    if (kx && ky)
+        return ix < iy ? -1 : ix > iy;
+    if (kx != ky)
+        return kx ? -1 : 1;
+    return *x < *y ? -1 : *x > *y; /* insertion order: entries are a vector */
+}
+
+static crdt_err map_json(crdt_type *t, sb_buf *out, int depth)
+{
+    crdt_map_entry **es = sb_malloc((t->entries.len + 1) * sizeof(*es));
+    size_t n = 0;
+    for (size_t i = 0; i < t->entries.len; i++) {
+        crdt_item *it = t->entries.items[i].item;
+        if (it && !(it->flags & CRDT_F_DELETED))
+            es[n++] = &t->entries.items[i];
+    }
+    if (n > 1)
+        qsort(es, n, sizeof(*es), key_cmp_js);
+    sb_buf_append(out, "{", 1);
+    bool first = true;
+    crdt_err e = CRDT_OK;
+    for (size_t i = 0; i < n && !e; i++) {
+        crdt_item *it = es[i]->item;
+        size_t mark = out->len;
+        if (!first)
+            sb_buf_append(out, ",", 1);
+        jstr(es[i]->key.p, es[i]->key.n, out);
+        sb_buf_append(out, ":", 1);
+        bool defined;
+        e = content_json(it, it->length - 1, out, depth, &defined);
+        if (!defined) {
+            out->len = mark;
+            out->ptr[mark] = 0;
+        } else {
+            first = false;
+        }
+    }
+    free(es);
+    sb_buf_append(out, "}", 1);
+    return e;
+}
+
+static crdt_err array_json(crdt_type *t, sb_buf *out, int depth)
+{
+    sb_buf_append(out, "[", 1);
+    bool first = true;
+    for (crdt_item *it = t->start; it; it = it->right) {
+        if ((it->flags & CRDT_F_DELETED) || !crdt__countable(it))
+            continue;
+        for (uint64_t i = 0; i < it->length; i++) {
+            if (!first)
+                sb_buf_append(out, ",", 1);
+            first = false;
+            bool defined;
+            crdt_err e = content_json(it, i, out, depth, &defined);
+            if (e)
+                return e;
+            if (!defined)
+                sb_buf_append(out, "null", 4);
+        }
+    }
+    sb_buf_append(out, "]", 1);
+    return CRDT_OK;
+}
+
+/* String(v) for a JSON value given as an any (template literals). */
+static void js_string_any(const crdt_any *v, sb_buf *out, int depth)
+{
+    switch (v->kind) {
+    case CRDT_ANY_STRING:
+        sb_buf_append(out, v->u.str.ptr, v->u.str.len);
+        break;
+    case CRDT_ANY_UNDEFINED:
+        sb_buf_append(out, "undefined", 9);
+        break;
+    case CRDT_ANY_OBJECT:
+    case CRDT_ANY_BINARY:
+        sb_buf_append(out, "[object Object]", 15);
+        break;
+    case CRDT_ANY_ARRAY:
+        for (size_t i = 0; i < v->u.arr.len && depth < 64; i++) {
+            if (i)
+                sb_buf_append(out, ",", 1);
+            const crdt_any *x = &v->u.arr.items[i];
+            if (x->kind != CRDT_ANY_NULL && x->kind != CRDT_ANY_UNDEFINED)
+                js_string_any(x, out, depth + 1);
+        }
+        break;
+    default:
+        crdt_any_to_json(v, out);
+        break;
+    }
+}
+
+/* String(getContent()[i]) of an item. */
+static void js_string_content(crdt_item *it, uint64_t i, sb_buf *out, int depth)
+{
+    switch (it->ckind) {
+    case CRDT_C_ANY: {
+        crdt_dec dec;
+        crdt_any v;
+        crdt_dec_init(&dec, it->c.list.v[i].p, it->c.list.v[i].n);
+        if (crdt_any_read(&dec, &v) == 0) {
+            js_string_any(&v, out, 0);
+            crdt_any_free(&v);
+        }
+        break;
+    }
+    case CRDT_C_STRING:
+        crdt__utf16_to_utf8(it->c.str.u + i, 1, out);
+        break;
+    case CRDT_C_TYPE:
+        type_string(it->c.type, it->c.type->kind, out, depth + 1);
+        break;
+    default:
+        sb_buf_append(out, "[object Object]", 15);
+        break;
+    }
+}
+
+/* --- delta --- */
+
+typedef struct attr {
+    crdt_bytes key; /* borrowed from the format item */
+    crdt_bytes val; /* JSON text, borrowed */
+} attr;
+typedef SB_VEC(attr) attrs;
+
+/* updateCurrentAttributes on a JS Map: null deletes; set keeps the key's
+ * position when it exists. */
+static void attrs_update(attrs *a, crdt_item *f)
+{
+    bool null = f->c.fmt.val.n == 4 && memcmp(f->c.fmt.val.p, "null", 4) == 0;
+    for (size_t i = 0; i < a->len; i++) {
+        if (a->items[i].key.n == f->c.fmt.key.n &&
+            memcmp(a->items[i].key.p, f->c.fmt.key.p, f->c.fmt.key.n) == 0) {
+            if (null) {
+                memmove(a->items + i, a->items + i + 1, (a->len - i - 1) * sizeof(attr));
+                a->len--;
+            } else {
+                a->items[i].val = f->c.fmt.val;
+            }
+            return;
+        }
+    }
+    if (!null)
+        sb_vec_push(a, ((attr){f->c.fmt.key, f->c.fmt.val}));
+}
+
+/* One delta op: insert (string in ins, or an item for embeds/types). */
+typedef struct dop {
+    sb_buf str;
+    crdt_item *item;
+    attrs at;
+} dop;
+typedef SB_VEC(dop) dops;
+
+static void attrs_copy(attrs *dst, const attrs *src)
+{
+    for (size_t i = 0; i < src->len; i++)
+        sb_vec_push(dst, src->items[i]);
+}
+
+static void build_delta(crdt_type *t, dops *ops)
+{
+    attrs cur = {0};
+    sb_buf str = SB_BUF_INIT;
+#define PACK()                                                                                     \
+    do {                                                                                           \
+        if (str.len) {                                                                             \
+            dop o_ = {str, NULL, {0}};                                                             \
+            attrs_copy(&o_.at, &cur);                                                              \
+            sb_vec_push(ops, o_);                                                                  \
+            str = SB_BUF_INIT;                                                                     \
+        }                                                                                          \
+    } while (0)
+    for (crdt_item *it = t->start; it; it = it->right) {
+        if (it->flags & CRDT_F_DELETED)
+            continue;
+        switch (it->ckind) {
+        case CRDT_C_STRING:
+            crdt__utf16_to_utf8(it->c.str.u, it->length, &str);
+            break;
+        case CRDT_C_EMBED:
+        case CRDT_C_TYPE: {
+            PACK();
+            dop o = {SB_BUF_INIT, it, {0}};
+            attrs_copy(&o.at, &cur);
+            sb_vec_push(ops, o);
+            break;
+        }
+        case CRDT_C_FORMAT:
+            PACK();
+            attrs_update(&cur, it);
+            break;
+        default:
+            break;
+        }
+    }
+    PACK();
+#undef PACK
+    sb_buf_free(&str);
+    sb_vec_free(&cur);
+}
+
+static void free_delta(dops *ops)
+{
+    for (size_t i = 0; i < ops->len; i++) {
+        sb_buf_free(&ops->items[i].str);
+        sb_vec_free(&ops->items[i].at);
+    }
+    sb_vec_free(ops);
+}
+
+static crdt_err delta_json(crdt_type *t, sb_buf *out, int depth)
+{
+    dops ops = {0};
+    build_delta(t, &ops);
+    crdt_err e = CRDT_OK;
+    sb_buf_append(out, "[", 1);
+    for (size_t i = 0; i < ops.len && !e; i++) {
+        dop *o = &ops.items[i];
+        if (i)
+            sb_buf_append(out, ",", 1);
+        sb_buf_append(out, "{\"insert\":", 10);
+        if (o->item) {
+            if (o->item->ckind == CRDT_C_EMBED)
+                sb_buf_append(out, o->item->c.bin.p, o->item->c.bin.n);
+            else
+                e = type_json(o->item->c.type, o->item->c.type->kind, out, depth + 1);
+        } else {
+            jstr(o->str.ptr, o->str.len, out);
+        }
+        if (o->at.len) {
+            sb_buf_append(out, ",\"attributes\":{", 15);
+            for (size_t k = 0; k < o->at.len; k++) {
+                if (k)
+                    sb_buf_append(out, ",", 1);
+                jstr(o->at.items[k].key.p, o->at.items[k].key.n, out);
+                sb_buf_append(out, ":", 1);
+                sb_buf_append(out, o->at.items[k].val.p, o->at.items[k].val.n);
+            }
+            sb_buf_append(out, "}", 1);
+        }
+        sb_buf_append(out, "}", 1);
+    }
+    sb_buf_append(out, "]", 1);
+    free_delta(&ops);
+    return e;
+}
+
+static int cmp_str(const char *a, size_t an, const char *b, size_t bn)
+{
+    int c = memcmp(a, b, SB_MIN(an, bn));
+    return c ? c : (an < bn ? -1 : an > bn);
+}
+
+typedef struct kv {
+    const char *k;
+    size_t kn;
+    crdt_any v;
+} kv;
+
+static int kv_cmp(const void *a, const void *b)
+{
+    const kv *x = a, *y = b;
+    return cmp_str(x->k, x->kn, y->k, y->kn);
+}
+
+static int attr_cmp(const void *a, const void *b)
+{
+    const attr *x = a, *y = b;
+    return cmp_str(x->key.p, x->key.n, y->key.p, y->key.n);
+}
+
+/* YXmlText.toString(): each delta op wrapped in its attributes as tags. */
+static void xml_text_string(crdt_type *t, sb_buf *out, int depth)
+{
+    dops ops = {0};
+    build_delta(t, &ops);
+    for (size_t i = 0; i < ops.len; i++) {
+        dop *o = &ops.items[i];
+        attr *nodes = o->at.items;
+        size_t nn = o->at.len;
+        if (nn > 1)
+            qsort(nodes, nn, sizeof(attr), attr_cmp);
+        for (size_t k = 0; k < nn; k++) {
+            sb_buf_append(out, "<", 1);
+            sb_buf_append(out, nodes[k].key.p, nodes[k].key.n);
+            /* attributes of the tag: the properties of the value, by key */
+            crdt_any v;
+            if (crdt__json_parse(nodes[k].val.p, nodes[k].val.n, &v)) {
+                if (v.kind == CRDT_ANY_OBJECT) {
+                    kv *kvs = sb_malloc((v.u.obj.len + 1) * sizeof(kv));
+                    for (size_t q = 0; q < v.u.obj.len; q++)
+                        kvs[q] = (kv){v.u.obj.props[q].key, v.u.obj.props[q].key_len,
+                                      v.u.obj.props[q].value};
+                    if (v.u.obj.len > 1)
+                        qsort(kvs, v.u.obj.len, sizeof(kv), kv_cmp);
+                    for (size_t q = 0; q < v.u.obj.len; q++) {
+                        sb_buf_append(out, " ", 1);
+                        sb_buf_append(out, kvs[q].k, kvs[q].kn);
+                        sb_buf_append(out, "=\"", 2);
+                        js_string_any(&kvs[q].v, out, 0);
+                        sb_buf_append(out, "\"", 1);
+                    }
+                    free(kvs);
+                }
+                crdt_any_free(&v);
+            }
+            sb_buf_append(out, ">", 1);
+        }
+        if (o->item) {
+            if (o->item->ckind == CRDT_C_TYPE)
+                type_string(o->item->c.type, o->item->c.type->kind, out, depth + 1);
+            else
+                sb_buf_append(out, "[object Object]", 15);
+        } else {
+            sb_buf_append(out, o->str.ptr, o->str.len);
+        }
+        for (size_t k = nn; k-- > 0;) {
+            sb_buf_append(out, "</", 2);
+            sb_buf_append(out, nodes[k].key.p, nodes[k].key.n);
+            sb_buf_append(out, ">", 1);
+        }
+    }
+    free_delta(&ops);
+}
+
+static void children_string(crdt_type *t, sb_buf *out, int depth)
+{
+    for (crdt_item *it = t->start; it; it = it->right) {
+        if ((it->flags & CRDT_F_DELETED) || !crdt__countable(it))
+            continue;
+        for (uint64_t i = 0; i < it->length; i++)
+            js_string_content(it, i, out, depth);
+    }
+}
+
+static void lower_ascii(const char *s, size_t n, sb_buf *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        sb_buf_append(out, &c, 1);
+    }
+}
+
+/* type.toString() as Yjs defines it for XML types (and toJSON of text). */
+static crdt_err type_string(crdt_type *t, uint8_t kind, sb_buf *out, int depth)
+{
+    if (depth > CRDT_MAX_DEPTH)
+        return CRDT_E_LIMIT;
+    switch (kind) {
+    case CRDT_T_XML_TEXT:
+        xml_text_string(t, out, depth);
+        break;
+    case CRDT_T_TEXT:
+        text_plain(t, out);
+        break;
+    case CRDT_T_XML_ELEMENT: {
+        kv *kvs = sb_malloc((t->entries.len + 1) * sizeof(kv));
+        size_t n = 0;
+        for (size_t i = 0; i < t->entries.len; i++) {
+            crdt_item *it = t->entries.items[i].item;
+            if (!it || (it->flags & CRDT_F_DELETED))
+                continue;
+            kvs[n] = (kv){t->entries.items[i].key.p, t->entries.items[i].key.n, {0}};
+            kvs[n].v.kind = CRDT_ANY_UNDEFINED;
+            if (it->ckind == CRDT_C_ANY) {
+                crdt_dec dec;
+                crdt_dec_init(&dec, it->c.list.v[it->length - 1].p,
+                              it->c.list.v[it->length - 1].n);
+                if (crdt_any_read(&dec, &kvs[n].v) != 0)
+                    kvs[n].v = crdt_any_undefined();
+            } else {
+                kvs[n].v = crdt_any_string("[object Object]", 15);
+            }
+            n++;
+        }
+        if (n > 1)
+            qsort(kvs, n, sizeof(kv), kv_cmp);
+        sb_buf_append(out, "<", 1);
+        lower_ascii(t->name.p, t->name.n, out);
+        for (size_t i = 0; i < n; i++) {
+            sb_buf_append(out, " ", 1);
+            sb_buf_append(out, kvs[i].k, kvs[i].kn);
+            sb_buf_append(out, "=\"", 2);
+            js_string_any(&kvs[i].v, out, 0);
+            sb_buf_append(out, "\"", 1);
+            crdt_any_free(&kvs[i].v);
+        }
+        free(kvs);
+        sb_buf_append(out, ">", 1);
+        children_string(t, out, depth);
+        sb_buf_append(out, "</", 2);
+        lower_ascii(t->name.p, t->name.n, out);
+        sb_buf_append(out, ">", 1);
+        break;
+    }
+    default:
+        children_string(t, out, depth);
+        break;
+    }
+    return CRDT_OK;
+}
+
+static crdt_err type_json(crdt_type *t, uint8_t kind, sb_buf *out, int depth)
+{
+    if (depth > CRDT_MAX_DEPTH)
+        return CRDT_E_LIMIT;
+    switch (kind) {
+    case CRDT_T_MAP:
+    case CRDT_T_XML_HOOK:
+        return map_json(t, out, depth);
+    case CRDT_T_ARRAY:
+        return array_json(t, out, depth);
+    default: {
+        sb_buf s = SB_BUF_INIT;
+        crdt_err e = type_string(t, kind, &s, depth);
+        if (!e)
+            jstr(s.ptr ? s.ptr : "", s.len, out);
+        sb_buf_free(&s);
+        return e;
+    }
+    }
+}
+
+crdt_err crdt_doc_json(crdt_doc *d, sb_str name, crdt_kind kind, sb_buf *out)
+{
+    crdt_type *t = crdt__root(d, name.ptr, name.len, false);
+    if (!t) {
+        switch (kind) {
+        case CRDT_TEXT:
+        case CRDT_XML_FRAGMENT:
+            sb_buf_append(out, "\"\"", 2);
+            break;
+        case CRDT_MAP:
+            sb_buf_append(out, "{}", 2);
+            break;
+        case CRDT_ARRAY:
+            sb_buf_append(out, "[]", 2);
+            break;
+        }
+        return CRDT_OK;
+    }
+    size_t mark = out->len;
+    crdt_err e = type_json(t, crdt__kind_ref(kind), out, 1);
+    if (e && out->ptr) {
+        out->len = mark;
+        out->ptr[mark] = 0;
+    }
+    return e;
+}
+
+crdt_err crdt_doc_text_delta(crdt_doc *d, sb_str name, sb_buf *out)
+{
+    crdt_type *t = crdt__root(d, name.ptr, name.len, false);
+    if (!t) {
+        sb_buf_append(out, "[]", 2);
+        return CRDT_OK;
+    }
+    size_t mark = out->len;
+    crdt_err e = delta_json(t, out, 1);
+    if (e && out->ptr) {
+        out->len = mark;
+        out->ptr[mark] = 0;
+    }
+    return e;
+}
