@@ -20,6 +20,7 @@
  */
 #include <jansson.h>
 #include <malloc.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,11 +29,12 @@
 
 #include "crdt/crdt.h"
 
-#define TIMED_RUNS 5
+#define TIMED_RUNS 7
 
 typedef struct patch {
     uint32_t pos, del, ins_off, ins_len;
 } patch;
+
 
 typedef struct trace {
     patch *patches;
@@ -40,6 +42,7 @@ typedef struct trace {
     char *text; /* every inserted string, back to back */
     char *end;  /* endContent */
     size_t end_len;
+    size_t transactions;
 } trace;
 
 static double now_ms(void)
@@ -49,16 +52,18 @@ static double now_ms(void)
     return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
 
-static long rss_kb(void)
+static double cpu_ms(void)
 {
-    FILE *f = fopen("/proc/self/statm", "r");
-    long pages = 0, resident = 0;
-    if (f) {
-        if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
-            resident = 0;
-        fclose(f);
-    }
-    return resident * (sysconf(_SC_PAGESIZE) / 1024);
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+/* Bytes malloc has handed out and not had back. */
+static size_t live_bytes(void)
+{
+    struct mallinfo2 m = mallinfo2();
+    return m.uordblks + m.hblkhd;
 }
 
 static void die(const char *what, const char *detail)
@@ -90,6 +95,7 @@ static void load(const char *path, trace *t)
     json_array_foreach(txns, i, txn) cap += json_array_size(json_object_get(txn, "patches"));
     t->patches = calloc(cap, sizeof(patch));
     sb_buf text = SB_BUF_INIT;
+    t->transactions = json_array_size(txns);
     json_array_foreach(txns, i, txn)
     {
         size_t j;
@@ -116,7 +122,7 @@ static void load(const char *path, trace *t)
 static char *text_of(crdt_doc *d)
 {
     sb_buf j = SB_BUF_INIT;
-    if (crdt_doc_json(d, SB_STR("text"), CRDT_TEXT, &j) != CRDT_OK)
+    if (crdt_doc_json(d, SB_STR("t"), CRDT_TEXT, &j) != CRDT_OK)
         die("toJSON failed", NULL);
     json_t *v = json_loadb(j.ptr, j.len, JSON_DECODE_ANY, NULL);
     sb_buf_free(&j);
@@ -138,22 +144,24 @@ int main(int argc, char **argv)
     trace t = {0};
     load(argv[1], &t);
 
-    /* Local edits; each call's update is kept for the remote replay. */
-    long rss0 = rss_kb();
-    crdt_doc *d = crdt_doc_new(1, true);
+    /* Local edits; each call's update is kept for the remote replay (its
+     * buffer is sized first, so its growth is not counted as the doc's). */
     sb_buf updates = SB_BUF_INIT; /* (u32 length, bytes)* */
+    sb_buf_reserve(&updates, 64 * t.n + strlen(t.text) + 4096);
     sb_buf u = SB_BUF_INIT;
-    size_t nupdates = 0;
-    double t0 = now_ms();
+    sb_buf_reserve(&u, 1 << 16);
+    size_t live0 = live_bytes(), nupdates = 0;
+    crdt_doc *d = crdt_doc_new(1, true);
+    double t0 = now_ms(), c0 = cpu_ms();
     for (size_t i = 0; i < t.n; i++) {
         const patch *p = &t.patches[i];
         bool changed;
         for (int k = 0; k < 2; k++) {
             sb_buf_reset(&u);
             crdt_err e =
-                k == 0 ? (p->del ? crdt_text_delete(d, SB_STR("text"), p->pos, p->del, &u, &changed)
+                k == 0 ? (p->del ? crdt_text_delete(d, SB_STR("t"), p->pos, p->del, &u, &changed)
                                  : CRDT_OK)
-                       : (p->ins_len ? crdt_text_insert(d, SB_STR("text"), p->pos,
+                       : (p->ins_len ? crdt_text_insert(d, SB_STR("t"), p->pos,
                                                         sb_str_make(t.text + p->ins_off, p->ins_len),
                                                         SB_STR_NULL, &u, &changed)
                                      : CRDT_OK);
@@ -167,8 +175,8 @@ int main(int argc, char **argv)
             }
         }
     }
-    double apply_ms = now_ms() - t0;
-    long doc_kb = rss_kb() - rss0 - (long)(updates.cap / 1024);
+    double apply_ms = now_ms() - t0, apply_cpu_ms = cpu_ms() - c0;
+    size_t heap = live_bytes() - live0;
     char *final = text_of(d);
     if (strlen(final) != t.end_len || memcmp(final, t.end, t.end_len) != 0)
         die("the final text differs from endContent", argv[1]);
@@ -176,6 +184,7 @@ int main(int argc, char **argv)
     /* Remote: the same updates, in order, into a fresh document. */
     crdt_doc *r = crdt_doc_new(2, true);
     t0 = now_ms();
+    c0 = cpu_ms();
     for (size_t off = 0; off < updates.len;) {
         uint32_t len;
         memcpy(&len, updates.ptr + off, sizeof(len));
@@ -185,7 +194,7 @@ int main(int argc, char **argv)
             die("a remote update failed", err.msg);
         off += len;
     }
-    double remote_ms = now_ms() - t0;
+    double remote_ms = now_ms() - t0, remote_cpu_ms = cpu_ms() - c0;
     char *remote_text = text_of(r);
     if (strcmp(remote_text, final) != 0)
         die("the remote replay differs", argv[1]);
@@ -214,10 +223,18 @@ int main(int argc, char **argv)
     }
     qsort(enc, TIMED_RUNS, sizeof(double), cmp_double);
     qsort(dec, TIMED_RUNS, sizeof(double), cmp_double);
-    printf("{\"patches\":%zu,\"updates\":%zu,\"apply_ms\":%.1f,\"remote_ms\":%.1f,"
-           "\"encode_ms\":%.2f,\"decode_ms\":%.2f,\"state_bytes\":%zu,\"doc_kb\":%ld}\n",
-           t.n, nupdates, apply_ms, remote_ms, enc[TIMED_RUNS / 2], dec[TIMED_RUNS / 2], state.len,
-           doc_kb);
+    const char *name = strrchr(argv[1], '/');
+    name = name ? name + 1 : argv[1];
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("{\"engine\":\"sitebase crdt (C)\",\"trace\":\"%.*s\",\"edits\":%zu,"
+           "\"transactions\":%zu,\"updates\":%zu,\"apply_ms\":%.1f,\"remote_ms\":%.1f,"
+           "\"apply_cpu_ms\":%.1f,\"remote_cpu_ms\":%.1f,\"encode_ms\":%.3f,\"decode_ms\":%.3f,"
+           "\"state_bytes\":%zu,\"heap_bytes\":%zu,\"heap_total_bytes\":%zu,"
+           "\"rss_peak_bytes\":%ld}\n",
+           (int)(strlen(name) > 8 ? strlen(name) - 8 : strlen(name)), name, t.n, t.transactions,
+           nupdates, apply_ms, remote_ms, apply_cpu_ms, remote_cpu_ms, enc[TIMED_RUNS / 2],
+           dec[TIMED_RUNS / 2], state.len, heap, live_bytes(), ru.ru_maxrss * 1024L);
     free(final);
     free(remote_text);
     sb_buf_free(&state);
