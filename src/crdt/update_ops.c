@@ -328,6 +328,9 @@ static void read_struct(reader *r, ystruct *s)
     }
     if (s->len >= r->o->max_clock - s->clock)
         rfail(r, CRDT_LIB0_ERANGE);
+    /* Yjs writes no empty struct; its merge would let one swallow others. */
+    if (s->len == 0)
+        rfail(r, CRDT_LIB0_EFORMAT);
 }
 
 /* Moves to the next struct; r->has false at the end or on error. */
@@ -453,7 +456,8 @@ static int cmp_diff(const void *a, const void *b)
  * anything else is EFORMAT. */
 static int write_ds(crdt_upd_enc *e, dset *ds, bool join, bool v2)
 {
-    qsort(ds->v, ds->n, sizeof(drange), join ? cmp_merge : cmp_diff);
+    if (ds->n > 1)
+        qsort(ds->v, ds->n, sizeof(drange), join ? cmp_merge : cmp_diff);
     if (join) {
         size_t j = 0;
         for (size_t i = 0; i < ds->n; i++) {
@@ -667,36 +671,91 @@ static void ops_init(ops *o, bool v2, const crdt_update_limits *lim, size_t *max
 
 /* ---- Merge ---- */
 
-/* Yjs's order of readers: client descending, clock ascending. */
+/* Yjs's order of readers: client descending, clock ascending; at one id,
+ * structs of one kind are equal, while a GC and an item are each "less"
+ * than the other (Yjs's comparator answers -1 both ways, so the result
+ * depends on how the sort calls it; see v8_sort). */
 static int rcmp(const reader *a, const reader *b)
 {
     if (a->curr.client != b->curr.client)
         return a->curr.client > b->curr.client ? -1 : 1;
     if (a->curr.clock != b->curr.clock)
         return a->curr.clock < b->curr.clock ? -1 : 1;
-    return 0;
+    return (a->curr.kind == K_GC) == (b->curr.kind == K_GC) ? 0 : -1;
+}
+
+/* rcmp with kinds ignored: a consistent order, for long lists. */
+static int rcmp_consistent(const reader *a, const reader *b)
+{
+    int c = rcmp(a, b);
+    return a->curr.client == b->curr.client && a->curr.clock == b->curr.clock ? 0 : c;
 }
 
 static int rcmp_stable(const void *a, const void *b)
 {
     const reader *x = *(reader *const *)a, *y = *(reader *const *)b;
-    int c = rcmp(x, y);
+    int c = rcmp_consistent(x, y);
     return c ? c : (x->index < y->index ? -1 : 1);
 }
 
-/* list[1..m) is ordered; puts list[0] where a stable sort would (first of
- * its equals), or drops it when its reader is done. Returns the new m. */
+/* Array.prototype.sort as V8 runs it on fewer than 64 elements (its
+ * TimSort's minimum run is then the whole array): the leading run,
+ * reversed when strictly descending, then binary insertion of the rest.
+ * Followed step by step because rcmp is not consistent. */
+static void v8_sort(reader **a, size_t m)
+{
+    if (m < 2)
+        return;
+    size_t run = 2;
+    bool desc = rcmp(a[1], a[0]) < 0;
+    for (; run < m; run++) {
+        int o = rcmp(a[run], a[run - 1]);
+        if (desc ? o >= 0 : o < 0)
+            break;
+    }
+    if (desc)
+        for (size_t i = 0, j = run - 1; i < j; i++, j--) {
+            reader *t = a[i];
+            a[i] = a[j];
+            a[j] = t;
+        }
+    for (size_t k = run; k < m; k++) {
+        reader *pivot = a[k];
+        size_t lo = 0, hi = k;
+        while (lo < hi) {
+            size_t mid = lo + ((hi - lo) >> 1);
+            if (rcmp(pivot, a[mid]) < 0)
+                hi = mid;
+            else
+                lo = mid + 1;
+        }
+        memmove(a + lo + 1, a + lo, (k - lo) * sizeof(*a));
+        a[lo] = pivot;
+    }
+}
+
+/* Drops list[0] if its reader is done, then orders the list as Yjs's
+ * re-sort would; returns the new m. From 64 readers on, only list[0] is
+ * out of place (the others did not move) and a stable sort of a
+ * consistent order puts it before its equals: one binary search. */
 static size_t reorder(reader **list, size_t m)
 {
     reader *r = list[0];
     if (!r->has) {
         memmove(list, list + 1, (m - 1) * sizeof(*list));
-        return m - 1;
+        m--;
+        if (m < 64)
+            v8_sort(list, m);
+        return m;
+    }
+    if (m < 64) {
+        v8_sort(list, m);
+        return m;
     }
     size_t lo = 1, hi = m; /* first j with list[j] >= r */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (rcmp(list[mid], r) < 0)
+        if (rcmp_consistent(list[mid], r) < 0)
             lo = mid + 1;
         else
             hi = mid;
@@ -839,7 +898,10 @@ int crdt_update_merge(const sb_str *updates, size_t n, bool v2, const crdt_updat
     writer w;
     writer_init(&w, v2);
     if (!err) {
-        qsort(list, m, sizeof(*list), rcmp_stable);
+        if (m < 64)
+            v8_sort(list, m);
+        else
+            qsort(list, m, sizeof(*list), rcmp_stable);
         merge_structs(list, m, &w);
         for (size_t i = 0; i < n && !err; i++)
             err = crdt_upd_dec_err(&rs[i].d);

@@ -106,6 +106,14 @@ for (let c = 0; c < 40; c++) {
   merges.push({ in: v1.map(hex), in2: v2.map(hex), out: hex(all1), out2: hex(all2) })
   // a document's own state, with gc'd structs when gc is on
   const full1 = Y.encodeStateAsUpdate(docs[0]); const full2 = Y.encodeStateAsUpdateV2(docs[0])
+  // ... merged with transactions it has seen: a GC and an item at one id
+  for (let k = 0; k < 2; k++) {
+    const ix = groups(idx, true)[0]
+    const pos = ri(ix.length + 1)
+    const in1 = ix.map((i) => v1[i]); const in2 = ix.map((i) => v2[i])
+    in1.splice(pos, 0, full1); in2.splice(pos, 0, full2)
+    merges.push({ in: in1.map(hex), in2: in2.map(hex), out: hex(Y.mergeUpdates(in1)), out2: hex(Y.mergeUpdatesV2(in2)) })
+  }
   svs.splice(3)
   for (let k = 0; k < 2; k++) svs.push(Y.encodeStateVectorFromUpdate(pick(partial1)))
   svs.push(new Uint8Array([0]))

@@ -70,15 +70,19 @@ static void test_merge(void **state)
                 expect(crdt_update_merge(views, n, v2, NULL, &out), &out,
                        STR(m, v2 ? "out2" : "out"), what);
                 counted[0]++;
-                /* Stable: with an empty update, and diffed against nothing. */
+                /* Stable: with an empty update, and diffed against nothing
+                 * (not a lone update: Yjs returns it as it is, with 0x20
+                 * flags that any re-encoding drops). */
                 sb_buf again = SB_BUF_INIT, empty = SB_BUF_INIT;
                 assert_int_equal(crdt_update_merge(NULL, 0, v2, NULL, &empty), 0);
                 sb_str two[2] = {sb_buf_str(&out), sb_buf_str(&empty)};
-                expect(crdt_update_merge(two, 2, v2, NULL, &again), &again,
-                       STR(m, v2 ? "out2" : "out"), what);
-                sb_buf_reset(&again);
-                expect(crdt_update_diff(out.ptr, out.len, "\x00", 1, v2, NULL, &again), &again,
-                       STR(m, v2 ? "out2" : "out"), what);
+                if (n > 1) {
+                    expect(crdt_update_merge(two, 2, v2, NULL, &again), &again,
+                           STR(m, v2 ? "out2" : "out"), what);
+                    sb_buf_reset(&again);
+                    expect(crdt_update_diff(out.ptr, out.len, "\x00", 1, v2, NULL, &again),
+                           &again, STR(m, v2 ? "out2" : "out"), what);
+                }
                 sb_buf_free(&again);
                 sb_buf_free(&empty);
                 sb_buf_free(&out);
@@ -260,13 +264,13 @@ static void test_hostile(void **state)
                                      {"\x00\x00", 2}},
                           2, false, NULL, &out),
         0);
-    /* Zero-length structs (GC 0, empty string) in both orders merge, and
-     * end. Client 5: GC(0) at 0, GC 2; the other: string "" at 0 in "t". */
+    /* Empty structs (GC 0, empty string), which Yjs never writes, are
+     * refused. Client 5: GC(0) at 0, GC 2; the other: "" at 0 in "t". */
     sb_str z[2] = {{"\x01\x02\x05\x00\x00\x00\x00\x02\x00", 9},
                    {"\x01\x01\x05\x00\x04\x01\x01t\x00\x00", 10}};
-    assert_int_equal(crdt_update_merge(z, 2, false, NULL, &out), 0);
-    sb_str zr[2] = {z[1], z[0]};
-    assert_int_equal(crdt_update_merge(zr, 2, false, NULL, &out), 0);
+    assert_int_equal(crdt_update_merge(z, 2, false, NULL, &out), CRDT_LIB0_EFORMAT);
+    assert_int_equal(crdt_update_merge(z + 1, 1, false, NULL, &out), CRDT_LIB0_EFORMAT);
+    sb_str ok[1] = {{"\x01\x01\x05\x00\x00\x02\x00", 7}};
     /* Unknown content refs, a bad Skip and a type ref past 6 are refused. */
     assert_int_equal(crdt_update_merge((sb_str[]){{"\x01\x01\x05\x00\x0b\x01\x01t\x00", 9}}, 1,
                                        false, NULL, &out),
@@ -276,8 +280,8 @@ static void test_hostile(void **state)
                      CRDT_LIB0_EFORMAT);
     /* A lone update comes back as it is. */
     sb_buf_reset(&out);
-    assert_int_equal(crdt_update_merge(z, 1, false, NULL, &out), 0);
-    assert_int_equal(out.len, 9);
+    assert_int_equal(crdt_update_merge(ok, 1, false, NULL, &out), 0);
+    assert_int_equal(out.len, 7);
     sb_buf_free(&u);
     sb_buf_free(&out);
 }
