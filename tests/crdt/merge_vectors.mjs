@@ -133,4 +133,48 @@ for (let c = 0; c < 40; c++) {
   }
   cases.push({ name: `case ${c} (${nclients} clients, gc ${gc})`, merges, diffs, svs: svOf })
 }
+// A long session: merges of more than 64 updates (Yjs's sort is then a
+// real TimSort), alone and with a gc'd state among them.
+{
+  const docs = [1, 2, 3].map((id) => { const d = new Y.Doc(); d.clientID = id * 11; return d })
+  const v1 = []; const v2 = []
+  docs.forEach((d) => {
+    d.on('update', (u, origin) => { if (origin !== 'sync') v1.push(u) })
+    d.on('updateV2', (u, origin) => { if (origin !== 'sync') v2.push(u) })
+  })
+  for (let s = 0; s < 150; s++) {
+    edit(pick(docs))
+    if (ri(5) === 0) { const a = pick(docs); const b = pick(docs); Y.applyUpdate(a, Y.encodeStateAsUpdate(b, Y.encodeStateVector(a)), 'sync') }
+  }
+  const merges = [{ in: v1.map(hex), in2: v2.map(hex), out: hex(Y.mergeUpdates(v1)), out2: hex(Y.mergeUpdatesV2(v2)) }]
+  const r1 = v1.slice().reverse(); const r2 = v2.slice().reverse()
+  merges.push({ in: r1.map(hex), in2: r2.map(hex), out: hex(Y.mergeUpdates(r1)), out2: hex(Y.mergeUpdatesV2(r2)) })
+  cases.push({ name: `long session (${v1.length} updates)`, merges, diffs: [], svs: [] })
+}
+
+// Crafted updates (v1) that Yjs never writes but must take: a map item of
+// three units cut by a GC or a state vector (the cut keeps the parent-sub
+// flag), a GC and an item at one id in every order, a string cut inside a
+// surrogate pair.
+{
+  const u = (...b) => new Uint8Array(b)
+  const gc01 = u(1, 1, 1, 0, 0, 1, 0) // client 1: GC [0,1)
+  const gc02 = u(1, 1, 1, 0, 0, 2, 0) // client 1: GC [0,2)
+  const sub = u(1, 1, 1, 0, 0x24, 1, 1, 109, 1, 107, 3, 97, 98, 99, 0) // "abc" in m[k]
+  const emoji = u(1, 1, 1, 0, 4, 1, 1, 116, 6, 120, 0xf0, 0x9f, 0x98, 0x80, 121, 0) // "x😀y" in t
+  const sets = [[gc01, sub], [sub, gc01], [gc02, sub, gc01], [sub, gc02, gc01], [gc01, gc02, sub], [emoji, gc02], [gc02, emoji], [emoji, sub, gc01]]
+  const merges = sets.map((ins) => {
+    const ins2 = ins.map((x) => Y.convertUpdateFormatV1ToV2(x))
+    return { in: ins.map(hex), in2: ins2.map(hex), out: hex(Y.mergeUpdates(ins)), out2: hex(Y.mergeUpdatesV2(ins2)) }
+  })
+  const diffs = []
+  for (const x of [sub, emoji]) {
+    for (let k = 0; k < 5; k++) {
+      const sv = u(1, 1, k)
+      diffs.push({ in: hex(x), in2: hex(Y.convertUpdateFormatV1ToV2(x)), sv: hex(sv), out: hex(Y.diffUpdate(x, sv)), out2: hex(Y.diffUpdateV2(Y.convertUpdateFormatV1ToV2(x), sv)) })
+    }
+  }
+  cases.push({ name: 'crafted', merges, diffs, svs: [] })
+}
+
 process.stdout.write(JSON.stringify({ yjs: JSON.parse((await import('node:fs')).readFileSync(`${dir}/package.json`)).version, cases }, null, 0) + '\n')

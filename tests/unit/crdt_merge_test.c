@@ -72,11 +72,12 @@ static void test_merge(void **state)
                 counted[0]++;
                 /* Stable: with an empty update, and diffed against nothing
                  * (not a lone update: Yjs returns it as it is, with 0x20
-                 * flags that any re-encoding drops). */
+                 * flags that any re-encoding drops; nor the crafted ones,
+                 * whose cut map items get such a flag). */
                 sb_buf again = SB_BUF_INIT, empty = SB_BUF_INIT;
                 assert_int_equal(crdt_update_merge(NULL, 0, v2, NULL, &empty), 0);
                 sb_str two[2] = {sb_buf_str(&out), sb_buf_str(&empty)};
-                if (n > 1) {
+                if (n > 1 && strcmp(STR(c, "name"), "crafted") != 0) {
                     expect(crdt_update_merge(two, 2, v2, NULL, &again), &again,
                            STR(m, v2 ? "out2" : "out"), what);
                     sb_buf_reset(&again);
