@@ -852,13 +852,17 @@ static void merge_structs(reader **list, size_t m, writer *w)
     }
 }
 
-/* Reads every struct and the delete set of update p, checking all. */
-static int validate(ops *o, const void *p, size_t n)
+/* Reads every struct of update p, calling f (if any) for each, then the
+ * delete set: every byte is checked. */
+typedef void (*struct_fn)(void *arg, const ystruct *s);
+
+static int walk_ops(ops *o, const void *p, size_t n, struct_fn f, void *arg)
 {
     reader r;
     reader_init(&r, o, p, n, false);
-    while (r.has)
-        next(&r);
+    for (; r.has; next(&r))
+        if (f)
+            f(arg, &r.curr);
     dset ds = {0};
     if (!rfailed(&r))
         read_ds(&r, &ds);
@@ -875,7 +879,7 @@ int crdt_update_merge(const sb_str *updates, size_t n, bool v2, const crdt_updat
     size_t max_out;
     ops_init(&o, v2, lim, &max_out);
     if (n == 1) { /* Yjs returns a lone update as it is */
-        int err = validate(&o, updates[0].ptr, updates[0].len);
+        int err = walk_ops(&o, updates[0].ptr, updates[0].len, NULL, NULL);
         if (!err && updates[0].len > max_out)
             err = CRDT_LIB0_ELIMIT;
         if (!err)
@@ -1043,27 +1047,13 @@ int crdt_update_diff(const void *p, size_t n, const void *sv, size_t sv_len, boo
     return err;
 }
 
-/* Walks every struct of update p: calls f for each, then reads the delete
- * set. */
-typedef void (*struct_fn)(void *arg, const ystruct *s);
-
 static int walk(const void *p, size_t n, bool v2, const crdt_update_limits *lim, struct_fn f,
                 void *arg)
 {
     ops o;
     size_t max_out;
     ops_init(&o, v2, lim, &max_out);
-    reader r;
-    reader_init(&r, &o, p, n, false);
-    for (; r.has; next(&r))
-        f(arg, &r.curr);
-    dset ds = {0};
-    if (!rfailed(&r))
-        read_ds(&r, &ds);
-    int err = crdt_upd_dec_err(&r.d);
-    free(ds.v);
-    reader_deinit(&r);
-    return err;
+    return walk_ops(&o, p, n, f, arg);
 }
 
 typedef struct sv_walk {
