@@ -44,7 +44,7 @@ const edit = (doc) => {
         case 2: if (t.length) { const p = ri(t.length); t.delete(p, 1 + ri(Math.min(4, t.length - p))) } break
         case 3: t.insert(ri(t.length + 1), pick(words), ri(2) ? { bold: true } : { italic: ri(9), color: pick(['red', null]) }); break
         case 4: if (t.length) { const p = ri(t.length); t.format(p, 1 + ri(t.length - p), { bold: ri(2) ? true : null }) } break
-        case 5: if (ri(3)) t.insertEmbed(ri(t.length + 1), { img: pick(words), w: ri(100) }); else m.set('doc' + ri(2), new Y.Doc({ meta: ri(2) ? { k: 1 } : null, autoLoad: ri(2) === 1 })); break
+        case 5: if (ri(3)) t.insertEmbed(ri(t.length + 1), { img: pick(words), w: ri(100) }); else m.set('doc' + ri(2), new Y.Doc({ guid: 'g' + ri(1e6), meta: ri(2) ? { k: 1 } : null, autoLoad: ri(2) === 1 })); break
         case 6: m.set(pick(['k1', 'k2', 'k3']), pick([1, 'str', true, null, [1, 2], { o: 1.5 }, new Uint8Array([1, 2, 3])])); break
         case 7: if (m.size) m.delete(pick([...m.keys()])); else m.set('n', new Y.Map()); break
         case 8: a.insert(ri(a.length + 1), Array.from({ length: 1 + ri(4) }, () => pick([ri(1000), 'v', -2.5, false, { a: [1] }]))); break
@@ -149,6 +149,12 @@ for (let c = 0; c < 40; c++) {
   const merges = [{ in: v1.map(hex), in2: v2.map(hex), out: hex(Y.mergeUpdates(v1)), out2: hex(Y.mergeUpdatesV2(v2)) }]
   const r1 = v1.slice().reverse(); const r2 = v2.slice().reverse()
   merges.push({ in: r1.map(hex), in2: r2.map(hex), out: hex(Y.mergeUpdates(r1)), out2: hex(Y.mergeUpdatesV2(r2)) })
+  { // a gc'd state among them: GC/item ties past 64 readers (docs/crdt.md)
+    const g = new Y.Doc({ gc: true }); Y.applyUpdate(g, Y.mergeUpdates(v1))
+    const m1 = v1.slice(); const m2 = v2.slice()
+    m1.splice(70, 0, Y.encodeStateAsUpdate(g)); m2.splice(70, 0, Y.encodeStateAsUpdateV2(g))
+    merges.push({ in: m1.map(hex), in2: m2.map(hex), out: hex(Y.mergeUpdates(m1)), out2: hex(Y.mergeUpdatesV2(m2)) })
+  }
   cases.push({ name: `long session (${v1.length} updates)`, merges, diffs: [], svs: [] })
 }
 
