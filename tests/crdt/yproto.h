@@ -15,6 +15,7 @@
 #include "base/str.h"
 #include "crdt/crdt.h"
 #include "crdt/update_convert.h"
+#include "crdt/update_ops.h"
 
 static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -104,6 +105,27 @@ static void reply_edit(crdt_err e, sb_buf *u, bool changed)
         reply_bytes(u);
 }
 
+/* merge <b64> ...: Y.mergeUpdates of the arguments, no document. */
+static void reply_merge(const sb_str *a, size_t n, sb_buf *u)
+{
+    sb_buf in[MAX_ARGS];
+    sb_str views[MAX_ARGS];
+    bool ok = true;
+    for (size_t k = 0; k < n; k++) {
+        in[k] = (sb_buf)SB_BUF_INIT;
+        ok = ok && b64_decode(a[k], &in[k]);
+        views[k] = sb_str_make(in[k].ptr ? in[k].ptr : "", in[k].len);
+    }
+    if (!ok)
+        reply_err("bad base64");
+    else if (crdt_update_merge(views, n, false, NULL, u) != 0)
+        reply_err("malformed update");
+    else
+        reply_bytes(u);
+    for (size_t k = 0; k < n; k++)
+        sb_buf_free(&in[k]);
+}
+
 static bool kind_of(sb_str k, crdt_kind *out)
 {
     if (sb_str_eq(k, SB_STR("Text")))
@@ -156,6 +178,18 @@ static void run(sb_str *a, size_t n)
             reply_err("malformed update");
         else
             reply_bytes(&u);
+    } else if (sb_str_eq(cmd, SB_STR("merge")) && n >= 2) {
+        reply_merge(a + 1, n - 1, &u);
+    } else if (sb_str_eq(cmd, SB_STR("diffupdate")) && n == 3) {
+        sb_buf sv = SB_BUF_INIT;
+        if (!b64_decode(a[1], &x) || !b64_decode(a[2], &sv))
+            reply_err("bad base64");
+        else if (crdt_update_diff(x.ptr ? x.ptr : "", x.len, sv.ptr ? sv.ptr : "", sv.len, false,
+                                  NULL, &u) != 0)
+            reply_err("malformed update or state vector");
+        else
+            reply_bytes(&u);
+        sb_buf_free(&sv);
     } else if (sb_str_eq(cmd, SB_STR("state")) && n == 1) {
         crdt_doc_encode_state(doc, NULL, 0, &u);
         reply_bytes(&u);
