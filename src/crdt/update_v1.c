@@ -1044,6 +1044,255 @@ static bool read_sv(const void *p, size_t n, crdt_ids *sv)
     return true;
 }
 
+/* --- the state with pending structs and deletes: Y.mergeUpdates of the
+ * state, the pending deletes and the pending structs past sv, emulated on
+ * the structs themselves (updates.js mergeUpdatesV2 / diffUpdateV2). --- */
+
+typedef struct went {
+    uint8_t kind; /* CRDT_STRUCT_* */
+    const crdt_item *it; /* the item (a doc item, or a pending ref's) */
+    const crdt_ref *ref; /* set for pending structs */
+    uint64_t client, clock, len, off;
+    bool psub_known; /* the decoded form has its parent sub (no origins) */
+} went;
+typedef SB_VEC(went) wents;
+
+static went went_of(const crdt_item *it, const crdt_ref *ref, uint64_t off)
+{
+    went w = {.kind = it->kind, .it = it, .ref = ref, .client = it->id.client,
+              .clock = it->id.clock + off, .len = it->length - off, .off = off};
+    bool psub = ref ? ref->psub.p != NULL : it->parent_sub != NULL;
+    w.psub_known = it->kind == CRDT_STRUCT_ITEM && off == 0 &&
+                   !(it->flags & (CRDT_F_HAS_ORIGIN | CRDT_F_HAS_RORIGIN)) && psub;
+    return w;
+}
+
+static int went_client_desc(const void *a, const void *b)
+{
+    const went *x = a, *y = b;
+    return x->client > y->client ? -1 : x->client < y->client;
+}
+
+static void write_went(crdt_upd_enc *e, const went *w, sb_buf *tmp)
+{
+    if (w->kind != CRDT_STRUCT_ITEM) {
+        crdt_upd_enc_info(e, w->kind == CRDT_STRUCT_GC ? 0 : 10);
+        if (w->kind == CRDT_STRUCT_GC)
+            crdt_upd_enc_len(e, w->len);
+        else
+            crdt_enc_var_uint(crdt_upd_enc_rest(e), w->len);
+        return;
+    }
+    const crdt_item *it = w->it;
+    bool ho = w->off > 0 || (it->flags & CRDT_F_HAS_ORIGIN);
+    crdt_id origin = w->off > 0 ? (crdt_id){it->id.client, it->id.clock + w->off - 1} : it->origin;
+    bool hr = it->flags & CRDT_F_HAS_RORIGIN;
+    uint8_t info = (uint8_t)((it->ckind & 31) | (ho ? 0x80 : 0) | (hr ? 0x40 : 0) |
+                             (w->psub_known ? 0x20 : 0));
+    crdt_upd_enc_info(e, info);
+    if (ho)
+        crdt_upd_enc_left_id(e, origin.client, origin.clock);
+    if (hr)
+        crdt_upd_enc_right_id(e, it->rorigin.client, it->rorigin.clock);
+    if (!ho && !hr) {
+        if (w->ref) {
+            crdt_upd_enc_parent_info(e, w->ref->pkind == P_ROOT);
+            if (w->ref->pkind == P_ROOT)
+                crdt_upd_enc_string(e, w->ref->pname.p, w->ref->pname.n);
+            else
+                crdt_upd_enc_left_id(e, w->ref->pid.client, w->ref->pid.clock);
+            if (w->ref->psub.p)
+                crdt_upd_enc_string(e, w->ref->psub.p, w->ref->psub.n);
+        } else {
+            const crdt_type *p = it->parent;
+            crdt_upd_enc_parent_info(e, !p->item);
+            if (!p->item)
+                crdt_upd_enc_string(e, p->name.p, p->name.n);
+            else
+                crdt_upd_enc_left_id(e, p->item->id.client, p->item->id.clock);
+            if (it->parent_sub)
+                crdt_upd_enc_string(e, it->parent_sub, it->parent_sub_len);
+        }
+    }
+    write_content(e, it, w->off, tmp);
+}
+
+/* One input of the merge: its structs in order, clients descending. */
+typedef struct wq {
+    wents v;
+    size_t i;
+} wq;
+
+static went *wq_cur(wq *q)
+{
+    return q->i < q->v.len ? &q->v.items[q->i] : NULL;
+}
+
+static void encode_with_pending(crdt_doc *d, const crdt_ids *sv, crdt_upd_enc *e)
+{
+    wq qs[2] = {{{0}, 0}, {{0}, 0}};
+    /* the doc's state past sv (writeStateAsUpdate) */
+    for (size_t ci = 0; ci < d->clients.len; ci++) {
+        crdt_client *c = &d->clients.items[ci];
+        if (!c->len)
+            continue;
+        uint64_t from = 0;
+        for (size_t k = 0; k < sv->len; k++)
+            if (sv->items[k].client == c->client)
+                from = sv->items[k].clock;
+        if (crdt__state(d, c->client) <= from)
+            continue;
+        from = SB_MAX(from, c->s[0]->id.clock);
+        size_t start = crdt__find_index(c, from);
+        sb_vec_push(&qs[0].v, went_of(c->s[start], NULL, from - c->s[start]->id.clock));
+        for (size_t k = start + 1; k < c->len; k++)
+            sb_vec_push(&qs[0].v, went_of(c->s[k], NULL, 0));
+    }
+    /* the pending structs past sv (diffUpdate), skips dropped (mergeUpdates
+     * reads with filterSkips) */
+    for (size_t j = 0; j < d->pending.len; j++) {
+        group *g = d->pending.items[j];
+        uint64_t from = 0;
+        for (size_t k = 0; k < sv->len; k++)
+            if (sv->items[k].client == g->client)
+                from = sv->items[k].clock;
+        bool started = false;
+        for (size_t i = 0; i < g->refs.len; i++) {
+            const crdt_ref *r = &g->refs.items[i];
+            const crdt_item *it = r->it;
+            if (!it)
+                continue;
+            if (!started) {
+                if (it->kind == CRDT_STRUCT_SKIP || it->id.clock + it->length <= from)
+                    continue;
+                started = true;
+                uint64_t off = from > it->id.clock ? from - it->id.clock : 0;
+                sb_vec_push(&qs[1].v, went_of(it, r, off));
+            } else if (it->kind != CRDT_STRUCT_SKIP) {
+                sb_vec_push(&qs[1].v, went_of(it, r, 0));
+            }
+        }
+    }
+    for (int q = 0; q < 2; q++) /* stable: clocks stay ascending within a client */
+        for (size_t a = 1; a < qs[q].v.len; a++)
+            for (size_t b = a; b > 0 && went_client_desc(&qs[q].v.items[b - 1],
+                                                         &qs[q].v.items[b]) > 0;
+                 b--) {
+                went t = qs[q].v.items[b];
+                qs[q].v.items[b] = qs[q].v.items[b - 1];
+                qs[q].v.items[b - 1] = t;
+            }
+    wents outv = {0};
+    went cw;
+    bool have = false;
+    for (;;) {
+        wq *live[2];
+        int n = 0;
+        for (int q = 0; q < 2; q++)
+            if (wq_cur(&qs[q]))
+                live[n++] = &qs[q];
+        if (!n)
+            break;
+        if (n == 2) {
+            went *x = wq_cur(live[0]), *y = wq_cur(live[1]);
+            bool swap = x->client != y->client ? y->client > x->client
+                        : x->clock != y->clock ? y->clock < x->clock
+                                               : false;
+            if (swap) {
+                wq *t = live[0];
+                live[0] = live[1];
+                live[1] = t;
+            }
+        }
+        wq *cd = live[0];
+        uint64_t first = wq_cur(cd)->client;
+        if (have) {
+            went *curp = wq_cur(cd);
+            bool iterated = false;
+            while (curp && curp->clock + curp->len <= cw.clock + cw.len && curp->client >= cw.client) {
+                cd->i++;
+                curp = wq_cur(cd);
+                iterated = true;
+            }
+            if (!curp || curp->client != first || (iterated && curp->clock > cw.clock + cw.len))
+                continue;
+            went cur = *curp;
+            if (first != cw.client) {
+                sb_vec_push(&outv, cw);
+                cw = cur;
+                cd->i++;
+            } else if (cw.clock + cw.len < cur.clock) {
+                if (cw.kind == CRDT_STRUCT_SKIP) {
+                    cw.len = cur.clock + cur.len - cw.clock;
+                } else {
+                    sb_vec_push(&outv, cw);
+                    went sk = {.kind = CRDT_STRUCT_SKIP, .client = first, .clock = cw.clock + cw.len,
+                               .len = cur.clock - cw.clock - cw.len};
+                    cw = sk;
+                }
+            } else {
+                uint64_t diff = cw.clock + cw.len - cur.clock;
+                if (diff > 0) {
+                    if (cw.kind == CRDT_STRUCT_SKIP) {
+                        cw.len -= diff;
+                    } else {
+                        /* sliced: as Yjs keeps pending structs encoded, a
+                         * slice was written with an origin and read back
+                         * without its parent sub */
+                        cur.off += diff;
+                        cur.clock += diff;
+                        cur.len -= diff;
+                        cur.psub_known = false;
+                    }
+                }
+                bool merged = cw.kind == cur.kind && cw.kind != CRDT_STRUCT_ITEM;
+                if (merged) {
+                    cw.len += cur.len;
+                } else {
+                    sb_vec_push(&outv, cw);
+                    cw = cur;
+                    cd->i++;
+                }
+            }
+        } else {
+            cw = *wq_cur(cd);
+            cd->i++;
+            have = true;
+        }
+        for (went *nx = wq_cur(cd); nx && nx->client == first && nx->clock == cw.clock + cw.len &&
+                                    nx->kind != CRDT_STRUCT_SKIP;
+             nx = wq_cur(cd)) {
+            sb_vec_push(&outv, cw);
+            cw = *nx;
+            cd->i++;
+        }
+    }
+    if (have)
+        sb_vec_push(&outv, cw);
+    /* groups of consecutive structs of one client */
+    size_t groups_n = 0;
+    for (size_t i = 0; i < outv.len; i++)
+        if (i == 0 || outv.items[i].client != outv.items[i - 1].client)
+            groups_n++;
+    sb_buf tmp = SB_BUF_INIT;
+    crdt_enc_var_uint(crdt_upd_enc_rest(e), groups_n);
+    for (size_t i = 0; i < outv.len;) {
+        size_t j = i;
+        while (j < outv.len && outv.items[j].client == outv.items[i].client)
+            j++;
+        crdt_enc_var_uint(crdt_upd_enc_rest(e), j - i);
+        crdt_upd_enc_client(e, outv.items[i].client);
+        crdt_enc_var_uint(crdt_upd_enc_rest(e), outv.items[i].clock);
+        for (size_t k = i; k < j; k++)
+            write_went(e, &outv.items[k], &tmp);
+        i = j;
+    }
+    sb_buf_free(&tmp);
+    sb_vec_free(&outv);
+    sb_vec_free(&qs[0].v);
+    sb_vec_free(&qs[1].v);
+}
+
 static crdt_err encode_state(crdt_doc *d, const void *svp, size_t svn, bool v2, sb_buf *out)
 {
     crdt_ids sv = {0};
@@ -1053,9 +1302,18 @@ static crdt_err encode_state(crdt_doc *d, const void *svp, size_t svn, bool v2, 
     }
     crdt_upd_enc e;
     crdt_upd_enc_init(&e, v2);
-    crdt__write_structs(d, &e, sv.items, sv.len);
+    bool pending = crdt_doc_has_pending(d);
+    if (pending)
+        encode_with_pending(d, &sv, &e);
+    else
+        crdt__write_structs(d, &e, sv.items, sv.len);
     crdt_ranges r = {0};
     store_ds(d, &r);
+    if (pending) { /* mergeDeleteSets with the pending deletes */
+        for (size_t i = 0; i < d->pending_ds.len; i++)
+            sb_vec_push(&r, d->pending_ds.items[i]);
+        crdt__ranges_sort_merge(&r);
+    }
     crdt__write_ds(&e, &r);
     crdt_upd_enc_finish(&e, out);
     crdt_upd_enc_deinit(&e);
