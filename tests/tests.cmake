@@ -82,3 +82,10 @@ endforeach()
 # The C engine of the CRDT differential tests (tests/crdt/PROTOCOL.md).
 add_executable(ycli ${CMAKE_SOURCE_DIR}/tests/crdt/ycli.c)
 target_link_libraries(ycli PRIVATE sb_crdt)
+
+# The real editing traces through the C engine's local edits: the final text,
+# and the state Yjs loads from the engine (tests/crdt/traces.mjs).
+add_test(NAME integration.crdt_traces_c
+         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/integration/crdt_traces.sh)
+set_tests_properties(integration.crdt_traces_c PROPERTIES
+    ENVIRONMENT "${SB_TEST_ENV};SITEBASE_CRDT_ENGINE=$<TARGET_FILE:ycli>" TIMEOUT 300)
