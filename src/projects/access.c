@@ -114,15 +114,22 @@ bool projects__text_ok(sb_str s, size_t min, size_t max)
     return chars >= min && chars <= max;
 }
 
+store_err projects__prepare(store *db, const char *sql, const char *const *args, size_t n,
+                            store_stmt **st, sb_errbuf *err)
+{
+    store_err e = store_prepare(db, sql, st, err);
+    for (size_t i = 0; e == STORE_OK && i < n; i++)
+        store_bind_cstr(*st, (int)i + 1, args[i]);
+    return e;
+}
+
 store_err projects__exec(store *db, const char *sql, const char *const *args, size_t n,
                          int64_t *changes, sb_errbuf *err)
 {
     store_stmt *st;
-    store_err e = store_prepare(db, sql, &st, err);
+    store_err e = projects__prepare(db, sql, args, n, &st, err);
     if (e != STORE_OK)
         return e;
-    for (size_t i = 0; i < n; i++)
-        store_bind_cstr(st, (int)i + 1, args[i]);
     e = store_step(st, err);
     if (changes)
         *changes = store_changes(st);
@@ -160,11 +167,9 @@ projects_err projects__one_row(projects_ctx *c, const char *what, const char *sq
 {
     sb_errbuf err;
     store_stmt *st;
-    store_err e = store_prepare(c->db, sql, &st, &err);
+    store_err e = projects__prepare(c->db, sql, args, n, &st, &err);
     if (e != STORE_OK)
         return projects__store(c, what, e, &err);
-    for (size_t i = 0; i < n; i++)
-        store_bind_cstr(st, (int)i + 1, args[i]);
     e = store_step(st, &err);
     if (e == STORE_ROW)
         row(st, ctx);

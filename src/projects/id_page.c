@@ -58,11 +58,9 @@ projects_err projects__id_page_run(projects_ctx *c, const char *what, const char
 {
     sb_errbuf err;
     store_stmt *st;
-    store_err e = store_prepare(c->db, sql, &st, &err);
+    store_err e = projects__prepare(c->db, sql, args, n, &st, &err);
     if (e != STORE_OK)
         return projects__store(c, what, e, &err);
-    for (size_t i = 0; i < n; i++)
-        store_bind_cstr(st, (int)i + 1, args[i]);
     store_bind_int(st, (int)n + 1, limit + 1);
     id_page l;
     page_begin(&l, out, limit);

@@ -90,6 +90,11 @@ projects_err projects__one_row(projects_ctx *c, const char *what, const char *sq
 /* Fills p for INVALID and returns it. */
 projects_err projects__invalid(projects_problem *p, const char *field, const char *message);
 
+/* Prepares sql and binds args[0..n) as its text parameters $1..$n (NULL
+ * entries bind SQL NULL). */
+store_err projects__prepare(store *db, const char *sql, const char *const *args, size_t n,
+                            store_stmt **st, sb_errbuf *err);
+
 /* Runs sql (a statement without results) with text parameters; NULL
  * entries bind SQL NULL. *changes gets the rows changed (may be NULL). */
 store_err projects__exec(store *db, const char *sql, const char *const *args, size_t n,
