@@ -158,6 +158,10 @@ static iql_token quoted(iql_lexer *l, char q, iql_tok tok)
                            tok == IQL_T_STRING ? "unterminated string"
                                                : "unterminated quoted identifier");
         if (c == '\\' && l->pos + 1 < l->src.len) {
+            /* No newline in an identifier, escaped or not: it could not be
+             * written back. */
+            if (tok == IQL_T_IDENT && l->src.ptr[l->pos + 1] == '\n')
+                return illegal(l, start, "unterminated quoted identifier");
             escapes = true;
             l->pos += 2;
             continue;

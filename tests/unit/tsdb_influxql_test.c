@@ -210,6 +210,8 @@ static void test_errors(void **state)
                         "unterminated string at line 1, char 27");
     assert_string_equal(parse_err("SELECT \"v FROM m"),
                         "unterminated quoted identifier at line 1, char 8");
+    assert_string_equal(parse_err("SELECT \"v\\\n\" FROM m"),
+                        "unterminated quoted identifier at line 1, char 8");
     assert_string_equal(parse_err("SELECT v FROM m WHERE h =~ /x"),
                         "unterminated regex at line 1, char 28");
     assert_string_equal(parse_err("SELECT v FROM m /* never closed"),
