@@ -273,36 +273,12 @@ projects_err projects_file_delete(projects_ctx *c, sb_str project_id, sb_str pat
 
 projects_err projects_file_list(projects_ctx *c, sb_str project_id, sb_jw *out)
 {
-    projects__proj pr;
-    projects_err r = projects__project(c, project_id, AUTHZ_READ, &pr);
-    if (r != PROJECTS_OK)
-        return r;
-    bool guest = authz_effective_role(&pr.r) == AUTHZ_GUEST;
-    sb_errbuf err;
-    store_stmt *st;
-    store_err e = store_prepare(
-        c->db,
+    /* Files are never published: sources are not the site. */
+    static const projects__item_list list = {
+        "listing files",
         "SELECT " FILE_COLS ", EXISTS (SELECT 1 FROM project_shares s WHERE s.project_id = "
         "files.project_id AND s.user_id = $2 AND s.kind = 'file' AND s.item = files.path) "
         "FROM files WHERE project_id = $1 ORDER BY path",
-        &st, &err);
-    if (e != STORE_OK)
-        return projects__store(c, "listing files", e, &err);
-    store_bind_cstr(st, 1, pr.id);
-    store_bind_cstr(st, 2, c->caller.user_id ? c->caller.user_id : "");
-    sb_jw_obj_begin(out);
-    sb_jw_key(out, "items");
-    sb_jw_arr_begin(out);
-    while ((e = store_step(st, &err)) == STORE_ROW) {
-        authz_resource item = pr.r;
-        item.item = true;
-        item.shared = guest && store_col_bool(st, 6);
-        if (authz_check(&c->caller, AUTHZ_READ, &item).outcome == AUTHZ_ALLOW)
-            write_file(out, st);
-    }
-    store_reset(st);
-    sb_jw_arr_end(out);
-    sb_jw_kv_str(out, "next_cursor", NULL);
-    sb_jw_obj_end(out);
-    return e == STORE_DONE ? PROJECTS_OK : projects__store(c, "listing files", e, &err);
+        6, -1, write_file};
+    return projects__list_items(c, project_id, &list, out);
 }

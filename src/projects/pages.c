@@ -155,41 +155,21 @@ static projects_err load_page(projects_ctx *c, projects__proj *pr, sb_str page_i
     return r;
 }
 
+/* A list's row: the page without its tree. */
+static void write_summary(sb_jw *w, store_stmt *st)
+{
+    write_page(w, st, false);
+}
+
 projects_err projects_page_list(projects_ctx *c, sb_str project_id, sb_jw *out)
 {
-    projects__proj pr;
-    projects_err r = projects__project(c, project_id, AUTHZ_READ, &pr);
-    if (r != PROJECTS_OK)
-        return r;
-    bool guest = authz_effective_role(&pr.r) == AUTHZ_GUEST;
-    sb_errbuf err;
-    store_stmt *st;
-    store_err e = store_prepare(
-        c->db,
+    static const projects__item_list list = {
+        "listing pages",
         "SELECT " PAGE_COLS ", EXISTS (SELECT 1 FROM project_shares s WHERE s.project_id = "
         "pages.project_id AND s.user_id = $2 AND s.kind = 'page' AND s.item = pages.id) "
         "FROM pages WHERE project_id = $1 ORDER BY path, id",
-        &st, &err);
-    if (e != STORE_OK)
-        return projects__store(c, "listing pages", e, &err);
-    store_bind_cstr(st, 1, pr.id);
-    store_bind_cstr(st, 2, c->caller.user_id ? c->caller.user_id : "");
-    sb_jw_obj_begin(out);
-    sb_jw_key(out, "items");
-    sb_jw_arr_begin(out);
-    while ((e = store_step(st, &err)) == STORE_ROW) {
-        authz_resource item = pr.r;
-        item.item = true;
-        item.published = store_col_bool(st, 5);
-        item.shared = guest && store_col_bool(st, 9);
-        if (authz_check(&c->caller, AUTHZ_READ, &item).outcome == AUTHZ_ALLOW)
-            write_page(out, st, false);
-    }
-    store_reset(st);
-    sb_jw_arr_end(out);
-    sb_jw_kv_str(out, "next_cursor", NULL);
-    sb_jw_obj_end(out);
-    return e == STORE_DONE ? PROJECTS_OK : projects__store(c, "listing pages", e, &err);
+        9, 5, write_summary};
+    return projects__list_items(c, project_id, &list, out);
 }
 
 static projects_err write_by_id(projects_ctx *c, projects__proj *pr, const char *id, sb_jw *out,

@@ -41,7 +41,7 @@ projects_err projects__project_load(projects_ctx *c, sb_str id, authz_action a, 
  * SELECT from projects aliased p; it writes the row's project from
  * column col on. */
 #define PROJECTS__PROJECT_COLS                                                                     \
-    "p.id, p.name, p.description, p.owner_id, p.team_id, p.visibility, p.template, p.settings, "  \
+    "p.id, p.name, p.description, p.owner_id, p.team_id, p.visibility, p.template, p.settings, "   \
     "p.deployment, p.version, p.created_at, p.updated_at"
 void projects__write_project(sb_jw *w, store_stmt *st, int col);
 projects_err projects__team_load(projects_ctx *c, sb_str id, authz_action a, projects__team *t);
@@ -53,6 +53,21 @@ projects_err projects__decide(projects_ctx *c, authz_action a, const authz_resou
 /* Whether the caller has the page or file shared with them (guests). */
 projects_err projects__shared(projects_ctx *c, const char *project_id, const char *kind,
                               sb_str item, bool *shared);
+
+/* A project's pages or files that the caller may read, each item asked
+ * of the policy with its facts, written as {"items": [...],
+ * "next_cursor": null} (sharing.c). sql selects the items of project $1,
+ * with in column shared_col whether user $2 has the item shared, and in
+ * published_col whether it is published (-1: such items never are). */
+typedef struct projects__item_list {
+    const char *what; /* "listing pages", for errors */
+    const char *sql;
+    int shared_col, published_col;
+    void (*write_row)(sb_jw *w, store_stmt *st);
+} projects__item_list;
+
+projects_err projects__list_items(projects_ctx *c, sb_str project_id, const projects__item_list *l,
+                                  sb_jw *out);
 
 /* Parses a team's settings JSON into its policy (unknown keys ignored:
  * they were validated on the way in). */

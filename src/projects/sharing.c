@@ -92,3 +92,35 @@ projects_err projects_share(projects_ctx *c, sb_str project_id, sb_str user_id, 
     e = store_commit(c->db, &err);
     return e == STORE_OK ? PROJECTS_OK : projects__store(c, "sharing", e, &err);
 }
+
+projects_err projects__list_items(projects_ctx *c, sb_str project_id, const projects__item_list *l,
+                                  sb_jw *out)
+{
+    projects__proj pr;
+    projects_err r = projects__project(c, project_id, AUTHZ_READ, &pr);
+    if (r != PROJECTS_OK)
+        return r;
+    bool guest = authz_effective_role(&pr.r) == AUTHZ_GUEST;
+    sb_errbuf err;
+    store_stmt *st;
+    const char *args[] = {pr.id, c->caller.user_id ? c->caller.user_id : ""};
+    store_err e = projects__prepare(c->db, l->sql, args, 2, &st, &err);
+    if (e != STORE_OK)
+        return projects__store(c, l->what, e, &err);
+    sb_jw_obj_begin(out);
+    sb_jw_key(out, "items");
+    sb_jw_arr_begin(out);
+    while ((e = store_step(st, &err)) == STORE_ROW) {
+        authz_resource item = pr.r;
+        item.item = true;
+        item.published = l->published_col >= 0 && store_col_bool(st, l->published_col);
+        item.shared = guest && store_col_bool(st, l->shared_col);
+        if (authz_check(&c->caller, AUTHZ_READ, &item).outcome == AUTHZ_ALLOW)
+            l->write_row(out, st);
+    }
+    store_reset(st);
+    sb_jw_arr_end(out);
+    sb_jw_kv_str(out, "next_cursor", NULL);
+    sb_jw_obj_end(out);
+    return e == STORE_DONE ? PROJECTS_OK : projects__store(c, l->what, e, &err);
+}
