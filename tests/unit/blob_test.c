@@ -31,9 +31,8 @@
 #include "store/migrate.h"
 #include "store/store.h"
 
-static store_driver driver;
-static char pg_url[512]; /* the fixture's URL, no schema */
-static store *pg_admin;  /* creates and drops the per-test schemas */
+#include "store_fixture.h"
+
 static int test_no;
 
 #define HOUR_US (3600LL * 1000000)
@@ -48,8 +47,6 @@ typedef struct fx {
     char schema[64]; /* PostgreSQL: this test's schema */
     char url[700];   /* how to open another connection to the same db */
 } fx;
-
-static sb_errbuf E;
 
 #define CHECK_STORE(x)                                                                             \
     do {                                                                                           \
@@ -89,29 +86,6 @@ static int64_t query_int(store *s, const char *sql)
     int64_t v = rc == STORE_ROW ? store_col_int(st, 0) : -999;
     store_reset(st);
     return v;
-}
-
-static void rm_rf(const char *path)
-{
-    struct stat sb;
-    if (lstat(path, &sb) != 0)
-        return;
-    if (S_ISDIR(sb.st_mode)) {
-        DIR *d = opendir(path);
-        struct dirent *e;
-        while (d && (e = readdir(d))) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            char sub[1024];
-            snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-            rm_rf(sub);
-        }
-        if (d)
-            closedir(d);
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
 }
 
 /* Regular files under path (recursively) whose names start with prefix
@@ -162,35 +136,6 @@ static void write_file(const char *path, const void *p, size_t n)
     close(fd);
 }
 
-static int group_setup(void **state)
-{
-    const char *db = getenv("SITEBASE_TEST_DB");
-    driver = db && strcmp(db, "postgres") == 0 ? STORE_POSTGRES : STORE_SQLITE;
-    if (driver == STORE_SQLITE)
-        return 0;
-    const char *file = getenv("SITEBASE_TEST_PG_URL_FILE");
-    FILE *fp = file ? fopen(file, "r") : NULL;
-    if (!fp || !fgets(pg_url, sizeof pg_url, fp)) {
-        fprintf(stderr, "cannot read the PostgreSQL URL from %s\n", file ? file : "(unset)");
-        if (fp)
-            fclose(fp);
-        return -1;
-    }
-    fclose(fp);
-    pg_url[strcspn(pg_url, "\r\n")] = 0;
-    if (store_open(pg_url, NULL, &pg_admin, &E) != STORE_OK) {
-        fprintf(stderr, "cannot connect to %s: %s\n", pg_url, E.msg);
-        return -1;
-    }
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    store_close(pg_admin);
-    return 0;
-}
-
 /* *state arrives holding the byte driver's name (the test's prestate). */
 static int setup(void **state)
 {
@@ -202,28 +147,9 @@ static int setup(void **state)
         return -1;
     snprintf(f->data, sizeof f->data, "%s/data", f->dir);
     snprintf(f->root, sizeof f->root, "%s/blobs", f->data);
-    if (driver == STORE_SQLITE) {
-        snprintf(f->url, sizeof f->url, "sqlite:%s/sitebase.db", f->data);
-        if (store_open(NULL, f->data, &f->s, &E) != STORE_OK) {
-            fprintf(stderr, "open: %s\n", E.msg);
-            return -1;
-        }
-    } else {
-        snprintf(f->schema, sizeof f->schema, "b_%d_%d", (int)getpid(), test_no);
-        char sql[256];
-        snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s", f->schema,
-                 f->schema);
-        if (store_exec(pg_admin, sql, &E) != STORE_OK) {
-            fprintf(stderr, "create schema: %s\n", E.msg);
-            return -1;
-        }
-        snprintf(f->url, sizeof f->url, "%s%soptions=-csearch_path%%3D%s", pg_url,
-                 strchr(pg_url, '?') ? "&" : "?", f->schema);
-        if (store_open(f->url, NULL, &f->s, &E) != STORE_OK) {
-            fprintf(stderr, "open: %s\n", E.msg);
-            return -1;
-        }
-    }
+    if (fixture_store_open("b", test_no, f->data, f->schema, sizeof f->schema, f->url,
+                           sizeof f->url, &f->s) != 0)
+        return -1;
     if (store_migrate(f->s, NULL, &E) != STORE_OK) {
         fprintf(stderr, "migrate: %s\n", E.msg);
         return -1;
@@ -243,11 +169,7 @@ static int teardown(void **state)
     blob_close(f->b);
     store_close(f->s);
     rm_rf(f->dir);
-    if (driver == STORE_POSTGRES) {
-        char sql[128];
-        snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE", f->schema);
-        store_exec(pg_admin, sql, &E);
-    }
+    fixture_store_drop(f->schema);
     free(f);
     return 0;
 }

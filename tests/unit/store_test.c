@@ -23,11 +23,10 @@
 #include "base/str.h"
 #include "store/migrate.h"
 #include "store/store.h"
+
+#include "store_fixture.h"
 #include "store/store_int.h"
 
-static store_driver driver;
-static char pg_url[512]; /* the fixture's URL, no schema */
-static store *pg_admin;  /* creates and drops the per-test schemas */
 static int test_no;
 
 typedef struct fx {
@@ -37,8 +36,6 @@ typedef struct fx {
     char schema[64]; /* PostgreSQL: this test's schema */
     char url[700];   /* how to open another connection to the same db */
 } fx;
-
-static sb_errbuf E;
 
 #define CHECK(x)                                                                                   \
     do {                                                                                           \
@@ -72,58 +69,6 @@ static int64_t query_int(store *s, const char *sql)
     return v;
 }
 
-static void rm_rf(const char *path)
-{
-    struct stat sb;
-    if (lstat(path, &sb) != 0)
-        return;
-    if (S_ISDIR(sb.st_mode)) {
-        DIR *d = opendir(path);
-        struct dirent *e;
-        while (d && (e = readdir(d))) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            char sub[1024];
-            snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-            rm_rf(sub);
-        }
-        if (d)
-            closedir(d);
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
-
-static int group_setup(void **state)
-{
-    const char *db = getenv("SITEBASE_TEST_DB");
-    driver = db && strcmp(db, "postgres") == 0 ? STORE_POSTGRES : STORE_SQLITE;
-    if (driver == STORE_SQLITE)
-        return 0;
-    const char *file = getenv("SITEBASE_TEST_PG_URL_FILE");
-    FILE *f = file ? fopen(file, "r") : NULL;
-    if (!f || !fgets(pg_url, sizeof pg_url, f)) {
-        fprintf(stderr, "cannot read the PostgreSQL URL from %s\n", file ? file : "(unset)");
-        if (f)
-            fclose(f);
-        return -1;
-    }
-    fclose(f);
-    pg_url[strcspn(pg_url, "\r\n")] = 0;
-    if (store_open(pg_url, NULL, &pg_admin, &E) != STORE_OK) {
-        fprintf(stderr, "cannot connect to %s: %s\n", pg_url, E.msg);
-        return -1;
-    }
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    store_close(pg_admin);
-    return 0;
-}
-
 static int setup(void **state)
 {
     fx *f = calloc(1, sizeof *f);
@@ -133,27 +78,10 @@ static int setup(void **state)
         if (!mkdtemp(f->dir))
             return -1;
         snprintf(f->data, sizeof f->data, "%s/data/nested", f->dir);
-        snprintf(f->url, sizeof f->url, "sqlite:%s/sitebase.db", f->data);
-        if (store_open(NULL, f->data, &f->s, &E) != STORE_OK) {
-            fprintf(stderr, "open: %s\n", E.msg);
-            return -1;
-        }
-    } else {
-        snprintf(f->schema, sizeof f->schema, "t_%d_%d", (int)getpid(), test_no);
-        char sql[256];
-        snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s", f->schema,
-                 f->schema);
-        if (store_exec(pg_admin, sql, &E) != STORE_OK) {
-            fprintf(stderr, "create schema: %s\n", E.msg);
-            return -1;
-        }
-        snprintf(f->url, sizeof f->url, "%s%soptions=-csearch_path%%3D%s", pg_url,
-                 strchr(pg_url, '?') ? "&" : "?", f->schema);
-        if (store_open(f->url, NULL, &f->s, &E) != STORE_OK) {
-            fprintf(stderr, "open: %s\n", E.msg);
-            return -1;
-        }
     }
+    if (fixture_store_open("t", test_no, f->data, f->schema, sizeof f->schema, f->url,
+                           sizeof f->url, &f->s) != 0)
+        return -1;
     *state = f;
     return 0;
 }
@@ -162,13 +90,9 @@ static int teardown(void **state)
 {
     fx *f = *state;
     store_close(f->s);
-    if (driver == STORE_SQLITE) {
+    if (driver == STORE_SQLITE)
         rm_rf(f->dir);
-    } else {
-        char sql[128];
-        snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE", f->schema);
-        store_exec(pg_admin, sql, &E);
-    }
+    fixture_store_drop(f->schema);
     free(f);
     return 0;
 }
