@@ -81,9 +81,12 @@ bool crdt_doc_has_pending(const crdt_doc *d);
 crdt_err crdt_doc_declare(crdt_doc *d, sb_str name, crdt_kind kind);
 
 /* Appends doc.get<Kind>(name).toJSON() as JSON text, as JSON.stringify
- * prints it. Fails with CRDT_E_LIMIT when nesting is too deep. */
+ * prints it. Like doc.get<Kind>, declares the root as kind (CRDT_E_KIND
+ * when it is declared as another). Fails with CRDT_E_LIMIT when nesting
+ * is too deep. */
 crdt_err crdt_doc_json(crdt_doc *d, sb_str name, crdt_kind kind, sb_buf *out);
-/* Appends JSON.stringify(doc.getText(name).toDelta()). */
+/* Appends JSON.stringify(doc.getText(name).toDelta()); declares the root
+ * as a Text. */
 crdt_err crdt_doc_text_delta(crdt_doc *d, sb_str name, sb_buf *out);
 
 /*

@@ -77,10 +77,23 @@ enum {
     CRDT_F_KEEP = 2,
     CRDT_F_HAS_ORIGIN = 4,
     CRDT_F_HAS_RORIGIN = 8,
+    CRDT_F_MARKER = 16, /* a search marker points here, or did (marker.c) */
 };
 
 typedef struct crdt_item crdt_item;
 typedef struct crdt_type crdt_type;
+
+/* Yjs's search markers of a text (marker.c). */
+#define CRDT_YMARK_MAX 80
+typedef struct crdt_ymark {
+    crdt_item *p;
+    uint64_t index;
+    uint64_t ts; /* last use, from the doc's ymark_clock */
+} crdt_ymark;
+typedef struct crdt_ymarks {
+    uint32_t n;
+    crdt_ymark m[CRDT_YMARK_MAX];
+} crdt_ymarks;
 
 /* An owned byte string (JSON text, keys, binaries). */
 typedef struct crdt_bytes {
@@ -148,7 +161,9 @@ typedef struct crdt_map_entry {
 struct crdt_type {
     uint8_t kind; /* CRDT_T_* */
     uint16_t depth;   /* 1 for roots */
-    bool has_formats; /* a format item was ever integrated (Yjs _hasFormatting) */
+    bool has_formats; /* a format item was integrated (Yjs _hasFormatting;
+                         also: Yjs dropped the text's search markers) */
+    bool ym_exact;    /* keep Yjs's search markers in ym (marker.c) */
     bool in_changed;  /* listed in the transaction's changed texts */
     crdt_item *item;  /* the item holding this type; NULL for roots */
     crdt_item *start; /* first item of the list */
@@ -159,6 +174,7 @@ struct crdt_type {
     /* A cached position: marker_p starts at index marker_i. */
     crdt_item *marker_p;
     uint64_t marker_i;
+    crdt_ymarks *ym; /* Yjs's search markers, when ym_exact */
 };
 
 /* Per-client struct array. */
@@ -206,6 +222,7 @@ struct crdt_doc {
     crdt_item *free_items;
     crdt_pool_chunk *chunks;
     crdt_txn *txn;
+    uint64_t ymark_clock; /* Yjs's globalSearchMarkerTimestamp */
     crdt_txn scratch; /* vectors reused by every transaction */
 };
 
@@ -273,6 +290,10 @@ void crdt__fa_set(fattrs *a, const crdt_bytes *key, const crdt_bytes *val);
 void crdt__fa_delete(fattrs *a, const crdt_bytes *key);
 void crdt__fa_update(fattrs *a, crdt_item *format); /* updateCurrentAttributes */
 void crdt__format_cleanup(crdt_doc *d, crdt_txn *first, crdt_txn *second);
+/* cleanupFormattingGap: format items from start up to the next live
+ * counted item that no longer change anything are deleted. */
+void crdt__cleanup_gap(crdt_doc *d, crdt_item *start, crdt_item *curr, fattrs *start_attrs,
+                       fattrs *curr_attrs);
 /* Notes that a text type changed in the current transaction. */
 void crdt__txn_changed(crdt_doc *d, crdt_type *t);
 
@@ -292,8 +313,23 @@ crdt_err crdt__root_of(crdt_doc *d, sb_str name, uint8_t kind, crdt_type **out);
 uint8_t crdt__kind_ref(crdt_kind k);
 
 /* --- richtext.c --- */
-crdt_err crdt__text_insert_rich(crdt_doc *d, sb_str name, uint64_t index, sb_str utf8,
-                                sb_str attrs, sb_buf *update, bool *changed);
+/* YText.insert and YText.delete in the current transaction, for texts with
+ * formatting or inserts with attributes (attrs: a JSON object, or empty
+ * for "the attributes in force"); arguments already checked. */
+crdt_err crdt__text_insert_rich(crdt_doc *d, crdt_type *t, uint64_t index, sb_str utf8,
+                                sb_str attrs);
+void crdt__text_delete_rich(crdt_doc *d, crdt_type *t, uint64_t index, uint64_t len);
+
+/* --- marker.c --- */
+/* findMarker: the marker to start a search for index from (made or moved
+ * as Yjs does), or NULL (empty text, index 0). */
+crdt_ymark *crdt__ymark_find(crdt_doc *d, crdt_type *t, uint64_t index);
+/* updateMarkerChanges: len units inserted (> 0) or deleted (< 0) at index. */
+void crdt__ymark_changes(crdt_type *t, uint64_t index, int64_t len);
+/* Item.mergeWith: r is merged into its left neighbour l. */
+void crdt__ymark_merged(crdt_type *t, crdt_item *l, crdt_item *r);
+/* A format item was integrated: Yjs drops the markers for good. */
+void crdt__ymark_drop(crdt_type *t);
 
 /* --- utf16.c --- */
 /* UTF-8 (already validated) to UTF-16; returns units written (out must hold n). */

@@ -115,8 +115,14 @@ static crdt_item *new_item(crdt_doc *d, crdt_type *parent, crdt_item *left, crdt
 crdt_err crdt__root_of(crdt_doc *d, sb_str name, uint8_t kind, crdt_type **out)
 {
     crdt_type *t = crdt__root(d, name.ptr, name.len, true);
-    if (t->kind == CRDT_T_UNDEFINED)
+    if (t->kind == CRDT_T_UNDEFINED) {
+        /* Doc.get replaces the placeholder with a new type: no formatting
+         * flag, and (texts) empty search markers that now matter if
+         * formats arrived before (marker.c) */
         t->kind = kind;
+        t->ym_exact = t->has_formats && (kind == CRDT_T_TEXT || kind == CRDT_T_XML_TEXT);
+        t->has_formats = false;
+    }
     else if (t->kind != kind)
         return CRDT_E_KIND;
     *out = t;
@@ -180,40 +186,28 @@ static void text_insert_at(crdt_doc *d, crdt_type *t, uint64_t index, sb_str utf
     t->marker_i = index;
 }
 
-/* Whether the text holds format items (only walked for texts that ever
- * had one). Editing around them is not built yet. */
-static bool has_formats(crdt_type *t)
-{
-    if (!t->has_formats)
-        return false;
-    for (crdt_item *it = t->start; it; it = it->right)
-        if (it->ckind == CRDT_C_FORMAT)
-            return true;
-    return false;
-}
-
 crdt_err crdt_text_insert(crdt_doc *d, sb_str name, uint64_t index, sb_str utf8, sb_str attrs,
                           sb_buf *update, bool *changed)
 {
     *changed = false;
     if (!sb_utf8_valid(utf8.ptr, utf8.len, NULL))
         return CRDT_E_UTF8;
-    if (attrs.ptr && attrs.len)
-        return crdt__text_insert_rich(d, name, index, utf8, attrs, update, changed);
     crdt_type *t;
     crdt_err e = crdt__root_of(d, name, CRDT_T_TEXT, &t);
     if (e)
         return e;
-    if (has_formats(t))
-        return CRDT_E_UNSUPPORTED;
     if (index > text_length(t))
         return CRDT_E_RANGE;
     if (utf8.len == 0)
         return CRDT_OK;
     crdt__txn_begin(d, NULL, true);
-    text_insert_at(d, t, index, utf8);
+    /* formatting, or attributes to apply: YText's full position search */
+    if ((attrs.ptr && attrs.len) || t->has_formats || t->ym_exact)
+        e = crdt__text_insert_rich(d, t, index, utf8, attrs);
+    else
+        text_insert_at(d, t, index, utf8);
     crdt__txn_end(d, update, changed);
-    return CRDT_OK;
+    return e;
 }
 
 /* Deletes len counted units from index (YText deleteText / typeListDelete). */
@@ -247,14 +241,15 @@ static crdt_err delete_range(crdt_doc *d, sb_str name, uint8_t kind, uint64_t in
     crdt_err e = crdt__root_of(d, name, kind, &t);
     if (e)
         return e;
-    if (kind == CRDT_T_TEXT && has_formats(t))
-        return CRDT_E_UNSUPPORTED;
     if (index > t->length || len > t->length - index)
         return CRDT_E_RANGE;
     if (len == 0)
         return CRDT_OK;
     crdt__txn_begin(d, NULL, true);
-    list_delete(d, t, index, len, kind == CRDT_T_TEXT);
+    if (kind == CRDT_T_TEXT && (t->has_formats || t->ym_exact))
+        crdt__text_delete_rich(d, t, index, len);
+    else
+        list_delete(d, t, index, len, kind == CRDT_T_TEXT);
     crdt__txn_end(d, update, changed);
     return CRDT_OK;
 }

@@ -95,9 +95,8 @@ static bool live_format(const crdt_item *it)
     return !(it->flags & CRDT_F_DELETED) && it->ckind == CRDT_C_FORMAT;
 }
 
-/* cleanupFormattingGap */
-static void cleanup_gap(crdt_doc *d, crdt_item *start, crdt_item *curr, fattrs *start_attrs,
-                        fattrs *curr_attrs)
+void crdt__cleanup_gap(crdt_doc *d, crdt_item *start, crdt_item *curr, fattrs *start_attrs,
+                       fattrs *curr_attrs)
 {
     crdt_item *end = start;
     SB_VEC(crdt_item *) end_formats = {0};
@@ -156,7 +155,7 @@ static void cleanup_text(crdt_doc *d, crdt_type *t)
         if (end->ckind == CRDT_C_FORMAT) {
             crdt__fa_update(&ca, end);
         } else {
-            cleanup_gap(d, start, end, &sa, &ca);
+            crdt__cleanup_gap(d, start, end, &sa, &ca);
             fa_copy(&sa, &ca);
             start = end;
         }

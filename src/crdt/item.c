@@ -259,8 +259,11 @@ void crdt__integrate(crdt_doc *d, crdt_item *it, uint64_t offset)
         if (it->left)
             crdt__delete(d, it->left);
     }
-    if (it->ckind == CRDT_C_FORMAT)
+    if (it->ckind == CRDT_C_FORMAT) {
         parent->has_formats = true;
+        if (parent->ym_exact)
+            crdt__ymark_drop(parent);
+    }
     crdt__txn_changed(d, parent);
     if (!it->parent_sub) {
         parent->marker_p = NULL;
@@ -429,6 +432,7 @@ static bool item_merge(crdt_doc *d, crdt_item *l, crdt_item *r)
         if (!(l->flags & CRDT_F_DELETED) && crdt__countable(l))
             p->marker_i -= l->length;
     }
+    crdt__ymark_merged(p, l, r);
     crdt__content_merge(l, r);
     if (r->flags & CRDT_F_KEEP)
         l->flags |= CRDT_F_KEEP;

@@ -360,16 +360,44 @@ static crdt_err delta_json(crdt_type *t, sb_buf *out, int depth)
     return e;
 }
 
+/* The order of one UTF-8 lead byte's code point among UTF-16 units: JS
+ * compares strings by UTF-16 code units, where a pair's lead unit (D800..)
+ * sorts below U+E000..U+FFFF, unlike code points. */
+static uint32_t utf16_rank(uint32_t cp)
+{
+    if (cp < 0xE000)
+        return cp;
+    return cp < 0x10000 ? cp + 0x100000 : cp - 0x10000 + 0xD800;
+}
+
+static uint32_t utf8_next(const char *s, size_t n, size_t *i)
+{
+    const uint8_t *u = (const uint8_t *)s;
+    uint32_t c = u[(*i)++];
+    int more = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC0 ? 1 : 0;
+    c &= more == 3 ? 0x07 : more == 2 ? 0x0F : more == 1 ? 0x1F : 0x7F;
+    while (more-- > 0 && *i < n)
+        c = (c << 6) | (u[(*i)++] & 0x3F);
+    return c;
+}
+
+/* a < b as JavaScript compares strings (UTF-16 code units), on UTF-8. */
 static int cmp_str(const char *a, size_t an, const char *b, size_t bn)
 {
-    int c = memcmp(a, b, SB_MIN(an, bn));
-    return c ? c : (an < bn ? -1 : an > bn);
+    size_t i = 0, j = 0;
+    while (i < an && j < bn) {
+        uint32_t x = utf16_rank(utf8_next(a, an, &i)), y = utf16_rank(utf8_next(b, bn, &j));
+        if (x != y)
+            return x < y ? -1 : 1;
+    }
+    return i < an ? 1 : j < bn ? -1 : 0;
 }
 
 typedef struct kv {
     const char *k;
     size_t kn;
     crdt_any v;
+    size_t i; /* the position before sorting */
 } kv;
 
 static int kv_cmp(const void *a, const void *b)
@@ -382,6 +410,58 @@ static int attr_cmp(const void *a, const void *b)
 {
     const attr *x = a, *y = b;
     return cmp_str(x->key.p, x->key.n, y->key.p, y->key.n);
+}
+
+/* The attributes of a tag made from a format attribute's value: what
+ * `for (key in value)` gives, sorted by key, each as ` key="String(v)"`.
+ * Strings and arrays have index keys ("0", "1", ..., sorted as strings:
+ * "10" before "2"), a string's values being its UTF-16 units (a lone
+ * surrogate half comes out as U+FFFD: UTF-8 cannot carry it); numbers,
+ * booleans and null have none. */
+static void tag_props(const crdt_any *v, sb_buf *out)
+{
+    size_t n = 0;
+    uint16_t *units = NULL;
+    if (v->kind == CRDT_ANY_OBJECT)
+        n = v->u.obj.len;
+    else if (v->kind == CRDT_ANY_ARRAY)
+        n = v->u.arr.len;
+    else if (v->kind == CRDT_ANY_STRING) {
+        units = sb_malloc((v->u.str.len + 1) * sizeof(uint16_t));
+        n = crdt__utf8_to_utf16(v->u.str.ptr, v->u.str.len, units);
+    }
+    if (!n) {
+        free(units);
+        return;
+    }
+    kv *kvs = sb_malloc(n * sizeof(kv));
+    char *idx = v->kind == CRDT_ANY_OBJECT ? NULL : sb_malloc(n * 21);
+    for (size_t q = 0; q < n; q++) {
+        if (v->kind == CRDT_ANY_OBJECT) {
+            kvs[q] = (kv){v->u.obj.props[q].key, v->u.obj.props[q].key_len,
+                          v->u.obj.props[q].value, q};
+            continue;
+        }
+        int len = snprintf(idx + q * 21, 21, "%zu", q);
+        kvs[q] = (kv){idx + q * 21, (size_t)len, {.kind = CRDT_ANY_UNDEFINED}, q};
+        if (v->kind == CRDT_ANY_ARRAY)
+            kvs[q].v = v->u.arr.items[q];
+    }
+    qsort(kvs, n, sizeof(kv), kv_cmp);
+    for (size_t q = 0; q < n; q++) {
+        sb_buf_append(out, " ", 1);
+        sb_buf_append(out, kvs[q].k, kvs[q].kn);
+        sb_buf_append(out, "=\"", 2);
+        if (v->kind == CRDT_ANY_STRING) {
+            crdt__utf16_to_utf8(&units[kvs[q].i], 1, out);
+        } else {
+            js_string_any(&kvs[q].v, out, 0);
+        }
+        sb_buf_append(out, "\"", 1);
+    }
+    free(idx);
+    free(kvs);
+    free(units);
 }
 
 /* YXmlText.toString(): each delta op wrapped in its attributes as tags. */
@@ -398,25 +478,9 @@ static void xml_text_string(crdt_type *t, sb_buf *out, int depth)
         for (size_t k = 0; k < nn; k++) {
             sb_buf_append(out, "<", 1);
             sb_buf_append(out, nodes[k].key.p, nodes[k].key.n);
-            /* attributes of the tag: the properties of the value, by key */
             crdt_any v;
             if (crdt__json_parse(nodes[k].val.p, nodes[k].val.n, &v)) {
-                if (v.kind == CRDT_ANY_OBJECT) {
-                    kv *kvs = sb_malloc((v.u.obj.len + 1) * sizeof(kv));
-                    for (size_t q = 0; q < v.u.obj.len; q++)
-                        kvs[q] = (kv){v.u.obj.props[q].key, v.u.obj.props[q].key_len,
-                                      v.u.obj.props[q].value};
-                    if (v.u.obj.len > 1)
-                        qsort(kvs, v.u.obj.len, sizeof(kv), kv_cmp);
-                    for (size_t q = 0; q < v.u.obj.len; q++) {
-                        sb_buf_append(out, " ", 1);
-                        sb_buf_append(out, kvs[q].k, kvs[q].kn);
-                        sb_buf_append(out, "=\"", 2);
-                        js_string_any(&kvs[q].v, out, 0);
-                        sb_buf_append(out, "\"", 1);
-                    }
-                    free(kvs);
-                }
+                tag_props(&v, out);
                 crdt_any_free(&v);
             }
             sb_buf_append(out, ">", 1);
@@ -477,7 +541,7 @@ static crdt_err type_string(crdt_type *t, uint8_t kind, sb_buf *out, int depth)
             crdt_item *it = t->entries.items[i].item;
             if (!it || (it->flags & CRDT_F_DELETED))
                 continue;
-            kvs[n] = (kv){t->entries.items[i].key.p, t->entries.items[i].key.n, {0}};
+            kvs[n] = (kv){t->entries.items[i].key.p, t->entries.items[i].key.n, {0}, 0};
             kvs[n].v.kind = CRDT_ANY_UNDEFINED;
             if (it->ckind == CRDT_C_ANY) {
                 crdt_dec dec;
@@ -540,22 +604,12 @@ static crdt_err type_json(crdt_type *t, uint8_t kind, sb_buf *out, int depth)
 
 crdt_err crdt_doc_json(crdt_doc *d, sb_str name, crdt_kind kind, sb_buf *out)
 {
-    crdt_type *t = crdt__root(d, name.ptr, name.len, false);
-    if (!t) {
-        switch (kind) {
-        case CRDT_TEXT:
-        case CRDT_XML_FRAGMENT:
-            sb_buf_append(out, "\"\"", 2);
-            break;
-        case CRDT_MAP:
-            sb_buf_append(out, "{}", 2);
-            break;
-        case CRDT_ARRAY:
-            sb_buf_append(out, "[]", 2);
-            break;
-        }
-        return CRDT_OK;
-    }
+    /* doc.get<Kind>(name) declares the root (and that changes how Yjs
+     * treats it from then on: edit.c crdt__root_of) */
+    crdt_type *t;
+    crdt_err de = crdt__root_of(d, name, crdt__kind_ref(kind), &t);
+    if (de)
+        return de;
     size_t mark = out->len;
     crdt_err e = type_json(t, crdt__kind_ref(kind), out, 1);
     if (e && out->ptr) {
@@ -567,11 +621,10 @@ crdt_err crdt_doc_json(crdt_doc *d, sb_str name, crdt_kind kind, sb_buf *out)
 
 crdt_err crdt_doc_text_delta(crdt_doc *d, sb_str name, sb_buf *out)
 {
-    crdt_type *t = crdt__root(d, name.ptr, name.len, false);
-    if (!t) {
-        sb_buf_append(out, "[]", 2);
-        return CRDT_OK;
-    }
+    crdt_type *t;
+    crdt_err de = crdt__root_of(d, name, CRDT_T_TEXT, &t);
+    if (de)
+        return de;
     size_t mark = out->len;
     crdt_err e = delta_json(t, out, 1);
     if (e && out->ptr) {

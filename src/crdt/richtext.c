@@ -1,9 +1,16 @@
 /*
- * richtext.c: text edits that carry formatting, as Yjs's YText does them:
- * insert with attributes, insertEmbed, format (YText.js insertText,
- * insertAttributes, insertNegatedAttributes, minimizeAttributeChanges,
- * formatText). Positions are found from the start of the text, tracking
- * the attributes in force, as Yjs does for these calls (no search marker).
+ * richtext.c: text edits as Yjs's YText does them: insert (with or without
+ * attributes), insertEmbed, delete and format (YText.js findPosition,
+ * insertText, insertAttributes, insertNegatedAttributes,
+ * minimizeAttributeChanges, formatText, deleteText).
+ *
+ * Positions are found from the start of the text, tracking the attributes
+ * in force. Yjs finds plain inserts, embeds without attributes and deletes
+ * from a search marker, but drops a text's markers for good once a format
+ * item is integrated into it (ContentFormat.integrate), so in a text that
+ * had formatting every lookup starts at the beginning, as here; in a text
+ * without format items both ways give the same items, and edit.c keeps its
+ * faster lookup; marker.c covers the case in between.
  *
  * Attribute values are JSON texts; a user's value never is the same object
  * as an item's, so they compare equal only as primitives or as flat
@@ -16,37 +23,48 @@
 #include "crdt/any.h"
 #include "crdt/crdt_int.h"
 
+/* Newlines a format past the end may append (Yjs appends one per unit). */
+#define FORMAT_PAD_MAX (1u << 20)
+
 typedef struct uattr {
     crdt_bytes key, val; /* owned */
 } uattr;
 typedef SB_VEC(uattr) uattrs;
 
+/* ItemTextListPosition */
 typedef struct tpos {
     crdt_doc *d;
     crdt_type *t;
     crdt_item *left, *right;
+    uint64_t index;
     fattrs cur;
 } tpos;
 
 static void fwd(tpos *p)
 {
     crdt_item *r = p->right;
-    if (r->ckind == CRDT_C_FORMAT && !(r->flags & CRDT_F_DELETED))
-        crdt__fa_update(&p->cur, r);
+    if (!(r->flags & CRDT_F_DELETED)) {
+        if (r->ckind == CRDT_C_FORMAT)
+            crdt__fa_update(&p->cur, r);
+        else
+            p->index += r->length;
+    }
     p->left = r;
     p->right = r->right;
 }
 
-/* findPosition without a marker: after the counted item ending at index. */
-static void find_pos(tpos *p, uint64_t index)
+/* findPosition: count units on from the start, or from a search marker
+ * (with no attributes in force) when Yjs would take one (marker.c). */
+static void find_pos(tpos *p, uint64_t index, bool use_marker)
 {
-    p->left = NULL;
-    p->right = p->t->start;
-    uint64_t count = index;
+    crdt_ymark *m = use_marker && p->t->ym_exact ? crdt__ymark_find(p->d, p->t, index) : NULL;
+    p->left = m ? m->p->left : NULL;
+    p->right = m ? m->p : p->t->start;
+    p->index = m ? m->index : 0;
+    uint64_t count = index - p->index;
     while (p->right && count > 0) {
         crdt_item *r = p->right;
-        if (!(r->flags & CRDT_F_DELETED) &&
-            (r->ckind == CRDT_C_STRING || r->ckind == CRDT_C_EMBED || r->ckind == CRDT_C_TYPE)) {
+        if (!(r->flags & CRDT_F_DELETED) && r->ckind != CRDT_C_FORMAT) {
             if (count < r->length)
                 crdt__clean_start(p->d, (crdt_id){r->id.client, r->id.clock + count});
             count -= r->length;
@@ -237,10 +255,10 @@ static crdt_err rich_begin(crdt_doc *d, sb_str name, sb_str attrs, uattrs *ua, c
     return crdt__root_of(d, name, CRDT_T_TEXT, t);
 }
 
-/* insertText with explicit attributes; content is a string or an embed. */
+/* insertText: content is a string or an embed; attributes in force that ua
+ * does not name are negated. */
 static void insert_text(tpos *p, uattrs *ua, uint8_t ckind, sb_str s)
 {
-    /* attributes in force that the insert does not name are negated */
     for (size_t i = 0; i < p->cur.len; i++) {
         if (!ua_get(ua, &p->cur.items[i].key)) {
             uattr a;
@@ -261,6 +279,8 @@ static void insert_text(tpos *p, uattrs *ua, uint8_t ckind, sb_str s)
     } else {
         crdt__bytes_set(&it->c.bin, s.ptr, s.len);
     }
+    if (p->t->ym_exact)
+        crdt__ymark_changes(p->t, p->index, (int64_t)it->length);
     crdt__integrate(p->d, it, 0);
     p->right = it;
     fwd(p);
@@ -268,25 +288,41 @@ static void insert_text(tpos *p, uattrs *ua, uint8_t ckind, sb_str s)
     sb_vec_free(&negated);
 }
 
-crdt_err crdt__text_insert_rich(crdt_doc *d, sb_str name, uint64_t index, sb_str utf8,
-                                sb_str attrs, sb_buf *update, bool *changed)
+/* The attributes in force at p, as the attributes of an insert. */
+static void ua_from_cur(uattrs *ua, const fattrs *cur)
 {
-    *changed = false;
-    uattrs ua = {0};
-    crdt_type *t;
-    crdt_err e = rich_begin(d, name, attrs, &ua, &t);
-    if (!e && index > t->length)
-        e = CRDT_E_RANGE;
-    if (e || utf8.len == 0) {
-        ua_free(&ua);
-        return e;
+    for (size_t i = 0; i < cur->len; i++) {
+        uattr a;
+        crdt__bytes_set(&a.key, cur->items[i].key.p, cur->items[i].key.n);
+        crdt__bytes_set(&a.val, cur->items[i].val->p, cur->items[i].val->n);
+        sb_vec_push(ua, a);
     }
-    crdt__txn_begin(d, NULL, true);
+}
+
+/* YText.insert: with attributes ua, or (NULL) those in force where the
+ * text lands. */
+static void text_insert(crdt_doc *d, crdt_type *t, uint64_t index, sb_str utf8, uattrs *ua)
+{
     tpos p = {.d = d, .t = t};
-    find_pos(&p, index);
-    insert_text(&p, &ua, CRDT_C_STRING, utf8);
-    crdt__txn_end(d, update, changed);
+    uattrs own = {0};
+    find_pos(&p, index, !ua);
+    if (!ua) {
+        ua_from_cur(&own, &p.cur);
+        ua = &own;
+    }
+    insert_text(&p, ua, CRDT_C_STRING, utf8);
     sb_vec_free(&p.cur);
+    ua_free(&own);
+}
+
+crdt_err crdt__text_insert_rich(crdt_doc *d, crdt_type *t, uint64_t index, sb_str utf8,
+                                sb_str attrs)
+{
+    uattrs ua = {0};
+    bool given = attrs.ptr && attrs.len;
+    if (given && !ua_parse(attrs, &ua))
+        return CRDT_E_JSON;
+    text_insert(d, t, index, utf8, given ? &ua : NULL);
     ua_free(&ua);
     return CRDT_OK;
 }
@@ -313,13 +349,42 @@ crdt_err crdt_text_embed(crdt_doc *d, sb_str name, uint64_t index, sb_str json, 
     crdt__txn_begin(d, NULL, true);
     tpos p = {.d = d, .t = t};
     uattrs ua = {0};
-    find_pos(&p, index);
+    find_pos(&p, index, true);
     insert_text(&p, &ua, CRDT_C_EMBED, sb_str_make(canon.p, canon.n));
     crdt__txn_end(d, update, changed);
     sb_vec_free(&p.cur);
     ua_free(&ua);
     free(canon.p);
     return CRDT_OK;
+}
+
+/* deleteText, in the current transaction */
+void crdt__text_delete_rich(crdt_doc *d, crdt_type *t, uint64_t index, uint64_t len)
+{
+    tpos p = {.d = d, .t = t};
+    find_pos(&p, index, true);
+    fattrs start_attrs = {0};
+    for (size_t i = 0; i < p.cur.len; i++)
+        sb_vec_push(&start_attrs, p.cur.items[i]);
+    crdt_item *start = p.right;
+    uint64_t left = len;
+    while (left > 0 && p.right) {
+        crdt_item *r = p.right;
+        if (!(r->flags & CRDT_F_DELETED) &&
+            (r->ckind == CRDT_C_STRING || r->ckind == CRDT_C_EMBED || r->ckind == CRDT_C_TYPE)) {
+            if (left < r->length)
+                crdt__clean_start(d, (crdt_id){r->id.client, r->id.clock + left});
+            left -= r->length;
+            crdt__delete(d, r);
+        }
+        fwd(&p);
+    }
+    if (start)
+        crdt__cleanup_gap(d, start, p.right, &start_attrs, &p.cur);
+    if (t->ym_exact)
+        crdt__ymark_changes(t, p.index, -(int64_t)(len - left));
+    sb_vec_free(&start_attrs);
+    sb_vec_free(&p.cur);
 }
 
 crdt_err crdt_text_format(crdt_doc *d, sb_str name, uint64_t index, uint64_t len, sb_str attrs,
@@ -329,17 +394,18 @@ crdt_err crdt_text_format(crdt_doc *d, sb_str name, uint64_t index, uint64_t len
     uattrs ua = {0};
     crdt_type *t;
     crdt_err e = rich_begin(d, name, attrs, &ua, &t);
-    /* Yjs appends newlines for a range past the end (Quill's habit); we
-     * keep ranges inside the text */
-    if (!e && (index > t->length || len > t->length - index))
-        e = CRDT_E_RANGE;
+    /* Yjs appends a newline per unit a range passes the end by (Quill's
+     * habit); bounded here */
+    if (!e && index < t->length && len > t->length - index &&
+        len - (t->length - index) > FORMAT_PAD_MAX)
+        e = CRDT_E_LIMIT;
     if (e || len == 0) {
         ua_free(&ua);
         return e;
     }
     crdt__txn_begin(d, NULL, true);
     tpos p = {.d = d, .t = t};
-    find_pos(&p, index);
+    find_pos(&p, index, false);
     if (p.right) {
         minimize(&p, &ua);
         fattrs negated = {0};
@@ -369,6 +435,17 @@ crdt_err crdt_text_format(crdt_doc *d, sb_str name, uint64_t index, uint64_t len
                     length = length > r->length ? length - r->length : 0;
                 }
             }
+            fwd(&p);
+        }
+        if (length > 0) { /* past the end: newlines, as Yjs */
+            crdt_item *it = new_at(&p, CRDT_C_STRING);
+            it->c.str.u = sb_malloc(length * sizeof(uint16_t));
+            it->c.str.cap = length;
+            for (uint64_t k = 0; k < length; k++)
+                it->c.str.u[k] = '\n';
+            it->length = length;
+            crdt__integrate(d, it, 0);
+            p.right = it;
             fwd(&p);
         }
         insert_negated(&p, &negated);

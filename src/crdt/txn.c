@@ -67,9 +67,14 @@ static void merge_ds(crdt_doc *d, const crdt_ranges *ds)
 /* The cleanup of transaction t (d->txn == t): gc, merges, the update. */
 static void finish(crdt_doc *d, crdt_txn *t, sb_buf *out, bool *changed)
 {
-    /* before gc, which may free types listed here */
-    for (size_t i = 0; i < t->changed.len; i++)
+    /* before gc, which may free types listed here. A remote change drops
+     * a text's search markers (AbstractType._callObserver), leaving the
+     * items' marked bits as they are, as Yjs does. */
+    for (size_t i = 0; i < t->changed.len; i++) {
         t->changed.items[i]->in_changed = false;
+        if (!t->local && t->changed.items[i]->ym)
+            t->changed.items[i]->ym->n = 0;
+    }
     t->changed.len = 0;
     if (d->gc)
         gc_ds(d, &t->ds);

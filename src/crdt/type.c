@@ -29,6 +29,7 @@ void crdt__type_free(crdt_doc *d, crdt_type *t)
         free(t->entries.items[i].key.p);
     sb_vec_free(&t->entries);
     sb_map_deinit(&t->index);
+    free(t->ym);
     free(t->name.p);
     free(t);
 }

@@ -83,6 +83,29 @@ const EDITS = {
   }
 }
 
+// Commands whose last argument is JSON, by argument count: JSON is one line
+// but may hold spaces (in strings), so that argument is the rest of the
+// line, verbatim.
+const JSON_LAST = { text_insert: 4, text_format: 4, text_embed: 3, map_set: 3, array_insert: 3 }
+
+const splitLine = (line) => {
+  const s = line.trim()
+  const cmd = s.split(' ', 1)[0]
+  const n = JSON_LAST[cmd]
+  const words = s.split(/ +/)
+  if (n === undefined || words.length <= n + 1) return words
+  const out = [cmd]
+  let rest = s.slice(cmd.length)
+  for (let k = 1; k < n; k++) {
+    rest = rest.replace(/^ +/, '')
+    const w = rest.split(' ', 1)[0]
+    out.push(w)
+    rest = rest.slice(w.length)
+  }
+  out.push(rest.replace(/^ +/, ''))
+  return out
+}
+
 // Commands that change the doc. Only these can leave it half-changed.
 const MUTATING = new Set(['apply', 'apply2', ...Object.keys(EDITS)])
 
@@ -133,7 +156,7 @@ export class RefEngine {
 
   // One command line -> one answer line (without the newline).
   exec (line) {
-    const [cmd, ...args] = line.trim().split(/ +/)
+    const [cmd, ...args] = splitLine(line)
     this.captured = []
     this.#touched = false
     const logLength = this.log.length
