@@ -721,35 +721,207 @@ static void apply_ds(crdt_doc *d, const crdt_ranges *ds, crdt_ranges *unapplied)
     }
 }
 
+/* sliceStruct: drops the first diff clocks of r. A sliced item has its
+ * left neighbour as origin and no parent info, as Yjs writes and reads it
+ * back in the pending update. */
+static void ref_slice(crdt_doc *d, crdt_ref *r, uint64_t diff)
+{
+    crdt_item *it = r->it;
+    if (it->kind == CRDT_STRUCT_ITEM) {
+        crdt_item *right = crdt__item_alloc(d);
+        *right = *it;
+        crdt__content_split(it, right, diff);
+        it->length = diff;
+        crdt__content_free(d, it);
+        crdt__item_release(d, it);
+        right->origin = (crdt_id){right->id.client, right->id.clock + diff - 1};
+        right->flags |= CRDT_F_HAS_ORIGIN;
+        free(r->pname.p);
+        free(r->psub.p);
+        r->pname = r->psub = (crdt_bytes){0};
+        r->pkind = P_NONE;
+        r->it = it = right;
+    }
+    it->id.clock += diff;
+    it->length -= diff;
+}
+
+/* One input of a pending merge: refs of all clients, clients descending. */
+typedef struct pq {
+    crdt_ref **v;
+    size_t n, i;
+} pq;
+
+static int pq_client_desc(const void *a, const void *b)
+{
+    uint64_t x = (*(crdt_ref *const *)a)->it->id.client;
+    uint64_t y = (*(crdt_ref *const *)b)->it->id.client;
+    return x > y ? -1 : x < y;
+}
+
+/* Yjs reads the inputs of mergeUpdates with filterSkips: input Skips are
+ * dropped (freed) here. */
+static void pq_of(crdt_doc *d, pq *q, void **gv, size_t ng, bool indirect)
+{
+    size_t n = 0;
+    for (size_t g = 0; g < ng; g++) {
+        group *gr = indirect ? (group *)gv[g] : &((group *)gv)[g];
+        n += gr->refs.len;
+    }
+    q->v = sb_malloc((n + 1) * sizeof(crdt_ref *));
+    q->n = q->i = 0;
+    for (size_t g = 0; g < ng; g++) {
+        group *gr = indirect ? (group *)gv[g] : &((group *)gv)[g];
+        for (size_t k = 0; k < gr->refs.len; k++) {
+            crdt_ref *r = &gr->refs.items[k];
+            if (r->it && r->it->kind == CRDT_STRUCT_SKIP)
+                ref_free(d, r);
+            else if (r->it)
+                q->v[q->n++] = r;
+        }
+    }
+    /* stable: clocks stay ascending within a client */
+    for (size_t a = 1; a < q->n; a++)
+        for (size_t b = a; b > 0 && pq_client_desc(&q->v[b - 1], &q->v[b]) > 0; b--) {
+            crdt_ref *t = q->v[b];
+            q->v[b] = q->v[b - 1];
+            q->v[b - 1] = t;
+        }
+}
+
+static crdt_ref *pq_cur(pq *q)
+{
+    return q->i < q->n ? q->v[q->i] : NULL;
+}
+
+/* Whether V8's sort puts the second of two lazyStructDecoders first: it
+ * asks compare(second, first) and swaps when that is negative. Yjs's
+ * comparator: higher clients first, then lower clocks; at equal clocks 0
+ * for the same constructor, else -1 unless the first argument is a Skip
+ * (none here: inputs are read with filterSkips). So at a tie between a GC
+ * and an Item the two swap at every step, and which one is written
+ * depends on their order before it, which is why the order persists. */
+static bool v8_swaps(uint64_t c0, uint64_t k0, uint8_t kind0, uint64_t c1, uint64_t k1,
+                     uint8_t kind1)
+{
+    if (c0 != c1)
+        return c1 > c0;
+    if (k0 != k1)
+        return k1 < k0;
+    return kind0 != kind1;
+}
+
+static void out_push(groups *out, crdt_ref r)
+{
+    uint64_t client = r.it->id.client;
+    if (!out->len || out->items[out->len - 1].client != client)
+        sb_vec_push(out, ((group){.client = client}));
+    sb_vec_push(&out->items[out->len - 1].refs, r);
+}
+
+/* The pending structs become mergeUpdates([pending, rest]), as Yjs keeps
+ * them (one merged update): per clock the first writer wins, later
+ * structs that overlap what was written are sliced or dropped, and
+ * adjacent GC structs merge. The order of the two inputs persists between
+ * steps as Yjs's in-place stable sort keeps it. Gaps are left as gaps: Yjs
+ * writes Skips there, which nothing reads back, and which cannot change
+ * the merge (each ends where the next struct starts). */
 static void groups_merge_into_pending(crdt_doc *d, groups *rest)
 {
-    for (size_t k = 0; k < rest->len; k++) {
-        group *src = &rest->items[k];
-        group *dst = NULL;
-        for (size_t j = 0; j < d->pending.len; j++)
-            if ((((group *)d->pending.items[j]))->client == src->client)
-                dst = ((group *)d->pending.items[j]);
-        if (!dst) {
-            dst = sb_calloc(1, sizeof(group));
-            dst->client = src->client;
-            sb_vec_push(&d->pending, (void *)dst);
+    pq qs[2];
+    pq_of(d, &qs[0], d->pending.items, d->pending.len, true);
+    pq_of(d, &qs[1], (void **)rest->items, rest->len, false);
+    pq *ord[2] = {&qs[0], &qs[1]};
+    groups out = {0};
+    crdt_ref cw = {0};
+    bool have = false;
+    for (;;) {
+        pq *live[2];
+        int n = 0;
+        for (int k = 0; k < 2; k++)
+            if (pq_cur(ord[k]))
+                live[n++] = ord[k];
+        if (!n)
+            break;
+        crdt_item *x = n == 2 ? pq_cur(live[0])->it : NULL, *y = n == 2 ? pq_cur(live[1])->it : NULL;
+        if (n == 2 && v8_swaps(x->id.client, x->id.clock, x->kind, y->id.client, y->id.clock, y->kind)) {
+            pq *t = live[0];
+            live[0] = live[1];
+            live[1] = t;
         }
-        /* merge by clock (both sorted) */
-        refvec m = {0};
-        size_t a = 0, b = 0;
-        while (a < dst->refs.len || b < src->refs.len) {
-            bool take_a = b == src->refs.len ||
-                          (a < dst->refs.len &&
-                           dst->refs.items[a].it->id.clock <= src->refs.items[b].it->id.clock);
-            sb_vec_push(&m, take_a ? dst->refs.items[a++] : src->refs.items[b++]);
+        ord[0] = live[0];
+        ord[1] = n == 2 ? live[1] : (ord[0] == &qs[0] ? &qs[1] : &qs[0]);
+        pq *cd = live[0];
+        crdt_ref *cur = pq_cur(cd);
+        uint64_t first = cur->it->id.client;
+        if (have) {
+            uint64_t cw_end = cw.it->id.clock + cw.it->length;
+            bool iterated = false;
+            while (cur && cur->it->id.clock + cur->it->length <= cw_end &&
+                   cur->it->id.client >= cw.it->id.client) {
+                ref_free(d, cur);
+                cd->i++;
+                cur = pq_cur(cd);
+                iterated = true;
+            }
+            if (!cur || cur->it->id.client != first ||
+                (iterated && cur->it->id.clock > cw_end))
+                continue;
+            if (first != cw.it->id.client) {
+                out_push(&out, cw);
+                cw = *cur;
+                cd->i++;
+            } else if (cw_end < cur->it->id.clock) { /* a gap */
+                out_push(&out, cw);
+                cw = *cur;
+                cd->i++;
+            } else {
+                uint64_t diff = cw_end - cur->it->id.clock;
+                if (diff > 0)
+                    ref_slice(d, cur, diff);
+                if (cw.it->kind == cur->it->kind && cw.it->kind != CRDT_STRUCT_ITEM) {
+                    cw.it->length += cur->it->length;
+                    ref_free(d, cur);
+                } else {
+                    out_push(&out, cw);
+                    cw = *cur;
+                }
+                cd->i++;
+            }
+        } else {
+            cw = *cur;
+            cd->i++;
+            have = true;
         }
-        sb_vec_free(&dst->refs);
-        dst->refs.items = m.items;
-        dst->refs.len = m.len;
-        dst->refs.cap = m.cap;
-        sb_vec_free(&src->refs);
+        for (crdt_ref *nx = pq_cur(cd);
+             nx && nx->it->id.client == first &&
+             nx->it->id.clock == cw.it->id.clock + cw.it->length;
+             nx = pq_cur(cd)) {
+            out_push(&out, cw);
+            cw = *nx;
+            cd->i++;
+        }
     }
+    if (have)
+        out_push(&out, cw);
+    free(qs[0].v);
+    free(qs[1].v);
+    /* the refs moved into out; drop the old containers */
+    for (size_t j = 0; j < d->pending.len; j++) {
+        group *g = d->pending.items[j];
+        sb_vec_free(&g->refs);
+        free(g);
+    }
+    d->pending.len = 0;
+    for (size_t k = 0; k < rest->len; k++)
+        sb_vec_free(&rest->items[k].refs);
     sb_vec_free(rest);
+    for (size_t k = 0; k < out.len; k++) {
+        group *g = sb_calloc(1, sizeof(group));
+        *g = out.items[k];
+        sb_vec_push(&d->pending, (void *)g);
+    }
+    sb_vec_free(&out);
 }
 
 /* Applies staged structs and deletes (Yjs readUpdateV2 inside a transaction). */
@@ -1185,24 +1357,24 @@ static void encode_with_pending(crdt_doc *d, const crdt_ids *sv, crdt_upd_enc *e
     wents outv = {0};
     went cw;
     bool have = false;
+    wq *ord[2] = {&qs[0], &qs[1]};
     for (;;) {
         wq *live[2];
         int n = 0;
         for (int q = 0; q < 2; q++)
-            if (wq_cur(&qs[q]))
-                live[n++] = &qs[q];
+            if (wq_cur(ord[q]))
+                live[n++] = ord[q];
         if (!n)
             break;
         if (n == 2) {
             went *x = wq_cur(live[0]), *y = wq_cur(live[1]);
-            bool swap = x->client != y->client ? y->client > x->client
-                        : x->clock != y->clock ? y->clock < x->clock
-                                               : false;
-            if (swap) {
+            if (v8_swaps(x->client, x->clock, x->kind, y->client, y->clock, y->kind)) {
                 wq *t = live[0];
                 live[0] = live[1];
                 live[1] = t;
             }
+            ord[0] = live[0];
+            ord[1] = live[1];
         }
         wq *cd = live[0];
         uint64_t first = wq_cur(cd)->client;
