@@ -7,6 +7,7 @@
  * Yjs's ContentString.splice does (yjs issue 248). Contents of length one
  * (binary, embed, format, type, doc) never split or merge.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +29,42 @@ static void bytes_free(crdt_bytes *b)
     b->n = 0;
 }
 
+/* A format value's buffer: a reference count before the bytes. */
+typedef union fval_hdr {
+    uint32_t refs;
+    max_align_t align;
+} fval_hdr;
+
+static fval_hdr *fval_hdr_of(const crdt_bytes *v)
+{
+    return (fval_hdr *)(void *)(v->p - sizeof(fval_hdr));
+}
+
+crdt_bytes crdt__fval_new(const char *p, size_t n)
+{
+    fval_hdr *h = sb_malloc(sizeof(fval_hdr) + n + 1);
+    h->refs = 1;
+    char *b = (char *)(h + 1);
+    if (n)
+        memcpy(b, p, n);
+    b[n] = 0;
+    return (crdt_bytes){b, n};
+}
+
+crdt_bytes crdt__fval_ref(const crdt_bytes *v)
+{
+    fval_hdr_of(v)->refs++;
+    return *v;
+}
+
+void crdt__fval_free(crdt_bytes *v)
+{
+    if (v->p && --fval_hdr_of(v)->refs == 0)
+        free(fval_hdr_of(v));
+    v->p = NULL;
+    v->n = 0;
+}
+
 void crdt__content_free(crdt_doc *d, crdt_item *it)
 {
     switch (it->ckind) {
@@ -46,7 +83,7 @@ void crdt__content_free(crdt_doc *d, crdt_item *it)
         break;
     case CRDT_C_FORMAT:
         bytes_free(&it->c.fmt.key);
-        bytes_free(&it->c.fmt.val);
+        crdt__fval_free(&it->c.fmt.val);
         break;
     case CRDT_C_TYPE:
         crdt__type_free(d, it->c.type);

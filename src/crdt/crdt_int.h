@@ -249,6 +249,14 @@ void crdt__ranges_add(crdt_ranges *r, uint64_t client, uint64_t clock, uint64_t 
 /* An owned, NUL-terminated copy of n bytes. */
 void crdt__bytes_set(crdt_bytes *b, const void *p, size_t n);
 void crdt__content_free(crdt_doc *d, crdt_item *it);
+/* Format values (JSON text) are JavaScript objects to Yjs: one that it
+ * copies from a format item into another (a negated attribute, the
+ * attributes in force given to an insert) stays the same object, and ===
+ * holds between the two items. So format values are shared, reference
+ * counted buffers, and identity is the buffer's address (crdt__js_eq). */
+crdt_bytes crdt__fval_new(const char *p, size_t n);
+crdt_bytes crdt__fval_ref(const crdt_bytes *v);
+void crdt__fval_free(crdt_bytes *v);
 /* Moves content from offset on into right (and truncates it's). */
 void crdt__content_split(crdt_item *it, crdt_item *right, uint64_t offset);
 /* Appends right's content to it's; false when that content kind never merges. */

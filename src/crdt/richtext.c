@@ -27,7 +27,8 @@
 #define FORMAT_PAD_MAX (1u << 20)
 
 typedef struct uattr {
-    crdt_bytes key, val; /* owned */
+    crdt_bytes key; /* owned */
+    crdt_bytes val; /* a format value (crdt__fval_*): may be an item's */
 } uattr;
 typedef SB_VEC(uattr) uattrs;
 
@@ -162,7 +163,7 @@ static void insert_format(tpos *p, const crdt_bytes *key, const crdt_bytes *val)
 {
     crdt_item *it = new_at(p, CRDT_C_FORMAT);
     crdt__bytes_set(&it->c.fmt.key, key->p, key->n);
-    crdt__bytes_set(&it->c.fmt.val, val->p, val->n);
+    it->c.fmt.val = val == &crdt__null_json ? crdt__fval_new("null", 4) : crdt__fval_ref(val);
     crdt__integrate(p->d, it, 0);
     p->right = it;
     fwd(p);
@@ -219,7 +220,7 @@ static void ua_free(uattrs *ua)
 {
     for (size_t i = 0; i < ua->len; i++) {
         free(ua->items[i].key.p);
-        free(ua->items[i].val.p);
+        crdt__fval_free(&ua->items[i].val);
     }
     sb_vec_free(ua);
 }
@@ -239,7 +240,7 @@ static bool ua_parse(sb_str json, uattrs *ua)
         crdt__bytes_set(&a.key, o.u.obj.props[i].key, o.u.obj.props[i].key_len);
         sb_buf b = SB_BUF_INIT;
         crdt_any_to_json(&o.u.obj.props[i].value, &b);
-        crdt__bytes_set(&a.val, b.ptr, b.len);
+        a.val = crdt__fval_new(b.ptr, b.len);
         sb_buf_free(&b);
         sb_vec_push(ua, a);
     }
@@ -263,7 +264,7 @@ static void insert_text(tpos *p, uattrs *ua, uint8_t ckind, sb_str s)
         if (!ua_get(ua, &p->cur.items[i].key)) {
             uattr a;
             crdt__bytes_set(&a.key, p->cur.items[i].key.p, p->cur.items[i].key.n);
-            crdt__bytes_set(&a.val, "null", 4);
+            a.val = crdt__fval_new("null", 4);
             sb_vec_push(ua, a);
         }
     }
@@ -294,7 +295,7 @@ static void ua_from_cur(uattrs *ua, const fattrs *cur)
     for (size_t i = 0; i < cur->len; i++) {
         uattr a;
         crdt__bytes_set(&a.key, cur->items[i].key.p, cur->items[i].key.n);
-        crdt__bytes_set(&a.val, cur->items[i].val->p, cur->items[i].val->n);
+        a.val = crdt__fval_ref(cur->items[i].val);
         sb_vec_push(ua, a);
     }
 }

@@ -259,7 +259,12 @@ static bool read_content(crdt_doc *d, dctx *c, crdt_item *it, unsigned ref)
             return false;
         crdt__bytes_set(&it->c.fmt.key, k.ptr, k.len);
         it->length = 1;
-        return read_json_str(c, &it->c.fmt.val, false);
+        crdt_bytes v = {0};
+        if (!read_json_str(c, &v, false))
+            return false;
+        it->c.fmt.val = crdt__fval_new(v.p, v.n);
+        free(v.p);
+        return true;
     }
     case CRDT_C_TYPE: {
         uint64_t tr = crdt_dec_var_uint(dec);
