@@ -83,6 +83,14 @@ endforeach()
 add_executable(ycli ${CMAKE_SOURCE_DIR}/tests/crdt/ycli.c)
 target_link_libraries(ycli PRIVATE sb_crdt)
 
+# The random differential test against the C engine: thousands of cases
+# per run (a new seed each run, printed), bounded in time.
+add_test(NAME integration.crdt_diff_c
+         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/integration/crdt_diff.sh)
+set_tests_properties(integration.crdt_diff_c PROPERTIES
+    ENVIRONMENT "${SB_TEST_ENV};SITEBASE_CRDT_ENGINE=$<TARGET_FILE:ycli>;SITEBASE_CRDT_CASES=2000;SITEBASE_CRDT_SECONDS=150;SITEBASE_CRDT_SELFCHECK=0"
+    TIMEOUT 400)
+
 # The real editing traces through the C engine's local edits: the final text,
 # and the state Yjs loads from the engine (tests/crdt/traces.mjs).
 add_test(NAME integration.crdt_traces_c

@@ -98,6 +98,9 @@ void crdt__content_free(crdt_doc *d, crdt_item *it)
     memset(&it->c, 0, sizeof(it->c));
 }
 
+/* Whether a buffer of cap elements holding len is worth shrinking. */
+#define SHRINK_WORTH(cap, len) ((cap) > 2 * (len) + 8)
+
 void crdt__content_split(crdt_item *it, crdt_item *right, uint64_t off)
 {
     uint64_t rn = it->length - off;
@@ -112,6 +115,12 @@ void crdt__content_split(crdt_item *it, crdt_item *right, uint64_t off)
             u[off - 1] = 0xFFFD;
             right->c.str.u[0] = 0xFFFD;
         }
+        /* a long run split near its start would otherwise keep its whole
+         * buffer: the left part shrinks to fit when that saves much */
+        if (SHRINK_WORTH(it->c.str.cap, off)) {
+            it->c.str.u = sb_realloc(u, off * sizeof(uint16_t));
+            it->c.str.cap = off;
+        }
         break;
     }
     case CRDT_C_JSON:
@@ -119,6 +128,10 @@ void crdt__content_split(crdt_item *it, crdt_item *right, uint64_t off)
         right->c.list.v = sb_malloc(rn * sizeof(crdt_bytes));
         right->c.list.cap = rn;
         memcpy(right->c.list.v, it->c.list.v + off, rn * sizeof(crdt_bytes));
+        if (SHRINK_WORTH(it->c.list.cap, off)) {
+            it->c.list.v = sb_realloc(it->c.list.v, off * sizeof(crdt_bytes));
+            it->c.list.cap = off;
+        }
         break;
     case CRDT_C_DELETED:
         break;

@@ -165,6 +165,7 @@ struct crdt_type {
                          also: Yjs dropped the text's search markers) */
     bool ym_exact;    /* keep Yjs's search markers in ym (marker.c) */
     bool in_changed;  /* listed in the transaction's changed texts */
+    bool changed_new; /* ... but as Yjs leaves it out (format.c) */
     crdt_item *item;  /* the item holding this type; NULL for roots */
     crdt_item *start; /* first item of the list */
     uint64_t length;  /* undeleted countable length of the list */

@@ -24,6 +24,19 @@ void crdt__txn_changed(crdt_doc *d, crdt_type *t)
     if (!d->txn || t->in_changed || !is_text(t))
         return;
     t->in_changed = true;
+    /* addChangedTypeToTransaction leaves out a type created in this
+     * transaction or already deleted: Yjs calls no observer of it, so it
+     * asks for no formatting cleanup (the first change decides for the
+     * whole transaction, as it would in Yjs) */
+    t->changed_new = false;
+    if (t->item) {
+        uint64_t before = 0;
+        const crdt_ids *b = &d->txn->before;
+        for (size_t i = 0; i < b->len; i++)
+            if (b->items[i].client == t->item->id.client)
+                before = b->items[i].clock;
+        t->changed_new = t->item->id.clock >= before || (t->item->flags & CRDT_F_DELETED);
+    }
     sb_vec_push(&d->txn->changed, t);
 }
 
@@ -200,7 +213,7 @@ void crdt__format_cleanup(crdt_doc *d, crdt_txn *first, crdt_txn *second)
     bool need = false;
     for (size_t i = 0; i < first->changed.len; i++) {
         crdt_type *t = first->changed.items[i];
-        if (t->has_formats && (!t->item || !(t->item->flags & CRDT_F_DELETED)))
+        if (t->has_formats && !t->changed_new && (!t->item || !(t->item->flags & CRDT_F_DELETED)))
             need = true;
     }
     if (!need)

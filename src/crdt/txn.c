@@ -72,7 +72,7 @@ static void finish(crdt_doc *d, crdt_txn *t, sb_buf *out, bool *changed)
      * items' marked bits as they are, as Yjs does. */
     for (size_t i = 0; i < t->changed.len; i++) {
         t->changed.items[i]->in_changed = false;
-        if (!t->local && t->changed.items[i]->ym)
+        if (!t->local && t->changed.items[i]->ym && !t->changed.items[i]->changed_new)
             t->changed.items[i]->ym->n = 0;
     }
     t->changed.len = 0;

@@ -410,8 +410,18 @@ class Case {
       const a = await this.both(cmd)
       return a && a.value
     }
+    // Yjs itself may not converge: it can drop pending structs (when an
+    // update's leftovers replace those of a client already waiting, as
+    // restStructs.clients.set does). Then the shadow, real Yjs given the
+    // same lines, differs from the peers too; the engine has been held to
+    // the shadow at every answer, and the checks against the peers would
+    // test Yjs, not the engine. Counted, and printed at the end.
+    const yjsPending = this.shadow.doc.store.pendingStructs !== null
+    const yjsSv = b64(Y.encodeStateVector(this.shadow.doc))
+    const yjsDiverged = yjsPending || yjsSv !== b64(Y.encodeStateVector(truth))
+    if (yjsDiverged) this.stats.yjsDiverged++
     const expect = (what, problem) => {
-      if (problem) throw new Mismatch(`final ${what} differs from the peers' Yjs doc: ${problem}`)
+      if (problem && !yjsDiverged) throw new Mismatch(`final ${what} differs from the peers' Yjs doc: ${problem}`)
     }
     const pending = await get('pending')
     if (pending !== null) expect('pending', pending !== '0' && 'pending structs remain')
@@ -430,8 +440,10 @@ class Case {
     if (v1 === null) return
     const state = unb64(v1)
     expect('state (normalised)', canonDiff(state, truthState))
-    this.stats.states++
-    if (Buffer.compare(Buffer.from(state), Buffer.from(truthState)) === 0) this.stats.statesRaw++
+    if (!yjsDiverged) {
+      this.stats.states++
+      if (Buffer.compare(Buffer.from(state), Buffer.from(truthState)) === 0) this.stats.statesRaw++
+    }
     // Diffs against each peer's state vector (and an empty one), applied to
     // that peer in Yjs, must reach the engine's state.
     for (const p of [...peers, new Y.Doc()]) {
@@ -571,6 +583,7 @@ class Stats {
     this.corrupt = 0
     this.states = 0
     this.statesRaw = 0
+    this.yjsDiverged = 0
   }
 
   skip (cmd, caseNo) {
@@ -622,6 +635,7 @@ const main = async () => {
   console.log(`final states byte-identical to Yjs's before normalisation: ${stats.statesRaw}/${stats.states}`)
   console.log('update answers byte-identical to Yjs\'s before normalisation: ' +
     [...RAW].map(([cmd, [same, all]]) => `${cmd} ${same}/${all}`).join(', '))
+  if (stats.yjsDiverged) console.log(`cases where Yjs itself did not reach the peers' state (engine held to Yjs only): ${stats.yjsDiverged}`)
   if (stats.skips.size === 0) console.log('skipped checks: none')
   for (const [cmd, set] of stats.skips) console.log(`skipped: ${cmd} unsupported (${set.size} cases)`)
 }
