@@ -1077,8 +1077,59 @@ static void write_content(crdt_upd_enc *e, const crdt_item *it, uint64_t off, sb
 }
 
 /* Yjs Item.write / GC.write. */
+static inline uint8_t *put_var(uint8_t *o, uint64_t v)
+{
+    while (v > 0x7F) {
+        *o++ = (uint8_t)(0x80 | (v & 0x7F));
+        v >>= 7;
+    }
+    *o++ = (uint8_t)v;
+    return o;
+}
+
+/* v1 only: the header of an item with origins (the common case: every
+ * text struct but the first of a run), and string or deleted content,
+ * written straight into the output with no per-field calls and no copy
+ * of the UTF-8 (measured: a third of encodeStateAsUpdate's time). */
+static bool write_struct_v1_fast(sb_buf *b, const crdt_item *it, uint64_t off)
+{
+    bool ho = off > 0 || (it->flags & CRDT_F_HAS_ORIGIN);
+    bool hr = it->flags & CRDT_F_HAS_RORIGIN;
+    if (it->kind != CRDT_STRUCT_ITEM || !(ho || hr) ||
+        (it->ckind != CRDT_C_STRING && it->ckind != CRDT_C_DELETED))
+        return false;
+    uint64_t n = it->length - off;
+    size_t utf8 = it->ckind == CRDT_C_STRING ? crdt__utf8_len_of_utf16(it->c.str.u + off, n) : 0;
+    sb_buf_reserve(b, 1 + 4 * 10 + 10 + utf8);
+    uint8_t *o = (uint8_t *)b->ptr + b->len;
+    crdt_id origin = off > 0 ? (crdt_id){it->id.client, it->id.clock + off - 1} : it->origin;
+    *o++ = (uint8_t)((it->ckind & 31) | (ho ? 0x80 : 0) | (hr ? 0x40 : 0) |
+                     (it->parent_sub ? 0x20 : 0));
+    if (ho) {
+        o = put_var(o, origin.client);
+        o = put_var(o, origin.clock);
+    }
+    if (hr) {
+        o = put_var(o, it->rorigin.client);
+        o = put_var(o, it->rorigin.clock);
+    }
+    if (it->ckind == CRDT_C_DELETED) {
+        o = put_var(o, n);
+    } else {
+        o = put_var(o, utf8);
+        b->len = (size_t)((char *)o - b->ptr);
+        crdt__utf16_to_utf8(it->c.str.u + off, n, b);
+        return true;
+    }
+    b->len = (size_t)((char *)o - b->ptr);
+    b->ptr[b->len] = 0;
+    return true;
+}
+
 static void write_struct(crdt_upd_enc *e, const crdt_item *it, uint64_t off, sb_buf *tmp)
 {
+    if (!e->v2 && write_struct_v1_fast(&e->rest, it, off))
+        return;
     if (it->kind == CRDT_STRUCT_GC) {
         crdt_upd_enc_info(e, 0);
         crdt_upd_enc_len(e, it->length - off);
@@ -1177,10 +1228,24 @@ void crdt__write_ds(crdt_upd_enc *e, const crdt_ranges *r)
 }
 
 /* The delete set of the whole store (Yjs createDeleteSetFromStructStore). */
+static int id_client_asc(const void *a, const void *b)
+{
+    const crdt_id *x = a, *y = b;
+    return x->client < y->client ? -1 : x->client > y->client;
+}
+
+/* The store's delete set: clients ascending, each one's deleted structs in
+ * clock order with neighbours joined, so nothing needs sorting. */
 static void store_ds(crdt_doc *d, crdt_ranges *r)
 {
-    for (size_t ci = 0; ci < d->clients.len; ci++) {
-        crdt_client *c = &d->clients.items[ci];
+    size_t nc = d->clients.len;
+    crdt_id *order = sb_malloc((nc + 1) * sizeof(crdt_id)); /* client, index */
+    for (size_t i = 0; i < nc; i++)
+        order[i] = (crdt_id){d->clients.items[i].client, i};
+    if (nc > 1)
+        qsort(order, nc, sizeof(crdt_id), id_client_asc);
+    for (size_t k = 0; k < nc; k++) {
+        crdt_client *c = &d->clients.items[order[k].clock];
         for (size_t i = 0; i < c->len; i++) {
             crdt_item *s = c->s[i];
             if (!crdt__deleted(s))
@@ -1191,8 +1256,7 @@ static void store_ds(crdt_doc *d, crdt_ranges *r)
             crdt__ranges_add(r, c->client, clock, len);
         }
     }
-    /* clients ascending for the writer; ranges are already ordered */
-    crdt__ranges_sort_merge(r);
+    free(order);
 }
 
 static bool read_sv(const void *p, size_t n, crdt_ids *sv)

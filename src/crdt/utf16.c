@@ -47,11 +47,32 @@ size_t crdt__utf8_to_utf16(const char *s, size_t n, uint16_t *out)
     return k;
 }
 
+/* The length of the ASCII prefix of u, eight units at a time (text is
+ * mostly ASCII: the loops below then only copy). */
+static size_t ascii_prefix(const uint16_t *u, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint16_t m = 0;
+        for (size_t k = 0; k < 8; k++)
+            m |= u[i + k];
+        if (m & 0xFF80)
+            break;
+    }
+    while (i < n && u[i] < 0x80)
+        i++;
+    return i;
+}
+
 void crdt__utf16_to_utf8(const uint16_t *u, size_t n, sb_buf *out)
 {
     sb_buf_reserve(out, n * 3);
     unsigned char *o = (unsigned char *)out->ptr + out->len;
-    for (size_t i = 0; i < n; i++) {
+    size_t a = ascii_prefix(u, n);
+    for (size_t i = 0; i < a; i++)
+        o[i] = (unsigned char)u[i];
+    o += a;
+    for (size_t i = a; i < n; i++) {
         uint32_t c = u[i];
         if (c < 0x80) {
             *o++ = (unsigned char)c;
@@ -83,8 +104,8 @@ void crdt__utf16_to_utf8(const uint16_t *u, size_t n, sb_buf *out)
 
 size_t crdt__utf8_len_of_utf16(const uint16_t *u, size_t n)
 {
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
+    size_t i = ascii_prefix(u, n), k = i;
+    for (; i < n; i++) {
         uint32_t c = u[i];
         if (c < 0x80)
             k += 1;
