@@ -238,8 +238,17 @@ projects_err projects_team_delete(projects_ctx *c, sb_str team_id)
     if ((r = projects__assets_release(c, "IN (SELECT id FROM projects WHERE team_id = $1)",
                                       t.id)) != PROJECTS_OK)
         return r;
-    if ((e = projects__exec(c->db, "DELETE FROM teams WHERE id = $1", args, 1, NULL, &err)) ==
-        STORE_OK)
+    /* SQLite's search index is a separate table that no foreign key
+     * cascades to (PostgreSQL's is a generated column) */
+    e = STORE_OK;
+    if (store_driver_of(c->db) == STORE_SQLITE)
+        e = projects__exec(c->db,
+                           "DELETE FROM projects_fts WHERE id IN "
+                           "(SELECT id FROM projects WHERE team_id = $1)",
+                           args, 1, NULL, &err);
+    if (e == STORE_OK &&
+        (e = projects__exec(c->db, "DELETE FROM teams WHERE id = $1", args, 1, NULL, &err)) ==
+            STORE_OK)
         e = store_commit(c->db, &err);
     return e == STORE_OK ? PROJECTS_OK : projects__store(c, "deleting a team", e, &err);
 }

@@ -171,6 +171,10 @@ upload "$OWN" "$P4" "$PNG" >/dev/null
 TEAM_BEFORE=$(refs "$SHA")
 eq "deleting a team" "$(call "$OWN" DELETE "/teams/$T2")" 200
 eq "gives back one reference per asset" "$(refs "$SHA")" "$((TEAM_BEFORE - 2))"
+eq "its projects are gone" "$(sb_sql "SELECT count(*) FROM projects WHERE id = '$P4'")" 0
+if [ "${SITEBASE_TEST_DB:-sqlite}" = sqlite ]; then
+    eq "and out of the search index" "$(sb_sql "SELECT count(*) FROM projects_fts WHERE id = '$P4'")" 0
+fi
 LIMIT_SHA=$(sb_sql "SELECT sha256 FROM assets WHERE id = '$LIMIT_ID'")
 eq "the only asset of some bytes is deleted" "$(call "$ED" DELETE "/projects/$P1/assets/$LIMIT_ID")" 200
 eq "no one references them" "$(refs "$LIMIT_SHA")" 0
