@@ -22,10 +22,11 @@ SB_FAILED=0
 export NODE_PATH="$SITEBASE_SOURCE_DIR/tests/node_modules"
 
 sb_cleanup() {
-    if [ -n "${SB_INFLUX_PID:-}" ]; then
-        kill "$SB_INFLUX_PID" 2>/dev/null
-        wait "$SB_INFLUX_PID" 2>/dev/null
-    fi
+    local ip
+    for ip in ${SB_INFLUX_PIDS:-}; do
+        kill "$ip" 2>/dev/null
+        wait "$ip" 2>/dev/null
+    done
     if [ -n "${SB_SMTP_PID:-}" ]; then
         kill "$SB_SMTP_PID" 2>/dev/null
         wait "$SB_SMTP_PID" 2>/dev/null
@@ -259,7 +260,8 @@ sb_free_port() {
 # config of its own in DIR (default $SB_TMP/influxd): HTTP and RPC on free
 # loopback ports, no reporting, meta/data/wal under DIR. Waits (at most
 # 20 s) until /ping answers; stopped on exit. Sets SB_INFLUX_PORT,
-# SB_INFLUX_URL, SB_INFLUX_PID, SB_INFLUX_DIR.
+# SB_INFLUX_URL, SB_INFLUX_PID, SB_INFLUX_DIR. May be called more than
+# once (with different DIRs) for several servers: each is stopped on exit.
 sb_start_influxd() {
     SB_INFLUX_DIR=${1:-$SB_TMP/influxd}
     mkdir -p "$SB_INFLUX_DIR"
@@ -287,6 +289,7 @@ bind-address = "127.0.0.1:$rpc"
 CONF
     influxd run -config "$SB_INFLUX_DIR/influxdb.conf" >"$SB_INFLUX_DIR/influxd.log" 2>&1 &
     SB_INFLUX_PID=$!
+    SB_INFLUX_PIDS="${SB_INFLUX_PIDS:-} $SB_INFLUX_PID"
     SB_INFLUX_URL="http://127.0.0.1:$SB_INFLUX_PORT"
     local i
     for i in $(seq 1 200); do
