@@ -18,17 +18,19 @@ void analytics_result_free(analytics_result *r)
 
 void analytics_result_error(analytics_result *r, int status, const char *fmt, ...)
 {
-    char msg[512];
+    sb_buf msg = SB_BUF_INIT;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    sb_buf_vappendf(&msg, fmt, ap);
     va_end(ap);
     sb_buf_reset(&r->body);
     sb_jw w;
     sb_jw_init(&w, &r->body);
     sb_jw_obj_begin(&w);
-    sb_jw_kv_str(&w, "error", msg);
+    sb_jw_key(&w, "error");
+    sb_jw_strn(&w, msg.ptr ? msg.ptr : "", msg.len);
     sb_jw_obj_end(&w);
+    sb_buf_free(&msg);
     r->status = status;
 }
 

@@ -112,7 +112,10 @@ static void remote_db(const influx *x, sb_str db, sb_buf *out)
     sb_buf_append_str(out, db);
 }
 
-/* Takes the prefix out of "database not found: \"prefixID\"" and the like. */
+/* Takes the prefix out of the names of our databases in InfluxDB's words
+ * ("database not found: \"sb_<id>\"" -> "...\"<id>\""): only where the
+ * prefix is followed by a project id, so that data which merely contains
+ * the prefix is left alone. */
 static void strip_prefix(const influx *x, sb_buf *body)
 {
     size_t plen = strlen(x->prefix);
@@ -120,7 +123,8 @@ static void strip_prefix(const influx *x, sb_buf *body)
         return;
     size_t w = 0;
     for (size_t r = 0; r < body->len;) {
-        if (r + plen <= body->len && memcmp(body->ptr + r, x->prefix, plen) == 0) {
+        if (r + plen + 36 <= body->len && memcmp(body->ptr + r, x->prefix, plen) == 0 &&
+            analytics_db_name_ok(sb_str_make(body->ptr + r + plen, 36))) {
             r += plen;
             continue;
         }

@@ -111,14 +111,16 @@ static bool influx_caller(net_req *req, api_app *app, identity_principal *pr, pr
  * when not. */
 static bool db_access(net_req *req, projects_ctx *c, sb_str db, bool write)
 {
+    /* InfluxDB quotes the name on /write and not on /query. */
+    const char *q = write ? "\"" : "";
     projects_err e = analytics_db_name_ok(db) ? projects_analytics_access(c, db, write)
                                               : PROJECTS_NOT_FOUND;
     switch (e) {
     case PROJECTS_OK:
         return true;
     case PROJECTS_NOT_FOUND:
-        api_influx_error(req, 404, "database not found: \"%.*s\"", (int)SB_MIN(db.len, 100),
-                         db.ptr);
+        api_influx_error(req, 404, "database not found: %s%.*s%s", q, (int)SB_MIN(db.len, 100),
+                         db.ptr, q);
         return false;
     case PROJECTS_STORE:
     case PROJECTS_INTERNAL:

@@ -17,6 +17,7 @@
 #include "analytics/backend.h"
 #include "analytics/collect.h"
 #include "analytics/dashboard.h"
+#include "analytics/lines.h"
 #include "analytics/recorder.h"
 
 #define SITE "01900000-0000-7000-8000-000000000001"
@@ -341,12 +342,94 @@ static void test_recorder(void **state)
     sb_buf_free(&f.got);
 }
 
+/* A store double for analytics_write_lines: field "v" is a float in "a";
+ * a string there is a conflict; measurement "down" fails the store. */
+typedef struct store_double {
+    int written;
+    int64_t last_time;
+} store_double;
+
+static int store_point(void *arg, const tsdb_point *p, sb_errbuf *why)
+{
+    store_double *d = arg;
+    if (sb_str_eq(p->measurement, SB_STR("down")))
+        return sb_errf(why, "the disk is full"), 500;
+    if (sb_str_eq(p->measurement, SB_STR("a")) && p->fields[0].type == TSDB_STRING) {
+        sb_errf(why, "field type conflict: input field \"v\" on measurement \"a\" is type "
+                     "string, already exists as type float");
+        return 1;
+    }
+    d->written++;
+    d->last_time = p->time;
+    return 0;
+}
+
+static void lines_case(const char *body, const char *precision, int status, const char *want,
+                       int written)
+{
+    store_double d = {0};
+    analytics_result r = {0};
+    analytics_write_lines(sb_str_c(body), precision ? sb_str_c(precision) : SB_STR_NULL, 77,
+                          store_point, &d, &r);
+    assert_int_equal(r.status, status);
+    if (want) {
+        sb_buf_putc(&r.body, '\0');
+        assert_string_equal(r.body.ptr, want);
+    } else {
+        assert_int_equal(r.body.len, 0);
+    }
+    assert_int_equal(d.written, written);
+    analytics_result_free(&r);
+}
+
+/* The answers are the ones influxd 1.6.7 gave for the same bodies. */
+static void test_write_lines(void **state)
+{
+    lines_case("a v=1 1\na v=2 2", NULL, 204, NULL, 2);
+    lines_case("", NULL, 204, NULL, 0);
+    lines_case("a v=1 1\nbad one\nb\na v=2 2", NULL, 400,
+               "{\"error\":\"partial write: unable to parse 'bad one': invalid field format\\n"
+               "unable to parse 'b': missing fields dropped=0\"}",
+               2);
+    lines_case("a v=\"s\" 3", NULL, 400,
+               "{\"error\":\"partial write: field type conflict: input field \\\"v\\\" on "
+               "measurement \\\"a\\\" is type string, already exists as type float "
+               "dropped=1\"}",
+               0);
+    /* Refusals win over bad lines, which 1.6 then does not mention. */
+    lines_case("a v=\"s\" 3\nbad\na v=5 5", NULL, 400,
+               "{\"error\":\"partial write: field type conflict: input field \\\"v\\\" on "
+               "measurement \\\"a\\\" is type string, already exists as type float "
+               "dropped=1\"}",
+               1);
+    lines_case("a v=\"s\" 3\na v=\"t\" 4\na v=5 5", NULL, 400,
+               "{\"error\":\"partial write: field type conflict: input field \\\"v\\\" on "
+               "measurement \\\"a\\\" is type string, already exists as type float "
+               "dropped=2\"}",
+               1);
+    lines_case("a v=1 1\na,t=1 v=1 notatime", NULL, 400,
+               "{\"error\":\"partial write: unable to parse 'a,t=1 v=1 notatime': bad timestamp "
+               "dropped=0\"}",
+               1);
+    /* A store failure stops the write with its status. */
+    lines_case("a v=1 1\ndown v=1 2\na v=1 3", NULL, 500, "{\"error\":\"the disk is full\"}", 1);
+    /* Precision, and now for points without a time. */
+    store_double d = {0};
+    analytics_result r = {0};
+    analytics_write_lines(SB_STR("a v=1 3"), SB_STR("s"), 77, store_point, &d, &r);
+    assert_int_equal(d.last_time, 3000000000LL);
+    analytics_write_lines(SB_STR("a v=1"), SB_STR("ms"), 77, store_point, &d, &r);
+    assert_int_equal(d.last_time, 77);
+    analytics_result_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_setting),          cmocka_unit_test(test_collect_lines),
         cmocka_unit_test(test_collect_refusals), cmocka_unit_test(test_dashboard_query),
         cmocka_unit_test(test_dashboard_answer), cmocka_unit_test(test_recorder),
+        cmocka_unit_test(test_write_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
