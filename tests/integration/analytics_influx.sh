@@ -226,4 +226,6 @@ call "$ED" POST "/projects/$P/ai-content" '{"type":"copy","prompt":"x","result":
 sleep 2.5 # one flush and its retry fail
 http "$SB_URL/metrics" >/dev/null
 eq "lost events are counted, not silent" "$(body | grep -c 'sitebase_analytics_events_dropped_total{reason="store"} [1-9]')" 1
+sb_stop
+eq "a clean exit (the recorder's last flush fails fast)" "$SB_EXIT" 0
 sb_finish

@@ -58,4 +58,6 @@ else
     grep -A2 '^DIFF' "$SB_TMP/compare.out"
     fail "queries differ from InfluxDB 1.6" "$(tail -1 "$SB_TMP/compare.out")"
 fi
+sb_stop
+eq "clean exit" "$SB_EXIT" 0
 sb_finish
