@@ -51,8 +51,7 @@ bool analytics_db_name_ok(sb_str s)
     return true;
 }
 
-analytics_backend *analytics_backend_open(const char *setting, const char *data_dir,
-                                          sb_errbuf *err)
+analytics_backend *analytics_backend_open(const char *setting, const char *data_dir, sb_errbuf *err)
 {
     sb_str s = sb_str_c(setting ? setting : "");
     if (s.len == 0 || sb_str_eq(s, SB_STR("local")))

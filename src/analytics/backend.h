@@ -29,8 +29,8 @@
  * {"error":"..."} when the store behind the backend cannot be reached. */
 typedef struct analytics_result {
     int status;
-    sb_buf body;          /* JSON; empty for 204. The caller frees it. */
-    char version[32];     /* X-Influxdb-Version the store reported, or "" */
+    sb_buf body;      /* JSON; empty for 204. The caller frees it. */
+    char version[32]; /* X-Influxdb-Version the store reported, or "" */
 } analytics_result;
 
 void analytics_result_free(analytics_result *r);

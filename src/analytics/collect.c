@@ -102,7 +102,8 @@ static bool only_keys(const json_t *o, const char *const *allowed, size_t n, con
 {
     const char *key;
     json_t *v;
-    json_object_foreach((json_t *)o, key, v) {
+    json_object_foreach((json_t *)o, key, v)
+    {
         bool known = false;
         for (size_t i = 0; i < n; i++)
             known = known || strcmp(key, allowed[i]) == 0;
@@ -131,8 +132,10 @@ static bool decode_event(const json_t *e, size_t idx, int64_t now_ns, sb_buf *ou
         return fail(err, f, "must be pageview, vital or event");
     snprintf(f, sizeof(f), "%s.path", at);
     if (!json_is_string(path) || !path_ok(jstr(path)))
-        return fail(err, f, "must be a path starting with / (at most %d bytes, no control "
-                    "characters)", ANALYTICS_COLLECT_MAX_PATH);
+        return fail(err, f,
+                    "must be a path starting with / (at most %d bytes, no control "
+                    "characters)",
+                    ANALYTICS_COLLECT_MAX_PATH);
     sb_str t = jstr(type);
     tsdb_tag tags[2];
     tsdb_field fields[1 + ANALYTICS_COLLECT_MAX_PROPS];
@@ -194,7 +197,8 @@ static bool decode_event(const json_t *e, size_t idx, int64_t now_ns, sb_buf *ou
                             ANALYTICS_COLLECT_MAX_PROPS);
             const char *k;
             json_t *v;
-            json_object_foreach((json_t *)props, k, v) {
+            json_object_foreach((json_t *)props, k, v)
+            {
                 snprintf(f, sizeof(f), "%s.props.%.32s", at, k);
                 sb_str key = sb_str_c(k);
                 if (!name_ok(key, 32) || sb_str_eq(key, SB_STR("count")))

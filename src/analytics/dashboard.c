@@ -13,9 +13,9 @@
 
 typedef struct metric {
     const char *name;
-    const char *select;  /* the aggregate expression */
-    const char *from;    /* measurement */
-    const char *where;   /* extra condition or NULL */
+    const char *select;    /* the aggregate expression */
+    const char *from;      /* measurement */
+    const char *where;     /* extra condition or NULL */
     const char *groups[4]; /* tags it may be grouped by, NULL-terminated */
 } metric;
 
@@ -39,7 +39,7 @@ const char *analytics_dash_metrics(void)
            "ai_response_ms, ai_satisfaction";
 }
 
-#define NS_S   1000000000LL
+#define NS_S        1000000000LL
 #define MAX_BUCKETS 10000
 
 static bool bad(analytics_dash_error *err, const char *field, const char *msg)
@@ -59,11 +59,20 @@ static bool parse_interval(sb_str s, int64_t *ns)
         return false;
     int64_t unit;
     switch (s.ptr[s.len - 1]) {
-    case 's': unit = NS_S; break;
-    case 'm': unit = 60 * NS_S; break;
-    case 'h': unit = 3600 * NS_S; break;
-    case 'd': unit = 86400 * NS_S; break;
-    default: return false;
+    case 's':
+        unit = NS_S;
+        break;
+    case 'm':
+        unit = 60 * NS_S;
+        break;
+    case 'h':
+        unit = 3600 * NS_S;
+        break;
+    case 'd':
+        unit = 86400 * NS_S;
+        break;
+    default:
+        return false;
     }
     *ns = n * unit;
     return *ns <= 31 * 86400 * NS_S;
@@ -71,8 +80,10 @@ static bool parse_interval(sb_str s, int64_t *ns)
 
 static void format_interval(int64_t ns, char *out, size_t cap)
 {
-    static const struct { int64_t unit; char c; } units[] = {
-        {86400 * NS_S, 'd'}, {3600 * NS_S, 'h'}, {60 * NS_S, 'm'}, {NS_S, 's'}};
+    static const struct {
+        int64_t unit;
+        char c;
+    } units[] = {{86400 * NS_S, 'd'}, {3600 * NS_S, 'h'}, {60 * NS_S, 'm'}, {NS_S, 's'}};
     for (size_t i = 0; i < SB_ARRAY_LEN(units); i++)
         if (ns % units[i].unit == 0) {
             snprintf(out, cap, "%lld%c", (long long)(ns / units[i].unit), units[i].c);
@@ -85,8 +96,8 @@ static void format_interval(int64_t ns, char *out, size_t cap)
 static int64_t auto_interval(int64_t span)
 {
     static const int64_t steps[] = {
-        NS_S,          10 * NS_S,    60 * NS_S,    5 * 60 * NS_S, 15 * 60 * NS_S,
-        3600 * NS_S,   6 * 3600 * NS_S, 86400 * NS_S, 7 * 86400 * NS_S};
+        NS_S,        10 * NS_S,       60 * NS_S,    5 * 60 * NS_S,   15 * 60 * NS_S,
+        3600 * NS_S, 6 * 3600 * NS_S, 86400 * NS_S, 7 * 86400 * NS_S};
     for (size_t i = 0; i < SB_ARRAY_LEN(steps); i++)
         if (span / steps[i] <= 60)
             return steps[i];
@@ -103,8 +114,7 @@ bool analytics_dash_parse(const analytics_dash_params *p, int64_t now_ns, analyt
             m = &metrics[i];
     if (!m) {
         err->field = "metric";
-        snprintf(err->message, sizeof(err->message), "must be one of %s",
-                 analytics_dash_metrics());
+        snprintf(err->message, sizeof(err->message), "must be one of %s", analytics_dash_metrics());
         return false;
     }
     q->metric = m;
@@ -181,7 +191,8 @@ bool analytics_dash_answer(const analytics_dash_query *q, sb_str influx_json, sb
     sb_jw_arr_begin(w);
     size_t i;
     const json_t *s;
-    json_array_foreach(json_object_get(res, "series"), i, s) {
+    json_array_foreach(json_object_get(res, "series"), i, s)
+    {
         sb_jw_obj_begin(w);
         sb_jw_key(w, "group");
         sb_jw_obj_begin(w);
@@ -194,7 +205,8 @@ bool analytics_dash_answer(const analytics_dash_query *q, sb_str influx_json, sb
         sb_jw_arr_begin(w);
         size_t j;
         const json_t *row;
-        json_array_foreach(json_object_get(s, "values"), j, row) {
+        json_array_foreach(json_object_get(s, "values"), j, row)
+        {
             const json_t *tm = json_array_get(row, 0), *v = json_array_get(row, 1);
             if (!json_is_integer(tm))
                 continue;

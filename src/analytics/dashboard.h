@@ -28,7 +28,7 @@ typedef struct analytics_dash_query {
     const void *metric;   /* the table row */
     const char *group_by; /* NULL: none */
     int64_t from_ns, to_ns, interval_ns;
-    char interval[24];    /* as answered: "1h", "5m" */
+    char interval[24]; /* as answered: "1h", "5m" */
 } analytics_dash_query;
 
 typedef struct analytics_dash_error {

@@ -25,15 +25,15 @@
 
 #include "base/json.h"
 
-#define POOL_MAX         16
-#define CONNECT_TIMEOUT  2000L  /* ms: a down server fails fast */
-#define REQUEST_TIMEOUT  30000L /* ms: the longest query we wait for */
-#define RESPONSE_MAX     (256u << 20) /* bytes of an answer we accept */
+#define POOL_MAX        16
+#define CONNECT_TIMEOUT 2000L        /* ms: a down server fails fast */
+#define REQUEST_TIMEOUT 30000L       /* ms: the longest query we wait for */
+#define RESPONSE_MAX    (256u << 20) /* bytes of an answer we accept */
 
 typedef struct influx {
     analytics_backend base;
-    char url[256];    /* "http://host:port", no trailing slash */
-    char prefix[64];  /* database name prefix there */
+    char url[256];        /* "http://host:port", no trailing slash */
+    char prefix[64];      /* database name prefix there */
     pthread_mutex_t lock; /* guards pool, npool */
     CURL *pool[POOL_MAX];
     size_t npool;
@@ -246,8 +246,8 @@ static void influx_write(analytics_backend *b, sb_str db, sb_str body, sb_str pr
         remote_db(x, db, &name);
         append_param(&q, h, "db", sb_buf_str(&name));
         append_param(&q, h, "precision", precision);
-        exchange(x, h, "/write", &q, "text/plain; charset=utf-8",
-                 body.ptr ? body : SB_STR(""), out);
+        exchange(x, h, "/write", &q, "text/plain; charset=utf-8", body.ptr ? body : SB_STR(""),
+                 out);
         handle_give(x, h);
         sb_buf_free(&q);
         sb_buf_free(&name);

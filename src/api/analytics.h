@@ -29,10 +29,10 @@ typedef struct api_tsdb_job {
     net_req_ref *ref;
     api_tsdb_op op;
     char db[64];
-    sb_buf body;      /* WRITE: lines; QUERY: the InfluxQL */
+    sb_buf body; /* WRITE: lines; QUERY: the InfluxQL */
     char precision[8];
-    char epoch[8];    /* "" = none */
-    sb_buf params;    /* QUERY: params JSON; ptr NULL = none */
+    char epoch[8]; /* "" = none */
+    sb_buf params; /* QUERY: params JSON; ptr NULL = none */
     bool has_params;
     analytics_result res;
     /* On the loop, when the request is still there: answers it. */

@@ -52,8 +52,8 @@ static void collect(net_req *req, void *ctx)
         char detail[256];
         snprintf(detail, sizeof(detail), "%s %s", err.field[0] ? err.field : "The body",
                  err.message);
-        net_respond_problem_ext(req, 400, "validation", "Validation Failed", detail,
-                                problem_field, &err);
+        net_respond_problem_ext(req, 400, "validation", "Validation Failed", detail, problem_field,
+                                &err);
         return;
     }
     if (app->collect_limit) {

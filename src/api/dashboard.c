@@ -86,8 +86,8 @@ static void dashboard(net_req *req, void *ctx)
         free(q);
         char detail[256];
         snprintf(detail, sizeof(detail), "%s %s", err.field, err.message);
-        net_respond_problem_ext(req, 400, "validation", "Validation Failed", detail,
-                                problem_field, &err);
+        net_respond_problem_ext(req, 400, "validation", "Validation Failed", detail, problem_field,
+                                &err);
         return;
     }
     api_tsdb_job *j = api_tsdb_job_new(app, API_TSDB_QUERY, project);

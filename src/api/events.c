@@ -40,8 +40,11 @@ void api_record_signin(net_req *req, api_app *app, bool signup, const identity_u
         {.key = SB_STR("count"), .type = TSDB_INT, .v.i = 1},
         {.key = SB_STR("user_id"), .type = TSDB_STRING, .v.s = sb_str_c(u ? u->id : "")},
     };
-    tsdb_point p = {.measurement = SB_STR("user_activity"), .tags = tags, .ntags = 2,
-                    .fields = f, .nfields = u ? 2 : 1};
+    tsdb_point p = {.measurement = SB_STR("user_activity"),
+                    .tags = tags,
+                    .ntags = 2,
+                    .fields = f,
+                    .nfields = u ? 2 : 1};
     api_record(app, NULL, &p);
 }
 
@@ -82,14 +85,14 @@ void api_record_ai(api_app *app, sb_str project_id, sb_str type, size_t prompt_b
     if (json_is_object(result)) {
         const json_t *m = json_object_get(result, "model");
         if (json_is_string(m) && model_ok(json_string_value(m), json_string_length(m)))
-            tags[p.ntags++] = (tsdb_tag){SB_STR("model"), sb_str_make(json_string_value(m),
-                                                                       json_string_length(m))};
+            tags[p.ntags++] = (tsdb_tag){SB_STR("model"),
+                                         sb_str_make(json_string_value(m), json_string_length(m))};
         const json_t *tok = json_object_get(result, "tokens");
         if (!tok)
             tok = json_object_get(json_object_get(result, "usage"), "total_tokens");
         if (json_is_integer(tok) && json_integer_value(tok) >= 0)
-            f[p.nfields++] = (tsdb_field){.key = SB_STR("tokens"), .type = TSDB_INT,
-                                          .v.i = json_integer_value(tok)};
+            f[p.nfields++] = (tsdb_field){
+                .key = SB_STR("tokens"), .type = TSDB_INT, .v.i = json_integer_value(tok)};
         double d;
         const json_t *ms = json_object_get(result, "response_ms");
         if (!ms)

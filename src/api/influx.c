@@ -113,8 +113,8 @@ static bool db_access(net_req *req, projects_ctx *c, sb_str db, bool write)
 {
     /* InfluxDB quotes the name on /write and not on /query. */
     const char *q = write ? "\"" : "";
-    projects_err e = analytics_db_name_ok(db) ? projects_analytics_access(c, db, write)
-                                              : PROJECTS_NOT_FOUND;
+    projects_err e =
+        analytics_db_name_ok(db) ? projects_analytics_access(c, db, write) : PROJECTS_NOT_FOUND;
     switch (e) {
     case PROJECTS_OK:
         return true;
@@ -152,7 +152,8 @@ static void ping(net_req *req, void *ctx)
     net_header_static(req, "x-influxdb-version", API_INFLUX_VERSION);
     net_header_static(req, "x-influxdb-build", "OSS");
     sb_str v;
-    if (net_req_query(req, "verbose", &v) && (sb_str_eq(v, SB_STR("true")) || sb_str_eq(v, SB_STR("1")))) {
+    if (net_req_query(req, "verbose", &v) &&
+        (sb_str_eq(v, SB_STR("true")) || sb_str_eq(v, SB_STR("1")))) {
         sb_buf body = SB_BUF_INIT;
         sb_buf_puts(&body, "{\"version\":\"" API_INFLUX_VERSION "\"}");
         net_respond_json(req, 200, &body);
@@ -230,8 +231,10 @@ static void write_route(net_req *req, void *ctx)
             sb_buf_free(&j->body);
             free(j);
             if (st == 413)
-                api_influx_error(req, 413, "request entity too large: more than %zu bytes after "
-                                 "decompression", app->cfg->max_write_body);
+                api_influx_error(req, 413,
+                                 "request entity too large: more than %zu bytes after "
+                                 "decompression",
+                                 app->cfg->max_write_body);
             else
                 api_influx_error(req, 400, "unable to decode gzip body");
             return;
@@ -421,8 +424,9 @@ static void query_route(net_req *req, void *ctx)
         nadmin += is_admin_stmt(q.stmts[i].kind);
     if (nadmin) {
         if (nadmin != q.nstmts) {
-            api_influx_error(req, 400, "SHOW DATABASES, CREATE DATABASE and DROP DATABASE must "
-                                       "be sent without other statements");
+            api_influx_error(req, 400,
+                             "SHOW DATABASES, CREATE DATABASE and DROP DATABASE must "
+                             "be sent without other statements");
             return;
         }
         admin_statements(req, app, &c, &q);

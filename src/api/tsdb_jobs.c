@@ -146,8 +146,7 @@ void api_analytics_metrics(api_app *app, sb_buf *out)
                    (unsigned long long)s.dropped_store);
     sb_buf_puts(out, "# HELP sitebase_analytics_events_pending Events waiting to be written.\n"
                      "# TYPE sitebase_analytics_events_pending gauge\n");
-    sb_buf_appendf(out, "sitebase_analytics_events_pending %llu\n",
-                   (unsigned long long)s.pending);
+    sb_buf_appendf(out, "sitebase_analytics_events_pending %llu\n", (unsigned long long)s.pending);
 }
 
 void api_analytics_answered(net_req *req, void *app_, int status)
@@ -164,7 +163,10 @@ void api_analytics_answered(net_req *req, void *app_, int status)
         {SB_STR("status"), sb_str_c(st)},
     };
     tsdb_field f = {.key = SB_STR("count"), .type = TSDB_INT, .v.i = 1};
-    tsdb_point p = {.measurement = SB_STR("server_errors"), .tags = tags, .ntags = 3,
-                    .fields = &f, .nfields = 1};
+    tsdb_point p = {.measurement = SB_STR("server_errors"),
+                    .tags = tags,
+                    .ntags = 3,
+                    .fields = &f,
+                    .nfields = 1};
     api_record(app, NULL, &p);
 }

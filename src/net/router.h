@@ -44,8 +44,8 @@ typedef struct net_route {
     const char *pattern; /* the router's copy; also the metrics label */
     net_handler handler;
     void *ctx;
-    size_t max_body; /* 0 = the server's JSON limit */
-    unsigned id;     /* dense, from 1; 0 is "no route" in metrics */
+    size_t max_body;  /* 0 = the server's JSON limit */
+    unsigned id;      /* dense, from 1; 0 is "no route" in metrics */
     bool public_cors; /* any origin may call it, without credentials (beacons) */
 } net_route;
 

@@ -42,7 +42,7 @@ projects_err projects_analytics_readable(projects_ctx *c, projects_id_fn fn, voi
         args, 1, &st, &err);
     if (e != STORE_OK)
         return projects__store(c, "listing analytics databases", e, &err);
-    char (*ids)[SB_UUID_STR_LEN] = sb_calloc(READABLE_MAX, SB_UUID_STR_LEN);
+    char(*ids)[SB_UUID_STR_LEN] = sb_calloc(READABLE_MAX, SB_UUID_STR_LEN);
     size_t n = 0;
     while (n < READABLE_MAX && (e = store_step(st, &err)) == STORE_ROW) {
         size_t len;
@@ -64,9 +64,7 @@ projects_err projects_analytics_readable(projects_ctx *c, projects_id_fn fn, voi
     return r;
 }
 
-static void no_row(store_stmt *st, void *ctx)
-{
-}
+static void no_row(store_stmt *st, void *ctx) {}
 
 projects_err projects_analytics_site(projects_ctx *c, sb_str project_id)
 {
@@ -75,6 +73,6 @@ projects_err projects_analytics_site(projects_ctx *c, sb_str project_id)
     char id[SB_UUID_STR_LEN];
     projects__copy(id, sizeof(id), project_id);
     const char *args[] = {id};
-    return projects__one_row(c, "finding a site", "SELECT id FROM projects WHERE id = $1", args,
-                             1, no_row, NULL);
+    return projects__one_row(c, "finding a site", "SELECT id FROM projects WHERE id = $1", args, 1,
+                             no_row, NULL);
 }

@@ -34,8 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     assert(n >= 1 && n <= ANALYTICS_COLLECT_MAX_EVENTS);
     assert(strlen(site) == 36);
-    tsdb_line_opts opts = {.precision = TSDB_PREC_NS, .now = 0,
-                           .limits = TSDB_LINE_LIMITS_DEFAULT};
+    tsdb_line_opts opts = {.precision = TSDB_PREC_NS, .now = 0, .limits = TSDB_LINE_LIMITS_DEFAULT};
     tsdb_line_reader r;
     tsdb_line_reader_init(&r, sb_buf_str(&lines), &opts);
     sb_arena a;

@@ -119,20 +119,26 @@ static void test_collect_refusals(void **state)
             "events[0].path", "starting with /");
     refused("{\"site\":\"" SITE "\",\"events\":[{\"type\":\"pageview\",\"path\":\"/\\n\"}]}",
             "events[0].path", "control");
-    refused("{\"site\":\"" SITE "\",\"events\":[{\"type\":\"pageview\",\"path\":\"/\",\"value\":1}]}",
+    refused("{\"site\":\"" SITE
+            "\",\"events\":[{\"type\":\"pageview\",\"path\":\"/\",\"value\":1}]}",
             "events[0].value", "not a field of a pageview");
-    refused("{\"site\":\"" SITE "\",\"events\":[{\"type\":\"vital\",\"path\":\"/\",\"name\":\"FID\","
+    refused("{\"site\":\"" SITE
+            "\",\"events\":[{\"type\":\"vital\",\"path\":\"/\",\"name\":\"FID\","
             "\"value\":1}]}",
             "events[0].name", "CLS, FCP, INP, LCP or TTFB");
-    refused("{\"site\":\"" SITE "\",\"events\":[{\"type\":\"vital\",\"path\":\"/\",\"name\":\"CLS\","
+    refused("{\"site\":\"" SITE
+            "\",\"events\":[{\"type\":\"vital\",\"path\":\"/\",\"name\":\"CLS\","
             "\"value\":101}]}",
             "events[0].value", "between 0 and 100");
-    refused("{\"site\":\"" SITE "\",\"events\":[{\"type\":\"vital\",\"path\":\"/\",\"name\":\"LCP\","
+    refused("{\"site\":\"" SITE
+            "\",\"events\":[{\"type\":\"vital\",\"path\":\"/\",\"name\":\"LCP\","
             "\"value\":\"1\"}]}",
             "events[0].value", "between 0 and");
-    refused("{\"site\":\"" SITE "\",\"events\":[{\"type\":\"event\",\"path\":\"/\",\"name\":\"a b\"}]}",
+    refused("{\"site\":\"" SITE
+            "\",\"events\":[{\"type\":\"event\",\"path\":\"/\",\"name\":\"a b\"}]}",
             "events[0].name", "1 to 64");
-    refused("{\"site\":\"" SITE "\",\"events\":[{\"type\":\"event\",\"path\":\"/\",\"name\":\"time\"}]}",
+    refused("{\"site\":\"" SITE
+            "\",\"events\":[{\"type\":\"event\",\"path\":\"/\",\"name\":\"time\"}]}",
             "events[0].name", "1 to 64");
     refused("{\"site\":\"" SITE "\",\"events\":[{\"type\":\"event\",\"path\":\"/\",\"name\":\"e\","
             "\"props\":{\"count\":1}}]}",
@@ -227,9 +233,11 @@ static void test_dashboard_query(void **state)
 
 static void test_dashboard_answer(void **state)
 {
-    analytics_dash_params p = {.metric = SB_STR("page_views"), .group_by = SB_STR("path"),
+    analytics_dash_params p = {.metric = SB_STR("page_views"),
+                               .group_by = SB_STR("path"),
                                .from = SB_STR("2026-01-01T00:00:00Z"),
-                               .to = SB_STR("2026-01-01T02:00:00Z"), .interval = SB_STR("1h")};
+                               .to = SB_STR("2026-01-01T02:00:00Z"),
+                               .interval = SB_STR("1h")};
     analytics_dash_query q;
     analytics_dash_error err = {0};
     assert_true(analytics_dash_parse(&p, 0, &q, &err));
@@ -292,8 +300,13 @@ static void test_recorder(void **state)
     analytics_recorder *r = analytics_recorder_new(&f.base, &o);
     tsdb_tag tag = {SB_STR("k"), SB_STR("v")};
     tsdb_field fld = {.key = SB_STR("n"), .type = TSDB_INT, .v.i = 7};
-    tsdb_point p = {.measurement = SB_STR("m"), .tags = &tag, .ntags = 1, .fields = &fld,
-                    .nfields = 1, .time = 5, .has_time = true};
+    tsdb_point p = {.measurement = SB_STR("m"),
+                    .tags = &tag,
+                    .ntags = 1,
+                    .fields = &fld,
+                    .nfields = 1,
+                    .time = 5,
+                    .has_time = true};
     assert_true(analytics_record(r, SB_STR("a"), &p));
     assert_true(analytics_record(r, SB_STR("b"), &p));
     assert_true(analytics_record(r, SB_STR("a"), &p));
