@@ -8,6 +8,7 @@
 # preflight, validation, rate limit), /api/projects/:id/analytics, the
 # recorded events (sign-ins, AI records, 5xx answers), and what clients see
 # when influxd is down (503).
+# drivers: sqlite postgres
 . "$SITEBASE_SOURCE_DIR/tests/lib.sh"
 
 sb_start_influxd
