@@ -73,6 +73,9 @@ projects_err projects_analytics_site(projects_ctx *c, sb_str project_id)
     char id[SB_UUID_STR_LEN];
     projects__copy(id, sizeof(id), project_id);
     const char *args[] = {id};
-    return projects__one_row(c, "finding a site", "SELECT id FROM projects WHERE id = $1", args, 1,
-                             no_row, NULL);
+    /* API.md: a public project's deployed site is readable by anyone;
+     * other projects have no site a visitor could send beacons from. */
+    return projects__one_row(c, "finding a site",
+                             "SELECT id FROM projects WHERE id = $1 AND visibility = 'public'",
+                             args, 1, no_row, NULL);
 }

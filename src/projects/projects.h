@@ -418,8 +418,8 @@ projects_err projects_analytics_access(projects_ctx *c, sb_str project_id, bool 
  * analytics the caller may read; none for an anonymous caller. */
 typedef void (*projects_id_fn)(void *arg, const char *id);
 projects_err projects_analytics_readable(projects_ctx *c, projects_id_fn fn, void *arg);
-/* Whether project_id exists, whoever asks (a published site's beacon
- * names it): OK or NOT_FOUND. */
+/* Whether project_id has a published site, whoever asks (a site's
+ * beacon names it): OK for a public project, else NOT_FOUND. */
 projects_err projects_analytics_site(projects_ctx *c, sb_str project_id);
 
 /* ---- audit (audit.c) ---- */

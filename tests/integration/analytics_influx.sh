@@ -25,7 +25,8 @@ for m in "editor@example.com editor" "viewer@example.com viewer"; do
     read -r email role <<<"$m"
     call "$OWN" POST "/teams/$T/members" "{\"email\":\"$email\",\"role\":\"$role\"}" >/dev/null
 done
-call "$OWN" POST /projects "{\"name\":\"Site\",\"team_id\":\"$T\",\"visibility\":\"team\"}" >/dev/null
+# The site: a public team project (its analytics are still the team's only).
+call "$OWN" POST /projects "{\"name\":\"Site\",\"team_id\":\"$T\",\"visibility\":\"public\"}" >/dev/null
 P=$(body | jget id)
 call "$OWN" POST /projects '{"name":"Public","visibility":"public"}' >/dev/null
 PUB=$(body | jget id)
@@ -165,6 +166,7 @@ eq "an unknown vital: 400" "$(post_json "$C" '{"site":"'$P'","events":[{"type":"
 eq "a vital out of range: 400" "$(post_json "$C" '{"site":"'$P'","events":[{"type":"vital","path":"/","name":"CLS","value":-1}]}')" 400
 eq "a number as a string: 400" "$(post_json "$C" '{"site":"'$P'","events":[{"type":"vital","path":"/","name":"LCP","value":"12"}]}')" 400
 eq "invalid UTF-8: 400" "$(printf '{"site":"%s","events":[{"type":"pageview","path":"/\xff"}]}' "$P" | http -X POST --data-binary @- "$C")" 400
+eq "a project that is not public has no site: 404" "$(post_json "$C" '{"site":"'$OTHER'","events":[{"type":"pageview","path":"/"}]}')" 404
 eq "an unknown site: 404" "$(post_json "$C" '{"site":"01900000-0000-7000-8000-000000000000","events":[{"type":"pageview","path":"/"}]}')" 404
 python3 -c 'print("{\"site\":\"x\",\"events\":[" + ",".join(["{\"type\":\"pageview\",\"path\":\"/\"}"] * 600) + "]}")' >"$SB_TMP/huge.json"
 eq "over 16 KiB: 413" "$(http -X POST --data-binary "@$SB_TMP/huge.json" "$C")" 413

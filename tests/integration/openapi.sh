@@ -183,7 +183,7 @@ eq "transfer 412" "$(rec POST /api/projects/{id}/transfer "$P/projects/$PR/trans
 eq "transfer" "$(rec POST /api/projects/{id}/transfer "$P/projects/$PR/transfer" "${J[@]}" "${B[@]}" -d "{\"user_id\":\"$U2\"}")" 200
 eq "member remove" "$(rec DELETE /api/teams/{id}/members/{user_id} "$P/teams/$T/members/$U2" "${B[@]}")" 200
 eq "project delete" "$(rec DELETE /api/projects/{id} "$P/projects/$PR" "${B[@]}")" 200
-post_json "$P/projects" '{"name":"Analytics"}' "${B[@]}" >/dev/null
+post_json "$P/projects" '{"name":"Analytics","visibility":"public"}' "${B[@]}" >/dev/null
 PR2=$(body | jget id)
 eq "team delete" "$(rec DELETE /api/teams/{id} "$P/teams/$T" "${B[@]}")" 200
 # Analytics (the default local driver answers 503 until the engine lands).
