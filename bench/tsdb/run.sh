@@ -97,12 +97,11 @@ CONF
 start_influxd "$tmp/influxd"
 REF_URL=$INFLUX_URL REF_PID=$INFLUX_PID REF_DIR=$tmp/influxd
 case "$driver" in
-local) tsdb=local; SB_DISK=$tmp/sitebase ;;
+local) tsdb=local ;;
 influx)
     start_influxd "$tmp/behind"
     tsdb="influx://127.0.0.1:$INFLUX_PORT"
     BEHIND_PID=$INFLUX_PID
-    SB_DISK=$tmp/behind/data
     ;;
 *) echo "usage: bench/tsdb/run.sh [local|influx]"; exit 2 ;;
 esac
@@ -165,8 +164,10 @@ echo "  influxd (reference): $(tsm_info "$REF_DIR")"
 ref_bytes=$(du_bytes "$REF_DIR/data" "$REF_DIR/wal")
 if [ "$driver" = influx ]; then
     sb_bytes=$(du_bytes "$tmp/behind/data" "$tmp/behind/wal")
-else
+elif [ -d "$tmp/sitebase/tsdb" ]; then
     sb_bytes=$(du_bytes "$tmp/sitebase/tsdb")
+else # wherever the engine keeps its files: the data folder but the SQLite store
+    sb_bytes=$(($(du_bytes "$tmp/sitebase") - $(du_bytes "$tmp/sitebase"/sitebase.db*)))
 fi
 
 # Queries (on the wide workload), each answer checked equal on both.
