@@ -224,9 +224,9 @@ import json, sys
 q = json.load(open(qfile))
 def row(name, sb, ref, unit, better):
     ratio = float(sb) / float(ref) if float(ref) else float("nan")
-    print("| %-34s | %14s | %14s | %6.2fx | %s" % (name, sb, ref, ratio, better))
-print("\n| %-34s | %14s | %14s | %7s | better" % ("", "Sitebase (" + driver + ")", "InfluxDB 1.6", "ratio"))
-print("|" + "-" * 36 + "|" + "-" * 16 + "|" + "-" * 16 + "|---------|-------")
+    print("| %-38s | %18s | %14s | %6.2fx | %s" % (name, sb, ref, ratio, better))
+print("\n| %-38s | %18s | %14s | %7s | better" % ("", "Sitebase (" + driver + ")", "InfluxDB 1.6", "ratio"))
+print("|" + "-" * 40 + "|" + "-" * 20 + "|" + "-" * 16 + "|---------|-------")
 row("wide: points/s (%s points)" % wp, "%.0f" % float(wsb), "%.0f" % float(wref), "", "higher")
 row("long: points/s (%s points)" % lp, "%.0f" % float(lsb), "%.0f" % float(lref), "", "higher")
 row("peak RSS, MiB", "%.1f" % (int(sb_rss) / 1024), "%.1f" % (int(ref_rss) / 1024), "", "lower")
