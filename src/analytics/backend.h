@@ -37,13 +37,22 @@ void analytics_result_free(analytics_result *r);
 /* Sets status and body {"error": msg} (msg JSON-escaped). */
 void analytics_result_error(analytics_result *r, int status, const char *fmt, ...) SB_PRINTF(3, 4);
 
+/* A byte range of a query's text. */
+typedef struct analytics_span {
+    size_t off, len;
+} analytics_span;
+
 /* What a query is asked with (InfluxDB's /query parameters). */
 typedef struct analytics_query {
     sb_str db;     /* ptr NULL: none */
     sb_str q;      /* the InfluxQL text */
     sb_str epoch;  /* ptr NULL: RFC 3339 times; else n, ns, u, us, ms, s, m, h */
     sb_str params; /* ptr NULL: none; else bound parameters as a JSON object */
-    bool chunked;  /* not supported by the routes yet: always false */
+    /* Where q names databases (FROM "db"."rp"."m", SHOW ... ON "db"), in
+     * ascending order, each the name itself (inside its quotes): for
+     * drivers that store a project's database under another name. */
+    const analytics_span *db_spans;
+    size_t ndb_spans;
 } analytics_query;
 
 typedef struct analytics_backend analytics_backend;

@@ -264,22 +264,43 @@ static void influx_write(analytics_backend *b, sb_str db, sb_str body, sb_str pr
     }
 }
 
+/* The query with the prefix put before every database it names. */
+static void prefixed_query(const influx *x, const analytics_query *aq, sb_buf *out)
+{
+    size_t at = 0;
+    for (size_t i = 0; i < aq->ndb_spans; i++) {
+        const analytics_span *s = &aq->db_spans[i];
+        if (s->off < at || s->off + s->len > aq->q.len)
+            continue; /* out of order or out of range: the caller's bug; skip */
+        sb_buf_append(out, aq->q.ptr + at, s->off - at);
+        sb_buf_puts(out, x->prefix);
+        at = s->off;
+    }
+    sb_buf_append(out, aq->q.ptr + at, aq->q.len - at);
+}
+
 static void influx_query(analytics_backend *b, const analytics_query *aq, analytics_result *out)
 {
     influx *x = (influx *)b;
     CURL *h = handle_take(x);
-    sb_buf form = SB_BUF_INIT, name = SB_BUF_INIT;
+    sb_buf form = SB_BUF_INIT, name = SB_BUF_INIT, text = SB_BUF_INIT;
     if (aq->db.ptr && aq->db.len) {
         remote_db(x, aq->db, &name);
         append_param(&form, h, "db", sb_buf_str(&name));
     }
-    append_param(&form, h, "q", aq->q);
+    if (x->prefix[0] && aq->ndb_spans) {
+        prefixed_query(x, aq, &text);
+        append_param(&form, h, "q", sb_str_make(text.ptr ? text.ptr : "", text.len));
+    } else {
+        append_param(&form, h, "q", aq->q);
+    }
     append_param(&form, h, "epoch", aq->epoch);
     append_param(&form, h, "params", aq->params);
     exchange(x, h, "/query", NULL, "application/x-www-form-urlencoded", sb_buf_str(&form), out);
     handle_give(x, h);
     sb_buf_free(&form);
     sb_buf_free(&name);
+    sb_buf_free(&text);
 }
 
 static void influx_ping(analytics_backend *b, analytics_result *out)

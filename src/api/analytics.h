@@ -34,6 +34,8 @@ typedef struct api_tsdb_job {
     char epoch[8]; /* "" = none */
     sb_buf params; /* QUERY: params JSON; ptr NULL = none */
     bool has_params;
+    analytics_span *db_spans; /* QUERY: where the text names databases (heap) */
+    size_t ndb_spans;
     analytics_result res;
     /* On the loop, when the request is still there: answers it. */
     void (*answer)(net_req *req, struct api_tsdb_job *j);

@@ -362,19 +362,48 @@ static void admin_statements(net_req *req, api_app *app, projects_ctx *c, const 
     sb_buf_free(&body);
 }
 
+#define DB_SPANS_MAX 1024
+
+typedef struct db_spans {
+    analytics_span *v;
+    size_t n;
+} db_spans;
+
+/* Records where name lies in text (it does unless the parser had to undo
+ * an escape, which a project id never needs). */
+static void add_span(db_spans *d, sb_str text, sb_str name)
+{
+    if (name.ptr < text.ptr || name.ptr + name.len > text.ptr + text.len || d->n >= DB_SPANS_MAX)
+        return;
+    size_t off = (size_t)(name.ptr - text.ptr), i = d->n++;
+    while (i > 0 && d->v[i - 1].off > off) { /* keep them ascending */
+        d->v[i] = d->v[i - 1];
+        i--;
+    }
+    d->v[i] = (analytics_span){off, name.len};
+}
+
 /* Every database a statement names must be readable: FROM db.rp.m and
- * SHOW ... ON db. */
-static bool named_dbs_ok(net_req *req, projects_ctx *c, const iql_query *q)
+ * SHOW ... ON db; fills spans with where they are named. */
+static bool named_dbs_ok(net_req *req, projects_ctx *c, sb_str text, const iql_query *q,
+                         db_spans *spans)
 {
     for (size_t i = 0; i < q->nstmts; i++) {
         const iql_stmt *s = &q->stmts[i];
         const iql_source *src = s->kind == IQL_SELECT ? s->select.sources : s->show.sources;
         size_t n = s->kind == IQL_SELECT ? s->select.nsources : s->show.nsources;
-        for (size_t k = 0; k < n; k++)
-            if (src[k].db.ptr && src[k].db.len && !db_access(req, c, src[k].db, false))
+        for (size_t k = 0; k < n; k++) {
+            if (!src[k].db.ptr || !src[k].db.len)
+                continue;
+            if (!db_access(req, c, src[k].db, false))
                 return false;
-        if (s->kind != IQL_SELECT && s->show.on.ptr && !db_access(req, c, s->show.on, false))
-            return false;
+            add_span(spans, text, src[k].db);
+        }
+        if (s->kind != IQL_SELECT && s->show.on.ptr) {
+            if (!db_access(req, c, s->show.on, false))
+                return false;
+            add_span(spans, text, s->show.on);
+        }
     }
     return true;
 }
@@ -434,9 +463,14 @@ static void query_route(net_req *req, void *ctx)
     }
     if (db.len && !db_access(req, &c, db, false))
         return;
-    if (!named_dbs_ok(req, &c, &q))
+    db_spans spans = {.v = sb_calloc(DB_SPANS_MAX, sizeof(analytics_span))};
+    if (!named_dbs_ok(req, &c, text, &q, &spans)) {
+        free(spans.v);
         return;
+    }
     api_tsdb_job *j = api_tsdb_job_new(app, API_TSDB_QUERY, db);
+    j->db_spans = spans.v;
+    j->ndb_spans = spans.n;
     sb_buf_append_str(&j->body, text);
     if (epoch.len)
         snprintf(j->epoch, sizeof(j->epoch), "%.*s", (int)SB_MIN(epoch.len, 7), epoch.ptr);

@@ -23,6 +23,7 @@ static void job_free(api_tsdb_job *j)
 {
     sb_buf_free(&j->body);
     sb_buf_free(&j->params);
+    free(j->db_spans);
     analytics_result_free(&j->res);
     if (j->free_ctx)
         j->free_ctx(j->ctx);
@@ -45,6 +46,8 @@ static void job_work(void *arg)
             .q = sb_buf_str(&j->body),
             .epoch = j->epoch[0] ? sb_str_c(j->epoch) : SB_STR_NULL,
             .params = j->has_params ? sb_buf_str(&j->params) : SB_STR_NULL,
+            .db_spans = j->db_spans,
+            .ndb_spans = j->ndb_spans,
         };
         b->vt->query(b, &q, &j->res);
         break;

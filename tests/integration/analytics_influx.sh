@@ -119,6 +119,8 @@ eq "a bad epoch: 400" "$(query_p 'SELECT v FROM cpu' weeks)" 400
 eq "several statements" "$(query_p 'SELECT count(v) FROM cpu; SELECT count(v) FROM gz')" 200
 eq "two results" "$(body | jget results.1.statement_id)" 1
 eq "a stranger's query: 404" "$(http -G -H "Authorization: Token $OUT" "$SB_URL/query" --data-urlencode "q=SELECT * FROM cpu" --data-urlencode "db=$P")" 404
+query_p "SELECT count(v) FROM \"$P\".\"autogen\".\"cpu\"" >/dev/null
+eq "a database named in FROM is the project's (prefixed in InfluxDB)" "$(body | jget results.0.series.0.values.0.1)" 6
 eq "naming another database in FROM: 404" "$(http -G -H "Authorization: Token $OUT" "$SB_URL/query" --data-urlencode "q=SELECT * FROM \"$P\".\"autogen\".\"cpu\"" --data-urlencode "db=$OTHER")" 404
 eq "SHOW ... ON another database: 404" "$(http -G -H "Authorization: Token $OUT" "$SB_URL/query" --data-urlencode "q=SHOW MEASUREMENTS ON \"$P\"")" 404
 eq "SHOW MEASUREMENTS" "$(query_p 'SHOW MEASUREMENTS' && body | jget results.0.series.0.values)" "200[[\"cpu\"], [\"gz\"], [\"part\"], [\"prec\"]]"
@@ -134,6 +136,17 @@ eq "CREATE DATABASE for someone else's: 404" "$(http -G -H "Authorization: Token
 http -G -H "Authorization: Token $OWN" "$SB_URL/query" --data-urlencode "q=DROP DATABASE \"$P\"" >/dev/null
 contains "DROP DATABASE is refused" "$(body | jget results.0.error)" "not allowed"
 eq "mixing SHOW DATABASES with others: 400" "$(query_p 'SHOW DATABASES; SELECT * FROM cpu')" 400
+
+# ---- what Grafana's InfluxDB data source and Telegraf send ----
+graf() { http -G "$SB_URL/query" --data-urlencode "u=grafana" --data-urlencode "p=$VW" --data-urlencode "db=$P" --data-urlencode "epoch=ms" --data-urlencode "q=$1"; }
+eq "Grafana's test query (SHOW RETENTION POLICIES ON)" "$(graf "SHOW RETENTION POLICIES on \"$P\"")" 200
+eq "autogen" "$(body | jget results.0.series.0.values.0.0)" autogen
+eq "a panel query with a time filter in ms" "$(graf 'SELECT mean("v") FROM "cpu" WHERE time >= 0ms and time <= 9000ms GROUP BY time(1s), "host" fill(null)')" 200
+eq "answered per host, times in ms" "$(body | jget results.0.series.0.values.1)" "[1000, 1.5]"
+eq "the tag keys for the query editor" "$(graf 'SHOW TAG KEYS FROM "cpu"' && body | jget results.0.series.0.values)" '200[["host"]]'
+eq "Telegraf's CREATE DATABASE (form body)" "$(http -X POST -u "telegraf:$ED" --data-urlencode "q=CREATE DATABASE \"$P\"" "$SB_URL/query")" 200
+printf 'tg,host=x v=1i 11000000000\n' | gzip >"$SB_TMP/tg.gz"
+eq "and its gzipped batch" "$(http -X POST -u "telegraf:$ED" -H 'Content-Encoding: gzip' --data-binary "@$SB_TMP/tg.gz" "$SB_URL/write?db=$P&precision=ns&rp=autogen")" 204
 
 # ---- the influx CLI against Sitebase ----
 cli() { influx -host 127.0.0.1 -port "$PORT" -username x -password "$1" "${@:2}" 2>&1; }
