@@ -14,6 +14,8 @@ packages=(
     libsqlite3-dev libpq-dev libcmocka-dev libargon2-dev libcurl4-openssl-dev libmagic-dev
     # real servers and clients the tests start
     postgresql curl openssl python3 python3-aiosmtpd python3-jsonschema prometheus
+    # InfluxDB 1.6 and its `influx` CLI: the analytics driver's peer and reference
+    influxdb influxdb-client
     # benchmarks
     wrk nginx-light
 )
@@ -35,7 +37,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
     echo "deps: installing ${missing[*]}"
     $sudo apt-get update -qq
-    # nginx and prometheus ship services; we start our own on loopback, so
+    # nginx, prometheus and influxdb ship services; we start our own on loopback, so
     # keep the packages from starting theirs (policy-rc.d exit 101 = deny).
     policy=/usr/sbin/policy-rc.d
     made_policy=0

@@ -8,6 +8,7 @@
 # check NAME CMD...     runs CMD, counts a pass or a failure with NAME
 # eq NAME GOT WANT      compares exactly
 # signup, as, call, race  the domain routes as a signed-in user (below)
+# sb_start_influxd      a real influxd on loopback (below)
 # Everything started is stopped and removed on exit, pass or fail; the
 # script ends with "N passed, N failed" and a matching exit status.
 set -uo pipefail
@@ -21,6 +22,11 @@ SB_FAILED=0
 export NODE_PATH="$SITEBASE_SOURCE_DIR/tests/node_modules"
 
 sb_cleanup() {
+    local ip
+    for ip in ${SB_INFLUX_PIDS:-}; do
+        kill "$ip" 2>/dev/null
+        wait "$ip" 2>/dev/null
+    done
     if [ -n "${SB_SMTP_PID:-}" ]; then
         kill "$SB_SMTP_PID" 2>/dev/null
         wait "$SB_SMTP_PID" 2>/dev/null
@@ -243,4 +249,68 @@ sb_mail_wait() {
         sleep 0.05
     done
     return 1
+}
+
+# sb_free_port: a TCP port on 127.0.0.1 that nothing listens on now.
+sb_free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# sb_start_influxd [DIR]: a real InfluxDB 1.x (Debian's influxd) with a
+# config of its own in DIR (default $SB_TMP/influxd): HTTP and RPC on free
+# loopback ports, no reporting, meta/data/wal under DIR. Waits (at most
+# 20 s) until /ping answers; stopped on exit. Sets SB_INFLUX_PORT,
+# SB_INFLUX_URL, SB_INFLUX_PID, SB_INFLUX_DIR. May be called more than
+# once (with different DIRs) for several servers: each is stopped on exit.
+sb_start_influxd() {
+    SB_INFLUX_DIR=${1:-$SB_TMP/influxd}
+    mkdir -p "$SB_INFLUX_DIR"
+    SB_INFLUX_PORT=$(sb_free_port)
+    local rpc
+    rpc=$(sb_free_port)
+    cat >"$SB_INFLUX_DIR/influxdb.conf" <<CONF
+reporting-disabled = true
+bind-address = "127.0.0.1:$rpc"
+[meta]
+  dir = "$SB_INFLUX_DIR/meta"
+[data]
+  dir = "$SB_INFLUX_DIR/data"
+  wal-dir = "$SB_INFLUX_DIR/wal"
+  query-log-enabled = false
+[monitor]
+  store-enabled = false
+[http]
+  bind-address = "127.0.0.1:$SB_INFLUX_PORT"
+  log-enabled = false
+[continuous_queries]
+  enabled = false
+[shard-precreation]
+  enabled = false
+CONF
+    influxd run -config "$SB_INFLUX_DIR/influxdb.conf" >"$SB_INFLUX_DIR/influxd.log" 2>&1 &
+    SB_INFLUX_PID=$!
+    SB_INFLUX_PIDS="${SB_INFLUX_PIDS:-} $SB_INFLUX_PID"
+    SB_INFLUX_URL="http://127.0.0.1:$SB_INFLUX_PORT"
+    local i
+    for i in $(seq 1 200); do
+        if curl -sf -o /dev/null "$SB_INFLUX_URL/ping"; then
+            return 0
+        fi
+        if ! kill -0 "$SB_INFLUX_PID" 2>/dev/null; then
+            echo "influxd exited during start-up:" >&2
+            tail -20 "$SB_INFLUX_DIR/influxd.log" >&2
+            exit 1
+        fi
+        sleep 0.1
+    done
+    echo "influxd did not answer /ping in 20 s" >&2
+    exit 1
+}
+
+# sb_stop_influxd: SIGTERM and wait.
+sb_stop_influxd() {
+    [ -n "${SB_INFLUX_PID:-}" ] || return 0
+    kill -TERM "$SB_INFLUX_PID" 2>/dev/null
+    wait "$SB_INFLUX_PID" 2>/dev/null
+    SB_INFLUX_PID=""
 }

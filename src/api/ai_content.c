@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "api/analytics.h"
 #include "api/domain.h"
 
 typedef struct ai_body {
@@ -45,6 +46,8 @@ static void ai_create(net_req *req, void *ctx)
         char id[SB_UUID_STR_LEN] = "", loc[128];
         sb_str project = net_req_param(req, "id");
         projects_err e = projects_ai_create(&c, project, &in, &w, id, &prob);
+        if (e == PROJECTS_OK)
+            api_record_ai(app, project, b.type, b.prompt.len, b.result);
         json_decref(doc);
         snprintf(loc, sizeof(loc), "/api/projects/%.*s/ai-content/%s", SB_STR_FMT(project), id);
         api_idem_finish(req, &idem, e, &prob, 201, &body, loc);

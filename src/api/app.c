@@ -4,6 +4,7 @@
  * and libpq connections are never shared between threads.
  */
 #include "api/app.h"
+#include "api/analytics.h"
 #include "api/domain.h"
 
 #include <stdlib.h>
@@ -42,7 +43,10 @@ static void loop_stop(net_loop *loop, void *app_)
 
 net_server_hooks api_server_hooks(api_app *app)
 {
-    return (net_server_hooks){.app = app, .loop_start = loop_start, .loop_stop = loop_stop};
+    return (net_server_hooks){.app = app,
+                              .loop_start = loop_start,
+                              .loop_stop = loop_stop,
+                              .answered = api_analytics_answered};
 }
 
 static void *worker_start(void *ctx)
@@ -84,4 +88,7 @@ void api_routes_register(net_router *r, api_app *app)
     api_comments_register(r, app);
     api_library_register(r, app);
     api_ai_content_register(r, app);
+    api_influx_register(r, app);
+    api_collect_register(r, app);
+    api_dashboard_register(r, app);
 }

@@ -6,6 +6,8 @@
 #ifndef SB_API_APP_H
 #define SB_API_APP_H
 
+#include "analytics/backend.h"
+#include "analytics/recorder.h"
 #include "base/config.h"
 #include "base/ratelimit.h"
 #include "identity/identity.h"
@@ -26,6 +28,9 @@ typedef struct api_app {
     char public_url[256];        /* base of links in mail, no trailing '/' */
     blob_store *blobs;           /* asset bytes */
     projects_limits limits;
+    analytics_backend *tsdb;      /* analytics series (--tsdb) */
+    analytics_recorder *recorder; /* Sitebase's own events, batched */
+    sb_ratelimit *collect_limit;  /* /api/collect per site and IP; NULL = off */
 } api_app;
 
 /* Makes the rate limiters the configuration asks for (limits.c). */

@@ -9,6 +9,7 @@
  * only to /api/auth), both HttpOnly, Secure, SameSite=Lax.
  */
 #include "api/auth.h"
+#include "api/analytics.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -237,6 +238,7 @@ void api_respond_signin(net_req *req, api_app *app, int ok_status, identity_err 
 {
     switch (e) {
     case IDENTITY_OK:
+        api_record_signin(req, app, ok_status == 201, u);
         respond_tokens(req, app, ok_status, u, t);
         return;
     case IDENTITY_MFA_REQUIRED:

@@ -26,6 +26,9 @@ void api_app_limits(api_app *app)
     if (c->rate_limit_auth_account > 0)
         app->account_limit =
             sb_ratelimit_new(c->rate_limit_auth_account, c->rate_limit_auth_account, MAX_KEYS);
+    if (c->rate_limit_collect > 0)
+        app->collect_limit =
+            sb_ratelimit_new(c->rate_limit_collect, c->rate_limit_collect, MAX_KEYS);
 }
 
 static void set_int_header(net_req *req, const char *name, int64_t v)

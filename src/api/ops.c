@@ -5,6 +5,7 @@
  */
 #include "api/app.h"
 #include "base/json.h"
+#include "api/analytics.h"
 #include "net/metrics.h"
 
 static void healthz(net_req *req, void *ctx)
@@ -39,6 +40,7 @@ static void metrics(net_req *req, void *ctx)
 {
     sb_buf body = SB_BUF_INIT;
     net_metrics_render(net_loop_server(req->loop), &body);
+    api_analytics_metrics(ctx, &body);
     net_respond(req, 200, "text/plain; version=0.0.4; charset=utf-8", body.ptr, body.len);
     sb_buf_free(&body);
 }

@@ -95,6 +95,12 @@ static const key_def keys[] = {
      "how often a server removes blobs nothing references"},
     {"blob_gc_grace", T_DURATION, OFF(blob_gc_grace_ms), 1000, 30 * 24 * 3600 * 1000LL, "1h",
      "how long an unreferenced blob is kept first (longer than any upload takes)"},
+    {"tsdb", T_STRING, OFF(tsdb), 0, 0, "local",
+     "where analytics series live: local (the data folder) or influx://host:port[/prefix]"},
+    {"max_write_body", T_SIZE, OFF(max_write_body), 1, 1 * GiB, "25M",
+     "largest /write body (line protocol, after gunzip)"},
+    {"rate_limit_collect", T_INT, OFF(rate_limit_collect), 0, 1000000, "600",
+     "/api/collect beacons a minute from one IP to one site (burst the same); 0 = no limit"},
 };
 
 static const key_def *find_key(const char *name)

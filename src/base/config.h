@@ -58,6 +58,9 @@ typedef struct sb_config {
     int64_t key_reload_interval_ms;  /* how often serve re-reads signing keys */
     int64_t blob_gc_interval_ms;     /* how often serve collects unreferenced blobs */
     int64_t blob_gc_grace_ms;        /* how long they are kept first */
+    char *tsdb;                      /* analytics: "local" or influx://host:port[/prefix] */
+    size_t max_write_body;           /* /write body, after gunzip; default 25 MiB */
+    int rate_limit_collect;          /* /api/collect requests a minute per site and IP */
 } sb_config;
 
 /* Fills every field with its default (strings are heap copies). */

@@ -81,6 +81,21 @@ int cli_serve(int argc, char **argv, void (*extra_routes)(net_router *r, api_app
         sb_ratelimit_free(app.account_limit);
         goto out;
     }
+    {
+        sb_errbuf terr;
+        if (!(app.tsdb = analytics_backend_open(cfg.tsdb, cfg.data_dir, &terr))) {
+            sb_log(SB_LOG_ERROR, "cannot open the analytics store", SB_LOG_STR("error", terr.msg));
+            housekeeper_stop(&chores);
+            blob_close(app.blobs);
+            identity_free(app.identity);
+            sb_ratelimit_free(app.ip_limit);
+            sb_ratelimit_free(app.account_limit);
+            sb_ratelimit_free(app.collect_limit);
+            goto out;
+        }
+        sb_log(SB_LOG_INFO, "analytics", SB_LOG_STR("tsdb", app.tsdb->vt->name));
+        app.recorder = analytics_recorder_new(app.tsdb, NULL);
+    }
     net_worker_hooks worker_hooks = api_worker_hooks(&app);
     app.workers = net_workers_new((unsigned)cfg.workers, WORKER_QUEUE_MAX, &worker_hooks);
     net_router *router = net_router_new();
@@ -112,6 +127,11 @@ int cli_serve(int argc, char **argv, void (*extra_routes)(net_router *r, api_app
     }
     net_workers_free(app.workers); /* NULL unless the server never started */
     net_router_free(router);
+    /* After the loops and workers: nothing records any more; what is
+     * pending gets its last flush. */
+    analytics_recorder_free(app.recorder);
+    analytics_backend_free(app.tsdb);
+    sb_ratelimit_free(app.collect_limit);
     housekeeper_stop(&chores);
     blob_close(app.blobs);
     identity_free(app.identity);

@@ -69,6 +69,20 @@ bool net__cors(net_req *req)
     sb_str want;
     if (req->method != NET_OPTIONS || !net_req_header(req, "access-control-request-method", &want))
         return false;
+    /* A route open to every origin answers its preflights for anyone. */
+    net_match m;
+    net_uri_err uerr;
+    if (net_router_match(req->loop->server->router, net_method_parse(want), req->path, &req->arena,
+                         &m, &uerr) == NET_ROUTE_FOUND &&
+        m.route->public_cors) {
+        req->cors_allowed = false;
+        net_header_static(req, "access-control-allow-origin", "*");
+        net_headern(req, "access-control-allow-methods", want.ptr, want.len);
+        net_header_static(req, "access-control-allow-headers", "Content-Type");
+        net_header_static(req, "access-control-max-age", "86400");
+        net_respond(req, 204, NULL, NULL, 0);
+        return true;
+    }
     /* A preflight: answer it here, allowed or not; a refused one simply
      * lacks the allow headers, which is how browsers learn "no". */
     if (req->cors_allowed) {
@@ -104,7 +118,12 @@ void net__answer_headers(net_req *req)
     timing[len++] = (char)('0' + us % 100 / 10);
     timing[len++] = (char)('0' + us % 10);
     net_headern(req, "server-timing", timing, len);
-    if (req->cors_allowed) {
+    if (req->match.route && req->match.route->public_cors) {
+        net_header_static(req, "access-control-allow-origin", "*");
+        net_header_static(req, "access-control-expose-headers",
+                          "Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, "
+                          "X-Request-Id");
+    } else if (req->cors_allowed) {
         sb_str origin;
         net_req_header(req, "origin", &origin);
         net_headern(req, "access-control-allow-origin", origin.ptr, origin.len);

@@ -158,6 +158,9 @@ void net__finish(net_req *req, int status, size_t body_len)
     net_metrics_request(req->loop->metrics, req->match.route ? req->match.route->id : 0,
                         req->method, status, sb_mono_ns() - req->start_ns);
     net__access_log(req, body_len);
+    const net_server_hooks *hooks = &req->loop->server->hooks;
+    if (hooks->answered)
+        hooks->answered(req, hooks->app, status);
 }
 
 void net_respond(net_req *req, int status, const char *content_type, const void *body, size_t len)

@@ -10,6 +10,7 @@
  */
 #include "net/router.h"
 
+#include <assert.h>
 #include <string.h>
 
 #include "base/vec.h"
@@ -170,6 +171,12 @@ const net_route *net_router_add(net_router *r, net_method method, const char *pa
 unsigned net_router_count(const net_router *r)
 {
     return (unsigned)r->all.len;
+}
+
+void net_router_public_cors(net_router *r, const net_route *route)
+{
+    assert(route->id >= 1 && route->id <= r->all.len && r->all.items[route->id - 1] == route);
+    r->all.items[route->id - 1]->public_cors = true;
 }
 
 const net_route *net_router_route(const net_router *r, unsigned id)

@@ -44,8 +44,9 @@ typedef struct net_route {
     const char *pattern; /* the router's copy; also the metrics label */
     net_handler handler;
     void *ctx;
-    size_t max_body; /* 0 = the server's JSON limit */
-    unsigned id;     /* dense, from 1; 0 is "no route" in metrics */
+    size_t max_body;  /* 0 = the server's JSON limit */
+    unsigned id;      /* dense, from 1; 0 is "no route" in metrics */
+    bool public_cors; /* any origin may call it, without credentials (beacons) */
 } net_route;
 
 typedef struct net_match {
@@ -75,6 +76,12 @@ void net_router_free(net_router *r);
  * max_body: largest request body the route accepts, 0 for the default. */
 const net_route *net_router_add(net_router *r, net_method method, const char *pattern,
                                 net_handler handler, void *ctx, size_t max_body);
+
+/* Opens route to every origin (CORS "*", no credentials): its preflights
+ * are answered for any Origin, its answers carry
+ * Access-Control-Allow-Origin: *. For endpoints that any web page calls,
+ * such as the analytics beacon; never for routes that read credentials. */
+void net_router_public_cors(net_router *r, const net_route *route);
 
 /* Number of routes registered (ids run 1..count). */
 unsigned net_router_count(const net_router *r);

@@ -30,6 +30,9 @@ typedef struct net_server_hooks {
     bool (*loop_start)(net_loop *loop, void *app, sb_errbuf *err);
     /* On each loop thread after it drained. */
     void (*loop_stop)(net_loop *loop, void *app);
+    /* Optional: on the loop thread as each request is answered, with its
+     * status (analytics counts 5xx answers). Must not block. */
+    void (*answered)(struct net_req *req, void *app, int status);
 } net_server_hooks;
 
 /* Binds cfg->listen and prepares the loops (cfg and router must outlive the

@@ -407,6 +407,21 @@ projects_err projects_ai_get(projects_ctx *c, sb_str project_id, sb_str id, sb_j
                              projects_ver *ver);
 projects_err projects_ai_delete(projects_ctx *c, sb_str project_id, sb_str id, projects_ver if_ver);
 
+/* ---- analytics access (analytics.c) ---- */
+
+/* Whether the caller may read (viewer and up) or write (editor and up)
+ * project_id's analytics: OK, NOT_FOUND (unknown, or not visible: guests
+ * and the public never see analytics), FORBIDDEN, MFA_REQUIRED,
+ * IP_DENIED, STORE. */
+projects_err projects_analytics_access(projects_ctx *c, sb_str project_id, bool write);
+/* Calls fn with the id of each project (at most 1000, by id) whose
+ * analytics the caller may read; none for an anonymous caller. */
+typedef void (*projects_id_fn)(void *arg, const char *id);
+projects_err projects_analytics_readable(projects_ctx *c, projects_id_fn fn, void *arg);
+/* Whether project_id has a published site, whoever asks (a site's
+ * beacon names it): OK for a public project, else NOT_FOUND. */
+projects_err projects_analytics_site(projects_ctx *c, sb_str project_id);
+
 /* ---- audit (audit.c) ---- */
 
 projects_err projects_audit_list(projects_ctx *c, sb_str project_id, const projects_page *pg,

@@ -354,6 +354,12 @@ ROUTES = [
           guests=False),
     Route("DELETE", "/api/projects/{id}/ai-content/{content_id}", "project", "edit",
           public=False, guests=False, fresh=True),
+    # Analytics (docs/analytics.md): viewers and up, never guests or the
+    # public. The decision comes before the parameters are checked, so an
+    # unknown metric tells allowed (400) from hidden (404) whatever the
+    # time-series store (the local engine or InfluxDB) answers.
+    Route("GET", "/api/projects/{id}/analytics", "project", "read", ok=400,
+          query={"metric": "unknown"}, public=False, guests=False),
     # ---- transfer: owners; the admin (a team member) takes it ----
     Route("POST", "/api/projects/{id}/transfer", "project", "delete", fresh=True,
           body=lambda c: {"user_id": c.ids["admin"]}),
@@ -373,6 +379,11 @@ SKIP = [
     ("*", "/api/auth/*"),          # the caller's own account and sessions: auth.sh, mfa.sh
     ("*", "/_test/*"),             # test-only routes of sitebase-test
     ("*", "/collab/*"),            # collaborative documents (WebSocket): their own tests
+    ("GET", "/ping"),              # InfluxDB's health check: no resource, no caller
+    ("POST", "/write"),            # InfluxDB-compatible: its own credentials and error shape,
+    ("GET", "/query"),             # databases are projects; the rules (editor writes, viewer
+    ("POST", "/query"),            # reads, others 404) are tested in analytics_influx.sh
+    ("POST", "/api/collect"),      # the public beacon of published sites: anyone, rate limited
 ]
 
 # ---------------------------------------------------------------------------

@@ -183,7 +183,27 @@ eq "transfer 412" "$(rec POST /api/projects/{id}/transfer "$P/projects/$PR/trans
 eq "transfer" "$(rec POST /api/projects/{id}/transfer "$P/projects/$PR/transfer" "${J[@]}" "${B[@]}" -d "{\"user_id\":\"$U2\"}")" 200
 eq "member remove" "$(rec DELETE /api/teams/{id}/members/{user_id} "$P/teams/$T/members/$U2" "${B[@]}")" 200
 eq "project delete" "$(rec DELETE /api/projects/{id} "$P/projects/$PR" "${B[@]}")" 200
+post_json "$P/projects" '{"name":"Analytics","visibility":"public"}' "${B[@]}" >/dev/null
+PR2=$(body | jget id)
 eq "team delete" "$(rec DELETE /api/teams/{id} "$P/teams/$T" "${B[@]}")" 200
+# Analytics (the default local driver answers 503 until the engine lands).
+eq "ping" "$(rec GET /ping "$SB_URL/ping")" 204
+eq "ping verbose" "$(rec GET /ping "$SB_URL/ping?verbose=true")" 200
+eq "write 401" "$(rec POST /write "$SB_URL/write?db=$PR2" --data-binary 'm v=1')" 401
+eq "write 400" "$(rec POST /write "$SB_URL/write" -H "Authorization: Token $access" --data-binary 'm v=1')" 400
+eq "write 404" "$(rec POST /write "$SB_URL/write?db=nope" -H "Authorization: Token $access" --data-binary 'm v=1')" 404
+eq "write 503" "$(rec POST /write "$SB_URL/write?db=$PR2" -H "Authorization: Token $access" --data-binary 'm v=1')" 503
+eq "query 401" "$(rec GET /query "$SB_URL/query?q=SHOW+DATABASES")" 401
+eq "query" "$(rec GET /query "$SB_URL/query?q=SHOW+DATABASES" -H "Authorization: Token $access")" 200
+eq "query 400" "$(rec POST /query "$SB_URL/query" -H "Authorization: Token $access" --data-urlencode 'q=SELEC')" 400
+eq "query 503" "$(rec POST /query "$SB_URL/query" -H "Authorization: Token $access" --data-urlencode 'q=SELECT * FROM m' --data-urlencode "db=$PR2")" 503
+eq "collect 400" "$(rec POST /api/collect "$P/collect" "${J[@]}" -d '{"site":"x"}')" 400
+eq "collect 404" "$(rec POST /api/collect "$P/collect" "${J[@]}" -d '{"site":"00000000-0000-7000-8000-000000000000","events":[{"type":"pageview","path":"/"}]}')" 404
+eq "collect" "$(rec POST /api/collect "$P/collect" "${J[@]}" -d "{\"site\":\"$PR2\",\"events\":[{\"type\":\"pageview\",\"path\":\"/\"}]}")" 202
+eq "analytics 400" "$(rec GET /api/projects/{id}/analytics "$P/projects/$PR2/analytics?metric=nope" "${B[@]}")" 400
+eq "analytics 401" "$(rec GET /api/projects/{id}/analytics "$P/projects/$PR2/analytics?metric=page_views")" 401
+eq "analytics 404" "$(rec GET /api/projects/{id}/analytics "$P/projects/00000000-0000-7000-8000-000000000000/analytics?metric=page_views" "${B[@]}")" 404
+eq "analytics 503" "$(rec GET /api/projects/{id}/analytics "$P/projects/$PR2/analytics?metric=page_views" "${B[@]}")" 503
 eq "logout" "$(rec POST /api/auth/logout "$A/logout" "${B[@]}")" 200
 eq "logout 401" "$(rec POST /api/auth/logout "$A/logout")" 401
 

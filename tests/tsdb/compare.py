@@ -1,0 +1,87 @@
+#!/usr/bin/python3
+"""Runs each query of a file against Sitebase and a reference influxd and
+compares the JSON answers (tests/integration/tsdb_diff.sh).
+
+compare.py QUERIES SITEBASE_URL TOKEN DB REFERENCE_URL REF_DB
+
+Answers are asked with epoch=ns, so times compare as integers. Equal means:
+the same JSON, except that two numbers are equal when their relative
+difference is at most 1e-9 (floats summed in another order), and the
+values of percentile() when within TSDB_DIFF_PERCENTILE_TOL (relative;
+default 0: exact, until the executor documents its bound). The order of
+the series of a result is not compared: InfluxDB 1.6 itself answers some
+functions (integral() GROUP BY a tag) in an order that changes from one
+server to another. On a mismatch
+it prints the query and both answers; exit 1 when any query differed.
+"""
+import json
+import os
+import sys
+import urllib.parse
+import urllib.request
+
+queries_path, sb_url, token, db, ref_url, ref_db = sys.argv[1:7]
+REL = 1e-9
+PCT_TOL = float(os.environ.get("TSDB_DIFF_PERCENTILE_TOL", "0"))
+
+
+def ask(base, params, headers):
+    data = urllib.parse.urlencode(params).encode()
+    req = urllib.request.Request(base + "/query", data=data, headers=headers)
+    req.add_header("Content-Type", "application/x-www-form-urlencoded")
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        body = e.read()
+        try:
+            return e.code, json.loads(body)
+        except ValueError:
+            return e.code, body.decode("utf-8", "replace")
+
+
+def close(a, b, tol):
+    if a == b:
+        return True
+    return abs(a - b) <= tol * max(abs(a), abs(b))
+
+
+def same(a, b, tol):
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return close(float(a), float(b), tol)
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k], tol) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same(x, y, tol) for x, y in zip(a, b))
+    return a == b
+
+
+def canonical(body):
+    """The series of each result sorted by name and tags."""
+    if isinstance(body, dict):
+        for r in body.get("results", []) or []:
+            if isinstance(r, dict) and isinstance(r.get("series"), list):
+                r["series"].sort(key=lambda s: (s.get("name", ""),
+                                                json.dumps(s.get("tags"), sort_keys=True)))
+    return body
+
+
+failed = 0
+queries = [q for q in open(queries_path).read().splitlines() if q.strip()]
+for q in queries:
+    s_status, s_body = ask(sb_url, {"q": q, "db": db, "epoch": "ns"},
+                           {"Authorization": "Token " + token})
+    r_status, r_body = ask(ref_url, {"q": q, "db": ref_db, "epoch": "ns"}, {})
+    s_body, r_body = canonical(s_body), canonical(r_body)
+    tol = max(REL, PCT_TOL) if "percentile(" in q.lower() else REL
+    if s_status == r_status and same(s_body, r_body, tol):
+        print("ok   %s" % q)
+        continue
+    failed += 1
+    print("DIFF %s" % q)
+    print("  sitebase  (%d): %s" % (s_status, json.dumps(s_body)[:4000]))
+    print("  reference (%d): %s" % (r_status, json.dumps(r_body)[:4000]))
+print("%d queries, %d differ" % (len(queries), failed))
+sys.exit(1 if failed else 0)
