@@ -488,11 +488,15 @@ tsdb_err tsdb_engine_open(const char *dir, const tsdb_engine_opts *opts, tsdb_en
     pthread_rwlock_init(&e->lock, NULL);
     e->next_gen = 1;
     e->next_file = 1;
-    tsdb_err rc = tsdb__wal_init(&e->wal, dir, err); /* also creates dir/wal */
-    if (rc == TSDB_E_OK && mkdir(dir, 0755) != 0 && errno != EEXIST) {
+    tsdb_err rc = TSDB_E_OK;
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
         sb_errf(err, "mkdir %s: %s", dir, strerror(errno));
         rc = TSDB_E_IO;
     }
+    /* Also creates dir/wal; deinit is safe after a failed init. */
+    tsdb_err rc2 = tsdb__wal_init(&e->wal, dir, err);
+    if (rc == TSDB_E_OK)
+        rc = rc2;
     if (rc == TSDB_E_OK) {
         char *lock = join(dir, "LOCK");
         e->lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -568,11 +572,13 @@ static const char *type_name(tsdb_type t)
     }
 }
 
-typedef struct accepted {
-    const tsdb_point *p;
+typedef struct pending {
+    uint64_t hash;
+    size_t rec_off, rec_end; /* the point's bytes in the log record */
     tsdb__series *s;
     size_t mf; /* index of its first field in the mfs array */
-} accepted;
+    bool keep;
+} pending;
 
 tsdb_err tsdb_engine_write(tsdb_engine *e, sb_str db, const tsdb_point *pts, size_t n,
                            tsdb_write_report *rep, sb_errbuf *err)
@@ -594,27 +600,41 @@ tsdb_err tsdb_engine_write(tsdb_engine *e, sb_str db, const tsdb_point *pts, siz
     size_t nf = 0;
     for (size_t i = 0; i < n; i++)
         nf += pts[i].nfields;
-    accepted *acc = sb_malloc((n ? n : 1) * sizeof(*acc));
+    pending *pd = sb_malloc((n ? n : 1) * sizeof(*pd));
     tsdb__mfield **mfs = sb_malloc((nf ? nf : 1) * sizeof(*mfs));
-    size_t nacc = 0, nmf = 0, values = 0;
-    sb_buf rec = SB_BUF_INIT;
-    sb_buf_reserve(&rec, 64 + n * 64);
-    size_t start = tsdb__wal_rec_begin(&rec, d->gen);
+    size_t nkeep = 0, values = 0;
     uint64_t seq = 0, end = 0;
     tsdb_err rc = TSDB_E_OK;
 
-    pthread_rwlock_wrlock(&d->lock);
+    /* Outside the lock: hashes, the retention check and the log record as
+     * if every point were kept (type conflicts, rare, are cut out below). */
+    sb_buf rec = SB_BUF_INIT;
+    sb_buf_reserve(&rec, 64 + n * 96);
+    size_t start = tsdb__wal_rec_begin(&rec, d->gen);
     for (size_t i = 0; i < n; i++) {
         const tsdb_point *p = &pts[i];
-        if (p->time < cutoff) {
-            if (!rep->dropped_retention && !rep->first_error[0])
+        pd[i].keep = p->time >= cutoff;
+        if (!pd[i].keep) {
+            if (!rep->first_error[0])
                 snprintf(rep->first_error, sizeof(rep->first_error),
                          "points beyond retention policy");
             rep->dropped_retention++;
             continue;
         }
-        uint64_t h = tsdb__key_hash(p->series_key);
-        tsdb__series *s = tsdb__series_find(d, p->series_key, h);
+        pd[i].hash = tsdb__key_hash(p->series_key);
+        pd[i].rec_off = rec.len;
+        tsdb__wal_rec_point(&rec, p->series_key, p->time, p->fields, p->nfields);
+        pd[i].rec_end = rec.len;
+    }
+
+    pthread_rwlock_wrlock(&d->lock);
+    size_t nmf = 0;
+    bool refused = false;
+    for (size_t i = 0; i < n; i++) {
+        const tsdb_point *p = &pts[i];
+        if (!pd[i].keep)
+            continue;
+        tsdb__series *s = tsdb__series_find(d, p->series_key, pd[i].hash);
         tsdb__meas *m = s ? s->m : tsdb__meas_get(d, p->measurement, false);
         const tsdb_field *bad = NULL;
         tsdb__mfield *had = NULL;
@@ -630,12 +650,14 @@ tsdb_err tsdb_engine_write(tsdb_engine *e, sb_str db, const tsdb_point *pts, siz
         if (bad) {
             if (!rep->first_error[0])
                 snprintf(rep->first_error, sizeof(rep->first_error),
-                         "field type conflict: input field \"%.*s\" on measurement \"%.*s\" is "
-                         "type %s, already exists as type %s",
+                         "field type conflict: input field \"%.*s\" on measurement \"%.*s\" "
+                         "is type %s, already exists as type %s",
                          (int)SB_MIN(bad->key.len, 64), bad->key.ptr,
                          (int)SB_MIN(p->measurement.len, 64), p->measurement.ptr,
                          type_name(bad->type), type_name(had->type));
             rep->dropped_conflict++;
+            pd[i].keep = false;
+            refused = true;
             continue;
         }
         if (!m)
@@ -644,20 +666,35 @@ tsdb_err tsdb_engine_write(tsdb_engine *e, sb_str db, const tsdb_point *pts, siz
             if (!mfs[nmf + j])
                 mfs[nmf + j] = tsdb__mfield_add(m, p->fields[j].key, p->fields[j].type);
         if (!s)
-            s = tsdb__series_add(d, p->series_key, h, p);
-        tsdb__wal_rec_point(&rec, p->series_key, p->time, p->fields, p->nfields);
-        acc[nacc++] = (accepted){p, s, nmf};
+            s = tsdb__series_add(d, p->series_key, pd[i].hash, p);
+        pd[i].s = s;
+        pd[i].mf = nmf;
         nmf += p->nfields;
+        nkeep++;
     }
-    if (nacc) {
-        tsdb__wal_rec_end(&rec, start, nacc);
+    if (refused) {
+        /* Cut the refused points out of the record, keeping the order. */
+        size_t w = start + TSDB__WAL_REC_HEAD;
+        for (size_t i = 0; i < n; i++) {
+            if (!pd[i].keep)
+                continue;
+            size_t len = pd[i].rec_end - pd[i].rec_off;
+            memmove(rec.ptr + w, rec.ptr + pd[i].rec_off, len);
+            w += len;
+        }
+        rec.len = w;
+    }
+    if (nkeep) {
+        tsdb__wal_rec_end(&rec, start, nkeep);
         rc = tsdb__wal_append(&e->wal, rec.ptr, rec.len, &seq, &end);
     }
-    if (nacc && rc == TSDB_E_OK) {
-        for (size_t i = 0; i < nacc; i++) {
-            const tsdb_point *p = acc[i].p;
+    if (nkeep && rc == TSDB_E_OK) {
+        for (size_t i = 0; i < n; i++) {
+            if (!pd[i].keep)
+                continue;
+            const tsdb_point *p = &pts[i];
             for (size_t j = 0; j < p->nfields; j++) {
-                tsdb__sfield *sf = tsdb__sfield_get(e, acc[i].s, mfs[acc[i].mf + j]);
+                tsdb__sfield *sf = tsdb__sfield_get(e, pd[i].s, mfs[pd[i].mf + j]);
                 tsdb__sfield_append(e, d, sf, p->time, &p->fields[j], true);
             }
             values += p->nfields;
@@ -666,7 +703,7 @@ tsdb_err tsdb_engine_write(tsdb_engine *e, sb_str db, const tsdb_point *pts, siz
     }
     pthread_rwlock_unlock(&d->lock);
 
-    if (nacc && rc == TSDB_E_OK) {
+    if (nkeep && rc == TSDB_E_OK) {
         atomic_fetch_add(&e->head_points, values);
         int64_t zero = 0;
         atomic_compare_exchange_strong(&e->first_unflushed, &zero, now ? now : 1);
@@ -675,9 +712,9 @@ tsdb_err tsdb_engine_write(tsdb_engine *e, sb_str db, const tsdb_point *pts, siz
     if (rc != TSDB_E_OK)
         sb_errf(err, "write-ahead log: I/O error");
     else
-        rep->written = nacc;
+        rep->written = nkeep;
     sb_buf_free(&rec);
-    free(acc);
+    free(pd);
     free(mfs);
     tsdb__db_unref(d);
     return rc;

@@ -137,6 +137,10 @@ typedef struct tsdb__wal {
 #define TSDB__WAL_HEADER     8 /* "TSW1", u32 version */
 #define TSDB__WAL_MAX_RECORD (256u << 20)
 
+/* Bytes before a write record's first point: frame (length, CRC) and
+ * payload header (kind, generation, point count). */
+#define TSDB__WAL_REC_HEAD (8 + 1 + 8 + 4)
+
 /* Record payloads. */
 enum { TSDB__REC_WRITE = 1 };
 
@@ -193,9 +197,13 @@ typedef struct tsdb__mfield {
 
 /* Points in memory, in write order (not necessarily sorted). Values are
  * bit patterns; a string value is a pointer to a tsdb__hstr. */
+typedef struct tsdb__hpt {
+    int64_t t;
+    uint64_t v;
+} tsdb__hpt;
+
 typedef struct tsdb__head {
-    int64_t *t;
-    uint64_t *v;
+    tsdb__hpt *p; /* time and value side by side: one cache miss a point */
     uint32_t n, cap;
     bool sorted; /* strictly increasing so far */
 } tsdb__head;
@@ -215,12 +223,12 @@ typedef SB_VEC(tsdb__rrow) tsdb__rvec;
 /* One field of one series. */
 typedef struct tsdb__sfield {
     tsdb__mfield *mf;
-    tsdb__head head;           /* writes since the last flush */
-    tsdb__head frozen;         /* being flushed by maintain: read-only */
-    SB_VEC(tsdb__bref) blocks; /* by file seq, then time */
-    int64_t max_time;          /* of every point ever written; INT64_MIN */
-    uint64_t wseq;             /* bumped on each append */
-    tsdb__rvec *roll;          /* per rollup width; NULL for non-numeric */
+    tsdb__head head;                   /* writes since the last flush */
+    tsdb__head frozen;                 /* being flushed by maintain: read-only */
+    SB_VEC(tsdb__bref) blocks;         /* by file seq, then time */
+    int64_t max_time;                  /* of every point ever written; INT64_MIN */
+    uint64_t wseq;                     /* bumped on each append */
+    tsdb__rvec roll[TSDB_MAX_ROLLUPS]; /* per rollup width; numeric fields */
 } tsdb__sfield;
 
 typedef struct tsdb__meas tsdb__meas;
@@ -311,6 +319,10 @@ bool tsdb__rollup_add(const tsdb_engine *e, tsdb__sfield *sf, int64_t t, double 
 static inline bool tsdb__numeric(tsdb_type t)
 {
     return t == TSDB_FLOAT || t == TSDB_INT || t == TSDB_UINT;
+}
+static inline bool tsdb__has_roll(const tsdb__sfield *sf)
+{
+    return tsdb__numeric(sf->mf->type);
 }
 double tsdb__as_double(tsdb_type type, uint64_t bits);
 

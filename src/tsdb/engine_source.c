@@ -88,15 +88,15 @@ static void collect_head(merge *m, const tsdb__head *h, tsdb_type type, int64_t 
     if (type == TSDB_STRING) {
         size_t bytes = 0;
         for (uint32_t i = 0; i < h->n; i++)
-            if (h->t[i] >= tmin && h->t[i] <= tmax)
-                bytes += ((const tsdb__hstr *)(uintptr_t)h->v[i])->len;
+            if (h->p[i].t >= tmin && h->p[i].t <= tmax)
+                bytes += ((const tsdb__hstr *)(uintptr_t)h->p[i].v)->len;
         copy = sb_malloc(bytes ? bytes : 1);
         sb_vec_push(&m->keep, copy);
     }
     for (uint32_t i = 0; i < h->n; i++) {
-        if (h->t[i] < tmin || h->t[i] > tmax)
+        if (h->p[i].t < tmin || h->p[i].t > tmax)
             continue;
-        uint64_t v = h->v[i];
+        uint64_t v = h->p[i].v;
         if (type == TSDB_STRING) {
             const tsdb__hstr *s = (const tsdb__hstr *)(uintptr_t)v;
             memcpy(copy + used, s->b, s->len);
@@ -104,7 +104,7 @@ static void collect_head(merge *m, const tsdb__head *h, tsdb_type type, int64_t 
             used += s->len;
             v = m->strs.len - 1;
         }
-        run_push(m, h->t[i], v);
+        run_push(m, h->p[i].t, v);
     }
 }
 
@@ -509,7 +509,7 @@ static int src_rollup(tsdb_source *s, sb_str db, uint64_t series, sb_str field, 
     tsdb__sfield *sf = NULL;
     if (series >= 1 && series <= d->series.len)
         sf = tsdb__sfield_find(d->series.items[series - 1], field);
-    if (!sf || !sf->roll) {
+    if (!sf || !tsdb__has_roll(sf)) {
         decline = true;
     } else {
         const tsdb__rvec *rv = &sf->roll[w];

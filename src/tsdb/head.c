@@ -22,13 +22,12 @@ void tsdb__head_append(tsdb__head *h, int64_t t, const tsdb_field *f)
 {
     if (h->n == h->cap) {
         uint32_t cap = h->cap ? h->cap * 2 : 4;
-        h->t = sb_realloc(h->t, cap * sizeof(*h->t));
-        h->v = sb_realloc(h->v, cap * sizeof(*h->v));
+        h->p = sb_realloc(h->p, cap * sizeof(*h->p));
         h->cap = cap;
     }
     if (h->n == 0)
         h->sorted = true;
-    else if (t <= h->t[h->n - 1])
+    else if (t <= h->p[h->n - 1].t)
         h->sorted = false;
     uint64_t bits = 0;
     switch (f->type) {
@@ -52,8 +51,7 @@ void tsdb__head_append(tsdb__head *h, int64_t t, const tsdb_field *f)
         break;
     }
     }
-    h->t[h->n] = t;
-    h->v[h->n] = bits;
+    h->p[h->n] = (tsdb__hpt){t, bits};
     h->n++;
 }
 
@@ -61,9 +59,8 @@ void tsdb__head_free(tsdb__head *h, tsdb_type type)
 {
     if (type == TSDB_STRING)
         for (uint32_t i = 0; i < h->n; i++)
-            free((void *)(uintptr_t)h->v[i]);
-    free(h->t);
-    free(h->v);
+            free((void *)(uintptr_t)h->p[i].v);
+    free(h->p);
     memset(h, 0, sizeof(*h));
 }
 
@@ -105,7 +102,7 @@ size_t tsdb__head_sorted(const tsdb__head *h, tsdb_type type, int64_t **tp, void
     if (!h->sorted && n > 1) {
         ord *o = sb_malloc(n * sizeof(*o));
         for (size_t i = 0; i < n; i++)
-            o[i] = (ord){h->t[i], (uint32_t)i};
+            o[i] = (ord){h->p[i].t, (uint32_t)i};
         qsort(o, n, sizeof(*o), ord_cmp);
         pick = sb_malloc(n * sizeof(*pick));
         for (size_t i = 0; i < n; i++) {
@@ -120,8 +117,8 @@ size_t tsdb__head_sorted(const tsdb__head *h, tsdb_type type, int64_t **tp, void
     }
     for (size_t j = 0; j < k; j++) {
         size_t i = pick ? pick[j] : j;
-        t[j] = h->t[i];
-        uint64_t bits = h->v[i];
+        t[j] = h->p[i].t;
+        uint64_t bits = h->p[i].v;
         switch (type) {
         case TSDB_BOOL:
             ((bool *)v)[j] = bits != 0;
@@ -159,11 +156,22 @@ bool tsdb__rollup_add(const tsdb_engine *e, tsdb__sfield *sf, int64_t t, double 
 {
     for (unsigned w = 0; w < e->o.nrollups; w++) {
         tsdb__rvec *rv = &sf->roll[w];
-        int64_t b = tsdb__floor(t, e->o.rollups[w]);
+        int64_t width = e->o.rollups[w];
         tsdb__rrow *row = NULL;
-        if (rv->len && rv->items[rv->len - 1].r.start == b) {
-            row = &rv->items[rv->len - 1];
-        } else if (!rv->len || rv->items[rv->len - 1].r.start < b) {
+        /* The common case, the newest bucket, without a division. */
+        if (rv->len) {
+            int64_t last = rv->items[rv->len - 1].r.start;
+            if (t >= last && (uint64_t)t - (uint64_t)last < (uint64_t)width) {
+                row = &rv->items[rv->len - 1];
+                if (exact)
+                    row_add(&row->r, x);
+                else
+                    row->dirty = true;
+                continue;
+            }
+        }
+        int64_t b = tsdb__floor(t, width);
+        if (!rv->len || rv->items[rv->len - 1].r.start < b) {
             sb_vec_push(rv, ((tsdb__rrow){.r = {.start = b}}));
             row = &rv->items[rv->len - 1];
         } else {
@@ -195,7 +203,7 @@ void tsdb__sfield_append(const tsdb_engine *e, tsdb__db *d, tsdb__sfield *sf, in
                          const tsdb_field *f, bool roll)
 {
     tsdb__head_append(&sf->head, t, f);
-    if (roll && sf->roll) {
+    if (roll && tsdb__has_roll(sf)) {
         double x = f->type == TSDB_FLOAT ? f->v.f
                    : f->type == TSDB_INT ? (double)f->v.i
                                          : (double)f->v.u;

@@ -52,11 +52,8 @@ static void sfield_free(tsdb__sfield *sf, unsigned nroll)
     for (size_t i = 0; i < sf->blocks.len; i++)
         tsdb__file_unref(sf->blocks.items[i].file);
     sb_vec_free(&sf->blocks);
-    if (sf->roll) {
-        for (unsigned i = 0; i < nroll; i++)
-            sb_vec_free(&sf->roll[i]);
-        free(sf->roll);
-    }
+    for (unsigned i = 0; i < nroll; i++)
+        sb_vec_free(&sf->roll[i]);
 }
 
 void tsdb__db_unref(tsdb__db *d)
@@ -184,8 +181,6 @@ tsdb__sfield *tsdb__sfield_get(const tsdb_engine *e, tsdb__series *s, tsdb__mfie
     memset(sf, 0, sizeof(*sf));
     sf->mf = mf;
     sf->max_time = INT64_MIN;
-    if (tsdb__numeric(mf->type))
-        sf->roll = sb_calloc(TSDB_MAX_ROLLUPS, sizeof(tsdb__rvec));
     (void)e;
     return sf;
 }

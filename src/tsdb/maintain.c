@@ -214,18 +214,13 @@ static void unfreeze(tsdb__sfield *sf)
     if (!f->n)
         return;
     uint32_t n = f->n + h->n;
-    tsdb__head x = {sb_malloc(n * sizeof(int64_t)), sb_malloc(n * sizeof(uint64_t)), n, n, true};
-    memcpy(x.t, f->t, f->n * sizeof(int64_t));
-    memcpy(x.v, f->v, f->n * sizeof(uint64_t));
-    if (h->n) {
-        memcpy(x.t + f->n, h->t, h->n * sizeof(int64_t));
-        memcpy(x.v + f->n, h->v, h->n * sizeof(uint64_t));
-    }
-    x.sorted = f->sorted && (h->n == 0 || (h->sorted && f->t[f->n - 1] < h->t[0]));
-    free(f->t);
-    free(f->v);
-    free(h->t);
-    free(h->v);
+    tsdb__head x = {sb_malloc(n * sizeof(tsdb__hpt)), n, n, true};
+    memcpy(x.p, f->p, f->n * sizeof(tsdb__hpt));
+    if (h->n)
+        memcpy(x.p + f->n, h->p, h->n * sizeof(tsdb__hpt));
+    x.sorted = f->sorted && (h->n == 0 || (h->sorted && f->p[f->n - 1].t < h->p[0].t));
+    free(f->p);
+    free(h->p);
     memset(f, 0, sizeof(*f));
     *h = x;
 }
@@ -513,7 +508,7 @@ static void retention_db(tsdb_engine *e, tsdb__db *d, int64_t now)
                     sf->blocks.items[n++] = sf->blocks.items[b];
             }
             sf->blocks.len = n;
-            for (unsigned r = 0; sf->roll && r < e->o.nrollups; r++) {
+            for (unsigned r = 0; tsdb__has_roll(sf) && r < e->o.nrollups; r++) {
                 tsdb__rvec *rv = &sf->roll[r];
                 int64_t width = e->o.rollups[r];
                 size_t cut = 0;
@@ -595,7 +590,7 @@ tsdb_err tsdb__rollup_rebuild(tsdb_engine *e, tsdb__db *d, sb_errbuf *err)
     for (size_t i = 0; i < d->series.len && !rc; i++) {
         tsdb__series *s = d->series.items[i];
         for (uint32_t k = 0; k < s->nfields && !rc; k++) {
-            if (!s->fields[k].roll)
+            if (!tsdb__has_roll(&s->fields[k]))
                 continue;
             p.t.len = p.x.len = 0;
             rc = tsdb__scan(e, d, s->id, s->fields[k].mf->name, INT64_MIN, INT64_MAX, pts_chunk, &p,
@@ -629,7 +624,7 @@ static void repair_db(tsdb_engine *e, tsdb__db *d, sb_errbuf *err)
             for (uint32_t k = 0; k < s->nfields; k++) {
                 tsdb__sfield *sf = &s->fields[k];
                 dirty x = {s->id, sf->mf, INT64_MAX, INT64_MIN};
-                for (unsigned r = 0; sf->roll && r < e->o.nrollups; r++) {
+                for (unsigned r = 0; tsdb__has_roll(sf) && r < e->o.nrollups; r++) {
                     const tsdb__rvec *rv = &sf->roll[r];
                     int64_t width = e->o.rollups[r];
                     for (size_t j = 0; j < rv->len; j++) {

@@ -59,38 +59,61 @@ size_t tsdb__wal_rec_begin(sb_buf *out, uint64_t gen)
     return start;
 }
 
+static uint8_t *put_varint(uint8_t *p, uint64_t v)
+{
+    while (v >= 0x80) {
+        *p++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (uint8_t)v;
+    return p;
+}
+
+static uint8_t *put_bytes(uint8_t *p, sb_str s)
+{
+    p = put_varint(p, s.len);
+    memcpy(p, s.ptr, s.len);
+    return p + s.len;
+}
+
+/* On the write path for every point: one reservation, then raw stores. */
 void tsdb__wal_rec_point(sb_buf *out, sb_str key, int64_t time, const tsdb_field *f, size_t nf)
 {
-    tsdb__put_uvarint(out, key.len);
-    sb_buf_append_str(out, key);
-    tsdb__put_uvarint(out, zigzag(time));
-    tsdb__put_uvarint(out, nf);
+    size_t max = 10 + key.len + 20;
+    for (size_t i = 0; i < nf; i++)
+        max += 10 + f[i].key.len + 1 + 10 + (f[i].type == TSDB_STRING ? f[i].v.s.len : 0);
+    sb_buf_reserve(out, max);
+    uint8_t *p = (uint8_t *)out->ptr + out->len;
+    p = put_bytes(p, key);
+    p = put_varint(p, zigzag(time));
+    p = put_varint(p, nf);
     for (size_t i = 0; i < nf; i++) {
-        tsdb__put_uvarint(out, f[i].key.len);
-        sb_buf_append_str(out, f[i].key);
-        sb_buf_putc(out, (char)f[i].type);
+        p = put_bytes(p, f[i].key);
+        *p++ = (uint8_t)f[i].type;
         switch (f[i].type) {
         case TSDB_FLOAT: {
             uint64_t u;
             memcpy(&u, &f[i].v.f, 8);
-            tsdb__put_u64(out, u);
+            for (int k = 0; k < 8; k++)
+                *p++ = (uint8_t)(u >> (8 * k));
             break;
         }
         case TSDB_INT:
-            tsdb__put_uvarint(out, zigzag(f[i].v.i));
+            p = put_varint(p, zigzag(f[i].v.i));
             break;
         case TSDB_UINT:
-            tsdb__put_uvarint(out, f[i].v.u);
+            p = put_varint(p, f[i].v.u);
             break;
         case TSDB_BOOL:
-            sb_buf_putc(out, f[i].v.b ? 1 : 0);
+            *p++ = f[i].v.b ? 1 : 0;
             break;
         case TSDB_STRING:
-            tsdb__put_uvarint(out, f[i].v.s.len);
-            sb_buf_append_str(out, f[i].v.s);
+            p = put_bytes(p, f[i].v.s);
             break;
         }
     }
+    out->len = (size_t)((char *)p - out->ptr);
+    out->ptr[out->len] = 0;
 }
 
 void tsdb__wal_rec_end(sb_buf *out, size_t start, size_t npoints)
