@@ -1,7 +1,9 @@
 /*
  * engine_bench.c: the storage engine alone, without HTTP: line-protocol
  * batches of 5000 lines parsed and written by one or more threads, then a
- * checkpoint (flush and compaction), then a scan of every series.
+ * checkpoint (flush and compaction), then a scan of every series; a
+ * housekeeping thread calls maintain every 100 ms meanwhile, as the server
+ * does (so heads are flushed at the engine's default thresholds).
  * Prints one JSON line:
  *   lines, values (field values), series, threads
  *   ingest_s, lines_per_s      parse + write, wall time
@@ -20,7 +22,7 @@
  *   long  500 series x 10000 points at 1 s, fields views (a counter,
  *         +20..40) and status (200 90%, 304 4%, 404 3%, 301/500)
  *
- *   engine_bench wide|long [DIR] [THREADS] [SERIES]
+ *   engine_bench wide|long [DIR] [THREADS] [SERIES] [POINTS]
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -62,6 +64,19 @@ static double cpu_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Resident bytes now (Linux). */
+static long rss_now(void)
+{
+    long pages = 0, res = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &res) != 2)
+            res = 0;
+        fclose(f);
+    }
+    return res * sysconf(_SC_PAGESIZE);
 }
 
 static uint64_t mix(uint64_t x)
@@ -144,6 +159,25 @@ static void *run(void *arg)
     return NULL;
 }
 
+/* The housekeeping thread a server runs: maintain every 100 ms. */
+static volatile int done;
+
+static void *housekeeper(void *arg)
+{
+    tsdb_engine *e = arg;
+    while (!done) {
+        sb_errbuf err;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        if (tsdb_engine_maintain(e, (int64_t)ts.tv_sec * SEC + ts.tv_nsec, &err) != TSDB_E_OK) {
+            fprintf(stderr, "maintain: %s\n", err.msg);
+            exit(1);
+        }
+        usleep(100000);
+    }
+    return NULL;
+}
+
 typedef struct scan_ctx {
     uint64_t values;
     tsdb_source *src;
@@ -179,6 +213,8 @@ int main(int argc, char **argv)
         sh.threads = atoi(argv[3]);
     if (argc > 4)
         sh.series = atol(argv[4]);
+    if (argc > 5)
+        sh.points = atol(argv[5]);
     if (sh.threads < 1)
         sh.threads = 1;
     tsdb_engine *e;
@@ -193,6 +229,8 @@ int main(int argc, char **argv)
     pthread_t th[16];
     if (sh.threads > 16)
         sh.threads = 16;
+    pthread_t hk;
+    pthread_create(&hk, NULL, housekeeper, e);
     double t0 = now_s();
     for (int i = 0; i < sh.threads; i++) {
         w[i] = (worker){.sh = &sh, .e = e, .id = i};
@@ -208,6 +246,9 @@ int main(int argc, char **argv)
         lines += w[i].lines;
     }
     double ingest = now_s() - t0;
+    done = 1;
+    pthread_join(hk, NULL);
+    long rss_ingest = rss_now();
     tsdb_engine_stats st;
     tsdb_engine_stats_get(e, &st);
     uint64_t wal_peak = st.wal_bytes;
@@ -217,6 +258,7 @@ int main(int argc, char **argv)
         return 1;
     }
     double ck = now_s() - t0;
+    long rss_ck = rss_now();
     tsdb_engine_stats_get(e, &st);
     scan_ctx sc = {0, tsdb_engine_source(e)};
     t0 = now_s();
@@ -230,12 +272,12 @@ int main(int argc, char **argv)
            "\"write_cpu_ns_per_line\":%.0f,\"parse_cpu_s\":%.3f,\"checkpoint_s\":%.3f,"
            "\"scan_s\":%.3f,\"scan_values_per_s\":%.0f,\"block_bytes\":%llu,"
            "\"bytes_per_line\":%.3f,\"bytes_per_value\":%.3f,\"wal_bytes_peak\":%llu,"
-           "\"rss_peak_bytes\":%ld}\n",
+           "\"rss_after_ingest\":%ld,\"rss_after_checkpoint\":%ld,\"rss_peak_bytes\":%ld}\n",
            sh.wide ? "wide" : "long", lines, lines * 2, st.series, sh.threads, ingest,
            lines / ingest, write_s, write_cpu, write_cpu * 1e9 / lines, parse_cpu, ck, scan,
            sc.values / (scan > 0 ? scan : 1), (unsigned long long)st.block_bytes,
            (double)st.block_bytes / lines, (double)st.block_bytes / (lines * 2.0),
-           (unsigned long long)wal_peak, ru.ru_maxrss * 1024L);
+           (unsigned long long)wal_peak, rss_ingest, rss_ck, ru.ru_maxrss * 1024L);
     if (sc.values != (uint64_t)lines * 2)
         fprintf(stderr, "scan found %llu values, want %ld\n", (unsigned long long)sc.values,
                 lines * 2);

@@ -288,7 +288,7 @@ static tsdb_err index_file(tsdb_engine *e, tsdb__db *d, tsdb__file *f, const tsd
         }
         tsdb__sfield *sf = tsdb__sfield_get(e, s, mf);
         tsdb__file_ref(f);
-        sb_vec_push(&sf->blocks, ((tsdb__bref){f, en->off, en->len, en->count, en->min, en->max}));
+        tsdb__bref_push(sf, (tsdb__bref){f, en->off, en->len, en->count, en->min, en->max});
         if (en->max > sf->max_time)
             sf->max_time = en->max;
         f->points += en->count;
@@ -630,8 +630,15 @@ tsdb_err tsdb_engine_write(tsdb_engine *e, sb_str db, const tsdb_point *pts, siz
     pthread_rwlock_wrlock(&d->lock);
     size_t nmf = 0;
     bool refused = false;
+    size_t mask = d->nslots ? d->nslots - 1 : 0;
     for (size_t i = 0; i < n; i++) {
         const tsdb_point *p = &pts[i];
+        /* The table is far bigger than the caches: fetch ahead, the slot
+         * four points ahead and the series its slot names two ahead. */
+        if (i + 4 < n && d->nslots)
+            __builtin_prefetch(&d->slots[pd[i + 4].hash & mask]);
+        if (i + 2 < n && d->nslots && d->slots[pd[i + 2].hash & mask])
+            __builtin_prefetch(d->slots[pd[i + 2].hash & mask]);
         if (!pd[i].keep)
             continue;
         tsdb__series *s = tsdb__series_find(d, p->series_key, pd[i].hash);
@@ -690,6 +697,20 @@ tsdb_err tsdb_engine_write(tsdb_engine *e, sb_str db, const tsdb_point *pts, siz
     }
     if (nkeep && rc == TSDB_E_OK) {
         for (size_t i = 0; i < n; i++) {
+            /* Likewise: a series' fields four ahead, their heads two. */
+            if (i + 4 < n && pd[i + 4].keep)
+                __builtin_prefetch(pd[i + 4].s->fields);
+            if (i + 2 < n && pd[i + 2].keep) {
+                const tsdb__series *ns = pd[i + 2].s;
+                for (uint32_t k = 0; k < ns->nfields && k < 4; k++) {
+                    const tsdb__sfield *q = &ns->fields[k];
+                    __builtin_prefetch(q->head.p + q->head.n, 1);
+                    if (q->roll[0].len)
+                        __builtin_prefetch(q->roll[0].items + q->roll[0].len - 1, 1);
+                    if (q->roll[1].len)
+                        __builtin_prefetch(q->roll[1].items + q->roll[1].len - 1, 1);
+                }
+            }
             if (!pd[i].keep)
                 continue;
             const tsdb_point *p = &pts[i];

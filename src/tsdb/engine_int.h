@@ -218,14 +218,21 @@ typedef struct tsdb__rrow {
     bool dirty; /* an overwrite or late point may have changed it */
 } tsdb__rrow;
 
-typedef SB_VEC(tsdb__rrow) tsdb__rvec;
+/* Rows ascending by start; grown one by one (head.c), 16 bytes. */
+typedef struct tsdb__rvec {
+    tsdb__rrow *items;
+    uint32_t len, cap;
+} tsdb__rvec;
 
 /* One field of one series. */
 typedef struct tsdb__sfield {
     tsdb__mfield *mf;
-    tsdb__head head;                   /* writes since the last flush */
-    tsdb__head frozen;                 /* being flushed by maintain: read-only */
-    SB_VEC(tsdb__bref) blocks;         /* by file seq, then time */
+    tsdb__head head;   /* writes since the last flush */
+    tsdb__head frozen; /* being flushed by maintain: read-only */
+    struct {
+        tsdb__bref *items;
+        uint32_t len, cap;
+    } blocks;                          /* by file seq, then time; tsdb__bref_push */
     int64_t max_time;                  /* of every point ever written; INT64_MIN */
     uint64_t wseq;                     /* bumped on each append */
     tsdb__rvec roll[TSDB_MAX_ROLLUPS]; /* per rollup width; numeric fields */
@@ -302,6 +309,10 @@ tsdb__sfield *tsdb__sfield_get(const tsdb_engine *e, tsdb__series *s, tsdb__mfie
 /* Encodes a tag pair as the tag index keys it. */
 void tsdb__tag_pair(sb_buf *out, sb_str k, sb_str v);
 uint64_t tsdb__key_hash(sb_str key);
+
+/* Appends a block location to a field (exact growth: most fields have
+ * one block a window). */
+void tsdb__bref_push(tsdb__sfield *sf, tsdb__bref b);
 
 /* head.c */
 void tsdb__head_append(tsdb__head *h, int64_t t, const tsdb_field *f);

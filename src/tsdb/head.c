@@ -21,7 +21,9 @@
 void tsdb__head_append(tsdb__head *h, int64_t t, const tsdb_field *f)
 {
     if (h->n == h->cap) {
-        uint32_t cap = h->cap ? h->cap * 2 : 4;
+        /* 1.5x: most series hold tens of points between flushes, and the
+         * slack of doubling would be a third of the head's memory. */
+        uint32_t cap = h->cap < 2 ? 2 : h->cap + h->cap / 2;
         h->p = sb_realloc(h->p, cap * sizeof(*h->p));
         h->cap = cap;
     }
@@ -152,6 +154,27 @@ static void row_add(tsdb_rollup_row *r, double x)
         r->max = x;
 }
 
+/* Room for one more row. Grows from 1 (sb_vec starts at 8): a series
+ * written for a minute has one row per width, and there may be 100,000s. */
+static void rvec_grow(tsdb__rvec *rv)
+{
+    if (rv->len < rv->cap)
+        return;
+    uint32_t cap = rv->cap < 4 ? rv->cap + 1 : rv->cap * 2;
+    rv->items = sb_realloc(rv->items, cap * sizeof(*rv->items));
+    rv->cap = cap;
+}
+
+void tsdb__bref_push(tsdb__sfield *sf, tsdb__bref b)
+{
+    if (sf->blocks.len == sf->blocks.cap) {
+        uint32_t cap = sf->blocks.cap < 4 ? sf->blocks.cap + 1 : sf->blocks.cap * 2;
+        sf->blocks.items = sb_realloc(sf->blocks.items, cap * sizeof(*sf->blocks.items));
+        sf->blocks.cap = cap;
+    }
+    sf->blocks.items[sf->blocks.len++] = b;
+}
+
 bool tsdb__rollup_add(const tsdb_engine *e, tsdb__sfield *sf, int64_t t, double x, bool exact)
 {
     for (unsigned w = 0; w < e->o.nrollups; w++) {
@@ -172,7 +195,8 @@ bool tsdb__rollup_add(const tsdb_engine *e, tsdb__sfield *sf, int64_t t, double 
         }
         int64_t b = tsdb__floor(t, width);
         if (!rv->len || rv->items[rv->len - 1].r.start < b) {
-            sb_vec_push(rv, ((tsdb__rrow){.r = {.start = b}}));
+            rvec_grow(rv);
+            rv->items[rv->len++] = (tsdb__rrow){.r = {.start = b}};
             row = &rv->items[rv->len - 1];
         } else {
             size_t lo = 0, hi = rv->len;
@@ -184,7 +208,7 @@ bool tsdb__rollup_add(const tsdb_engine *e, tsdb__sfield *sf, int64_t t, double 
                     hi = mid;
             }
             if (lo == rv->len || rv->items[lo].r.start != b) {
-                sb_vec_reserve(rv, 1);
+                rvec_grow(rv);
                 memmove(&rv->items[lo + 1], &rv->items[lo], (rv->len - lo) * sizeof(*rv->items));
                 rv->items[lo] = (tsdb__rrow){.r = {.start = b}};
                 rv->len++;

@@ -36,8 +36,8 @@
 typedef struct job {
     tsdb__series *s;
     tsdb__mfield *mf;
-    tsdb__head h;            /* flush: the frozen head (a copy of the struct) */
-    SB_VEC(tsdb__bref) refs; /* compaction: the blocks to merge */
+    tsdb__head h;       /* flush: the frozen head (a copy of the struct) */
+    size_t ref0, nrefs; /* compaction: its blocks in one refs array */
 } job;
 
 typedef SB_VEC(job) jobs;
@@ -117,7 +117,7 @@ static void install(tsdb__db *d, const tsdb__tsf_builder *b, tsdb__file *f)
         tsdb__series *s = (tsdb__series *)b->ids.items[en->series];
         tsdb__sfield *sf = tsdb__sfield_find(s, b->names.items[en->field]);
         tsdb__file_ref(f);
-        sb_vec_push(&sf->blocks, ((tsdb__bref){f, en->off, en->len, en->count, en->min, en->max}));
+        tsdb__bref_push(sf, (tsdb__bref){f, en->off, en->len, en->count, en->min, en->max});
     }
     files_insert(d, f);
 }
@@ -341,32 +341,33 @@ static int acc_chunk(void *arg, const tsdb_chunk *c)
     return 0;
 }
 
-static void jobs_free(jobs *js)
+typedef SB_VEC(tsdb__bref) brefs;
+
+static void refs_free(brefs *r)
 {
-    for (size_t k = 0; k < js->len; k++) {
-        for (size_t i = 0; i < js->items[k].refs.len; i++)
-            tsdb__file_unref(js->items[k].refs.items[i].file);
-        sb_vec_free(&js->items[k].refs);
-    }
-    sb_vec_free(js);
+    for (size_t i = 0; i < r->len; i++)
+        tsdb__file_unref(r->items[i].file);
+    sb_vec_free(r);
 }
 
 static tsdb_err compact_window(tsdb_engine *e, tsdb__db *d, int64_t window, sb_errbuf *err)
 {
     jobs js = {0};
+    brefs refs = {0}; /* one array for all jobs: most have one or two */
     pthread_rwlock_rdlock(&d->lock);
     for (size_t i = 0; i < d->series.len; i++) {
         tsdb__series *s = d->series.items[i];
         for (uint32_t k = 0; k < s->nfields; k++) {
             tsdb__sfield *sf = &s->fields[k];
-            job j = {.s = s, .mf = sf->mf};
+            job j = {.s = s, .mf = sf->mf, .ref0 = refs.len};
             for (size_t b = 0; b < sf->blocks.len; b++) {
                 if (sf->blocks.items[b].file->window != window)
                     continue;
                 tsdb__file_ref(sf->blocks.items[b].file);
-                sb_vec_push(&j.refs, sf->blocks.items[b]);
+                sb_vec_push(&refs, sf->blocks.items[b]);
             }
-            if (j.refs.len)
+            j.nrefs = refs.len - j.ref0;
+            if (j.nrefs)
                 sb_vec_push(&js, j);
         }
     }
@@ -382,7 +383,7 @@ static tsdb_err compact_window(tsdb_engine *e, tsdb__db *d, int64_t window, sb_e
         x.t.len = x.v.len = x.b.len = x.s.len = 0;
         sb_arena_reset(&x.a);
         x.type = j->mf->type;
-        rc = tsdb__read_refs(j->refs.items, j->refs.len, x.type, acc_chunk, &x, err);
+        rc = tsdb__read_refs(refs.items + j->ref0, j->nrefs, x.type, acc_chunk, &x, err);
         if (rc)
             break;
         const void *vals = x.type == TSDB_BOOL     ? (const void *)x.b.items
@@ -447,7 +448,8 @@ static tsdb_err compact_window(tsdb_engine *e, tsdb__db *d, int64_t window, sb_e
         tsdb__file_unref(f);
     }
     builders_free(&bs);
-    jobs_free(&js);
+    refs_free(&refs);
+    sb_vec_free(&js);
     return trc;
 }
 
