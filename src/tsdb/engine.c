@@ -451,7 +451,7 @@ static void opts_fill(tsdb_engine_opts *o, const tsdb_engine_opts *in)
     if (o->window_ns <= 0)
         o->window_ns = 24 * 3600 * INT64_C(1000000000);
     if (!o->flush_points)
-        o->flush_points = 4u << 20;
+        o->flush_points = 2u << 20;
     if (!o->flush_wal_bytes)
         o->flush_wal_bytes = 256u << 20;
     if (o->flush_age_ns <= 0)

@@ -32,7 +32,7 @@ typedef struct tsdb_engine_opts {
     /* Width of a block file's time window; retention drops whole windows.
      * 0: 24 h. */
     int64_t window_ns;
-    /* Flush heads when they hold this many points (0: 4 M), when the log
+    /* Flush heads when they hold this many points (0: 2 M), when the log
      * holds this many bytes (0: 256 MiB), or when the oldest unflushed
      * write is this old by maintain's clock (0: 10 min). */
     size_t flush_points;

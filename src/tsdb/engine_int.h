@@ -93,7 +93,10 @@ tsdb_err tsdb__tsf_parse(const uint8_t *p, size_t n, sb_arena *a, tsdb__tsf_inde
 typedef struct tsdb__tsf_builder {
     int64_t window;
     uint64_t seq;
-    sb_buf data;
+    sb_buf data;   /* bytes from offset base on */
+    uint64_t base; /* bytes already written to fd */
+    int fd;        /* -1: all in data; else data spills here past 1 MiB */
+    bool failed;   /* a spill failed */
     SB_VEC(tsdb__tsf_entry) entries;
     SB_VEC(sb_str) keys;      /* views the caller keeps alive until finish */
     SB_VEC(const void *) ids; /* the series_id of each key */
@@ -112,6 +115,12 @@ tsdb_err tsdb__tsf_add(tsdb__tsf_builder *b, const void *series_id, sb_str key, 
                        tsdb_type type, const int64_t *t, const void *v, size_t n);
 /* Appends index and trailer to b->data. */
 void tsdb__tsf_finish(tsdb__tsf_builder *b);
+/* Writes what data holds to fd (when there is one); false on an error. */
+bool tsdb__tsf_spill(tsdb__tsf_builder *b);
+static inline uint64_t tsdb__tsf_size(const tsdb__tsf_builder *b)
+{
+    return b->base + b->data.len;
+}
 
 #define TSDB__BLOCK_POINTS 1000
 

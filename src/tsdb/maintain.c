@@ -28,6 +28,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,7 +44,10 @@ typedef struct job {
 } job;
 
 typedef SB_VEC(job) jobs;
-typedef SB_VEC(tsdb__tsf_builder *) builders;
+typedef struct builders {
+    const tsdb__db *d;
+    SB_VEC(tsdb__tsf_builder *) v;
+} builders;
 
 static size_t value_size(tsdb_type t)
 {
@@ -62,29 +68,20 @@ static tsdb_err write_file(const tsdb__db *d, tsdb__tsf_builder *b, tsdb__file *
 {
     char *tmp = file_path(d, b->seq, ".tmp"), *path = file_path(d, b->seq, "");
     tsdb_err rc = TSDB_E_OK;
-    int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    size_t done = 0;
-    while (fd >= 0 && done < b->data.len) {
-        ssize_t k = write(fd, b->data.ptr + done, b->data.len - done);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            break;
-        done += (size_t)k;
-    }
-    if (fd < 0 || done < b->data.len || fdatasync(fd) != 0 || rename(tmp, path) != 0) {
+    if (b->fd < 0) /* builder_for could not open it: write it all now */
+        b->fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = b->fd;
+    if (fd < 0 || !tsdb__tsf_spill(b) || fdatasync(fd) != 0 || rename(tmp, path) != 0) {
         sb_errf(err, "write %s: %s", path, strerror(errno));
-        rc = TSDB_E_IO;
-        if (fd >= 0)
-            close(fd);
-        unlink(tmp);
+        rc = TSDB_E_IO; /* builders_free closes and unlinks */
     } else {
+        b->fd = -1; /* the file's now */
         tsdb__file *f = sb_calloc(1, sizeof(*f));
         atomic_init(&f->refs, 1);
         f->fd = fd;
         f->seq = b->seq;
         f->window = b->window;
-        f->bytes = b->data.len;
+        f->bytes = b->base;
         f->points = b->points;
         *out = f;
     }
@@ -124,42 +121,52 @@ static void install(tsdb__db *d, const tsdb__tsf_builder *b, tsdb__file *f)
 
 static tsdb__tsf_builder *builder_for(tsdb_engine *e, builders *bs, int64_t window)
 {
-    for (size_t i = 0; i < bs->len; i++)
-        if (bs->items[i]->window == window)
-            return bs->items[i];
+    for (size_t i = 0; i < bs->v.len; i++)
+        if (bs->v.items[i]->window == window)
+            return bs->v.items[i];
     tsdb__tsf_builder *b = sb_malloc(sizeof(*b));
     tsdb__tsf_builder_init(b, window, e->next_file++);
-    sb_vec_push(bs, b);
+    char *tmp = file_path(bs->d, b->seq, ".tmp");
+    b->fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    free(tmp);
+    sb_vec_push(&bs->v, b);
     return b;
 }
 
 static void builders_free(builders *bs)
 {
-    for (size_t i = 0; i < bs->len; i++) {
-        tsdb__tsf_builder_deinit(bs->items[i]);
-        free(bs->items[i]);
+    for (size_t i = 0; i < bs->v.len; i++) {
+        tsdb__tsf_builder *b = bs->v.items[i];
+        if (b->fd >= 0) { /* not committed */
+            close(b->fd);
+            char *tmp = file_path(bs->d, b->seq, ".tmp");
+            unlink(tmp);
+            free(tmp);
+        }
+        tsdb__tsf_builder_deinit(b);
+        free(b);
     }
-    sb_vec_free(bs);
+    sb_vec_free(&bs->v);
 }
 
 /* Writes the builders' files and installs them. */
 static tsdb_err commit_builders(tsdb__db *d, builders *bs, sb_errbuf *err)
 {
-    tsdb__file **files = sb_calloc(bs->len + 1, sizeof(*files));
+    tsdb__file **files = sb_calloc(bs->v.len + 1, sizeof(*files));
     tsdb_err rc = TSDB_E_OK;
-    for (size_t i = 0; i < bs->len && rc == TSDB_E_OK; i++) {
-        tsdb__tsf_finish(bs->items[i]);
-        rc = write_file(d, bs->items[i], &files[i], err);
+    for (size_t i = 0; i < bs->v.len && rc == TSDB_E_OK; i++) {
+        tsdb__tsf_finish(bs->v.items[i]);
+        rc = write_file(d, bs->v.items[i], &files[i], err);
     }
     if (rc == TSDB_E_OK)
         rc = tsdb__fsync_dir(d->dir, err);
     if (rc == TSDB_E_OK) {
         pthread_rwlock_wrlock(&d->lock);
-        for (size_t i = 0; i < bs->len; i++)
-            install(d, bs->items[i], files[i]);
+        for (size_t i = 0; i < bs->v.len; i++)
+            install(d, bs->v.items[i], files[i]);
         pthread_rwlock_unlock(&d->lock);
     } else {
-        for (size_t i = 0; i < bs->len; i++) {
+        for (size_t i = 0; i < bs->v.len; i++) {
             if (!files[i])
                 continue;
             char *path = file_path(d, files[i]->seq, "");
@@ -176,7 +183,7 @@ static tsdb_err commit_builders(tsdb__db *d, builders *bs, sb_errbuf *err)
 
 static tsdb_err flush_jobs(tsdb_engine *e, tsdb__db *d, const jobs *js, sb_errbuf *err)
 {
-    builders bs = {0};
+    builders bs = {d, {0}};
     tsdb_err rc = TSDB_E_OK;
     int64_t W = e->o.window_ns;
     for (size_t k = 0; k < js->len && rc == TSDB_E_OK; k++) {
@@ -373,7 +380,7 @@ static tsdb_err compact_window(tsdb_engine *e, tsdb__db *d, int64_t window, sb_e
     }
     pthread_rwlock_unlock(&d->lock);
 
-    builders bs = {0};
+    builders bs = {d, {0}};
     tsdb__tsf_builder *b = builder_for(e, &bs, window);
     int rc = 0;
     acc x = {0};
@@ -689,10 +696,12 @@ static tsdb_err maintain(tsdb_engine *e, int64_t now, bool force, sb_errbuf *err
     uint64_t hp = atomic_load(&e->head_points);
     int64_t first = atomic_load(&e->first_unflushed);
     uint64_t wal = tsdb__wal_bytes(&e->wal);
-    bool pending = hp > 0 || wal > TSDB__WAL_HEADER;
+    bool pending = hp > 0 || wal > TSDB__WAL_HEADER, flushed = false;
     if (pending && (force || hp >= e->o.flush_points || wal >= e->o.flush_wal_bytes ||
-                    (first && now - first >= e->o.flush_age_ns)))
+                    (first && now - first >= e->o.flush_age_ns))) {
         rc = flush(e, &dbs, err);
+        flushed = true;
+    }
     for (size_t i = 0; i < dbs.len && rc == TSDB_E_OK; i++)
         rc = compact_db(e, dbs.items[i], now, force, err);
     for (size_t i = 0; i < dbs.len; i++) {
@@ -702,6 +711,12 @@ static tsdb_err maintain(tsdb_engine *e, int64_t now, bool force, sb_errbuf *err
     for (size_t i = 0; i < dbs.len; i++)
         tsdb__db_unref(dbs.items[i]);
     sb_vec_free(&dbs);
+#if defined(__GLIBC__)
+    /* A flush frees the heads: megabytes in small chunks all over the heap,
+     * which glibc keeps mapped; hand the free pages back. */
+    if (flushed)
+        malloc_trim(0);
+#endif
     pthread_mutex_unlock(&e->maint);
     return rc;
 }
