@@ -227,7 +227,8 @@ tsdb_err tsdb__tsf_index_decode(const uint8_t *idx, size_t n, uint64_t data_end,
             goto bad;
         budget -= shared + rest;
         char *k = sb_arena_alloc(a, (size_t)(shared + rest));
-        memcpy(k, prev.ptr, (size_t)shared);
+        if (shared)
+            memcpy(k, prev.ptr, (size_t)shared);
         memcpy(k + shared, p, (size_t)rest);
         out->keys[i] = prev = sb_str_make(k, (size_t)(shared + rest));
     }
