@@ -9,6 +9,8 @@
 #include "cmocka_prelude.h"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -776,6 +778,143 @@ static void test_reopen_many(void **state)
     tsdb_engine_close(e);
 }
 
+/* ---- threads ---- */
+
+typedef struct conc {
+    tsdb_engine *e;
+    int id;
+    atomic_int *stop;
+    long reads;
+} conc;
+
+#define CONC_BATCHES 60
+
+static void *conc_writer(void *arg)
+{
+    conc *c = arg;
+    sb_buf b = SB_BUF_INIT;
+    for (int k = 0; k < CONC_BATCHES; k++) {
+        sb_buf_reset(&b);
+        for (int s = 0; s < 20; s++)
+            for (int j = 0; j < 5; j++)
+                sb_buf_appendf(&b, "m,w=%d,s=%d v=%di %lld\n", c->id, s, k,
+                               (long long)(k * 5 + j) * SEC);
+        write_lines(c->e, "db", b.ptr);
+    }
+    sb_buf_free(&b);
+    return NULL;
+}
+
+typedef struct check_ctx {
+    int64_t last;
+    long n;
+} check_ctx;
+
+static int check_cb(void *arg, const tsdb_chunk *ch)
+{
+    check_ctx *x = arg;
+    for (size_t i = 0; i < ch->n; i++) {
+        if (ch->times[i] <= x->last)
+            return 1; /* not ascending: fail below */
+        x->last = ch->times[i];
+        x->n++;
+    }
+    return 0;
+}
+
+typedef struct reader_ctx {
+    conc *c;
+    int bad;
+} reader_ctx;
+
+static int reader_series_cb(void *arg, const tsdb_series_info *si)
+{
+    reader_ctx *r = arg;
+    tsdb_source *s = tsdb_engine_source(r->c->e);
+    check_ctx x = {INT64_MIN, 0};
+    sb_errbuf e2;
+    if (s->vt->scan(s, SB_STR("db"), si->id, SB_STR("v"), INT64_MIN, INT64_MAX, check_cb, &x,
+                    &e2) != 0 ||
+        x.n > CONC_BATCHES * 5 || x.n % 5 != 0)
+        r->bad++; /* a batch is seen whole or not at all, per series */
+    return 0;
+}
+
+static void *conc_reader(void *arg)
+{
+    conc *c = arg;
+    reader_ctx r = {c, 0};
+    tsdb_source *s = tsdb_engine_source(c->e);
+    while (!atomic_load(c->stop)) {
+        sb_errbuf e2;
+        s->vt->series(s, SB_STR("db"), SB_STR("m"), NULL, 0, reader_series_cb, &r, &e2);
+        c->reads++;
+    }
+    return (void *)(intptr_t)r.bad;
+}
+
+static void *conc_maint(void *arg)
+{
+    conc *c = arg;
+    for (int i = 0; !atomic_load(c->stop); i++) {
+        sb_errbuf e2;
+        tsdb_err rc = i % 3 == 2 ? tsdb_engine_checkpoint(c->e, fake_now, &e2)
+                                 : tsdb_engine_maintain(c->e, fake_now, &e2);
+        if (rc != TSDB_E_OK)
+            return (void *)1;
+        usleep(1000);
+    }
+    return NULL;
+}
+
+static void test_concurrent(void **state)
+{
+    tsdb_engine_opts o = test_opts();
+    o.window_ns = 60 * SEC; /* many windows, many files */
+    o.compact_files = 2;
+    tsdb_engine *e = open_engine(&o);
+    create_db(e, "db");
+    atomic_int stop = 0;
+    conc w[2] = {{e, 0, &stop, 0}, {e, 1, &stop, 0}};
+    conc r[2] = {{e, 0, &stop, 0}, {e, 1, &stop, 0}};
+    conc m = {e, 0, &stop, 0};
+    pthread_t tw[2], tr[2], tm;
+    for (int i = 0; i < 2; i++) {
+        pthread_create(&tw[i], NULL, conc_writer, &w[i]);
+        pthread_create(&tr[i], NULL, conc_reader, &r[i]);
+    }
+    pthread_create(&tm, NULL, conc_maint, &m);
+    for (int i = 0; i < 2; i++)
+        pthread_join(tw[i], NULL);
+    atomic_store(&stop, 1);
+    void *ret;
+    for (int i = 0; i < 2; i++) {
+        pthread_join(tr[i], &ret);
+        assert_int_equal((intptr_t)ret, 0);
+        assert_true(r[i].reads > 0);
+    }
+    pthread_join(tm, &ret);
+    assert_null(ret);
+    checkpoint(e);
+    for (int pass = 0; pass < 2; pass++) {
+        for (int id = 0; id < 2; id++)
+            for (int s = 0; s < 20; s++) {
+                char key[32];
+                snprintf(key, sizeof(key), "m,s=%d,w=%d", s, id);
+                check_ctx x = {INT64_MIN, 0};
+                tsdb_source *src = tsdb_engine_source(e);
+                assert_int_equal(src->vt->scan(src, SB_STR("db"), series_id(e, "db", "m", key),
+                                               SB_STR("v"), INT64_MIN, INT64_MAX, check_cb, &x,
+                                               &err),
+                                 0);
+                assert_int_equal(x.n, CONC_BATCHES * 5);
+            }
+        tsdb_engine_close(e);
+        e = open_engine(&o);
+    }
+    tsdb_engine_close(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -790,6 +929,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_torn_wal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_drop_db, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen_many, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
