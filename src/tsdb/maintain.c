@@ -504,7 +504,9 @@ static void retention_db(tsdb_engine *e, tsdb__db *d, int64_t now)
             d->files.items[w++] = f;
     }
     d->files.len = w;
-    for (size_t i = 0; i < d->series.len; i++) {
+    /* Nothing expired (the common case): no walk over every series under
+     * the write lock. */
+    for (size_t i = 0; old.len && i < d->series.len; i++) {
         tsdb__series *s = d->series.items[i];
         for (uint32_t k = 0; k < s->nfields; k++) {
             tsdb__sfield *sf = &s->fields[k];
