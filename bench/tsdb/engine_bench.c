@@ -14,7 +14,9 @@
  *                              (steadier than wall time on a shared machine)
  *   checkpoint_s, scan_s, scan_values_per_s
  *   block_bytes, bytes_per_line, bytes_per_value (after compaction)
- *   wal_bytes_peak, rss_peak_bytes
+ *   wal_bytes_peak, rss_after_ingest, rss_after_checkpoint, rss_peak_bytes
+ * and a second line: reopen_s, the time tsdb_engine_open takes on the
+ * result (file indexes read, rollups rebuilt from the blocks).
  *
  * Workloads (issue 8):
  *   wide  SERIES series (default 25000) x 120 points at 1 s, tags project
@@ -281,6 +283,14 @@ int main(int argc, char **argv)
     if (sc.values != (uint64_t)lines * 2)
         fprintf(stderr, "scan found %llu values, want %ld\n", (unsigned long long)sc.values,
                 lines * 2);
+    tsdb_engine_close(e);
+    /* Opening again: indexes of the files, rollups rebuilt from the data. */
+    t0 = now_s();
+    if (tsdb_engine_open(dir, &o, &e, &err) != TSDB_E_OK) {
+        fprintf(stderr, "reopen: %s\n", err.msg);
+        return 1;
+    }
+    printf("{\"reopen_s\":%.3f}\n", now_s() - t0);
     tsdb_engine_close(e);
     if (argc <= 2) {
         char cmd[128];
