@@ -15,7 +15,12 @@
     X(TYPE, "unknown value type")                                                                  \
     X(SYNTAX, "unable to parse")                                                                   \
     X(RANGE, "value out of range")                                                                 \
-    X(UNWRITABLE, "not representable in line protocol")
+    X(UNWRITABLE, "not representable in line protocol")                                            \
+    X(IO, "I/O error")                                                                             \
+    X(NODB, "database not found")                                                                  \
+    X(CONFLICT, "field type conflict")                                                             \
+    X(RETENTION, "points beyond retention policy")                                                 \
+    X(NAME, "invalid name")
 
 typedef enum tsdb_err {
 #define TSDB__ERR_ENUM(name, msg) TSDB_E_##name,

@@ -1,0 +1,553 @@
+/*
+ * engine_source.c: the engine as a tsdb_source (source.h): listings from
+ * the series index, scans that merge block files and heads with the last
+ * write winning, and the rollup walk.
+ *
+ * Every walk takes a reference to its database, holds the database's
+ * lock shared only while it copies out what it needs (pointers to series
+ * and names, which live as long as the database; block locations with a
+ * reference to their file; head points), and calls back with no lock
+ * held, so a callback may start another walk or a write.
+ *
+ * Merging a scan: sources in age order (block files by sequence number,
+ * then the head being flushed, then the head). When they are each sorted
+ * and follow each other in time (data written in order) they are
+ * concatenated; otherwise all points are sorted by time, stably, and of
+ * equal times the newest source's last point is kept.
+ */
+#include "tsdb/engine_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define CHUNK_POINTS 4096
+
+static int str_cmp(sb_str a, sb_str b)
+{
+    int c = memcmp(a.ptr, b.ptr, SB_MIN(a.len, b.len));
+    if (c)
+        return c;
+    return a.len < b.len ? -1 : a.len > b.len;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return str_cmp(*(const sb_str *)a, *(const sb_str *)b);
+}
+
+/* ---- scan ---- */
+
+typedef struct run {
+    size_t start, n; /* into the merged arrays */
+    bool sorted;     /* strictly increasing */
+} run;
+
+typedef struct merge {
+    SB_VEC(int64_t) t;
+    SB_VEC(uint64_t) v; /* bit patterns; strings: index into strs */
+    SB_VEC(sb_str) strs;
+    SB_VEC(run) runs;
+    SB_VEC(char *) keep; /* buffers strings point into */
+} merge;
+
+static void merge_free(merge *m)
+{
+    sb_vec_free(&m->t);
+    sb_vec_free(&m->v);
+    sb_vec_free(&m->strs);
+    sb_vec_free(&m->runs);
+    for (size_t i = 0; i < m->keep.len; i++)
+        free(m->keep.items[i]);
+    sb_vec_free(&m->keep);
+}
+
+static void run_begin(merge *m)
+{
+    sb_vec_push(&m->runs, ((run){m->t.len, 0, true}));
+}
+
+static void run_push(merge *m, int64_t t, uint64_t v)
+{
+    run *r = &m->runs.items[m->runs.len - 1];
+    if (r->n && m->t.items[m->t.len - 1] >= t)
+        r->sorted = false;
+    sb_vec_push(&m->t, t);
+    sb_vec_push(&m->v, v);
+    r->n++;
+}
+
+/* Copies a head's points in range (under the database lock). */
+static void collect_head(merge *m, const tsdb__head *h, tsdb_type type, int64_t tmin, int64_t tmax)
+{
+    if (!h->n)
+        return;
+    run_begin(m);
+    char *copy = NULL;
+    size_t used = 0;
+    if (type == TSDB_STRING) {
+        size_t bytes = 0;
+        for (uint32_t i = 0; i < h->n; i++)
+            if (h->p[i].t >= tmin && h->p[i].t <= tmax)
+                bytes += ((const tsdb__hstr *)(uintptr_t)h->p[i].v)->len;
+        copy = sb_malloc(bytes ? bytes : 1);
+        sb_vec_push(&m->keep, copy);
+    }
+    for (uint32_t i = 0; i < h->n; i++) {
+        if (h->p[i].t < tmin || h->p[i].t > tmax)
+            continue;
+        uint64_t v = h->p[i].v;
+        if (type == TSDB_STRING) {
+            const tsdb__hstr *s = (const tsdb__hstr *)(uintptr_t)v;
+            memcpy(copy + used, s->b, s->len);
+            sb_vec_push(&m->strs, sb_str_make(copy + used, s->len));
+            used += s->len;
+            v = m->strs.len - 1;
+        }
+        run_push(m, h->p[i].t, v);
+    }
+}
+
+static int read_block(merge *m, const tsdb__bref *b, tsdb_type type, int64_t tmin, int64_t tmax,
+                      sb_errbuf *err)
+{
+    char *buf = sb_malloc(b->len);
+    size_t done = 0;
+    while (done < b->len) {
+        ssize_t k = pread(b->file->fd, buf + done, b->len - done, (off_t)(b->off + done));
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            free(buf);
+            sb_errf(err, "block file %lld-%llu: read failed", (long long)b->file->window,
+                    (unsigned long long)b->file->seq);
+            return -(int)TSDB_E_IO;
+        }
+        done += (size_t)k;
+    }
+    tsdb_block blk;
+    tsdb_err rc = tsdb_block_decode(buf, b->len, &blk);
+    if (rc == TSDB_E_OK && (blk.info.type != type || blk.info.count != b->count)) {
+        tsdb_block_deinit(&blk);
+        rc = TSDB_E_CORRUPT;
+    }
+    if (rc != TSDB_E_OK) {
+        free(buf);
+        sb_errf(err, "block file %lld-%llu at %llu: %s", (long long)b->file->window,
+                (unsigned long long)b->file->seq, (unsigned long long)b->off, tsdb_err_str(rc));
+        return -(int)rc;
+    }
+    run_begin(m);
+    for (uint32_t i = 0; i < blk.info.count; i++) {
+        int64_t t = blk.times[i];
+        if (t < tmin || t > tmax)
+            continue;
+        uint64_t v = 0;
+        switch (type) {
+        case TSDB_FLOAT:
+            memcpy(&v, &blk.values.f[i], 8);
+            break;
+        case TSDB_INT:
+        case TSDB_UINT:
+            v = (uint64_t)blk.values.i[i];
+            break;
+        case TSDB_BOOL:
+            v = blk.values.b[i];
+            break;
+        case TSDB_STRING:
+            sb_vec_push(&m->strs, blk.values.s[i]);
+            v = m->strs.len - 1;
+            break;
+        }
+        run_push(m, t, v);
+    }
+    tsdb_block_deinit(&blk);
+    if (type == TSDB_STRING)
+        sb_vec_push(&m->keep, buf);
+    else
+        free(buf);
+    return 0;
+}
+
+typedef struct ord {
+    int64_t t;
+    size_t i;
+} ord;
+
+static int ord_cmp(const void *a, const void *b)
+{
+    const ord *x = a, *y = b;
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* Emits the merged points in chunks. */
+static int emit(merge *m, tsdb_type type, tsdb_chunk_cb cb, void *arg)
+{
+    size_t n = m->t.len;
+    bool simple = true;
+    for (size_t r = 0; r < m->runs.len && simple; r++) {
+        const run *x = &m->runs.items[r];
+        if (!x->sorted)
+            simple = false;
+        else if (r && x->n && x->start > 0 && m->t.items[x->start - 1] >= m->t.items[x->start])
+            simple = false;
+    }
+    size_t *order = NULL, k = n;
+    if (!simple) {
+        ord *o = sb_malloc((n ? n : 1) * sizeof(*o));
+        for (size_t i = 0; i < n; i++)
+            o[i] = (ord){m->t.items[i], i};
+        qsort(o, n, sizeof(*o), ord_cmp);
+        order = sb_malloc((n ? n : 1) * sizeof(*order));
+        k = 0;
+        for (size_t i = 0; i < n; i++)
+            if (i + 1 == n || o[i + 1].t != o[i].t)
+                order[k++] = o[i].i; /* the newest of equal times */
+        free(o);
+    }
+    int64_t *ct = sb_malloc(CHUNK_POINTS * sizeof(*ct));
+    uint64_t *cv = sb_malloc(CHUNK_POINTS * SB_MAX(sizeof(uint64_t), sizeof(sb_str)));
+    int rc = 0;
+    for (size_t at = 0; at < k && !rc; at += CHUNK_POINTS) {
+        size_t c = SB_MIN(CHUNK_POINTS, k - at);
+        tsdb_chunk ch = {.type = type, .n = c, .times = ct};
+        for (size_t j = 0; j < c; j++) {
+            size_t i = order ? order[at + j] : at + j;
+            ct[j] = m->t.items[i];
+            uint64_t v = m->v.items[i];
+            switch (type) {
+            case TSDB_BOOL:
+                ((bool *)cv)[j] = v != 0;
+                break;
+            case TSDB_STRING:
+                ((sb_str *)cv)[j] = m->strs.items[v];
+                break;
+            default:
+                cv[j] = v;
+            }
+        }
+        switch (type) {
+        case TSDB_FLOAT:
+            ch.v.f = (const double *)(const void *)cv;
+            break;
+        case TSDB_INT:
+            ch.v.i = (const int64_t *)cv;
+            break;
+        case TSDB_UINT:
+            ch.v.u = cv;
+            break;
+        case TSDB_BOOL:
+            ch.v.b = (const bool *)cv;
+            break;
+        case TSDB_STRING:
+            ch.v.s = (const sb_str *)(const void *)cv;
+            break;
+        }
+        rc = cb(arg, &ch);
+    }
+    free(ct);
+    free(cv);
+    free(order);
+    return rc;
+}
+
+int tsdb__read_refs(const tsdb__bref *refs, size_t n, tsdb_type type, tsdb_chunk_cb cb, void *arg,
+                    sb_errbuf *err)
+{
+    merge m = {0};
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = read_block(&m, &refs[i], type, INT64_MIN, INT64_MAX, err);
+    if (!rc)
+        rc = emit(&m, type, cb, arg);
+    merge_free(&m);
+    return rc;
+}
+
+int tsdb__scan(tsdb_engine *e, tsdb__db *d, uint64_t series, sb_str field, int64_t tmin,
+               int64_t tmax, tsdb_chunk_cb cb, void *arg, uint64_t *wseq, sb_errbuf *err)
+{
+    (void)e;
+    if (tmin > tmax)
+        return 0;
+    merge m = {0};
+    SB_VEC(tsdb__bref) refs = {0};
+    tsdb_type type = 0;
+    pthread_rwlock_rdlock(&d->lock);
+    tsdb__sfield *sf = NULL;
+    if (series >= 1 && series <= d->series.len)
+        sf = tsdb__sfield_find(d->series.items[series - 1], field);
+    if (sf) {
+        type = sf->mf->type;
+        for (size_t i = 0; i < sf->blocks.len; i++) {
+            const tsdb__bref *b = &sf->blocks.items[i];
+            if (b->max < tmin || b->min > tmax)
+                continue;
+            tsdb__file_ref(b->file);
+            sb_vec_push(&refs, *b);
+        }
+        /* Blocks are read outside the lock; the heads are newer than every
+         * block, so they go after them: remember where. */
+        collect_head(&m, &sf->frozen, type, tmin, tmax);
+        collect_head(&m, &sf->head, type, tmin, tmax);
+        if (wseq)
+            *wseq = sf->wseq;
+    }
+    pthread_rwlock_unlock(&d->lock);
+    if (!sf) {
+        merge_free(&m);
+        return 0;
+    }
+    int rc = 0;
+    if (refs.len) {
+        /* Put the block runs before the head runs. */
+        merge h = m;
+        memset(&m, 0, sizeof(m));
+        for (size_t i = 0; i < refs.len && !rc; i++)
+            rc = read_block(&m, &refs.items[i], type, tmin, tmax, err);
+        for (size_t r = 0; r < h.runs.len && !rc; r++) {
+            run x = h.runs.items[r];
+            run_begin(&m);
+            for (size_t i = x.start; i < x.start + x.n; i++) {
+                uint64_t v = h.v.items[i];
+                if (type == TSDB_STRING) {
+                    sb_vec_push(&m.strs, h.strs.items[v]);
+                    v = m.strs.len - 1;
+                }
+                run_push(&m, h.t.items[i], v);
+            }
+        }
+        /* The head's string copies move over with the rest. */
+        for (size_t i = 0; i < h.keep.len; i++)
+            sb_vec_push(&m.keep, h.keep.items[i]);
+        h.keep.len = 0;
+        merge_free(&h);
+        for (size_t i = 0; i < refs.len; i++)
+            tsdb__file_unref(refs.items[i].file);
+    }
+    sb_vec_free(&refs);
+    if (!rc)
+        rc = emit(&m, type, cb, arg);
+    merge_free(&m);
+    return rc;
+}
+
+/* ---- the vtable ---- */
+
+static tsdb_engine *eng(tsdb_source *s)
+{
+    return (tsdb_engine *)s;
+}
+
+static int src_databases(tsdb_source *s, tsdb_name_cb cb, void *arg, sb_errbuf *err)
+{
+    tsdb_engine *e = eng(s);
+    SB_VEC(tsdb__db *) dbs = {0};
+    pthread_rwlock_rdlock(&e->lock);
+    for (size_t i = 0; i < e->dbs.len; i++) {
+        tsdb__db_ref(e->dbs.items[i]);
+        sb_vec_push(&dbs, e->dbs.items[i]);
+    }
+    pthread_rwlock_unlock(&e->lock);
+    int rc = 0;
+    for (size_t i = 0; i < dbs.len; i++) {
+        if (!rc)
+            rc = cb(arg, dbs.items[i]->name);
+        tsdb__db_unref(dbs.items[i]);
+    }
+    sb_vec_free(&dbs);
+    return rc;
+}
+
+static int src_measurements(tsdb_source *s, sb_str db, tsdb_name_cb cb, void *arg, sb_errbuf *err)
+{
+    tsdb__db *d = tsdb__db_get(eng(s), db);
+    if (!d)
+        return 0;
+    SB_VEC(sb_str) names = {0};
+    pthread_rwlock_rdlock(&d->lock);
+    size_t it = 0;
+    sb_map_entry *me;
+    while ((me = sb_map_next(&d->meas, &it))) {
+        tsdb__meas *m = me->value;
+        if (m->series.len)
+            sb_vec_push(&names, m->name);
+    }
+    pthread_rwlock_unlock(&d->lock);
+    if (names.len)
+        qsort(names.items, names.len, sizeof(sb_str), cmp_str);
+    int rc = 0;
+    for (size_t i = 0; i < names.len && !rc; i++)
+        rc = cb(arg, names.items[i]);
+    sb_vec_free(&names);
+    tsdb__db_unref(d);
+    return rc;
+}
+
+static int cmp_mfield(const void *a, const void *b)
+{
+    return str_cmp((*(tsdb__mfield *const *)a)->name, (*(tsdb__mfield *const *)b)->name);
+}
+
+static int src_fields(tsdb_source *s, sb_str db, sb_str measurement, tsdb_field_cb cb, void *arg,
+                      sb_errbuf *err)
+{
+    tsdb__db *d = tsdb__db_get(eng(s), db);
+    if (!d)
+        return 0;
+    SB_VEC(tsdb__mfield *) fs = {0};
+    pthread_rwlock_rdlock(&d->lock);
+    tsdb__meas *m = tsdb__meas_get(d, measurement, false);
+    for (size_t i = 0; m && i < m->fields.len; i++)
+        sb_vec_push(&fs, m->fields.items[i]);
+    pthread_rwlock_unlock(&d->lock);
+    if (fs.len)
+        qsort(fs.items, fs.len, sizeof(*fs.items), cmp_mfield);
+    int rc = 0;
+    for (size_t i = 0; i < fs.len && !rc; i++)
+        rc = cb(arg, fs.items[i]->name, fs.items[i]->type);
+    sb_vec_free(&fs);
+    tsdb__db_unref(d);
+    return rc;
+}
+
+static bool has_tag(const tsdb__series *s, const tsdb_tag *t)
+{
+    size_t lo = 0, hi = s->ntags;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = str_cmp(s->tags[mid].key, t->key);
+        if (c == 0)
+            return sb_str_eq(s->tags[mid].value, t->value);
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+static int cmp_series(const void *a, const void *b)
+{
+    return str_cmp((*(tsdb__series *const *)a)->key, (*(tsdb__series *const *)b)->key);
+}
+
+static int src_series(tsdb_source *s, sb_str db, sb_str measurement, const tsdb_tag *must,
+                      size_t nmust, tsdb_series_cb cb, void *arg, sb_errbuf *err)
+{
+    tsdb__db *d = tsdb__db_get(eng(s), db);
+    if (!d)
+        return 0;
+    SB_VEC(tsdb__series *) out = {0};
+    sb_buf pair = SB_BUF_INIT;
+    pthread_rwlock_rdlock(&d->lock);
+    tsdb__meas *m = tsdb__meas_get(d, measurement, false);
+    const tsdb__posting *best = m ? &m->series : NULL;
+    /* Walk the shortest posting list and check the other pairs on each
+     * series' own (sorted) tags. */
+    for (size_t i = 0; m && i < nmust; i++) {
+        tsdb__tag_pair(&pair, must[i].key, must[i].value);
+        const tsdb__posting *p = sb_map_get(&m->tags, sb_buf_str(&pair));
+        if (!p) {
+            best = NULL;
+            break;
+        }
+        if (p->len < best->len)
+            best = p;
+    }
+    for (size_t i = 0; best && i < best->len; i++) {
+        tsdb__series *x = best->items[i];
+        bool ok = true;
+        for (size_t j = 0; j < nmust && ok; j++)
+            ok = has_tag(x, &must[j]);
+        if (ok)
+            sb_vec_push(&out, x);
+    }
+    pthread_rwlock_unlock(&d->lock);
+    sb_buf_free(&pair);
+    if (out.len)
+        qsort(out.items, out.len, sizeof(*out.items), cmp_series);
+    int rc = 0;
+    for (size_t i = 0; i < out.len && !rc; i++) {
+        tsdb__series *x = out.items[i];
+        tsdb_series_info info = {x->id, x->key, x->m->name, x->tags, x->ntags};
+        rc = cb(arg, &info);
+    }
+    sb_vec_free(&out);
+    tsdb__db_unref(d);
+    return rc;
+}
+
+static int src_scan(tsdb_source *s, sb_str db, uint64_t series, sb_str field, int64_t tmin,
+                    int64_t tmax, tsdb_chunk_cb cb, void *arg, sb_errbuf *err)
+{
+    tsdb__db *d = tsdb__db_get(eng(s), db);
+    if (!d)
+        return 0;
+    int rc = tsdb__scan(eng(s), d, series, field, tmin, tmax, cb, arg, NULL, err);
+    tsdb__db_unref(d);
+    return rc;
+}
+
+static int src_rollup(tsdb_source *s, sb_str db, uint64_t series, sb_str field, int64_t width,
+                      int64_t tmin, int64_t tmax, tsdb_rollup_cb cb, void *arg, sb_errbuf *err)
+{
+    tsdb_engine *e = eng(s);
+    unsigned w = 0;
+    while (w < e->o.nrollups && e->o.rollups[w] != width)
+        w++;
+    if (w == e->o.nrollups || tmin > tmax)
+        return 1;
+    tsdb__db *d = tsdb__db_get(e, db);
+    if (!d)
+        return 1;
+    SB_VEC(tsdb_rollup_row) rows = {0};
+    bool decline = false;
+    pthread_rwlock_rdlock(&d->lock);
+    tsdb__sfield *sf = NULL;
+    if (series >= 1 && series <= d->series.len)
+        sf = tsdb__sfield_find(d->series.items[series - 1], field);
+    if (!sf || !tsdb__has_roll(sf)) {
+        decline = true;
+    } else {
+        const tsdb__rvec *rv = &sf->roll[w];
+        size_t lo = 0, hi = rv->len;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (rv->items[mid].r.start < tmin)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (size_t i = lo; i < rv->len && !decline; i++) {
+            const tsdb__rrow *r = &rv->items[i];
+            if (r->r.start > tmax - (width - 1))
+                break;
+            if (r->dirty)
+                decline = true;
+            else if (r->r.count)
+                sb_vec_push(&rows, r->r);
+        }
+    }
+    pthread_rwlock_unlock(&d->lock);
+    tsdb__db_unref(d);
+    int rc = 1;
+    if (!decline) {
+        rc = 0;
+        for (size_t i = 0; i < rows.len && !rc; i += 1024)
+            rc = cb(arg, rows.items + i, SB_MIN(1024, rows.len - i));
+    }
+    sb_vec_free(&rows);
+    return rc;
+}
+
+const tsdb_source_vt tsdb__engine_vt = {
+    .databases = src_databases,
+    .measurements = src_measurements,
+    .fields = src_fields,
+    .series = src_series,
+    .scan = src_scan,
+    .rollup = src_rollup,
+};

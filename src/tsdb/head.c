@@ -1,0 +1,240 @@
+/*
+ * head.c: the in-memory head of a series' field (points since the last
+ * flush, in write order) and the rollups kept as points arrive.
+ *
+ * A head is two parallel arrays (time, value bits) grown by doubling: 16
+ * bytes a point, no per-point allocation except for string values. It
+ * remembers whether its times are strictly increasing, so the common case
+ * (a series written in order) is copied, not sorted, at flush and scan.
+ *
+ * Rollups: per numeric field and per width, rows (bucket start, count,
+ * sum, min, max) ascending by start. A point later than every point the
+ * field ever had cannot replace one, so it updates its buckets exactly;
+ * any other point may overwrite an earlier value, so its buckets are
+ * marked dirty: the source's rollup walk declines a range with a dirty
+ * bucket and maintain recomputes them from the data.
+ */
+#include "tsdb/engine_int.h"
+
+#include <stdlib.h>
+
+void tsdb__head_append(tsdb__head *h, int64_t t, const tsdb_field *f)
+{
+    if (h->n == h->cap) {
+        /* 1.5x: most series hold tens of points between flushes, and the
+         * slack of doubling would be a third of the head's memory. */
+        uint32_t cap = h->cap < 2 ? 2 : h->cap + h->cap / 2;
+        h->p = sb_realloc(h->p, cap * sizeof(*h->p));
+        h->cap = cap;
+    }
+    if (h->n == 0)
+        h->sorted = true;
+    else if (t <= h->p[h->n - 1].t)
+        h->sorted = false;
+    uint64_t bits = 0;
+    switch (f->type) {
+    case TSDB_FLOAT:
+        memcpy(&bits, &f->v.f, 8);
+        break;
+    case TSDB_INT:
+        bits = (uint64_t)f->v.i;
+        break;
+    case TSDB_UINT:
+        bits = f->v.u;
+        break;
+    case TSDB_BOOL:
+        bits = f->v.b;
+        break;
+    case TSDB_STRING: {
+        tsdb__hstr *s = sb_malloc(sizeof(*s) + f->v.s.len);
+        s->len = (uint32_t)f->v.s.len;
+        memcpy(s->b, f->v.s.ptr, f->v.s.len);
+        bits = (uint64_t)(uintptr_t)s;
+        break;
+    }
+    }
+    h->p[h->n] = (tsdb__hpt){t, bits};
+    h->n++;
+}
+
+void tsdb__head_free(tsdb__head *h, tsdb_type type)
+{
+    if (type == TSDB_STRING)
+        for (uint32_t i = 0; i < h->n; i++)
+            free((void *)(uintptr_t)h->p[i].v);
+    free(h->p);
+    memset(h, 0, sizeof(*h));
+}
+
+double tsdb__as_double(tsdb_type type, uint64_t bits)
+{
+    double d;
+    switch (type) {
+    case TSDB_FLOAT:
+        memcpy(&d, &bits, 8);
+        return d;
+    case TSDB_INT:
+        return (double)(int64_t)bits;
+    default:
+        return (double)bits;
+    }
+}
+
+typedef struct ord {
+    int64_t t;
+    uint32_t i;
+} ord;
+
+static int ord_cmp(const void *a, const void *b)
+{
+    const ord *x = a, *y = b;
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
+size_t tsdb__head_sorted(const tsdb__head *h, tsdb_type type, int64_t **tp, void **vp)
+{
+    size_t n = h->n;
+    int64_t *t = sb_malloc((n ? n : 1) * sizeof(*t));
+    size_t vs = type == TSDB_BOOL ? sizeof(bool) : type == TSDB_STRING ? sizeof(sb_str) : 8;
+    char *v = sb_malloc((n ? n : 1) * vs);
+    uint32_t *pick = NULL;
+    size_t k = 0;
+    if (!h->sorted && n > 1) {
+        ord *o = sb_malloc(n * sizeof(*o));
+        for (size_t i = 0; i < n; i++)
+            o[i] = (ord){h->p[i].t, (uint32_t)i};
+        qsort(o, n, sizeof(*o), ord_cmp);
+        pick = sb_malloc(n * sizeof(*pick));
+        for (size_t i = 0; i < n; i++) {
+            /* Of equal times the last written (highest index) wins. */
+            if (i + 1 < n && o[i + 1].t == o[i].t)
+                continue;
+            pick[k++] = o[i].i;
+        }
+        free(o);
+    } else {
+        k = n;
+    }
+    for (size_t j = 0; j < k; j++) {
+        size_t i = pick ? pick[j] : j;
+        t[j] = h->p[i].t;
+        uint64_t bits = h->p[i].v;
+        switch (type) {
+        case TSDB_BOOL:
+            ((bool *)v)[j] = bits != 0;
+            break;
+        case TSDB_STRING: {
+            const tsdb__hstr *s = (const tsdb__hstr *)(uintptr_t)bits;
+            ((sb_str *)v)[j] = sb_str_make(s->b, s->len);
+            break;
+        }
+        default:
+            memcpy(v + j * 8, &bits, 8);
+        }
+    }
+    free(pick);
+    *tp = t;
+    *vp = v;
+    return k;
+}
+
+static void row_add(tsdb_rollup_row *r, double x)
+{
+    if (r->count == 0) {
+        r->min = r->max = x;
+        r->sum = 0;
+    }
+    r->count++;
+    r->sum += x;
+    if (x < r->min)
+        r->min = x;
+    if (x > r->max)
+        r->max = x;
+}
+
+/* Room for one more row. Grows from 1 (sb_vec starts at 8): a series
+ * written for a minute has one row per width, and there may be 100,000s. */
+static void rvec_grow(tsdb__rvec *rv)
+{
+    if (rv->len < rv->cap)
+        return;
+    uint32_t cap = rv->cap < 4 ? rv->cap + 1 : rv->cap * 2;
+    rv->items = sb_realloc(rv->items, cap * sizeof(*rv->items));
+    rv->cap = cap;
+}
+
+void tsdb__bref_push(tsdb__sfield *sf, tsdb__bref b)
+{
+    if (sf->blocks.len == sf->blocks.cap) {
+        uint32_t cap = sf->blocks.cap < 4 ? sf->blocks.cap + 1 : sf->blocks.cap * 2;
+        sf->blocks.items = sb_realloc(sf->blocks.items, cap * sizeof(*sf->blocks.items));
+        sf->blocks.cap = cap;
+    }
+    sf->blocks.items[sf->blocks.len++] = b;
+}
+
+bool tsdb__rollup_add(const tsdb_engine *e, tsdb__sfield *sf, int64_t t, double x, bool exact)
+{
+    for (unsigned w = 0; w < e->o.nrollups; w++) {
+        tsdb__rvec *rv = &sf->roll[w];
+        int64_t width = e->o.rollups[w];
+        tsdb__rrow *row = NULL;
+        /* The common case, the newest bucket, without a division. */
+        if (rv->len) {
+            int64_t last = rv->items[rv->len - 1].r.start;
+            if (t >= last && (uint64_t)t - (uint64_t)last < (uint64_t)width) {
+                row = &rv->items[rv->len - 1];
+                if (exact)
+                    row_add(&row->r, x);
+                else
+                    row->dirty = true;
+                continue;
+            }
+        }
+        int64_t b = tsdb__floor(t, width);
+        if (!rv->len || rv->items[rv->len - 1].r.start < b) {
+            rvec_grow(rv);
+            rv->items[rv->len++] = (tsdb__rrow){.r = {.start = b}};
+            row = &rv->items[rv->len - 1];
+        } else {
+            size_t lo = 0, hi = rv->len;
+            while (lo < hi) {
+                size_t mid = (lo + hi) / 2;
+                if (rv->items[mid].r.start < b)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            if (lo == rv->len || rv->items[lo].r.start != b) {
+                rvec_grow(rv);
+                memmove(&rv->items[lo + 1], &rv->items[lo], (rv->len - lo) * sizeof(*rv->items));
+                rv->items[lo] = (tsdb__rrow){.r = {.start = b}};
+                rv->len++;
+            }
+            row = &rv->items[lo];
+        }
+        if (exact)
+            row_add(&row->r, x);
+        else
+            row->dirty = true;
+    }
+    return !exact && e->o.nrollups;
+}
+
+void tsdb__sfield_append(const tsdb_engine *e, tsdb__db *d, tsdb__sfield *sf, int64_t t,
+                         const tsdb_field *f, bool roll)
+{
+    tsdb__head_append(&sf->head, t, f);
+    if (roll && tsdb__has_roll(sf)) {
+        double x = f->type == TSDB_FLOAT ? f->v.f
+                   : f->type == TSDB_INT ? (double)f->v.i
+                                         : (double)f->v.u;
+        if (tsdb__rollup_add(e, sf, t, x, t > sf->max_time))
+            d->roll_dirty = true;
+    }
+    if (t > sf->max_time)
+        sf->max_time = t;
+    sf->wseq++;
+}
