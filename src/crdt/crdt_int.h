@@ -280,6 +280,8 @@ void crdt__txn_changed(crdt_doc *d, crdt_type *t);
 void crdt__pending_free(crdt_doc *d);
 struct crdt_upd_enc;
 void crdt__write_structs(crdt_doc *d, struct crdt_upd_enc *e, const crdt_id *sv, size_t svn);
+/* One whole struct as Yjs's struct.write(encoder, 0); tmp is scratch. */
+void crdt__write_struct(struct crdt_upd_enc *e, const crdt_item *it, sb_buf *tmp);
 void crdt__write_ds(struct crdt_upd_enc *e, const crdt_ranges *r);
 bool crdt__json_canon(const char *s, size_t n, crdt_bytes *out);
 struct crdt_any;
@@ -294,6 +296,15 @@ uint8_t crdt__kind_ref(crdt_kind k);
 /* --- richtext.c --- */
 crdt_err crdt__text_insert_rich(crdt_doc *d, sb_str name, uint64_t index, sb_str utf8,
                                 sb_str attrs, sb_buf *update, bool *changed);
+
+/* --- snapshot.c --- */
+/* Yjs's isVisible(item, snapshot) for the item's first clock. */
+bool crdt__snapshot_visible(const crdt_snapshot *s, const crdt_item *it);
+
+/* --- json.c --- */
+/* Appends t.toDelta(s) (s NULL: the current delta); on error out is as it
+ * was. With s, the structs s cuts must be split already. */
+crdt_err crdt__delta_json(crdt_type *t, const crdt_snapshot *s, sb_buf *out);
 
 /* --- utf16.c --- */
 /* UTF-8 (already validated) to UTF-16; returns units written (out must hold n). */

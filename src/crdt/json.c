@@ -272,7 +272,14 @@ static void attrs_copy(attrs *dst, const attrs *src)
         sb_vec_push(dst, src->items[i]);
 }
 
-static void build_delta(crdt_type *t, dops *ops)
+/* Whether an item is part of the text: not deleted, or with a snapshot,
+ * there at the snapshot (Yjs's isVisible). */
+static bool shown(const crdt_item *it, const crdt_snapshot *snap)
+{
+    return snap ? crdt__snapshot_visible(snap, it) : !(it->flags & CRDT_F_DELETED);
+}
+
+static void build_delta(crdt_type *t, const crdt_snapshot *snap, dops *ops)
 {
     attrs cur = {0};
     sb_buf str = SB_BUF_INIT;
@@ -286,7 +293,7 @@ static void build_delta(crdt_type *t, dops *ops)
         }                                                                                          \
     } while (0)
     for (crdt_item *it = t->start; it; it = it->right) {
-        if (it->flags & CRDT_F_DELETED)
+        if (!shown(it, snap))
             continue;
         switch (it->ckind) {
         case CRDT_C_STRING:
@@ -323,10 +330,10 @@ static void free_delta(dops *ops)
     sb_vec_free(ops);
 }
 
-static crdt_err delta_json(crdt_type *t, sb_buf *out, int depth)
+static crdt_err delta_json(crdt_type *t, const crdt_snapshot *snap, sb_buf *out, int depth)
 {
     dops ops = {0};
-    build_delta(t, &ops);
+    build_delta(t, snap, &ops);
     crdt_err e = CRDT_OK;
     sb_buf_append(out, "[", 1);
     for (size_t i = 0; i < ops.len && !e; i++) {
@@ -388,7 +395,7 @@ static int attr_cmp(const void *a, const void *b)
 static void xml_text_string(crdt_type *t, sb_buf *out, int depth)
 {
     dops ops = {0};
-    build_delta(t, &ops);
+    build_delta(t, NULL, &ops);
     for (size_t i = 0; i < ops.len; i++) {
         dop *o = &ops.items[i];
         attr *nodes = o->at.items;
@@ -565,6 +572,17 @@ crdt_err crdt_doc_json(crdt_doc *d, sb_str name, crdt_kind kind, sb_buf *out)
     return e;
 }
 
+crdt_err crdt__delta_json(crdt_type *t, const crdt_snapshot *snap, sb_buf *out)
+{
+    size_t mark = out->len;
+    crdt_err e = delta_json(t, snap, out, 1);
+    if (e && out->ptr) {
+        out->len = mark;
+        out->ptr[mark] = 0;
+    }
+    return e;
+}
+
 crdt_err crdt_doc_text_delta(crdt_doc *d, sb_str name, sb_buf *out)
 {
     crdt_type *t = crdt__root(d, name.ptr, name.len, false);
@@ -572,11 +590,5 @@ crdt_err crdt_doc_text_delta(crdt_doc *d, sb_str name, sb_buf *out)
         sb_buf_append(out, "[]", 2);
         return CRDT_OK;
     }
-    size_t mark = out->len;
-    crdt_err e = delta_json(t, out, 1);
-    if (e && out->ptr) {
-        out->len = mark;
-        out->ptr[mark] = 0;
-    }
-    return e;
+    return crdt__delta_json(t, NULL, out);
 }

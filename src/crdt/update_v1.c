@@ -932,6 +932,11 @@ static void write_struct(crdt_upd_enc *e, const crdt_item *it, uint64_t off, sb_
     write_content(e, it, off, tmp);
 }
 
+void crdt__write_struct(crdt_upd_enc *e, const crdt_item *it, sb_buf *tmp)
+{
+    write_struct(e, it, 0, tmp);
+}
+
 static int client_desc(const void *a, const void *b)
 {
     const crdt_id *x = a, *y = b;
