@@ -26,6 +26,23 @@ const rootsJSON = (doc, specs) => {
   return JSON.stringify(out)
 }
 
+// Words split on spaces, but a JSON argument (attributes, values: from the
+// third argument on, one that starts with {, [ or ") runs to the end of the
+// line, spaces in its strings included (PROTOCOL.md: JSON is one line).
+const splitLine = (line) => {
+  const out = []
+  const re = / *([^ ]+)/g
+  const text = line.trim()
+  for (let m; (m = re.exec(text)) !== null;) {
+    if (out.length >= 3 && /^[[{"]/.test(m[1])) {
+      out.push(text.slice(m.index).trimStart())
+      break
+    }
+    out.push(m[1])
+  }
+  return out
+}
+
 const int = (s) => {
   if (!/^[0-9]+$/.test(s || '')) throw new Error(`not a number: ${s}`)
   return Number(s)
@@ -133,7 +150,7 @@ export class RefEngine {
 
   // One command line -> one answer line (without the newline).
   exec (line) {
-    const [cmd, ...args] = line.trim().split(/ +/)
+    const [cmd, ...args] = splitLine(line)
     this.captured = []
     this.#touched = false
     const logLength = this.log.length
@@ -181,6 +198,16 @@ export class RefEngine {
       case 'json_at': {
         if (this.gc) throw new Error('json_at needs a doc with gc off')
         return rootsJSON(Y.createDocFromSnapshot(doc, Y.decodeSnapshot(unb64(a[0]))), a.slice(1))
+      }
+      case 'state_at': {
+        if (this.gc) throw new Error('state_at needs a doc with gc off')
+        return b64(Y.encodeStateAsUpdate(Y.createDocFromSnapshot(doc, Y.decodeSnapshot(unb64(a[0])))))
+      }
+      case 'delta_at': {
+        // Yjs's toDelta does not check gc; the protocol refuses it, as
+        // createDocFromSnapshot does (deleted text would be missing)
+        if (this.gc) throw new Error('delta_at needs a doc with gc off')
+        return JSON.stringify(doc.getText(a[1]).toDelta(Y.decodeSnapshot(unb64(a[0]))))
       }
     }
     const edit = EDITS[cmd]
