@@ -135,8 +135,7 @@ crdt_err crdt_doc_json_at(crdt_doc *d, const crdt_snapshot *s, sb_str name, crdt
 /* Appends Y.encodeStateAsUpdate(Y.createDocFromSnapshot(d, s)) (v1): the
  * document at s with gc on, for "restore this version" (apply it to an
  * empty doc) or to store a version. */
-crdt_err crdt_doc_encode_state_at(crdt_doc *d, const crdt_snapshot *s, sb_buf *out,
-                                  sb_errbuf *err);
+crdt_err crdt_doc_encode_state_at(crdt_doc *d, const crdt_snapshot *s, sb_buf *out, sb_errbuf *err);
 /* Appends JSON.stringify(doc.getText(name).toDelta(s)): the text at s with
  * its formatting (embedded shared types render as they are now, as in Yjs).
  * Yjs's prevSnapshot (ychange attributes) is not supported. Refuses a doc

@@ -30,7 +30,6 @@
  * sorted and merged copy of the ranges.
  */
 #include <stdlib.h>
-#include <string.h>
 
 #include "crdt/crdt_int.h"
 #include "crdt/lib0.h"
@@ -65,6 +64,12 @@ static void index_ranges(crdt_snapshot *s)
     crdt__ranges_sort_merge(&s->del);
 }
 
+static int id_client_cmp(const void *a, const void *b)
+{
+    const crdt_id *x = a, *y = b;
+    return x->client < y->client ? -1 : x->client > y->client;
+}
+
 /* Y.snapshot(doc): createDeleteSetFromStructStore and getStateVector. */
 crdt_snapshot *crdt_snapshot_take(crdt_doc *d)
 {
@@ -83,13 +88,8 @@ crdt_snapshot *crdt_snapshot_take(crdt_doc *d)
             crdt__ranges_add(&s->ds, c->client, clock, len);
         }
     }
-    crdt_ids *sv = &s->sv;
-    for (size_t a = 1; a < sv->len; a++) /* few clients: insertion sort */
-        for (size_t b = a; b > 0 && sv->items[b - 1].client > sv->items[b].client; b--) {
-            crdt_id t = sv->items[b];
-            sv->items[b] = sv->items[b - 1];
-            sv->items[b - 1] = t;
-        }
+    if (s->sv.len > 1)
+        qsort(s->sv.items, s->sv.len, sizeof(crdt_id), id_client_cmp);
     /* per client the ranges are ascending and apart: sorting by client
      * keeps them as they are */
     crdt__ranges_sort_merge(&s->ds);
@@ -146,10 +146,10 @@ static int seq_range_cmp(const void *a, const void *b)
 
 static crdt_err decode_fail(crdt_dec *dec, sb_errbuf *err, const char *what)
 {
-    crdt_err e = dec->err == CRDT_LIB0_EEOF      ? CRDT_E_TRUNCATED
-                 : dec->err == CRDT_LIB0_ERANGE  ? CRDT_E_LIMIT
-                 : dec->err == CRDT_LIB0_ELIMIT  ? CRDT_E_LIMIT
-                                                 : CRDT_E_MALFORMED;
+    crdt_err e = dec->err == CRDT_LIB0_EEOF     ? CRDT_E_TRUNCATED
+                 : dec->err == CRDT_LIB0_ERANGE ? CRDT_E_LIMIT
+                 : dec->err == CRDT_LIB0_ELIMIT ? CRDT_E_LIMIT
+                                                : CRDT_E_MALFORMED;
     sb_errf(err, "snapshot: %s: %s at byte %zu", what,
             dec->err ? crdt_lib0_strerror(dec->err) : crdt_strerror(e), dec->pos);
     return e;
@@ -263,8 +263,8 @@ crdt_err crdt_snapshot_decode(const void *p, size_t n, crdt_snapshot **out, sb_e
     }
     if (crdt_dec_remaining(&dec)) {
         /* Yjs ignores what follows; nothing it writes has any */
-        sb_errf(err, "snapshot: %s: %zu bytes after the state vector", crdt_strerror(CRDT_E_MALFORMED),
-                crdt_dec_remaining(&dec));
+        sb_errf(err, "snapshot: %s: %zu bytes after the state vector",
+                crdt_strerror(CRDT_E_MALFORMED), crdt_dec_remaining(&dec));
         crdt_snapshot_free(s);
         return CRDT_E_MALFORMED;
     }
@@ -275,9 +275,17 @@ crdt_err crdt_snapshot_decode(const void *p, size_t n, crdt_snapshot **out, sb_e
 
 bool crdt_snapshot_equal(const crdt_snapshot *a, const crdt_snapshot *b)
 {
-    return a->sv.len == b->sv.len && a->ds.len == b->ds.len &&
-           (!a->sv.len || memcmp(a->sv.items, b->sv.items, a->sv.len * sizeof(crdt_id)) == 0) &&
-           (!a->ds.len || memcmp(a->ds.items, b->ds.items, a->ds.len * sizeof(crdt_range)) == 0);
+    if (a->sv.len != b->sv.len || a->ds.len != b->ds.len)
+        return false;
+    for (size_t i = 0; i < a->sv.len; i++)
+        if (!crdt__id_eq(a->sv.items[i], b->sv.items[i]))
+            return false;
+    for (size_t i = 0; i < a->ds.len; i++) {
+        const crdt_range *x = &a->ds.items[i], *y = &b->ds.items[i];
+        if (x->client != y->client || x->clock != y->clock || x->len != y->len)
+            return false;
+    }
+    return true;
 }
 
 /* --- visibility --- */

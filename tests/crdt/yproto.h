@@ -203,7 +203,10 @@ static void reply_at(sb_str cmd, const sb_str *a, size_t n, sb_buf *u)
             e = roots_json(at, true, a + 1, n - 1, u);
         crdt_doc_free(at);
     } else if (sb_str_eq(cmd, SB_STR("delta_at"))) {
-        e = crdt_doc_text_delta_at(doc, s, a[1], u, &eb);
+        /* doc.getText(name) declares the root, as the reference does */
+        e = crdt_doc_declare(doc, a[1], CRDT_TEXT);
+        if (!e)
+            e = crdt_doc_text_delta_at(doc, s, a[1], u, &eb);
     } else {
         e = crdt_doc_encode_state_at(doc, s, u, &eb);
     }

@@ -60,8 +60,8 @@ static void test_vectors_match_yjs(void **state)
         } else if (line[0] == '<') {
             const char *want = line + 2, *got = answer.ptr ? answer.ptr : "";
             /* an error's text is not part of the contract */
-            bool same = strcmp(want, "err") == 0 ? strncmp(got, "err ", 4) == 0
-                                                 : strcmp(got, want) == 0;
+            bool same =
+                strcmp(want, "err") == 0 ? strncmp(got, "err ", 4) == 0 : strcmp(got, want) == 0;
             refused += strcmp(want, "err") == 0;
             if (!same && !case_bad) {
                 case_bad = true;
@@ -88,9 +88,9 @@ static void ins(crdt_doc *d, uint64_t index, const char *s)
 {
     sb_buf u = SB_BUF_INIT;
     bool ch;
-    assert_int_equal(crdt_text_insert(d, SB_STR("t"), index, sb_str_make(s, strlen(s)),
-                                      SB_STR_NULL, &u, &ch),
-                     CRDT_OK);
+    assert_int_equal(
+        crdt_text_insert(d, SB_STR("t"), index, sb_str_make(s, strlen(s)), SB_STR_NULL, &u, &ch),
+        CRDT_OK);
     sb_buf_free(&u);
 }
 
@@ -350,9 +350,9 @@ static void test_versions_and_restore(void **state)
     assert_int_equal(crdt_text_format(d, SB_STR("t"), 0, 5, SB_STR("{\"bold\":true}"), &u, &ch),
                      CRDT_OK);
     crdt_snapshot *v2 = crdt_snapshot_take(d);
-    assert_int_equal(crdt_text_insert(d, SB_STR("t"), 5, SB_STR("!"), SB_STR("{\"bold\":true}"),
-                                      &u, &ch),
-                     CRDT_OK);
+    assert_int_equal(
+        crdt_text_insert(d, SB_STR("t"), 5, SB_STR("!"), SB_STR("{\"bold\":true}"), &u, &ch),
+        CRDT_OK);
     assert_int_equal(crdt_map_set(d, SB_STR("m"), SB_STR("k"), SB_STR("[1,2]"), &u, &ch), CRDT_OK);
     crdt_snapshot *v3 = crdt_snapshot_take(d);
     assert_int_equal(crdt_map_delete(d, SB_STR("m"), SB_STR("k"), &u, &ch), CRDT_OK);
@@ -364,8 +364,8 @@ static void test_versions_and_restore(void **state)
         const char *text, *delta, *map;
     } want[] = {
         {"hello world", "[{\"insert\":\"hello world\"}]", "{}"},
-        {"hello world", "[{\"insert\":\"hello\",\"attributes\":{\"bold\":true}},{\"insert\":\" world\"}]",
-         "{}"},
+        {"hello world",
+         "[{\"insert\":\"hello\",\"attributes\":{\"bold\":true}},{\"insert\":\" world\"}]", "{}"},
         {"hello! world",
          "[{\"insert\":\"hello!\",\"attributes\":{\"bold\":true}},{\"insert\":\" world\"}]",
          "{\"k\":[1,2]}"},
@@ -458,14 +458,10 @@ static void test_cut_items(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_vectors_match_yjs),
-        cmocka_unit_test(test_encoding_pinned),
-        cmocka_unit_test(test_decoding_follows_yjs),
-        cmocka_unit_test(test_hostile_encodings),
-        cmocka_unit_test(test_gc_on_refused),
-        cmocka_unit_test(test_snapshot_ahead_refused),
-        cmocka_unit_test(test_versions_and_restore),
-        cmocka_unit_test(test_cut_items),
+        cmocka_unit_test(test_vectors_match_yjs),    cmocka_unit_test(test_encoding_pinned),
+        cmocka_unit_test(test_decoding_follows_yjs), cmocka_unit_test(test_hostile_encodings),
+        cmocka_unit_test(test_gc_on_refused),        cmocka_unit_test(test_snapshot_ahead_refused),
+        cmocka_unit_test(test_versions_and_restore), cmocka_unit_test(test_cut_items),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     yproto_done();
