@@ -418,6 +418,12 @@ class Case {
     }
     const all = [...this.snapshots, ...this.peerSnapshots] // a peer's may be ahead: err
     if (all.length > 0 && rs.chance(0.5)) await this.readAt(rs.pick(all))
+    if (all.length > 0 && rs.chance(0.1)) {
+      // cut short: both must refuse it (a flipped bit could make a valid
+      // snapshot with bytes left over, which Yjs ignores and we refuse)
+      const bytes = unb64(rs.pick(all))
+      await this.both(`json_at ${b64(bytes.subarray(0, rs.int(0, bytes.length - 1)))} t:Text`)
+    }
   }
 
   // The doc at snapshot snap, every way the protocol has.
