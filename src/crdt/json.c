@@ -1,7 +1,8 @@
 /*
  * json.c: materialisation of shared types as Yjs's toJSON() returns them and
  * JSON.stringify prints them (Text -> string, Map -> object, Array -> array,
- * Xml* -> their toString() forms), and Text.toDelta().
+ * Xml* -> their toString() forms), and Text.toDelta(), also at a snapshot
+ * (snapshot.c): then an item shows when the snapshot has it (isVisible).
  *
  * Rendering recurses into nested types; depth is bounded by
  * CRDT_MAX_DEPTH, and a deeper document renders as CRDT_E_LIMIT rather
