@@ -263,8 +263,7 @@ crdt_err crdt_snapshot_decode(const void *p, size_t n, crdt_snapshot **out, sb_e
     }
     if (crdt_dec_remaining(&dec)) {
         /* Yjs ignores what follows; nothing it writes has any */
-        sb_errf(err, "snapshot: %s: %zu bytes after the state vector",
-                crdt_strerror(CRDT_E_MALFORMED), crdt_dec_remaining(&dec));
+        sb_errf(err, "snapshot: %zu bytes after the state vector", crdt_dec_remaining(&dec));
         crdt_snapshot_free(s);
         return CRDT_E_MALFORMED;
     }
@@ -389,9 +388,10 @@ static crdt_err snapshot_update(crdt_doc *d, const crdt_snapshot *s, sb_buf *out
         crdt_id e = s->sv.items[i];
         uint64_t state = crdt__state(d, e.client);
         if (e.clock > state) {
-            sb_errf(err, "snapshot: %s: client %llu at clock %llu, the doc has %llu",
-                    crdt_strerror(CRDT_E_INCONSISTENT), (unsigned long long)e.client,
-                    (unsigned long long)e.clock, (unsigned long long)state);
+            sb_errf(err,
+                    "snapshot: ahead of the document: client %llu at clock %llu, the doc has %llu",
+                    (unsigned long long)e.client, (unsigned long long)e.clock,
+                    (unsigned long long)state);
             return CRDT_E_INCONSISTENT;
         }
     }
