@@ -136,12 +136,17 @@ crdt_err crdt_doc_json_at(crdt_doc *d, const crdt_snapshot *s, sb_str name, crdt
  * document at s with gc on, for "restore this version" (apply it to an
  * empty doc) or to store a version. */
 crdt_err crdt_doc_encode_state_at(crdt_doc *d, const crdt_snapshot *s, sb_buf *out, sb_errbuf *err);
-/* Appends JSON.stringify(doc.getText(name).toDelta(s)): the text at s with
- * its formatting (embedded shared types render as they are now, as in Yjs).
- * Yjs's prevSnapshot (ychange attributes) is not supported. Refuses a doc
- * with gc on, which Yjs's toDelta does not check. */
-crdt_err crdt_doc_text_delta_at(crdt_doc *d, const crdt_snapshot *s, sb_str name, sb_buf *out,
-                                sb_errbuf *err);
+/* Appends JSON.stringify(doc.getText(name).toDelta(s, prev)): the text at
+ * s with its formatting (embedded shared types render as they are now, as
+ * in Yjs). prev NULL: no ychange. With prev (a version to compare with),
+ * text there at prev but not at s is kept with the attribute ychange
+ * {"type":"removed"}, text at s but not at prev gets {"type":"added"}, an
+ * op for each such item (Yjs's default computeYChange; so where the store
+ * cuts text shows, as in Yjs). s NULL is the doc now (Yjs's undefined
+ * snapshot: then deleted text there at prev shows unmarked, as in Yjs).
+ * Refuses a doc with gc on, which Yjs's toDelta does not check. */
+crdt_err crdt_doc_text_delta_at(crdt_doc *d, const crdt_snapshot *s, const crdt_snapshot *prev,
+                                sb_str name, sb_buf *out, sb_errbuf *err);
 
 /*
  * Local edits. Each runs as one transaction and appends to update the v1

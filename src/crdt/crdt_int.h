@@ -302,9 +302,10 @@ crdt_err crdt__text_insert_rich(crdt_doc *d, sb_str name, uint64_t index, sb_str
 bool crdt__snapshot_visible(const crdt_snapshot *s, const crdt_item *it);
 
 /* --- json.c --- */
-/* Appends t.toDelta(s) (s NULL: the current delta); on error out is as it
- * was. With s, the structs s cuts must be split already. */
-crdt_err crdt__delta_json(crdt_type *t, const crdt_snapshot *s, sb_buf *out);
+/* Appends t.toDelta(s, prev) (NULL: none); on error out is as it was. The
+ * structs s and prev cut must be split already. */
+crdt_err crdt__delta_json(crdt_type *t, const crdt_snapshot *s, const crdt_snapshot *prev,
+                          sb_buf *out);
 
 /* --- utf16.c --- */
 /* UTF-8 (already validated) to UTF-16; returns units written (out must hold n). */

@@ -473,8 +473,8 @@ crdt_err crdt_doc_encode_state_at(crdt_doc *d, const crdt_snapshot *s, sb_buf *o
     return e;
 }
 
-crdt_err crdt_doc_text_delta_at(crdt_doc *d, const crdt_snapshot *s, sb_str name, sb_buf *out,
-                                sb_errbuf *err)
+crdt_err crdt_doc_text_delta_at(crdt_doc *d, const crdt_snapshot *s, const crdt_snapshot *prev,
+                                sb_str name, sb_buf *out, sb_errbuf *err)
 {
     crdt_err e = refuse_gc(d, err);
     if (e)
@@ -485,8 +485,11 @@ crdt_err crdt_doc_text_delta_at(crdt_doc *d, const crdt_snapshot *s, sb_str name
         return CRDT_OK;
     }
     crdt__txn_begin(d, NULL, true);
-    cut_snapshot(d, s);
-    e = crdt__delta_json(t, s, out);
+    if (s)
+        cut_snapshot(d, s);
+    if (prev)
+        cut_snapshot(d, prev);
+    e = crdt__delta_json(t, s, prev, out);
     crdt__txn_end(d, NULL, NULL);
     return e;
 }

@@ -432,6 +432,9 @@ class Case {
     await this.both(`json_at ${snap} ${ROOT_LIST}`)
     await this.both(`delta_at ${snap} t`)
     await this.both(`state_at ${snap}`)
+    // the changes from another version to this one (ychange)
+    const all = [...this.snapshots, ...this.peerSnapshots]
+    if (this.rs.chance(0.5)) await this.both(`delta_at ${snap} t ${this.rs.pick(all)}`)
   }
 
   // The engine, with every update and its own edits, against the peers'
@@ -691,7 +694,7 @@ const main = async () => {
   await engine.close()
   const secs = ((Date.now() - start) / 1000).toFixed(1)
   console.log(`${done} cases passed in ${secs} s (seed ${SEED}): ${stats.commands} commands, ${stats.edits} engine edits, ${stats.corrupt} corrupted updates`)
-  if (stats.snapshots + stats.readsAt > 0) console.log(`snapshots: ${stats.snapshots} taken, the doc read at one ${stats.readsAt} times (json_at, delta_at, state_at)`)
+  if (stats.snapshots + stats.readsAt > 0) console.log(`snapshots: ${stats.snapshots} taken, the doc read at one ${stats.readsAt} times (json_at, delta_at, state_at; half of them delta_at against a previous one too)`)
   console.log(`final states byte-identical to Yjs's before normalisation: ${stats.statesRaw}/${stats.states}`)
   console.log('update answers byte-identical to Yjs\'s before normalisation: ' +
     [...RAW].map(([cmd, [same, all]]) => `${cmd} ${same}/${all}`).join(', '))

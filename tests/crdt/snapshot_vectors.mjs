@@ -1,5 +1,6 @@
 // snapshot_vectors.mjs: records transcripts of the snapshot commands of
-// tests/crdt/PROTOCOL.md (`snapshot`, `json_at`, `delta_at`, `state_at`)
+// tests/crdt/PROTOCOL.md (`snapshot`, `json_at`, `delta_at` with and
+// without a previous snapshot, `state_at`)
 // from the real `yjs` package, for tests/unit/crdt_snapshot_test.c to
 // replay against the C engine: commands "> ..." and Yjs's answers "< ...".
 //
@@ -103,11 +104,15 @@ for (let c = 1; c <= 40; c++) {
     }
   }
   run('json ' + ROOTS)
-  for (const s of [...snaps, ...peerSnaps]) {
+  const all = [...snaps, ...peerSnaps]
+  all.forEach((s, k) => {
     run(`json_at ${s} ${ROOTS}`)
     run(`delta_at ${s} t`)
     run(`state_at ${s}`)
-  }
+    // the changes since the previous one, and back (ychange)
+    if (k > 0) run(`delta_at ${s} t ${all[k - 1]}`)
+    if (k > 0) run(`delta_at ${all[k - 1]} t ${s}`)
+  })
   run('snapshot')
   run('state')
   // gc on: refused

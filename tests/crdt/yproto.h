@@ -191,9 +191,13 @@ static crdt_snapshot *snapshot_arg(sb_str b)
 /* json_at, delta_at, state_at: the doc as it was at a snapshot. */
 static void reply_at(sb_str cmd, const sb_str *a, size_t n, sb_buf *u)
 {
-    crdt_snapshot *s = snapshot_arg(a[0]);
+    crdt_snapshot *s = snapshot_arg(a[0]), *prev = NULL;
     if (!s)
         return;
+    if (sb_str_eq(cmd, SB_STR("delta_at")) && n == 3 && !(prev = snapshot_arg(a[2]))) {
+        crdt_snapshot_free(s);
+        return;
+    }
     sb_errbuf eb = {{0}};
     crdt_err e;
     if (sb_str_eq(cmd, SB_STR("json_at"))) {
@@ -206,11 +210,12 @@ static void reply_at(sb_str cmd, const sb_str *a, size_t n, sb_buf *u)
         /* doc.getText(name) declares the root, as the reference does */
         e = crdt_doc_declare(doc, a[1], CRDT_TEXT);
         if (!e)
-            e = crdt_doc_text_delta_at(doc, s, a[1], u, &eb);
+            e = crdt_doc_text_delta_at(doc, s, prev, a[1], u, &eb);
     } else {
         e = crdt_doc_encode_state_at(doc, s, u, &eb);
     }
     crdt_snapshot_free(s);
+    crdt_snapshot_free(prev);
     if (e)
         reply_err(eb.msg[0] ? eb.msg : crdt_strerror(e));
     else if (sb_str_eq(cmd, SB_STR("state_at")))
@@ -289,7 +294,7 @@ static void run(sb_str *a, size_t n)
         crdt_snapshot_free(snap);
         reply_bytes(&u);
     } else if ((sb_str_eq(cmd, SB_STR("json_at")) && n >= 2) ||
-               (sb_str_eq(cmd, SB_STR("delta_at")) && n == 3) ||
+               (sb_str_eq(cmd, SB_STR("delta_at")) && (n == 3 || n == 4)) ||
                (sb_str_eq(cmd, SB_STR("state_at")) && n == 2)) {
         reply_at(cmd, a + 1, n - 1, &u);
     } else if (sb_str_eq(cmd, SB_STR("delta")) && n == 2) {

@@ -207,7 +207,8 @@ export class RefEngine {
         // Yjs's toDelta does not check gc; the protocol refuses it, as
         // createDocFromSnapshot does (deleted text would be missing)
         if (this.gc) throw new Error('delta_at needs a doc with gc off')
-        return JSON.stringify(doc.getText(a[1]).toDelta(Y.decodeSnapshot(unb64(a[0]))))
+        const prev = a[2] === undefined ? undefined : Y.decodeSnapshot(unb64(a[2]))
+        return JSON.stringify(doc.getText(a[1]).toDelta(Y.decodeSnapshot(unb64(a[0])), prev))
       }
     }
     const edit = EDITS[cmd]

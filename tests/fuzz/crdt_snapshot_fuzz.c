@@ -60,7 +60,7 @@ static void check_reads(crdt_doc *d, const crdt_snapshot *s)
         abort();
     }
     out.len = 0;
-    if (crdt_doc_text_delta_at(d, s, SB_STR("t"), &out, NULL) != CRDT_OK)
+    if (crdt_doc_text_delta_at(d, s, NULL, SB_STR("t"), &out, NULL) != CRDT_OK)
         abort();
     crdt_doc_encode_state(d, NULL, 0, &after);
     if (before.len != after.len || memcmp(before.ptr, after.ptr, before.len) != 0)

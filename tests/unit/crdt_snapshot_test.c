@@ -11,7 +11,8 @@
  *   clients), hostile encodings (every truncation, oversized counts,
  *   values past 2^53, trailing bytes, random bytes), isVisible, refusal
  *   with gc on and for a snapshot ahead of the doc, reads that leave the
- *   doc's state byte-identical, and restoring a version from its update. */
+ *   doc's state byte-identical, restoring a version from its update, and
+ *   the changes between two versions (toDelta with a previous snapshot). */
 #include "cmocka_prelude.h"
 
 #include <stdio.h>
@@ -298,7 +299,7 @@ static void test_gc_on_refused(void **state)
     assert_null(at);
     assert_non_null(strstr(eb.msg, "garbage"));
     assert_int_equal(crdt_doc_json_at(d, s, SB_STR("t"), CRDT_TEXT, &out, NULL), CRDT_E_GC);
-    assert_int_equal(crdt_doc_text_delta_at(d, s, SB_STR("t"), &out, NULL), CRDT_E_GC);
+    assert_int_equal(crdt_doc_text_delta_at(d, s, NULL, SB_STR("t"), &out, NULL), CRDT_E_GC);
     assert_int_equal(crdt_doc_encode_state_at(d, s, &out, NULL), CRDT_E_GC);
     assert_int_equal(out.len, 0);
     crdt_snapshot_free(s);
@@ -373,7 +374,7 @@ static void test_versions_and_restore(void **state)
     crdt_snapshot *vs[] = {v1, v2, v3};
     for (size_t i = 0; i < 3; i++) {
         out.len = 0;
-        assert_int_equal(crdt_doc_text_delta_at(d, vs[i], SB_STR("t"), &out, NULL), CRDT_OK);
+        assert_int_equal(crdt_doc_text_delta_at(d, vs[i], NULL, SB_STR("t"), &out, NULL), CRDT_OK);
         assert_string_equal(out.ptr, want[i].delta);
         expect_json_at(d, vs[i], want[i].text);
         out.len = 0;
@@ -406,13 +407,13 @@ static void test_versions_and_restore(void **state)
     crdt_snapshot *now = crdt_snapshot_take(d);
     expect_json_at(d, now, "hello! world");
     out.len = 0;
-    assert_int_equal(crdt_doc_text_delta_at(d, now, SB_STR("t"), &out, NULL), CRDT_OK);
+    assert_int_equal(crdt_doc_text_delta_at(d, now, NULL, SB_STR("t"), &out, NULL), CRDT_OK);
     sb_buf cur = SB_BUF_INIT;
     crdt_doc_text_delta(d, SB_STR("t"), &cur);
     assert_string_equal(out.ptr, cur.ptr);
     /* an unknown root reads as empty */
     out.len = 0;
-    assert_int_equal(crdt_doc_text_delta_at(d, now, SB_STR("nope"), &out, NULL), CRDT_OK);
+    assert_int_equal(crdt_doc_text_delta_at(d, now, NULL, SB_STR("nope"), &out, NULL), CRDT_OK);
     assert_string_equal(out.ptr, "[]");
     state_of(d, &after);
     assert_int_equal(before.len, after.len);
@@ -443,7 +444,7 @@ static void test_cut_items(void **state)
     sb_buf before = SB_BUF_INIT, after = SB_BUF_INIT, out = SB_BUF_INIT;
     state_of(d, &before);
     expect_json_at(d, s, "abef");
-    assert_int_equal(crdt_doc_text_delta_at(d, s, SB_STR("t"), &out, NULL), CRDT_OK);
+    assert_int_equal(crdt_doc_text_delta_at(d, s, NULL, SB_STR("t"), &out, NULL), CRDT_OK);
     assert_string_equal(out.ptr, "[{\"insert\":\"abef\"}]");
     state_of(d, &after);
     assert_int_equal(before.len, after.len);
@@ -455,13 +456,67 @@ static void test_cut_items(void **state)
     sb_buf_free(&out);
 }
 
+static void expect_delta(crdt_doc *d, const crdt_snapshot *s, const crdt_snapshot *prev,
+                         const char *want)
+{
+    sb_buf out = SB_BUF_INIT;
+    assert_int_equal(crdt_doc_text_delta_at(d, s, prev, SB_STR("t"), &out, NULL), CRDT_OK);
+    assert_string_equal(out.ptr, want);
+    sb_buf_free(&out);
+}
+
+static void test_changes_between_versions(void **state)
+{
+    (void)state;
+    /* toDelta(snapshot, prevSnapshot) with Yjs's default ychange; the
+     * expected deltas are Yjs 13.6.33's */
+    crdt_doc *d = doc_with(4, false);
+    ins(d, 0, "hello world");
+    crdt_snapshot *a = crdt_snapshot_take(d);
+    del(d, 6, 3);
+    ins(d, 0, "X");
+    crdt_snapshot *b = crdt_snapshot_take(d);
+    ins(d, 1, "Y"); /* merges into the item of "X" */
+    sb_buf before = SB_BUF_INIT, after = SB_BUF_INIT;
+    state_of(d, &before);
+    expect_delta(d, b, a,
+                 "[{\"insert\":\"X\",\"attributes\":{\"ychange\":{\"type\":\"added\"}}},"
+                 "{\"insert\":\"hello \"},"
+                 "{\"insert\":\"wor\",\"attributes\":{\"ychange\":{\"type\":\"removed\"}}},"
+                 "{\"insert\":\"ld\"}]");
+    expect_delta(d, a, b,
+                 "[{\"insert\":\"X\",\"attributes\":{\"ychange\":{\"type\":\"removed\"}}},"
+                 "{\"insert\":\"hello \"},"
+                 "{\"insert\":\"wor\",\"attributes\":{\"ychange\":{\"type\":\"added\"}}},"
+                 "{\"insert\":\"ld\"}]");
+    /* the doc now against a: deleted text unmarked, as in Yjs */
+    expect_delta(d, NULL, a,
+                 "[{\"insert\":\"XY\",\"attributes\":{\"ychange\":{\"type\":\"added\"}}},"
+                 "{\"insert\":\"hello world\"}]");
+    expect_delta(d, b, b, "[{\"insert\":\"Xhello ld\"}]");
+    expect_delta(d, NULL, NULL, "[{\"insert\":\"XYhello ld\"}]");
+    state_of(d, &after);
+    assert_int_equal(before.len, after.len);
+    assert_memory_equal(before.ptr, after.ptr, before.len);
+    crdt_snapshot_free(a);
+    crdt_snapshot_free(b);
+    crdt_doc_free(d);
+    sb_buf_free(&before);
+    sb_buf_free(&after);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_vectors_match_yjs),    cmocka_unit_test(test_encoding_pinned),
-        cmocka_unit_test(test_decoding_follows_yjs), cmocka_unit_test(test_hostile_encodings),
-        cmocka_unit_test(test_gc_on_refused),        cmocka_unit_test(test_snapshot_ahead_refused),
-        cmocka_unit_test(test_versions_and_restore), cmocka_unit_test(test_cut_items),
+        cmocka_unit_test(test_vectors_match_yjs),
+        cmocka_unit_test(test_encoding_pinned),
+        cmocka_unit_test(test_decoding_follows_yjs),
+        cmocka_unit_test(test_hostile_encodings),
+        cmocka_unit_test(test_gc_on_refused),
+        cmocka_unit_test(test_snapshot_ahead_refused),
+        cmocka_unit_test(test_versions_and_restore),
+        cmocka_unit_test(test_cut_items),
+        cmocka_unit_test(test_changes_between_versions),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     yproto_done();
