@@ -108,8 +108,9 @@ void crdt_snapshot_free(crdt_snapshot *s);
  * clients descending in both, as var-uints (update v1's encoding). */
 void crdt_snapshot_encode(const crdt_snapshot *s, sb_buf *out);
 /* Y.decodeSnapshot. Counts are checked against the input before anything
- * is allocated; truncated or oversized input, values above 2^53-1 and bytes
- * after the state vector (which Yjs ignores) fail, setting nothing. On
+ * is allocated; truncated or oversized input, values above 2^53-1, delete
+ * ranges ending past 2^53-1 and bytes after the state vector (which Yjs
+ * ignores) fail, setting nothing. On
  * success *out is a new snapshot, kept as Yjs keeps what it read: a later
  * state-vector entry of a client replaces an earlier one, a client's
  * delete ranges stay in the order read. */

@@ -15,8 +15,9 @@
  *   new doc is what Yjs's is (pending structs for a vector that is not
  *   causally closed, formatting cleanup in nested texts, gc of the deleted
  *   content), and its JSON and state are Yjs's.
- * - Text.toDelta(snapshot) renders the live document, skipping what was
- *   not there (json.c's delta with a snapshot).
+ * - Text.toDelta(snapshot, prevSnapshot) renders the live document,
+ *   skipping what was not there, or with a previous snapshot marking what
+ *   changed since (json.c's delta with snapshots).
  * Both first split the structs the snapshot cuts (at the vector's clocks,
  * and for the delta at the delete ranges' ends), inside a transaction whose
  * cleanup merges the pieces again, as Yjs does; so the store ends as Yjs's
@@ -193,6 +194,13 @@ static bool read_ds(crdt_dec *dec, crdt_ranges *ds, const char **what)
             uint64_t len = crdt_dec_var_uint(dec);
             if (!crdt_dec_ok(dec))
                 goto out;
+            /* clocks are JavaScript integers: a range cannot end past
+             * 2^53-1 (one that did would merge into lengths no update can
+             * carry) */
+            if (len > CRDT_MAX_SAFE_INT - clock) {
+                crdt_dec_fail(dec, CRDT_LIB0_ERANGE);
+                goto out;
+            }
             sb_vec_push(&tmp, ((seq_range){{client, clock, len}, tmp.len}));
         }
     }

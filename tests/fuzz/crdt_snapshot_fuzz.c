@@ -59,9 +59,15 @@ static void check_reads(crdt_doc *d, const crdt_snapshot *s)
     } else if (e != CRDT_E_INCONSISTENT || at) {
         abort();
     }
-    out.len = 0;
-    if (crdt_doc_text_delta_at(d, s, NULL, SB_STR("t"), &out, NULL) != CRDT_OK)
-        abort();
+    /* the text at s, and the changes between s and now, both ways */
+    crdt_snapshot *now = crdt_snapshot_take(d);
+    const crdt_snapshot *pairs[3][2] = {{s, NULL}, {s, now}, {now, s}};
+    for (int k = 0; k < 3; k++) {
+        out.len = 0;
+        if (crdt_doc_text_delta_at(d, pairs[k][0], pairs[k][1], SB_STR("t"), &out, NULL) != CRDT_OK)
+            abort();
+    }
+    crdt_snapshot_free(now);
     crdt_doc_encode_state(d, NULL, 0, &after);
     if (before.len != after.len || memcmp(before.ptr, after.ptr, before.len) != 0)
         abort();

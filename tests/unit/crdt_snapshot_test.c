@@ -235,6 +235,16 @@ static void expect_decode_err(const uint8_t *p, size_t n, crdt_err want)
     assert_true(strncmp(eb.msg, "snapshot: ", 10) == 0);
 }
 
+/* the same range one shorter ends at 2^53-1: fine */
+static void far_ok_check(void)
+{
+    static const uint8_t ok[] = {1,    1,    1,    0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+                                 0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x07, 0};
+    crdt_snapshot *s = decode_ok(ok, sizeof(ok));
+    assert_false(crdt_snapshot_contains(s, 1, 0));
+    crdt_snapshot_free(s);
+}
+
 static void test_hostile_encodings(void **state)
 {
     (void)state;
@@ -251,6 +261,11 @@ static void test_hostile_encodings(void **state)
     /* 2^53 as a clock: above JavaScript's exact integers */
     static const uint8_t big[] = {0, 1, 1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10};
     expect_decode_err(big, sizeof(big), CRDT_E_LIMIT);
+    /* a delete range from 2^52 of length 2^52: it would end at 2^53 */
+    static const uint8_t far[] = {1,    1,    1,    0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+                                  0x08, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x08, 0};
+    expect_decode_err(far, sizeof(far), CRDT_E_LIMIT);
+    far_ok_check();
     /* bytes after the state vector (Yjs ignores them; nothing writes them) */
     static const uint8_t trailing[] = {0, 0, 0};
     expect_decode_err(trailing, sizeof(trailing), CRDT_E_MALFORMED);
