@@ -27,7 +27,8 @@ typedef struct crdt_doc crdt_doc;
     X(CRDT_E_INCONSISTENT, "update contradicts the document")                                      \
     X(CRDT_E_RANGE, "index or length out of range")                                                \
     X(CRDT_E_KIND, "shared type has another kind")                                                 \
-    X(CRDT_E_UNSUPPORTED, "unsupported")
+    X(CRDT_E_UNSUPPORTED, "unsupported")                                                           \
+    X(CRDT_E_GC, "garbage collection is on: deleted content is gone")
 
 typedef enum crdt_err {
 #define CRDT__ENUM(name, msg) name,
@@ -88,6 +89,68 @@ crdt_err crdt_doc_json(crdt_doc *d, sb_str name, crdt_kind kind, sb_buf *out);
 /* Appends JSON.stringify(doc.getText(name).toDelta()); declares the root
  * as a Text. */
 crdt_err crdt_doc_text_delta(crdt_doc *d, sb_str name, sb_buf *out);
+
+/*
+ * Snapshots (Yjs Snapshot.js): a state vector and a delete set, the
+ * document's version at some moment. Reading the document as it was at a
+ * snapshot needs the content deleted since, so those calls fail with
+ * CRDT_E_GC on a document with gc on (Yjs throws "Garbage-collection must
+ * be disabled in `originDoc`!"); they take any snapshot, also one decoded
+ * from elsewhere, and fail with CRDT_E_INCONSISTENT when its state vector
+ * is ahead of the document. err (may be NULL) says what and where.
+ */
+typedef struct crdt_snapshot crdt_snapshot;
+
+/* Y.snapshot(doc): the doc's state vector and the delete set of its store
+ * (pending structs and deletes are not part of it). Never NULL; free it
+ * with crdt_snapshot_free. */
+crdt_snapshot *crdt_snapshot_take(crdt_doc *d);
+/* NULL is fine. */
+void crdt_snapshot_free(crdt_snapshot *s);
+/* Appends Y.encodeSnapshot(s): the delete set, then the state vector,
+ * clients descending in both, as var-uints (update v1's encoding). */
+void crdt_snapshot_encode(const crdt_snapshot *s, sb_buf *out);
+/* Y.decodeSnapshot. Counts are checked against the input before anything
+ * is allocated; truncated or oversized input, values above 2^53-1, delete
+ * ranges ending past 2^53-1 and bytes after the state vector (which Yjs
+ * ignores) fail, setting nothing. On
+ * success *out is a new snapshot, kept as Yjs keeps what it read: a later
+ * state-vector entry of a client replaces an earlier one, a client's
+ * delete ranges stay in the order read. */
+crdt_err crdt_snapshot_decode(const void *p, size_t n, crdt_snapshot **out, sb_errbuf *err);
+/* Y.equalSnapshots: the same clocks per client, the same delete ranges per
+ * client in the same order (so equal snapshots encode to equal bytes). */
+bool crdt_snapshot_equal(const crdt_snapshot *a, const crdt_snapshot *b);
+/* Yjs's isVisible(item, s) for the item id (client, clock): the snapshot's
+ * state vector has the clock and its delete set does not cover it. */
+bool crdt_snapshot_contains(const crdt_snapshot *s, uint64_t client, uint64_t clock);
+
+/* Y.createDocFromSnapshot(d, s): a new document (client_id, gc) that got,
+ * as one remote update, d's structs below s's state vector and s's delete
+ * set. d's content is unchanged (structs s cuts are split and merged again,
+ * as in Yjs). On success *out is the caller's, to crdt_doc_free. */
+crdt_err crdt_doc_from_snapshot(crdt_doc *d, const crdt_snapshot *s, uint64_t client_id, bool gc,
+                                crdt_doc **out, sb_errbuf *err);
+/* Appends Y.createDocFromSnapshot(d, s).get<Kind>(name).toJSON(), as
+ * crdt_doc_json prints it (one new document a call: to render several
+ * roots, make the document once with crdt_doc_from_snapshot). */
+crdt_err crdt_doc_json_at(crdt_doc *d, const crdt_snapshot *s, sb_str name, crdt_kind kind,
+                          sb_buf *out, sb_errbuf *err);
+/* Appends Y.encodeStateAsUpdate(Y.createDocFromSnapshot(d, s)) (v1): the
+ * document at s with gc on, for "restore this version" (apply it to an
+ * empty doc) or to store a version. */
+crdt_err crdt_doc_encode_state_at(crdt_doc *d, const crdt_snapshot *s, sb_buf *out, sb_errbuf *err);
+/* Appends JSON.stringify(doc.getText(name).toDelta(s, prev)): the text at
+ * s with its formatting (embedded shared types render as they are now, as
+ * in Yjs). prev NULL: no ychange. With prev (a version to compare with),
+ * text there at prev but not at s is kept with the attribute ychange
+ * {"type":"removed"}, text at s but not at prev gets {"type":"added"}, an
+ * op for each such item (Yjs's default computeYChange; so where the store
+ * cuts text shows, as in Yjs). s NULL is the doc now (Yjs's undefined
+ * snapshot: then deleted text there at prev shows unmarked, as in Yjs).
+ * Refuses a doc with gc on, which Yjs's toDelta does not check. */
+crdt_err crdt_doc_text_delta_at(crdt_doc *d, const crdt_snapshot *s, const crdt_snapshot *prev,
+                                sb_str name, sb_buf *out, sb_errbuf *err);
 
 /*
  * Local edits. Each runs as one transaction and appends to update the v1

@@ -310,6 +310,8 @@ void crdt__txn_changed(crdt_doc *d, crdt_type *t);
 void crdt__pending_free(crdt_doc *d);
 struct crdt_upd_enc;
 void crdt__write_structs(crdt_doc *d, struct crdt_upd_enc *e, const crdt_id *sv, size_t svn);
+/* One whole struct as Yjs's struct.write(encoder, 0); tmp is scratch. */
+void crdt__write_struct(struct crdt_upd_enc *e, const crdt_item *it, sb_buf *tmp);
 void crdt__write_ds(struct crdt_upd_enc *e, const crdt_ranges *r);
 bool crdt__json_canon(const char *s, size_t n, crdt_bytes *out);
 struct crdt_any;
@@ -339,6 +341,16 @@ void crdt__ymark_changes(crdt_type *t, uint64_t index, int64_t len);
 void crdt__ymark_merged(crdt_type *t, crdt_item *l, crdt_item *r);
 /* A format item was integrated: Yjs drops the markers for good. */
 void crdt__ymark_drop(crdt_type *t);
+
+/* --- snapshot.c --- */
+/* Yjs's isVisible(item, snapshot) for the item's first clock. */
+bool crdt__snapshot_visible(const crdt_snapshot *s, const crdt_item *it);
+
+/* --- json.c --- */
+/* Appends t.toDelta(s, prev) (NULL: none); on error out is as it was. The
+ * structs s and prev cut must be split already. */
+crdt_err crdt__delta_json(crdt_type *t, const crdt_snapshot *s, const crdt_snapshot *prev,
+                          sb_buf *out);
 
 /* --- utf16.c --- */
 /* UTF-8 (already validated) to UTF-16; returns units written (out must hold n). */

@@ -1,7 +1,8 @@
 /*
  * json.c: materialisation of shared types as Yjs's toJSON() returns them and
  * JSON.stringify prints them (Text -> string, Map -> object, Array -> array,
- * Xml* -> their toString() forms), and Text.toDelta().
+ * Xml* -> their toString() forms), and Text.toDelta(), also at a snapshot
+ * (snapshot.c): then an item shows when the snapshot has it (isVisible).
  *
  * Rendering recurses into nested types; depth is bounded by
  * CRDT_MAX_DEPTH, and a deeper document renders as CRDT_E_LIMIT rather
@@ -237,26 +238,43 @@ typedef struct attr {
 } attr;
 typedef SB_VEC(attr) attrs;
 
-/* updateCurrentAttributes on a JS Map: null deletes; set keeps the key's
- * position when it exists. */
+static attr *attrs_find(attrs *a, crdt_bytes key)
+{
+    for (size_t i = 0; i < a->len; i++)
+        if (a->items[i].key.n == key.n && memcmp(a->items[i].key.p, key.p, key.n) == 0)
+            return &a->items[i];
+    return NULL;
+}
+
+/* Map.set(key, *val) on a JS Map (a key set again keeps its position), or
+ * Map.delete(key) when val is NULL. */
+static void attrs_put(attrs *a, crdt_bytes key, const crdt_bytes *val)
+{
+    attr *x = attrs_find(a, key);
+    if (x && val) {
+        x->val = *val;
+    } else if (x) {
+        size_t i = (size_t)(x - a->items);
+        memmove(a->items + i, a->items + i + 1, (a->len - i - 1) * sizeof(attr));
+        a->len--;
+    } else if (val) {
+        sb_vec_push(a, ((attr){key, *val}));
+    }
+}
+
+/* updateCurrentAttributes: null deletes. */
 static void attrs_update(attrs *a, crdt_item *f)
 {
     bool null = f->c.fmt.val.n == 4 && memcmp(f->c.fmt.val.p, "null", 4) == 0;
-    for (size_t i = 0; i < a->len; i++) {
-        if (a->items[i].key.n == f->c.fmt.key.n &&
-            memcmp(a->items[i].key.p, f->c.fmt.key.p, f->c.fmt.key.n) == 0) {
-            if (null) {
-                memmove(a->items + i, a->items + i + 1, (a->len - i - 1) * sizeof(attr));
-                a->len--;
-            } else {
-                a->items[i].val = f->c.fmt.val;
-            }
-            return;
-        }
-    }
-    if (!null)
-        sb_vec_push(a, ((attr){f->c.fmt.key, f->c.fmt.val}));
+    attrs_put(a, f->c.fmt.key, null ? NULL : &f->c.fmt.val);
 }
+
+/* The ychange attribute of toDelta(snapshot, prevSnapshot), as Yjs's
+ * default (no computeYChange) makes it. */
+#define YC_TEXT(s) {(char *)(s), sizeof(s) - 1}
+static const crdt_bytes YCHANGE = YC_TEXT("ychange");
+static const crdt_bytes YC_REMOVED = YC_TEXT("{\"type\":\"removed\"}");
+static const crdt_bytes YC_ADDED = YC_TEXT("{\"type\":\"added\"}");
 
 /* One delta op: insert (string in ins, or an item for embeds/types). */
 typedef struct dop {
@@ -272,7 +290,16 @@ static void attrs_copy(attrs *dst, const attrs *src)
         sb_vec_push(dst, src->items[i]);
 }
 
-static void build_delta(crdt_type *t, dops *ops)
+/* Whether an item is part of the text: not deleted, or with a snapshot,
+ * there at the snapshot (Yjs's isVisible). */
+static bool shown(const crdt_item *it, const crdt_snapshot *snap)
+{
+    return snap ? crdt__snapshot_visible(snap, it) : !(it->flags & CRDT_F_DELETED);
+}
+
+/* With prev, also what was there at prev, marked (Yjs's ychange). */
+static void build_delta(crdt_type *t, const crdt_snapshot *snap, const crdt_snapshot *prev,
+                        dops *ops)
 {
     attrs cur = {0};
     sb_buf str = SB_BUF_INIT;
@@ -286,10 +313,22 @@ static void build_delta(crdt_type *t, dops *ops)
         }                                                                                          \
     } while (0)
     for (crdt_item *it = t->start; it; it = it->right) {
-        if (it->flags & CRDT_F_DELETED)
+        bool now = shown(it, snap);
+        if (!now && !(prev && crdt__snapshot_visible(prev, it)))
             continue;
         switch (it->ckind) {
         case CRDT_C_STRING:
+            if (prev) {
+                /* each removed or added item starts an op: Yjs compares
+                 * the change's user, which its default change has not */
+                const crdt_bytes *yc = snap && !now                        ? &YC_REMOVED
+                                       : !crdt__snapshot_visible(prev, it) ? &YC_ADDED
+                                                                           : NULL;
+                if (yc || attrs_find(&cur, YCHANGE)) {
+                    PACK();
+                    attrs_put(&cur, YCHANGE, yc);
+                }
+            }
             crdt__utf16_to_utf8(it->c.str.u, it->length, &str);
             break;
         case CRDT_C_EMBED:
@@ -301,8 +340,10 @@ static void build_delta(crdt_type *t, dops *ops)
             break;
         }
         case CRDT_C_FORMAT:
-            PACK();
-            attrs_update(&cur, it);
+            if (now) { /* not formats only the previous snapshot has */
+                PACK();
+                attrs_update(&cur, it);
+            }
             break;
         default:
             break;
@@ -323,10 +364,11 @@ static void free_delta(dops *ops)
     sb_vec_free(ops);
 }
 
-static crdt_err delta_json(crdt_type *t, sb_buf *out, int depth)
+static crdt_err delta_json(crdt_type *t, const crdt_snapshot *snap, const crdt_snapshot *prev,
+                           sb_buf *out, int depth)
 {
     dops ops = {0};
-    build_delta(t, &ops);
+    build_delta(t, snap, prev, &ops);
     crdt_err e = CRDT_OK;
     sb_buf_append(out, "[", 1);
     for (size_t i = 0; i < ops.len && !e; i++) {
@@ -468,7 +510,7 @@ static void tag_props(const crdt_any *v, sb_buf *out)
 static void xml_text_string(crdt_type *t, sb_buf *out, int depth)
 {
     dops ops = {0};
-    build_delta(t, &ops);
+    build_delta(t, NULL, NULL, &ops);
     for (size_t i = 0; i < ops.len; i++) {
         dop *o = &ops.items[i];
         attr *nodes = o->at.items;
@@ -619,17 +661,23 @@ crdt_err crdt_doc_json(crdt_doc *d, sb_str name, crdt_kind kind, sb_buf *out)
     return e;
 }
 
+crdt_err crdt__delta_json(crdt_type *t, const crdt_snapshot *snap, const crdt_snapshot *prev,
+                          sb_buf *out)
+{
+    size_t mark = out->len;
+    crdt_err e = delta_json(t, snap, prev, out, 1);
+    if (e && out->ptr) {
+        out->len = mark;
+        out->ptr[mark] = 0;
+    }
+    return e;
+}
+
 crdt_err crdt_doc_text_delta(crdt_doc *d, sb_str name, sb_buf *out)
 {
     crdt_type *t;
     crdt_err de = crdt__root_of(d, name, CRDT_T_TEXT, &t);
     if (de)
         return de;
-    size_t mark = out->len;
-    crdt_err e = delta_json(t, out, 1);
-    if (e && out->ptr) {
-        out->len = mark;
-        out->ptr[mark] = 0;
-    }
-    return e;
+    return crdt__delta_json(t, NULL, NULL, out);
 }

@@ -433,8 +433,10 @@ static bool read_ds(dctx *c, crdt_ranges *ds)
             uint64_t len = crdt_dec_var_uint(dec);
             if (!dec_check(c, "delete range"))
                 return false;
-            if (clock > CRDT_MAX_CLOCK || len > CRDT_MAX_CLOCK)
-                return fail(c, CRDT_E_LIMIT, "delete range above 2^53");
+            /* the end too: merged with others, a range ending past 2^53
+             * would make a state no one can read back */
+            if (clock > CRDT_MAX_CLOCK || len > CRDT_MAX_CLOCK - clock)
+                return fail(c, CRDT_E_LIMIT, "delete range ending above 2^53");
             crdt__ranges_add(ds, client, clock, len);
         }
     }
@@ -1158,6 +1160,11 @@ static void write_struct(crdt_upd_enc *e, const crdt_item *it, uint64_t off, sb_
             crdt_upd_enc_string(e, it->parent_sub, it->parent_sub_len);
     }
     write_content(e, it, off, tmp);
+}
+
+void crdt__write_struct(crdt_upd_enc *e, const crdt_item *it, sb_buf *tmp)
+{
+    write_struct(e, it, 0, tmp);
 }
 
 static int client_desc(const void *a, const void *b)

@@ -12,7 +12,7 @@ const varuint = (n, out) => {
 }
 
 const PARTIAL = new Set(['merge', 'diffupdate', 'v1tov2', 'v2tov1', 'apply2', 'state2', 'snapshot', 'json_at',
-  'delta', 'diff', 'text_format', 'text_embed', 'xml_attr'])
+  'delta_at', 'state_at', 'delta', 'diff', 'text_format', 'text_embed', 'xml_attr'])
 
 const MODES = {
   // not a bug: an engine still under construction, which must pass with
@@ -33,6 +33,8 @@ const MODES = {
     cmd === 'text_insert' && Number(a[1]) > 0 ? e.run([cmd, a[0], Number(a[1]) - 1, ...a.slice(2)].join(' ')) : null,
   // never collects garbage: deleted content stays in `state`
   'gc-off': (e, line, cmd, a) => (cmd === 'reset' ? e.run(`reset ${a[0]} 0`) : null),
+  // the doc at a snapshot is the doc now (the snapshot ignored)
+  'snapshot-now': (e, line, cmd, a) => (cmd === 'json_at' && !e.gc ? e.run(`json ${a.slice(1).join(' ')}`) : null),
   // the state vector's clients in ascending order (Yjs: descending)
   'sv-order': (e, line, cmd) => {
     if (cmd !== 'sv') return null

@@ -2,6 +2,7 @@
 //
 //   node tests/crdt/diff.mjs [--engine CMD] [--cases N] [--seed S]
 //        [--time-limit SECONDS] [--case I] [--shrink-seconds S] [--verbose]
+//        [--kinds text,format,map,array,xml] [--gc 0|1]
 //
 // Each case: K Yjs docs ("peers") edit Text, Map, Array and Xml content,
 // nested types included, and sync in random, partial, duplicated and
@@ -34,9 +35,18 @@ const { values: opt } = parseArgs({
     'time-limit': { type: 'string', default: '60' },
     case: { type: 'string' },
     'shrink-seconds': { type: 'string', default: '30' },
-    verbose: { type: 'boolean', default: false }
+    verbose: { type: 'boolean', default: false },
+    // what the peers and the engine edit: plain text, formatting (text
+    // attributes, format, embeds), maps, arrays, XML; to look at one part of
+    // an engine while another is known to be wrong
+    kinds: { type: 'string', default: 'text,format,map,array,xml' },
+    // force every case's gc setting (snapshots need gc 0)
+    gc: { type: 'string' }
   }
 })
+const KINDS = new Set(opt.kinds.split(','))
+for (const k of KINDS) if (!['text', 'format', 'map', 'array', 'xml'].includes(k)) throw new Error(`unknown kind ${k}`)
+const FORMAT = KINDS.has('format')
 const SEED = opt.seed !== undefined ? Number(opt.seed) : (Math.random() * 2 ** 31) >>> 0
 const ROOTS = ['t:Text', 'm:Map', 'a:Array', 'x:XmlFragment']
 const ROOT_LIST = ROOTS.join(' ')
@@ -71,9 +81,9 @@ const randValue = (r, depth = 0, extra = false) => {
 const randItem = (r) => {
   const n = r.int(0, 9)
   if (n === 0) return new Uint8Array(r.times(r.int(0, 5), () => r.int(0, 255)))
-  if (n === 1) return new Y.Map()
-  if (n === 2) return new Y.Array()
-  if (n === 3) {
+  if (n === 1 && KINDS.has('map')) return new Y.Map()
+  if (n === 2 && KINDS.has('array')) return new Y.Array()
+  if (n === 3 && KINDS.has('text')) {
     const t = new Y.Text()
     t.insert(0, randText(r))
     return t
@@ -119,13 +129,14 @@ const wholeCodePoints = (t, at, len) => {
 // One random edit by a peer, on any of its types. Yjs may refuse an edit
 // (it throws): that is fine, the doc stays consistent either way.
 const peerEdit = (r, doc) => {
-  const [t, kind] = r.pick(allTypes(doc))
+  const [t, kind] = r.pick(allTypes(doc).filter(([, k]) => KINDS.has(k)))
   const len = kind === 'text' ? t.length : kind === 'map' ? t.size : t.length
   const i = r.int(0, len)
   const span = () => r.int(0, Math.min(len - i, 4))
   if (kind === 'text') {
-    const n = r.int(0, 9)
-    if (n < 5) t.insert(i, randText(r), r.chance(0.3) ? randAttrs(r) : undefined)
+    let n = r.int(0, 9)
+    if (n >= 8 && !FORMAT) n = 0
+    if (n < 5) t.insert(i, randText(r), r.chance(0.3) && FORMAT ? randAttrs(r) : undefined)
     else if (n < 8) t.delete(...(doc.gc ? [i, span()] : wholeCodePoints(t, i, span())))
     else if (n < 9) {
       const [at, l] = wholeCodePoints(t, i, span())
@@ -147,7 +158,7 @@ const peerEdit = (r, doc) => {
       t.insert(i, [el])
     } else if (n < 5) {
       const xt = new Y.XmlText()
-      xt.insert(0, randText(r), r.chance(0.3) ? randAttrs(r) : undefined)
+      xt.insert(0, randText(r), r.chance(0.3) && FORMAT ? randAttrs(r) : undefined)
       t.insert(i, [xt])
     } else if (n < 7) t.delete(i, span())
     else if (t instanceof Y.XmlElement) {
@@ -167,6 +178,9 @@ class Case {
     this.caseNo = caseNo
     this.stats = stats
     this.r = new Rand(SEED, caseNo)
+    // snapshots draw from their own stream, so taking them changes
+    // nothing else a seed makes
+    this.rs = new Rand(SEED ^ 0x5eed, caseNo)
     this.lines = [] // every line sent to the engine: the reproduction
     this.skipped = new Set() // commands the engine does not support
   }
@@ -192,7 +206,8 @@ class Case {
 
   async run (replay) {
     const r = this.r
-    const gc = (this.gc = r.chance(0.7))
+    const gcDraw = r.chance(0.7)
+    const gc = (this.gc = opt.gc === undefined ? gcDraw : opt.gc === '1')
     const k = r.int(2, 5)
     const ids = new Set()
     while (ids.size < k + 1) ids.add(r.chance(0.2) ? r.int(0, 20) : r.int(0, 2 ** 32 - 1))
@@ -213,7 +228,11 @@ class Case {
       Y.applyUpdate(to, u)
       if (r.chance(0.3)) extra.push(u)
     }
+    // snapshots of the peers mid-way (gc off): versions the engine never
+    // was at, valid for it once it has everything
+    this.peerSnapshots = []
     for (let step = r.int(10, 60); step > 0; step--) {
+      if (!gc && this.rs.chance(0.1)) this.peerSnapshots.push(b64(Y.encodeSnapshot(Y.snapshot(this.rs.pick(peers)))))
       const p = r.pick(peers)
       const n = r.int(0, 19)
       if (n < 11) {
@@ -328,10 +347,16 @@ class Case {
     const i = (len) => r.int(0, len) + bad
     const span = (len, at) => r.int(0, Math.max(0, Math.min(len - at, 5))) + bad
     const s = (str) => b64(Buffer.from(str, 'utf8'))
-    const n = r.int(0, 10)
+    // the kind each draw of n edits (--kinds)
+    const KIND_OF = ['text', 'text', 'text', 'text', 'format', 'format', 'map', 'array', 'xml', 'xml', 'xml']
+    let n = r.int(0, 10)
+    for (let tries = 0; !KINDS.has(KIND_OF[n]); tries++) {
+      if (tries === 100) return
+      n = r.int(0, 10)
+    }
     let line
     if (n < 3) {
-      line = `text_insert t ${i(t)} ${s(randText(r))}` + (r.chance(0.3) ? ' ' + JSON.stringify(randAttrs(r)) : '')
+      line = `text_insert t ${i(t)} ${s(randText(r))}` + (r.chance(0.3) && FORMAT ? ' ' + JSON.stringify(randAttrs(r)) : '')
     } else if (n === 3) {
       const at = i(t)
       const [from, l] = this.gc ? [at, span(t, at)] : wholeCodePoints(d.getText('t'), at, span(t, at))
@@ -378,10 +403,38 @@ class Case {
       await this.both('delta t')
       await this.both('state2')
     }
-    if (!this.gc && this.r.chance(0.5)) {
+    if (!this.gc) await this.snapshotChecks()
+  }
+
+  // gc off: take a snapshot now and then (compared byte for byte) and read
+  // the doc at an earlier one: as JSON (createDocFromSnapshot), as the
+  // update that restores it, as a delta (toDelta(snapshot)).
+  async snapshotChecks () {
+    const rs = this.rs
+    if (rs.chance(0.5)) {
       const s = await this.both('snapshot')
       if (s) this.snapshots.push(s.value)
+      this.stats.snapshots++
     }
+    const all = [...this.snapshots, ...this.peerSnapshots] // a peer's may be ahead: err
+    if (all.length > 0 && rs.chance(0.5)) await this.readAt(rs.pick(all))
+    if (all.length > 0 && rs.chance(0.1)) {
+      // cut short: both must refuse it (a flipped bit could make a valid
+      // snapshot with bytes left over, which Yjs ignores and we refuse)
+      const bytes = unb64(rs.pick(all))
+      await this.both(`json_at ${b64(bytes.subarray(0, rs.int(0, bytes.length - 1)))} t:Text`)
+    }
+  }
+
+  // The doc at snapshot snap, every way the protocol has.
+  async readAt (snap) {
+    this.stats.readsAt++
+    await this.both(`json_at ${snap} ${ROOT_LIST}`)
+    await this.both(`delta_at ${snap} t`)
+    await this.both(`state_at ${snap}`)
+    // the changes from another version to this one (ychange)
+    const all = [...this.snapshots, ...this.peerSnapshots]
+    if (this.rs.chance(0.5)) await this.both(`delta_at ${snap} t ${this.rs.pick(all)}`)
   }
 
   // The engine, with every update and its own edits, against the peers'
@@ -464,9 +517,22 @@ class Case {
     await get(`diffupdate ${b64(r.pick(messages))} ${b64(Y.encodeStateVector(r.pick(peers)))}`)
     const v2 = await get('v1tov2 ' + v1)
     if (v2 !== null) await get('v2tov1 ' + v2)
-    // Old snapshots (gc off): the doc as it was then.
-    for (const snap of this.snapshots.slice(-3)) await get(`json_at ${snap} ${ROOT_LIST}`)
-    if (gc) await get('json_at AAA= t:Text') // must be refused with gc on
+    // Old snapshots (gc off): the doc as it was then, at the engine's own
+    // snapshots and at the peers' (versions the engine never had, which
+    // its doc now holds); the doc now, taken as a snapshot, is the doc.
+    if (!gc) {
+      for (const snap of [...this.snapshots.slice(-3), ...this.peerSnapshots.slice(-3)]) await this.readAt(snap)
+      const now = await get('snapshot')
+      if (now !== null) {
+        const at = await get(`json_at ${now} ${ROOT_LIST}`)
+        if (at !== null) expect('json_at of a snapshot taken now', canonJSON(JSON.parse(at)) !== truthJSON && at)
+      }
+    }
+    if (gc) { // must be refused with gc on
+      await get('json_at AAA= t:Text')
+      await get('delta_at AAA= t')
+      await get('state_at AAA=')
+    }
   }
 }
 
@@ -495,9 +561,9 @@ const show = (a) => (a.ok ? 'ok ' + a.value : 'err ' + a.error).slice(0, 400)
 // cmd -> [answers byte-identical to Yjs's, answers]: how much the
 // normalisation had to forgive (printed at the end).
 const RAW = new Map()
-const UPDATE_ANSWERS = new Set(['state', 'diff', 'merge', 'diffupdate', 'v2tov1'])
+const UPDATE_ANSWERS = new Set(['state', 'diff', 'merge', 'diffupdate', 'v2tov1', 'state_at'])
 const V2_ANSWERS = new Set(['state2', 'v1tov2'])
-const JSON_ANSWERS = new Set(['json', 'json_at', 'delta'])
+const JSON_ANSWERS = new Set(['json', 'json_at', 'delta', 'delta_at'])
 
 // null when the engine's answer is as good as Yjs's, else what is wrong.
 const compareAnswers = (cmd, got, want) => {
@@ -524,8 +590,15 @@ const compareAnswers = (cmd, got, want) => {
     }
   }
   if (cmd === 'snapshot') {
-    const eq = Y.equalSnapshots(Y.decodeSnapshot(unb64(got.value)), Y.decodeSnapshot(unb64(want.value)))
-    return eq ? null : 'other snapshot'
+    // Y.encodeSnapshot is deterministic (clients sorted, ranges merged)
+    if (got.value === want.value) return null
+    let eq
+    try {
+      eq = Y.equalSnapshots(Y.decodeSnapshot(unb64(got.value)), Y.decodeSnapshot(unb64(want.value)))
+    } catch (e) {
+      return `Yjs cannot read the engine's snapshot: ${e.message}`
+    }
+    return eq ? 'an equal snapshot in other bytes' : 'other snapshot'
   }
   if (cmd === 'sv' || cmd === 'pending' || cmd === 'apply' || cmd === 'apply2' || cmd === 'reset') {
     return got.value === want.value ? null : 'other answer'
@@ -584,6 +657,8 @@ class Stats {
     this.states = 0
     this.statesRaw = 0
     this.yjsDiverged = 0
+    this.snapshots = 0
+    this.readsAt = 0
   }
 
   skip (cmd, caseNo) {
@@ -632,6 +707,7 @@ const main = async () => {
   await engine.close()
   const secs = ((Date.now() - start) / 1000).toFixed(1)
   console.log(`${done} cases passed in ${secs} s (seed ${SEED}): ${stats.commands} commands, ${stats.edits} engine edits, ${stats.corrupt} corrupted updates`)
+  if (stats.snapshots + stats.readsAt > 0) console.log(`snapshots: ${stats.snapshots} taken, the doc read at one ${stats.readsAt} times (json_at, delta_at, state_at; half of them delta_at against a previous one too)`)
   console.log(`final states byte-identical to Yjs's before normalisation: ${stats.statesRaw}/${stats.states}`)
   console.log('update answers byte-identical to Yjs\'s before normalisation: ' +
     [...RAW].map(([cmd, [same, all]]) => `${cmd} ${same}/${all}`).join(', '))

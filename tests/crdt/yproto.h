@@ -141,6 +141,89 @@ static bool kind_of(sb_str k, crdt_kind *out)
     return true;
 }
 
+/* `name:kind ...` of d as one JSON object; declare: doc.get<Kind>(name)
+ * declares the root, as the reference does when it reads the doc. */
+static crdt_err roots_json(crdt_doc *d, bool declare, const sb_str *a, size_t n, sb_buf *u)
+{
+    sb_buf_append(u, "{", 1);
+    crdt_err e = CRDT_OK;
+    for (size_t k = 0; k < n && !e; k++) {
+        ptrdiff_t c = sb_str_index(a[k], ':', 0);
+        crdt_kind kind;
+        if (c < 0 || !kind_of(sb_str_slice(a[k], (size_t)c + 1, a[k].len), &kind))
+            return CRDT_E_UNSUPPORTED;
+        sb_str name = sb_str_slice(a[k], 0, (size_t)c);
+        if (declare && (e = crdt_doc_declare(d, name, kind)) != CRDT_OK)
+            break;
+        if (k > 0)
+            sb_buf_append(u, ",", 1);
+        sb_buf_append(u, "\"", 1);
+        sb_buf_append(u, name.ptr, name.len);
+        sb_buf_append(u, "\":", 2);
+        e = crdt_doc_json(d, name, kind, u);
+    }
+    sb_buf_append(u, "}", 1);
+    return e;
+}
+
+static void reply_json(crdt_err e, const sb_buf *u)
+{
+    if (e)
+        reply_err(crdt_strerror(e));
+    else
+        sb_buf_appendf(&answer, "ok %.*s\n", (int)u->len, u->ptr);
+}
+
+/* The snapshot in base64 argument b, or an err reply. */
+static crdt_snapshot *snapshot_arg(sb_str b)
+{
+    sb_buf x = SB_BUF_INIT;
+    crdt_snapshot *s = NULL;
+    sb_errbuf eb = {{0}};
+    if (!b64_decode(b, &x))
+        reply_err("bad base64");
+    else if (crdt_snapshot_decode(x.ptr ? x.ptr : "", x.len, &s, &eb))
+        reply_err(eb.msg);
+    sb_buf_free(&x);
+    return s;
+}
+
+/* json_at, delta_at, state_at: the doc as it was at a snapshot. */
+static void reply_at(sb_str cmd, const sb_str *a, size_t n, sb_buf *u)
+{
+    crdt_snapshot *s = snapshot_arg(a[0]), *prev = NULL;
+    if (!s)
+        return;
+    if (sb_str_eq(cmd, SB_STR("delta_at")) && n == 3 && !(prev = snapshot_arg(a[2]))) {
+        crdt_snapshot_free(s);
+        return;
+    }
+    sb_errbuf eb = {{0}};
+    crdt_err e;
+    if (sb_str_eq(cmd, SB_STR("json_at"))) {
+        crdt_doc *at = NULL;
+        e = crdt_doc_from_snapshot(doc, s, 1, true, &at, &eb);
+        if (!e)
+            e = roots_json(at, true, a + 1, n - 1, u);
+        crdt_doc_free(at);
+    } else if (sb_str_eq(cmd, SB_STR("delta_at"))) {
+        /* doc.getText(name) declares the root, as the reference does */
+        e = crdt_doc_declare(doc, a[1], CRDT_TEXT);
+        if (!e)
+            e = crdt_doc_text_delta_at(doc, s, prev, a[1], u, &eb);
+    } else {
+        e = crdt_doc_encode_state_at(doc, s, u, &eb);
+    }
+    crdt_snapshot_free(s);
+    crdt_snapshot_free(prev);
+    if (e)
+        reply_err(eb.msg[0] ? eb.msg : crdt_strerror(e));
+    else if (sb_str_eq(cmd, SB_STR("state_at")))
+        reply_bytes(u);
+    else
+        sb_buf_appendf(&answer, "ok %.*s\n", (int)u->len, u->ptr);
+}
+
 static void run(sb_str *a, size_t n)
 {
     sb_str cmd = a[0];
@@ -204,31 +287,16 @@ static void run(sb_str *a, size_t n)
     } else if (sb_str_eq(cmd, SB_STR("pending")) && n == 1) {
         sb_buf_appendf(&answer, "ok %d\n", crdt_doc_has_pending(doc) ? 1 : 0);
     } else if (sb_str_eq(cmd, SB_STR("json")) && n >= 1) {
-        sb_buf_append(&u, "{", 1);
-        crdt_err e = CRDT_OK;
-        for (size_t k = 1; k < n && !e; k++) {
-            ptrdiff_t c = sb_str_index(a[k], ':', 0);
-            crdt_kind kind;
-            if (c < 0 || !kind_of(sb_str_slice(a[k], (size_t)c + 1, a[k].len), &kind)) {
-                e = CRDT_E_UNSUPPORTED;
-                break;
-            }
-            sb_str name = sb_str_slice(a[k], 0, (size_t)c);
-            /* doc.get<Kind>(name) declares the root, as the reference does */
-            if ((e = crdt_doc_declare(doc, name, kind)) != CRDT_OK)
-                break;
-            if (k > 1)
-                sb_buf_append(&u, ",", 1);
-            sb_buf_append(&u, "\"", 1);
-            sb_buf_append(&u, name.ptr, name.len);
-            sb_buf_append(&u, "\":", 2);
-            e = crdt_doc_json(doc, name, kind, &u);
-        }
-        sb_buf_append(&u, "}", 1);
-        if (e)
-            reply_err(crdt_strerror(e));
-        else
-            sb_buf_appendf(&answer, "ok %.*s\n", (int)u.len, u.ptr);
+        reply_json(roots_json(doc, true, a + 1, n - 1, &u), &u);
+    } else if (sb_str_eq(cmd, SB_STR("snapshot")) && n == 1) {
+        crdt_snapshot *snap = crdt_snapshot_take(doc);
+        crdt_snapshot_encode(snap, &u);
+        crdt_snapshot_free(snap);
+        reply_bytes(&u);
+    } else if ((sb_str_eq(cmd, SB_STR("json_at")) && n >= 2) ||
+               (sb_str_eq(cmd, SB_STR("delta_at")) && (n == 3 || n == 4)) ||
+               (sb_str_eq(cmd, SB_STR("state_at")) && n == 2)) {
+        reply_at(cmd, a + 1, n - 1, &u);
     } else if (sb_str_eq(cmd, SB_STR("delta")) && n == 2) {
         crdt_err e = crdt_doc_text_delta(doc, a[1], &u);
         if (e)

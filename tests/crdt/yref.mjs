@@ -205,6 +205,17 @@ export class RefEngine {
         if (this.gc) throw new Error('json_at needs a doc with gc off')
         return rootsJSON(Y.createDocFromSnapshot(doc, Y.decodeSnapshot(unb64(a[0]))), a.slice(1))
       }
+      case 'state_at': {
+        if (this.gc) throw new Error('state_at needs a doc with gc off')
+        return b64(Y.encodeStateAsUpdate(Y.createDocFromSnapshot(doc, Y.decodeSnapshot(unb64(a[0])))))
+      }
+      case 'delta_at': {
+        // Yjs's toDelta does not check gc; the protocol refuses it, as
+        // createDocFromSnapshot does (deleted text would be missing)
+        if (this.gc) throw new Error('delta_at needs a doc with gc off')
+        const prev = a[2] === undefined ? undefined : Y.decodeSnapshot(unb64(a[2]))
+        return JSON.stringify(doc.getText(a[1]).toDelta(Y.decodeSnapshot(unb64(a[0])), prev))
+      }
     }
     const edit = EDITS[cmd]
     if (!edit) throw new Error(`unknown command ${cmd}`)

@@ -23,7 +23,7 @@ node "$crdt/diff.mjs" --cases "${SITEBASE_CRDT_CASES:-300}" --time-limit "${SITE
 # Each mode is one engine bug the harness must report: a mismatch (exit 1),
 # or for `crash` an engine failure (exit 2). A fixed seed, so this part
 # gives the same answer on every run.
-for mode in drop-apply merge-drop shift-insert gc-off sv-order crash; do
+for mode in drop-apply merge-drop shift-insert gc-off sv-order snapshot-now crash; do
     want=1 what=MISMATCH
     [ "$mode" = crash ] && want=2 what='ENGINE FAILURE'
     out=$(node "$crdt/diff.mjs" --engine "node $crdt/broken.mjs $mode" --cases 50 --seed 7 \
