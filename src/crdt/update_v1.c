@@ -346,6 +346,10 @@ static bool read_structs(crdt_doc *d, dctx *c, groups *gs)
             it->id = (crdt_id){client, clock};
             sb_vec_push(&g->refs, r);
             unsigned ref = info & 31;
+            /* Yjs's update reader takes a Skip only as info 10 exactly
+             * (other bits set make it an item of the unknown content 10) */
+            if (ref == CRDT_C_SKIP && info != CRDT_C_SKIP)
+                return fail(c, CRDT_E_MALFORMED, "skip struct with flag bits");
             if (ref == CRDT_C_GC || ref == CRDT_C_SKIP) {
                 it->kind = ref == CRDT_C_GC ? CRDT_STRUCT_GC : CRDT_STRUCT_SKIP;
                 it->ckind = CRDT_C_DELETED;
