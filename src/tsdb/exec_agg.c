@@ -76,6 +76,37 @@ static void quantile_add(ex_acc *a, int64_t t, double f, int64_t i, bool is_int)
     }
 }
 
+static void welford_add(ex_acc *a, double y)
+{
+    a->n++;
+    double d = y - a->mean;
+    a->mean += d / (double)a->n;
+    a->m2 += d * (y - a->mean);
+}
+
+/* stddev: the points kept exactly (InfluxDB's two-pass formula over them)
+ * up to EX_EXACT_MAX, then Welford's streaming update. NaN is skipped. */
+static void stddev_add(ex_acc *a, int64_t t, double y)
+{
+    if (y != y)
+        return;
+    if (a->welford) {
+        welford_add(a, y);
+        return;
+    }
+    a->n++;
+    push_pt(a, t, y, 0, false);
+    if (a->npts > EX_EXACT_MAX) {
+        a->welford = true;
+        a->n = 0;
+        for (size_t k = 0; k < a->npts; k++)
+            welford_add(a, a->pts[k].f);
+        free(a->pts);
+        a->pts = NULL;
+        a->npts = a->cap = 0;
+    }
+}
+
 /* top (sign 1) / bottom (sign -1): is p better than q? Larger (smaller)
  * value, then the earlier time. */
 static bool better(const ex_pt *p, const ex_pt *q, int sign, bool is_int)
@@ -157,15 +188,8 @@ static void top_add(ex_acc *a, const ex_call *k, int64_t t, double f, int64_t i,
             a->lo.type = a->hi.type = TYPE;                                                        \
             break;                                                                                 \
         case EX_STDDEV:                                                                            \
-            for (size_t x = from; x < to; x++) {                                                   \
-                double y = (double)v[x];                                                           \
-                if (y != y)                                                                        \
-                    continue;                                                                      \
-                a->n++;                                                                            \
-                double d = y - a->mean;                                                            \
-                a->mean += d / (double)a->n;                                                       \
-                a->m2 += d * (y - a->mean);                                                        \
-            }                                                                                      \
+            for (size_t x = from; x < to; x++)                                                     \
+                stddev_add(a, t[x], (double)v[x]);                                                 \
             break;                                                                                 \
         case EX_PERCENTILE:                                                                        \
         case EX_MEDIAN:                                                                            \
@@ -397,7 +421,20 @@ ex_val ex__acc_result(ex_acc *a, const ex_call *k, int64_t *t)
         if (a->n < 2)
             return r;
         r.type = TSDB_FLOAT;
-        r.f = sqrt(a->m2 / (double)(a->n - 1));
+        if (a->welford) {
+            r.f = sqrt(a->m2 / (double)(a->n - 1));
+            return r;
+        }
+        {
+            /* In time order: the running mean, then the squared deviations. */
+            qsort(a->pts, a->npts, sizeof(ex_pt), cmp_t);
+            double mean = 0, var = 0;
+            for (size_t x = 0; x < a->npts; x++)
+                mean += (a->pts[x].f - mean) / (double)(x + 1);
+            for (size_t x = 0; x < a->npts; x++)
+                var += (a->pts[x].f - mean) * (a->pts[x].f - mean);
+            r.f = sqrt(var / (double)(a->npts - 1));
+        }
         return r;
     case EX_PERCENTILE: {
         double idx = floor((double)a->n * k->pct / 100.0 + 0.5) - 1;

@@ -198,6 +198,7 @@ typedef struct ex_acc {
     ex_pt *pts; /* percentile/median (exact), top/bottom */
     size_t npts, cap;
     tsdb_sketch *sk;
+    bool welford; /* stddev past EX_EXACT_MAX points: streaming */
 } ex_acc;
 
 /* The output type of a call over a field of type t. */

@@ -138,6 +138,11 @@ double tsdb_sketch_rank(const tsdb_sketch *s, uint64_t r)
 {
     double v = 0;
     uint64_t seen = 0;
+    /* The extremes are known exactly. */
+    if (r == 0)
+        return s->min;
+    if (r + 1 >= s->n)
+        return s->max;
     /* Ascending order: negatives from the largest magnitude, zeros, then
      * positives from the smallest. */
     if (r < s->neg.total) {
