@@ -22,7 +22,7 @@
 #define EX_MAX_CALLS 64
 #define EX_MAX_DIMS 256
 #define EX_MAX_MUST 32
-#define EX_DEFAULT_MAX_BUCKETS (1u << 20)
+#define EX_DEFAULT_MAX_BUCKETS (1u << 19) /* buckets x calls without max_points */
 
 typedef struct plan {
     const iql_select *s;
@@ -552,6 +552,7 @@ static bool make_groups(ex_ctx *c, plan *p, meas *m)
             sb_buf_append_str(&key, v);
             sb_buf_putc(&key, 0);
         }
+        sb_buf_putc(&key, '|'); /* never empty: sb_map wants a key pointer */
         group *g = sb_map_get(&map, sb_buf_str(&key));
         if (!g) {
             g = sb_arena_calloc(c->arena, 1, sizeof(group));
@@ -1183,6 +1184,8 @@ static void emit_group(agg_ctx *a, group *g, const outcol *cols, size_t ncols, s
     bool *has = calloc(nc * B + 1, sizeof(bool));
     if (!res || !tsel || !has)
         abort();
+    /* For fill(linear): the nearest buckets with a value on each side. */
+    ptrdiff_t *before = NULL, *after = NULL;
     bool any = false;
     for (size_t b = 0; b < B; b++)
         for (size_t k = 0; k < nc; k++) {
@@ -1197,6 +1200,26 @@ static void emit_group(agg_ctx *a, group *g, const outcol *cols, size_t ncols, s
         }
     if (!any || !series_wanted(p, sl))
         goto out;
+    if (s->fill == IQL_FILL_LINEAR) {
+        before = malloc(nc * B * sizeof(ptrdiff_t));
+        after = malloc(nc * B * sizeof(ptrdiff_t));
+        if (!before || !after)
+            abort();
+        for (size_t k = 0; k < nc; k++) {
+            ptrdiff_t last = -1;
+            for (size_t b = 0; b < B; b++) {
+                before[b * nc + k] = last;
+                if (has[b * nc + k])
+                    last = (ptrdiff_t)b;
+            }
+            last = -1;
+            for (size_t b = B; b-- > 0;) {
+                after[b * nc + k] = last;
+                if (has[b * nc + k])
+                    last = (ptrdiff_t)b;
+            }
+        }
+    }
     write_series_head(c, a->m, g, cols, ncols);
     size_t written = 0, seen = 0;
     ex_val *row = calloc(nc + 1, sizeof(ex_val));
@@ -1265,17 +1288,7 @@ static void emit_group(agg_ctx *a, group *g, const outcol *cols, size_t ncols, s
                 break;
             case IQL_FILL_LINEAR: {
                 /* Between the neighbours with values, in bucket order. */
-                ptrdiff_t lo = -1, hi = -1;
-                for (ptrdiff_t x = (ptrdiff_t)b - 1; x >= 0; x--)
-                    if (has[(size_t)x * nc + k]) {
-                        lo = x;
-                        break;
-                    }
-                for (size_t x = b + 1; x < B; x++)
-                    if (has[x * nc + k]) {
-                        hi = (ptrdiff_t)x;
-                        break;
-                    }
+                ptrdiff_t lo = before[b * nc + k], hi = after[b * nc + k];
                 if (lo < 0 || hi < 0)
                     break;
                 ex_val y0 = res[(size_t)lo * nc + k], y1 = res[(size_t)hi * nc + k];
@@ -1315,6 +1328,8 @@ static void emit_group(agg_ctx *a, group *g, const outcol *cols, size_t ncols, s
     free(row);
     free(prev);
 out:
+    free(before);
+    free(after);
     free(res);
     free(tsel);
     free(has);
@@ -1373,7 +1388,7 @@ static void run_agg(ex_ctx *c, plan *p, meas *m, slimiter *sl)
             a.base = window_start(p, lo);
             int64_t last = window_start(p, p->tr.max);
             uint64_t nb = ((uint64_t)last - (uint64_t)a.base) / (uint64_t)p->interval + 1;
-            if (nb > max_buckets) {
+            if (nb > max_buckets / p->ncalls) {
                 ex__fail(c, "max-select-buckets limit exceeded: (%llu/%zu)", (unsigned long long)nb,
                          max_buckets);
                 return;

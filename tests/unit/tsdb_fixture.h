@@ -107,7 +107,8 @@ static int fx_measurements(tsdb_source *s, sb_str db, tsdb_name_cb cb, void *arg
         names = realloc(names, (n + 1) * sizeof(char *));
         names[n++] = f->series[i].measurement;
     }
-    qsort(names, n, sizeof(char *), fx_cmp_cstr);
+    if (n)
+        qsort(names, n, sizeof(char *), fx_cmp_cstr);
     int rc = 0;
     for (size_t i = 0; i < n && !rc; i++)
         if (i == 0 || strcmp(names[i - 1], names[i]))
@@ -210,11 +211,23 @@ static int fx_scan(tsdb_source *s, sb_str db, uint64_t id, sb_str field, int64_t
         tsdb_chunk c = {.type = fd->type, .n = n, .times = fd->t + i};
         for (size_t k = 0; k < n; k++) {
             const tsdb_field *v = &fd->v[i + k];
-            fv[k] = v->v.f;
-            iv[k] = v->v.i;
-            uv[k] = v->v.u;
-            bv[k] = v->v.b;
-            sv[k] = v->v.s;
+            switch (fd->type) {
+            case TSDB_FLOAT:
+                fv[k] = v->v.f;
+                break;
+            case TSDB_INT:
+                iv[k] = v->v.i;
+                break;
+            case TSDB_UINT:
+                uv[k] = v->v.u;
+                break;
+            case TSDB_BOOL:
+                bv[k] = v->v.b;
+                break;
+            case TSDB_STRING:
+                sv[k] = v->v.s;
+                break;
+            }
         }
         switch (fd->type) {
         case TSDB_FLOAT:
@@ -360,7 +373,7 @@ static void fx_add_point(fx_source *f, const char *db, const tsdb_point *p)
 
 /* A source holding the points of line_protocol (nanosecond timestamps);
  * aborts on a bad line. Free with fixture_source_free. */
-static tsdb_source *fixture_source_load(const char *line_protocol)
+static inline tsdb_source *fixture_source_load(const char *line_protocol)
 {
     fx_source *f = calloc(1, sizeof(*f));
     f->base.vt = &fx_vt;
@@ -399,7 +412,7 @@ static tsdb_source *fixture_source_load(const char *line_protocol)
     return &f->base;
 }
 
-static void fixture_source_free(tsdb_source *s)
+static inline void fixture_source_free(tsdb_source *s)
 {
     fx_source *f = (fx_source *)s;
     if (!f)
