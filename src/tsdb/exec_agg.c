@@ -38,7 +38,7 @@ tsdb_type ex__call_type(const ex_call *k, tsdb_type t)
     }
 }
 
-static void push_pt(ex_acc *a, int64_t t, double f, int64_t i, bool is_int)
+static void push_pt(ex_acc *a, int64_t t, uint32_t seq, double f, int64_t i, bool is_int)
 {
     if (a->npts == a->cap) {
         a->cap = a->cap ? a->cap * 2 : 16;
@@ -48,6 +48,7 @@ static void push_pt(ex_acc *a, int64_t t, double f, int64_t i, bool is_int)
     }
     ex_pt *p = &a->pts[a->npts++];
     p->t = t;
+    p->seq = seq;
     if (is_int)
         p->i = i;
     else
@@ -55,14 +56,14 @@ static void push_pt(ex_acc *a, int64_t t, double f, int64_t i, bool is_int)
 }
 
 /* percentile/median: exact up to EX_EXACT_MAX points, then a sketch. */
-static void quantile_add(ex_acc *a, int64_t t, double f, int64_t i, bool is_int)
+static void quantile_add(ex_acc *a, int64_t t, uint32_t seq, double f, int64_t i, bool is_int)
 {
     a->n++;
     if (a->sk) {
         tsdb_sketch_add(a->sk, is_int ? (double)i : f);
         return;
     }
-    push_pt(a, t, f, i, is_int);
+    push_pt(a, t, seq, f, i, is_int);
     if (a->npts > EX_EXACT_MAX) {
         a->sk = malloc(sizeof(*a->sk));
         if (!a->sk)
@@ -95,7 +96,7 @@ static void stddev_add(ex_acc *a, int64_t t, double y)
         return;
     }
     a->n++;
-    push_pt(a, t, y, 0, false);
+    push_pt(a, t, 0, y, 0, false);
     if (a->npts > EX_EXACT_MAX) {
         a->welford = true;
         a->n = 0;
@@ -119,7 +120,7 @@ static bool better(const ex_pt *p, const ex_pt *q, int sign, bool is_int)
 static void top_add(ex_acc *a, const ex_call *k, int64_t t, double f, int64_t i, bool is_int)
 {
     int sign = k->fn == EX_TOP ? 1 : -1;
-    ex_pt p = {.t = t};
+    ex_pt p = {.t = t, .seq = k->seq};
     if (is_int)
         p.i = i;
     else
@@ -131,7 +132,7 @@ static void top_add(ex_acc *a, const ex_call *k, int64_t t, double f, int64_t i,
             return;
         a->npts--;
     }
-    push_pt(a, 0, 0, 0, false);
+    push_pt(a, 0, 0, 0, 0, false);
     size_t j = a->npts - 1;
     while (j > 0 && better(&p, &a->pts[j - 1], sign, is_int)) {
         a->pts[j] = a->pts[j - 1];
@@ -171,6 +172,7 @@ static void top_add(ex_acc *a, const ex_call *k, int64_t t, double f, int64_t i,
                     a->best.type = TYPE;                                                           \
                     a->best.FIELD = y;                                                             \
                     a->tbest = t[x];                                                               \
+                    a->sbest = k->seq;                                                             \
                 }                                                                                  \
                 a->n++;                                                                            \
             }                                                                                      \
@@ -194,7 +196,7 @@ static void top_add(ex_acc *a, const ex_call *k, int64_t t, double f, int64_t i,
         case EX_PERCENTILE:                                                                        \
         case EX_MEDIAN:                                                                            \
             for (size_t x = from; x < to; x++)                                                     \
-                quantile_add(a, t[x], (double)v[x], TYPE == TSDB_INT ? (int64_t)v[x] : 0,         \
+                quantile_add(a, t[x], k->seq, (double)v[x], TYPE == TSDB_INT ? (int64_t)v[x] : 0,         \
                              TYPE == TSDB_INT);              \
             break;                                                                                 \
         case EX_TOP:                                                                               \
@@ -270,6 +272,7 @@ void ex__acc_feed(ex_acc *a, const ex_call *k, const tsdb_chunk *ch, size_t from
         if (first_wins(a, k->fn == EX_FIRST, t[x], &v)) {
             a->best = v;
             a->tbest = t[x];
+            a->sbest = k->seq;
         }
         a->n += to - from;
         return;
@@ -380,7 +383,7 @@ static int cmp_t(const void *x, const void *y)
     return (p->t > q->t) - (p->t < q->t);
 }
 
-ex_val ex__acc_result(ex_acc *a, const ex_call *k, int64_t *t)
+ex_val ex__acc_result(ex_acc *a, const ex_call *k, int64_t *t, uint32_t *seq)
 {
     ex_val r = {.type = EX_NULL};
     bool is_int = k->type == TSDB_INT;
@@ -409,6 +412,7 @@ ex_val ex__acc_result(ex_acc *a, const ex_call *k, int64_t *t)
     case EX_FIRST:
     case EX_LAST:
         *t = a->tbest;
+        *seq = a->sbest;
         return a->best;
     case EX_SPREAD:
         r.type = a->lo.type;
@@ -452,6 +456,7 @@ ex_val ex__acc_result(ex_acc *a, const ex_call *k, int64_t *t)
         }
         qsort(a->pts, a->npts, sizeof(ex_pt), is_int ? cmp_i : cmp_f);
         *t = a->pts[i].t;
+        *seq = a->pts[i].seq;
         r.type = is_int ? TSDB_INT : TSDB_FLOAT;
         if (is_int)
             r.i = a->pts[i].i;

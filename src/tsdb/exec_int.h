@@ -178,10 +178,12 @@ typedef struct ex_call {
     int64_t n;    /* top/bottom */
     ptrdiff_t fidx; /* in the measurement's schema, -1: no such field */
     tsdb_type type; /* the field's type there */
+    uint32_t seq;   /* the series being fed: selectors remember the point's */
 } ex_call;
 
 typedef struct ex_pt {
     int64_t t;
+    uint32_t seq; /* its series */
     union {
         double f;
         int64_t i;
@@ -195,6 +197,7 @@ typedef struct ex_acc {
     int64_t isum;
     ex_val best, lo, hi; /* min/max/first/last; spread */
     int64_t tbest;
+    uint32_t sbest; /* the series of the selected point */
     ex_pt *pts; /* percentile/median (exact), top/bottom */
     size_t npts, cap;
     tsdb_sketch *sk;
@@ -209,9 +212,10 @@ void ex__acc_feed(ex_acc *a, const ex_call *k, const tsdb_chunk *ch, size_t from
 void ex__acc_feed_val(ex_acc *a, const ex_call *k, int64_t t, const ex_val *v);
 /* Feeds one rollup bucket (count/sum/mean/min/max of float fields). */
 void ex__acc_feed_rollup(ex_acc *a, const ex_call *k, const tsdb_rollup_row *r);
-/* The call's value; *t the selected point's time when the call selects one
- * (else unchanged). Null when the bucket has no answer. */
-ex_val ex__acc_result(ex_acc *a, const ex_call *k, int64_t *t);
+/* The call's value; *t and *seq the selected point's time and series when
+ * the call selects one (else unchanged). Null when the bucket has no
+ * answer. */
+ex_val ex__acc_result(ex_acc *a, const ex_call *k, int64_t *t, uint32_t *seq);
 /* top/bottom: the kept points, sorted by time; count in *n. */
 const ex_pt *ex__acc_top(ex_acc *a, const ex_call *k, size_t *n);
 void ex__acc_deinit(ex_acc *a);

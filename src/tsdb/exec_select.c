@@ -30,6 +30,7 @@ typedef struct plan {
     ex_call calls[EX_MAX_CALLS];
     size_t ncalls;
     bool top;            /* the one call is top() or bottom() */
+    bool aux;            /* one selector with tags or fields beside it */
     bool selector_time;  /* one selector, no interval: rows carry its time */
     int64_t interval, offset;
     sb_str dims[EX_MAX_DIMS]; /* GROUP BY tags as written */
@@ -327,11 +328,17 @@ static bool plan_select(ex_ctx *c, plan *p)
     if (!plan_dims(c, p))
         return false;
     for (size_t i = 0; i < p->ncalls; i++) {
-        if ((p->calls[i].fn == EX_TOP || p->calls[i].fn == EX_BOTTOM) &&
-            (p->ncalls > 1 || s->fields[0].expr->kind != IQL_CALL)) {
+        if (p->calls[i].fn != EX_TOP && p->calls[i].fn != EX_BOTTOM)
+            continue;
+        bool alone = p->ncalls == 1;
+        for (size_t f = 0; f < s->nfields && alone; f++) {
+            const iql_expr *e = s->fields[f].expr;
+            if (e->kind != IQL_CALL && e->kind != IQL_VAR)
+                alone = false; /* top() inside arithmetic */
+        }
+        if (!alone)
             return ex__fail(c, "selector function %.*s() cannot be combined with other functions",
                             SB_STR_FMT(p->calls[i].name));
-        }
     }
     if (raw && aggr) {
         bool only_selectors = true;
@@ -341,7 +348,14 @@ static bool plan_select(ex_ctx *c, plan *p)
             return ex__fail(c, "mixing multiple selector functions with tags or fields is not supported");
         if (!only_selectors)
             return ex__fail(c, "mixing aggregate and non-aggregate queries is not supported");
-        return ex__fail(c, "selectors with tags or fields are not supported");
+        /* One selector: the other columns read the selected point's series
+         * (tags) and its other fields at that time. */
+        for (size_t f = 0; f < s->nfields; f++) {
+            iql_expr_kind k = s->fields[f].expr->kind;
+            if (k == IQL_WILDCARD || k == IQL_REGEX)
+                return ex__fail(c, "wildcards beside a selector are not supported");
+        }
+        p->aux = true;
     }
     p->agg = aggr;
     if (!aggr) {
@@ -1070,7 +1084,8 @@ static bool agg_row_fn(void *arg, int64_t t, const ex_val *fields)
     if (b >= a->nbuckets)
         return true;
     for (size_t k = 0; k < a->p->ncalls; k++) {
-        const ex_call *call = &a->p->calls[k];
+        ex_call *call = &a->p->calls[k];
+        call->seq = a->s->seq;
         if (call->fidx >= 0 && fields[call->fidx].type != EX_NULL)
             ex__acc_feed_val(&a->accs[b * a->p->ncalls + k], call, t, &fields[call->fidx]);
     }
@@ -1123,9 +1138,10 @@ static bool feed_series(agg_ctx *a, const series *s, int64_t *rollup_w)
         return ok;
     }
     for (size_t k = 0; k < p->ncalls && !c->failed; k++) {
-        const ex_call *call = &p->calls[k];
+        ex_call *call = &p->calls[k];
         if (call->fidx < 0)
             continue;
+        call->seq = s->seq;
         a->call = k;
         sb_errbuf err = {{0}};
         int rc = 1;
@@ -1146,30 +1162,101 @@ static bool feed_series(agg_ctx *a, const series *s, int64_t *rollup_w)
     return true;
 }
 
-/* The value written for column expression e in a row of call results. */
-static ex_val agg_eval(plan *p, const iql_expr *e, const ex_val *res)
+/* What a column expression of an aggregate row reads: the calls' results
+ * and, beside a lone selector, the selected point (series seq, time t). */
+typedef struct row_env {
+    ex_ctx *c;
+    plan *p;
+    meas *m;
+    const ex_val *res;
+    bool has_point;
+    uint32_t seq;
+    int64_t t;
+} row_env;
+
+static int aux_cb(void *arg, const tsdb_chunk *ch)
 {
-    ex_val r = {.type = EX_NULL};
+    ex_val *v = arg;
+    if (!ch->n)
+        return 0;
+    v->type = (int)ch->type;
+    switch (ch->type) {
+    case TSDB_FLOAT:
+        v->f = ch->v.f[0];
+        break;
+    case TSDB_INT:
+        v->i = ch->v.i[0];
+        break;
+    case TSDB_UINT:
+        v->u = ch->v.u[0];
+        break;
+    case TSDB_BOOL:
+        v->b = ch->v.b[0];
+        break;
+    case TSDB_STRING:
+        v->s = ch->v.s[0];
+        v->type = EX_UNKNOWN; /* copied by the caller, which has the arena */
+        break;
+    }
+    return 1;
+}
+
+/* A tag or field of the selected point. */
+static ex_val aux_value(row_env *r, const iql_expr *e)
+{
+    ex_val v = {.type = EX_NULL};
+    if (!r->has_point)
+        return v;
+    const series *se = &r->m->series.items[r->seq];
+    ptrdiff_t fi = e->cast == IQL_CAST_TAG ? -1 : ex__field_index(&r->m->schema, e->name);
+    if (fi < 0) {
+        for (size_t i = 0; i < se->ntags; i++)
+            if (sb_str_eq(se->tags[i].key, e->name)) {
+                v.type = TSDB_STRING;
+                v.s = se->tags[i].value;
+            }
+        return v;
+    }
+    sb_errbuf err = {{0}};
+    int rc = r->c->src->vt->scan(r->c->src, r->p->db, se->id, r->m->schema.fields[fi], r->t, r->t,
+                                 aux_cb, &v, &err);
+    if (rc < 0) {
+        ex__fail(r->c, "%s", err.msg[0] ? err.msg : "storage error");
+        v.type = EX_NULL;
+    }
+    if (v.type == EX_UNKNOWN) {
+        v.type = TSDB_STRING;
+        v.s = ex__dup(r->c, v.s);
+    }
+    return v;
+}
+
+/* The value written for column expression e in a row of call results. */
+static ex_val agg_eval(row_env *r, const iql_expr *e)
+{
+    ex_val v = {.type = EX_NULL};
     switch (e->kind) {
     case IQL_CALL: {
-        ex_call *k = find_call(p, e);
-        return k ? res[k - p->calls] : r;
+        ex_call *k = find_call(r->p, e);
+        return k ? r->res[k - r->p->calls] : v;
     }
+    case IQL_VAR:
+        return aux_value(r, e);
     case IQL_PAREN:
-        return agg_eval(p, e->lhs, res);
+        return agg_eval(r, e->lhs);
     case IQL_BINARY:
-        return ex__arith(e->op, agg_eval(p, e->lhs, res), agg_eval(p, e->rhs, res));
+        return ex__arith(e->op, agg_eval(r, e->lhs), agg_eval(r, e->rhs));
     case IQL_INTEGER:
     case IQL_DURATION:
-        r.type = TSDB_INT;
-        r.i = e->i;
-        return r;
+        v.type = TSDB_INT;
+        v.i = e->i;
+        return v;
     case IQL_NUMBER:
-        r.type = TSDB_FLOAT;
-        r.f = e->f;
-        return r;
+        v.type = TSDB_FLOAT;
+        v.f = e->f;
+        return v;
     default:
-        return r;
+        return v;
     }
 }
 
@@ -1181,8 +1268,9 @@ static void emit_group(agg_ctx *a, group *g, const outcol *cols, size_t ncols, s
     size_t nc = p->ncalls, B = a->nbuckets;
     ex_val *res = calloc(nc * B + 1, sizeof(ex_val));
     int64_t *tsel = calloc(nc * B + 1, sizeof(int64_t));
+    uint32_t *ssel = calloc(nc * B + 1, sizeof(uint32_t));
     bool *has = calloc(nc * B + 1, sizeof(bool));
-    if (!res || !tsel || !has)
+    if (!res || !tsel || !ssel || !has)
         abort();
     /* For fill(linear): the nearest buckets with a value on each side. */
     ptrdiff_t *before = NULL, *after = NULL;
@@ -1192,7 +1280,8 @@ static void emit_group(agg_ctx *a, group *g, const outcol *cols, size_t ncols, s
             ex_acc *acc = &a->accs[b * nc + k];
             tsel[b * nc + k] = INT64_MIN;
             if (acc->n) {
-                res[b * nc + k] = ex__acc_result(acc, &p->calls[k], &tsel[b * nc + k]);
+                res[b * nc + k] =
+                    ex__acc_result(acc, &p->calls[k], &tsel[b * nc + k], &ssel[b * nc + k]);
                 has[b * nc + k] = res[b * nc + k].type != EX_NULL || p->calls[k].fn == EX_STDDEV ||
                                   p->top;
                 any |= has[b * nc + k];
@@ -1249,10 +1338,14 @@ static void emit_group(agg_ctx *a, group *g, const outcol *cols, size_t ncols, s
                     v.i = pt->i;
                 else
                     v.f = pt->f;
+                row_env r = {c, p, a->m, &v, true, pt->seq, pt->t};
                 ex__row_begin(c, written++);
                 ex__json_time(c->series, pt->t, c->o);
-                sb_buf_putc(c->series, ',');
-                ex__json_val(c->series, &v);
+                for (size_t i2 = 0; i2 < ncols; i2++) {
+                    ex_val cv = agg_eval(&r, cols[i2].expr);
+                    sb_buf_putc(c->series, ',');
+                    ex__json_val(c->series, &cv);
+                }
                 sb_buf_putc(c->series, ']');
             }
             continue;
@@ -1307,6 +1400,8 @@ static void emit_group(agg_ctx *a, group *g, const outcol *cols, size_t ncols, s
         }
         if (p->selector_time && has[b * nc] && tsel[b * nc] != INT64_MIN)
             t = tsel[b * nc];
+        row_env r = {c, p, a->m, row, p->aux && has[b * nc] && tsel[b * nc] != INT64_MIN,
+                     ssel[b * nc], tsel[b * nc]};
         if ((int64_t)seen++ < s->offset)
             continue;
         if (s->limit && (int64_t)written >= s->limit)
@@ -1318,7 +1413,7 @@ static void emit_group(agg_ctx *a, group *g, const outcol *cols, size_t ncols, s
         ex__row_begin(c, written++);
         ex__json_time(c->series, t, c->o);
         for (size_t i2 = 0; i2 < ncols; i2++) {
-            ex_val v = agg_eval(p, cols[i2].expr, row);
+            ex_val v = agg_eval(&r, cols[i2].expr);
             sb_buf_putc(c->series, ',');
             ex__json_val(c->series, &v);
         }
@@ -1332,6 +1427,7 @@ out:
     free(after);
     free(res);
     free(tsel);
+    free(ssel);
     free(has);
 }
 
@@ -1360,7 +1456,8 @@ static void run_agg(ex_ctx *c, plan *p, meas *m, slimiter *sl)
         return;
     bool cond_fields = ex__reads_field(p->s->where, &m->schema);
     size_t max_buckets = c->o->max_points ? c->o->max_points : EX_DEFAULT_MAX_BUCKETS;
-    int64_t rollup_w = (p->interval && !cond_fields && c->src->vt->rollup) ? p->interval : 0;
+    int64_t rollup_w =
+        (p->interval && !cond_fields && !p->aux && c->src->vt->rollup) ? p->interval : 0;
     for (size_t gi = 0; gi < m->groups.len && !c->failed; gi++) {
         group *g = m->groups.items[gi];
         agg_ctx a = {.c = c, .p = p, .m = m, .cond_fields = cond_fields, .nbuckets = 1};

@@ -148,6 +148,27 @@ static void test_selectors_keep_point_time(void **state)
               "[\"2020-01-01T00:00:05Z\",2]]}"));
 }
 
+/* One selector beside tags or fields: they come from the selected point. */
+static void test_selector_with_fields(void **state)
+{
+    reset_opts();
+    check("SELECT max(value), host FROM cpu",
+          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"max\",\"host\"],\"values\":"
+              "[[\"2020-01-01T00:02:05Z\",10,\"b\"]]}"));
+    check("SELECT last(value), n, region FROM cpu WHERE region = 'eu'",
+          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"last\",\"n\",\"region\"],\"values\":"
+              "[[\"2020-01-01T00:01:10Z\",5,5,\"eu\"]]}"));
+    check("SELECT top(value, 2), host FROM cpu",
+          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"top\",\"host\"],\"values\":"
+              "[[\"2020-01-01T00:01:10Z\",5,\"a\"],[\"2020-01-01T00:02:05Z\",10,\"b\"]]}"));
+    check("SELECT max(value), host FROM cpu WHERE time >= '2020-01-01T00:00:00Z' AND "
+          "time < '2020-01-01T00:02:00Z' GROUP BY time(1m)",
+          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"max\",\"host\"],\"values\":"
+              "[[\"2020-01-01T00:00:00Z\",4,\"c\"],[\"2020-01-01T00:01:00Z\",5,\"a\"]]}"));
+    check("SELECT max(value), min(value), host FROM cpu",
+          ERR("mixing multiple selector functions with tags or fields is not supported"));
+}
+
 static void test_group_by_tags(void **state)
 {
     reset_opts();
@@ -615,6 +636,7 @@ int main(void)
         cmocka_unit_test(test_count_and_time_zero),
         cmocka_unit_test(test_aggregates),
         cmocka_unit_test(test_selectors_keep_point_time),
+        cmocka_unit_test(test_selector_with_fields),
         cmocka_unit_test(test_group_by_tags),
         cmocka_unit_test(test_group_by_time),
         cmocka_unit_test(test_fill),
