@@ -1020,13 +1020,16 @@ static size_t bucket_of(const agg_ctx *a, int64_t t)
     return (size_t)(((uint64_t)t - (uint64_t)a->base) / (uint64_t)a->p->interval);
 }
 
+/* The start of t's bucket: offset + a multiple of the interval (in 128
+ * bits: near the ends of time the multiple may not fit; clamped). */
 static int64_t window_start(const plan *p, int64_t t)
 {
-    int64_t x = t - p->offset;
-    int64_t r = x % p->interval;
+    __int128 x = (__int128)t - p->offset;
+    __int128 r = x % p->interval;
     if (r < 0)
         r += p->interval;
-    return x - r + p->offset;
+    __int128 w = x - r + p->offset;
+    return w < INT64_MIN ? INT64_MIN : (int64_t)w;
 }
 
 static int agg_chunk_cb(void *arg, const tsdb_chunk *ch)
@@ -1047,7 +1050,8 @@ static int agg_chunk_cb(void *arg, const tsdb_chunk *ch)
             i++;
             continue;
         }
-        int64_t end = a->base + (int64_t)(b + 1) * a->p->interval;
+        __int128 end128 = (__int128)a->base + (__int128)(b + 1) * a->p->interval;
+        int64_t end = end128 > INT64_MAX ? INT64_MAX : (int64_t)end128;
         size_t j = i + 1;
         while (j < ch->n && ch->times[j] < end)
             j++;
@@ -1323,7 +1327,9 @@ static void emit_group(agg_ctx *a, group *g, const outcol *cols, size_t ncols, s
             bucket_any |= has[b * nc + k];
         if (!bucket_any && (s->fill == IQL_FILL_NONE || !p->interval))
             continue;
-        int64_t t = p->interval ? a->base + (int64_t)b * p->interval : notime;
+        int64_t t = p->interval
+                        ? (int64_t)((uint64_t)a->base + (uint64_t)b * (uint64_t)p->interval)
+                        : notime;
         if (p->top) {
             size_t n;
             const ex_pt *pts = ex__acc_top(&a->accs[b], &p->calls[0], &n);
@@ -1385,12 +1391,20 @@ static void emit_group(agg_ctx *a, group *g, const outcol *cols, size_t ncols, s
                 if (lo < 0 || hi < 0)
                     break;
                 ex_val y0 = res[(size_t)lo * nc + k], y1 = res[(size_t)hi * nc + k];
+                /* InfluxDB's linearFloat/linearInteger, in bucket units:
+                 * slope first, then m * x + y0, in floating point. */
+                double m, x = (double)((ptrdiff_t)b - lo);
                 if (y0.type == TSDB_INT && y1.type == TSDB_INT) {
-                    row[k].type = TSDB_INT;
-                    row[k].i = y0.i + (y1.i - y0.i) * ((int64_t)b - lo) / (hi - lo);
+                    m = (double)(int64_t)((uint64_t)y1.i - (uint64_t)y0.i) / (double)(hi - lo);
+                    double y = m * x + (double)y0.i;
+                    if (y > -9.2e18 && y < 9.2e18) {
+                        row[k].type = TSDB_INT;
+                        row[k].i = (int64_t)y;
+                    }
                 } else if (y0.type == TSDB_FLOAT && y1.type == TSDB_FLOAT) {
+                    m = (y1.f - y0.f) / (double)(hi - lo);
                     row[k].type = TSDB_FLOAT;
-                    row[k].f = y0.f + (y1.f - y0.f) * (double)((ptrdiff_t)b - lo) / (double)(hi - lo);
+                    row[k].f = m * x + y0.f;
                 }
                 break;
             }
