@@ -31,6 +31,7 @@ typedef struct plan {
     size_t ncalls;
     bool top;            /* the one call is top() or bottom() */
     bool aux;            /* one selector with tags or fields beside it */
+    bool wild_calls;     /* fn(*) or fn(/re/): expanded per measurement */
     bool selector_time;  /* one selector, no interval: rows carry its time */
     int64_t interval, offset;
     sb_str dims[EX_MAX_DIMS]; /* GROUP BY tags as written */
@@ -209,8 +210,13 @@ static bool plan_call(ex_ctx *c, plan *p, const iql_expr *e)
         return ex__fail(c, "invalid number of arguments for %s, expected 1, got %zu", nm, e->nargs);
     }
     const iql_expr *arg = e->args[0];
-    if (arg->kind == IQL_WILDCARD || arg->kind == IQL_REGEX)
-        return ex__fail(c, "wildcards and regexes in %s() are not supported", nm);
+    if (arg->kind == IQL_WILDCARD || arg->kind == IQL_REGEX) {
+        /* Expanded per measurement (expand_calls); checked then. */
+        if (arg->kind == IQL_REGEX && !ex__regex(c, arg->s))
+            return false;
+        p->wild_calls = true;
+        return true;
+    }
     if (arg->kind != IQL_VAR)
         return ex__fail(c, "expected field argument in %s()", nm);
     k.field = arg->name;
@@ -1554,6 +1560,66 @@ static bool collect_measurements(ex_ctx *c, plan *p, name_list *out)
     return true;
 }
 
+/* Whether fn(*) takes a field of type t: count, first and last take any,
+ * the rest numbers (InfluxQL's RewriteFields). */
+static bool wild_type_ok(sb_str fn, tsdb_type t)
+{
+    if (name_is(fn, "count") || name_is(fn, "first") || name_is(fn, "last"))
+        return true;
+    return t == TSDB_FLOAT || t == TSDB_INT || t == TSDB_UINT;
+}
+
+/* s with each fn(*) / fn(/re/) replaced by fn(field) for the fields of the
+ * schema (by name), aliased "<name>_<field>" as InfluxDB names them. */
+static const iql_select *expand_calls(ex_ctx *c, const iql_select *s, const ex_schema *sc)
+{
+    SB_VEC(iql_field) out = {0};
+    sb_buf b = SB_BUF_INIT;
+    for (size_t i = 0; i < s->nfields; i++) {
+        const iql_field *f = &s->fields[i];
+        const iql_expr *e = f->expr;
+        if (e->kind != IQL_CALL || e->nargs == 0 ||
+            (e->args[0]->kind != IQL_WILDCARD && e->args[0]->kind != IQL_REGEX)) {
+            sb_vec_push(&out, *f);
+            continue;
+        }
+        for (size_t k = 0; k < sc->nfields; k++) {
+            if (!wild_type_ok(e->name, sc->types[k]))
+                continue;
+            if (e->args[0]->kind == IQL_REGEX) {
+                bool mt;
+                if (!ex__match(c, e->args[0]->s, sc->fields[k], &mt))
+                    break;
+                if (!mt)
+                    continue;
+            }
+            iql_expr *var = sb_arena_calloc(c->arena, 1, sizeof(iql_expr));
+            var->kind = IQL_VAR;
+            var->name = sc->fields[k];
+            iql_expr *call = sb_arena_alloc(c->arena, sizeof(iql_expr));
+            *call = *e;
+            call->args = sb_arena_alloc(c->arena, e->nargs * sizeof(iql_expr *));
+            memcpy(call->args, e->args, e->nargs * sizeof(iql_expr *));
+            call->args[0] = var;
+            sb_buf_reset(&b);
+            sb_buf_append_str(&b, f->alias.ptr ? f->alias : e->name);
+            sb_buf_putc(&b, '_');
+            sb_buf_append_str(&b, sc->fields[k]);
+            iql_field nf = {call, ex__dup(c, sb_buf_str(&b))};
+            sb_vec_push(&out, nf);
+        }
+    }
+    sb_buf_free(&b);
+    iql_select *s2 = sb_arena_alloc(c->arena, sizeof(*s2));
+    *s2 = *s;
+    s2->nfields = out.len;
+    s2->fields = sb_arena_alloc(c->arena, (out.len ? out.len : 1) * sizeof(iql_field));
+    if (out.len)
+        memcpy(s2->fields, out.items, out.len * sizeof(iql_field));
+    sb_vec_free(&out);
+    return s2;
+}
+
 void ex__select(ex_ctx *c, const iql_select *s)
 {
     plan *p = sb_arena_calloc(c->arena, 1, sizeof(plan));
@@ -1571,13 +1637,29 @@ void ex__select(ex_ctx *c, const iql_select *s)
     slimiter sl = {0};
     for (size_t i = 0; i < ml.names.len && !c->failed; i++) {
         meas m = {.name = ml.names.items[i]};
-        if (p->tr.min <= p->tr.max && load_schema(c, p, &m) && load_series(c, p, &m) &&
-            make_groups(c, p, &m)) {
-            if (p->agg)
-                run_agg(c, p, &m, &sl);
-            else
-                run_raw(c, p, &m, &sl);
+        plan *pm = p;
+        bool ok = p->tr.min <= p->tr.max && load_schema(c, p, &m);
+        if (ok && p->wild_calls) {
+            /* Plan again with this measurement's fields in the calls. */
+            const iql_select *s2 = expand_calls(c, s, &m.schema);
+            bool any = false;
+            for (size_t f = 0; f < s2->nfields; f++)
+                any |= s2->fields[f].expr->kind == IQL_CALL;
+            pm = sb_arena_calloc(c->arena, 1, sizeof(plan));
+            pm->s = s2;
+            pm->db = p->db;
+            pm->points = p->points;
+            pm->nseries_read = p->nseries_read;
+            ok = !c->failed && any && plan_select(c, pm);
         }
+        if (ok && load_series(c, pm, &m) && make_groups(c, pm, &m)) {
+            if (pm->agg)
+                run_agg(c, pm, &m, &sl);
+            else
+                run_raw(c, pm, &m, &sl);
+        }
+        p->points = pm->points;
+        p->nseries_read = pm->nseries_read;
         for (size_t g = 0; g < m.groups.len; g++)
             sb_vec_free(&m.groups.items[g]->members);
         sb_vec_free(&m.groups);

@@ -355,6 +355,21 @@ static void test_arithmetic_and_names(void **state)
               "[[\"1970-01-01T00:00:00Z\",4.166666666666667,4.2,20]]}"));
 }
 
+/* fn(*) and fn(/re/): one call per field of fitting type, named fn_field. */
+static void test_wildcard_calls(void **state)
+{
+    reset_opts();
+    check("SELECT count(*) FROM weather",
+          ONE("{\"name\":\"weather\",\"columns\":[\"time\",\"count_ok\",\"count_sky\",\"count_temp\"],"
+              "\"values\":[[\"1970-01-01T00:00:00Z\",2,2,2]]}"));
+    check("SELECT mean(*) FROM cpu",
+          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"mean_n\",\"mean_value\"],\"values\":"
+              "[[\"1970-01-01T00:00:00Z\",4.2,4.166666666666667]]}"));
+    check("SELECT max(/^v/) AS m FROM cpu",
+          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"m_value\"],\"values\":"
+              "[[\"2020-01-01T00:02:05Z\",10]]}"));
+}
+
 static void test_epoch(void **state)
 {
     reset_opts();
@@ -644,6 +659,7 @@ int main(void)
         cmocka_unit_test(test_order_limit),
         cmocka_unit_test(test_conditions),
         cmocka_unit_test(test_arithmetic_and_names),
+        cmocka_unit_test(test_wildcard_calls),
         cmocka_unit_test(test_epoch),
         cmocka_unit_test(test_show),
         cmocka_unit_test(test_errors),
