@@ -1111,13 +1111,10 @@ static int first_cb(void *arg, const tsdb_chunk *ch)
 }
 
 /* Whether rollups of width w give this query's answer exactly. */
-static bool rollup_fits(const plan *p, const meas *m, int64_t base, int64_t w)
+static bool rollup_fits(const plan *p, const meas *m, int64_t w)
 {
     if (w <= 0 || p->interval % w || p->offset % w || !p->tr.has_min)
         return false;
-    if (window_start(p, p->tr.min) != p->tr.min || (p->tr.max + 1 - p->offset) % p->interval)
-        return false;
-    (void)base;
     for (size_t k = 0; k < p->ncalls; k++) {
         const ex_call *call = &p->calls[k];
         if (call->fn != EX_COUNT && call->fn != EX_SUM && call->fn != EX_MEAN &&
@@ -1129,7 +1126,15 @@ static bool rollup_fits(const plan *p, const meas *m, int64_t base, int64_t w)
     return true;
 }
 
-static bool feed_series(agg_ctx *a, const series *s, int64_t *rollup_w)
+/* Rollup widths worth asking for: the interval, then common widths that
+ * divide it and the offset, largest first; *wi skips those the source
+ * turned out not to have. */
+typedef struct rollup_plan {
+    int64_t widths[8];
+    size_t n, wi;
+} rollup_plan;
+
+static bool feed_series(agg_ctx *a, const series *s, rollup_plan *rp)
 {
     ex_ctx *c = a->c;
     plan *p = a->p;
@@ -1155,11 +1160,29 @@ static bool feed_series(agg_ctx *a, const series *s, int64_t *rollup_w)
         a->call = k;
         sb_errbuf err = {{0}};
         int rc = 1;
-        if (*rollup_w > 0 && c->src->vt->rollup) {
-            rc = c->src->vt->rollup(c->src, p->db, s->id, call->field, *rollup_w, p->tr.min,
-                                    p->tr.max, agg_rollup_cb, a, &err);
-            if (rc == 1)
-                *rollup_w = 0; /* none of that width: scan from now on */
+        /* Rollups answer the buckets that lie wholly inside the range, the
+         * partial buckets at its ends are scanned. */
+        int64_t fb = 0, le = -1;
+        if (rp->wi < rp->n) {
+            fb = window_start(p, p->tr.min);
+            le = window_start(p, p->tr.max + 1) - 1;
+            if (fb < p->tr.min)
+                fb = fb > EX_MAX_TIME - p->interval ? EX_MAX_TIME : fb + p->interval;
+        }
+        while (rp->wi < rp->n && fb <= le) {
+            rc = c->src->vt->rollup(c->src, p->db, s->id, call->field, rp->widths[rp->wi], fb, le,
+                                    agg_rollup_cb, a, &err);
+            if (rc == 1) {
+                rp->wi++; /* none of that width: try the next, or scan */
+                continue;
+            }
+            if (rc == 0 && p->tr.min < fb)
+                rc = c->src->vt->scan(c->src, p->db, s->id, call->field, p->tr.min, fb - 1,
+                                      agg_chunk_cb, a, &err);
+            if (rc == 0 && le < p->tr.max)
+                rc = c->src->vt->scan(c->src, p->db, s->id, call->field, le + 1, p->tr.max,
+                                      agg_chunk_cb, a, &err);
+            break;
         }
         if (rc == 1)
             rc = c->src->vt->scan(c->src, p->db, s->id, call->field, p->tr.min, p->tr.max,
@@ -1476,8 +1499,16 @@ static void run_agg(ex_ctx *c, plan *p, meas *m, slimiter *sl)
         return;
     bool cond_fields = ex__reads_field(p->s->where, &m->schema);
     size_t max_buckets = c->o->max_points ? c->o->max_points : EX_DEFAULT_MAX_BUCKETS;
-    int64_t rollup_w =
-        (p->interval && !cond_fields && !p->aux && c->src->vt->rollup) ? p->interval : 0;
+    rollup_plan rp = {.n = 0};
+    if (p->interval && !cond_fields && !p->aux && c->src->vt->rollup) {
+        static const int64_t STD[] = {3600000000000LL, 600000000000LL, 300000000000LL,
+                                      60000000000LL,   10000000000LL,  1000000000LL};
+        if (rollup_fits(p, m, p->interval))
+            rp.widths[rp.n++] = p->interval;
+        for (size_t i = 0; i < sizeof(STD) / sizeof(STD[0]); i++)
+            if (STD[i] < p->interval && rollup_fits(p, m, STD[i]))
+                rp.widths[rp.n++] = STD[i];
+    }
     for (size_t gi = 0; gi < m->groups.len && !c->failed; gi++) {
         group *g = m->groups.items[gi];
         agg_ctx a = {.c = c, .p = p, .m = m, .cond_fields = cond_fields, .nbuckets = 1};
@@ -1515,11 +1546,8 @@ static void run_agg(ex_ctx *c, plan *p, meas *m, slimiter *sl)
         a.accs = calloc(a.nbuckets * p->ncalls, sizeof(ex_acc));
         if (!a.accs)
             abort();
-        int64_t w = rollup_w;
-        if (w && !rollup_fits(p, m, a.base, w))
-            w = 0;
         for (size_t k = 0; k < g->members.len && !c->failed; k++)
-            feed_series(&a, &m->series.items[g->members.items[k]], &w);
+            feed_series(&a, &m->series.items[g->members.items[k]], &rp);
         if (!c->failed)
             emit_group(&a, g, cols, ncols, sl);
         for (size_t i = 0; i < a.nbuckets * p->ncalls; i++)

@@ -56,6 +56,7 @@ typedef struct fx_source {
 } fx_source;
 
 static bool fixture_rollups = true;
+static size_t fixture_rollup_rows; /* rollup rows handed out, for tests */
 
 static int fx_strcmp(const char *a, const char *b)
 {
@@ -281,6 +282,7 @@ static int fx_rollup(tsdb_source *s, sb_str db, uint64_t id, sb_str field, int64
             r.sum += v;
             r.count++;
         }
+        fixture_rollup_rows++;
         int rc = cb(arg, &r, 1);
         if (rc)
             return rc;
