@@ -43,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sb_buf out = SB_BUF_INIT;
     tsdb_exec_text(src, sb_str_make((const char *)data, size), &o, &out);
     json_error_t err;
-    /* Numbers past int64 and \\u0000 in names are valid JSON (and Go
+    /* Numbers past int64 and escaped NULs in names are valid JSON (and Go
      * writes both). */
     json_t *doc = json_loadb(out.ptr, out.len, JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL, &err);
     assert(doc && json_is_object(doc));
