@@ -19,13 +19,13 @@
 
 #include "tsdb/exec.h"
 
-#define REGIONS 5
+#define REGIONS  5
 #define PROJECTS 250
-#define PAGES 20
-#define NSERIES (REGIONS * PROJECTS * PAGES)
-#define NPOINTS 120
-#define T0 1577836800000000000LL
-#define MINUTE 60000000000LL
+#define PAGES    20
+#define NSERIES  (REGIONS * PROJECTS * PAGES)
+#define NPOINTS  120
+#define T0       1577836800000000000LL
+#define MINUTE   60000000000LL
 
 typedef struct bseries {
     char key[96];
@@ -46,7 +46,8 @@ static int b_measurements(tsdb_source *s, sb_str db, tsdb_name_cb cb, void *arg,
 {
     return cb(arg, SB_STR("page_views"));
 }
-static int b_fields(tsdb_source *s, sb_str db, sb_str m, tsdb_field_cb cb, void *arg, sb_errbuf *err)
+static int b_fields(tsdb_source *s, sb_str db, sb_str m, tsdb_field_cb cb, void *arg,
+                    sb_errbuf *err)
 {
     return cb(arg, SB_STR("duration_ms"), TSDB_FLOAT);
 }
@@ -142,8 +143,8 @@ int main(void)
                 snprintf(se->tagv[0], 16, "pg%02d", pg);
                 snprintf(se->tagv[1], 16, "p%d", p);
                 snprintf(se->tagv[2], 16, "r%d", r);
-                snprintf(se->key, sizeof(se->key), "page_views,page=%s,project=%s,region=%s", se->tagv[0],
-                         se->tagv[1], se->tagv[2]);
+                snprintf(se->key, sizeof(se->key), "page_views,page=%s,project=%s,region=%s",
+                         se->tagv[0], se->tagv[1], se->tagv[2]);
                 se->tags[0] = (tsdb_tag){SB_STR("page"), sb_str_c(se->tagv[0])};
                 se->tags[1] = (tsdb_tag){SB_STR("project"), sb_str_c(se->tagv[1])};
                 se->tags[2] = (tsdb_tag){SB_STR("region"), sb_str_c(se->tagv[2])};

@@ -55,7 +55,8 @@ bool ex__match(ex_ctx *c, sb_str pattern, sb_str subject, bool *out)
         return false;
     int m = ex__regex_match(re, subject);
     if (m < 0)
-        return ex__fail(c, "regular expression /%.*s/ exceeded its match limit", SB_STR_FMT(pattern));
+        return ex__fail(c, "regular expression /%.*s/ exceeded its match limit",
+                        SB_STR_FMT(pattern));
     *out = m == 1;
     return true;
 }

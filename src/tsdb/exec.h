@@ -30,13 +30,13 @@
 typedef bool (*tsdb_exec_ddl_fn)(void *arg, iql_stmt_kind kind, sb_str db, sb_errbuf *err);
 
 typedef struct tsdb_exec_opts {
-    sb_str db;           /* the request's db= (ptr NULL: none) */
-    int64_t now_ns;      /* now() for the whole query */
+    sb_str db;            /* the request's db= (ptr NULL: none) */
+    int64_t now_ns;       /* now() for the whole query */
     tsdb_precision epoch; /* unit of integer times when has_epoch */
     bool has_epoch;
-    size_t max_series;   /* series a SELECT may read; 0: no limit */
-    size_t max_points;   /* points a SELECT may read, and rows/buckets it may
-                            emit; 0: no limit */
+    size_t max_series;    /* series a SELECT may read; 0: no limit */
+    size_t max_points;    /* points a SELECT may read, and rows/buckets it may
+                             emit; 0: no limit */
     tsdb_exec_ddl_fn ddl; /* NULL: CREATE/DROP DATABASE answer an error */
     void *ddl_arg;
 } tsdb_exec_opts;

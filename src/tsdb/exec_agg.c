@@ -196,14 +196,14 @@ static void top_add(ex_acc *a, const ex_call *k, int64_t t, double f, int64_t i,
         case EX_PERCENTILE:                                                                        \
         case EX_MEDIAN:                                                                            \
             for (size_t x = from; x < to; x++)                                                     \
-                quantile_add(a, t[x], k->seq, (double)v[x], TYPE == TSDB_INT ? (int64_t)v[x] : 0,         \
-                             TYPE == TSDB_INT);              \
+                quantile_add(a, t[x], k->seq, (double)v[x], TYPE == TSDB_INT ? (int64_t)v[x] : 0,  \
+                             TYPE == TSDB_INT);                                                    \
             break;                                                                                 \
         case EX_TOP:                                                                               \
         case EX_BOTTOM:                                                                            \
             for (size_t x = from; x < to; x++)                                                     \
-                top_add(a, k, t[x], (double)v[x], TYPE == TSDB_INT ? (int64_t)v[x] : 0,          \
-                        TYPE == TSDB_INT);                \
+                top_add(a, k, t[x], (double)v[x], TYPE == TSDB_INT ? (int64_t)v[x] : 0,            \
+                        TYPE == TSDB_INT);                                                         \
             break;                                                                                 \
         default:                                                                                   \
             break;                                                                                 \
@@ -480,8 +480,7 @@ ex_val ex__acc_result(ex_acc *a, const ex_call *k, int64_t *t, uint32_t *seq)
         if (n % 2) {
             r.f = is_int ? (double)a->pts[n / 2].i : a->pts[n / 2].f;
         } else if (is_int) {
-            r.f = (double)a->pts[n / 2 - 1].i +
-                  (double)(a->pts[n / 2].i - a->pts[n / 2 - 1].i) / 2;
+            r.f = (double)a->pts[n / 2 - 1].i + (double)(a->pts[n / 2].i - a->pts[n / 2 - 1].i) / 2;
         } else {
             r.f = a->pts[n / 2 - 1].f + (a->pts[n / 2].f - a->pts[n / 2 - 1].f) / 2;
         }

@@ -44,11 +44,11 @@ void ex__regex_free(ex_regex *re);
 typedef struct ex_ctx {
     tsdb_source *src;
     const tsdb_exec_opts *o;
-    sb_arena *arena;   /* freed after the statement */
-    sb_buf *series;    /* the statement's "series" array items */
-    size_t nseries;    /* written so far */
+    sb_arena *arena; /* freed after the statement */
+    sb_buf *series;  /* the statement's "series" array items */
+    size_t nseries;  /* written so far */
     bool failed;
-    sb_errbuf err;     /* the statement's error when failed */
+    sb_errbuf err; /* the statement's error when failed */
     /* Regexes compiled for this statement, by pattern text. */
     struct {
         const char *ptr;
@@ -165,17 +165,17 @@ typedef enum ex_fn {
 
 /* Points kept exactly by percentile() and median() per group and bucket;
  * past this they go to a sketch (docs/tsdb.md). */
-#define EX_EXACT_MAX 100000
+#define EX_EXACT_MAX    100000
 #define EX_SKETCH_ALPHA 0.01
 
 /* One aggregate call as a query states it, resolved per measurement. */
 typedef struct ex_call {
     const iql_expr *expr; /* the call node */
     ex_fn fn;
-    sb_str name;  /* "mean", ... */
-    sb_str field; /* its argument */
-    double pct;   /* percentile */
-    int64_t n;    /* top/bottom */
+    sb_str name;    /* "mean", ... */
+    sb_str field;   /* its argument */
+    double pct;     /* percentile */
+    int64_t n;      /* top/bottom */
     ptrdiff_t fidx; /* in the measurement's schema, -1: no such field */
     tsdb_type type; /* the field's type there */
     uint32_t seq;   /* the series being fed: selectors remember the point's */
@@ -198,7 +198,7 @@ typedef struct ex_acc {
     ex_val best, lo, hi; /* min/max/first/last; spread */
     int64_t tbest;
     uint32_t sbest; /* the series of the selected point */
-    ex_pt *pts; /* percentile/median (exact), top/bottom */
+    ex_pt *pts;     /* percentile/median (exact), top/bottom */
     size_t npts, cap;
     tsdb_sketch *sk;
     bool welford; /* stddev past EX_EXACT_MAX points: streaming */

@@ -29,8 +29,8 @@ ex_regex *ex__regex_new(sb_str pattern, sb_errbuf *err)
 {
     int ec;
     PCRE2_SIZE off;
-    pcre2_code *code = pcre2_compile((PCRE2_SPTR)pattern.ptr, pattern.len, PCRE2_UTF | PCRE2_MATCH_INVALID_UTF,
-                                     &ec, &off, NULL);
+    pcre2_code *code = pcre2_compile((PCRE2_SPTR)pattern.ptr, pattern.len,
+                                     PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &ec, &off, NULL);
     if (!code) {
         PCRE2_UCHAR msg[160];
         pcre2_get_error_message(ec, msg, sizeof(msg));

@@ -19,9 +19,9 @@
 #include "base/vec.h"
 #include "tsdb/exec_int.h"
 
-#define EX_MAX_CALLS 64
-#define EX_MAX_DIMS 256
-#define EX_MAX_MUST 32
+#define EX_MAX_CALLS           64
+#define EX_MAX_DIMS            256
+#define EX_MAX_MUST            32
 #define EX_DEFAULT_MAX_BUCKETS (1u << 19) /* buckets x calls without max_points */
 
 typedef struct plan {
@@ -29,14 +29,14 @@ typedef struct plan {
     bool agg;
     ex_call calls[EX_MAX_CALLS];
     size_t ncalls;
-    bool top;            /* the one call is top() or bottom() */
-    bool aux;            /* one selector with tags or fields beside it */
-    bool wild_calls;     /* fn(*) or fn(/re/): expanded per measurement */
-    bool selector_time;  /* one selector, no interval: rows carry its time */
+    bool top;           /* the one call is top() or bottom() */
+    bool aux;           /* one selector with tags or fields beside it */
+    bool wild_calls;    /* fn(*) or fn(/re/): expanded per measurement */
+    bool selector_time; /* one selector, no interval: rows carry its time */
     int64_t interval, offset;
     sb_str dims[EX_MAX_DIMS]; /* GROUP BY tags as written */
     size_t ndims;
-    bool dim_all;             /* GROUP BY * */
+    bool dim_all; /* GROUP BY * */
     sb_str dim_regex[16];
     size_t ndim_regex;
     ex_timerange tr;
@@ -79,22 +79,56 @@ static const struct {
     const char *name;
     ex_fn fn;
 } FNS[] = {
-    {"count", EX_COUNT},   {"sum", EX_SUM},       {"mean", EX_MEAN},
-    {"min", EX_MIN},       {"max", EX_MAX},       {"first", EX_FIRST},
-    {"last", EX_LAST},     {"spread", EX_SPREAD}, {"stddev", EX_STDDEV},
-    {"percentile", EX_PERCENTILE}, {"median", EX_MEDIAN}, {"top", EX_TOP},
+    {"count", EX_COUNT},   {"sum", EX_SUM},
+    {"mean", EX_MEAN},     {"min", EX_MIN},
+    {"max", EX_MAX},       {"first", EX_FIRST},
+    {"last", EX_LAST},     {"spread", EX_SPREAD},
+    {"stddev", EX_STDDEV}, {"percentile", EX_PERCENTILE},
+    {"median", EX_MEDIAN}, {"top", EX_TOP},
     {"bottom", EX_BOTTOM},
 };
 
 /* Functions InfluxDB has that we do not run: named, not "undefined". */
 static const char *const UNSUPPORTED[] = {
-    "distinct", "mode", "integral", "derivative", "non_negative_derivative", "difference",
-    "non_negative_difference", "moving_average", "cumulative_sum", "elapsed", "holt_winters",
-    "holt_winters_with_fit", "sample", "chande_momentum_oscillator", "exponential_moving_average",
-    "double_exponential_moving_average", "kaufmans_efficiency_ratio", "kaufmans_adaptive_moving_average",
-    "triple_exponential_moving_average", "triple_exponential_derivative", "relative_strength_index",
-    "abs", "sin", "cos", "tan", "asin", "acos", "atan", "atan2", "exp", "log", "ln", "log2", "log10",
-    "sqrt", "pow", "floor", "ceil", "round",
+    "distinct",
+    "mode",
+    "integral",
+    "derivative",
+    "non_negative_derivative",
+    "difference",
+    "non_negative_difference",
+    "moving_average",
+    "cumulative_sum",
+    "elapsed",
+    "holt_winters",
+    "holt_winters_with_fit",
+    "sample",
+    "chande_momentum_oscillator",
+    "exponential_moving_average",
+    "double_exponential_moving_average",
+    "kaufmans_efficiency_ratio",
+    "kaufmans_adaptive_moving_average",
+    "triple_exponential_moving_average",
+    "triple_exponential_derivative",
+    "relative_strength_index",
+    "abs",
+    "sin",
+    "cos",
+    "tan",
+    "asin",
+    "acos",
+    "atan",
+    "atan2",
+    "exp",
+    "log",
+    "ln",
+    "log2",
+    "log10",
+    "sqrt",
+    "pow",
+    "floor",
+    "ceil",
+    "round",
 };
 
 /* The column name of an expression, as influxql's Field.Name(). */
@@ -167,8 +201,8 @@ static bool plan_call(ex_ctx *c, plan *p, const iql_expr *e)
             nm = FNS[i].name;
     if (fn == EX_TOP || fn == EX_BOTTOM) {
         if (e->nargs < 2)
-            return ex__fail(c, "invalid number of arguments for %s, expected at least 2, got %zu", nm,
-                            e->nargs);
+            return ex__fail(c, "invalid number of arguments for %s, expected at least 2, got %zu",
+                            nm, e->nargs);
         const iql_expr *last = e->args[e->nargs - 1];
         if (last->kind != IQL_INTEGER) {
             sb_buf b = SB_BUF_INIT;
@@ -176,7 +210,8 @@ static bool plan_call(ex_ctx *c, plan *p, const iql_expr *e)
                 sb_buf_appendf(&b, "%.3f", last->f);
             else
                 iql_expr_write(last, &b);
-            ex__fail(c, "expected integer as last argument in %s(), found %s", nm, b.ptr ? b.ptr : "");
+            ex__fail(c, "expected integer as last argument in %s(), found %s", nm,
+                     b.ptr ? b.ptr : "");
             sb_buf_free(&b);
             return false;
         }
@@ -191,7 +226,8 @@ static bool plan_call(ex_ctx *c, plan *p, const iql_expr *e)
         if (e->nargs > 2)
             return ex__fail(c, "%s() with tag arguments is not supported", nm);
         if (last->i < 1)
-            return ex__fail(c, "limit (%lld) in %s function must be at least 1", (long long)last->i, nm);
+            return ex__fail(c, "limit (%lld) in %s function must be at least 1", (long long)last->i,
+                            nm);
         if (c->o->max_points && (uint64_t)last->i > c->o->max_points)
             return ex__fail(c, "max-select-point limit exceeed: (%lld/%zu)", (long long)last->i,
                             c->o->max_points);
@@ -275,7 +311,8 @@ static bool plan_dims(ex_ctx *c, plan *p)
                 else if (o->kind == IQL_CALL && name_is(o->name, "now") && o->nargs == 0)
                     off = c->o->now_ns;
                 else if (o->kind == IQL_CALL && name_is(o->name, "now"))
-                    return ex__fail(c, "time dimension offset now() function requires no arguments");
+                    return ex__fail(c,
+                                    "time dimension offset now() function requires no arguments");
                 else if (o->kind == IQL_CALL)
                     return ex__fail(c, "time dimension offset function must be now()");
                 else
@@ -351,7 +388,8 @@ static bool plan_select(ex_ctx *c, plan *p)
         for (size_t i = 0; i < p->ncalls; i++)
             only_selectors &= is_selector(p->calls[i].fn);
         if (only_selectors && p->ncalls > 1)
-            return ex__fail(c, "mixing multiple selector functions with tags or fields is not supported");
+            return ex__fail(
+                c, "mixing multiple selector functions with tags or fields is not supported");
         if (!only_selectors)
             return ex__fail(c, "mixing aggregate and non-aggregate queries is not supported");
         /* One selector: the other columns read the selected point's series
@@ -609,7 +647,8 @@ static bool count_points(ex_ctx *c, plan *p, size_t n)
 {
     p->points += n;
     if (c->o->max_points && p->points > c->o->max_points)
-        return ex__fail(c, "max-select-point limit exceeed: (%zu/%zu)", p->points, c->o->max_points);
+        return ex__fail(c, "max-select-point limit exceeed: (%zu/%zu)", p->points,
+                        c->o->max_points);
     return true;
 }
 
@@ -883,7 +922,8 @@ static ex_val raw_value(raw_ctx *r, const outcol *oc, const ex_env *env)
         return env->fields[ex__field_index(&r->m->schema, oc->ref)];
     }
     const iql_expr *e = oc->expr;
-    if (e->kind == IQL_VAR && (e->cast == IQL_CAST_TAG || ex__field_index(&r->m->schema, e->name) < 0)) {
+    if (e->kind == IQL_VAR &&
+        (e->cast == IQL_CAST_TAG || ex__field_index(&r->m->schema, e->name) < 0)) {
         /* A tag column: null when the series lacks the tag. */
         for (size_t i = 0; i < r->s->ntags; i++)
             if (sb_str_eq(r->s->tags[i].key, e->name)) {
@@ -898,7 +938,8 @@ static ex_val raw_value(raw_ctx *r, const outcol *oc, const ex_env *env)
         if (e->cast == IQL_CAST_FLOAT && v.type == TSDB_INT) {
             v.type = TSDB_FLOAT;
             v.f = (double)v.i;
-        } else if (e->cast == IQL_CAST_INTEGER && v.type == TSDB_FLOAT && v.f > -9.2e18 && v.f < 9.2e18) {
+        } else if (e->cast == IQL_CAST_INTEGER && v.type == TSDB_FLOAT && v.f > -9.2e18 &&
+                   v.f < 9.2e18) {
             v.type = TSDB_INT;
             v.i = (int64_t)v.f;
         } else if ((e->cast == IQL_CAST_FLOAT && v.type != TSDB_FLOAT) ||
@@ -1010,10 +1051,10 @@ typedef struct agg_ctx {
     ex_ctx *c;
     plan *p;
     meas *m;
-    ex_acc *accs;  /* [bucket * ncalls + call] */
+    ex_acc *accs; /* [bucket * ncalls + call] */
     size_t nbuckets;
-    int64_t base;  /* start of bucket 0 */
-    size_t call;   /* the call being fed by chunks */
+    int64_t base; /* start of bucket 0 */
+    size_t call;  /* the call being fed by chunks */
     bool cond_fields;
     const series *s;
     int64_t first; /* pre-pass: the earliest point */
@@ -1315,8 +1356,8 @@ static void emit_group(agg_ctx *a, group *g, const outcol *cols, size_t ncols, s
             if (acc->n) {
                 res[b * nc + k] =
                     ex__acc_result(acc, &p->calls[k], &tsel[b * nc + k], &ssel[b * nc + k]);
-                has[b * nc + k] = res[b * nc + k].type != EX_NULL || p->calls[k].fn == EX_STDDEV ||
-                                  p->top;
+                has[b * nc + k] =
+                    res[b * nc + k].type != EX_NULL || p->calls[k].fn == EX_STDDEV || p->top;
                 any |= has[b * nc + k];
             }
         }
@@ -1356,9 +1397,8 @@ static void emit_group(agg_ctx *a, group *g, const outcol *cols, size_t ncols, s
             bucket_any |= has[b * nc + k];
         if (!bucket_any && (s->fill == IQL_FILL_NONE || !p->interval))
             continue;
-        int64_t t = p->interval
-                        ? (int64_t)((uint64_t)a->base + (uint64_t)b * (uint64_t)p->interval)
-                        : notime;
+        int64_t t = p->interval ? (int64_t)((uint64_t)a->base + (uint64_t)b * (uint64_t)p->interval)
+                                : notime;
         if (p->top) {
             size_t n;
             const ex_pt *pts = ex__acc_top(&a->accs[b], &p->calls[0], &n);
@@ -1443,8 +1483,13 @@ static void emit_group(agg_ctx *a, group *g, const outcol *cols, size_t ncols, s
         }
         if (p->selector_time && has[b * nc] && tsel[b * nc] != INT64_MIN)
             t = tsel[b * nc];
-        row_env r = {c, p, a->m, row, p->aux && has[b * nc] && tsel[b * nc] != INT64_MIN,
-                     ssel[b * nc], tsel[b * nc]};
+        row_env r = {c,
+                     p,
+                     a->m,
+                     row,
+                     p->aux && has[b * nc] && tsel[b * nc] != INT64_MIN,
+                     ssel[b * nc],
+                     tsel[b * nc]};
         if ((int64_t)seen++ < s->offset)
             continue;
         if (s->limit && (int64_t)written >= s->limit)

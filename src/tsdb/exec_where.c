@@ -52,7 +52,8 @@ static bool time_value(ex_ctx *c, const iql_expr *e, int64_t *out)
         return time_value(c, e->lhs, out);
     case IQL_STRING:
         if (!iql_parse_time(e->s, out))
-            return ex__fail(c, "invalid operation: time and *influxql.StringLiteral are not compatible");
+            return ex__fail(
+                c, "invalid operation: time and *influxql.StringLiteral are not compatible");
         return true;
     case IQL_INTEGER:
     case IQL_DURATION:
@@ -109,9 +110,11 @@ static bool walk_time(ex_ctx *c, const iql_expr *e, ex_timerange *tr)
     const iql_expr *val = e->rhs;
     if (!is_time_var(e->lhs)) { /* v op time: flip */
         val = e->lhs;
-        op = op == IQL_OP_LT ? IQL_OP_GT : op == IQL_OP_LTE ? IQL_OP_GTE : op == IQL_OP_GT ? IQL_OP_LT
-             : op == IQL_OP_GTE                                          ? IQL_OP_LTE
-                                                                         : op;
+        op = op == IQL_OP_LT    ? IQL_OP_GT
+             : op == IQL_OP_LTE ? IQL_OP_GTE
+             : op == IQL_OP_GT  ? IQL_OP_LT
+             : op == IQL_OP_GTE ? IQL_OP_LTE
+                                : op;
     }
     int64_t v;
     if (!time_value(c, val, &v))

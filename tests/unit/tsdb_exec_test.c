@@ -21,7 +21,7 @@
 #include "tsdb_fixture.h"
 
 /* 2020-01-01T00:00:00Z plus seconds. */
-#define T0 1577836800LL
+#define T0   1577836800LL
 #define S(x) "" #x "000000000"
 
 static const char DATA[] =
@@ -86,11 +86,12 @@ static void check(const char *q, const char *want)
 static void test_count_and_time_zero(void **state)
 {
     reset_opts();
-    check("SELECT count(value) FROM cpu",
-          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"count\"],\"values\":[[\"1970-01-01T00:00:00Z\",6]]}"));
+    check("SELECT count(value) FROM cpu", ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"count\"],"
+                                              "\"values\":[[\"1970-01-01T00:00:00Z\",6]]}"));
     /* With a lower bound, the row's time is that bound. */
     check("SELECT count(value) FROM cpu WHERE time >= '2020-01-01T00:00:05Z'",
-          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"count\"],\"values\":[[\"2020-01-01T00:00:05Z\",5]]}"));
+          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"count\"],\"values\":[[\"2020-01-01T00:00:"
+              "05Z\",5]]}"));
     check("SELECT count(value) FROM cpu WHERE time > '2020-01-01T00:02:05Z'", EMPTY);
     check("SELECT count(nosuch) FROM cpu", EMPTY);
     check("SELECT count(value) FROM nosuch", EMPTY);
@@ -102,51 +103,58 @@ static void test_aggregates(void **state)
     check("SELECT sum(value), mean(value), min(value), max(value), spread(value), stddev(value), "
           "median(value) FROM cpu WHERE time >= '2020-01-01T00:00:00Z'",
           ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"sum\",\"mean\",\"min\",\"max\",\"spread\","
-              "\"stddev\",\"median\"],\"values\":[[\"2020-01-01T00:00:00Z\",25,4.166666666666667,1,10,"
+              "\"stddev\",\"median\"],\"values\":[[\"2020-01-01T00:00:00Z\",25,4.166666666666667,1,"
+              "10,"
               "9,3.1885210782848317,3.5]]}"));
     /* Integers: sum, min, max and spread stay integers; mean is a float. */
     check("SELECT sum(n), mean(n), max(n), spread(n), count(n) FROM cpu",
-          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"sum\",\"mean\",\"max\",\"spread\",\"count\"],"
+          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"sum\",\"mean\",\"max\",\"spread\","
+              "\"count\"],"
               "\"values\":[[\"1970-01-01T00:00:00Z\",21,4.2,10,9,5]]}"));
     /* Strings and booleans: count, first, last. */
-    check("SELECT count(sky), first(sky), last(ok) FROM weather",
-          ONE("{\"name\":\"weather\",\"columns\":[\"time\",\"count\",\"first\",\"last\"],\"values\":"
-              "[[\"1970-01-01T00:00:00Z\",2,\"sunny\",false]]}"));
+    check(
+        "SELECT count(sky), first(sky), last(ok) FROM weather",
+        ONE("{\"name\":\"weather\",\"columns\":[\"time\",\"count\",\"first\",\"last\"],\"values\":"
+            "[[\"1970-01-01T00:00:00Z\",2,\"sunny\",false]]}"));
     check("SELECT mean(sky) FROM weather",
           ERR("unsupported mean iterator type: *query.stringInterruptIterator"));
     /* stddev of one point is null. */
     check("SELECT stddev(value) FROM cpu WHERE host = 'c'",
-          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"stddev\"],\"values\":[[\"1970-01-01T00:00:00Z\",null]]}"));
+          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"stddev\"],\"values\":[[\"1970-01-01T00:00:"
+              "00Z\",null]]}"));
 }
 
 static void test_selectors_keep_point_time(void **state)
 {
     reset_opts();
-    check("SELECT max(value) FROM cpu",
-          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"max\"],\"values\":[[\"2020-01-01T00:02:05Z\",10]]}"));
-    check("SELECT min(value) FROM cpu",
-          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"min\"],\"values\":[[\"2020-01-01T00:00:00Z\",1]]}"));
-    check("SELECT first(value) FROM cpu",
-          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"first\"],\"values\":[[\"2020-01-01T00:00:00Z\",1]]}"));
-    check("SELECT last(n) FROM cpu",
-          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"last\"],\"values\":[[\"2020-01-01T00:02:05Z\",10]]}"));
+    check("SELECT max(value) FROM cpu", ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"max\"],"
+                                            "\"values\":[[\"2020-01-01T00:02:05Z\",10]]}"));
+    check("SELECT min(value) FROM cpu", ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"min\"],"
+                                            "\"values\":[[\"2020-01-01T00:00:00Z\",1]]}"));
+    check("SELECT first(value) FROM cpu", ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"first\"],"
+                                              "\"values\":[[\"2020-01-01T00:00:00Z\",1]]}"));
+    check("SELECT last(n) FROM cpu", ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"last\"],"
+                                         "\"values\":[[\"2020-01-01T00:02:05Z\",10]]}"));
     /* Sorted 1 2 3 4 5 10: p50 -> index floor(6 * 0.5 + 0.5) - 1 = 2. */
     check("SELECT percentile(value, 50) FROM cpu",
-          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"percentile\"],\"values\":[[\"2020-01-01T00:00:10Z\",3]]}"));
+          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"percentile\"],\"values\":[[\"2020-01-"
+              "01T00:00:10Z\",3]]}"));
     check("SELECT percentile(n, 100) FROM cpu",
-          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"percentile\"],\"values\":[[\"2020-01-01T00:02:05Z\",10]]}"));
+          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"percentile\"],\"values\":[[\"2020-01-"
+              "01T00:02:05Z\",10]]}"));
     /* Index -1: no value at all. */
     check("SELECT percentile(value, 0) FROM cpu", EMPTY);
     /* Two selectors: the row's time is the range's start. */
     check("SELECT min(value), max(value) FROM cpu",
-          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"min\",\"max\"],\"values\":[[\"1970-01-01T00:00:00Z\",1,10]]}"));
+          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"min\",\"max\"],\"values\":[[\"1970-01-"
+              "01T00:00:00Z\",1,10]]}"));
     /* top/bottom: N rows at their points' times, in time order. */
-    check("SELECT top(value, 2) FROM cpu",
-          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"top\"],\"values\":[[\"2020-01-01T00:01:10Z\",5],"
-              "[\"2020-01-01T00:02:05Z\",10]]}"));
-    check("SELECT bottom(n, 2) FROM cpu",
-          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"bottom\"],\"values\":[[\"2020-01-01T00:00:00Z\",1],"
-              "[\"2020-01-01T00:00:05Z\",2]]}"));
+    check("SELECT top(value, 2) FROM cpu", ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"top\"],"
+                                               "\"values\":[[\"2020-01-01T00:01:10Z\",5],"
+                                               "[\"2020-01-01T00:02:05Z\",10]]}"));
+    check("SELECT bottom(n, 2) FROM cpu", ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"bottom\"],"
+                                              "\"values\":[[\"2020-01-01T00:00:00Z\",1],"
+                                              "[\"2020-01-01T00:00:05Z\",2]]}"));
 }
 
 /* One selector beside tags or fields: they come from the selected point. */
@@ -174,25 +182,33 @@ static void test_group_by_tags(void **state)
 {
     reset_opts();
     check("SELECT count(value) FROM cpu GROUP BY region",
-          ONE("{\"name\":\"cpu\",\"tags\":{\"region\":\"eu\"},\"columns\":[\"time\",\"count\"],\"values\":"
-              "[[\"1970-01-01T00:00:00Z\",4]]},{\"name\":\"cpu\",\"tags\":{\"region\":\"us\"},\"columns\":"
+          ONE("{\"name\":\"cpu\",\"tags\":{\"region\":\"eu\"},\"columns\":[\"time\",\"count\"],"
+              "\"values\":"
+              "[[\"1970-01-01T00:00:00Z\",4]]},{\"name\":\"cpu\",\"tags\":{\"region\":\"us\"},"
+              "\"columns\":"
               "[\"time\",\"count\"],\"values\":[[\"1970-01-01T00:00:00Z\",2]]}"));
-    check("SELECT sum(value) FROM cpu GROUP BY *",
-          ONE("{\"name\":\"cpu\",\"tags\":{\"host\":\"a\",\"region\":\"eu\"},\"columns\":[\"time\",\"sum\"],"
-              "\"values\":[[\"1970-01-01T00:00:00Z\",9]]},{\"name\":\"cpu\",\"tags\":{\"host\":\"b\","
-              "\"region\":\"us\"},\"columns\":[\"time\",\"sum\"],\"values\":[[\"1970-01-01T00:00:00Z\",12]]},"
-              "{\"name\":\"cpu\",\"tags\":{\"host\":\"c\",\"region\":\"eu\"},\"columns\":[\"time\",\"sum\"],"
-              "\"values\":[[\"1970-01-01T00:00:00Z\",4]]}"));
+    check(
+        "SELECT sum(value) FROM cpu GROUP BY *",
+        ONE("{\"name\":\"cpu\",\"tags\":{\"host\":\"a\",\"region\":\"eu\"},\"columns\":[\"time\","
+            "\"sum\"],"
+            "\"values\":[[\"1970-01-01T00:00:00Z\",9]]},{\"name\":\"cpu\",\"tags\":{\"host\":\"b\","
+            "\"region\":\"us\"},\"columns\":[\"time\",\"sum\"],\"values\":[[\"1970-01-01T00:00:"
+            "00Z\",12]]},"
+            "{\"name\":\"cpu\",\"tags\":{\"host\":\"c\",\"region\":\"eu\"},\"columns\":[\"time\","
+            "\"sum\"],"
+            "\"values\":[[\"1970-01-01T00:00:00Z\",4]]}"));
     /* A tag no series has groups everything under "". */
-    check("SELECT count(value) FROM cpu GROUP BY dc",
-          ONE("{\"name\":\"cpu\",\"tags\":{\"dc\":\"\"},\"columns\":[\"time\",\"count\"],\"values\":"
-              "[[\"1970-01-01T00:00:00Z\",6]]}"));
+    check(
+        "SELECT count(value) FROM cpu GROUP BY dc",
+        ONE("{\"name\":\"cpu\",\"tags\":{\"dc\":\"\"},\"columns\":[\"time\",\"count\"],\"values\":"
+            "[[\"1970-01-01T00:00:00Z\",6]]}"));
     check("SELECT count(value) FROM cpu GROUP BY host SLIMIT 1 SOFFSET 1",
-          ONE("{\"name\":\"cpu\",\"tags\":{\"host\":\"b\"},\"columns\":[\"time\",\"count\"],\"values\":"
+          ONE("{\"name\":\"cpu\",\"tags\":{\"host\":\"b\"},\"columns\":[\"time\",\"count\"],"
+              "\"values\":"
               "[[\"1970-01-01T00:00:00Z\",2]]}"));
 }
 
-#define CNT_HEAD "{\"name\":\"cpu\",\"columns\":[\"time\",\"count\"],\"values\":["
+#define CNT_HEAD  "{\"name\":\"cpu\",\"columns\":[\"time\",\"count\"],\"values\":["
 #define MEAN_HEAD "{\"name\":\"cpu\",\"columns\":[\"time\",\"mean\"],\"values\":["
 
 static void test_group_by_time(void **state)
@@ -220,7 +236,8 @@ static void test_group_by_time(void **state)
     /* With GROUP BY time, selectors give the bucket's time. */
     check("SELECT max(value) FROM cpu WHERE time >= '2020-01-01T00:00:00Z' AND "
           "time < '2020-01-01T00:02:00Z' GROUP BY time(1m) fill(none)",
-          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"max\"],\"values\":[[\"2020-01-01T00:00:00Z\",4],"
+          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"max\"],\"values\":[[\"2020-01-01T00:00:"
+              "00Z\",4],"
               "[\"2020-01-01T00:01:00Z\",5]]}"));
     /* ORDER BY time DESC reverses the buckets. */
     check("SELECT count(value) FROM cpu WHERE time >= '2020-01-01T00:00:00Z' AND "
@@ -228,7 +245,8 @@ static void test_group_by_time(void **state)
           ONE(CNT_HEAD "[\"2020-01-01T00:01:00Z\",1],[\"2020-01-01T00:00:00Z\",4]]}"));
 }
 
-#define RANGE4 "WHERE time >= '2020-01-01T00:00:00Z' AND time < '2020-01-01T00:04:00Z' GROUP BY time(1m) "
+#define RANGE4                                                                                     \
+    "WHERE time >= '2020-01-01T00:00:00Z' AND time < '2020-01-01T00:04:00Z' GROUP BY time(1m) "
 
 static void test_fill(void **state)
 {
@@ -254,8 +272,9 @@ static void test_fill(void **state)
                         "[\"2020-01-01T00:01:00Z\",5]]}"));
     /* count fills 0 with the default and with fill(null) (InfluxDB turns
      * the null fill of count into 0); fill(none) leaves buckets out. */
-    const char *cq = "SELECT count(value) FROM cpu WHERE host = 'a' AND time >= '2020-01-01T00:00:00Z' "
-                     "AND time < '2020-01-01T00:01:30Z' GROUP BY time(30s)";
+    const char *cq =
+        "SELECT count(value) FROM cpu WHERE host = 'a' AND time >= '2020-01-01T00:00:00Z' "
+        "AND time < '2020-01-01T00:01:30Z' GROUP BY time(30s)";
     const char *cw = ONE(CNT_HEAD "[\"2020-01-01T00:00:00Z\",2],[\"2020-01-01T00:00:30Z\",0],"
                                   "[\"2020-01-01T00:01:00Z\",1]]}");
     check(cq, cw);
@@ -275,7 +294,8 @@ static void test_raw(void **state)
 {
     reset_opts();
     check("SELECT value FROM cpu WHERE host = 'a'",
-          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"value\"],\"values\":[[\"2020-01-01T00:00:00Z\",1],"
+          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"value\"],\"values\":[[\"2020-01-01T00:00:"
+              "00Z\",1],"
               "[\"2020-01-01T00:00:10Z\",3],[\"2020-01-01T00:01:10Z\",5]]}"));
     /* Series merged by time; a missing field is null; tags as columns. */
     check("SELECT value, n, host FROM cpu WHERE region = 'eu'",
@@ -284,18 +304,23 @@ static void test_raw(void **state)
               "[\"2020-01-01T00:00:15Z\",4,null,\"c\"],[\"2020-01-01T00:01:10Z\",5,5,\"a\"]]}"));
     /* * is every field and tag, by name. */
     check("SELECT * FROM cpu WHERE host = 'b'",
-          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"host\",\"n\",\"region\",\"value\"],\"values\":["
-              "[\"2020-01-01T00:00:05Z\",\"b\",2,\"us\",2],[\"2020-01-01T00:02:05Z\",\"b\",10,\"us\",10]]}"));
+          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"host\",\"n\",\"region\",\"value\"],"
+              "\"values\":["
+              "[\"2020-01-01T00:00:05Z\",\"b\",2,\"us\",2],[\"2020-01-01T00:02:05Z\",\"b\",10,"
+              "\"us\",10]]}"));
     /* GROUP BY a tag takes it out of *, into the series' tags. */
     check("SELECT * FROM cpu WHERE host = 'b' GROUP BY host",
-          ONE("{\"name\":\"cpu\",\"tags\":{\"host\":\"b\"},\"columns\":[\"time\",\"n\",\"region\",\"value\"],"
-              "\"values\":[[\"2020-01-01T00:00:05Z\",2,\"us\",2],[\"2020-01-01T00:02:05Z\",10,\"us\",10]]}"));
+          ONE("{\"name\":\"cpu\",\"tags\":{\"host\":\"b\"},\"columns\":[\"time\",\"n\",\"region\","
+              "\"value\"],"
+              "\"values\":[[\"2020-01-01T00:00:05Z\",2,\"us\",2],[\"2020-01-01T00:02:05Z\",10,"
+              "\"us\",10]]}"));
     check("SELECT value AS v, value * 2 FROM cpu WHERE host = 'c'",
           ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"v\",\"value\"],\"values\":"
               "[[\"2020-01-01T00:00:15Z\",4,8]]}"));
     check("SELECT sky, temp FROM weather",
           ONE("{\"name\":\"weather\",\"columns\":[\"time\",\"sky\",\"temp\"],\"values\":["
-              "[\"2020-01-01T00:00:00Z\",\"sunny\",12.5],[\"2020-01-01T00:01:00Z\",\"rain\",13.5]]}"));
+              "[\"2020-01-01T00:00:00Z\",\"sunny\",12.5],[\"2020-01-01T00:01:00Z\",\"rain\",13.5]]"
+              "}"));
     /* Several measurements: one series each, by name. */
     check("SELECT free, temp FROM mem, weather WHERE time < '2020-01-01T00:01:00Z'",
           ONE("{\"name\":\"mem\",\"columns\":[\"time\",\"free\",\"temp\"],\"values\":"
@@ -308,10 +333,12 @@ static void test_order_limit(void **state)
 {
     reset_opts();
     check("SELECT value FROM cpu WHERE host = 'a' ORDER BY time DESC LIMIT 2",
-          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"value\"],\"values\":[[\"2020-01-01T00:01:10Z\",5],"
+          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"value\"],\"values\":[[\"2020-01-01T00:01:"
+              "10Z\",5],"
               "[\"2020-01-01T00:00:10Z\",3]]}"));
     check("SELECT value FROM cpu WHERE host = 'a' LIMIT 1 OFFSET 1",
-          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"value\"],\"values\":[[\"2020-01-01T00:00:10Z\",3]]}"));
+          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"value\"],\"values\":[[\"2020-01-01T00:00:"
+              "10Z\",3]]}"));
     check("SELECT count(value) FROM cpu WHERE time >= '2020-01-01T00:00:00Z' AND "
           "time < '2020-01-01T00:03:00Z' GROUP BY time(1m) LIMIT 1 OFFSET 1",
           ONE(CNT_HEAD "[\"2020-01-01T00:01:00Z\",1]]}"));
@@ -320,29 +347,37 @@ static void test_order_limit(void **state)
 static void test_conditions(void **state)
 {
     reset_opts();
-    check("SELECT count(value) FROM cpu WHERE host =~ /^[ab]$/", ONE(CNT_HEAD "[\"1970-01-01T00:00:00Z\",5]]}"));
-    check("SELECT count(value) FROM cpu WHERE host !~ /a/", ONE(CNT_HEAD "[\"1970-01-01T00:00:00Z\",3]]}"));
+    check("SELECT count(value) FROM cpu WHERE host =~ /^[ab]$/",
+          ONE(CNT_HEAD "[\"1970-01-01T00:00:00Z\",5]]}"));
+    check("SELECT count(value) FROM cpu WHERE host !~ /a/",
+          ONE(CNT_HEAD "[\"1970-01-01T00:00:00Z\",3]]}"));
     check("SELECT count(value) FROM cpu WHERE host != 'a' AND region = 'eu'",
           ONE(CNT_HEAD "[\"1970-01-01T00:00:00Z\",1]]}"));
     check("SELECT count(value) FROM cpu WHERE host = 'a' OR host = 'c'",
           ONE(CNT_HEAD "[\"1970-01-01T00:00:00Z\",4]]}"));
     /* A missing tag reads as "". */
-    check("SELECT count(value) FROM cpu WHERE dc = ''", ONE(CNT_HEAD "[\"1970-01-01T00:00:00Z\",6]]}"));
+    check("SELECT count(value) FROM cpu WHERE dc = ''",
+          ONE(CNT_HEAD "[\"1970-01-01T00:00:00Z\",6]]}"));
     check("SELECT count(value) FROM /c.u/", ONE(CNT_HEAD "[\"1970-01-01T00:00:00Z\",6]]}"));
     /* Field conditions, per point. */
     check("SELECT value FROM cpu WHERE value > 3",
-          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"value\"],\"values\":[[\"2020-01-01T00:00:15Z\",4],"
+          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"value\"],\"values\":[[\"2020-01-01T00:00:"
+              "15Z\",4],"
               "[\"2020-01-01T00:01:10Z\",5],[\"2020-01-01T00:02:05Z\",10]]}"));
     check("SELECT count(value) FROM cpu WHERE value > 3 AND host != 'b'",
           ONE(CNT_HEAD "[\"1970-01-01T00:00:00Z\",2]]}"));
     /* A field missing at a point compares false, != included. */
-    check("SELECT count(value) FROM cpu WHERE n != 100", ONE(CNT_HEAD "[\"1970-01-01T00:00:00Z\",5]]}"));
+    check("SELECT count(value) FROM cpu WHERE n != 100",
+          ONE(CNT_HEAD "[\"1970-01-01T00:00:00Z\",5]]}"));
     check("SELECT value FROM cpu WHERE time > now() - 4m AND host = 'b'",
-          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"value\"],\"values\":[[\"2020-01-01T00:02:05Z\",10]]}"));
+          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"value\"],\"values\":[[\"2020-01-01T00:02:"
+              "05Z\",10]]}"));
     check("SELECT value FROM cpu WHERE time = 1577836815000000000",
-          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"value\"],\"values\":[[\"2020-01-01T00:00:15Z\",4]]}"));
+          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"value\"],\"values\":[[\"2020-01-01T00:00:"
+              "15Z\",4]]}"));
     check("SELECT sky FROM weather WHERE sky = 'rain'",
-          ONE("{\"name\":\"weather\",\"columns\":[\"time\",\"sky\"],\"values\":[[\"2020-01-01T00:01:00Z\",\"rain\"]]}"));
+          ONE("{\"name\":\"weather\",\"columns\":[\"time\",\"sky\"],\"values\":[[\"2020-01-01T00:"
+              "01:00Z\",\"rain\"]]}"));
 }
 
 static void test_arithmetic_and_names(void **state)
@@ -360,9 +395,9 @@ static void test_arithmetic_and_names(void **state)
 static void test_wildcard_calls(void **state)
 {
     reset_opts();
-    check("SELECT count(*) FROM weather",
-          ONE("{\"name\":\"weather\",\"columns\":[\"time\",\"count_ok\",\"count_sky\",\"count_temp\"],"
-              "\"values\":[[\"1970-01-01T00:00:00Z\",2,2,2]]}"));
+    check("SELECT count(*) FROM weather", ONE("{\"name\":\"weather\",\"columns\":[\"time\",\"count_"
+                                              "ok\",\"count_sky\",\"count_temp\"],"
+                                              "\"values\":[[\"1970-01-01T00:00:00Z\",2,2,2]]}"));
     check("SELECT mean(*) FROM cpu",
           ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"mean_n\",\"mean_value\"],\"values\":"
               "[[\"1970-01-01T00:00:00Z\",4.2,4.166666666666667]]}"));
@@ -379,8 +414,9 @@ static void test_epoch(void **state)
     check("SELECT value FROM cpu WHERE host = 'c'",
           ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"value\"],\"values\":[[1577836815,4]]}"));
     opts.epoch = TSDB_PREC_MS;
-    check("SELECT value FROM cpu WHERE host = 'c'",
-          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"value\"],\"values\":[[1577836815000,4]]}"));
+    check(
+        "SELECT value FROM cpu WHERE host = 'c'",
+        ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"value\"],\"values\":[[1577836815000,4]]}"));
     opts.epoch = TSDB_PREC_NS;
     check("SELECT count(value) FROM cpu",
           ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"count\"],\"values\":[[0,6]]}"));
@@ -389,12 +425,13 @@ static void test_epoch(void **state)
 static void test_show(void **state)
 {
     reset_opts();
-    check("SHOW DATABASES",
-          ONE("{\"name\":\"databases\",\"columns\":[\"name\"],\"values\":[[\"db\"],[\"empty\"],[\"other\"]]}"));
-    check("SHOW MEASUREMENTS",
-          ONE("{\"name\":\"measurements\",\"columns\":[\"name\"],\"values\":[[\"cpu\"],[\"mem\"],[\"weather\"]]}"));
-    check("SHOW MEASUREMENTS WHERE host = 'a'",
-          ONE("{\"name\":\"measurements\",\"columns\":[\"name\"],\"values\":[[\"cpu\"],[\"mem\"]]}"));
+    check("SHOW DATABASES", ONE("{\"name\":\"databases\",\"columns\":[\"name\"],\"values\":[["
+                                "\"db\"],[\"empty\"],[\"other\"]]}"));
+    check("SHOW MEASUREMENTS", ONE("{\"name\":\"measurements\",\"columns\":[\"name\"],\"values\":[["
+                                   "\"cpu\"],[\"mem\"],[\"weather\"]]}"));
+    check(
+        "SHOW MEASUREMENTS WHERE host = 'a'",
+        ONE("{\"name\":\"measurements\",\"columns\":[\"name\"],\"values\":[[\"cpu\"],[\"mem\"]]}"));
     check("SHOW MEASUREMENTS ON empty", EMPTY);
     check("SHOW TAG KEYS FROM cpu",
           ONE("{\"name\":\"cpu\",\"columns\":[\"tagKey\"],\"values\":[[\"host\"],[\"region\"]]}"));
@@ -402,15 +439,17 @@ static void test_show(void **state)
           ONE("{\"name\":\"cpu\",\"columns\":[\"key\",\"value\"],\"values\":[[\"region\",\"eu\"],"
               "[\"region\",\"us\"]]}"));
     check("SHOW TAG VALUES WITH KEY =~ /^h/ WHERE region = 'eu'",
-          ONE("{\"name\":\"cpu\",\"columns\":[\"key\",\"value\"],\"values\":[[\"host\",\"a\"],[\"host\",\"c\"]]}"));
-    check("SHOW FIELD KEYS FROM weather",
-          ONE("{\"name\":\"weather\",\"columns\":[\"fieldKey\",\"fieldType\"],\"values\":[[\"ok\",\"boolean\"],"
-              "[\"sky\",\"string\"],[\"temp\",\"float\"]]}"));
+          ONE("{\"name\":\"cpu\",\"columns\":[\"key\",\"value\"],\"values\":[[\"host\",\"a\"],["
+              "\"host\",\"c\"]]}"));
+    check("SHOW FIELD KEYS FROM weather", ONE("{\"name\":\"weather\",\"columns\":[\"fieldKey\","
+                                              "\"fieldType\"],\"values\":[[\"ok\",\"boolean\"],"
+                                              "[\"sky\",\"string\"],[\"temp\",\"float\"]]}"));
     check("SHOW SERIES FROM mem", ONE("{\"columns\":[\"key\"],\"values\":[[\"mem,host=a\"]]}"));
     check("SHOW SERIES ON other", ONE("{\"columns\":[\"key\"],\"values\":[[\"disk,host=z\"]]}"));
-    check("SHOW RETENTION POLICIES ON db",
-          ONE("{\"columns\":[\"name\",\"duration\",\"shardGroupDuration\",\"replicaN\",\"default\"],"
-              "\"values\":[[\"autogen\",\"0s\",\"168h0m0s\",1,true]]}"));
+    check(
+        "SHOW RETENTION POLICIES ON db",
+        ONE("{\"columns\":[\"name\",\"duration\",\"shardGroupDuration\",\"replicaN\",\"default\"],"
+            "\"values\":[[\"autogen\",\"0s\",\"168h0m0s\",1,true]]}"));
     check("SHOW MEASUREMENTS ON nosuch", ERR("database not found: nosuch"));
 }
 
@@ -418,14 +457,18 @@ static void test_errors(void **state)
 {
     reset_opts();
     check("SELECT foo(value) FROM cpu", ERR("undefined function foo()"));
-    check("SELECT value, mean(value) FROM cpu", ERR("mixing aggregate and non-aggregate queries is not supported"));
+    check("SELECT value, mean(value) FROM cpu",
+          ERR("mixing aggregate and non-aggregate queries is not supported"));
     check("SELECT top(value, 1), max(value) FROM cpu",
           ERR("selector function top() cannot be combined with other functions"));
-    check("SELECT mean(value, n) FROM cpu", ERR("invalid number of arguments for mean, expected 1, got 2"));
+    check("SELECT mean(value, n) FROM cpu",
+          ERR("invalid number of arguments for mean, expected 1, got 2"));
     check("SELECT percentile(value) FROM cpu",
           ERR("invalid number of arguments for percentile, expected 2, got 1"));
-    check("SELECT value FROM cpu GROUP BY time(1m)", ERR("GROUP BY requires at least one aggregate function"));
-    check("SELECT value FROM cpu GROUP BY host fill(none)", ERR("fill(none) must be used with a function"));
+    check("SELECT value FROM cpu GROUP BY time(1m)",
+          ERR("GROUP BY requires at least one aggregate function"));
+    check("SELECT value FROM cpu GROUP BY host fill(none)",
+          ERR("fill(none) must be used with a function"));
     check("SELECT time FROM cpu", ERR("at least 1 non-time field must be queried"));
     check("SELECT value FROM cpu WHERE time > now() - 1h OR time < now() - 2h",
           ERR("cannot use OR with time conditions"));
@@ -438,11 +481,13 @@ static void test_errors(void **state)
     check("CREATE DATABASE x", ERR("CREATE DATABASE is not supported here"));
     /* Statements are independent. */
     check("SELECT count(value) FROM cpu; SELECT bad(value) FROM cpu",
-          "{\"results\":[{\"statement_id\":0,\"series\":[" CNT_HEAD "[\"1970-01-01T00:00:00Z\",6]]}]},"
+          "{\"results\":[{\"statement_id\":0,\"series\":[" CNT_HEAD
+          "[\"1970-01-01T00:00:00Z\",6]]}]},"
           "{\"statement_id\":1,\"error\":\"undefined function bad()\"}]}");
     /* A parse error is the document's error (the parser's words). */
-    check("SELEC x", "{\"error\":\"error parsing query: found SELEC, expected SELECT, SHOW, CREATE or "
-                     "DROP at line 1, char 1\"}");
+    check("SELEC x",
+          "{\"error\":\"error parsing query: found SELEC, expected SELECT, SHOW, CREATE or "
+          "DROP at line 1, char 1\"}");
 }
 
 static bool ddl_ok(void *arg, iql_stmt_kind kind, sb_str db, sb_errbuf *err)
@@ -559,7 +604,8 @@ static void test_percentile_sketch_query(void **state)
     double *v = malloc(N * sizeof(double));
     for (size_t i = 0; i < N; i++) {
         v[i] = exp(rnd() * 10);
-        sb_buf_appendf(&lp, "lat,s=%zu ms=%.17g %lld\n", i % 3, v[i], (long long)(T0 * 1000000000LL + (long long)i * 1000));
+        sb_buf_appendf(&lp, "lat,s=%zu ms=%.17g %lld\n", i % 3, v[i],
+                       (long long)(T0 * 1000000000LL + (long long)i * 1000));
     }
     tsdb_source *big = fixture_source_load(lp.ptr);
     sb_buf_free(&lp);
@@ -590,7 +636,8 @@ static void test_percentile_sketch_query(void **state)
 static void same_numbers(const char *a, const char *b, double rel)
 {
     json_error_t e;
-    json_t *x = json_loads(a, JSON_DECODE_INT_AS_REAL, &e), *y = json_loads(b, JSON_DECODE_INT_AS_REAL, &e);
+    json_t *x = json_loads(a, JSON_DECODE_INT_AS_REAL, &e),
+           *y = json_loads(b, JSON_DECODE_INT_AS_REAL, &e);
     assert_non_null(x);
     assert_non_null(y);
     json_t *sx = json_object_get(json_array_get(json_object_get(x, "results"), 0), "series");
@@ -651,8 +698,10 @@ static void test_rollups_match_scans(void **state)
     fixture_rollups = true;
     fixture_rollup_rows = 0;
     sb_buf_reset(&out);
-    tsdb_exec_text(s2, SB_STR("SELECT count(v) FROM m WHERE v > 50 AND time >= '2020-01-01T00:00:00Z' "
-                              "AND time < '2020-01-01T01:00:00Z' GROUP BY time(10m)"), &opts, &out);
+    tsdb_exec_text(s2,
+                   SB_STR("SELECT count(v) FROM m WHERE v > 50 AND time >= '2020-01-01T00:00:00Z' "
+                          "AND time < '2020-01-01T01:00:00Z' GROUP BY time(10m)"),
+                   &opts, &out);
     assert_int_equal(fixture_rollup_rows, 0);
     fixture_source_free(s2);
 }
@@ -668,7 +717,8 @@ static void test_limits(void **state)
     got = run("SELECT count(value) FROM cpu");
     assert_non_null(strstr(got, "max-select-series limit exceeded: (3/2)"));
     reset_opts();
-    got = run("SELECT count(value) FROM cpu WHERE time >= '1970-01-01T00:00:00Z' GROUP BY time(1s)");
+    got =
+        run("SELECT count(value) FROM cpu WHERE time >= '1970-01-01T00:00:00Z' GROUP BY time(1s)");
     assert_non_null(strstr(got, "max-select-buckets limit exceeded"));
 }
 

@@ -118,7 +118,8 @@ static int fx_measurements(tsdb_source *s, sb_str db, tsdb_name_cb cb, void *arg
     return rc;
 }
 
-static int fx_fields(tsdb_source *s, sb_str db, sb_str m, tsdb_field_cb cb, void *arg, sb_errbuf *err)
+static int fx_fields(tsdb_source *s, sb_str db, sb_str m, tsdb_field_cb cb, void *arg,
+                     sb_errbuf *err)
 {
     fx_source *f = (fx_source *)s;
     fx_field **all = NULL;
@@ -290,7 +291,7 @@ static int fx_rollup(tsdb_source *s, sb_str db, uint64_t id, sb_str field, int64
     return 0;
 }
 
-static const tsdb_source_vt fx_vt = {fx_databases, fx_measurements, fx_fields,
+static const tsdb_source_vt fx_vt = {fx_databases,   fx_measurements, fx_fields,
                                      fx_series_walk, fx_scan,         fx_rollup};
 
 static int fx_cmp_series(const void *x, const void *y)
@@ -320,7 +321,8 @@ static void fx_add_point(fx_source *f, const char *db, const tsdb_point *p)
         se->ntags = p->ntags;
         se->tags = sb_arena_alloc(&f->arena, (p->ntags + 1) * sizeof(tsdb_tag));
         for (size_t i = 0; i < p->ntags; i++) {
-            se->tags[i].key = sb_str_c(sb_arena_strndup(&f->arena, p->tags[i].key.ptr, p->tags[i].key.len));
+            se->tags[i].key =
+                sb_str_c(sb_arena_strndup(&f->arena, p->tags[i].key.ptr, p->tags[i].key.len));
             se->tags[i].value =
                 sb_str_c(sb_arena_strndup(&f->arena, p->tags[i].value.ptr, p->tags[i].value.len));
         }
