@@ -1610,6 +1610,9 @@ static bool collect_measurements(ex_ctx *c, plan *p, name_list *out)
         const iql_source *src = &s->sources[i];
         if (src->db.ptr && !sb_str_eq(src->db, p->db))
             return ex__fail(c, "queries over several databases are not supported");
+        /* One retention policy a database: InfluxDB's default, autogen. */
+        if (src->rp.len && !sb_str_eq(src->rp, SB_STR("autogen")))
+            return ex__fail(c, "retention policy not found: %.*s", SB_STR_FMT(src->rp));
         if (src->regex.ptr) {
             out->regex = src->regex;
             sb_errbuf err = {{0}};

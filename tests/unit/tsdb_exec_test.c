@@ -473,6 +473,8 @@ static void test_errors(void **state)
     check("SELECT value FROM cpu WHERE time > now() - 1h OR time < now() - 2h",
           ERR("cannot use OR with time conditions"));
     check("SELECT value FROM nosuch.autogen.cpu", ERR("database not found: nosuch"));
+    check("SELECT value FROM db.weekly.cpu", ERR("retention policy not found: weekly"));
+    check("SELECT count(value) FROM db..cpu", ONE(CNT_HEAD "[\"1970-01-01T00:00:00Z\",6]]}"));
     check("SELECT count(value) FROM cpu WHERE host =~ /(/",
           ERR("error parsing regexp: missing closing parenthesis at offset 1"));
     opts.db = SB_STR_NULL;
