@@ -19,6 +19,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "base/map.h"
 #include "tsdb/exec_int.h"
 
 tsdb_type ex__call_type(const ex_call *k, tsdb_type t)
@@ -126,6 +127,25 @@ static void top_add(ex_acc *a, const ex_call *k, int64_t t, double f, int64_t i,
     else
         p.f = f;
     a->n++;
+    if (k->ntagargs) {
+        /* top(f, tag, N): the best point of each tag value first (InfluxDB
+         * runs max/min grouped by the tags); N of those at the end. */
+        if (!a->bykey) {
+            a->bykey = malloc(sizeof(sb_map));
+            if (!a->bykey)
+                abort();
+            sb_map_init(a->bykey);
+        }
+        uintptr_t at = (uintptr_t)sb_map_get(a->bykey, k->tagkey);
+        if (!at) {
+            push_pt(a, 0, 0, 0, 0, false);
+            a->pts[a->npts - 1] = p;
+            sb_map_put(a->bykey, k->tagkey, (void *)(uintptr_t)a->npts);
+        } else if (better(&p, &a->pts[at - 1], sign, is_int)) {
+            a->pts[at - 1] = p;
+        }
+        return;
+    }
     /* pts is kept best first; n is small (the query's N). */
     if ((int64_t)a->npts == k->n) {
         if (!better(&p, &a->pts[a->npts - 1], sign, is_int))
@@ -491,8 +511,23 @@ ex_val ex__acc_result(ex_acc *a, const ex_call *k, int64_t *t, uint32_t *seq)
     }
 }
 
+static int cmp_better(const void *x, const void *y, void *arg)
+{
+    const ex_call *k = arg;
+    bool is_int = k->type == TSDB_INT;
+    int sign = k->fn == EX_TOP ? 1 : -1;
+    if (better(x, y, sign, is_int))
+        return -1;
+    return better(y, x, sign, is_int);
+}
+
 const ex_pt *ex__acc_top(ex_acc *a, const ex_call *k, size_t *n)
 {
+    if (k->ntagargs && (int64_t)a->npts > k->n) {
+        /* The N best of the tag values' best points. */
+        qsort_r(a->pts, a->npts, sizeof(ex_pt), cmp_better, (void *)k);
+        a->npts = (size_t)k->n;
+    }
     qsort(a->pts, a->npts, sizeof(ex_pt), cmp_t);
     *n = a->npts;
     return a->pts;
@@ -501,6 +536,10 @@ const ex_pt *ex__acc_top(ex_acc *a, const ex_call *k, size_t *n)
 void ex__acc_deinit(ex_acc *a)
 {
     free(a->pts);
+    if (a->bykey) {
+        sb_map_deinit(a->bykey);
+        free(a->bykey);
+    }
     if (a->sk) {
         tsdb_sketch_deinit(a->sk);
         free(a->sk);

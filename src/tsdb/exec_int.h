@@ -172,13 +172,16 @@ typedef enum ex_fn {
 typedef struct ex_call {
     const iql_expr *expr; /* the call node */
     ex_fn fn;
-    sb_str name;    /* "mean", ... */
-    sb_str field;   /* its argument */
-    double pct;     /* percentile */
-    int64_t n;      /* top/bottom */
-    ptrdiff_t fidx; /* in the measurement's schema, -1: no such field */
-    tsdb_type type; /* the field's type there */
-    uint32_t seq;   /* the series being fed: selectors remember the point's */
+    sb_str name;           /* "mean", ... */
+    sb_str field;          /* its argument */
+    double pct;            /* percentile */
+    int64_t n;             /* top/bottom */
+    ptrdiff_t fidx;        /* in the measurement's schema, -1: no such field */
+    tsdb_type type;        /* the field's type there */
+    uint32_t seq;          /* the series being fed: selectors remember the point's */
+    const sb_str *tagargs; /* top(f, tag..., N): the tags to take the best of */
+    size_t ntagargs;
+    sb_str tagkey; /* the fed series' values of tagargs, joined */
 } ex_call;
 
 typedef struct ex_pt {
@@ -201,7 +204,8 @@ typedef struct ex_acc {
     ex_pt *pts;     /* percentile/median (exact), top/bottom */
     size_t npts, cap;
     tsdb_sketch *sk;
-    bool welford; /* stddev past EX_EXACT_MAX points: streaming */
+    bool welford;         /* stddev past EX_EXACT_MAX points: streaming */
+    struct sb_map *bykey; /* top/bottom with tags: tagkey -> 1 + index in pts */
 } ex_acc;
 
 /* The output type of a call over a field of type t. */

@@ -223,8 +223,22 @@ static bool plan_call(ex_ctx *c, plan *p, const iql_expr *e)
             sb_buf_free(&b);
             return false;
         }
-        if (e->nargs > 2)
-            return ex__fail(c, "%s() with tag arguments is not supported", nm);
+        if (e->nargs > 2) {
+            sb_str *tags = sb_arena_alloc(c->arena, (e->nargs - 2) * sizeof(sb_str));
+            for (size_t i = 1; i + 1 < e->nargs; i++) {
+                if (e->args[i]->kind != IQL_VAR) {
+                    sb_buf b = SB_BUF_INIT;
+                    iql_expr_write(e->args[i], &b);
+                    ex__fail(c, "only fields or tags are allowed in %s(), found %s", nm,
+                             b.ptr ? b.ptr : "");
+                    sb_buf_free(&b);
+                    return false;
+                }
+                tags[i - 1] = e->args[i]->name;
+            }
+            k.tagargs = tags;
+            k.ntagargs = e->nargs - 2;
+        }
         if (last->i < 1)
             return ex__fail(c, "limit (%lld) in %s function must be at least 1", (long long)last->i,
                             nm);
@@ -853,6 +867,15 @@ static size_t build_columns(ex_ctx *c, plan *p, meas *m, outcol **out)
         }
         sb_vec_push(&v, oc);
         sb_vec_push(&aliased, s->fields[i].alias.ptr != NULL);
+        if (e->kind == IQL_CALL && e->nargs > 2 &&
+            (name_is(e->name, "top") || name_is(e->name, "bottom"))) {
+            /* top(f, tag, N) also shows the tags (InfluxDB's ColumnNames). */
+            for (size_t t = 1; t + 1 < e->nargs; t++) {
+                outcol tc = {.name = e->args[t]->name, .expr = e->args[t]};
+                sb_vec_push(&v, tc);
+                sb_vec_push(&aliased, false);
+            }
+        }
     }
     sb_buf_free(&b);
     name_columns(c, v.items, v.len, aliased.items);
@@ -1123,6 +1146,19 @@ static int agg_rollup_cb(void *arg, const tsdb_rollup_row *rows, size_t n)
     return 0;
 }
 
+/* The series' values of a top()/bottom() call's tag arguments, joined. */
+static sb_str tag_key(ex_ctx *c, const series *s, const ex_call *k)
+{
+    sb_buf b = SB_BUF_INIT;
+    for (size_t i = 0; i < k->ntagargs; i++) {
+        sb_buf_append_str(&b, ex__tag(s->tags, s->ntags, k->tagargs[i]));
+        sb_buf_putc(&b, 0);
+    }
+    sb_str key = ex__dup(c, sb_buf_str(&b));
+    sb_buf_free(&b);
+    return key;
+}
+
 static bool agg_row_fn(void *arg, int64_t t, const ex_val *fields)
 {
     agg_ctx *a = arg;
@@ -1135,8 +1171,7 @@ static bool agg_row_fn(void *arg, int64_t t, const ex_val *fields)
     if (b >= a->nbuckets)
         return true;
     for (size_t k = 0; k < a->p->ncalls; k++) {
-        ex_call *call = &a->p->calls[k];
-        call->seq = a->s->seq;
+        const ex_call *call = &a->p->calls[k];
         if (call->fidx >= 0 && fields[call->fidx].type != EX_NULL)
             ex__acc_feed_val(&a->accs[b * a->p->ncalls + k], call, t, &fields[call->fidx]);
     }
@@ -1181,6 +1216,12 @@ static bool feed_series(agg_ctx *a, const series *s, rollup_plan *rp)
     plan *p = a->p;
     meas *m = a->m;
     a->s = s;
+    /* Selectors remember the series of the points they keep. */
+    for (size_t k = 0; k < p->ncalls; k++) {
+        p->calls[k].seq = s->seq;
+        if (p->calls[k].ntagargs)
+            p->calls[k].tagkey = tag_key(c, s, &p->calls[k]);
+    }
     if (a->cond_fields) {
         bool *want = calloc(m->schema.nfields + 1, sizeof(bool));
         if (!want)
@@ -1197,7 +1238,6 @@ static bool feed_series(agg_ctx *a, const series *s, rollup_plan *rp)
         ex_call *call = &p->calls[k];
         if (call->fidx < 0)
             continue;
-        call->seq = s->seq;
         a->call = k;
         sb_errbuf err = {{0}};
         int rc = 1;

@@ -174,6 +174,15 @@ static void test_selector_with_fields(void **state)
           "time < '2020-01-01T00:02:00Z' GROUP BY time(1m)",
           ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"max\",\"host\"],\"values\":"
               "[[\"2020-01-01T00:00:00Z\",4,\"c\"],[\"2020-01-01T00:01:00Z\",5,\"a\"]]}"));
+    /* top(f, tag, N): the best point of each tag value, then the N best. */
+    check("SELECT top(value, region, 2) FROM cpu",
+          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"top\",\"region\"],\"values\":"
+              "[[\"2020-01-01T00:01:10Z\",5,\"eu\"],[\"2020-01-01T00:02:05Z\",10,\"us\"]]}"));
+    check("SELECT bottom(value, host, 2) FROM cpu",
+          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"bottom\",\"host\"],\"values\":"
+              "[[\"2020-01-01T00:00:00Z\",1,\"a\"],[\"2020-01-01T00:00:05Z\",2,\"b\"]]}"));
+    check("SELECT top(value, 5, 2) FROM cpu",
+          ERR("only fields or tags are allowed in top(), found 5"));
     check("SELECT max(value), min(value), host FROM cpu",
           ERR("mixing multiple selector functions with tags or fields is not supported"));
 }
