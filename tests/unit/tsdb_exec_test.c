@@ -460,6 +460,32 @@ static void test_show(void **state)
         ONE("{\"columns\":[\"name\",\"duration\",\"shardGroupDuration\",\"replicaN\",\"default\"],"
             "\"values\":[[\"autogen\",\"0s\",\"168h0m0s\",1,true]]}"));
     check("SHOW MEASUREMENTS ON nosuch", ERR("database not found: nosuch"));
+    check("SHOW MEASUREMENTS WITH MEASUREMENT =~ /^(cpu|weather)$/ LIMIT 1 OFFSET 1",
+          ONE("{\"name\":\"measurements\",\"columns\":[\"name\"],\"values\":[[\"weather\"]]}"));
+    check("SHOW TAG KEYS",
+          ONE("{\"name\":\"cpu\",\"columns\":[\"tagKey\"],\"values\":[[\"host\"],[\"region\"]]},"
+              "{\"name\":\"mem\",\"columns\":[\"tagKey\"],\"values\":[[\"host\"]]},"
+              "{\"name\":\"weather\",\"columns\":[\"tagKey\"],\"values\":[[\"city\"]]}"));
+    check("SHOW TAG VALUES FROM cpu, mem WITH KEY IN (\"host\", \"nosuch\") WHERE host != 'b'",
+          ONE("{\"name\":\"cpu\",\"columns\":[\"key\",\"value\"],\"values\":[[\"host\",\"a\"],"
+              "[\"host\",\"c\"]]},{\"name\":\"mem\",\"columns\":[\"key\",\"value\"],\"values\":"
+              "[[\"host\",\"a\"]]}"));
+    check("SHOW SERIES WHERE region = 'eu'", ONE("{\"columns\":[\"key\"],\"values\":[[\"cpu,host=a,"
+                                                 "region=eu\"],[\"cpu,host=c,region=eu\"]]}"));
+    check(
+        "SHOW FIELD KEYS",
+        ONE("{\"name\":\"cpu\",\"columns\":[\"fieldKey\",\"fieldType\"],\"values\":[[\"n\","
+            "\"integer\"],"
+            "[\"value\",\"float\"]]},{\"name\":\"mem\",\"columns\":[\"fieldKey\",\"fieldType\"],"
+            "\"values\":[[\"free\",\"integer\"]]},{\"name\":\"weather\",\"columns\":[\"fieldKey\","
+            "\"fieldType\"],\"values\":[[\"ok\",\"boolean\"],[\"sky\",\"string\"],[\"temp\","
+            "\"float\"]]}"));
+    check("SHOW TAG KEYS ON empty", EMPTY);
+    opts.db = SB_STR_NULL;
+    check("SHOW MEASUREMENTS", ERR("database name required"));
+    check("SHOW DATABASES",
+          ONE("{\"name\":\"databases\",\"columns\":[\"name\"],\"values\":[[\"db\"],[\"empty\"],"
+              "[\"other\"]]}"));
 }
 
 static void test_errors(void **state)
