@@ -786,8 +786,7 @@ static void name_columns(ex_ctx *c, outcol *cols, size_t n, const bool *aliased)
 {
     sb_map names;
     sb_map_init(&names);
-    static char one;
-    sb_map_put(&names, SB_STR("time"), &one);
+    char one = 1; /* a non-NULL value: the map only marks names as taken */
     for (size_t i = 0; i < n; i++)
         if (aliased[i])
             sb_map_put(&names, cols[i].name, &one);
