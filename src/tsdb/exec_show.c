@@ -128,13 +128,20 @@ fail:
     return false;
 }
 
-/* Series of a measurement that pass the WHERE clause (tags only). */
+/* What a walk over the series that pass the WHERE clause collects. */
+typedef enum swalk_what {
+    SW_ANY,        /* whether one matches */
+    SW_TAG_KEYS,   /* their tag keys */
+    SW_TAG_VALUES, /* "key\0value" of the wanted keys */
+    SW_SERIES,     /* their series keys */
+} swalk_what;
+
 typedef struct swalk {
     ex_ctx *c;
     const iql_show *sh;
-    ex_schema schema;
-    str_vec *keys, *pairs_k, *pairs_v;
-    int what; /* 0 count, 1 tag keys, 2 tag values, 3 series keys */
+    ex_schema schema; /* empty: SHOW conditions are on tags */
+    str_vec *keys;
+    swalk_what what;
     size_t matched;
 } swalk;
 
@@ -166,13 +173,13 @@ static int swalk_cb(void *arg, const tsdb_series_info *si)
     }
     w->matched++;
     switch (w->what) {
-    case 0:
+    case SW_ANY:
         return 1; /* one is enough */
-    case 1:
+    case SW_TAG_KEYS:
         for (size_t i = 0; i < si->ntags; i++)
             sb_vec_push(w->keys, ex__dup(c, si->tags[i].key));
         break;
-    case 2:
+    case SW_TAG_VALUES:
         for (size_t i = 0; i < si->ntags; i++) {
             if (!key_wanted(c, w->sh, si->tags[i].key))
                 continue;
@@ -185,19 +192,21 @@ static int swalk_cb(void *arg, const tsdb_series_info *si)
             sb_buf_free(&b);
         }
         break;
-    case 3:
+    case SW_SERIES:
         sb_vec_push(w->keys, ex__dup(c, si->key));
         break;
     }
     return c->failed;
 }
 
-static bool walk_series(ex_ctx *c, sb_str db, sb_str m, const iql_show *sh, int what, str_vec *keys,
-                        size_t *matched)
+static bool walk_series(ex_ctx *c, sb_str db, sb_str m, const iql_show *sh, swalk_what what,
+                        str_vec *keys, size_t *matched)
 {
     swalk w = {.c = c, .sh = sh, .keys = keys, .what = what};
     sb_errbuf err = {{0}};
-    int rc = c->src->vt->series(c->src, db, m, NULL, 0, swalk_cb, &w, &err);
+    tsdb_tag must[32];
+    size_t nmust = ex__must_tags(sh->where, &w.schema, must, 32);
+    int rc = c->src->vt->series(c->src, db, m, must, nmust, swalk_cb, &w, &err);
     if (storage_fail(c, rc, &err))
         return false;
     if (matched)
@@ -232,24 +241,24 @@ static void show_per_measurement(ex_ctx *c, const iql_stmt *st, sb_str db)
         case IQL_SHOW_MEASUREMENTS:
             if (!sh->where) {
                 sb_vec_push(&all, m);
-            } else if (walk_series(c, db, m, sh, 0, &keys, &matched) && matched) {
+            } else if (walk_series(c, db, m, sh, SW_ANY, &keys, &matched) && matched) {
                 sb_vec_push(&all, m);
             }
             break;
         case IQL_SHOW_TAG_KEYS:
-            if (walk_series(c, db, m, sh, 1, &keys, NULL)) {
+            if (walk_series(c, db, m, sh, SW_TAG_KEYS, &keys, NULL)) {
                 sort_unique(&keys);
                 if (keys.len)
                     write_list(c, m, NULL, NULL, 0, "tagKey", &keys, sh);
             }
             break;
         case IQL_SHOW_SERIES:
-            if (walk_series(c, db, m, sh, 3, &keys, NULL))
+            if (walk_series(c, db, m, sh, SW_SERIES, &keys, NULL))
                 for (size_t k = 0; k < keys.len; k++)
                     sb_vec_push(&all, keys.items[k]);
             break;
         case IQL_SHOW_TAG_VALUES:
-            if (walk_series(c, db, m, sh, 2, &keys, NULL)) {
+            if (walk_series(c, db, m, sh, SW_TAG_VALUES, &keys, NULL)) {
                 sort_unique(&keys);
                 if (!keys.len)
                     break;
