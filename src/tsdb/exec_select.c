@@ -1,16 +1,21 @@
 /*
  * exec_select.c: SELECT. Plan once (fields, calls, dimensions, time range,
  * checks with InfluxDB's messages), then per measurement (sorted): its
- * schema, its series through the source's tag index, the rest of WHERE
- * judged per series on tags, grouping by the GROUP BY tags, and per group
- * either raw rows (fields merged by time across fields and series) or
- * aggregates per time bucket, filled, limited and written.
+ * schema (and fn(*) expanded over it), its series through the source's tag
+ * index, the rest of WHERE judged per series on tags, grouping by the
+ * GROUP BY tags, and per group either raw rows (fields merged by time
+ * across fields and series) or aggregates per time bucket, filled,
+ * limited and written.
  *
  * Hot path: an aggregate without a field condition reads chunks and feeds
  * each run of points that falls in one bucket to the accumulator in one
- * call (exec_agg.c); count without GROUP BY time only adds chunk sizes.
- * With GROUP BY time on bucket-aligned bounds, count/sum/mean/min/max of
- * float fields read the source's rollups when it has them.
+ * call (exec_agg.c); count only adds run lengths. With GROUP BY time,
+ * count/sum/mean/min/max of float fields take the buckets wholly inside
+ * the range from the source's rollups when it has them.
+ *
+ * Memory: the statement's arena holds names, series and raw rows; the
+ * accumulators of one group at a time are malloc'd and freed with it, so
+ * a query holds at most one group's buckets (bounded by the limits).
  */
 #include <math.h>
 #include <stdlib.h>
