@@ -500,7 +500,8 @@ ex_val ex__acc_result(ex_acc *a, const ex_call *k, int64_t *t, uint32_t *seq)
         if (n % 2) {
             r.f = is_int ? (double)a->pts[n / 2].i : a->pts[n / 2].f;
         } else if (is_int) {
-            r.f = (double)a->pts[n / 2 - 1].i + (double)(a->pts[n / 2].i - a->pts[n / 2 - 1].i) / 2;
+            r.f = (double)a->pts[n / 2 - 1].i +
+                  (double)(int64_t)((uint64_t)a->pts[n / 2].i - (uint64_t)a->pts[n / 2 - 1].i) / 2;
         } else {
             r.f = a->pts[n / 2 - 1].f + (a->pts[n / 2].f - a->pts[n / 2 - 1].f) / 2;
         }
