@@ -8,13 +8,14 @@
 #include <stdio.h>
 
 #include "base/arena.h"
+#include "base/vec.h"
 #include "base/json.h"
 
 /* InfluxDB joins the messages of every bad line; a body can have millions,
  * so the text is capped (the count of dropped points stays exact). */
 #define PARSE_ERRORS_MAX (64u << 10)
 
-void analytics_write_lines(sb_str body, sb_str precision, int64_t now_ns, analytics_point_fn fn,
+void analytics_write_lines(sb_str body, sb_str precision, int64_t now_ns, analytics_points_fn fn,
                            void *arg, analytics_result *out)
 {
     tsdb_precision prec = TSDB_PREC_NS;
@@ -23,46 +24,41 @@ void analytics_write_lines(sb_str body, sb_str precision, int64_t now_ns, analyt
     tsdb_line_opts opts = {.precision = prec, .now = now_ns, .limits = TSDB_LINE_LIMITS_DEFAULT};
     tsdb_line_reader r;
     tsdb_line_reader_init(&r, body, &opts);
-    sb_arena a;
-    sb_arena_init(&a, 16384);
+    sb_arena a; /* every point's escaped strings, until fn has them */
+    sb_arena_init(&a, 64 << 10);
+    SB_VEC(tsdb_point) pts = {0};
     sb_buf parse = SB_BUF_INIT;
-    char refusal[256] = "";
-    uint64_t refused = 0;
     bool parse_failed = false;
     tsdb_point p;
     sb_errbuf err;
     tsdb_line_status st;
-    out->status = 0;
     while ((st = tsdb_line_next(&r, &a, &p, &err)) != TSDB_LINE_END) {
-        if (st == TSDB_LINE_ERROR) {
-            parse_failed = true;
-            if (parse.len < PARSE_ERRORS_MAX) {
-                if (parse.len)
-                    sb_buf_putc(&parse, '\n');
-                sb_buf_puts(&parse, err.msg);
-            }
-        } else {
-            sb_errbuf why = {{0}};
-            int rc = fn(arg, &p, &why);
-            if (rc >= 500) {
-                analytics_result_error(out, rc, "%s", why.msg);
-                break;
-            }
-            if (rc != 0 && refused++ == 0)
-                snprintf(refusal, sizeof(refusal), "%s", why.msg);
+        if (st == TSDB_LINE_POINT) {
+            sb_vec_push(&pts, p);
+            continue;
         }
-        sb_arena_reset(&a);
+        parse_failed = true;
+        if (parse.len < PARSE_ERRORS_MAX) {
+            if (parse.len)
+                sb_buf_putc(&parse, '\n');
+            sb_buf_puts(&parse, err.msg);
+        }
     }
-    if (out->status == 0) {
-        if (refused)
-            analytics_result_error(out, 400, "partial write: %s dropped=%llu", refusal,
-                                   (unsigned long long)refused);
-        else if (parse_failed)
-            analytics_result_error(out, 400, "partial write: %.*s dropped=0",
-                                   (int)SB_MIN(parse.len, PARSE_ERRORS_MAX), parse.ptr);
-        else
-            out->status = 204;
-    }
+    size_t refused = 0;
+    sb_errbuf why = {{0}};
+    int rc = pts.len ? fn(arg, pts.items, pts.len, &refused, &why) : 0;
+    int plen = (int)SB_MIN(parse.len, PARSE_ERRORS_MAX);
+    if (rc >= 500)
+        analytics_result_error(out, rc, "%s", why.msg);
+    else if (refused)
+        analytics_result_error(out, 400, "partial write: %s dropped=%zu", why.msg, refused);
+    else if (parse_failed && !pts.len) /* influxd: nothing parsed, the parse errors alone */
+        analytics_result_error(out, 400, "%.*s", plen, parse.ptr);
+    else if (parse_failed)
+        analytics_result_error(out, 400, "partial write: %.*s dropped=0", plen, parse.ptr);
+    else
+        out->status = 204;
+    sb_vec_free(&pts);
     sb_buf_free(&parse);
     sb_arena_deinit(&a);
 }

@@ -26,15 +26,36 @@
 static void test_setting(void **state)
 {
     sb_errbuf err;
-    analytics_backend *b = analytics_backend_open("local", "/nonexistent", &err);
+    /* local: the engine under <data>/tsdb; a data folder that is not
+     * there is an error at open, not later */
+    assert_null(analytics_backend_open("local", "/nonexistent", &err));
+    assert_non_null(strstr(err.msg, "/nonexistent/tsdb"));
+    char dir[] = "/tmp/sb-analytics-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    analytics_backend *b = analytics_backend_open("", dir, &err);
     assert_non_null(b);
     assert_string_equal(b->vt->name, "local");
     analytics_result r = {0};
     b->vt->ping(b, &r);
-    assert_int_equal(r.status, 503);
-    assert_non_null(strstr(r.body.ptr, "local tsdb engine not built yet"));
+    assert_int_equal(r.status, 204);
+    /* a first point creates the database; the executor answers */
+    b->vt->write(b, SB_STR(SITE), SB_STR("m v=1.5 1000000000"), SB_STR_NULL, &r);
+    assert_int_equal(r.status, 204);
+    analytics_query q = {.db = SB_STR(SITE), .q = SB_STR("SELECT v FROM m")};
+    b->vt->query(b, &q, &r);
+    assert_int_equal(r.status, 200);
+    sb_buf_putc(&r.body, '\0');
+    assert_string_equal(r.body.ptr, "{\"results\":[{\"statement_id\":0,\"series\":[{\"name\":\"m\","
+                                    "\"columns\":[\"time\",\"v\"],\"values\":[[\"1970-01-01T00:00:01Z\","
+                                    "1.5]]}]}]}");
+    q.q = SB_STR("SELECT FROM");
+    b->vt->query(b, &q, &r);
+    assert_int_equal(r.status, 400);
     analytics_result_free(&r);
     analytics_backend_free(b);
+    char cmd[64];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
     b = analytics_backend_open("influx://127.0.0.1:1/sb_", "", &err);
     assert_non_null(b);
     assert_string_equal(b->vt->name, "influx");
@@ -362,18 +383,24 @@ typedef struct store_double {
     int64_t last_time;
 } store_double;
 
-static int store_point(void *arg, const tsdb_point *p, sb_errbuf *why)
+static int store_points(void *arg, const tsdb_point *pts, size_t n, size_t *refused,
+                        sb_errbuf *why)
 {
     store_double *d = arg;
-    if (sb_str_eq(p->measurement, SB_STR("down")))
-        return sb_errf(why, "the disk is full"), 500;
-    if (sb_str_eq(p->measurement, SB_STR("a")) && p->fields[0].type == TSDB_STRING) {
-        sb_errf(why, "field type conflict: input field \"v\" on measurement \"a\" is type "
-                     "string, already exists as type float");
-        return 1;
+    for (size_t i = 0; i < n; i++)
+        if (sb_str_eq(pts[i].measurement, SB_STR("down")))
+            return sb_errf(why, "the disk is full"), 500;
+    for (size_t i = 0; i < n; i++) {
+        const tsdb_point *p = &pts[i];
+        if (sb_str_eq(p->measurement, SB_STR("a")) && p->fields[0].type == TSDB_STRING) {
+            if ((*refused)++ == 0)
+                sb_errf(why, "field type conflict: input field \"v\" on measurement \"a\" is "
+                             "type string, already exists as type float");
+            continue;
+        }
+        d->written++;
+        d->last_time = p->time;
     }
-    d->written++;
-    d->last_time = p->time;
     return 0;
 }
 
@@ -383,7 +410,7 @@ static void lines_case(const char *body, const char *precision, int status, cons
     store_double d = {0};
     analytics_result r = {0};
     analytics_write_lines(sb_str_c(body), precision ? sb_str_c(precision) : SB_STR_NULL, 77,
-                          store_point, &d, &r);
+                          store_points, &d, &r);
     assert_int_equal(r.status, status);
     if (want) {
         sb_buf_putc(&r.body, '\0');
@@ -424,14 +451,19 @@ static void test_write_lines(void **state)
                "{\"error\":\"partial write: unable to parse 'a,t=1 v=1 notatime': bad timestamp "
                "dropped=0\"}",
                1);
-    /* A store failure stops the write with its status. */
-    lines_case("a v=1 1\ndown v=1 2\na v=1 3", NULL, 500, "{\"error\":\"the disk is full\"}", 1);
+    /* Nothing parsed: the parse errors alone, without "partial write". */
+    lines_case("this is bad\nalso bad", NULL, 400,
+               "{\"error\":\"unable to parse 'this is bad': invalid field format\\n"
+               "unable to parse 'also bad': invalid field format\"}",
+               0);
+    /* A store failure writes nothing and answers with its status. */
+    lines_case("a v=1 1\ndown v=1 2\na v=1 3", NULL, 500, "{\"error\":\"the disk is full\"}", 0);
     /* Precision, and now for points without a time. */
     store_double d = {0};
     analytics_result r = {0};
-    analytics_write_lines(SB_STR("a v=1 3"), SB_STR("s"), 77, store_point, &d, &r);
+    analytics_write_lines(SB_STR("a v=1 3"), SB_STR("s"), 77, store_points, &d, &r);
     assert_int_equal(d.last_time, 3000000000LL);
-    analytics_write_lines(SB_STR("a v=1"), SB_STR("ms"), 77, store_point, &d, &r);
+    analytics_write_lines(SB_STR("a v=1"), SB_STR("ms"), 77, store_points, &d, &r);
     assert_int_equal(d.last_time, 77);
     analytics_result_free(&r);
 }

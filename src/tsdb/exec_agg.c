@@ -1,0 +1,554 @@
+/*
+ * exec_agg.c: the aggregate and selector functions of InfluxQL 1.x over
+ * runs of points (a chunk's arrays: one switch a run, then a tight loop,
+ * never a call a point).
+ *
+ * Rules, as InfluxDB's reducers have them: count is an integer; sum keeps
+ * the field's type; mean, stddev and median are floats; stddev is the
+ * sample standard deviation (n - 1) and null for one point; min and max
+ * keep the earliest of equal values; first and last break timestamp ties
+ * by the larger value; spread is max - min in the field's type;
+ * percentile(p) is the nearest rank, index floor(n * p / 100 + 0.5) - 1 of
+ * the sorted values, and no value when that index falls outside; median
+ * averages the two middle values of an even count; top and bottom keep
+ * the N largest (smallest) values, the earliest first among equals.
+ *
+ * Unsigned fields aggregate as floats (InfluxDB 1.x needs a build flag for
+ * them at all); count, first and last keep them as they are.
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include "base/map.h"
+#include "tsdb/exec_int.h"
+
+tsdb_type ex__call_type(const ex_call *k, tsdb_type t)
+{
+    switch (k->fn) {
+    case EX_COUNT:
+        return TSDB_INT;
+    case EX_MEAN:
+    case EX_STDDEV:
+    case EX_MEDIAN:
+        return TSDB_FLOAT;
+    case EX_FIRST:
+    case EX_LAST:
+        return t;
+    default:
+        return t == TSDB_INT ? TSDB_INT : TSDB_FLOAT;
+    }
+}
+
+static void push_pt(ex_acc *a, int64_t t, uint32_t seq, double f, int64_t i, bool is_int)
+{
+    if (a->npts == a->cap) {
+        a->cap = a->cap ? a->cap * 2 : 16;
+        a->pts = realloc(a->pts, a->cap * sizeof(ex_pt));
+        if (!a->pts)
+            abort();
+    }
+    ex_pt *p = &a->pts[a->npts++];
+    p->t = t;
+    p->seq = seq;
+    if (is_int)
+        p->i = i;
+    else
+        p->f = f;
+}
+
+/* percentile/median: exact up to EX_EXACT_MAX points, then a sketch. */
+static void quantile_add(ex_acc *a, int64_t t, uint32_t seq, double f, int64_t i, bool is_int)
+{
+    a->n++;
+    if (a->sk) {
+        tsdb_sketch_add(a->sk, is_int ? (double)i : f);
+        return;
+    }
+    push_pt(a, t, seq, f, i, is_int);
+    if (a->npts > EX_EXACT_MAX) {
+        a->sk = malloc(sizeof(*a->sk));
+        if (!a->sk)
+            abort();
+        tsdb_sketch_init(a->sk, EX_SKETCH_ALPHA);
+        for (size_t k = 0; k < a->npts; k++)
+            tsdb_sketch_add(a->sk, is_int ? (double)a->pts[k].i : a->pts[k].f);
+        free(a->pts);
+        a->pts = NULL;
+        a->npts = a->cap = 0;
+    }
+}
+
+static void welford_add(ex_acc *a, double y)
+{
+    a->n++;
+    double d = y - a->mean;
+    a->mean += d / (double)a->n;
+    a->m2 += d * (y - a->mean);
+}
+
+/* stddev: the points kept exactly (InfluxDB's two-pass formula over them)
+ * up to EX_EXACT_MAX, then Welford's streaming update. NaN is skipped. */
+static void stddev_add(ex_acc *a, int64_t t, double y)
+{
+    if (y != y)
+        return;
+    if (a->welford) {
+        welford_add(a, y);
+        return;
+    }
+    a->n++;
+    push_pt(a, t, 0, y, 0, false);
+    if (a->npts > EX_EXACT_MAX) {
+        a->welford = true;
+        a->n = 0;
+        for (size_t k = 0; k < a->npts; k++)
+            welford_add(a, a->pts[k].f);
+        free(a->pts);
+        a->pts = NULL;
+        a->npts = a->cap = 0;
+    }
+}
+
+/* top (sign 1) / bottom (sign -1): is p better than q? Larger (smaller)
+ * value, then the earlier time. */
+static bool better(const ex_pt *p, const ex_pt *q, int sign, bool is_int)
+{
+    int d = is_int ? (p->i > q->i) - (p->i < q->i) : (p->f > q->f) - (p->f < q->f);
+    d *= sign;
+    return d > 0 || (d == 0 && p->t < q->t);
+}
+
+static void top_add(ex_acc *a, const ex_call *k, int64_t t, double f, int64_t i, bool is_int)
+{
+    int sign = k->fn == EX_TOP ? 1 : -1;
+    ex_pt p = {.t = t, .seq = k->seq};
+    if (is_int)
+        p.i = i;
+    else
+        p.f = f;
+    a->n++;
+    if (k->ntagargs) {
+        /* top(f, tag, N): the best point of each tag value first (InfluxDB
+         * runs max/min grouped by the tags); N of those at the end. */
+        if (!a->bykey) {
+            a->bykey = malloc(sizeof(sb_map));
+            if (!a->bykey)
+                abort();
+            sb_map_init(a->bykey);
+        }
+        uintptr_t at = (uintptr_t)sb_map_get(a->bykey, k->tagkey);
+        if (!at) {
+            push_pt(a, 0, 0, 0, 0, false);
+            a->pts[a->npts - 1] = p;
+            sb_map_put(a->bykey, k->tagkey, (void *)(uintptr_t)a->npts);
+        } else if (better(&p, &a->pts[at - 1], sign, is_int)) {
+            a->pts[at - 1] = p;
+        }
+        return;
+    }
+    /* pts is kept best first; n is small (the query's N). */
+    if ((int64_t)a->npts == k->n) {
+        if (!better(&p, &a->pts[a->npts - 1], sign, is_int))
+            return;
+        a->npts--;
+    }
+    push_pt(a, 0, 0, 0, 0, false);
+    size_t j = a->npts - 1;
+    while (j > 0 && better(&p, &a->pts[j - 1], sign, is_int)) {
+        a->pts[j] = a->pts[j - 1];
+        j--;
+    }
+    a->pts[j] = p;
+}
+
+#define FEED_LOOP(T, V, TYPE, FIELD)                                                               \
+    do {                                                                                           \
+        const T *v = (V);                                                                          \
+        switch (k->fn) {                                                                           \
+        case EX_COUNT:                                                                             \
+            a->n += to - from;                                                                     \
+            break;                                                                                 \
+        case EX_SUM:                                                                               \
+        case EX_MEAN: {                                                                            \
+            double s = 0;                                                                          \
+            int64_t is = 0;                                                                        \
+            for (size_t x = from; x < to; x++) {                                                   \
+                s += (double)v[x];                                                                 \
+                if (TYPE == TSDB_INT)                                                              \
+                    is = (int64_t)((uint64_t)is + (uint64_t)(int64_t)v[x]);                        \
+            }                                                                                      \
+            a->sum += s;                                                                           \
+            a->isum = (int64_t)((uint64_t)a->isum + (uint64_t)is);                                 \
+            a->n += to - from;                                                                     \
+            break;                                                                                 \
+        }                                                                                          \
+        case EX_MIN:                                                                               \
+        case EX_MAX: {                                                                             \
+            bool mx = k->fn == EX_MAX;                                                             \
+            for (size_t x = from; x < to; x++) {                                                   \
+                T y = v[x];                                                                        \
+                if (!a->n || (mx ? y > a->best.FIELD : y < a->best.FIELD) ||                       \
+                    (y == a->best.FIELD && t[x] < a->tbest)) {                                     \
+                    a->best.type = TYPE;                                                           \
+                    a->best.FIELD = y;                                                             \
+                    a->tbest = t[x];                                                               \
+                    a->sbest = k->seq;                                                             \
+                }                                                                                  \
+                a->n++;                                                                            \
+            }                                                                                      \
+            break;                                                                                 \
+        }                                                                                          \
+        case EX_SPREAD:                                                                            \
+            for (size_t x = from; x < to; x++) {                                                   \
+                T y = v[x];                                                                        \
+                if (!a->n || y < a->lo.FIELD)                                                      \
+                    a->lo.FIELD = y;                                                               \
+                if (!a->n || y > a->hi.FIELD)                                                      \
+                    a->hi.FIELD = y;                                                               \
+                a->n++;                                                                            \
+            }                                                                                      \
+            a->lo.type = a->hi.type = TYPE;                                                        \
+            break;                                                                                 \
+        case EX_STDDEV:                                                                            \
+            for (size_t x = from; x < to; x++)                                                     \
+                stddev_add(a, t[x], (double)v[x]);                                                 \
+            break;                                                                                 \
+        case EX_PERCENTILE:                                                                        \
+        case EX_MEDIAN:                                                                            \
+            for (size_t x = from; x < to; x++)                                                     \
+                quantile_add(a, t[x], k->seq, (double)v[x], TYPE == TSDB_INT ? (int64_t)v[x] : 0,  \
+                             TYPE == TSDB_INT);                                                    \
+            break;                                                                                 \
+        case EX_TOP:                                                                               \
+        case EX_BOTTOM:                                                                            \
+            for (size_t x = from; x < to; x++)                                                     \
+                top_add(a, k, t[x], (double)v[x], TYPE == TSDB_INT ? (int64_t)v[x] : 0,            \
+                        TYPE == TSDB_INT);                                                         \
+            break;                                                                                 \
+        default:                                                                                   \
+            break;                                                                                 \
+        }                                                                                          \
+    } while (0)
+
+static bool first_wins(const ex_acc *a, bool first, int64_t t, const ex_val *v)
+{
+    if (!a->n)
+        return true;
+    if (t != a->tbest)
+        return first ? t < a->tbest : t > a->tbest;
+    /* The same timestamp in two series: the larger value wins. */
+    const ex_val *b = &a->best;
+    switch (v->type) {
+    case TSDB_FLOAT:
+        return v->f > b->f;
+    case TSDB_INT:
+        return v->i > b->i;
+    case TSDB_UINT:
+        return v->u > b->u;
+    case TSDB_BOOL:
+        return v->b && !b->b;
+    case TSDB_STRING: {
+        size_t n = v->s.len < b->s.len ? v->s.len : b->s.len;
+        int r = n ? memcmp(v->s.ptr, b->s.ptr, n) : 0;
+        return r > 0 || (r == 0 && v->s.len > b->s.len);
+    }
+    default:
+        return false;
+    }
+}
+
+static ex_val chunk_val(const tsdb_chunk *ch, size_t x)
+{
+    ex_val v = {.type = (int)ch->type};
+    switch (ch->type) {
+    case TSDB_FLOAT:
+        v.f = ch->v.f[x];
+        break;
+    case TSDB_INT:
+        v.i = ch->v.i[x];
+        break;
+    case TSDB_UINT:
+        v.u = ch->v.u[x];
+        break;
+    case TSDB_BOOL:
+        v.b = ch->v.b[x];
+        break;
+    case TSDB_STRING:
+        v.s = ch->v.s[x];
+        break;
+    }
+    return v;
+}
+
+void ex__acc_feed(ex_acc *a, const ex_call *k, const tsdb_chunk *ch, size_t from, size_t to)
+{
+    const int64_t *t = ch->times;
+    if (from >= to)
+        return;
+    if (k->fn == EX_FIRST || k->fn == EX_LAST) {
+        /* Only the ends of a sorted run can win. */
+        size_t x = k->fn == EX_FIRST ? from : to - 1;
+        ex_val v = chunk_val(ch, x);
+        if (first_wins(a, k->fn == EX_FIRST, t[x], &v)) {
+            if (v.type == TSDB_STRING) {
+                sb_buf_reset(&a->best_str);
+                sb_buf_append(&a->best_str, v.s.ptr, v.s.len);
+                v.s = sb_str_make(a->best_str.ptr ? a->best_str.ptr : "", v.s.len);
+            }
+            a->best = v;
+            a->tbest = t[x];
+            a->sbest = k->seq;
+        }
+        a->n += to - from;
+        return;
+    }
+    if (k->fn == EX_COUNT) {
+        a->n += to - from;
+        return;
+    }
+    switch (ch->type) {
+    case TSDB_FLOAT:
+        FEED_LOOP(double, ch->v.f, TSDB_FLOAT, f);
+        break;
+    case TSDB_INT:
+        FEED_LOOP(int64_t, ch->v.i, TSDB_INT, i);
+        break;
+    case TSDB_UINT: {
+        /* As floats (see the file comment). */
+        double buf[256];
+        for (size_t x = from; x < to;) {
+            size_t m = to - x < 256 ? to - x : 256;
+            for (size_t y = 0; y < m; y++)
+                buf[y] = (double)ch->v.u[x + y];
+            tsdb_chunk c2 = {.type = TSDB_FLOAT, .n = m, .times = t + x};
+            c2.v.f = buf;
+            ex__acc_feed(a, k, &c2, 0, m);
+            x += m;
+        }
+        break;
+    }
+    default:
+        break; /* refused when the query was planned */
+    }
+}
+
+void ex__acc_feed_val(ex_acc *a, const ex_call *k, int64_t t, const ex_val *v)
+{
+    tsdb_chunk ch = {.type = (tsdb_type)v->type, .n = 1, .times = &t};
+    switch (v->type) {
+    case TSDB_FLOAT:
+        ch.v.f = &v->f;
+        break;
+    case TSDB_INT:
+        ch.v.i = &v->i;
+        break;
+    case TSDB_UINT:
+        ch.v.u = &v->u;
+        break;
+    case TSDB_BOOL:
+        ch.v.b = &v->b;
+        break;
+    case TSDB_STRING:
+        ch.v.s = &v->s;
+        break;
+    default:
+        return;
+    }
+    ex__acc_feed(a, k, &ch, 0, 1);
+}
+
+void ex__acc_feed_rollup(ex_acc *a, const ex_call *k, const tsdb_rollup_row *r)
+{
+    if (!r->count)
+        return;
+    switch (k->fn) {
+    case EX_COUNT:
+        break;
+    case EX_SUM:
+    case EX_MEAN:
+        a->sum += r->sum;
+        break;
+    case EX_MIN:
+    case EX_MAX: {
+        double y = k->fn == EX_MIN ? r->min : r->max;
+        /* Rollups are used with GROUP BY time only, where the row's time is
+         * the bucket's: which point held the extreme does not matter. */
+        if (!a->n || (k->fn == EX_MAX ? y > a->best.f : y < a->best.f)) {
+            a->best.type = TSDB_FLOAT;
+            a->best.f = y;
+            a->tbest = r->start;
+        }
+        break;
+    }
+    default:
+        return;
+    }
+    a->n += r->count;
+}
+
+static int cmp_f(const void *x, const void *y)
+{
+    const ex_pt *p = x, *q = y;
+    if (p->f != q->f)
+        return p->f < q->f ? -1 : 1;
+    return (p->t > q->t) - (p->t < q->t);
+}
+
+static int cmp_i(const void *x, const void *y)
+{
+    const ex_pt *p = x, *q = y;
+    if (p->i != q->i)
+        return p->i < q->i ? -1 : 1;
+    return (p->t > q->t) - (p->t < q->t);
+}
+
+static int cmp_t(const void *x, const void *y)
+{
+    const ex_pt *p = x, *q = y;
+    return (p->t > q->t) - (p->t < q->t);
+}
+
+ex_val ex__acc_result(ex_acc *a, const ex_call *k, int64_t *t, uint32_t *seq)
+{
+    ex_val r = {.type = EX_NULL};
+    bool is_int = k->type == TSDB_INT;
+    if (!a->n && k->fn != EX_COUNT)
+        return r;
+    switch (k->fn) {
+    case EX_COUNT:
+        r.type = TSDB_INT;
+        r.i = (int64_t)a->n;
+        return r;
+    case EX_SUM:
+        if (is_int) {
+            r.type = TSDB_INT;
+            r.i = a->isum;
+        } else {
+            r.type = TSDB_FLOAT;
+            r.f = a->sum;
+        }
+        return r;
+    case EX_MEAN:
+        r.type = TSDB_FLOAT;
+        r.f = a->sum / (double)a->n;
+        return r;
+    case EX_MIN:
+    case EX_MAX:
+    case EX_FIRST:
+    case EX_LAST:
+        *t = a->tbest;
+        *seq = a->sbest;
+        return a->best;
+    case EX_SPREAD:
+        r.type = a->lo.type;
+        if (r.type == TSDB_INT)
+            r.i = (int64_t)((uint64_t)a->hi.i - (uint64_t)a->lo.i);
+        else
+            r.f = a->hi.f - a->lo.f;
+        return r;
+    case EX_STDDEV:
+        if (a->n < 2)
+            return r;
+        r.type = TSDB_FLOAT;
+        if (a->welford) {
+            r.f = sqrt(a->m2 / (double)(a->n - 1));
+            return r;
+        }
+        {
+            /* In time order: the running mean, then the squared deviations. */
+            qsort(a->pts, a->npts, sizeof(ex_pt), cmp_t);
+            double mean = 0, var = 0;
+            for (size_t x = 0; x < a->npts; x++)
+                mean += (a->pts[x].f - mean) / (double)(x + 1);
+            for (size_t x = 0; x < a->npts; x++)
+                var += (a->pts[x].f - mean) * (a->pts[x].f - mean);
+            r.f = sqrt(var / (double)(a->npts - 1));
+        }
+        return r;
+    case EX_PERCENTILE: {
+        double idx = floor((double)a->n * k->pct / 100.0 + 0.5) - 1;
+        if (!(idx >= 0 && idx < (double)a->n))
+            return r;
+        size_t i = (size_t)idx;
+        if (a->sk) {
+            double v = tsdb_sketch_rank(a->sk, i);
+            r.type = is_int ? TSDB_INT : TSDB_FLOAT;
+            if (is_int)
+                r.i = (int64_t)llround(v);
+            else
+                r.f = v;
+            return r;
+        }
+        qsort(a->pts, a->npts, sizeof(ex_pt), is_int ? cmp_i : cmp_f);
+        *t = a->pts[i].t;
+        *seq = a->pts[i].seq;
+        r.type = is_int ? TSDB_INT : TSDB_FLOAT;
+        if (is_int)
+            r.i = a->pts[i].i;
+        else
+            r.f = a->pts[i].f;
+        return r;
+    }
+    case EX_MEDIAN: {
+        r.type = TSDB_FLOAT;
+        size_t n = (size_t)a->n;
+        if (a->sk) {
+            if (n % 2)
+                r.f = tsdb_sketch_rank(a->sk, n / 2);
+            else {
+                double lo = tsdb_sketch_rank(a->sk, n / 2 - 1), hi = tsdb_sketch_rank(a->sk, n / 2);
+                r.f = lo + (hi - lo) / 2;
+            }
+            return r;
+        }
+        qsort(a->pts, a->npts, sizeof(ex_pt), is_int ? cmp_i : cmp_f);
+        if (n % 2) {
+            r.f = is_int ? (double)a->pts[n / 2].i : a->pts[n / 2].f;
+        } else if (is_int) {
+            r.f = (double)a->pts[n / 2 - 1].i +
+                  (double)(int64_t)((uint64_t)a->pts[n / 2].i - (uint64_t)a->pts[n / 2 - 1].i) / 2;
+        } else {
+            r.f = a->pts[n / 2 - 1].f + (a->pts[n / 2].f - a->pts[n / 2 - 1].f) / 2;
+        }
+        return r;
+    }
+    default:
+        return r;
+    }
+}
+
+static int cmp_better(const void *x, const void *y, void *arg)
+{
+    const ex_call *k = arg;
+    bool is_int = k->type == TSDB_INT;
+    int sign = k->fn == EX_TOP ? 1 : -1;
+    if (better(x, y, sign, is_int))
+        return -1;
+    return better(y, x, sign, is_int);
+}
+
+const ex_pt *ex__acc_top(ex_acc *a, const ex_call *k, size_t *n)
+{
+    if (k->ntagargs && (int64_t)a->npts > k->n) {
+        /* The N best of the tag values' best points. */
+        qsort_r(a->pts, a->npts, sizeof(ex_pt), cmp_better, (void *)k);
+        a->npts = (size_t)k->n;
+    }
+    qsort(a->pts, a->npts, sizeof(ex_pt), cmp_t);
+    *n = a->npts;
+    return a->pts;
+}
+
+void ex__acc_deinit(ex_acc *a)
+{
+    free(a->pts);
+    sb_buf_free(&a->best_str);
+    if (a->bykey) {
+        sb_map_deinit(a->bykey);
+        free(a->bykey);
+    }
+    if (a->sk) {
+        tsdb_sketch_deinit(a->sk);
+        free(a->sk);
+    }
+}

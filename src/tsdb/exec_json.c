@@ -1,0 +1,257 @@
+/*
+ * exec_json.c: the output values of /query, byte for byte as InfluxDB 1.x
+ * writes them with Go's encoding/json: strings escaped as Go escapes them
+ * (<, > and & as \u003c.., control bytes as \u00XX, invalid UTF-8 as
+ * \ufffd, U+2028/9 escaped), float64 in the shortest form that reads back
+ * exactly ('f' style, 'e' style below 1e-6 and from 1e21 with "e-07"
+ * shortened to "e-7"), times as RFC3339Nano (trailing zeros of the
+ * fraction trimmed) or epoch integers.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "base/utf8.h"
+#include "tsdb/exec_int.h"
+
+void ex__json_str(sb_buf *out, sb_str s)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s.ptr;
+    sb_buf_reserve(out, s.len + 2);
+    sb_buf_putc(out, '"');
+    size_t i = 0;
+    while (i < s.len) {
+        unsigned char c = p[i];
+        if (c >= 0x80) {
+            size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+            if (n <= s.len - i && sb_utf8_valid(s.ptr + i, n, NULL)) {
+                if (n == 3 && c == 0xE2 && p[i + 1] == 0x80 && (p[i + 2] & 0xFE) == 0xA8)
+                    sb_buf_puts(out, p[i + 2] == 0xA8 ? "\\u2028" : "\\u2029");
+                else
+                    sb_buf_append(out, s.ptr + i, n);
+                i += n;
+            } else {
+                sb_buf_puts(out, "\\ufffd");
+                i++;
+            }
+            continue;
+        }
+        if (c == '"' || c == '\\') {
+            sb_buf_putc(out, '\\');
+            sb_buf_putc(out, (char)c);
+        } else if (c == '\n') {
+            sb_buf_puts(out, "\\n");
+        } else if (c == '\r') {
+            sb_buf_puts(out, "\\r");
+        } else if (c == '\t') {
+            sb_buf_puts(out, "\\t");
+        } else if (c < 0x20 || c == '<' || c == '>' || c == '&') {
+            char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            sb_buf_append(out, e, 6);
+        } else {
+            sb_buf_putc(out, (char)c);
+        }
+        i++;
+    }
+    sb_buf_putc(out, '"');
+}
+
+/* The shortest decimal digits d (no dot, no sign) and exponent e with
+ * |v| = 0.d... * 10^(e+1), i.e. d[0].d[1..] * 10^e, that read back as v. */
+static size_t shortest(double v, char *d, int *e)
+{
+    char buf[40];
+    for (int p = 1; p <= 17; p++) {
+        snprintf(buf, sizeof(buf), "%.*e", p - 1, v);
+        if (strtod(buf, NULL) == v || p == 17)
+            break;
+    }
+    size_t n = 0;
+    const char *q = buf;
+    if (*q == '-')
+        q++;
+    for (; *q && *q != 'e'; q++)
+        if (*q >= '0' && *q <= '9')
+            d[n++] = *q;
+    *e = *q == 'e' ? atoi(q + 1) : 0;
+    while (n > 1 && d[n - 1] == '0')
+        n--;
+    d[n] = 0;
+    return n;
+}
+
+void ex__json_float(sb_buf *out, double v)
+{
+    if (!isfinite(v)) {
+        sb_buf_puts(out, "null");
+        return;
+    }
+    if (v == 0) {
+        sb_buf_puts(out, signbit(v) ? "-0" : "0");
+        return;
+    }
+    char d[32];
+    int e;
+    size_t n = shortest(v, d, &e);
+    if (v < 0)
+        sb_buf_putc(out, '-');
+    double a = fabs(v);
+    if (a < 1e-6 || a >= 1e21) {
+        sb_buf_putc(out, d[0]);
+        if (n > 1) {
+            sb_buf_putc(out, '.');
+            sb_buf_append(out, d + 1, n - 1);
+        }
+        /* Go writes at least two exponent digits; encoding/json then cuts
+         * "e-07" to "e-7" (but leaves "e+21" alone). */
+        if (e < 0)
+            sb_buf_appendf(out, "e-%d", -e);
+        else
+            sb_buf_appendf(out, "e+%02d", e);
+        return;
+    }
+    if (e < 0) {
+        sb_buf_puts(out, "0.");
+        for (int z = 0; z < -e - 1; z++)
+            sb_buf_putc(out, '0');
+        sb_buf_append(out, d, n);
+        return;
+    }
+    size_t ip = (size_t)e + 1; /* digits before the point */
+    if (n <= ip) {
+        sb_buf_append(out, d, n);
+        for (size_t z = n; z < ip; z++)
+            sb_buf_putc(out, '0');
+    } else {
+        sb_buf_append(out, d, ip);
+        sb_buf_putc(out, '.');
+        sb_buf_append(out, d + ip, n - ip);
+    }
+}
+
+/* Days since 1970-01-01 to a civil date (H. Hinnant's algorithm). */
+static void civil(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t yy = (int64_t)yoe + era * 400;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = yy + (*m <= 2);
+}
+
+size_t ex__rfc3339(char *buf, int64_t ns)
+{
+    int64_t secs = ns / 1000000000, frac = ns % 1000000000;
+    if (frac < 0) {
+        frac += 1000000000;
+        secs--;
+    }
+    int64_t days = secs / 86400, sod = secs % 86400;
+    if (sod < 0) {
+        sod += 86400;
+        days--;
+    }
+    int64_t y;
+    unsigned m, d;
+    civil(days, &y, &m, &d);
+    int n = snprintf(buf, 40, "%04lld-%02u-%02uT%02d:%02d:%02d", (long long)y, m, d,
+                     (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60));
+    if (frac) {
+        char f[16];
+        snprintf(f, sizeof(f), "%09lld", (long long)frac);
+        int fl = 9;
+        while (fl > 0 && f[fl - 1] == '0')
+            fl--;
+        n += snprintf(buf + n, 40 - (size_t)n, ".%.*s", fl, f);
+    }
+    buf[n++] = 'Z';
+    buf[n] = 0;
+    return (size_t)n;
+}
+
+void ex__json_time(sb_buf *out, int64_t ns, const tsdb_exec_opts *o)
+{
+    if (o->has_epoch) {
+        sb_buf_appendf(out, "%lld", (long long)(ns / tsdb_precision_ns(o->epoch)));
+        return;
+    }
+    char buf[48];
+    size_t n = ex__rfc3339(buf, ns);
+    sb_buf_putc(out, '"');
+    sb_buf_append(out, buf, n);
+    sb_buf_putc(out, '"');
+}
+
+void ex__json_val(sb_buf *out, const ex_val *v)
+{
+    switch (v->type) {
+    case TSDB_FLOAT:
+        ex__json_float(out, v->f);
+        break;
+    case TSDB_INT:
+        sb_buf_appendf(out, "%lld", (long long)v->i);
+        break;
+    case TSDB_UINT:
+        sb_buf_appendf(out, "%llu", (unsigned long long)v->u);
+        break;
+    case TSDB_BOOL:
+        sb_buf_puts(out, v->b ? "true" : "false");
+        break;
+    case TSDB_STRING:
+        ex__json_str(out, v->s);
+        break;
+    default:
+        sb_buf_puts(out, "null");
+    }
+}
+
+void ex__series_begin(ex_ctx *c, sb_str name, const sb_str *tag_keys, const sb_str *tag_vals,
+                      size_t ntags, const sb_str *columns, size_t ncolumns)
+{
+    sb_buf *b = c->series;
+    if (c->nseries++)
+        sb_buf_putc(b, ',');
+    sb_buf_putc(b, '{');
+    bool comma = false;
+    if (name.ptr) {
+        sb_buf_puts(b, "\"name\":");
+        ex__json_str(b, name);
+        comma = true;
+    }
+    if (ntags) {
+        sb_buf_puts(b, comma ? ",\"tags\":{" : "\"tags\":{");
+        for (size_t i = 0; i < ntags; i++) {
+            if (i)
+                sb_buf_putc(b, ',');
+            ex__json_str(b, tag_keys[i]);
+            sb_buf_putc(b, ':');
+            ex__json_str(b, tag_vals[i]);
+        }
+        sb_buf_putc(b, '}');
+        comma = true;
+    }
+    sb_buf_puts(b, comma ? ",\"columns\":[" : "\"columns\":[");
+    for (size_t i = 0; i < ncolumns; i++) {
+        if (i)
+            sb_buf_putc(b, ',');
+        ex__json_str(b, columns[i]);
+    }
+    sb_buf_putc(b, ']');
+}
+
+void ex__row_begin(ex_ctx *c, size_t row_index)
+{
+    sb_buf_puts(c->series, row_index ? ",[" : ",\"values\":[[");
+}
+
+void ex__series_end(ex_ctx *c, size_t nrows)
+{
+    /* Go omits "values" when there are none (omitempty). */
+    sb_buf_puts(c->series, nrows ? "]}" : "}");
+}
