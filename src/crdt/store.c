@@ -107,7 +107,9 @@ size_t crdt__find_index(const crdt_client *c, uint64_t clock)
 {
     size_t lo = 0, hi = c->len;
     crdt_item *last = c->s[c->len - 1];
-    if (last->id.clock == clock)
+    /* the common case while a client's structs arrive in order: an origin
+     * in the struct just added (clock is below the state, by contract) */
+    if (last->id.clock <= clock)
         return c->len - 1;
     uint64_t end = last->id.clock + last->length;
     size_t m = end ? (size_t)((double)clock / (double)end * (double)(c->len - 1)) : 0;
@@ -196,7 +198,13 @@ void crdt__ranges_sort_merge(crdt_ranges *r)
 {
     if (r->len < 2)
         return;
-    qsort(r->items, r->len, sizeof(crdt_range), range_cmp);
+    /* ranges mostly come in order (a state's delete set, deletes of one
+     * edit): sort only when they are not */
+    size_t k = 1;
+    while (k < r->len && range_cmp(&r->items[k - 1], &r->items[k]) <= 0)
+        k++;
+    if (k < r->len)
+        qsort(r->items, r->len, sizeof(crdt_range), range_cmp);
     size_t j = 0;
     for (size_t i = 1; i < r->len; i++) {
         crdt_range *l = &r->items[j], *x = &r->items[i];
