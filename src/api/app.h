@@ -14,6 +14,7 @@
 #include "net/server.h"
 #include "net/workers.h"
 #include "blob/blob.h"
+#include "collab/collab.h"
 #include "projects/projects.h"
 #include "store/store.h"
 
@@ -26,6 +27,7 @@ typedef struct api_app {
     char public_url[256];        /* base of links in mail, no trailing '/' */
     blob_store *blobs;           /* asset bytes */
     projects_limits limits;
+    collab_hub *collab; /* collaboration rooms (collab.c) */
 } api_app;
 
 /* Makes the rate limiters the configuration asks for (limits.c). */
@@ -74,6 +76,11 @@ void api_openapi_register(net_router *r, api_app *app);
 
 /* Registers /api/auth/... (auth.c). */
 void api_auth_register(net_router *r, api_app *app);
+
+/* Registers /collab/... and the collaboration REST routes (collab.c). */
+void api_collab_register(net_router *r, api_app *app);
+/* The hub's limits from the configuration. */
+collab_limits api_collab_limits(const sb_config *cfg);
 
 /* Test builds only (sitebase-test): /_test/... routes. */
 void api_test_routes_register(net_router *r, api_app *app);

@@ -95,6 +95,16 @@ static const key_def keys[] = {
      "how often a server removes blobs nothing references"},
     {"blob_gc_grace", T_DURATION, OFF(blob_gc_grace_ms), 1000, 30 * 24 * 3600 * 1000LL, "1h",
      "how long an unreferenced blob is kept first (longer than any upload takes)"},
+    {"collab_max_clients", T_INT, OFF(collab_max_clients), 1, 100000, "500",
+     "connections to one collaborative document"},
+    {"collab_max_conns_per_user", T_INT, OFF(collab_max_conns_per_user), 1, 100000, "20",
+     "open collaboration connections of one user"},
+    {"collab_max_queue", T_SIZE, OFF(collab_max_queue), 1024, 4 * GiB, "4M",
+     "bytes waiting to go to one collaboration client before it is disconnected"},
+    {"collab_evict_grace", T_DURATION, OFF(collab_evict_grace_ms), 0, 24 * 3600 * 1000LL, "30s",
+     "how long a document stays in memory after its last client left"},
+    {"collab_compact_after", T_INT, OFF(collab_compact_after), 0, 1000000, "200",
+     "logged updates of a document that trigger folding them into its state; 0 = never"},
 };
 
 static const key_def *find_key(const char *name)

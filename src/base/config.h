@@ -58,6 +58,11 @@ typedef struct sb_config {
     int64_t key_reload_interval_ms;  /* how often serve re-reads signing keys */
     int64_t blob_gc_interval_ms;     /* how often serve collects unreferenced blobs */
     int64_t blob_gc_grace_ms;        /* how long they are kept first */
+    int collab_max_clients;          /* connections to one collaborative document */
+    int collab_max_conns_per_user;   /* open collaboration connections of one user */
+    size_t collab_max_queue;         /* bytes queued to one collaboration client */
+    int64_t collab_evict_grace_ms;   /* an empty room stays in memory this long */
+    int collab_compact_after;        /* log rows that trigger a compaction; 0 = never */
 } sb_config;
 
 /* Fills every field with its default (strings are heap copies). */
