@@ -177,6 +177,14 @@ eq "ai record delete" "$(rec DELETE $AIC "$P/projects/$PR/ai-content/$AI" "${B[@
 eq "ai record 404" "$(rec GET $AIC "$P/projects/$PR/ai-content/$AI" "${B[@]}")" 404
 eq "library component delete" "$(rec DELETE $LIBC "$P/teams/$T/components/$LC" "${B[@]}")" 200
 eq "file delete" "$(rec DELETE /api/projects/{id}/files/{path} "$P/projects/$PR/files/src/app.js" "${B[@]}")" 200
+eq "presence" "$(rec GET /api/projects/{id}/presence "$P/projects/$PR/presence" "${B[@]}")" 200
+eq "presence 404" "$(rec GET /api/projects/{id}/presence "$P/projects/00000000-0000-7000-8000-000000000000/presence" "${B[@]}")" 404
+eq "collab doc" "$(rec GET /api/projects/{id}/docs/{doc} "$P/projects/$PR/docs/page:$PG" "${B[@]}")" 200
+eq "collab doc 400" "$(rec GET /api/projects/{id}/docs/{doc} "$P/projects/$PR/docs/page:$PG?type=tree" "${B[@]}")" 400
+eq "collab doc 404" "$(rec GET /api/projects/{id}/docs/{doc} "$P/projects/$PR/docs/nope" "${B[@]}")" 404
+eq "collab ws 401" "$(rec GET /collab/{project_id}/{doc} "$SB_URL/collab/$PR/page:$PG")" 401
+eq "collab ws 400 (no upgrade)" "$(rec GET /collab/{project_id}/{doc} "$SB_URL/collab/$PR/page:$PG" "${B[@]}")" 400
+eq "collab ws 404" "$(rec GET /collab/{project_id}/{doc} "$SB_URL/collab/$PR/nope:1" "${B[@]}")" 404
 eq "page delete" "$(rec DELETE /api/projects/{id}/pages/{page_id} "$P/projects/$PR/pages/$PG" "${B[@]}")" 200
 eq "transfer 400" "$(rec POST /api/projects/{id}/transfer "$P/projects/$PR/transfer" "${J[@]}" "${B[@]}" -d '{"user_id":"00000000-0000-7000-8000-000000000000"}')" 400
 eq "transfer 412" "$(rec POST /api/projects/{id}/transfer "$P/projects/$PR/transfer" "${J[@]}" "${B[@]}" -H 'If-Match: "1"' -d "{\"user_id\":\"$U2\"}")" 412
