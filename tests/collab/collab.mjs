@@ -334,7 +334,32 @@ async function ackCheck() {
   p.destroy();
 }
 
-const modes = { converge, offline, viewer, refused, malformed, presence, ackWriter, ackCheck };
+// With --collab-max-clients 2 --collab-max-conns-per-user 3: the third
+// client of a document gets 503, a user's fourth connection 429, both as
+// problem+json before any document byte; a place frees when a client goes.
+async function limits() {
+  const a = raw('code:full.js', env.ED), b = raw('code:full.js', env.ED2);
+  await until(() => a.opened && b.opened);
+  const c = raw('code:full.js', env.OWN);
+  await until(() => c.status || c.opened);
+  await sleep(50);
+  ok('third client of a full document refused with 503', c.status === 503 && !c.opened, String(c.status));
+  ok('503 says document_full', (c.body || '').includes('document_full'), c.body);
+  const mine = [raw('code:u1.js', env.ED), raw('code:u2.js', env.ED)];
+  await until(() => mine.every((r) => r.opened));
+  const fourth = raw('code:u3.js', env.ED);
+  await until(() => fourth.status || fourth.opened);
+  await sleep(50);
+  ok('a user\'s fourth connection refused with 429', fourth.status === 429 && !fourth.opened, String(fourth.status));
+  a.ws.close();
+  await until(() => a.closed);
+  await sleep(200);
+  const d = raw('code:full.js', env.OWN);
+  ok('a place frees when a client leaves', await until(() => d.opened), String(d.status));
+  [b, d, ...mine].forEach((r) => r.ws.close());
+}
+
+const modes = { limits, converge, offline, viewer, refused, malformed, presence, ackWriter, ackCheck };
 const mode = modes[process.argv[2]];
 if (!mode) {
   console.error('usage: collab.mjs ' + Object.keys(modes).join('|'));

@@ -8,7 +8,8 @@
 # kinds are refused before the upgrade; malformed messages close only their
 # connection (1002/1003); awareness is relayed and presence lists and drops
 # it; nothing acknowledged (seen by another client) is lost across a clean
-# restart or kill -9; the log is compacted.
+# restart or kill -9; the log is compacted; the per-document and per-user
+# connection limits refuse before the upgrade.
 # drivers: sqlite postgres
 . "$SITEBASE_SOURCE_DIR/tests/lib.sh"
 
@@ -91,6 +92,12 @@ check "updates were acknowledged before the kill" test "$(grep -c '^ack-k-' "$AC
 sb_start "${FLAGS[@]}"
 export SB_ADDR
 run "acknowledged updates survive kill -9" ackCheck DOC="code:durable.js" ACK_FILE="$ACK"
+
+# ---- limits: clients per document, connections per user ----
+sb_stop
+sb_start --collab-max-clients 2 --collab-max-conns-per-user 3
+export SB_ADDR
+run "clients per document and connections per user" limits
 
 sb_stop
 eq "clean exit" "$SB_EXIT" 0
