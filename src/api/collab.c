@@ -30,6 +30,7 @@ collab_limits api_collab_limits(const sb_config *cfg)
     l.max_queue = cfg->collab_max_queue;
     l.evict_grace_ms = cfg->collab_evict_grace_ms;
     l.compact_after = (unsigned)cfg->collab_compact_after;
+    l.awareness_timeout_ms = cfg->collab_awareness_timeout_ms;
     return l;
 }
 

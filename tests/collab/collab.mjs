@@ -359,7 +359,38 @@ async function limits() {
   [b, d, ...mine].forEach((r) => r.ws.close());
 }
 
-const modes = { limits, converge, offline, viewer, refused, malformed, presence, ackWriter, ackCheck };
+// With --collab-awareness-timeout 2s: a client that publishes a state once
+// and never renews it (a raw connection: providers renew every 15 s)
+// disappears from presence and from the other clients while its
+// connection stays open.
+async function awarenessTimeout() {
+  const doc = env.DOC;
+  const q = provider(doc, env.ED2);
+  ok('watcher synced', await synced([q]));
+  const r = raw(doc, env.ED);
+  await until(() => r.opened);
+  const state = new TextEncoder().encode(JSON.stringify({ cursor: { head: 7 } }));
+  const upd = [1, ...varUint(424242), 1, ...varUint(state.length), ...state];
+  r.ws.send(Uint8Array.from([1, ...varUint(upd.length), ...upd]));
+  ok('the watcher sees the state', await until(() => q.awareness.getStates().has(424242)));
+  let p;
+  ok('presence lists it', await until(async () => {
+    p = await rest(`/projects/${PROJECT}/presence`, env.OWN);
+    return p.body.items.some((i) => i.cursor && i.cursor.head === 7);
+  }));
+  const t0 = Date.now();
+  const gone = await until(async () => {
+    p = await rest(`/projects/${PROJECT}/presence`, env.OWN);
+    return !p.body.items.some((i) => i.cursor && i.cursor.head === 7) && !q.awareness.getStates().has(424242);
+  }, 8000, 100);
+  ok('an unrenewed state times out, for presence and for the others', gone, JSON.stringify(p.body));
+  ok('not before the timeout', Date.now() - t0 >= 1000, `${Date.now() - t0} ms`);
+  ok('the connection itself stays open', r.closed === null && p.body.items.some((i) => i.user_id === env.ED_ID));
+  r.ws.close();
+  q.destroy();
+}
+
+const modes = { awarenessTimeout, limits, converge, offline, viewer, refused, malformed, presence, ackWriter, ackCheck };
 const mode = modes[process.argv[2]];
 if (!mode) {
   console.error('usage: collab.mjs ' + Object.keys(modes).join('|'));

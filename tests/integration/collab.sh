@@ -9,7 +9,8 @@
 # connection (1002/1003); awareness is relayed and presence lists and drops
 # it; nothing acknowledged (seen by another client) is lost across a clean
 # restart or kill -9; the log is compacted; the per-document and per-user
-# connection limits refuse before the upgrade.
+# connection limits refuse before the upgrade; unrenewed awareness states
+# time out.
 # drivers: sqlite postgres
 . "$SITEBASE_SOURCE_DIR/tests/lib.sh"
 
@@ -95,9 +96,10 @@ run "acknowledged updates survive kill -9" ackCheck DOC="code:durable.js" ACK_FI
 
 # ---- limits: clients per document, connections per user ----
 sb_stop
-sb_start --collab-max-clients 2 --collab-max-conns-per-user 3
+sb_start --collab-max-clients 2 --collab-max-conns-per-user 3 --collab-awareness-timeout 2s
 export SB_ADDR
 run "clients per document and connections per user" limits
+run "awareness states time out" awarenessTimeout DOC="code:aw.js"
 
 sb_stop
 eq "clean exit" "$SB_EXIT" 0
