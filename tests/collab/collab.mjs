@@ -390,7 +390,32 @@ async function awarenessTimeout() {
   q.destroy();
 }
 
-const modes = { awarenessTimeout, limits, converge, offline, viewer, refused, malformed, presence, ackWriter, ackCheck };
+// With --collab-max-queue 64K: a client that stops reading while others
+// write is disconnected once 64 KiB wait for it, rather than buffered; the
+// writer and the stored document carry on.
+async function slowReader() {
+  const doc = env.DOC;
+  const r = raw(doc, env.ED);
+  await until(() => r.opened);
+  r.ws._socket.pause();
+  const w = provider(doc, env.ED2);
+  ok('writer synced', await synced([w]));
+  const big = 'x'.repeat(50000);
+  for (let i = 0; i < 200; i++) {
+    w.doc.getArray('a').push([`${i}:${big}`]);
+    await sleep(2);
+  }
+  let arr;
+  ok('every update stored', await until(async () => {
+    arr = await serverContent(doc, 'a', 'array');
+    return Array.isArray(arr) && arr.length === 200;
+  }, 20000, 200), Array.isArray(arr) ? String(arr.length) : JSON.stringify(arr));
+  r.ws._socket.resume();
+  ok('the slow reader was disconnected', await until(() => r.closed !== null, 10000), 'still open');
+  w.destroy();
+}
+
+const modes = { slowReader, awarenessTimeout, limits, converge, offline, viewer, refused, malformed, presence, ackWriter, ackCheck };
 const mode = modes[process.argv[2]];
 if (!mode) {
   console.error('usage: collab.mjs ' + Object.keys(modes).join('|'));

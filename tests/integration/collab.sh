@@ -10,7 +10,7 @@
 # it; nothing acknowledged (seen by another client) is lost across a clean
 # restart or kill -9; the log is compacted; the per-document and per-user
 # connection limits refuse before the upgrade; unrenewed awareness states
-# time out.
+# time out; a client that stops reading is disconnected past its queue.
 # drivers: sqlite postgres
 . "$SITEBASE_SOURCE_DIR/tests/lib.sh"
 
@@ -96,10 +96,13 @@ run "acknowledged updates survive kill -9" ackCheck DOC="code:durable.js" ACK_FI
 
 # ---- limits: clients per document, connections per user ----
 sb_stop
-sb_start --collab-max-clients 2 --collab-max-conns-per-user 3 --collab-awareness-timeout 2s
+sb_start --collab-max-clients 2 --collab-max-conns-per-user 3 --collab-awareness-timeout 2s \
+    --collab-max-queue 64K
 export SB_ADDR
 run "clients per document and connections per user" limits
 run "awareness states time out" awarenessTimeout DOC="code:aw.js"
+run "a slow reader is disconnected, not buffered" slowReader DOC="code:slow.js"
+check "the drop was logged" grep -q '"msg":"websocket dropped: peer reads too slowly"' "$SB_LOG"
 
 sb_stop
 eq "clean exit" "$SB_EXIT" 0
