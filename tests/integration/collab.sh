@@ -103,6 +103,11 @@ run "clients per document and connections per user" limits
 run "awareness states time out" awarenessTimeout DOC="code:aw.js"
 run "a slow reader is disconnected, not buffered" slowReader DOC="code:slow.js"
 check "the drop was logged" grep -q '"msg":"websocket dropped: peer reads too slowly"' "$SB_LOG"
+# At collab_max_queue (64K plus the message that crossed it), not at the
+# server-wide ws_max_queue (4M).
+QUEUED=$(grep -o '"msg":"websocket dropped: peer reads too slowly","queued_bytes":[0-9]*' "$SB_LOG" |
+    head -1 | sed 's/.*://')
+check "dropped at the collab queue limit ($QUEUED bytes)" test "${QUEUED:-99999999}" -lt 262144
 
 sb_stop
 eq "clean exit" "$SB_EXIT" 0
