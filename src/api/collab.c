@@ -63,8 +63,7 @@ static const char *doc_item(net_req *req, collab_kind kind, sb_str item, sb_str 
 /* Authenticates (?token= first), parses the document name and asks the
  * policy. On false it answered. */
 static bool collab_open(net_req *req, api_app *app, sb_str project_id, sb_str doc,
-                        identity_principal *pr, projects_ctx *c, collab_kind *kind,
-                        bool *can_write)
+                        identity_principal *pr, projects_ctx *c, collab_kind *kind, bool *can_write)
 {
     sb_str token;
     if (net_req_query(req, "token", &token)) {
@@ -153,7 +152,7 @@ static void presence(net_req *req, void *ctx)
     if (e == PROJECTS_OK) {
         char pid[SB_UUID_STR_LEN];
         snprintf(pid, sizeof(pid), "%.*s", (int)id.len, id.ptr);
-        collab_presence_write(app->collab, pid, c.now_us, &w);
+        collab_presence_write(app->collab, pid, &w);
     }
     api_finish(req, e, &prob, 200, &body);
 }
@@ -192,8 +191,10 @@ static void doc_get(net_req *req, void *ctx)
         static const struct {
             const char *name;
             int kind;
-        } types[] = {
-            {"text", CRDT_TEXT}, {"map", CRDT_MAP}, {"array", CRDT_ARRAY}, {"xml", CRDT_XML_FRAGMENT}};
+        } types[] = {{"text", CRDT_TEXT},
+                     {"map", CRDT_MAP},
+                     {"array", CRDT_ARRAY},
+                     {"xml", CRDT_XML_FRAGMENT}};
         size_t i = 0;
         while (i < SB_ARRAY_LEN(types) && !sb_str_eq(v, sb_str_c(types[i].name)))
             i++;

@@ -48,8 +48,8 @@ typedef struct collab_bus_hooks {
     void *ctx;
     void (*on_update_accepted)(void *ctx, const char *project_id, const char *doc,
                                const uint8_t *update, size_t n);
-    void (*on_awareness)(void *ctx, const char *project_id, const char *doc,
-                         const uint8_t *update, size_t n);
+    void (*on_awareness)(void *ctx, const char *project_id, const char *doc, const uint8_t *update,
+                         size_t n);
 } collab_bus_hooks;
 
 /* worker_store gives a pool job its thread's store connection (NULL if it
@@ -85,8 +85,8 @@ const char *collab_doc_root(collab_kind kind, int *crdt_kind_out);
 
 typedef struct collab_who {
     const char *user_id;
-    const char *name;  /* shown in presence */
-    bool can_write;    /* editors and above; others' updates are refused */
+    const char *name; /* shown in presence */
+    bool can_write;   /* editors and above; others' updates are refused */
 } collab_who;
 
 typedef enum collab_admit {
@@ -113,6 +113,6 @@ void collab_conn_start(collab_conn *c, net_ws *ws);
  * selection}, where cursor and selection are the first ones found in the
  * connection's awareness states (null if none), and states not renewed
  * within the awareness timeout are left out. Any thread. */
-void collab_presence_write(collab_hub *h, const char *project_id, int64_t now_us, sb_jw *w);
+void collab_presence_write(collab_hub *h, const char *project_id, sb_jw *w);
 
 #endif

@@ -8,8 +8,7 @@
 
 #include "base/log.h"
 
-#define SQL_STATE                                                                                  \
-    "SELECT state, through_seq FROM collab_docs WHERE project_id = $1 AND doc = $2"
+#define SQL_STATE "SELECT state, through_seq FROM collab_docs WHERE project_id = $1 AND doc = $2"
 #define SQL_LOG                                                                                    \
     "SELECT seq, data FROM collab_updates WHERE project_id = $1 AND doc = $2 ORDER BY seq"
 
@@ -22,8 +21,8 @@ static bool fail(store *db, sb_errbuf *err, const char *what, store_err e, const
 /* Runs stmt (bound with project and doc) and hands each row's blob to fn. */
 typedef bool (*row_fn)(store_stmt *st, void *ctx, sb_errbuf *err);
 
-static bool each_row(store *db, const char *sql, const char *project_id, const char *doc,
-                     row_fn fn, void *ctx, sb_errbuf *err)
+static bool each_row(store *db, const char *sql, const char *project_id, const char *doc, row_fn fn,
+                     void *ctx, sb_errbuf *err)
 {
     store_stmt *st;
     sb_errbuf why;

@@ -52,9 +52,9 @@ typedef enum collab_proto_err {
 const char *collab_proto_strerror(collab_proto_err e);
 
 typedef struct collab_msg {
-    unsigned type;    /* COLLAB_MSG_* */
-    unsigned step;    /* COLLAB_SYNC_* for SYNC; the auth code for AUTH */
-    sb_str payload;   /* SYNC: sv or update; AWARENESS: the awareness update; AUTH: reason */
+    unsigned type;  /* COLLAB_MSG_* */
+    unsigned step;  /* COLLAB_SYNC_* for SYNC; the auth code for AUTH */
+    sb_str payload; /* SYNC: sv or update; AWARENESS: the awareness update; AUTH: reason */
 } collab_msg;
 
 /* Decodes one whole message. On error *out is untouched. */

@@ -65,9 +65,9 @@ static void insert(crdt_doc *writer, uint64_t index, const char *text, sb_buf *o
 {
     bool changed;
     sb_buf_reset(out);
-    assert_int_equal(crdt_text_insert(writer, SB_STR("t"), index, sb_str_c(text), SB_STR_NULL,
-                                      out, &changed),
-                     CRDT_OK);
+    assert_int_equal(
+        crdt_text_insert(writer, SB_STR("t"), index, sb_str_c(text), SB_STR_NULL, out, &changed),
+        CRDT_OK);
 }
 
 static void append(fx *f, const char *doc, int64_t seq, const sb_buf *u)
