@@ -415,7 +415,29 @@ async function slowReader() {
   w.destroy();
 }
 
-const modes = { slowReader, awarenessTimeout, limits, converge, offline, viewer, refused, malformed, presence, ackWriter, ackCheck };
+// A guest reads the page shared with them (read-only, like a viewer) and
+// is refused, before the upgrade, the documents not shared with them.
+async function guest() {
+  const ed = provider(env.DOC, env.ED), gu = provider(env.DOC, env.GU);
+  ok('guest syncs the shared page', await synced([ed, gu]));
+  ed.doc.getText('t').insert(0, 'for the guest ');
+  ok('guest receives updates', await until(() => gu.doc.getText('t').toString().includes('for the guest')));
+  const y = new Y.Doc();
+  y.getText('t').insert(0, 'GUEST');
+  const r = raw(env.DOC, env.GU);
+  await until(() => r.opened);
+  r.ws.send(frame(0, 2, Y.encodeStateAsUpdate(y)));
+  ok('guest update refused with permission-denied', await until(() => r.msgs.some((m) => m[0] === 2)));
+  const other = raw(env.DOC2, env.GU), comp = raw('component:c1', env.GU);
+  await until(() => (other.status || other.opened) && (comp.status || comp.opened));
+  ok('unshared page refused with 404', other.status === 404 && !other.opened, String(other.status));
+  ok('components refused to guests with 404', comp.status === 404 && !comp.opened, String(comp.status));
+  r.ws.close();
+  ed.destroy();
+  gu.destroy();
+}
+
+const modes = { guest, slowReader, awarenessTimeout, limits, converge, offline, viewer, refused, malformed, presence, ackWriter, ackCheck };
 const mode = modes[process.argv[2]];
 if (!mode) {
   console.error('usage: collab.mjs ' + Object.keys(modes).join('|'));

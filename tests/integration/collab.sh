@@ -4,7 +4,8 @@
 # threads: concurrent Text/Map/Array edits converge with each other and with
 # the stored state (GET /api/projects/:id/docs/:doc); an offline client's
 # edits merge on reconnect; viewers read but their updates are refused
-# (auth permission-denied); unauthenticated, strangers and unknown document
+# (auth permission-denied), guests read shared pages only; unauthenticated,
+# strangers and unknown document
 # kinds are refused before the upgrade; malformed messages close only their
 # connection (1002/1003); awareness is relayed and presence lists and drops
 # it; nothing acknowledged (seen by another client) is lost across a clean
@@ -24,9 +25,10 @@ read -r ED ED_ID <<<"$(signup eddie@example.com eddie)"
 read -r ED2 ED2_ID <<<"$(signup erin@example.com erin)"
 read -r VW VW_ID <<<"$(signup vera@example.com vera)"
 read -r ST ST_ID <<<"$(signup sam@example.com sam)"
+read -r GU GU_ID <<<"$(signup gus@example.com gus)"
 call "$OWN" POST /teams '{"name":"Studio"}' >/dev/null
 TEAM=$(body | jget id)
-for m in "eddie editor" "erin editor" "vera viewer"; do
+for m in "eddie editor" "erin editor" "vera viewer" "gus guest"; do
     read -r who role <<<"$m"
     call "$OWN" POST "/teams/$TEAM/members" "{\"email\":\"$who@example.com\",\"role\":\"$role\"}" >/dev/null
 done
@@ -34,7 +36,10 @@ call "$OWN" POST /projects "{\"name\":\"Site\",\"team_id\":\"$TEAM\",\"visibilit
 PROJECT=$(body | jget id)
 call "$OWN" POST "/projects/$PROJECT/pages" '{"name":"Home","path":"/"}' >/dev/null
 PAGE=$(body | jget id)
-export SB_ADDR PROJECT OWN ED ED2 VW ST ED_ID
+call "$OWN" POST "/projects/$PROJECT/pages" '{"name":"About","path":"/about"}' >/dev/null
+PAGE2=$(body | jget id)
+call "$OWN" POST "/projects/$PROJECT/shares" "{\"user_id\":\"$GU_ID\",\"kind\":\"page\",\"item\":\"$PAGE\"}" >/dev/null
+export SB_ADDR PROJECT OWN ED ED2 VW ST GU ED_ID
 
 run() { # run NAME MODE [VAR=VALUE...]: one mode of the node script, as one check
     local name=$1 mode=$2
@@ -52,6 +57,7 @@ run "concurrent providers converge (code doc, slashes)" converge DOC="code:src/a
 run "offline client merges on reconnect" offline DOC="code:offline.js"
 run "viewer reads, writes refused" viewer DOC="page:$PAGE"
 run "refused before the upgrade" refused DOC="page:$PAGE"
+run "guests read shared pages only" guest DOC="page:$PAGE" DOC2="page:$PAGE2"
 run "malformed messages close one connection" malformed DOC="code:bad.js"
 run "awareness and presence" presence DOC="style:main"
 
