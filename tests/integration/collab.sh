@@ -5,8 +5,8 @@
 # the stored state (GET /api/projects/:id/docs/:doc); an offline client's
 # edits merge on reconnect; viewers read but their updates are refused
 # (auth permission-denied), guests read shared pages only; unauthenticated,
-# strangers and unknown document
-# kinds are refused before the upgrade; malformed messages close only their
+# strangers and unknown document kinds are refused before the upgrade;
+# malformed messages close only their
 # connection (1002/1003); awareness is relayed and presence lists and drops
 # it; nothing acknowledged (seen by another client) is lost across a clean
 # restart or kill -9; the log is compacted; the per-document and per-user
