@@ -36,6 +36,8 @@ static void loop_stop(net_loop *loop, void *app_)
     api_loop *al = net_loop_app(loop);
     if (!al)
         return;
+    if (al->app->collab)
+        collab_loop_stop(al->app->collab, loop);
     store_close(al->db); /* SQLite checkpoints its WAL on the last close */
     free(al);
     net_loop_set_app(loop, NULL);
@@ -91,4 +93,5 @@ void api_routes_register(net_router *r, api_app *app)
     api_influx_register(r, app);
     api_collect_register(r, app);
     api_dashboard_register(r, app);
+    api_collab_register(r, app);
 }

@@ -16,6 +16,7 @@
 #include "net/server.h"
 #include "net/workers.h"
 #include "blob/blob.h"
+#include "collab/collab.h"
 #include "projects/projects.h"
 #include "store/store.h"
 
@@ -31,6 +32,7 @@ typedef struct api_app {
     analytics_backend *tsdb;      /* analytics series (--tsdb) */
     analytics_recorder *recorder; /* Sitebase's own events, batched */
     sb_ratelimit *collect_limit;  /* /api/collect per site and IP; NULL = off */
+    collab_hub *collab; /* collaboration rooms (collab.c) */
 } api_app;
 
 /* Makes the rate limiters the configuration asks for (limits.c). */
@@ -79,6 +81,11 @@ void api_openapi_register(net_router *r, api_app *app);
 
 /* Registers /api/auth/... (auth.c). */
 void api_auth_register(net_router *r, api_app *app);
+
+/* Registers /collab/... and the collaboration REST routes (collab.c). */
+void api_collab_register(net_router *r, api_app *app);
+/* The hub's limits from the configuration. */
+collab_limits api_collab_limits(const sb_config *cfg);
 
 /* Test builds only (sitebase-test): /_test/... routes. */
 void api_test_routes_register(net_router *r, api_app *app);

@@ -101,6 +101,19 @@ static const key_def keys[] = {
      "largest /write body (line protocol, after gunzip)"},
     {"rate_limit_collect", T_INT, OFF(rate_limit_collect), 0, 1000000, "600",
      "/api/collect beacons a minute from one IP to one site (burst the same); 0 = no limit"},
+    {"collab_max_clients", T_INT, OFF(collab_max_clients), 1, 100000, "500",
+     "connections to one collaborative document"},
+    {"collab_max_conns_per_user", T_INT, OFF(collab_max_conns_per_user), 1, 100000, "20",
+     "open collaboration connections of one user"},
+    {"collab_max_queue", T_SIZE, OFF(collab_max_queue), 1024, 4 * GiB, "4M",
+     "bytes waiting to go to one collaboration client before it is disconnected"},
+    {"collab_evict_grace", T_DURATION, OFF(collab_evict_grace_ms), 0, 24 * 3600 * 1000LL, "30s",
+     "how long a document stays in memory after its last client left"},
+    {"collab_compact_after", T_INT, OFF(collab_compact_after), 0, 1000000, "200",
+     "logged updates of a document that trigger folding them into its state; 0 = never"},
+    {"collab_awareness_timeout", T_DURATION, OFF(collab_awareness_timeout_ms), 1000,
+     3600 * 1000, "30s",
+     "awareness states (cursors) not renewed this long are removed (y-protocols: 30 s)"},
 };
 
 static const key_def *find_key(const char *name)

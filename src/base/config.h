@@ -61,6 +61,12 @@ typedef struct sb_config {
     char *tsdb;                      /* analytics: "local" or influx://host:port[/prefix] */
     size_t max_write_body;           /* /write body, after gunzip; default 25 MiB */
     int rate_limit_collect;          /* /api/collect requests a minute per site and IP */
+    int collab_max_clients;          /* connections to one collaborative document */
+    int collab_max_conns_per_user;   /* open collaboration connections of one user */
+    size_t collab_max_queue;         /* bytes queued to one collaboration client */
+    int64_t collab_evict_grace_ms;   /* an empty room stays in memory this long */
+    int collab_compact_after;        /* log rows that trigger a compaction; 0 = never */
+    int64_t collab_awareness_timeout_ms; /* awareness states not renewed this long go */
 } sb_config;
 
 /* Fills every field with its default (strings are heap copies). */

@@ -98,6 +98,8 @@ int cli_serve(int argc, char **argv, void (*extra_routes)(net_router *r, api_app
     }
     net_worker_hooks worker_hooks = api_worker_hooks(&app);
     app.workers = net_workers_new((unsigned)cfg.workers, WORKER_QUEUE_MAX, &worker_hooks);
+    collab_limits collab_lim = api_collab_limits(&cfg);
+    app.collab = collab_hub_new(&collab_lim, app.workers, api_worker_store, NULL);
     net_router *router = net_router_new();
     api_routes_register(router, &app);
     if (extra_routes)
@@ -126,6 +128,7 @@ int cli_serve(int argc, char **argv, void (*extra_routes)(net_router *r, api_app
         net_server_free(server);
     }
     net_workers_free(app.workers); /* NULL unless the server never started */
+    collab_hub_free(app.collab);   /* after the loops freed their rooms */
     net_router_free(router);
     /* After the loops and workers: nothing records any more; what is
      * pending gets its last flush. */

@@ -29,6 +29,7 @@ struct net_loop {
     h2o_socket_t *listener;
     h2o_multithread_receiver_t cmd_receiver;  /* shutdown, from the main thread */
     h2o_multithread_receiver_t done_receiver; /* worker completions */
+    h2o_multithread_receiver_t post_receiver; /* net_loop_post from other loops */
     h2o_multithread_message_t stop_msg;
     net_metrics *metrics; /* written by this loop, read by /metrics anywhere */
     void *app;
@@ -81,6 +82,8 @@ void net__sse_shutdown(net_loop *loop);
 
 /* workers.c: the loop's completion receiver callback. */
 void net__jobs_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages);
+/* post.c: the loop's receiver of posted messages. */
+void net__posts_run(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages);
 
 static inline net_loop *net__loop_of(h2o_req_t *hreq)
 {

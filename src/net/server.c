@@ -298,6 +298,7 @@ static void *loop_main(void *arg)
     loop->accept_ctx.ssl_ctx = s->ssl_ctx;
     h2o_multithread_register_receiver(loop->ctx.queue, &loop->cmd_receiver, on_stop);
     h2o_multithread_register_receiver(loop->ctx.queue, &loop->done_receiver, net__jobs_done);
+    h2o_multithread_register_receiver(loop->ctx.queue, &loop->post_receiver, net__posts_run);
 
     bool app_ok = true;
     if (s->hooks.loop_start && !s->hooks.loop_start(loop, s->hooks.app, &loop->start_err))
@@ -332,6 +333,7 @@ static void *loop_main(void *arg)
         s->hooks.loop_stop(loop, s->hooks.app);
     h2o_multithread_unregister_receiver(loop->ctx.queue, &loop->cmd_receiver);
     h2o_multithread_unregister_receiver(loop->ctx.queue, &loop->done_receiver);
+    h2o_multithread_unregister_receiver(loop->ctx.queue, &loop->post_receiver);
     /* Only a drained loop can dispose h2o's context safely: connections
      * cut off at the deadline still point into it, and the process is
      * about to exit anyway. */

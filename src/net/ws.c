@@ -29,6 +29,7 @@ struct net_ws {
     h2o_timeout_entry_t flush_entry;
     h2o_timeout_entry_t close_entry;
     unsigned close_ticks;
+    size_t max_queue; /* bytes; the server's ws_max_queue unless set */
     bool closing; /* a close frame is queued */
     bool drop;    /* hard-close at the next flush */
 };
@@ -108,6 +109,7 @@ net_ws *net_ws_upgrade(net_req *req, const net_ws_handlers *handlers, void *ctx)
     ws->ctx = ctx;
     ws->flush_entry.cb = on_flush;
     ws->close_entry.cb = on_close_tick;
+    ws->max_queue = req->loop->server->cfg->ws_max_queue;
     h2o_linklist_insert(&req->loop->sockets, &ws->link);
     net_metrics_websockets(req->loop->metrics, 1);
     /* Headers, metrics and the log line go out with the 101. */
@@ -129,7 +131,7 @@ bool net_ws_send(net_ws *ws, int opcode, const void *data, size_t len)
         schedule_flush(ws);
         return false;
     }
-    if (wslay_event_get_queued_msg_length(ws->conn->ws_ctx) > ws->loop->server->cfg->ws_max_queue) {
+    if (wslay_event_get_queued_msg_length(ws->conn->ws_ctx) > ws->max_queue) {
         sb_log(SB_LOG_WARN, "websocket dropped: peer reads too slowly",
                SB_LOG_INT("queued_bytes",
                           (int64_t)wslay_event_get_queued_msg_length(ws->conn->ws_ctx)));
@@ -150,6 +152,11 @@ void net_ws_close(net_ws *ws, uint16_t code, const char *reason)
                             reason ? strlen(reason) : 0);
     schedule_flush(ws);
     h2o_timeout_link(ws->loop->evloop, &ws->loop->ctx.one_sec_timeout, &ws->close_entry);
+}
+
+void net_ws_set_max_queue(net_ws *ws, size_t bytes)
+{
+    ws->max_queue = bytes;
 }
 
 size_t net_ws_queued(const net_ws *ws)

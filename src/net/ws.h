@@ -37,6 +37,9 @@ net_ws *net_ws_upgrade(net_req *req, const net_ws_handlers *handlers, void *ctx)
 bool net_ws_send(net_ws *ws, int opcode, const void *data, size_t len);
 /* Starts a clean close with code and reason; on_close follows later. */
 void net_ws_close(net_ws *ws, uint16_t code, const char *reason);
+/* Overrides ws_max_queue for this connection (a protocol with its own
+ * limit, such as collaboration). */
+void net_ws_set_max_queue(net_ws *ws, size_t bytes);
 /* Bytes waiting to be sent. */
 size_t net_ws_queued(const net_ws *ws);
 void *net_ws_ctx(const net_ws *ws);

@@ -185,6 +185,16 @@ projects_err projects_share(projects_ctx *c, sb_str project_id, sb_str user_id, 
 projects_err projects_project_transfer(projects_ctx *c, sb_str id, sb_str user_id,
                                        projects_ver if_ver, sb_jw *out, projects_ver *ver,
                                        projects_problem *p);
+/* ---- collaborative documents (collab_access.c) ---- */
+
+/* Whether the caller may open a collaborative document of project_id: OK
+ * to read (NOT_FOUND, FORBIDDEN, ... otherwise), and *can_write when they
+ * may also edit it. item_kind ("page", "file") and item name the page or
+ * file the document is, for guests' sharing; item_kind NULL: a project
+ * document (a component). */
+projects_err projects_collab_access(projects_ctx *c, sb_str project_id, const char *item_kind,
+                                    sb_str item, bool *can_write);
+
 /* ---- pages (pages.c) ---- */
 
 typedef struct projects_page_input {

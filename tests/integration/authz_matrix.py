@@ -363,6 +363,10 @@ ROUTES = [
     # ---- transfer: owners; the admin (a team member) takes it ----
     Route("POST", "/api/projects/{id}/transfer", "project", "delete", fresh=True,
           body=lambda c: {"user_id": c.ids["admin"]}),
+    # ---- collaborative documents (docs/collab.md): drafts, never public;
+    # presence is the project's members' (a guest sees no one) ----
+    Route("GET", "/api/projects/{id}/presence", "project", "read", public=False, guests=False),
+    Route("GET", "/api/projects/{id}/docs/{doc}", "project", "read", item="page", public=False),
     # ---- templates ----
     Route("GET", "/api/templates", "global", "signed-in", check="templates"),
     # The project is named in the body; a hidden one is 404 like a missing one.
@@ -622,6 +626,8 @@ def fill(path, c, team, proj):
         path = path.replace("{page_id}", proj.pages[c.item])
     if "{path}" in path:
         path = path.replace("{path}", urllib.parse.quote(item.key))
+    if "{doc}" in path:
+        path = path.replace("{doc}", "page:" + proj.pages[c.item])
     if "{comment_id}" in path:
         path = path.replace("{comment_id}", proj.comments[c.item])
     if "{component_id}" in path:

@@ -1,0 +1,118 @@
+/*
+ * collab.h: real-time collaboration rooms (docs/collab.md). One room per
+ * open document, owned by one loop thread: the loop whose index is the
+ * hash of the room's key (project id and document name) modulo the loop
+ * count. Connections live on whichever loop accepted them and exchange
+ * messages with their room through net_loop_post; nothing of a room is
+ * touched by another thread except its presence table and member list,
+ * which hub->lock guards for the presence route.
+ *
+ * Durability: an update a client sends is checked (framing and Yjs
+ * structure), appended to the document's log on the worker pool (several
+ * waiting updates share one transaction), and only then applied to the
+ * room's document and broadcast. So whatever any client has received from
+ * the server is in storage, and the room's document never holds anything
+ * that is not.
+ *
+ * The protocol is y-websocket's (collab/proto.h): one document per
+ * connection.
+ */
+#ifndef SB_COLLAB_COLLAB_H
+#define SB_COLLAB_COLLAB_H
+
+#include "base/json.h"
+#include "net/req.h"
+#include "net/workers.h"
+#include "net/ws.h"
+#include "store/store.h"
+
+typedef struct collab_hub collab_hub;
+typedef struct collab_conn collab_conn;
+
+typedef struct collab_limits {
+    unsigned max_clients;         /* connections to one document; default 500 */
+    unsigned max_conns_per_user;  /* open collaboration connections of one user; 20 */
+    size_t max_queue;             /* bytes waiting to go to one client before it is dropped */
+    size_t max_pending;           /* bytes of one room's updates waiting for storage */
+    int64_t evict_grace_ms;       /* an empty room stays loaded this long; 30 s */
+    unsigned compact_after;       /* log rows that trigger compaction; 200 */
+    int64_t awareness_timeout_ms; /* y-protocols' outdatedTimeout; 30 s */
+} collab_limits;
+
+collab_limits collab_limits_default(void);
+
+/* For a bus between nodes (later): called on the room's loop thread with
+ * each update once it is durable, and with each awareness update relayed.
+ * Bytes are valid for the call only. Either may be NULL. */
+typedef struct collab_bus_hooks {
+    void *ctx;
+    void (*on_update_accepted)(void *ctx, const char *project_id, const char *doc,
+                               const uint8_t *update, size_t n);
+    void (*on_awareness)(void *ctx, const char *project_id, const char *doc, const uint8_t *update,
+                         size_t n);
+} collab_bus_hooks;
+
+/* worker_store gives a pool job its thread's store connection (NULL if it
+ * has none). bus may be NULL. The hub must outlive the server's loops. */
+collab_hub *collab_hub_new(const collab_limits *lim, net_workers *workers,
+                           store *(*worker_store)(void), const collab_bus_hooks *bus);
+/* After every loop has stopped (collab_loop_stop ran on each). */
+void collab_hub_free(collab_hub *h);
+
+/* On a loop thread after its drain: frees the rooms it owns. */
+void collab_loop_stop(collab_hub *h, net_loop *loop);
+
+/* ---- document names ---- */
+
+typedef enum collab_kind {
+    COLLAB_PAGE,      /* "page:<page_id>" */
+    COLLAB_CODE,      /* "code:<path>" */
+    COLLAB_STYLE,     /* "style:<name>" */
+    COLLAB_COMPONENT, /* "component:<id>" */
+} collab_kind;
+
+#define COLLAB_DOC_MAX 512 /* bytes of a document name */
+
+/* Parses a document name: kind and the part after the colon (non-empty,
+ * valid UTF-8 without control characters, at most COLLAB_DOC_MAX bytes in
+ * all). */
+bool collab_doc_parse(sb_str doc, collab_kind *kind, sb_str *item);
+/* The root type API.md gives the kind's content: ("page", map),
+ * ("component", map) or ("content", text); kind_out is a crdt_kind. */
+const char *collab_doc_root(collab_kind kind, int *crdt_kind_out);
+
+/* ---- connections ---- */
+
+typedef struct collab_who {
+    const char *user_id;
+    const char *name; /* shown in presence */
+    bool can_write;   /* editors and above; others' updates are refused */
+} collab_who;
+
+typedef enum collab_admit {
+    COLLAB_ADMIT_OK,
+    COLLAB_ADMIT_USER_LIMIT, /* the user has max_conns_per_user open */
+    COLLAB_ADMIT_DOC_FULL,   /* the document has max_clients */
+} collab_admit;
+
+/* Reserves a place for who in project_id's document doc (a valid name) and
+ * makes the connection (strings copied). On anything but OK nothing was
+ * made. Then upgrade the request with collab_ws_handlers() and c as ctx,
+ * and call collab_conn_start with the result. */
+collab_admit collab_conn_new(collab_hub *h, const char *project_id, sb_str doc,
+                             const collab_who *who, collab_conn **c);
+const net_ws_handlers *collab_ws_handlers(void);
+/* ws NULL: the upgrade failed (it answered); the reservation is dropped
+ * and c freed. Otherwise c joins its room on the room's loop. */
+void collab_conn_start(collab_conn *c, net_ws *ws);
+
+/* ---- presence ---- */
+
+/* Writes {"items": [...]} of the connections open to project_id's
+ * documents: {user_id, name, doc, clients: [{client_id, state}], cursor,
+ * selection}, where cursor and selection are the first ones found in the
+ * connection's awareness states (null if none), and states not renewed
+ * within the awareness timeout are left out. Any thread. */
+void collab_presence_write(collab_hub *h, const char *project_id, sb_jw *w);
+
+#endif

@@ -1,0 +1,175 @@
+/*
+ * collab_int.h: what the files of collab/ share: the hub, rooms and
+ * connections, and the functions between them (collab__*).
+ *
+ * Threads. A room belongs to loop hash(key) % nloops ("the room's loop");
+ * a connection to the loop that upgraded it ("the connection's loop").
+ * Between them travel posted messages (net/post.h):
+ *   connection's loop -> room's loop: join, each client message, leave;
+ *   room's loop -> connection's loop: a message to send, a close.
+ * Fields are marked with the thread that may touch them. A connection is
+ * reference counted (atomic): one reference for its own loop until its
+ * socket is gone, one for the room until the leave was handled, one for
+ * each message in flight. Drain: a connection holds its room's loop from
+ * start until its leave was handled there, and a room holds each member's
+ * loop while the member is in it, so neither loop finishes its shutdown
+ * while the other can still post to it.
+ *
+ * Updates. A client's update is checked for structure (crdt_update_state
+ * _vector validates the whole encoding), queued, written to the log by a
+ * pool job (one job at a time per room, taking every update queued so
+ * far: group commit), and only when that job is done applied to the
+ * room's document and broadcast to the other members. A sync step 1
+ * therefore always answers with durable content. When the log has
+ * compact_after rows the same job folds it into the merged state.
+ *
+ * Awareness. Entries are kept per client id with the connection that
+ * announced them; relayed as they come; removed (with a "null" state
+ * broadcast) when that connection leaves or when the entry was not renewed
+ * within the awareness timeout.
+ *
+ * Never: touch a net_ws off its loop; broadcast an update before its log
+ * write committed; free a room with a job in flight or members in it.
+ */
+#ifndef SB_COLLAB_INT_H
+#define SB_COLLAB_INT_H
+
+#include <assert.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "base/map.h"
+#include "collab/collab.h"
+#include "collab/proto.h"
+#include "crdt/crdt.h"
+#include "net/post.h"
+
+#define PROJECT_ID_MAX 64
+
+#define AWARENESS_MAX_CLIENTS 1024 /* entries in one awareness update */
+
+struct collab_hub {
+    collab_limits lim;    /* read-only */
+    net_workers *workers; /* read-only */
+    store *(*worker_store)(void);
+    collab_bus_hooks bus; /* read-only */
+    pthread_mutex_t lock; /* guards everything below, and each room's members and aw */
+    sb_map rooms;         /* key -> collab_room */
+    sb_map per_user;      /* user id -> open connections (uintptr_t) */
+    sb_map per_doc;       /* key -> open connections (uintptr_t) */
+};
+
+typedef enum room_state { ROOM_LOADING, ROOM_READY, ROOM_FAILED } room_state;
+
+/* A message from a member to the room, waiting while the room loads. */
+typedef struct inmsg {
+    struct inmsg *next;
+    collab_conn *conn; /* holds a reference */
+    size_t len;
+    uint8_t data[];
+} inmsg;
+
+/* An update waiting for storage. */
+typedef struct pending {
+    sb_buf bytes;
+    collab_conn *origin; /* holds a reference */
+} pending;
+
+/* One client id's awareness entry. */
+typedef struct aw_entry {
+    uint64_t client, clock;
+    char *state; /* JSON text, never "null" (removed entries are dropped) */
+    size_t state_len;
+    collab_conn *conn; /* who announced it (no reference: dropped at its leave) */
+    uint64_t renewed_ns;
+} aw_entry;
+
+typedef struct collab_room {
+    collab_hub *hub;
+    net_loop *loop; /* the owner; every field below is its thread's */
+    char *key;      /* project_id "/" doc */
+    char project_id[PROJECT_ID_MAX];
+    char *doc_name;
+    room_state state;
+    crdt_doc *doc;
+    int64_t next_seq, nlog;
+    inmsg *inbox, *inbox_tail;
+    /* members and aw are also read by the presence route: hub->lock */
+    collab_conn **members;
+    size_t nmembers, members_cap;
+    aw_entry *aw;
+    size_t naw, aw_cap;
+    pending *queue; /* waiting for a job */
+    size_t nqueue, queue_cap, queue_bytes;
+    bool job_running; /* a load or write job is out */
+    net_tick *tick;
+    int64_t idle_ms; /* time spent empty */
+} collab_room;
+
+struct collab_conn {
+    atomic_int refs;
+    collab_hub *hub;                                    /* read-only */
+    net_loop *loop;                                     /* the connection's loop; read-only */
+    net_loop *room_loop;                                /* read-only */
+    char *key, *project_id, *doc_name, *user_id, *name; /* read-only */
+    bool can_write;                                     /* read-only */
+    net_ws *ws;        /* connection's loop; NULL once the socket is gone */
+    collab_room *room; /* room's loop: set by join */
+    bool left;         /* room's loop: the leave was handled */
+    bool denied_told;  /* room's loop: permission-denied was sent once */
+};
+
+/* A message to send, shared by every member of a broadcast. */
+typedef struct outmsg {
+    atomic_int refs;
+    size_t len;
+    uint8_t data[];
+} outmsg;
+
+typedef struct outpost {
+    collab_conn *conn; /* holds a reference */
+    outmsg *msg;       /* holds a reference; NULL for a close */
+    uint16_t code;
+    char reason[64];
+} outpost;
+
+/* hub.c */
+uintptr_t collab__count_add(sb_map *m, const char *key, int d);
+
+/* conn.c: references and sending (room's loop). */
+void collab__conn_ref(collab_conn *c);
+void collab__conn_unref(collab_conn *c);
+outmsg *collab__out_new(const sb_buf *b);
+void collab__out_unref(outmsg *m);
+void collab__conn_post(collab_conn *c, outmsg *m, uint16_t code, const char *reason);
+void collab__conn_send(collab_conn *c, const sb_buf *b);
+void collab__conn_close(collab_conn *c, uint16_t code, const char *reason);
+
+/* room.c: posted from a connection's loop; the room's own life. */
+typedef struct msg_post {
+    collab_conn *conn; /* holds a reference */
+    size_t len;
+    uint8_t data[];
+} msg_post;
+void collab__on_join(void *arg);  /* arg: the connection (the room's reference) */
+void collab__on_msg(void *arg);   /* arg: a msg_post */
+void collab__on_leave(void *arg); /* arg: the connection */
+void collab__room_free(collab_room *r);
+void collab__room_tick(void *arg);
+void collab__room_broadcast(collab_room *r, const sb_buf *b, const collab_conn *except);
+void collab__room_greet(collab_room *r, collab_conn *c);
+void collab__room_drain_inbox(collab_room *r);
+
+/* room_store.c */
+void collab__room_load_start(collab_room *r);
+void collab__room_write_start(collab_room *r);
+void collab__room_queue_update(collab_room *r, collab_conn *c, sb_str update);
+
+/* room_msg.c */
+void collab__room_handle(collab_room *r, collab_conn *c, const uint8_t *p, size_t n);
+
+/* awareness.c: conn NULL removes the timed-out entries. */
+void collab__aw_remove(collab_room *r, const collab_conn *conn, uint64_t now_ns);
+void collab__room_awareness(collab_room *r, collab_conn *c, sb_str update);
+
+#endif

@@ -1,0 +1,142 @@
+/*
+ * hub.c: the hub every loop shares (limits, the room registry, connection
+ * counts under one mutex), document names, and freeing a loop's rooms at
+ * shutdown. See collab_int.h for who owns what.
+ */
+#include "collab/collab_int.h"
+#include "base/log.h"
+#include "base/utf8.h"
+#include "crdt/crdt.h"
+
+collab_limits collab_limits_default(void)
+{
+    return (collab_limits){
+        .max_clients = 500,
+        .max_conns_per_user = 20,
+        .max_queue = 4 << 20,
+        .max_pending = 16 << 20,
+        .evict_grace_ms = 30000,
+        .compact_after = 200,
+        .awareness_timeout_ms = 30000,
+    };
+}
+
+/* ---- document names ---- */
+
+bool collab_doc_parse(sb_str doc, collab_kind *kind, sb_str *item)
+{
+    static const struct {
+        const char *prefix;
+        collab_kind kind;
+    } kinds[] = {{"page:", COLLAB_PAGE},
+                 {"code:", COLLAB_CODE},
+                 {"style:", COLLAB_STYLE},
+                 {"component:", COLLAB_COMPONENT}};
+    if (doc.len == 0 || doc.len > COLLAB_DOC_MAX || !sb_utf8_valid(doc.ptr, doc.len, NULL))
+        return false;
+    for (size_t i = 0; i < doc.len; i++)
+        if ((unsigned char)doc.ptr[i] < 0x20 || doc.ptr[i] == 0x7f)
+            return false;
+    for (size_t i = 0; i < SB_ARRAY_LEN(kinds); i++) {
+        size_t n = strlen(kinds[i].prefix);
+        if (doc.len > n && memcmp(doc.ptr, kinds[i].prefix, n) == 0) {
+            *kind = kinds[i].kind;
+            *item = (sb_str){doc.ptr + n, doc.len - n};
+            return true;
+        }
+    }
+    return false;
+}
+
+const char *collab_doc_root(collab_kind kind, int *crdt_kind_out)
+{
+    switch (kind) {
+    case COLLAB_PAGE:
+        *crdt_kind_out = CRDT_MAP;
+        return "page";
+    case COLLAB_COMPONENT:
+        *crdt_kind_out = CRDT_MAP;
+        return "component";
+    case COLLAB_CODE:
+    case COLLAB_STYLE:
+        break;
+    }
+    *crdt_kind_out = CRDT_TEXT;
+    return "content";
+}
+
+/* ---- hub ---- */
+
+collab_hub *collab_hub_new(const collab_limits *lim, net_workers *workers,
+                           store *(*worker_store)(void), const collab_bus_hooks *bus)
+{
+    collab_hub *h = sb_calloc(1, sizeof(*h));
+    h->lim = *lim;
+    h->workers = workers;
+    h->worker_store = worker_store;
+    if (bus)
+        h->bus = *bus;
+    pthread_mutex_init(&h->lock, NULL);
+    sb_map_init(&h->rooms);
+    sb_map_init(&h->per_user);
+    sb_map_init(&h->per_doc);
+    return h;
+}
+
+void collab_hub_free(collab_hub *h)
+{
+    if (!h)
+        return;
+    /* Rooms still here belong to loops cut off at the drain deadline: the
+     * process is exiting and they may still be in use, so they stay. */
+    sb_map_deinit(&h->rooms);
+    sb_map_deinit(&h->per_user);
+    sb_map_deinit(&h->per_doc);
+    pthread_mutex_destroy(&h->lock);
+    free(h);
+}
+
+/* Adds d to a counter map; the entry goes when it reaches 0. hub->lock. */
+uintptr_t collab__count_add(sb_map *m, const char *key, int d)
+{
+    sb_str k = sb_str_c(key);
+    uintptr_t n = (uintptr_t)sb_map_get(m, k) + (uintptr_t)(intptr_t)d;
+    if (n == 0)
+        sb_map_del(m, k);
+    else
+        sb_map_put(m, k, (void *)n);
+    return n;
+}
+
+/* ---- shutdown ---- */
+
+void collab_loop_stop(collab_hub *h, net_loop *loop)
+{
+    /* Drained: no member is left and no job is out, so every room of this
+     * loop is idle; take them out of the map and free them. */
+    for (;;) {
+        collab_room *found = NULL;
+        pthread_mutex_lock(&h->lock);
+        size_t it = 0;
+        sb_map_entry *e;
+        while ((e = sb_map_next(&h->rooms, &it)) != NULL) {
+            collab_room *r = e->value;
+            if (r->loop == loop) {
+                found = r;
+                break;
+            }
+        }
+        pthread_mutex_unlock(&h->lock);
+        if (!found)
+            break;
+        if (found->nmembers != 0 || found->job_running) {
+            sb_log(SB_LOG_WARN, "collab: a room is still busy at shutdown",
+                   SB_LOG_STR("doc", found->doc_name));
+            break; /* the drain hit its deadline: leave it to the exit */
+        }
+        if (found->nqueue > 0)
+            sb_log(SB_LOG_WARN, "collab: updates not stored at shutdown",
+                   SB_LOG_INT("updates", (int64_t)found->nqueue));
+        collab__room_free(found);
+    }
+}

@@ -1,0 +1,229 @@
+/*
+ * persist.c: collab_docs + collab_updates. Invariant: the content of a
+ * document is its state (if any) followed by its log rows in seq order;
+ * every log row has seq > the state's through_seq. Compaction keeps it by
+ * merging and deleting inside one transaction.
+ */
+#include "collab/persist.h"
+
+#include "base/log.h"
+
+#define SQL_STATE "SELECT state, through_seq FROM collab_docs WHERE project_id = $1 AND doc = $2"
+#define SQL_LOG                                                                                    \
+    "SELECT seq, data FROM collab_updates WHERE project_id = $1 AND doc = $2 ORDER BY seq"
+
+static bool fail(store *db, sb_errbuf *err, const char *what, store_err e, const sb_errbuf *why)
+{
+    store_rollback(db, NULL);
+    return sb_errf(err, "%s: %s (%s)", what, store_strerror(e), why ? why->msg : "");
+}
+
+/* Runs stmt (bound with project and doc) and hands each row's blob to fn. */
+typedef bool (*row_fn)(store_stmt *st, void *ctx, sb_errbuf *err);
+
+static bool each_row(store *db, const char *sql, const char *project_id, const char *doc, row_fn fn,
+                     void *ctx, sb_errbuf *err)
+{
+    store_stmt *st;
+    sb_errbuf why;
+    store_err e = store_prepare(db, sql, &st, &why);
+    if (e != STORE_OK)
+        return fail(db, err, "preparing a collab read", e, &why);
+    store_bind_cstr(st, 1, project_id);
+    store_bind_cstr(st, 2, doc);
+    while ((e = store_step(st, &why)) == STORE_ROW) {
+        if (!fn(st, ctx, err)) {
+            store_reset(st);
+            return false;
+        }
+    }
+    store_reset(st);
+    if (e != STORE_DONE)
+        return fail(db, err, "reading a collab document", e, &why);
+    return true;
+}
+
+typedef struct load_ctx {
+    crdt_doc *doc;
+    int64_t last_seq, nlog, skipped;
+} load_ctx;
+
+/* A row the engine refuses (an update that was well formed but contradicts
+ * the document: only a broken or hostile client writes one) is skipped
+ * with a warning, exactly as the live room skipped it when it arrived, so
+ * one bad row never makes a document unloadable. */
+static bool apply_blob(load_ctx *l, const void *p, size_t n, sb_errbuf *err)
+{
+    sb_errbuf why = {{0}};
+    crdt_err ce = crdt_doc_apply_update(l->doc, p, n, &why);
+    if (ce != CRDT_OK) {
+        l->skipped++;
+        sb_log(SB_LOG_WARN, "collab: stored update skipped", SB_LOG_STR("error", crdt_strerror(ce)),
+               SB_LOG_STR("detail", why.msg));
+    }
+    return true;
+}
+
+static bool load_state(store_stmt *st, void *ctx, sb_errbuf *err)
+{
+    load_ctx *l = ctx;
+    size_t n;
+    const void *p = store_col_blob(st, 0, &n);
+    l->last_seq = store_col_int(st, 1);
+    return apply_blob(l, p, n, err);
+}
+
+static bool load_update(store_stmt *st, void *ctx, sb_errbuf *err)
+{
+    load_ctx *l = ctx;
+    size_t n;
+    l->last_seq = store_col_int(st, 0);
+    l->nlog++;
+    const void *p = store_col_blob(st, 1, &n);
+    return apply_blob(l, p, n, err);
+}
+
+/* Reads the document into l->doc inside an open transaction. */
+static bool load_into(store *db, const char *project_id, const char *doc, load_ctx *l,
+                      sb_errbuf *err)
+{
+    return each_row(db, SQL_STATE, project_id, doc, load_state, l, err) &&
+           each_row(db, SQL_LOG, project_id, doc, load_update, l, err);
+}
+
+bool collab_persist_load(store *db, const char *project_id, const char *doc, crdt_doc **out,
+                         int64_t *last_seq, int64_t *nlog, sb_errbuf *err)
+{
+    /* One transaction: a compaction between the two reads would otherwise
+     * hand us a state without the rows it folded. */
+    sb_errbuf why;
+    store_err e = store_begin(db, &why);
+    if (e != STORE_OK)
+        return fail(db, err, "beginning a collab load", e, &why);
+    load_ctx l = {.doc = crdt_doc_new(1, true)};
+    if (!load_into(db, project_id, doc, &l, err)) {
+        store_rollback(db, NULL);
+        crdt_doc_free(l.doc);
+        return false;
+    }
+    store_rollback(db, NULL); /* read-only */
+    *out = l.doc;
+    *last_seq = l.last_seq;
+    *nlog = l.nlog;
+    return true;
+}
+
+bool collab_persist_append(store *db, const char *project_id, const char *doc, int64_t first_seq,
+                           const sb_str *updates, size_t n, int64_t now_us, sb_errbuf *err)
+{
+    sb_errbuf why;
+    store_err e = store_begin(db, &why);
+    if (e != STORE_OK)
+        return fail(db, err, "beginning a collab append", e, &why);
+    for (size_t i = 0; i < n; i++) {
+        store_stmt *st;
+        e = store_prepare(db,
+                          "INSERT INTO collab_updates (project_id, doc, seq, data, created_at) "
+                          "VALUES ($1, $2, $3, $4, $5)",
+                          &st, &why);
+        if (e != STORE_OK)
+            return fail(db, err, "preparing a collab append", e, &why);
+        store_bind_cstr(st, 1, project_id);
+        store_bind_cstr(st, 2, doc);
+        store_bind_int(st, 3, first_seq + (int64_t)i);
+        store_bind_blob(st, 4, updates[i].ptr, updates[i].len);
+        store_bind_int(st, 5, now_us);
+        e = store_step(st, &why);
+        store_reset(st);
+        if (e != STORE_DONE)
+            return fail(db, err, "appending a collab update", e, &why);
+    }
+    e = store_commit(db, &why);
+    if (e != STORE_OK)
+        return fail(db, err, "committing a collab append", e, &why);
+    return true;
+}
+
+/* Load, apply, encode: the state written is exactly what a load would
+ * rebuild (refused rows stay skipped), never a byte merge that could carry
+ * a refused row into the state. A document with pending structs (updates
+ * whose dependencies never arrived) keeps its log: encoding would drop
+ * them. */
+bool collab_persist_compact(store *db, const char *project_id, const char *doc, int64_t now_us,
+                            int64_t *nlog, sb_errbuf *err)
+{
+    sb_errbuf why;
+    store_err e = store_begin(db, &why);
+    if (e != STORE_OK)
+        return fail(db, err, "beginning a collab compaction", e, &why);
+    load_ctx l = {.doc = crdt_doc_new(1, true)};
+    sb_buf state = SB_BUF_INIT, sv = SB_BUF_INIT;
+    bool ok = false;
+    if (!load_into(db, project_id, doc, &l, err))
+        goto out;
+    if (l.nlog == 0 || crdt_doc_has_pending(l.doc)) {
+        store_rollback(db, NULL);
+        *nlog = l.nlog;
+        ok = true;
+        goto out;
+    }
+    crdt_err ce = crdt_doc_encode_state(l.doc, NULL, 0, &state);
+    if (ce != CRDT_OK) {
+        store_rollback(db, NULL);
+        sb_errf(err, "encoding a collab state: %s", crdt_strerror(ce));
+        goto out;
+    }
+    crdt_doc_encode_state_vector(l.doc, &sv);
+    store_stmt *st;
+    e = store_prepare(db,
+                      "INSERT INTO collab_docs (project_id, doc, state, state_vector, "
+                      "through_seq, updated_at) VALUES ($1, $2, $3, $4, $5, $6) "
+                      "ON CONFLICT (project_id, doc) DO UPDATE SET state = excluded.state, "
+                      "state_vector = excluded.state_vector, through_seq = excluded.through_seq, "
+                      "updated_at = excluded.updated_at",
+                      &st, &why);
+    if (e != STORE_OK) {
+        fail(db, err, "preparing a collab compaction", e, &why);
+        goto out;
+    }
+    store_bind_cstr(st, 1, project_id);
+    store_bind_cstr(st, 2, doc);
+    store_bind_blob(st, 3, state.ptr, state.len);
+    store_bind_blob(st, 4, sv.ptr, sv.len);
+    store_bind_int(st, 5, l.last_seq);
+    store_bind_int(st, 6, now_us);
+    e = store_step(st, &why);
+    store_reset(st);
+    if (e != STORE_DONE) {
+        fail(db, err, "writing a collab state", e, &why);
+        goto out;
+    }
+    e = store_prepare(db,
+                      "DELETE FROM collab_updates WHERE project_id = $1 AND doc = $2 AND seq <= $3",
+                      &st, &why);
+    if (e != STORE_OK) {
+        fail(db, err, "preparing a collab log trim", e, &why);
+        goto out;
+    }
+    store_bind_cstr(st, 1, project_id);
+    store_bind_cstr(st, 2, doc);
+    store_bind_int(st, 3, l.last_seq);
+    e = store_step(st, &why);
+    store_reset(st);
+    if (e != STORE_DONE) {
+        fail(db, err, "trimming a collab log", e, &why);
+        goto out;
+    }
+    e = store_commit(db, &why);
+    if (e != STORE_OK) {
+        fail(db, err, "committing a collab compaction", e, &why);
+        goto out;
+    }
+    *nlog = 0;
+    ok = true;
+out:
+    crdt_doc_free(l.doc);
+    sb_buf_free(&state);
+    sb_buf_free(&sv);
+    return ok;
+}

@@ -1,0 +1,238 @@
+/*
+ * room.c: a room's life on its loop: made on the first join, loaded (on
+ * the worker pool), greeting members, queueing messages while it loads,
+ * members leaving, and eviction after the grace period on its one-second
+ * tick.
+ */
+#include "collab/collab_int.h"
+
+#include "base/clock.h"
+#include "base/log.h"
+
+/* ---- rooms ---- */
+
+static collab_room *room_new(collab_hub *h, net_loop *loop, collab_conn *c)
+{
+    collab_room *r = sb_calloc(1, sizeof(*r));
+    r->hub = h;
+    r->loop = loop;
+    r->key = sb_strdup(c->key);
+    snprintf(r->project_id, sizeof(r->project_id), "%s", c->project_id);
+    r->doc_name = sb_strdup(c->doc_name);
+    r->state = ROOM_LOADING;
+    r->tick = net_tick_new(loop, collab__room_tick, r);
+    pthread_mutex_lock(&h->lock);
+    sb_map_put(&h->rooms, sb_str_c(r->key), r);
+    pthread_mutex_unlock(&h->lock);
+    return r;
+}
+
+void collab__room_free(collab_room *r)
+{
+    assert(r->nmembers == 0 && !r->job_running);
+    collab_hub *h = r->hub;
+    pthread_mutex_lock(&h->lock);
+    if (sb_map_get(&h->rooms, sb_str_c(r->key)) == r)
+        sb_map_del(&h->rooms, sb_str_c(r->key));
+    pthread_mutex_unlock(&h->lock);
+    for (inmsg *m = r->inbox; m;) {
+        inmsg *next = m->next;
+        collab__conn_unref(m->conn);
+        free(m);
+        m = next;
+    }
+    for (size_t i = 0; i < r->nqueue; i++) {
+        sb_buf_free(&r->queue[i].bytes);
+        if (r->queue[i].origin)
+            collab__conn_unref(r->queue[i].origin);
+    }
+    for (size_t i = 0; i < r->naw; i++)
+        free(r->aw[i].state);
+    net_tick_free(r->tick);
+    crdt_doc_free(r->doc);
+    free(r->queue);
+    free(r->aw);
+    free(r->members);
+    free(r->doc_name);
+    free(r->key);
+    free(r);
+}
+
+/* Sends b to every member but except (may be NULL). */
+void collab__room_broadcast(collab_room *r, const sb_buf *b, const collab_conn *except)
+{
+    outmsg *m = collab__out_new(b);
+    for (size_t i = 0; i < r->nmembers; i++)
+        if (r->members[i] != except)
+            collab__conn_post(r->members[i], m, 0, NULL);
+    collab__out_unref(m);
+}
+
+/* What a member gets on joining, as y-websocket's server sends it: our
+ * state vector (sync step 1, so the client sends what we lack) and the
+ * awareness states we know. */
+void collab__room_greet(collab_room *r, collab_conn *c)
+{
+    sb_buf sv = SB_BUF_INIT, msg = SB_BUF_INIT;
+    crdt_doc_encode_state_vector(r->doc, &sv);
+    collab_msg_sync(&msg, COLLAB_SYNC_STEP1, sv.ptr, sv.len);
+    collab__conn_send(c, &msg);
+    if (r->naw > 0) {
+        sb_buf body = SB_BUF_INIT;
+        sb_buf_reset(&msg);
+        collab_aw_begin(&body, r->naw);
+        for (size_t i = 0; i < r->naw; i++)
+            collab_aw_put(&body, r->aw[i].client, r->aw[i].clock, r->aw[i].state,
+                          r->aw[i].state_len);
+        collab_msg_awareness(&msg, body.ptr, body.len);
+        collab__conn_send(c, &msg);
+        sb_buf_free(&body);
+    }
+    sb_buf_free(&sv);
+    sb_buf_free(&msg);
+}
+
+void collab__room_drain_inbox(collab_room *r)
+{
+    while (r->inbox && r->state == ROOM_READY) {
+        inmsg *m = r->inbox;
+        r->inbox = m->next;
+        if (!r->inbox)
+            r->inbox_tail = NULL;
+        if (!m->conn->left)
+            collab__room_handle(r, m->conn, m->data, m->len);
+        collab__conn_unref(m->conn);
+        free(m);
+    }
+}
+
+/* ---- posted from the connection's loop ---- */
+
+void collab__on_join(void *arg)
+{
+    collab_conn *c = arg; /* the room's reference */
+    collab_hub *h = c->hub;
+    pthread_mutex_lock(&h->lock);
+    collab_room *r = sb_map_get(&h->rooms, sb_str_c(c->key));
+    pthread_mutex_unlock(&h->lock);
+    /* Only this loop makes or frees rooms with this key, so r stays. */
+    if (r && r->state == ROOM_FAILED && !r->job_running && r->nmembers == 0) {
+        collab__room_free(r);
+        r = NULL;
+    }
+    bool fresh = r == NULL;
+    if (fresh)
+        r = room_new(h, c->room_loop, c);
+    c->room = r;
+    net_loop_hold(c->loop); /* the room may post to the member's loop */
+    pthread_mutex_lock(&h->lock);
+    if (r->nmembers == r->members_cap) {
+        r->members_cap = r->members_cap ? r->members_cap * 2 : 8;
+        r->members = sb_realloc(r->members, r->members_cap * sizeof(*r->members));
+    }
+    r->members[r->nmembers++] = c;
+    pthread_mutex_unlock(&h->lock);
+    r->idle_ms = 0;
+    net_tick_arm(r->tick);
+    if (fresh)
+        collab__room_load_start(r);
+    else if (r->state == ROOM_READY)
+        collab__room_greet(r, c);
+    else if (r->state == ROOM_FAILED)
+        collab__conn_close(c, 1011, "document unavailable");
+}
+
+void collab__on_msg(void *arg)
+{
+    msg_post *m = arg;
+    collab_conn *c = m->conn;
+    collab_room *r = c->room;
+    if (!r || c->left) {
+        collab__conn_unref(c);
+        free(m);
+        return;
+    }
+    if (r->state == ROOM_READY) {
+        collab__room_handle(r, c, m->data, m->len);
+        collab__conn_unref(c);
+        free(m);
+        return;
+    }
+    if (r->state == ROOM_FAILED) {
+        collab__conn_unref(c);
+        free(m);
+        return;
+    }
+    /* Loading: keep it, in order. */
+    inmsg *in = sb_malloc(sizeof(*in) + m->len);
+    in->next = NULL;
+    in->conn = c;
+    in->len = m->len;
+    memcpy(in->data, m->data, m->len);
+    free(m);
+    if (r->inbox_tail)
+        r->inbox_tail->next = in;
+    else
+        r->inbox = in;
+    r->inbox_tail = in;
+}
+
+void collab__on_leave(void *arg)
+{
+    collab_conn *c = arg;
+    collab_room *r = c->room;
+    collab_hub *h = c->hub;
+    if (r) {
+        pthread_mutex_lock(&h->lock);
+        for (size_t i = 0; i < r->nmembers; i++) {
+            if (r->members[i] == c) {
+                r->members[i] = r->members[--r->nmembers];
+                break;
+            }
+        }
+        pthread_mutex_unlock(&h->lock);
+        c->left = true;
+        if (r->state == ROOM_READY)
+            collab__aw_remove(r, c, sb_mono_ns());
+        else {
+            pthread_mutex_lock(&h->lock);
+            for (size_t i = 0; i < r->naw;) {
+                if (r->aw[i].conn == c) {
+                    free(r->aw[i].state);
+                    r->aw[i] = r->aw[--r->naw];
+                } else {
+                    i++;
+                }
+            }
+            pthread_mutex_unlock(&h->lock);
+        }
+        net_loop_release(c->loop);
+        net_tick_arm(r->tick);
+    }
+    c->left = true;
+    net_loop_release(c->room_loop); /* taken by collab_conn_start */
+    collab__conn_unref(c);          /* the room's reference */
+}
+
+/* Once a second while the room has anything to do: awareness timeouts,
+ * a write the pool refused, and eviction after the grace period. */
+void collab__room_tick(void *arg)
+{
+    collab_room *r = arg;
+    if (r->state == ROOM_READY)
+        collab__aw_remove(r, NULL, sb_mono_ns());
+    collab__room_write_start(r);
+    bool idle = r->nmembers == 0 && !r->job_running && r->nqueue == 0 && r->inbox == NULL;
+    if (!idle) {
+        r->idle_ms = 0;
+        if (r->nmembers > 0 || r->nqueue > 0)
+            net_tick_arm(r->tick);
+        return;
+    }
+    r->idle_ms += 1000;
+    if (r->state == ROOM_FAILED || r->idle_ms >= r->hub->lim.evict_grace_ms) {
+        collab__room_free(r);
+        return;
+    }
+    net_tick_arm(r->tick);
+}

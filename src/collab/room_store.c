@@ -1,0 +1,194 @@
+/*
+ * room_store.c: a room's storage pipeline. One job at a time per room on
+ * the worker pool: the load, then writes that take every update queued so
+ * far (group commit) and, past compact_after log rows, fold the log. Only
+ * when a write committed are its updates applied and broadcast.
+ */
+#include "collab/collab_int.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "collab/persist.h"
+
+/* ---- the storage pipeline ---- */
+
+typedef struct load_job {
+    collab_room *r;
+    crdt_doc *doc;
+    int64_t last_seq, nlog;
+    bool ok;
+    sb_errbuf err;
+} load_job;
+
+static void load_work(void *arg)
+{
+    load_job *j = arg;
+    store *db = j->r->hub->worker_store();
+    if (!db) {
+        sb_errf(&j->err, "the worker has no store connection");
+        return;
+    }
+    j->ok = collab_persist_load(db, j->r->project_id, j->r->doc_name, &j->doc, &j->last_seq,
+                                &j->nlog, &j->err);
+}
+
+static void load_done(void *arg)
+{
+    load_job *j = arg;
+    collab_room *r = j->r;
+    r->job_running = false;
+    if (!j->ok) {
+        sb_log(SB_LOG_ERROR, "collab: cannot load a document", SB_LOG_STR("doc", r->doc_name),
+               SB_LOG_STR("error", j->err.msg));
+        r->state = ROOM_FAILED;
+        for (size_t i = 0; i < r->nmembers; i++)
+            collab__conn_close(r->members[i], 1011, "document unavailable");
+        free(j);
+        net_tick_arm(r->tick);
+        return;
+    }
+    r->doc = j->doc;
+    r->next_seq = j->last_seq + 1;
+    r->nlog = j->nlog;
+    r->state = ROOM_READY;
+    free(j);
+    net_tick_arm(r->tick);
+    for (size_t i = 0; i < r->nmembers; i++)
+        collab__room_greet(r, r->members[i]);
+    collab__room_drain_inbox(r);
+    collab__room_write_start(r);
+}
+
+void collab__room_load_start(collab_room *r)
+{
+    load_job *j = sb_calloc(1, sizeof(*j));
+    j->r = r;
+    r->job_running = true;
+    if (!net_workers_submit(r->hub->workers, r->loop, load_work, load_done, j)) {
+        sb_errf(&j->err, "the worker pool is full");
+        load_done(j); /* fails the room: members are told to come back */
+    }
+}
+
+typedef struct write_job {
+    collab_room *r;
+    pending *batch;
+    size_t n;
+    int64_t first_seq, nlog;
+    bool compact;
+    bool ok;
+    sb_errbuf err;
+} write_job;
+
+static void write_work(void *arg)
+{
+    write_job *j = arg;
+    store *db = j->r->hub->worker_store();
+    if (!db) {
+        sb_errf(&j->err, "the worker has no store connection");
+        return;
+    }
+    sb_str *parts = sb_calloc(j->n, sizeof(*parts));
+    for (size_t i = 0; i < j->n; i++)
+        parts[i] = sb_buf_str(&j->batch[i].bytes);
+    int64_t now = sb_wall_us();
+    j->ok = collab_persist_append(db, j->r->project_id, j->r->doc_name, j->first_seq, parts, j->n,
+                                  now, &j->err);
+    free(parts);
+    if (j->ok && j->compact) {
+        sb_errbuf cerr;
+        int64_t left;
+        /* A failed compaction loses nothing: the log stays as it was. */
+        if (collab_persist_compact(db, j->r->project_id, j->r->doc_name, now, &left, &cerr))
+            j->nlog = left;
+        else
+            sb_log(SB_LOG_WARN, "collab: compaction failed", SB_LOG_STR("error", cerr.msg));
+    }
+}
+
+static void write_done(void *arg)
+{
+    write_job *j = arg;
+    collab_room *r = j->r;
+    r->job_running = false;
+    if (j->ok) {
+        r->next_seq += (int64_t)j->n;
+        r->nlog = j->compact && j->nlog >= 0 ? j->nlog : r->nlog + (int64_t)j->n;
+    } else {
+        sb_log(SB_LOG_ERROR, "collab: cannot store updates", SB_LOG_STR("doc", r->doc_name),
+               SB_LOG_STR("error", j->err.msg));
+    }
+    for (size_t i = 0; i < j->n; i++) {
+        pending *p = &j->batch[i];
+        if (j->ok) {
+            sb_errbuf err = {{0}};
+            crdt_err ce = crdt_doc_apply_update(r->doc, p->bytes.ptr, p->bytes.len, &err);
+            if (ce != CRDT_OK) {
+                /* Stored, but the engine refuses it: loads skip it too. */
+                sb_log(SB_LOG_WARN, "collab: update refused", SB_LOG_STR("error", err.msg));
+                if (p->origin)
+                    collab__conn_close(p->origin, 1003, "update contradicts the document");
+            } else {
+                sb_buf msg = SB_BUF_INIT;
+                collab_msg_sync(&msg, COLLAB_SYNC_UPDATE, p->bytes.ptr, p->bytes.len);
+                collab__room_broadcast(r, &msg, p->origin);
+                sb_buf_free(&msg);
+                if (r->hub->bus.on_update_accepted)
+                    r->hub->bus.on_update_accepted(r->hub->bus.ctx, r->project_id, r->doc_name,
+                                                   (const uint8_t *)p->bytes.ptr, p->bytes.len);
+            }
+        } else if (p->origin) {
+            /* Not durable, so not applied: the client resends it when it
+             * reconnects and syncs. */
+            collab__conn_close(p->origin, 1011, "storage unavailable");
+        }
+        sb_buf_free(&p->bytes);
+        if (p->origin)
+            collab__conn_unref(p->origin);
+    }
+    free(j->batch);
+    free(j);
+    collab__room_write_start(r);
+    net_tick_arm(r->tick);
+}
+
+/* Starts a write of everything queued, unless one is running. */
+void collab__room_write_start(collab_room *r)
+{
+    if (r->job_running || r->nqueue == 0 || r->state != ROOM_READY)
+        return;
+    write_job *j = sb_calloc(1, sizeof(*j));
+    j->r = r;
+    j->batch = r->queue;
+    j->n = r->nqueue;
+    j->first_seq = r->next_seq;
+    j->nlog = -1;
+    j->compact = r->hub->lim.compact_after > 0 &&
+                 r->nlog + (int64_t)r->nqueue >= (int64_t)r->hub->lim.compact_after;
+    if (!net_workers_submit(r->hub->workers, r->loop, write_work, write_done, j)) {
+        free(j); /* the pool is full: the tick tries again */
+        net_tick_arm(r->tick);
+        return;
+    }
+    r->queue = NULL;
+    r->nqueue = r->queue_cap = r->queue_bytes = 0;
+    r->job_running = true;
+}
+
+void collab__room_queue_update(collab_room *r, collab_conn *c, sb_str update)
+{
+    if (r->queue_bytes + update.len > r->hub->lim.max_pending) {
+        collab__conn_close(c, 1013, "too many updates waiting for storage");
+        return;
+    }
+    if (r->nqueue == r->queue_cap) {
+        r->queue_cap = r->queue_cap ? r->queue_cap * 2 : 8;
+        r->queue = sb_realloc(r->queue, r->queue_cap * sizeof(*r->queue));
+    }
+    pending *p = &r->queue[r->nqueue++];
+    p->bytes = SB_BUF_INIT;
+    sb_buf_append(&p->bytes, update.ptr, update.len);
+    collab__conn_ref(c);
+    p->origin = c;
+    r->queue_bytes += update.len;
+    collab__room_write_start(r);
+}
