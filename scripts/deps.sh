@@ -11,7 +11,7 @@ packages=(
     build-essential cmake pkg-config clang libclang-rt-14-dev clang-format
     # libraries
     libh2o-evloop-dev libwslay-dev libssl-dev zlib1g-dev libjansson-dev
-    libsqlite3-dev libpq-dev libcmocka-dev libargon2-dev libcurl4-openssl-dev libmagic-dev
+    libsqlite3-dev libpq-dev libcmocka-dev libargon2-dev libcurl4-openssl-dev libmagic-dev libgit2-dev
     # real servers and clients the tests start
     postgresql curl openssl python3 python3-aiosmtpd python3-jsonschema prometheus
     # benchmarks

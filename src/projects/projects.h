@@ -407,6 +407,18 @@ projects_err projects_ai_get(projects_ctx *c, sb_str project_id, sb_str id, sb_j
                              projects_ver *ver);
 projects_err projects_ai_delete(projects_ctx *c, sb_str project_id, sb_str id, projects_ver if_ver);
 
+/* ---- for other domain services (authorize.c) ---- */
+
+/* Whether the caller may do a to project id (NOT_FOUND as the services
+ * answer it for a project the caller may not see). item: the question is
+ * about project data that is never shared or published (history, AI
+ * records), so guests and the public of a public project are refused. */
+projects_err projects_project_authorize(projects_ctx *c, sb_str id, authz_action a, bool item);
+/* Appends an audit row for project_id in the caller's transaction (or
+ * alone); details is a JSON object text or NULL. */
+projects_err projects_audit_record(projects_ctx *c, const char *project_id, const char *action,
+                                   const char *target, const char *details);
+
 /* ---- audit (audit.c) ---- */
 
 projects_err projects_audit_list(projects_ctx *c, sb_str project_id, const projects_page *pg,
