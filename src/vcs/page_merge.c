@@ -391,7 +391,7 @@ json_t *vcs_page_merge(const json_t *base, const json_t *ours, const json_t *the
     if (id)
         json_object_set(out, "id", (json_t *)id);
     for (size_t i = 0; i < SB_ARRAY_LEN(fields); i++) {
-        char *cid = cid_of(path, NULL, "/", fields[i]);
+        char *cid = cid_of(path, NULL, "", fields[i]);
         const json_t *v = merge_value(&m, cid, "field", NULL, fields[i],
                                       base ? json_object_get(base, fields[i]) : NULL,
                                       ours ? json_object_get(ours, fields[i]) : NULL,
