@@ -230,7 +230,7 @@ static void file_at(net_req *req, void *ctx)
 {
     API_DOMAIN_BEGIN(true);
     projects_err e = vcs_read(&c, net_req_param(req, "id"), query(req, "ref"),
-                              net_req_param(req, "path"), &body);
+                              net_req_param(req, "file_path"), &body);
     if (e == PROJECTS_OK) {
         net_respond(req, 200, "application/octet-stream", body.ptr, body.len);
         sb_buf_free(&body);
@@ -370,7 +370,7 @@ void api_vcs_register(net_router *r, api_app *app)
     net_router_add(r, NET_POST, "/api/projects/:id/vcs/merge/resolve", merge_resolve, app,
                    commit_max);
     net_router_add(r, NET_POST, "/api/projects/:id/vcs/rollback", rollback, app, 0);
-    net_router_add(r, NET_GET, "/api/projects/:id/vcs/files/*path", file_at, app, 0);
+    net_router_add(r, NET_GET, "/api/projects/:id/vcs/files/*file_path", file_at, app, 0);
     net_router_add(r, NET_GET, "/git/:repo/info/refs", git_info_refs, app, 0);
     net_router_add(r, NET_GET, "/git/:repo/HEAD", git_head, app, 0);
     net_router_add(r, NET_GET, "/git/:repo/objects/info/packs", git_packs, app, 0);

@@ -194,8 +194,8 @@ eq "vcs tag" "$(rec POST $VC/tags "$VP/tags" "${J[@]}" "${B[@]}" -d "{\"name\":\
 eq "vcs tags" "$(rec GET $VC/tags "$VP/tags" "${B[@]}")" 200
 eq "vcs diff" "$(rec GET $VC/diff "$VP/diff?from=v1&to=side" "${B[@]}")" 200
 eq "vcs diff 404" "$(rec GET $VC/diff "$VP/diff?from=nope" "${B[@]}")" 404
-eq "vcs file" "$(rec GET $VC/files/{path} "$VP/files/files/src/app.js?ref=side" "${B[@]}")" 200
-eq "vcs file 404" "$(rec GET $VC/files/{path} "$VP/files/files/nope.js" "${B[@]}")" 404
+eq "vcs file" "$(rec GET $VC/files/{file_path} "$VP/files/files/src/app.js?ref=side" "${B[@]}")" 200
+eq "vcs file 404" "$(rec GET $VC/files/{file_path} "$VP/files/files/nope.js" "${B[@]}")" 404
 eq "vcs merge 409" "$(rec POST $VC/merge "$VP/merge" "${J[@]}" "${B[@]}" -d '{"source":"side"}')" 409
 TH=$(body | jget target_head)
 SH=$(body | jget source_head)
