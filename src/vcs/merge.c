@@ -297,6 +297,8 @@ projects_err vcs_merge(projects_ctx *c, sb_str project_id, const vcs_merge_input
     }
     if (pe == PROJECTS_OK && git_oid_equal(&base, &ours)) {
         pe = vcs__ref_set(&r, tref, &theirs, &ours);
+        if (pe == PROJECTS_OK && is_default(target))
+            pe = vcs__apply_live(&r, &ours, &theirs);
         if (pe == PROJECTS_OK) {
             sb_jw_obj_begin(out);
             sb_jw_kv_str(out, "commit", git_oid_tostr(hex, sizeof(hex), &theirs));
@@ -357,6 +359,8 @@ projects_err vcs_merge(projects_ctx *c, sb_str project_id, const vcs_merge_input
         }
         if (pe == PROJECTS_OK)
             pe = vcs__ref_set(&r, tref, &cm, &ours);
+        if (pe == PROJECTS_OK && is_default(target))
+            pe = vcs__apply_live(&r, &ours, &cm);
         if (pe == PROJECTS_OK) {
             sb_jw_obj_begin(out);
             sb_jw_kv_str(out, "commit", git_oid_tostr(hex, sizeof(hex), &cm));
@@ -442,6 +446,8 @@ projects_err vcs_rollback(projects_ctx *c, sb_str project_id, sb_str branch, sb_
         if (pe != PROJECTS_OK)
             store_rollback(c->db, &err);
     }
+    if (pe == PROJECTS_OK && is_default(branch))
+        pe = vcs__apply_live(&r, &head, &cm);
     if (pe == PROJECTS_OK)
         pe = vcs__commit_out(&r, &cm, out);
     git_commit_free(tc);

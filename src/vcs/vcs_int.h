@@ -91,6 +91,11 @@ projects_err vcs__commit_out(vcs__repo *r, const git_oid *oid, sb_jw *out);
 /* Whether path holds a page (pages/<x>.json). */
 bool vcs__is_page(const char *path);
 
+/* Writes the pages and files that differ between commits from and to
+ * into the live project (live.c): the default branch moved from from to
+ * to. */
+projects_err vcs__apply_live(vcs__repo *r, const git_oid *from, const git_oid *to);
+
 /* The project's live pages, files and assets as a new tree (snapshot.c). */
 projects_err vcs__snapshot(vcs__repo *r, git_oid *tree);
 

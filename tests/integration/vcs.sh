@@ -123,6 +123,10 @@ assert c[0]["children"][0]["id"] == "cta"
 PY
 call "$VW" GET "$V/files/files/src/app.js" >/dev/null
 eq "the file holds both sides' lines" "$(body | head -1),$(body | tail -1)" "line one,line seven"
+call "$VW" GET "/projects/$P/pages/$PG" >/dev/null
+eq "the live page follows main" "$(body | jget components.0.props.color),$(body | jget components.1.id)" "blue,promo"
+eq "the branch's new file is live" "$(call "$VW" GET "/projects/$P/files/src/new.js")" 200
+eq "committing the live project after the merge changes nothing" "$(call "$OWN" POST "$V/commits" '{"message":"same","from_live":true}')" 400
 eq "merging again is up to date" "$(call "$OWN" POST "$V/merge" '{"source":"redesign"}')" 200
 eq "nothing to do" "$(body | jget up_to_date)" true
 
@@ -182,6 +186,11 @@ R1=$(body | jget id)
 eq "as a new commit on top" "$(body | jget parents.0)" "$M1"
 call "$VW" GET "$V/diff?from=v1&to=main" >/dev/null
 eq "main's tree is v1's again" "$(body | jget files)" "[]"
+call "$VW" GET "/projects/$P/pages/$PG" >/dev/null
+eq "the live page is v1's again" "$(body | jget components.0.props.title),$(body | jget components.1.id)" "Hello,footer"
+call "$VW" GET "/projects/$P/files/src/app.js" >/dev/null
+eq "the live file is v1's again" "$(body | head -1)" "line 1"
+eq "the file v1 did not have is gone live" "$(call "$VW" GET "/projects/$P/files/src/new.js")" 404
 call "$OWN" GET "/projects/$P/audit" >/dev/null
 contains "the rollback is in the audit log" "$(body)" "vcs_rollback"
 
