@@ -27,32 +27,31 @@ static void set_val(json_t *o, const char *key, const json_t *v)
     json_object_set_new(o, key, v ? json_deep_copy(v) : json_null());
 }
 
+static int cmp_str(const void *x, const void *y)
+{
+    return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
 /* The keys of a and b (either may be NULL), sorted, each once. */
 static json_t *key_union(const json_t *a, const json_t *b)
 {
-    json_t *seen = json_object();
+    size_t cap = (a ? json_object_size(a) : 0) + (b ? json_object_size(b) : 0), n = 0;
+    const char **keys = malloc((cap ? cap : 1) * sizeof(*keys));
+    if (!keys)
+        sb_die("out of memory sorting keys");
     const char *k;
     json_t *v;
     if (a)
-        json_object_foreach((json_t *)a, k, v) json_object_set_new(seen, k, json_true());
+        json_object_foreach((json_t *)a, k, v) keys[n++] = k;
     if (b)
-        json_object_foreach((json_t *)b, k, v) json_object_set_new(seen, k, json_true());
-    json_t *keys = json_array();
-    json_object_foreach(seen, k, v) json_array_append_new(keys, json_string(k));
-    json_decref(seen);
-    /* jansson's object iteration is in insertion order: sort for a stable answer */
-    size_t n = json_array_size(keys);
-    for (size_t i = 1; i < n; i++)
-        for (size_t j = i; j > 0; j--) {
-            const char *x = json_string_value(json_array_get(keys, j - 1));
-            const char *y = json_string_value(json_array_get(keys, j));
-            if (strcmp(x, y) <= 0)
-                break;
-            json_t *t = json_incref(json_array_get(keys, j - 1));
-            json_array_set(keys, j - 1, json_array_get(keys, j));
-            json_array_set_new(keys, j, t);
-        }
-    return keys;
+        json_object_foreach((json_t *)b, k, v) if (!a || !json_object_get(a, k)) keys[n++] = k;
+    /* jansson iterates in insertion order: sort for a stable answer */
+    qsort(keys, n, sizeof(*keys), cmp_str);
+    json_t *out = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(out, json_string(keys[i]));
+    free(keys);
+    return out;
 }
 
 json_t *vcs__sorted_keys(const json_t *a, const json_t *b)
