@@ -69,14 +69,10 @@ static void commits_list(net_req *req, void *ctx)
 {
     API_DOMAIN_BEGIN(true);
     sb_str l = query(req, "limit");
-    int limit = 50;
-    if (l.len) {
-        limit = 0;
-        for (size_t i = 0; i < l.len && i < 4; i++)
-            limit = l.ptr[i] >= '0' && l.ptr[i] <= '9' ? limit * 10 + (l.ptr[i] - '0') : -1000;
-        if (l.len > 3)
-            limit = 0;
-    }
+    int limit = l.len ? 0 : 50; /* 0 and anything not 1..200 in digits: 400 */
+    for (size_t i = 0; i < l.len && limit >= 0; i++)
+        limit =
+            l.len <= 3 && l.ptr[i] >= '0' && l.ptr[i] <= '9' ? limit * 10 + (l.ptr[i] - '0') : -1;
     api_finish(req, vcs_log(&c, net_req_param(req, "id"), query(req, "ref"), limit, &w, &prob),
                &prob, 200, &body);
 }
@@ -151,18 +147,18 @@ static void branches_delete(net_req *req, void *ctx)
     if (e == PROJECTS_OK)
         api_success_body(&body);
     if (e == PROJECTS_INVALID)
-        prob.field = "name", snprintf(prob.message, sizeof(prob.message),
-                                      "the default branch cannot be deleted");
+        prob.field = "name",
+        snprintf(prob.message, sizeof(prob.message), "the default branch cannot be deleted");
     api_finish(req, e, &prob, 200, &body);
 }
 
 static void diff(net_req *req, void *ctx)
 {
     API_DOMAIN_BEGIN(true);
-    api_finish(req,
-               vcs_diff(&c, net_req_param(req, "id"), query(req, "from"), query(req, "to"), &w,
-                        &prob),
-               &prob, 200, &body);
+    api_finish(
+        req,
+        vcs_diff(&c, net_req_param(req, "id"), query(req, "from"), query(req, "to"), &w, &prob),
+        &prob, 200, &body);
 }
 
 static void merge_run(net_req *req, void *ctx, bool resolve)
@@ -217,9 +213,9 @@ static void rollback(net_req *req, void *ctx)
     api_idem idem;
     if (api_post_begin(req, rollback_fields, SB_ARRAY_LEN(rollback_fields), &b, &doc, pr.user_id,
                        &idem)) {
-        projects_err e = vcs_rollback(&c, net_req_param(req, "id"),
-                                      b.branch.ptr ? b.branch : SB_STR(""), b.to,
-                                      b.message.ptr ? b.message : SB_STR(""), &w, &prob);
+        projects_err e =
+            vcs_rollback(&c, net_req_param(req, "id"), b.branch.ptr ? b.branch : SB_STR(""), b.to,
+                         b.message.ptr ? b.message : SB_STR(""), &w, &prob);
         json_decref(doc);
         api_idem_finish(req, &idem, e, &prob, 201, &body, NULL);
     }
@@ -307,8 +303,7 @@ static void git_info_refs(net_req *req, void *ctx)
     sb_buf out = SB_BUF_INIT;
     /* a plain text answer, even to ?service=git-upload-pack: git then
      * speaks the dumb protocol */
-    git_answer(req, vcs_git_info_refs(&c, repo_id(req), &out), "text/plain; charset=utf-8",
-               &out);
+    git_answer(req, vcs_git_info_refs(&c, repo_id(req), &out), "text/plain; charset=utf-8", &out);
 }
 
 static void git_head(net_req *req, void *ctx)

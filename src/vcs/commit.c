@@ -8,6 +8,7 @@
  */
 #include <string.h>
 
+#include "projects/tree.h"
 #include "vcs/vcs_int.h"
 
 static projects_err invalid(projects_problem *p, const char *field, const char *msg)
@@ -63,6 +64,40 @@ static bool path_ok(const char *path, size_t len)
            (strncmp(path, "assets/", 7) == 0 && !strchr(path + 7, '/'));
 }
 
+/* A page a change list gives is one the projects service would accept
+ * (the live project may become it): its id is the one its path names,
+ * name and path are strings, its components a valid tree. */
+static bool page_ok(const json_t *page, const char *path, char *why, size_t cap)
+{
+    const json_t *id = json_object_get(page, "id");
+    size_t n = strlen(path) - strlen("pages/") - strlen(".json");
+    if (!json_is_string(id) || json_string_length(id) != n ||
+        memcmp(json_string_value(id), path + 6, n) != 0) {
+        snprintf(why, cap, "a page's id must be the one its path names");
+        return false;
+    }
+    if (!json_is_string(json_object_get(page, "name")) ||
+        !json_is_string(json_object_get(page, "path"))) {
+        snprintf(why, cap, "a page needs a name and a path (strings)");
+        return false;
+    }
+    const json_t *meta = json_object_get(page, "metadata"),
+                 *pub = json_object_get(page, "published");
+    if ((meta && !json_is_object(meta)) || (pub && !json_is_boolean(pub))) {
+        snprintf(why, cap, "a page's metadata is an object, published a boolean");
+        return false;
+    }
+    projects_tree_limits lim = PROJECTS_TREE_LIMITS_DEFAULT;
+    projects_tree_error te;
+    const json_t *comps = json_object_get(page, "components");
+    if (!comps || !projects_tree_validate(comps, &lim, &te)) {
+        snprintf(why, cap, "%s: %.100s %.80s", path, comps ? te.where : "components",
+                 comps ? te.message : "is required");
+        return false;
+    }
+    return true;
+}
+
 /* Turns the change list into tree updates, writing blobs. */
 static projects_err apply_changes(vcs__repo *r, const json_t *changes, git_tree *base,
                                   git_oid *tree, projects_problem *p)
@@ -85,8 +120,9 @@ static projects_err apply_changes(vcs__repo *r, const json_t *changes, git_tree 
         snprintf(p->message, sizeof(p->message), "changes[%zu]", i);
         if (!json_is_object(ch) || !path || !path_ok(path, json_string_length(jp)) ||
             json_object_size(ch) != 2) {
-            pe = invalid(p, "changes", "each needs a path (files/..., pages/<id>.json, "
-                                       "assets/<id>.json) and one of content, page, delete");
+            pe = invalid(p, "changes",
+                         "each needs a path (files/..., pages/<id>.json, "
+                         "assets/<id>.json) and one of content, page, delete");
             break;
         }
         u[i].path = path;
@@ -117,12 +153,11 @@ static projects_err apply_changes(vcs__repo *r, const json_t *changes, git_tree 
             rc = git_blob_create_from_buffer(&u[i].id, r->git, json_string_value(content),
                                              json_string_length(content));
         } else if (json_is_object(page) && vcs__is_page(path)) {
-            json_t *check = vcs_page_diff(NULL, page);
-            if (!check) {
-                pe = invalid(p, "changes", "a page's components are not a valid tree");
+            char why[200];
+            if (!page_ok(page, path, why, sizeof(why))) {
+                pe = invalid(p, "changes", why);
                 break;
             }
-            json_decref(check);
             char *s = json_dumps(page, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
             if (!s)
                 sb_die("out of memory writing a page");
@@ -133,8 +168,9 @@ static projects_err apply_changes(vcs__repo *r, const json_t *changes, git_tree 
             rc = git_blob_create_from_buffer(&u[i].id, r->git, b.ptr, b.len);
             sb_buf_free(&b);
         } else {
-            pe = invalid(p, "changes", "needs content (a string) for files and assets, "
-                                       "page (an object) for pages");
+            pe = invalid(p, "changes",
+                         "needs content (a string) for files and assets, "
+                         "page (an object) for pages");
             break;
         }
         if (rc < 0)
@@ -149,8 +185,8 @@ static projects_err apply_changes(vcs__repo *r, const json_t *changes, git_tree 
     return pe;
 }
 
-projects_err vcs_commit(projects_ctx *c, sb_str project_id, const vcs_commit_input *in,
-                        sb_jw *out, projects_problem *p)
+projects_err vcs_commit(projects_ctx *c, sb_str project_id, const vcs_commit_input *in, sb_jw *out,
+                        projects_problem *p)
 {
     sb_str branch = in->branch.len ? in->branch : SB_STR(VCS_DEFAULT_BRANCH);
     if (!vcs__name_ok(branch, "refs/heads/"))
@@ -197,7 +233,8 @@ projects_err vcs_commit(projects_ctx *c, sb_str project_id, const vcs_commit_inp
     if (pe == PROJECTS_OK && expect_given && (!has_head || !git_oid_equal(&head, &expect)))
         pe = PROJECTS_STALE;
     if (pe == PROJECTS_OK)
-        pe = in->from_live ? vcs__snapshot(&r, &tree) : apply_changes(&r, in->changes, base, &tree, p);
+        pe = in->from_live ? vcs__snapshot(&r, &tree)
+                           : apply_changes(&r, in->changes, base, &tree, p);
     if (pe == PROJECTS_OK && base && git_oid_equal(&tree, git_tree_id(base)))
         pe = invalid(p, "changes", "change nothing: the tree is the branch head's");
     git_oid cm;
@@ -246,9 +283,10 @@ projects_err vcs_log(projects_ctx *c, sb_str project_id, sb_str ref, int limit, 
     }
     git_revwalk *walk = NULL;
     int rc = 0;
-    if (pe == PROJECTS_OK && ((rc = git_revwalk_new(&walk, r.git)) < 0 ||
-                              (rc = git_revwalk_sorting(walk, GIT_SORT_TIME | GIT_SORT_TOPOLOGICAL)) < 0 ||
-                              (rc = git_revwalk_push(walk, &start)) < 0))
+    if (pe == PROJECTS_OK &&
+        ((rc = git_revwalk_new(&walk, r.git)) < 0 ||
+         (rc = git_revwalk_sorting(walk, GIT_SORT_TIME | GIT_SORT_TOPOLOGICAL)) < 0 ||
+         (rc = git_revwalk_push(walk, &start)) < 0))
         pe = vcs__git_fail("walking history", rc);
     if (pe == PROJECTS_OK) {
         sb_jw_obj_begin(out);
@@ -339,7 +377,7 @@ projects_err vcs_branch_delete(projects_ctx *c, sb_str project_id, sb_str name)
 {
     if (is_default(name) || !vcs__name_ok(name, "refs/heads/"))
         return name.len && vcs__name_ok(name, "refs/heads/") ? PROJECTS_INVALID
-                                                              : PROJECTS_NOT_FOUND;
+                                                             : PROJECTS_NOT_FOUND;
     vcs__repo r;
     projects_err pe = vcs__open(c, project_id, AUTHZ_EDIT, &r);
     if (pe != PROJECTS_OK)

@@ -66,7 +66,8 @@ static projects_err commit_files(vcs__repo *r, const git_oid *oid, json_t **file
     int rc = git_commit_lookup(&cm, r->git, oid);
     if (rc == 0)
         rc = git_commit_tree(&tree, cm);
-    projects_err pe = rc < 0 ? vcs__git_fail("reading a commit", rc) : vcs__tree_files(r, tree, files);
+    projects_err pe =
+        rc < 0 ? vcs__git_fail("reading a commit", rc) : vcs__tree_files(r, tree, files);
     git_tree_free(tree);
     git_commit_free(cm);
     return pe;
@@ -98,7 +99,8 @@ projects_err vcs_diff(projects_ctx *c, sb_str project_id, sb_str from, sb_str to
         json_t *keys = vcs__sorted_keys(fa, fb);
         size_t i;
         json_t *k;
-        json_array_foreach(keys, i, k) {
+        json_array_foreach(keys, i, k)
+        {
             const char *path = json_string_value(k);
             const char *ha = json_string_value(json_object_get(fa, path));
             const char *hb = json_string_value(json_object_get(fb, path));

@@ -25,7 +25,8 @@ static projects_err tree_of(vcs__repo *r, const git_oid *commit, json_t **files)
     int rc = git_commit_lookup(&cm, r->git, commit);
     if (rc == 0)
         rc = git_commit_tree(&tree, cm);
-    projects_err pe = rc < 0 ? vcs__git_fail("reading a commit", rc) : vcs__tree_files(r, tree, files);
+    projects_err pe =
+        rc < 0 ? vcs__git_fail("reading a commit", rc) : vcs__tree_files(r, tree, files);
     git_tree_free(tree);
     git_commit_free(cm);
     return pe;
@@ -115,7 +116,8 @@ projects_err vcs__apply_live(vcs__repo *r, const git_oid *from, const git_oid *t
         json_t *keys = vcs__sorted_keys(fa, fb);
         size_t i;
         json_t *k;
-        json_array_foreach(keys, i, k) {
+        json_array_foreach(keys, i, k)
+        {
             const char *path = json_string_value(k);
             const char *ha = json_string_value(json_object_get(fa, path));
             const char *hb = json_string_value(json_object_get(fb, path));

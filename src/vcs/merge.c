@@ -97,10 +97,12 @@ static int resolve_path(merge_state *m, const char *path, const char *hb, const 
 static projects_err merge_page(merge_state *m, const char *path, git_blob *b, git_blob *o,
                                git_blob *t)
 {
-    json_t *jb = b ? json_loadb(git_blob_rawcontent(b), (size_t)git_blob_rawsize(b), 0, NULL) : NULL;
+    json_t *jb =
+        b ? json_loadb(git_blob_rawcontent(b), (size_t)git_blob_rawsize(b), 0, NULL) : NULL;
     json_t *jo = json_loadb(git_blob_rawcontent(o), (size_t)git_blob_rawsize(o), 0, NULL);
     json_t *jt = json_loadb(git_blob_rawcontent(t), (size_t)git_blob_rawsize(t), 0, NULL);
-    json_t *merged = jo && jt ? vcs_page_merge(jb, jo, jt, path, m->resolutions, m->conflicts) : NULL;
+    json_t *merged =
+        jo && jt ? vcs_page_merge(jb, jo, jt, path, m->resolutions, m->conflicts) : NULL;
     projects_err pe = PROJECTS_OK;
     if (!merged) {
         /* a side that is not a page tree: merge it as a whole */
@@ -170,7 +172,7 @@ static projects_err merge_text(merge_state *m, const char *path, git_blob *b, gi
 static projects_err merge_path(merge_state *m, const char *path, const char *hb, const char *ho,
                                const char *ht)
 {
-    #define SAME(x, y) ((!(x) && !(y)) || ((x) && (y) && strcmp((x), (y)) == 0))
+#define SAME(x, y) ((!(x) && !(y)) || ((x) && (y) && strcmp((x), (y)) == 0))
     if (SAME(ho, hb) && !SAME(ht, hb)) {
         git_oid oid;
         if (ht)
@@ -180,7 +182,7 @@ static projects_err merge_path(merge_state *m, const char *path, const char *hb,
     }
     if (SAME(ht, hb) || SAME(ho, ht))
         return PROJECTS_OK; /* ours stands */
-    #undef SAME
+#undef SAME
     git_oid oid;
     bool deleted, resolved;
     git_blob *b = vcs__blob(m->r, hb), *o = vcs__blob(m->r, ho), *t = vcs__blob(m->r, ht);
@@ -265,8 +267,7 @@ projects_err vcs_merge(projects_ctx *c, sb_str project_id, const vcs_merge_input
     if (in->expect_source.len && !parse_oid(in->expect_source, &want_s))
         return invalid(p, "expect_source", "must be a commit id");
     vcs__repo r;
-    projects_err pe =
-        vcs__open(c, project_id, is_default(target) ? AUTHZ_MANAGE : AUTHZ_EDIT, &r);
+    projects_err pe = vcs__open(c, project_id, is_default(target) ? AUTHZ_MANAGE : AUTHZ_EDIT, &r);
     if (pe != PROJECTS_OK)
         return pe;
     char tref[VCS_REF_NAME_MAX + 16], sref[VCS_REF_NAME_MAX + 16];
@@ -323,7 +324,8 @@ projects_err vcs_merge(projects_ctx *c, sb_str project_id, const vcs_merge_input
         /* a path only base has was deleted on both sides: not in keys */
         size_t i;
         json_t *k;
-        json_array_foreach(keys, i, k) {
+        json_array_foreach(keys, i, k)
+        {
             const char *path = json_string_value(k);
             pe = merge_path(&m, path, json_string_value(json_object_get(fb, path)),
                             json_string_value(json_object_get(fo, path)),
@@ -394,8 +396,7 @@ projects_err vcs_rollback(projects_ctx *c, sb_str project_id, sb_str branch, sb_
     if (message.len > VCS_MESSAGE_MAX)
         return invalid(p, "message", "must be at most 65536 bytes");
     vcs__repo r;
-    projects_err pe =
-        vcs__open(c, project_id, is_default(branch) ? AUTHZ_MANAGE : AUTHZ_EDIT, &r);
+    projects_err pe = vcs__open(c, project_id, is_default(branch) ? AUTHZ_MANAGE : AUTHZ_EDIT, &r);
     if (pe != PROJECTS_OK)
         return pe;
     char ref[VCS_REF_NAME_MAX + 16];

@@ -72,15 +72,14 @@ static int be_read(void **data, size_t *len, git_object_t *type, git_odb_backend
     return 0;
 }
 
-static int be_read_header(size_t *len, git_object_t *type, git_odb_backend *be,
-                          const git_oid *oid)
+static int be_read_header(size_t *len, git_object_t *type, git_odb_backend *be, const git_oid *oid)
 {
     store_backend *b = (store_backend *)be;
     store_stmt *st;
     sb_errbuf err = {{0}};
-    store_err e = lookup(
-        b, "SELECT type, length(data) FROM vcs_objects WHERE project_id = $1 AND oid = $2", oid,
-        &st, &err);
+    store_err e =
+        lookup(b, "SELECT type, length(data) FROM vcs_objects WHERE project_id = $1 AND oid = $2",
+               oid, &st, &err);
     if (e == STORE_DONE)
         return GIT_ENOTFOUND;
     if (e != STORE_ROW)

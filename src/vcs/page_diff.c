@@ -67,7 +67,8 @@ static void diff_props(json_t *out, const vcs__node *o, const vcs__node *n)
     json_t *keys = key_union(po, pn);
     size_t i;
     json_t *k;
-    json_array_foreach(keys, i, k) {
+    json_array_foreach(keys, i, k)
+    {
         const char *name = json_string_value(k);
         const json_t *a = po ? json_object_get(po, name) : NULL;
         const json_t *b = pn ? json_object_get(pn, name) : NULL;
@@ -155,7 +156,8 @@ json_t *vcs_page_diff(const json_t *old_page, const json_t *new_page)
     json_t *keys = key_union(mo, mn);
     size_t ki;
     json_t *k;
-    json_array_foreach(keys, ki, k) {
+    json_array_foreach(keys, ki, k)
+    {
         const char *key = json_string_value(k);
         const json_t *a = mo ? json_object_get(mo, key) : NULL;
         const json_t *b = mn ? json_object_get(mn, key) : NULL;

@@ -122,12 +122,13 @@ static json_t *merge_props(merge_ctx *m, const char *id, const json_t *pb, const
     /* a key only base has was deleted by both sides: it is not in keys */
     size_t i;
     json_t *k;
-    json_array_foreach(keys, i, k) {
+    json_array_foreach(keys, i, k)
+    {
         const char *name = json_string_value(k);
         char *cid = cid_of(m->path, id, "/props", name);
-        const json_t *v = merge_value(m, cid, "prop", id, name, pb ? json_object_get(pb, name) : NULL,
-                                      po ? json_object_get(po, name) : NULL,
-                                      pt ? json_object_get(pt, name) : NULL);
+        const json_t *v = merge_value(
+            m, cid, "prop", id, name, pb ? json_object_get(pb, name) : NULL,
+            po ? json_object_get(po, name) : NULL, pt ? json_object_get(pt, name) : NULL);
         free(cid);
         if (v)
             json_object_set_new(out, name, json_deep_copy(v));
@@ -189,9 +190,9 @@ static void merge_node(merge_ctx *m, mnode *out, const char *id)
         return;
     }
     char *cid = cid_of(m->path, id, "/type", NULL);
-    const json_t *ty = merge_value(m, cid, "type", id, NULL, json_object_get(b->comp, "type"),
-                                   json_object_get(o->comp, "type"),
-                                   json_object_get(t->comp, "type"));
+    const json_t *ty =
+        merge_value(m, cid, "type", id, NULL, json_object_get(b->comp, "type"),
+                    json_object_get(o->comp, "type"), json_object_get(t->comp, "type"));
     free(cid);
     out->type = ty ? json_deep_copy(ty) : json_string("");
     out->props = merge_props(m, id, vcs__props(b), vcs__props(o), vcs__props(t));
@@ -285,7 +286,8 @@ static void place_missing(merged *g, json_t *order, const json_t *side_ids, cons
 {
     size_t i;
     json_t *v;
-    json_array_foreach(side_ids, i, v) {
+    json_array_foreach(side_ids, i, v)
+    {
         const char *id = json_string_value(v);
         if (!belongs(g, id, parent) || has_id(order, id))
             continue;
@@ -329,15 +331,16 @@ static json_t *build(merge_ctx *m, merged *g, const char *parent, unsigned depth
     json_decref(lt);
 
     json_t *arr = json_array();
-    json_array_foreach(order, i, v) {
+    json_array_foreach(order, i, v)
+    {
         mnode *x = mget(g, json_string_value(v));
         json_t *c = json_object();
         json_object_set_new(c, "id", json_string(x->id));
         json_object_set(c, "type", x->type);
         json_object_set(c, "props", x->props);
-        json_object_set_new(c, "children", depth < VCS_PAGE_DEPTH_MAX
-                                               ? build(m, g, x->id, depth + 1)
-                                               : json_array());
+        json_object_set_new(c, "children",
+                            depth < VCS_PAGE_DEPTH_MAX ? build(m, g, x->id, depth + 1)
+                                                       : json_array());
         json_array_append_new(arr, c);
     }
     json_decref(order);
@@ -407,7 +410,8 @@ json_t *vcs_page_merge(const json_t *base, const json_t *ours, const json_t *the
     json_t *keys = vcs__sorted_keys(json_is_object(mo) ? mo : NULL, json_is_object(mt) ? mt : NULL);
     size_t ki;
     json_t *k;
-    json_array_foreach(keys, ki, k) {
+    json_array_foreach(keys, ki, k)
+    {
         const char *key = json_string_value(k);
         char *cid = cid_of(path, NULL, "/metadata", key);
         const json_t *v = merge_value(&m, cid, "metadata", NULL, key,

@@ -77,9 +77,8 @@ projects_err vcs__ref_get(vcs__repo *r, const char *name, git_oid *out)
 {
     store_stmt *st;
     sb_errbuf err = {{0}};
-    store_err e = store_prepare(r->c->db,
-                                "SELECT oid FROM vcs_refs WHERE project_id = $1 AND name = $2",
-                                &st, &err);
+    store_err e = store_prepare(
+        r->c->db, "SELECT oid FROM vcs_refs WHERE project_id = $1 AND name = $2", &st, &err);
     if (e != STORE_OK)
         return store_fail("reading a ref", e, &err);
     store_bind_cstr(st, 1, r->project_id);
@@ -94,8 +93,7 @@ projects_err vcs__ref_get(vcs__repo *r, const char *name, git_oid *out)
     return rc < 0 ? vcs__git_fail("parsing a ref", rc) : PROJECTS_OK;
 }
 
-projects_err vcs__ref_set(vcs__repo *r, const char *name, const git_oid *oid,
-                          const git_oid *expect)
+projects_err vcs__ref_set(vcs__repo *r, const char *name, const git_oid *oid, const git_oid *expect)
 {
     char hex[GIT_OID_HEXSZ + 1], old[GIT_OID_HEXSZ + 1];
     git_oid_tostr(hex, sizeof(hex), oid);
@@ -337,8 +335,8 @@ static projects_err signature(vcs__repo *r, git_signature **out)
     if (r->c->caller.user_id) {
         store_stmt *st;
         sb_errbuf err = {{0}};
-        store_err e = store_prepare(r->c->db, "SELECT username, email FROM users WHERE id = $1",
-                                    &st, &err);
+        store_err e =
+            store_prepare(r->c->db, "SELECT username, email FROM users WHERE id = $1", &st, &err);
         if (e != STORE_OK)
             return store_fail("reading the author", e, &err);
         store_bind_cstr(st, 1, r->c->caller.user_id);

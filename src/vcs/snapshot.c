@@ -107,8 +107,7 @@ static projects_err pages(vcs__repo *r, updates *up)
         json_object_set_new(pg, "path", json_string(store_col_text(st, 2, NULL)));
         json_object_set_new(pg, "published", json_boolean(store_col_bool(st, 3)));
         json_object_set_new(pg, "metadata", parse_or(store_col_text(st, 4, NULL), json_object()));
-        json_object_set_new(pg, "components",
-                            parse_or(store_col_text(st, 5, NULL), json_array()));
+        json_object_set_new(pg, "components", parse_or(store_col_text(st, 5, NULL), json_array()));
         git_oid oid;
         int rc = json_blob(r, pg, &oid);
         json_decref(pg);

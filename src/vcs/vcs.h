@@ -33,12 +33,12 @@
 
 #include "projects/projects.h"
 
-#define VCS_DEFAULT_BRANCH  "main"
-#define VCS_REF_NAME_MAX    200 /* bytes of a branch or tag name */
-#define VCS_MESSAGE_MAX     (64 * 1024)
-#define VCS_CHANGES_MAX     10000 /* entries of one commit's change list */
-#define VCS_PAGE_DEPTH_MAX  64    /* levels of components the page engine follows */
-#define VCS_LOG_MAX         200
+#define VCS_DEFAULT_BRANCH "main"
+#define VCS_REF_NAME_MAX   200 /* bytes of a branch or tag name */
+#define VCS_MESSAGE_MAX    (64 * 1024)
+#define VCS_CHANGES_MAX    10000 /* entries of one commit's change list */
+#define VCS_PAGE_DEPTH_MAX 64    /* levels of components the page engine follows */
+#define VCS_LOG_MAX        200
 
 /* ---- the page engine (page_diff.c, page_merge.c): pure, no I/O ---- */
 
@@ -84,8 +84,8 @@ typedef struct vcs_commit_input {
     const json_t *changes;
 } vcs_commit_input;
 
-projects_err vcs_commit(projects_ctx *c, sb_str project_id, const vcs_commit_input *in,
-                        sb_jw *out, projects_problem *p);
+projects_err vcs_commit(projects_ctx *c, sb_str project_id, const vcs_commit_input *in, sb_jw *out,
+                        projects_problem *p);
 
 /* History from ref (a branch, a tag or a commit id; empty: the default
  * branch), newest first, at most limit (1..VCS_LOG_MAX) commits:

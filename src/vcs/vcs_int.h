@@ -30,7 +30,7 @@ typedef struct vcs__flat {
 bool vcs__flat_init(vcs__flat *f, const json_t *page);
 void vcs__flat_deinit(vcs__flat *f);
 const vcs__node *vcs__flat_get(const vcs__flat *f, const char *id);
-const json_t *vcs__props(const vcs__node *n); /* NULL when none */
+const json_t *vcs__props(const vcs__node *n);        /* NULL when none */
 bool vcs__json_eq(const json_t *a, const json_t *b); /* NULL: absent */
 bool vcs__str_eq(const char *a, const char *b);      /* NULL: top level */
 json_t *vcs__str_or_null(const char *s);

@@ -81,6 +81,9 @@ B1=$(body | jget id)
 eq "whose parent is the fork point" "$(body | jget parents.0)" "$C1"
 eq "a path outside the layout is refused" "$(call "$ED" POST "$V/commits" '{"branch":"redesign","message":"x","changes":[{"path":"../etc/passwd","content":"x"}]}')" 400
 eq "an invalid page tree is refused" "$(call "$ED" POST "$V/commits" "{\"branch\":\"redesign\",\"message\":\"x\",\"changes\":[{\"path\":\"pages/$PG.json\",\"page\":{\"components\":[{\"id\":\"a\"},{\"id\":\"a\"}]}}]}")" 400
+eq "a page under another page's id is refused" "$(call "$ED" POST "$V/commits" "{\"branch\":\"redesign\",\"message\":\"x\",\"changes\":[{\"path\":\"pages/00000000-0000-7000-8000-000000000000.json\",\"page\":$page_b}]}")" 400
+eq "a component the service would refuse is refused" "$(call "$ED" POST "$V/commits" "{\"branch\":\"redesign\",\"message\":\"x\",\"changes\":[{\"path\":\"pages/$PG.json\",\"page\":{\"id\":\"$PG\",\"name\":\"H\",\"path\":\"/\",\"components\":[{\"id\":\"a b\",\"type\":\"X\"}]}}]}")" 400
+contains "naming where" "$(body)" "components[0].id"
 eq "a commit to a missing branch is 404" "$(call "$ED" POST "$V/commits" '{"branch":"nope","message":"x","changes":[{"path":"files/a","content":"x"}]}')" 404
 
 # ---- diff ----

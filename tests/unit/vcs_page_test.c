@@ -95,9 +95,10 @@ static void test_diff_move_remove_reorder(void **state)
                    "\"parent_id\":null}]");
     json_decref(d);
     /* the same children in another order */
-    json_t *c = J("{\"id\":\"p\",\"name\":\"Home\",\"path\":\"/\",\"metadata\":{\"title\":\"T\"},"
-                  "\"components\":[{\"id\":\"cta\",\"type\":\"Button\",\"props\":{\"label\":\"Go\"}},"
-                  "{\"id\":\"foot\",\"type\":\"Footer\",\"props\":{}}]}");
+    json_t *c =
+        J("{\"id\":\"p\",\"name\":\"Home\",\"path\":\"/\",\"metadata\":{\"title\":\"T\"},"
+          "\"components\":[{\"id\":\"cta\",\"type\":\"Button\",\"props\":{\"label\":\"Go\"}},"
+          "{\"id\":\"foot\",\"type\":\"Footer\",\"props\":{}}]}");
     d = vcs_page_diff(b, c);
     assert_json(d, "[{\"op\":\"reordered\",\"parent_id\":null,\"old_order\":[\"foot\",\"cta\"],"
                    "\"new_order\":[\"cta\",\"foot\"]}]");
@@ -110,7 +111,8 @@ static void test_diff_move_remove_reorder(void **state)
 static void test_diff_refuses_bad_trees(void **state)
 {
     (void)state;
-    json_t *dup = J("{\"components\":[{\"id\":\"a\"},{\"id\":\"b\",\"children\":[{\"id\":\"a\"}]}]}");
+    json_t *dup =
+        J("{\"components\":[{\"id\":\"a\"},{\"id\":\"b\",\"children\":[{\"id\":\"a\"}]}]}");
     json_t *noid = J("{\"components\":[{\"type\":\"X\"}]}");
     json_t *notarr = J("{\"components\":{}}");
     assert_null(vcs_page_diff(NULL, dup));
@@ -215,8 +217,8 @@ static void test_merge_delete_vs_edit(void **state)
     json_t *b = base(), *o = base(), *t = base(), *cf = json_array();
     /* ours deletes hero (and cta with it); theirs edits cta's label */
     json_array_remove(json_object_get(o, "components"), 0);
-    json_object_set_new(props(json_array_get(json_object_get(comp(t, 0), "children"), 0)),
-                        "label", json_string("Buy"));
+    json_object_set_new(props(json_array_get(json_object_get(comp(t, 0), "children"), 0)), "label",
+                        json_string("Buy"));
     json_t *m = merge(b, o, t, NULL, cf);
     assert_int_equal(json_array_size(cf), 2); /* hero's subtree and cta itself */
     assert_string_equal(json_string_value(json_object_get(json_array_get(cf, 0), "kind")),
@@ -282,8 +284,8 @@ static void test_merge_move_and_cycle(void **state)
     assert_non_null(d);
     size_t added = 0, i;
     json_t *c;
-    json_array_foreach(d, i, c) added += strcmp(json_string_value(json_object_get(c, "op")),
-                                                "added") == 0;
+    json_array_foreach(d, i, c) added +=
+        strcmp(json_string_value(json_object_get(c, "op")), "added") == 0;
     assert_int_equal(added, 3);
     json_decref(d);
     json_decref(m);
