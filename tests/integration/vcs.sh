@@ -216,4 +216,7 @@ eq "the default branch stays" "$(call "$ED" DELETE "$V/branches/main")" 400
 eq "a branch goes" "$(call "$ED" DELETE "$V/branches/b3")" 200
 eq "gone" "$(call "$ED" DELETE "$V/branches/b3")" 404
 
+# a clean exit (under ASan: no leaks)
+sb_stop
+eq "clean exit" "$SB_EXIT" 0
 sb_finish
