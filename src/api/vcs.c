@@ -5,7 +5,9 @@
  * an access token (the user name is ignored). The services are vcs/vcs.h.
  */
 #include <openssl/evp.h>
+#include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "api/domain.h"
 #include "base/clock.h"
@@ -301,9 +303,76 @@ static void git_info_refs(net_req *req, void *ctx)
     if (!git_caller(req, ctx, &pr, &c))
         return;
     sb_buf out = SB_BUF_INIT;
-    /* a plain text answer, even to ?service=git-upload-pack: git then
-     * speaks the dumb protocol */
+    sb_str service;
+    if (net_req_query(req, "service", &service)) {
+        if (!sb_str_eq(service, SB_STR("git-upload-pack"))) {
+            /* pushes (git-receive-pack) are not served: read-only */
+            net_respond_problem(req, 403, "forbidden", "Forbidden",
+                                "The repository is read-only: only git-upload-pack is served.");
+            return;
+        }
+        git_answer(req, vcs_git_advertise(&c, repo_id(req), &out),
+                   "application/x-git-upload-pack-advertisement", &out);
+        return;
+    }
+    /* a client of the dumb protocol */
     git_answer(req, vcs_git_info_refs(&c, repo_id(req), &out), "text/plain; charset=utf-8", &out);
+}
+
+#define UPLOAD_BODY_MAX (1u << 20)
+
+/* git gzips large request bodies (Content-Encoding: gzip): inflates at
+ * most UPLOAD_BODY_MAX bytes; false when the body is not gzip or larger. */
+static bool gunzip(sb_str in, sb_buf *out)
+{
+    z_stream z = {0};
+    if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
+        return false;
+    sb_buf_reserve(out, UPLOAD_BODY_MAX);
+    z.next_in = (Bytef *)in.ptr;
+    z.avail_in = (uInt)in.len;
+    z.next_out = (Bytef *)out->ptr;
+    z.avail_out = UPLOAD_BODY_MAX;
+    int rc = inflate(&z, Z_FINISH);
+    out->len = UPLOAD_BODY_MAX - z.avail_out;
+    inflateEnd(&z);
+    return rc == Z_STREAM_END;
+}
+
+static void git_upload_pack(net_req *req, void *ctx)
+{
+    identity_principal pr;
+    projects_ctx c;
+    if (!git_caller(req, ctx, &pr, &c))
+        return;
+    sb_str body = req->body, enc;
+    sb_buf inflated = SB_BUF_INIT, out = SB_BUF_INIT;
+    if (net_req_header(req, "content-encoding", &enc) && sb_str_eq_nocase(enc, SB_STR("gzip"))) {
+        if (!gunzip(body, &inflated)) {
+            sb_buf_free(&inflated);
+            net_respond_problem(req, 400, "validation", "Bad Request",
+                                "The gzip body is malformed or over 1 MiB.");
+            return;
+        }
+        body = (sb_str){inflated.ptr, inflated.len};
+    }
+    vcs_upload_request *ur = calloc(1, sizeof(*ur));
+    if (!ur)
+        sb_die("out of memory reading an upload-pack request");
+    char err[96];
+    if (!vcs_upload_parse(body.ptr, body.len, ur, err, sizeof(err))) {
+        net_respond_problemf(req, 400, "validation", "Bad Request", "upload-pack: %s.", err);
+    } else {
+        projects_err e = vcs_git_upload_pack(&c, repo_id(req), ur, &out);
+        if (e == PROJECTS_INVALID)
+            net_respond_problem(req, 400, "validation", "Bad Request",
+                                "upload-pack: a want is not a commit of the project.");
+        else
+            git_answer(req, e, "application/x-git-upload-pack-result", &out);
+    }
+    free(ur);
+    sb_buf_free(&inflated);
+    sb_buf_free(&out);
 }
 
 static void git_head(net_req *req, void *ctx)
@@ -368,6 +437,8 @@ void api_vcs_register(net_router *r, api_app *app)
     net_router_add(r, NET_GET, "/api/projects/:id/vcs/files/*file_path", file_at, app, 0);
     net_router_add(r, NET_GET, "/git/:repo/info/refs", git_info_refs, app, 0);
     net_router_add(r, NET_GET, "/git/:repo/HEAD", git_head, app, 0);
+    net_router_add(r, NET_POST, "/git/:repo/git-upload-pack", git_upload_pack, app,
+                   UPLOAD_BODY_MAX);
     net_router_add(r, NET_GET, "/git/:repo/objects/info/packs", git_packs, app, 0);
     net_router_add(r, NET_GET, "/git/:repo/objects/:dir/:file", git_object, app, 0);
 }

@@ -150,4 +150,31 @@ projects_err vcs_git_head(projects_ctx *c, sb_str project_id, sb_buf *out);
  * no such object. */
 projects_err vcs_git_object(projects_ctx *c, sb_str project_id, sb_str hex, sb_buf *out);
 
+/* ---- git's smart HTTP protocol, upload-pack (pktline.c, upload_pack.c) ---- */
+
+#define VCS_UPLOAD_WANTS_MAX 256
+#define VCS_UPLOAD_HAVES_MAX 1024
+
+/* What a git-upload-pack request asks for: object ids as 20 bytes. */
+typedef struct vcs_upload_request {
+    size_t nwants, nhaves;
+    bool done;
+    unsigned char wants[VCS_UPLOAD_WANTS_MAX][20];
+    unsigned char haves[VCS_UPLOAD_HAVES_MAX][20];
+} vcs_upload_request;
+
+/* Parses the pkt-lines of a request body (untrusted). false with err
+ * (cap bytes) saying why: malformed, too many ids, a capability line we
+ * do not serve (shallow, deepen, filter). */
+bool vcs_upload_parse(const void *body, size_t len, vcs_upload_request *out, char *err, size_t cap);
+
+/* info/refs?service=git-upload-pack: the service line, a flush, the refs
+ * with capabilities on the first (HEAD first when main exists), a flush. */
+projects_err vcs_git_advertise(projects_ctx *c, sb_str project_id, sb_buf *out);
+/* The answer to a parsed request: NAK, then (when req->done) a pack of
+ * every object reachable from the wants and not from the haves. INVALID
+ * when a want is not a commit of the project. */
+projects_err vcs_git_upload_pack(projects_ctx *c, sb_str project_id, const vcs_upload_request *req,
+                                 sb_buf *out);
+
 #endif

@@ -405,7 +405,7 @@ SKIP = [
     ("*", "/api/auth/*"),          # the caller's own account and sessions: auth.sh, mfa.sh
     ("*", "/_test/*"),             # test-only routes of sitebase-test
     ("*", "/collab/*"),            # collaborative documents (WebSocket): their own tests
-    ("GET", "/git/*"),             # git's protocol, Basic auth: vcs.sh (clone, 401, 404)
+    ("*", "/git/*"),               # git's protocols, Basic auth: vcs.sh (clone, fetch, 401, 404)
 ]
 
 # ---------------------------------------------------------------------------

@@ -214,6 +214,11 @@ G="$SB_URL/git/$PR.git"
 eq "git refs" "$(rec GET /git/{repo}/info/refs "$G/info/refs" -u "x:$TOKEN")" 200
 OID=$(body | head -1 | cut -f1)
 eq "git refs 401" "$(rec GET /git/{repo}/info/refs "$G/info/refs")" 401
+printf '0032want %s\n00000009done\n' "$OID" >"$SB_TMP/upload"
+eq "git refs (smart)" "$(rec GET /git/{repo}/info/refs "$G/info/refs?service=git-upload-pack" -u "x:$TOKEN")" 200
+eq "git refs 403" "$(rec GET /git/{repo}/info/refs "$G/info/refs?service=git-receive-pack" -u "x:$TOKEN")" 403
+eq "git upload-pack" "$(rec POST /git/{repo}/git-upload-pack "$G/git-upload-pack" -u "x:$TOKEN" -H 'Content-Type: application/x-git-upload-pack-request' --data-binary "@$SB_TMP/upload")" 200
+eq "git upload-pack 400" "$(rec POST /git/{repo}/git-upload-pack "$G/git-upload-pack" -u "x:$TOKEN" -H 'Content-Type: application/x-git-upload-pack-request' --data-binary 'zzzz')" 400
 eq "git HEAD" "$(rec GET /git/{repo}/HEAD "$G/HEAD" -u "x:$TOKEN")" 200
 eq "git packs" "$(rec GET /git/{repo}/objects/info/packs "$G/objects/info/packs" -u "x:$TOKEN")" 200
 eq "git object" "$(rec GET /git/{repo}/objects/{dir}/{file} "$G/objects/${OID:0:2}/${OID:2}" -u "x:$TOKEN")" 200

@@ -197,16 +197,32 @@ eq "the file v1 did not have is gone live" "$(call "$VW" GET "/projects/$P/files
 call "$OWN" GET "/projects/$P/audit" >/dev/null
 contains "the rollback is in the audit log" "$(body)" "vcs_rollback"
 
-# ---- git clone over HTTP with an access token ----
+# ---- git clone over HTTP with an access token: smart, then dumb ----
 export GIT_TERMINAL_PROMPT=0 GIT_CONFIG_NOSYSTEM=1 HOME="$SB_TMP"
-check "git clone" git clone -q "http://x:$VW@$SB_ADDR/git/$P.git" "$SB_TMP/clone"
-eq "the working tree is main's files" "$(cat "$SB_TMP/clone/files/src/app.js" | head -1)" "line 1"
+GURL="http://x:$VW@$SB_ADDR/git/$P.git"
+check "git clone (smart HTTP)" git clone -q "$GURL" "$SB_TMP/clone"
+eq "the working tree is main's files" "$(head -1 "$SB_TMP/clone/files/src/app.js")" "line 1"
 check "the page is there" test -f "$SB_TMP/clone/pages/$PG.json"
 eq "git log shows the history" "$(git -C "$SB_TMP/clone" log --format=%H | head -1)" "$R1"
 eq "with every commit" "$(git -C "$SB_TMP/clone" rev-list --count HEAD)" 5
 eq "git show has the author" "$(git -C "$SB_TMP/clone" show -s --format='%an <%ae>' "$C1")" "editor <editor@example.com>"
+contains "git show has the change" "$(git -C "$SB_TMP/clone" show "$B1" -- files/src/app.js)" "+line seven"
 check "git fsck finds the objects sound" git -C "$SB_TMP/clone" fsck --strict
 eq "branches came along" "$(git -C "$SB_TMP/clone" branch -r | grep -c redesign)" 1
+check "git clone (dumb HTTP)" env GIT_SMART_HTTP=0 git clone -q "$GURL" "$SB_TMP/dumb"
+eq "the same history" "$(git -C "$SB_TMP/dumb" rev-parse HEAD)" "$R1"
+check "dumb objects are sound" git -C "$SB_TMP/dumb" fsck --strict
+eq "a new commit on main" "$(call "$OWN" POST "$V/commits" '{"message":"After the clone","changes":[{"path":"files/late.txt","content":"late\n"}]}')" 201
+C9=$(body | jget id)
+check "git pull fetches only what is new" git -C "$SB_TMP/clone" pull -q --ff-only
+eq "the clone is at the new head" "$(git -C "$SB_TMP/clone" rev-parse HEAD)" "$C9"
+eq "with the new file" "$(cat "$SB_TMP/clone/files/late.txt")" late
+curl -sS -u "x:$VW" -D "$SB_TMP/adv.h" -o "$SB_TMP/adv" "$SB_URL/git/$P.git/info/refs?service=git-upload-pack"
+contains "smart clients get the advertisement" "$(cat "$SB_TMP/adv.h")" "application/x-git-upload-pack-advertisement"
+eq "which starts with the service line" "$(head -c 30 "$SB_TMP/adv")" "001e# service=git-upload-pack"
+eq "pushes are refused" "$(http -u "x:$VW" "$SB_URL/git/$P.git/info/refs?service=git-receive-pack")" 403
+eq "a malformed upload-pack request is 400" "$(http -u "x:$VW" -X POST --data-binary 'zzzz' "$SB_URL/git/$P.git/git-upload-pack")" 400
+eq "a want that is no commit is 400" "$(http -u "x:$VW" -X POST --data-binary $'0032want 0000000000000000000000000000000000000001\n00000009done\n' "$SB_URL/git/$P.git/git-upload-pack")" 400
 eq "without a token: 401" "$(http "$SB_URL/git/$P.git/info/refs")" 401
 eq "an outsider's token: 404" "$(http -u "x:$OUT" "$SB_URL/git/$P.git/info/refs")" 404
 eq "a wrong token: 401" "$(http -u "x:nope" "$SB_URL/git/$P.git/info/refs")" 401
