@@ -16,6 +16,10 @@
 #                      git: `git diff main branch`, patch text)
 #   merge             the branch into main, a real three-way merge
 #                     (Sitebase: POST .../vcs/merge; git: `git merge --no-edit`)
+# and, after the rounds, a full clone of the history:
+#   clone             Sitebase: `git clone` over smart HTTP from Sitebase;
+#                     git: `git clone --no-local` of the same history from a
+#                     bare repository (git's own upload-pack, over a pipe)
 # git works on a clone made from Sitebase's own repository (git clone over
 # HTTP), so both sides hold byte-identical files. Sitebase is timed per HTTP
 # request on a kept-alive connection, git per command (its process start is
@@ -174,6 +178,18 @@ for r in range(rounds):
     t, _ = timed(lambda: git("merge", "-q", "--no-edit", br))
     gt["merge"].append(t)
 
+# a full clone of what the rounds made, both ways
+subprocess.run(["git", "clone", "-q", "--bare", clone, os.path.join(tmp, "bare.git")], check=True, env=env,
+               stderr=subprocess.DEVNULL)
+for n in range(3):
+    dst = os.path.join(tmp, "c%d" % n)
+    t, _ = timed(lambda: subprocess.run(["git", "clone", "-q", "http://x:%s@%s/git/%s.git" % (token, addr, p), dst],
+                                        check=True, env=env, stderr=subprocess.DEVNULL))
+    sb.setdefault("clone", []).append(t)
+    dst = os.path.join(tmp, "g%d" % n)
+    t, _ = timed(lambda: subprocess.run(["git", "clone", "-q", "--no-local", os.path.join(tmp, "bare.git"), dst],
+                                        check=True, env=env, stderr=subprocess.DEVNULL))
+    gt.setdefault("clone", []).append(t)
 print("\n%-18s %12s %12s %8s" % ("operation", "sitebase ms", "git CLI ms", "ratio"))
 for k in sb:
     a, b = statistics.median(sb[k]) * 1e3, statistics.median(gt[k]) * 1e3
