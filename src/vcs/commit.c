@@ -129,12 +129,10 @@ static projects_err apply_changes(vcs__repo *r, const json_t *changes, git_tree 
         u[i].filemode = GIT_FILEMODE_BLOB;
         if (json_is_true(del)) {
             u[i].action = GIT_TREE_UPDATE_REMOVE;
-            const git_tree_entry *e = NULL;
-            git_tree_entry *owned = NULL;
-            if (base && git_tree_entry_bypath(&owned, base, path) == 0)
-                e = owned;
-            git_tree_entry_free(owned);
-            if (!e) {
+            git_tree_entry *e = NULL;
+            bool present = base && git_tree_entry_bypath(&e, base, path) == 0;
+            git_tree_entry_free(e);
+            if (!present) {
                 pe = invalid(p, "changes", "deletes a path the branch does not have");
                 break;
             }

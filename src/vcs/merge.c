@@ -81,7 +81,9 @@ static int resolve_path(merge_state *m, const char *path, const char *hb, const 
         pick = ht, *deleted = !ht;
     else if (s && strcmp(s, "base") == 0)
         pick = hb, *deleted = !hb;
-    else if (json_is_object(res) && json_is_string(json_object_get(res, "value"))) {
+    else if (json_is_object(res) && json_is_string(json_object_get(res, "value")) &&
+             !vcs__is_page(path)) {
+        /* a page takes a side by path, or values by component and prop */
         const json_t *v = json_object_get(res, "value");
         return git_blob_create_from_buffer(oid, m->r->git, json_string_value(v),
                                            json_string_length(v));
@@ -196,14 +198,16 @@ static projects_err merge_path(merge_state *m, const char *path, const char *hb,
             file_conflict(m, path, "delete", b, o, t, NULL, 0);
         else
             update(m, path, deleted ? NULL : &oid);
-    } else if (vcs__is_page(path)) {
-        pe = merge_page(m, path, b, o, t);
     } else {
+        /* a resolution by path takes a side (or a text) for the whole file
+         * or page; otherwise the merge goes in by kind */
         int rc = resolve_path(m, path, hb, ho, ht, &oid, &deleted, &resolved);
         if (rc < 0)
             pe = vcs__git_fail("writing a resolution", rc);
         else if (resolved)
             update(m, path, deleted ? NULL : &oid);
+        else if (vcs__is_page(path))
+            pe = merge_page(m, path, b, o, t);
         else
             pe = merge_text(m, path, b, o, t);
     }

@@ -99,15 +99,16 @@ static void diff_props(json_t *out, const vcs__node *o, const vcs__node *n)
  * g, in f's order. */
 static json_t *common_children(const vcs__flat *f, const vcs__flat *g, const char *parent)
 {
-    json_t *ids = json_array();
-    for (size_t i = 0; i < f->n; i++) {
-        const vcs__node *x = &f->nodes[i];
-        if (!vcs__str_eq(x->parent, parent))
-            continue;
-        const vcs__node *y = vcs__flat_get(g, x->id);
+    json_t *ids = json_array(), *kids = vcs__flat_children(f, parent);
+    size_t i;
+    json_t *v;
+    json_array_foreach(kids, i, v)
+    {
+        const vcs__node *y = vcs__flat_get(g, json_string_value(v));
         if (y && vcs__str_eq(y->parent, parent))
-            json_array_append_new(ids, json_string(x->id));
+            json_array_append(ids, v);
     }
+    json_decref(kids);
     return ids;
 }
 

@@ -33,12 +33,17 @@ static bool walk(vcs__flat *f, const json_t *arr, const char *parent, unsigned d
     for (size_t i = 0; i < json_array_size(arr); i++) {
         const json_t *c = json_array_get(arr, i);
         const json_t *id = json_object_get(c, "id");
-        if (!json_is_object(c) || !json_is_string(id))
-            return false;
+        if (!json_is_object(c) || !json_is_string(id) || json_string_length(id) == 0)
+            return false; /* "" stands for the top level in kids */
         if (json_object_get(f->index, json_string_value(id)))
             return false; /* ids are unique on a page */
         json_object_set_new(f->index, json_string_value(id), json_integer((json_int_t)f->n));
         push(f, c, parent, i);
+        const char *key = parent ? parent : "";
+        json_t *siblings = json_object_get(f->kids, key);
+        if (!siblings)
+            json_object_set_new(f->kids, key, siblings = json_array());
+        json_array_append_new(siblings, json_string(json_string_value(id)));
         const json_t *kids = json_object_get(c, "children");
         if (kids && !walk(f, kids, json_string_value(id), depth + 1))
             return false;
@@ -50,6 +55,7 @@ bool vcs__flat_init(vcs__flat *f, const json_t *page)
 {
     memset(f, 0, sizeof(*f));
     f->index = json_object();
+    f->kids = json_object();
     const json_t *comps = page ? json_object_get(page, "components") : NULL;
     if (!comps)
         return true; /* an absent page has no components */
@@ -64,6 +70,7 @@ void vcs__flat_deinit(vcs__flat *f)
 {
     free(f->nodes);
     json_decref(f->index);
+    json_decref(f->kids);
     memset(f, 0, sizeof(*f));
 }
 
@@ -71,6 +78,12 @@ const vcs__node *vcs__flat_get(const vcs__flat *f, const char *id)
 {
     const json_t *i = json_object_get(f->index, id);
     return i ? &f->nodes[json_integer_value(i)] : NULL;
+}
+
+json_t *vcs__flat_children(const vcs__flat *f, const char *parent)
+{
+    json_t *kids = json_object_get(f->kids, parent ? parent : "");
+    return kids ? json_incref(kids) : json_array();
 }
 
 const json_t *vcs__props(const vcs__node *n)

@@ -222,6 +222,7 @@ typedef struct merged {
     mnode *nodes;
     size_t n;
     json_t *index; /* id -> position in nodes */
+    json_t *kids;  /* merged parent ("" top) -> array of kept ids, in nodes' order */
 } merged;
 
 static mnode *mget(merged *g, const char *id)
@@ -256,76 +257,61 @@ static bool attached(merge_ctx *m, merged *g, mnode *x)
     return false;
 }
 
-/* The ids of parent's children on one side, in order. */
-static json_t *children_ids(const vcs__flat *f, const char *parent)
-{
-    json_t *ids = json_array();
-    for (size_t i = 0; i < f->n; i++)
-        if (vcs__str_eq(f->nodes[i].parent, parent))
-            json_array_append_new(ids, json_string(f->nodes[i].id));
-    return ids;
-}
-
-static bool has_id(const json_t *arr, const char *id)
-{
-    size_t i;
-    json_t *v;
-    json_array_foreach(arr, i, v) if (strcmp(json_string_value(v), id) == 0) return true;
-    return false;
-}
-
-static bool belongs(merged *g, const char *id, const char *parent)
-{
-    mnode *x = mget(g, id);
-    return x && x->kept && vcs__str_eq(x->parent, parent);
-}
-
-/* Inserts the components of side that now belong to parent but are not in
- * order yet, each after the sibling it follows on that side. */
-static void place_missing(merged *g, json_t *order, const json_t *side_ids, const char *parent)
+/* The components of side that now belong to parent and are not in order
+ * yet, each inserted after the sibling it follows on that side. seen is
+ * the set of ids in order. */
+static void place_missing(merged *g, json_t *order, json_t *seen, const json_t *side_ids,
+                          const char *parent)
 {
     size_t i;
     json_t *v;
     json_array_foreach(side_ids, i, v)
     {
         const char *id = json_string_value(v);
-        if (!belongs(g, id, parent) || has_id(order, id))
+        mnode *x = mget(g, id);
+        if (!x || !x->kept || !vcs__str_eq(x->parent, parent) || json_object_get(seen, id))
             continue;
         size_t at = 0;
         for (size_t j = i; j-- > 0;) {
             const char *prev = json_string_value(json_array_get(side_ids, j));
-            bool found = false;
+            if (!json_object_get(seen, prev))
+                continue;
             for (size_t k = 0; k < json_array_size(order); k++)
                 if (strcmp(json_string_value(json_array_get(order, k)), prev) == 0) {
                     at = k + 1;
-                    found = true;
                     break;
                 }
-            if (found)
-                break;
+            break;
         }
         json_array_insert(order, at, v);
+        json_object_set_new(seen, id, json_true());
     }
 }
 
 static json_t *build(merge_ctx *m, merged *g, const char *parent, unsigned depth)
 {
-    json_t *lb = children_ids(&m->b, parent), *lo = children_ids(&m->o, parent),
-           *lt = children_ids(&m->t, parent);
+    json_t *lb = vcs__flat_children(&m->b, parent), *lo = vcs__flat_children(&m->o, parent),
+           *lt = vcs__flat_children(&m->t, parent);
     const json_t *first = json_equal(lo, lb) ? lt : lo;
-    json_t *order = json_array();
+    json_t *order = json_array(), *seen = json_object();
     size_t i;
     json_t *v;
-    json_array_foreach(first, i, v) if (belongs(g, json_string_value(v), parent))
-        json_array_append(order, v);
-    place_missing(g, order, first == lo ? lt : lo, parent);
-    place_missing(g, order, first == lo ? lo : lt, parent);
+    json_array_foreach(first, i, v)
+    {
+        mnode *x = mget(g, json_string_value(v));
+        if (x && x->kept && vcs__str_eq(x->parent, parent)) {
+            json_array_append(order, v);
+            json_object_set_new(seen, json_string_value(v), json_true());
+        }
+    }
+    place_missing(g, order, seen, first == lo ? lt : lo, parent);
+    place_missing(g, order, seen, first == lo ? lo : lt, parent);
     /* components moved here from elsewhere on neither side's list (a
      * cycle broken to the top level, a kept delete): at the end */
-    for (size_t k = 0; k < g->n; k++)
-        if (g->nodes[k].kept && vcs__str_eq(g->nodes[k].parent, parent) &&
-            !has_id(order, g->nodes[k].id))
-            json_array_append_new(order, json_string(g->nodes[k].id));
+    json_t *mine = json_object_get(g->kids, parent ? parent : "");
+    json_array_foreach(mine, i, v) if (!json_object_get(seen, json_string_value(v)))
+        json_array_append(order, v);
+    json_decref(seen);
     json_decref(lb);
     json_decref(lo);
     json_decref(lt);
@@ -388,6 +374,16 @@ json_t *vcs_page_merge(const json_t *base, const json_t *ours, const json_t *the
     for (size_t i = 0; i < g.n; i++)
         if (g.nodes[i].kept && !attached(&m, &g, &g.nodes[i]))
             g.nodes[i].kept = false;
+    g.kids = json_object();
+    for (size_t i = 0; i < g.n; i++) {
+        if (!g.nodes[i].kept)
+            continue;
+        const char *key = g.nodes[i].parent ? g.nodes[i].parent : "";
+        json_t *kids = json_object_get(g.kids, key);
+        if (!kids)
+            json_object_set_new(g.kids, key, kids = json_array());
+        json_array_append_new(kids, json_string(g.nodes[i].id));
+    }
 
     json_t *out = json_object();
     const json_t *id = json_object_get(ours ? ours : theirs ? theirs : base, "id");
@@ -432,6 +428,7 @@ json_t *vcs_page_merge(const json_t *base, const json_t *ours, const json_t *the
     }
     free(g.nodes);
     json_decref(g.index);
+    json_decref(g.kids);
     vcs__flat_deinit(&m.b);
     vcs__flat_deinit(&m.o);
     vcs__flat_deinit(&m.t);

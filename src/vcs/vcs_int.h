@@ -24,13 +24,17 @@ typedef struct vcs__flat {
     vcs__node *nodes; /* tree order (depth first) */
     size_t n, cap;
     json_t *index; /* id -> position in nodes */
+    json_t *kids;  /* parent id ("" for the top level) -> array of child ids, in order */
 } vcs__flat;
 
 /* false when page (NULL: no components) is not a valid tree. */
 bool vcs__flat_init(vcs__flat *f, const json_t *page);
 void vcs__flat_deinit(vcs__flat *f);
 const vcs__node *vcs__flat_get(const vcs__flat *f, const char *id);
-const json_t *vcs__props(const vcs__node *n);        /* NULL when none */
+const json_t *vcs__props(const vcs__node *n); /* NULL when none */
+/* The ids of parent's children (NULL: the top level), in order; a new
+ * reference (an empty array when there are none). */
+json_t *vcs__flat_children(const vcs__flat *f, const char *parent);
 bool vcs__json_eq(const json_t *a, const json_t *b); /* NULL: absent */
 bool vcs__str_eq(const char *a, const char *b);      /* NULL: top level */
 json_t *vcs__str_or_null(const char *s);

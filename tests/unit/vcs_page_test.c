@@ -318,6 +318,50 @@ static void test_merge_add_add(void **state)
     json_decref(cf);
 }
 
+/* A wide page: 4000 siblings, 2000 more appended by theirs, a prop changed
+ * by ours. The merge keeps every component once, in order, in time that
+ * does not grow with the square of the page (run time bounds it in CI). */
+static void test_merge_wide_page(void **state)
+{
+    (void)state;
+    json_t *b = json_pack("{s:s, s:[]}", "id", "p", "components");
+    for (int i = 0; i < 4000; i++) {
+        char id[16];
+        snprintf(id, sizeof(id), "c%d", i);
+        json_array_append_new(
+            json_object_get(b, "components"),
+            json_pack("{s:s, s:s, s:{s:i}}", "id", id, "type", "T", "props", "n", i));
+    }
+    json_t *o = json_deep_copy(b), *t = json_deep_copy(b), *cf = json_array();
+    json_object_set_new(props(comp(o, 17)), "n", json_integer(-1));
+    for (int i = 0; i < 2000; i++) {
+        char id[16];
+        snprintf(id, sizeof(id), "n%d", i);
+        json_array_append_new(json_object_get(t, "components"),
+                              json_pack("{s:s, s:s, s:{}}", "id", id, "type", "T", "props"));
+    }
+    json_t *m = merge(b, o, t, NULL, cf);
+    assert_int_equal(json_array_size(cf), 0);
+    json_t *comps = json_object_get(m, "components");
+    assert_int_equal(json_array_size(comps), 6000);
+    assert_int_equal(json_integer_value(json_object_get(props(comp(m, 17)), "n")), -1);
+    assert_string_equal(json_string_value(json_object_get(comp(m, 4000), "id")), "n0");
+    assert_string_equal(json_string_value(json_object_get(comp(m, 5999), "id")), "n1999");
+    json_decref(m);
+    json_decref(b);
+    json_decref(o);
+    json_decref(t);
+    json_decref(cf);
+}
+
+static void test_empty_ids_are_refused(void **state)
+{
+    (void)state;
+    json_t *p = J("{\"components\":[{\"id\":\"\",\"type\":\"X\"}]}");
+    assert_null(vcs_page_diff(p, NULL));
+    json_decref(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -329,6 +373,8 @@ int main(void)
         cmocka_unit_test(test_merge_delete_vs_edit),
         cmocka_unit_test(test_merge_move_and_cycle),
         cmocka_unit_test(test_merge_add_add),
+        cmocka_unit_test(test_merge_wide_page),
+        cmocka_unit_test(test_empty_ids_are_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
