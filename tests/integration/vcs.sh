@@ -227,6 +227,13 @@ eq "without a token: 401" "$(http "$SB_URL/git/$P.git/info/refs")" 401
 eq "an outsider's token: 404" "$(http -u "x:$OUT" "$SB_URL/git/$P.git/info/refs")" 404
 eq "a wrong token: 401" "$(http -u "x:nope" "$SB_URL/git/$P.git/info/refs")" 401
 
+# ---- racing commits: the ref moves by compare-and-swap ----
+call "$VW" GET "$V/branches" >/dev/null
+HEAD_NOW=$(body | python3 -c 'import json,sys;print([b["commit"] for b in json.load(sys.stdin)["items"] if b["name"]=="main"][0])')
+eq "of four commits on the same head, one wins" "$(race 4 -X POST -H "$(as "$ED")" -H 'Content-Type: application/json' \
+    --data-binary "{\"message\":\"race\",\"expect\":\"$HEAD_NOW\",\"changes\":[{\"path\":\"files/race.txt\",\"content\":\"r\"}]}" \
+    "$A/projects/$P/vcs/commits")" "1 201 3 412 "
+
 # ---- branch delete ----
 eq "the default branch stays" "$(call "$ED" DELETE "$V/branches/main")" 400
 eq "a branch goes" "$(call "$ED" DELETE "$V/branches/b3")" 200
