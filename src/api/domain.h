@@ -120,5 +120,6 @@ void api_assets_register(net_router *r, api_app *app);
 void api_comments_register(net_router *r, api_app *app);
 void api_library_register(net_router *r, api_app *app);
 void api_ai_content_register(net_router *r, api_app *app);
+void api_vcs_register(net_router *r, api_app *app); /* vcs.c */
 
 #endif

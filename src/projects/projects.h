@@ -431,6 +431,17 @@ projects_err projects_analytics_readable(projects_ctx *c, projects_id_fn fn, voi
 /* Whether project_id has a published site, whoever asks (a site's
  * beacon names it): OK for a public project, else NOT_FOUND. */
 projects_err projects_analytics_site(projects_ctx *c, sb_str project_id);
+/* ---- for other domain services (authorize.c) ---- */
+
+/* Whether the caller may do a to project id (NOT_FOUND as the services
+ * answer it for a project the caller may not see). item: the question is
+ * about project data that is never shared or published (history, AI
+ * records), so guests and the public of a public project are refused. */
+projects_err projects_project_authorize(projects_ctx *c, sb_str id, authz_action a, bool item);
+/* Appends an audit row for project_id in the caller's transaction (or
+ * alone); details is a JSON object text or NULL. */
+projects_err projects_audit_record(projects_ctx *c, const char *project_id, const char *action,
+                                   const char *target, const char *details);
 
 /* ---- audit (audit.c) ---- */
 

@@ -360,6 +360,38 @@ ROUTES = [
     # time-series store (the local engine or InfluxDB) answers.
     Route("GET", "/api/projects/{id}/analytics", "project", "read", ok=400,
           query={"metric": "unknown"}, public=False, guests=False),
+    # ---- version control (docs/vcs.md): members only, like AI records;
+    # editors commit and branch, admins merge into and roll back main ----
+    Route("GET", "/api/projects/{id}/vcs/commits", "project", "read", public=False, guests=False),
+    Route("POST", "/api/projects/{id}/vcs/commits", "project", "edit", ok=201, public=False,
+          guests=False, body=lambda c: {"branch": "side", "message": "m", "changes": [
+              {"path": "files/m.txt", "content": uid()}]}),
+    Route("GET", "/api/projects/{id}/vcs/branches", "project", "read", public=False,
+          guests=False),
+    Route("POST", "/api/projects/{id}/vcs/branches", "project", "edit", ok=201, public=False,
+          guests=False, body=lambda c: {"name": "b" + uid()}),
+    Route("DELETE", "/api/projects/{id}/vcs/branches/{name}", "project", "edit", public=False,
+          guests=False, fresh=True),
+    Route("GET", "/api/projects/{id}/vcs/tags", "project", "read", public=False, guests=False),
+    Route("POST", "/api/projects/{id}/vcs/tags", "project", "edit", ok=201, public=False,
+          guests=False, body=lambda c: {"name": "t" + uid()}),
+    Route("GET", "/api/projects/{id}/vcs/diff", "project", "read", public=False, guests=False,
+          query={"from": "main", "to": "side"}),
+    Route("GET", "/api/projects/{id}/vcs/files/{file_path}", "project", "read", public=False,
+          guests=False, query={"ref": "side"}),
+    Route("POST", "/api/projects/{id}/vcs/merge", "project", "manage", public=False,
+          guests=False, fresh=True, body={"source": "side"}),
+    Route("POST", "/api/projects/{id}/vcs/merge", "project", "edit", variant="into a branch",
+          public=False, guests=False, fresh=True, body={"source": "side", "target": "base"}),
+    Route("POST", "/api/projects/{id}/vcs/merge/resolve", "project", "manage", public=False,
+          guests=False, fresh=True,
+          body=lambda c: {"source": "side", "expect_target": VCS_HEADS[c.project][0],
+                          "expect_source": VCS_HEADS[c.project][1], "resolutions": {}}),
+    Route("POST", "/api/projects/{id}/vcs/rollback", "project", "manage", ok=201, public=False,
+          guests=False, fresh=True, body={"to": "main"}),
+    Route("POST", "/api/projects/{id}/vcs/rollback", "project", "edit", ok=201,
+          variant="a branch", public=False, guests=False, fresh=True,
+          body={"branch": "side", "to": "main"}),
     # ---- transfer: owners; the admin (a team member) takes it ----
     Route("POST", "/api/projects/{id}/transfer", "project", "delete", fresh=True,
           body=lambda c: {"user_id": c.ids["admin"]}),
@@ -388,6 +420,7 @@ SKIP = [
     ("GET", "/query"),             # databases are projects; the rules (editor writes, viewer
     ("POST", "/query"),            # reads, others 404) are tested in analytics_influx.sh
     ("POST", "/api/collect"),      # the public beacon of published sites: anyone, rate limited
+    ("*", "/git/*"),               # git's protocols, Basic auth: vcs.sh (clone, fetch, 401, 404)
 ]
 
 # ---------------------------------------------------------------------------
@@ -442,6 +475,7 @@ class Client:
 
 
 HTTP = Client(BASE)
+VCS_HEADS = {}  # project id -> (main's head, side's head) as make_project left them
 TOKENS = {}  # actor -> access token
 IDS = {}     # names -> ids
 
@@ -514,6 +548,15 @@ def make_project(owner, team, vis, name, items=(), guest=True):
     _, d = api(owner, "POST", "/api/projects/%s/ai-content" % p.id,
                {"type": "copy", "prompt": "A tagline", "result": "Ride on"}, want=201)
     p.ai = d["id"]
+    # version control (docs/vcs.md): main at a commit of the live project,
+    # "base" at main, "side" one commit ahead; merges of side fast-forward
+    vcs = "/api/projects/%s/vcs" % p.id
+    _, d = api(owner, "POST", vcs + "/commits", {"message": "First", "from_live": True}, want=201)
+    api(owner, "POST", vcs + "/branches", {"name": "base"}, want=201)
+    api(owner, "POST", vcs + "/branches", {"name": "side"}, want=201)
+    _, s = api(owner, "POST", vcs + "/commits", {"branch": "side", "message": "Side", "changes": [
+        {"path": "files/vcs.txt", "content": "side\n"}]}, want=201)
+    VCS_HEADS[p.id] = (d["id"], s["id"])
     return p
 
 
@@ -636,6 +679,10 @@ def fill(path, c, team, proj):
         path = path.replace("{content_id}", proj.ai)
     if "{asset_id}" in path:
         path = path.replace("{asset_id}", proj.asset)
+    if "{name}" in path:
+        path = path.replace("{name}", "side")
+    if "{file_path}" in path:
+        path = path.replace("{file_path}", "files/vcs.txt")
     if "{user_id}" in path:
         who = "bystander" if c.route.target == "bystander" else c.actor
         path = path.replace("{user_id}", IDS.get(who, str(uuid.UUID(int=1 << 76))))

@@ -20,7 +20,7 @@ eq "unknown command exits 2" "$?" 2
 db=$SB_DB_FLAGS
 # shellcheck disable=SC2086
 out=$("$SB_BIN" migrate --data "$SB_TMP/m" $db 2>&1)
-contains "migrate applies them all" "$out" "applied 7 migrations"
+contains "migrate applies them all" "$out" "applied 8 migrations"
 # shellcheck disable=SC2086
 out=$("$SB_BIN" migrate --data "$SB_TMP/m" $db 2>&1)
 eq "migrate again applies nothing" "$out" "applied 0 migrations"

@@ -175,6 +175,54 @@ eq "ai record get" "$(rec GET $AIC "$P/projects/$PR/ai-content/$AI" "${B[@]}")" 
 eq "ai record 304" "$(rec GET $AIC "$P/projects/$PR/ai-content/$AI" "${B[@]}" -H 'If-None-Match: "1"')" 304
 eq "ai record delete" "$(rec DELETE $AIC "$P/projects/$PR/ai-content/$AI" "${B[@]}")" 200
 eq "ai record 404" "$(rec GET $AIC "$P/projects/$PR/ai-content/$AI" "${B[@]}")" 404
+VC=/api/projects/{id}/vcs
+VP="$P/projects/$PR/vcs"
+eq "vcs history empty" "$(rec GET $VC/commits "$VP/commits" "${B[@]}")" 200
+eq "vcs commit" "$(rec POST $VC/commits "$VP/commits" "${J[@]}" "${B[@]}" -d '{"message":"First","from_live":true}')" 201
+VC1=$(body | jget id)
+eq "vcs commit 400" "$(rec POST $VC/commits "$VP/commits" "${J[@]}" "${B[@]}" -d '{"message":"Again","from_live":true}')" 400
+eq "vcs commit 412" "$(rec POST $VC/commits "$VP/commits" "${J[@]}" "${B[@]}" -d '{"message":"x","from_live":true,"expect":"0000000000000000000000000000000000000000"}')" 412
+eq "vcs history" "$(rec GET $VC/commits "$VP/commits?limit=5" "${B[@]}")" 200
+eq "vcs history 400" "$(rec GET $VC/commits "$VP/commits?limit=0" "${B[@]}")" 400
+eq "vcs branch" "$(rec POST $VC/branches "$VP/branches" "${J[@]}" "${B[@]}" -d '{"name":"side"}')" 201
+eq "vcs branch 409" "$(rec POST $VC/branches "$VP/branches" "${J[@]}" "${B[@]}" -d '{"name":"side"}')" 409
+eq "vcs branch 400" "$(rec POST $VC/branches "$VP/branches" "${J[@]}" "${B[@]}" -d '{"name":"a..b"}')" 400
+eq "vcs branches" "$(rec GET $VC/branches "$VP/branches" "${B[@]}")" 200
+eq "vcs side commit" "$(rec POST $VC/commits "$VP/commits" "${J[@]}" "${B[@]}" -d '{"branch":"side","message":"Side","changes":[{"path":"files/src/app.js","content":"side\n"}]}')" 201
+eq "vcs main commit" "$(rec POST $VC/commits "$VP/commits" "${J[@]}" "${B[@]}" -d '{"message":"Main","changes":[{"path":"files/src/app.js","content":"main\n"}]}')" 201
+eq "vcs tag" "$(rec POST $VC/tags "$VP/tags" "${J[@]}" "${B[@]}" -d "{\"name\":\"v1\",\"from\":\"$VC1\"}")" 201
+eq "vcs tags" "$(rec GET $VC/tags "$VP/tags" "${B[@]}")" 200
+eq "vcs diff" "$(rec GET $VC/diff "$VP/diff?from=v1&to=side" "${B[@]}")" 200
+eq "vcs diff 404" "$(rec GET $VC/diff "$VP/diff?from=nope" "${B[@]}")" 404
+eq "vcs file" "$(rec GET $VC/files/{file_path} "$VP/files/files/src/app.js?ref=side" "${B[@]}")" 200
+eq "vcs file 404" "$(rec GET $VC/files/{file_path} "$VP/files/files/nope.js" "${B[@]}")" 404
+eq "vcs merge 409" "$(rec POST $VC/merge "$VP/merge" "${J[@]}" "${B[@]}" -d '{"source":"side"}')" 409
+TH=$(body | jget target_head)
+SH=$(body | jget source_head)
+eq "vcs merge 400" "$(rec POST $VC/merge "$VP/merge" "${J[@]}" "${B[@]}" -d '{"source":"main"}')" 400
+eq "vcs resolve 412" "$(rec POST $VC/merge/resolve "$VP/merge/resolve" "${J[@]}" "${B[@]}" -d "{\"source\":\"side\",\"expect_target\":\"$SH\",\"expect_source\":\"$SH\",\"resolutions\":{}}")" 412
+eq "vcs resolve 400" "$(rec POST $VC/merge/resolve "$VP/merge/resolve" "${J[@]}" "${B[@]}" -d '{"source":"side"}')" 400
+eq "vcs resolve" "$(rec POST $VC/merge/resolve "$VP/merge/resolve" "${J[@]}" "${B[@]}" -d "{\"source\":\"side\",\"expect_target\":\"$TH\",\"expect_source\":\"$SH\",\"resolutions\":{\"files/src/app.js\":\"theirs\"}}")" 200
+eq "vcs merge" "$(rec POST $VC/merge "$VP/merge" "${J[@]}" "${B[@]}" -d '{"source":"side"}')" 200
+eq "vcs rollback" "$(rec POST $VC/rollback "$VP/rollback" "${J[@]}" "${B[@]}" -d '{"to":"v1"}')" 201
+eq "vcs rollback 400" "$(rec POST $VC/rollback "$VP/rollback" "${J[@]}" "${B[@]}" -d '{"branch":"a..b","to":"v1"}')" 400
+eq "vcs branch delete" "$(rec DELETE $VC/branches/{name} "$VP/branches/side" "${B[@]}")" 200
+eq "vcs branch delete 400" "$(rec DELETE $VC/branches/{name} "$VP/branches/main" "${B[@]}")" 400
+eq "vcs branch delete 404" "$(rec DELETE $VC/branches/{name} "$VP/branches/side" "${B[@]}")" 404
+TOKEN=${B[1]#Authorization: Bearer }
+G="$SB_URL/git/$PR.git"
+eq "git refs" "$(rec GET /git/{repo}/info/refs "$G/info/refs" -u "x:$TOKEN")" 200
+OID=$(body | head -1 | cut -f1)
+eq "git refs 401" "$(rec GET /git/{repo}/info/refs "$G/info/refs")" 401
+printf '0032want %s\n00000009done\n' "$OID" >"$SB_TMP/upload"
+eq "git refs (smart)" "$(rec GET /git/{repo}/info/refs "$G/info/refs?service=git-upload-pack" -u "x:$TOKEN")" 200
+eq "git refs 403" "$(rec GET /git/{repo}/info/refs "$G/info/refs?service=git-receive-pack" -u "x:$TOKEN")" 403
+eq "git upload-pack" "$(rec POST /git/{repo}/git-upload-pack "$G/git-upload-pack" -u "x:$TOKEN" -H 'Content-Type: application/x-git-upload-pack-request' --data-binary "@$SB_TMP/upload")" 200
+eq "git upload-pack 400" "$(rec POST /git/{repo}/git-upload-pack "$G/git-upload-pack" -u "x:$TOKEN" -H 'Content-Type: application/x-git-upload-pack-request' --data-binary 'zzzz')" 400
+eq "git HEAD" "$(rec GET /git/{repo}/HEAD "$G/HEAD" -u "x:$TOKEN")" 200
+eq "git packs" "$(rec GET /git/{repo}/objects/info/packs "$G/objects/info/packs" -u "x:$TOKEN")" 200
+eq "git object" "$(rec GET /git/{repo}/objects/{dir}/{file} "$G/objects/${OID:0:2}/${OID:2}" -u "x:$TOKEN")" 200
+eq "git object 404" "$(rec GET /git/{repo}/objects/{dir}/{file} "$G/objects/00/00000000000000000000000000000000000000" -u "x:$TOKEN")" 404
 eq "library component delete" "$(rec DELETE $LIBC "$P/teams/$T/components/$LC" "${B[@]}")" 200
 eq "file delete" "$(rec DELETE /api/projects/{id}/files/{path} "$P/projects/$PR/files/src/app.js" "${B[@]}")" 200
 eq "presence" "$(rec GET /api/projects/{id}/presence "$P/projects/$PR/presence" "${B[@]}")" 200
