@@ -84,4 +84,5 @@ void api_routes_register(net_router *r, api_app *app)
     api_comments_register(r, app);
     api_library_register(r, app);
     api_ai_content_register(r, app);
+    api_history_register(r, app);
 }

@@ -1,0 +1,167 @@
+/*
+ * replay.c: the state of a project at a sequence number or a time, and
+ * its state now. The state at n is the newest snapshot at or before n
+ * with the events after it, up to n, applied in order; with a snapshot
+ * every N events that is one decode and at most N - 1 applications.
+ */
+#include <string.h>
+
+#include "history/history_int.h"
+
+/* The newest snapshot at or before seq: *state a new reference and *at
+ * its number, or an empty state at 0 when there is none. */
+static history_err load_snapshot(store *db, const char *project_id, int64_t seq, json_t **state,
+                                 int64_t *at, sb_errbuf *err)
+{
+    store_stmt *st;
+    if (store_prepare(db,
+                      "SELECT seq, state FROM event_snapshots WHERE project_id = $1 AND seq <= $2 "
+                      "ORDER BY seq DESC LIMIT 1",
+                      &st, err) != STORE_OK)
+        return HISTORY_STORE;
+    store_bind_cstr(st, 1, project_id);
+    store_bind_int(st, 2, seq);
+    store_err e = store_step(st, err);
+    history_err r = HISTORY_OK;
+    if (e == STORE_ROW) {
+        size_t n;
+        const void *p = store_col_blob(st, 1, &n);
+        *at = store_col_int(st, 0);
+        r = history_snapshot_decode(p, n, HISTORY_STATE_MAX, state);
+        if (r != HISTORY_OK)
+            sb_errf(err, "snapshot %lld: %s", (long long)*at, history_strerror(r));
+    } else if (e == STORE_DONE) {
+        *state = history_state_new();
+        *at = 0;
+    } else {
+        r = HISTORY_STORE;
+    }
+    store_reset(st);
+    return r;
+}
+
+history_err history_state_at(store *db, const char *project_id, int64_t seq, json_t **out,
+                             sb_errbuf *err)
+{
+    int64_t head;
+    history_err r = history_head(db, project_id, &head, err);
+    if (r != HISTORY_OK)
+        return r;
+    if (seq < 1 || seq > head)
+        return HISTORY_NOT_FOUND;
+    json_t *state;
+    int64_t from;
+    if ((r = load_snapshot(db, project_id, seq, &state, &from, err)) != HISTORY_OK)
+        return r;
+    store_stmt *st;
+    if (store_prepare(db,
+                      "SELECT seq, payload FROM events WHERE project_id = $1 AND seq > $2 AND "
+                      "seq <= $3 ORDER BY seq",
+                      &st, err) != STORE_OK) {
+        json_decref(state);
+        return HISTORY_STORE;
+    }
+    store_bind_cstr(st, 1, project_id);
+    store_bind_int(st, 2, from);
+    store_bind_int(st, 3, seq);
+    store_err e = STORE_DONE;
+    int64_t expect = from + 1;
+    while (r == HISTORY_OK && (e = store_step(st, err)) == STORE_ROW) {
+        size_t n;
+        const char *text = store_col_text(st, 1, &n);
+        json_t *payload = text ? history__parse(text, n) : NULL;
+        /* A missing number would mean a lost event: refuse rather than
+         * hand out a state that never was. */
+        if (store_col_int(st, 0) != expect++ || !payload ||
+            history_apply(state, payload) != HISTORY_OK) {
+            sb_errf(err, "event %lld cannot be applied", (long long)(expect - 1));
+            r = HISTORY_CORRUPT;
+        }
+        json_decref(payload);
+    }
+    store_reset(st);
+    if (r == HISTORY_OK && e != STORE_DONE)
+        r = HISTORY_STORE;
+    if (r == HISTORY_OK && expect != seq + 1) {
+        sb_errf(err, "events %lld..%lld are missing", (long long)expect, (long long)seq);
+        r = HISTORY_CORRUPT;
+    }
+    if (r != HISTORY_OK) {
+        json_decref(state);
+        return r;
+    }
+    *out = state;
+    return HISTORY_OK;
+}
+
+history_err history_state_live(store *db, const char *project_id, json_t **out, int64_t *seq,
+                               sb_errbuf *err)
+{
+    assert(!store_in_transaction(db));
+    if (store_begin(db, err) != STORE_OK)
+        return HISTORY_STORE;
+    /* PostgreSQL's default (read committed) gives each statement its own
+     * snapshot; one snapshot for the whole read is what makes the number
+     * and the tables agree. SQLite's transaction is serialised already. */
+    if (store_driver_of(db) == STORE_POSTGRES &&
+        store_exec(db, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", err) != STORE_OK) {
+        store_rollback(db, NULL);
+        return HISTORY_STORE;
+    }
+    sb_buf text = SB_BUF_INIT;
+    sb_jw w;
+    sb_jw_init(&w, &text);
+    int64_t head = 0;
+    history_err r = history_head(db, project_id, &head, err);
+    if (r == HISTORY_OK)
+        r = history__live_state(db, project_id, &w, err);
+    store_rollback(db, NULL);
+    if (r == HISTORY_OK) {
+        json_t *s = history__parse(text.ptr, text.len);
+        if (!s || !history_state_check(s)) {
+            json_decref(s);
+            sb_errf(err, "the tables do not make a state");
+            r = HISTORY_CORRUPT;
+        } else {
+            *out = s;
+            *seq = head;
+        }
+    }
+    sb_buf_free(&text);
+    return r;
+}
+
+static history_err one_int(store *db, const char *sql, const char *project_id, int64_t arg,
+                           int64_t *out, sb_errbuf *err)
+{
+    store_stmt *st;
+    if (store_prepare(db, sql, &st, err) != STORE_OK)
+        return HISTORY_STORE;
+    store_bind_cstr(st, 1, project_id);
+    store_bind_int(st, 2, arg);
+    store_err e = store_step(st, err);
+    bool found = e == STORE_ROW && !store_col_is_null(st, 0);
+    int64_t v = found ? store_col_int(st, 0) : 0;
+    store_reset(st);
+    if (e != STORE_ROW && e != STORE_DONE)
+        return HISTORY_STORE;
+    if (!found)
+        return HISTORY_NOT_FOUND;
+    *out = v;
+    return HISTORY_OK;
+}
+
+history_err history_seq_at_time(store *db, const char *project_id, int64_t t_us, int64_t *seq,
+                                sb_errbuf *err)
+{
+    return one_int(db,
+                   "SELECT MAX(seq) FROM events WHERE project_id = $1 AND created_at <= $2",
+                   project_id, t_us, seq, err);
+}
+
+history_err history_event_time(store *db, const char *project_id, int64_t seq, int64_t *t_us,
+                               sb_errbuf *err)
+{
+    return one_int(db, "SELECT created_at FROM events WHERE project_id = $1 AND seq = $2",
+                   project_id, seq, t_us, err);
+}
