@@ -8,13 +8,20 @@
 #include "history/history.h"
 #include "projects/projects_int.h"
 
-/* The project, readable by the caller with at least the viewer role. */
+/* The project, if the caller may read its whole history. The log holds
+ * every item, drafts and unshared ones included, so it is asked of the
+ * policy as an item that is never shared or published: viewers and above
+ * read it; guests and the public of a public project get NOT_FOUND, as
+ * for any item hidden from them. */
 static projects_err open_project(projects_ctx *c, sb_str project_id, projects__proj *pr)
 {
     projects_err r = projects__project(c, project_id, AUTHZ_READ, pr);
     if (r != PROJECTS_OK)
         return r;
-    return authz_effective_role(&pr->r) >= AUTHZ_VIEWER ? PROJECTS_OK : PROJECTS_FORBIDDEN;
+    pr->r.item = true;
+    pr->r.shared = false;
+    pr->r.published = false;
+    return projects__decide(c, AUTHZ_READ, &pr->r);
 }
 
 static projects_err history_failed(const char *what, history_err e, const sb_errbuf *err)

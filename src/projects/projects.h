@@ -418,7 +418,8 @@ projects_err projects_audit_list(projects_ctx *c, sb_str project_id, const proje
 
 /* Reading a project's events and states needs the viewer role or above:
  * they hold every page, file and comment, drafts included, so guests and
- * the public (who read shared or published items only) may not. */
+ * the public (who read shared or published items only) may not: for them
+ * the history is NOT_FOUND, like any item hidden from them. */
 
 /* Events after sequence number after (>= 0), at most limit (1..200),
  * oldest first: {"items": [...], "next_cursor": "<seq>" | null}. */

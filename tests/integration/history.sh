@@ -219,9 +219,10 @@ eq "at past the head: not found" "$(call "$OWN" GET "/projects/$P/state?at=$((HE
 eq "at a time before the project: not found" "$(call "$OWN" GET "/projects/$P/state?at=2001-01-01T00:00:00Z")" 404
 eq "at a time in the future: the head" "$(call "$OWN" GET "/projects/$P/state?at=2999-01-01T00:00:00Z"; body | jget seq)" "200$HEAD"
 
-# ---- who may read: viewers and up (API.md: read project) but not guests ----
+# ---- who may read: viewers and up (API.md: read project); guests and the
+# public of a public project never (the log holds drafts and unshared items) ----
 call "$OWN" PUT "/projects/$P/members" "{\"user_id\":\"$GU_ID\",\"role\":\"guest\"}" >/dev/null
-for w in "owner $OWN 200" "editor $ED 200" "viewer $VW 200" "guest $GU 403" "stranger $ST 404"; do
+for w in "owner $OWN 200" "editor $ED 200" "viewer $VW 200" "guest $GU 404" "stranger $ST 404"; do
     read -r who tok want <<<"$w"
     eq "$who reads events: $want" "$(call "$tok" GET "/projects/$P/events")" "$want"
     eq "$who reads a state: $want" "$(call "$tok" GET "/projects/$P/state?at=1")" "$want"
@@ -229,7 +230,8 @@ done
 eq "anonymous: 401" "$(http "$A/projects/$P/events")" 401
 call "$ST" POST /projects '{"name":"Public","visibility":"public"}' >/dev/null
 PUB=$(body | jget id)
-eq "another user on a public project: forbidden" "$(call "$OWN" GET "/projects/$PUB/state")" 403
+eq "another user on a public project: hidden" "$(call "$OWN" GET "/projects/$PUB/state")" 404
+eq "which its owner reads" "$(call "$ST" GET "/projects/$PUB/state")" 200
 eq "an unknown project: 404" "$(call "$OWN" GET "/projects/01890000-0000-7000-8000-000000000000/events")" 404
 
 # ---- concurrent writers to one project: every write numbered, no gaps ----
