@@ -17,41 +17,47 @@
 
 #include "history/history_int.h"
 
-const char *history__kind_of(const char *type)
+const char *history__kind_of(const char *type, bool *removes)
 {
     static const struct {
         const char *type, *kind;
+        bool removes;
     } map[] = {
         /* A project created from a template comes with pages and files;
          * a transfer changes the owner and the members at once. */
-        {"project_created", "state"},
-        {"project_transferred", "state"},
-        {"project_updated", "project"},
-        {"project_settings_changed", "project"},
-        {"project_deleted", "project"},
-        {"page_created", "page"},
-        {"page_updated", "page"},
-        {"page_deleted", "page"},
-        {"library_component_inserted", "page"},
-        {"file_created", "file"},
-        {"file_updated", "file"},
-        {"file_deleted", "file"},
-        {"comment_created", "comment"},
-        {"comment_updated", "comment"},
-        {"comment_resolved", "comment"},
-        {"comment_reopened", "comment"},
-        {"comment_deleted", "comment"},
-        {"member_role_changed", "member"},
-        {"asset_created", "asset"},
-        {"asset_deleted", "asset"},
+        {"project_created", "state", false},
+        {"project_transferred", "state", false},
+        {"project_updated", "project", false},
+        {"project_settings_changed", "project", false},
+        {"project_deleted", "project", true},
+        {"page_created", "page", false},
+        {"page_updated", "page", false},
+        {"page_deleted", "page", true},
+        {"library_component_inserted", "page", false},
+        {"file_created", "file", false},
+        {"file_updated", "file", false},
+        {"file_deleted", "file", true},
+        {"comment_created", "comment", false},
+        {"comment_updated", "comment", false},
+        {"comment_resolved", "comment", false},
+        {"comment_reopened", "comment", false},
+        {"comment_deleted", "comment", true},
+        {"member_role_changed", "member", false}, /* role none: null, no cascade */
+        {"asset_created", "asset", false},
+        {"asset_deleted", "asset", true},
         /* Not part of the state (docs/history.md). */
-        {"item_shared", "none"},
-        {"ai_content_created", "none"},
-        {"ai_content_deleted", "none"},
+        {"item_shared", "none", false},
+        {"ai_content_created", "none", false},
+        {"ai_content_deleted", "none", false},
     };
     for (size_t i = 0; i < SB_ARRAY_LEN(map); i++)
-        if (strcmp(type, map[i].type) == 0)
+        if (strcmp(type, map[i].type) == 0) {
+            if (removes)
+                *removes = map[i].removes;
             return map[i].kind;
+        }
+    if (removes)
+        *removes = false;
     return "state";
 }
 
@@ -137,7 +143,7 @@ history_err history_append(store *db, const history_event_in *ev, int snapshot_e
                            int64_t *seq_out, sb_errbuf *err)
 {
     assert(store_in_transaction(db) && snapshot_every >= 1);
-    const char *kind = history__kind_of(ev->type);
+    const char *kind = history__kind_of(ev->type, NULL);
     const char *key = ev->target ? ev->target : "";
     history_err r;
     int64_t seq = 0;

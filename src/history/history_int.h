@@ -14,8 +14,10 @@ const char *history__collection_of(const char *kind);
 
 /* The payload kind an event type carries: "state", "project", "page",
  * "file", "comment", "member", "asset" or "none". Types this module does
- * not know carry the whole state, which is always right, only larger. */
-const char *history__kind_of(const char *type);
+ * not know carry the whole state, which is always right, only larger.
+ * *removes (may be NULL): whether the type is a deletion, so that its
+ * value is null and it may cascade. */
+const char *history__kind_of(const char *type, bool *removes);
 
 /* live.c: writes the live value of entity key of kind in project_id (as
  * the state holds it) into w, or null when there is none. Kind "project"
