@@ -10,6 +10,9 @@
  *   at_ms       history_state_at for random sequence numbers, with the
  *               snapshots written every `every` events: one snapshot
  *               decode plus at most every - 1 events (median, p99, max)
+ * Each time is given as wall time and as this thread's CPU time (_cpu_),
+ * which stays put when other processes share the cores; us_per_event is
+ * from CPU time.
  *   full_ms     history_state_at(head) with only the snapshot at 1 kept:
  *               every event of the log replayed (median of 3); the replay
  *               skips payloads that later events overwrite (replay.c)
@@ -35,6 +38,25 @@ static double now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* CPU time of this thread: steady when other processes share the cores
+ * (the process has one thread). */
+static double cpu_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static void sort(double *v, int n)
+{
+    for (int i = 1; i < n; i++) /* insertion sort: small */
+        for (int j = i; j > 0 && v[j] < v[j - 1]; j--) {
+            double tmp = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = tmp;
+        }
 }
 
 static void die_if(bool bad, const char *what, const sb_errbuf *err)
@@ -207,21 +229,18 @@ int main(int argc, char **argv)
 
     /* Random points, nearest snapshot plus replay. */
     enum { SAMPLES = 300 };
-    double at[SAMPLES];
+    double at[SAMPLES], at_cpu[SAMPLES];
     for (int i = 0; i < SAMPLES; i++) {
         int64_t q = 1 + (int64_t)(next() % (uint64_t)head);
         json_t *x;
-        double a0 = now_ms();
+        double a0 = now_ms(), c0 = cpu_ms();
         die_if(history_state_at(db, project, q, &x, &err) != HISTORY_OK, "state_at", &err);
         at[i] = now_ms() - a0;
+        at_cpu[i] = cpu_ms() - c0;
         json_decref(x);
     }
-    for (int i = 1; i < SAMPLES; i++) /* insertion sort: small */
-        for (int j = i; j > 0 && at[j] < at[j - 1]; j--) {
-            double tmp = at[j];
-            at[j] = at[j - 1];
-            at[j - 1] = tmp;
-        }
+    sort(at, SAMPLES);
+    sort(at_cpu, SAMPLES);
 
     /* Every payload applied, in memory. */
     sb_buf all = SB_BUF_INIT; /* the payloads, NUL-separated */
@@ -242,7 +261,7 @@ int main(int argc, char **argv)
     }
     json_t *naive;
     die_if(history_state_at(db, project, 1, &naive, &err) != HISTORY_OK, "state_at 1", &err);
-    double n0 = now_ms();
+    double n0 = now_ms(), nc0 = cpu_ms();
     for (size_t at_ = 0; at_ < all.len;) {
         size_t n = strlen(all.ptr + at_);
         json_error_t je;
@@ -251,7 +270,7 @@ int main(int argc, char **argv)
         json_decref(p);
         at_ += n + 1;
     }
-    double naive_ms = now_ms() - n0;
+    double naive_ms = now_ms() - n0, naive_cpu_ms = cpu_ms() - nc0;
     {
         sb_buf t2 = SB_BUF_INIT;
         history_state_text(naive, &t2);
@@ -265,12 +284,13 @@ int main(int argc, char **argv)
     /* Every event replayed: keep only the first snapshot. */
     exec_args(db, "DELETE FROM event_snapshots WHERE project_id = $1 AND seq > 1",
               (const char *const[]){project}, 1, NULL, 0);
-    double full[3];
+    double full[3], full_cpu[3];
     for (int i = 0; i < 3; i++) {
         json_t *x;
-        double f0 = now_ms();
+        double f0 = now_ms(), c0 = cpu_ms();
         die_if(history_state_at(db, project, head, &x, &err) != HISTORY_OK, "replay", &err);
         full[i] = now_ms() - f0;
+        full_cpu[i] = cpu_ms() - c0;
         sb_buf t2 = SB_BUF_INIT;
         history_state_text(x, &t2);
         die_if(t2.len != text.len || memcmp(t2.ptr, text.ptr, text.len) != 0,
@@ -278,21 +298,19 @@ int main(int argc, char **argv)
         sb_buf_free(&t2);
         json_decref(x);
     }
-    for (int i = 1; i < 3; i++)
-        for (int j = i; j > 0 && full[j] < full[j - 1]; j--) {
-            double tmp = full[j];
-            full[j] = full[j - 1];
-            full[j - 1] = tmp;
-        }
+    sort(full, 3);
+    sort(full_cpu, 3);
 
     printf("{\"events\":%ld,\"every\":%d,\"driver\":\"%s\",\"state_bytes\":%zu,"
            "\"snapshot_bytes\":%zu,\"encode_ms\":%.3f,\"decode_ms\":%.3f,"
            "\"at_ms_median\":%.3f,\"at_ms_p99\":%.3f,\"at_ms_max\":%.3f,"
-           "\"full_ms_median\":%.1f,\"full_us_per_event\":%.2f,\"naive_ms\":%.1f,"
-           "\"write_ms\":%.0f}\n",
+           "\"at_cpu_ms_median\":%.3f,\"at_cpu_ms_p99\":%.3f,"
+           "\"full_ms_median\":%.1f,\"full_cpu_ms_median\":%.1f,\"full_us_per_event\":%.2f,"
+           "\"naive_ms\":%.1f,\"naive_cpu_ms\":%.1f,\"write_ms\":%.0f}\n",
            events, every, store_driver_name(store_driver_of(db)), text.len, frame.len, encode_ms,
-           decode_ms, at[SAMPLES / 2], at[SAMPLES * 99 / 100], at[SAMPLES - 1], full[1],
-           full[1] * 1000.0 / (double)head, naive_ms, write_ms);
+           decode_ms, at[SAMPLES / 2], at[SAMPLES * 99 / 100], at[SAMPLES - 1],
+           at_cpu[SAMPLES / 2], at_cpu[SAMPLES * 99 / 100], full[1], full_cpu[1],
+           full_cpu[1] * 1000.0 / (double)head, naive_ms, naive_cpu_ms, write_ms);
     sb_buf_free(&text);
     sb_buf_free(&frame);
     json_decref(s);

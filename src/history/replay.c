@@ -6,31 +6,66 @@
  *
  * Most of a replay's time is parsing payloads, and most events rewrite an
  * entity that a later event rewrites again (a page saved fifty times). So
- * a first pass walks the range backwards over the events' types and keys
- * alone (plan) and marks the events whose payload cannot matter:
- *   - everything before a "state" event, which replaces the whole state;
- *   - a write of a page, file, member or asset that a later event in the
+ * the events of the range are read once, newest first, over their types
+ * and keys, and only the payloads that can matter are kept (collect):
+ *   - nothing before a "state" event, which replaces the whole state;
+ *   - no write of a page, file, member or asset that a later event in the
  *     range writes again, unless it is a deletion: deletions cascade
- *     (a page takes its comments), so they are always applied.
- * Comments and the project are always applied: a comment's payload may
- * move its thread root ("also"), and cascades read comments' fields. The
- * result is exactly the in-order application of every event (the unit
- * tests and tests/integration/history.sh compare the two).
+ *     (a page takes its comments), so they are always kept.
+ * Comments and the project are always kept: a comment's payload may move
+ * its thread root ("also"), and cascades read comments' fields. The kept
+ * payloads are then applied oldest first. The result is exactly the
+ * in-order application of every event (history_log_test, the bench and
+ * tests/integration/history.sh compare the two).
  */
 #include <string.h>
 
 #include "base/map.h"
 #include "history/history_int.h"
 
-/* Marks in need[i] whether event from + 1 + i (up to seq) must be
- * applied. */
-static history_err plan(store *db, const char *project_id, int64_t from, int64_t seq,
-                        unsigned char *need, sb_errbuf *err)
+/* The payloads to apply, newest first (as read). */
+typedef struct kept {
+    char **text;
+    size_t *len;
+    int64_t *seq;
+    size_t n, cap;
+} kept;
+
+static void kept_push(kept *k, int64_t seq, const char *text, size_t len)
+{
+    if (k->n == k->cap) {
+        k->cap = k->cap ? 2 * k->cap : 64;
+        k->text = sb_realloc(k->text, k->cap * sizeof(*k->text));
+        k->len = sb_realloc(k->len, k->cap * sizeof(*k->len));
+        k->seq = sb_realloc(k->seq, k->cap * sizeof(*k->seq));
+    }
+    k->text[k->n] = sb_malloc(len + 1);
+    memcpy(k->text[k->n], text ? text : "", len);
+    k->text[k->n][len] = 0;
+    k->len[k->n] = len;
+    k->seq[k->n] = seq;
+    k->n++;
+}
+
+static void kept_free(kept *k)
+{
+    for (size_t i = 0; i < k->n; i++)
+        free(k->text[i]);
+    free(k->text);
+    free(k->len);
+    free(k->seq);
+}
+
+/* Reads events (from, seq] newest first, keeping those to apply. CORRUPT
+ * when a number is missing: a lost event must not give a state that never
+ * was. */
+static history_err collect(store *db, const char *project_id, int64_t from, int64_t seq, kept *out,
+                           sb_errbuf *err)
 {
     store_stmt *st;
     if (store_prepare(db,
-                      "SELECT seq, type, target FROM events WHERE project_id = $1 AND seq > $2 "
-                      "AND seq <= $3 ORDER BY seq DESC",
+                      "SELECT seq, type, target, payload FROM events WHERE project_id = $1 AND "
+                      "seq > $2 AND seq <= $3 ORDER BY seq DESC",
                       &st, err) != STORE_OK)
         return HISTORY_STORE;
     store_bind_cstr(st, 1, project_id);
@@ -40,46 +75,51 @@ static history_err plan(store *db, const char *project_id, int64_t from, int64_t
     sb_map_init(&later);
     sb_buf k = SB_BUF_INIT;
     bool reset = false; /* a later "state" event replaces everything */
+    int64_t expect = seq;
     history_err r = HISTORY_OK;
     store_err e;
     while ((e = store_step(st, err)) == STORE_ROW) {
         int64_t s = store_col_int(st, 0);
-        if (s <= from || s > seq) {
+        if (s != expect--) {
+            sb_errf(err, "event %lld is missing", (long long)(expect + 1));
             r = HISTORY_CORRUPT;
             break;
         }
-        size_t i = (size_t)(s - from - 1);
+        if (reset)
+            continue; /* numbers are still checked */
         const char *type = store_col_text(st, 1, NULL);
-        bool removes;
+        bool removes, keep = true;
         const char *kind = history__kind_of(type ? type : "", &removes);
-        if (reset) {
-            need[i] = 0;
-            continue;
-        }
-        need[i] = 1;
         if (strcmp(kind, "state") == 0) {
             reset = true;
-            continue;
+        } else if (!strcmp(kind, "page") || !strcmp(kind, "file") || !strcmp(kind, "member") ||
+                   !strcmp(kind, "asset")) {
+            size_t n;
+            const char *key = store_col_text(st, 2, &n);
+            sb_buf_reset(&k);
+            sb_buf_puts(&k, kind);
+            sb_buf_putc(&k, '/');
+            sb_buf_append(&k, key ? key : "", n);
+            if (sb_map_get(&later, sb_buf_str(&k)))
+                keep = removes;
+            else
+                sb_map_put(&later, sb_buf_str(&k), (void *)1);
         }
-        if (strcmp(kind, "page") && strcmp(kind, "file") && strcmp(kind, "member") &&
-            strcmp(kind, "asset"))
-            continue;
-        size_t n;
-        const char *key = store_col_text(st, 2, &n);
-        sb_buf_reset(&k);
-        sb_buf_puts(&k, kind);
-        sb_buf_putc(&k, '/');
-        sb_buf_append(&k, key ? key : "", n);
-        if (sb_map_get(&later, sb_buf_str(&k)))
-            need[i] = removes;
-        else
-            sb_map_put(&later, sb_buf_str(&k), (void *)1);
+        if (keep) {
+            size_t n;
+            const char *text = store_col_text(st, 3, &n);
+            kept_push(out, s, text, n);
+        }
     }
     store_reset(st);
     sb_map_deinit(&later);
     sb_buf_free(&k);
-    if (r == HISTORY_OK && e != STORE_DONE && e != STORE_ROW)
+    if (r == HISTORY_OK && e != STORE_DONE)
         r = HISTORY_STORE;
+    if (r == HISTORY_OK && expect != from) {
+        sb_errf(err, "events %lld..%lld are missing", (long long)from + 1, (long long)expect);
+        r = HISTORY_CORRUPT;
+    }
     return r;
 }
 
@@ -128,55 +168,17 @@ history_err history_state_at(store *db, const char *project_id, int64_t seq, jso
     int64_t from;
     if ((r = load_snapshot(db, project_id, seq, &state, &from, err)) != HISTORY_OK)
         return r;
-    /* seq - from is at most the snapshot interval, or the whole log when
-     * snapshots are missing: one byte per event. */
-    unsigned char *need = sb_calloc((size_t)(seq - from) + 1, 1);
-    if ((r = plan(db, project_id, from, seq, need, err)) != HISTORY_OK) {
-        free(need);
-        json_decref(state);
-        return r;
-    }
-    store_stmt *st;
-    if (store_prepare(db,
-                      "SELECT seq, payload FROM events WHERE project_id = $1 AND seq > $2 AND "
-                      "seq <= $3 ORDER BY seq",
-                      &st, err) != STORE_OK) {
-        free(need);
-        json_decref(state);
-        return HISTORY_STORE;
-    }
-    store_bind_cstr(st, 1, project_id);
-    store_bind_int(st, 2, from);
-    store_bind_int(st, 3, seq);
-    store_err e = STORE_DONE;
-    int64_t expect = from + 1;
-    while (r == HISTORY_OK && (e = store_step(st, err)) == STORE_ROW) {
-        /* A missing number would mean a lost event: refuse rather than
-         * hand out a state that never was. */
-        if (store_col_int(st, 0) != expect++) {
-            sb_errf(err, "event %lld is missing", (long long)(expect - 1));
-            r = HISTORY_CORRUPT;
-            break;
-        }
-        if (!need[expect - 2 - from])
-            continue;
-        size_t n;
-        const char *text = store_col_text(st, 1, &n);
-        json_t *payload = text ? history__parse(text, n) : NULL;
+    kept k = {0};
+    r = collect(db, project_id, from, seq, &k, err);
+    for (size_t i = k.n; r == HISTORY_OK && i-- > 0;) {
+        json_t *payload = history__parse(k.text[i], k.len[i]);
         if (!payload || history_apply(state, payload) != HISTORY_OK) {
-            sb_errf(err, "event %lld cannot be applied", (long long)(expect - 1));
+            sb_errf(err, "event %lld cannot be applied", (long long)k.seq[i]);
             r = HISTORY_CORRUPT;
         }
         json_decref(payload);
     }
-    store_reset(st);
-    free(need);
-    if (r == HISTORY_OK && e != STORE_DONE)
-        r = HISTORY_STORE;
-    if (r == HISTORY_OK && expect != seq + 1) {
-        sb_errf(err, "events %lld..%lld are missing", (long long)expect, (long long)seq);
-        r = HISTORY_CORRUPT;
-    }
+    kept_free(&k);
     if (r != HISTORY_OK) {
         json_decref(state);
         return r;
