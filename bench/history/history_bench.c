@@ -129,8 +129,7 @@ int main(int argc, char **argv)
     const char *user = "01900000-0000-7000-8000-0000000000aa";
     const char *project = "01900000-0000-7000-8000-0000000000bb";
     int64_t t = 1700000000000000;
-    exec_args(db,
-              "INSERT INTO users (id, email, created_at, updated_at) VALUES ($1, $2, $3, $3)",
+    exec_args(db, "INSERT INTO users (id, email, created_at, updated_at) VALUES ($1, $2, $3, $3)",
               (const char *const[]){user, "bench@example.com"}, 2, &t, 1);
     die_if(store_begin(db, &err) != STORE_OK, "begin", &err);
     exec_args(db,
@@ -177,8 +176,8 @@ int main(int argc, char **argv)
             int c = (int)((r >> 20) % COMMENTS);
             snprintf(key, sizeof(key), "01900000-0000-7000-9000-%012d", c);
             snprintf(key2, sizeof(key2), "note %ld", i);
-            exec_args(db, "DELETE FROM comments WHERE id = $1", (const char *const[]){key}, 1,
-                      NULL, 0);
+            exec_args(db, "DELETE FROM comments WHERE id = $1", (const char *const[]){key}, 1, NULL,
+                      0);
             int64_t ok = 0;
             {
                 store_stmt *st;
@@ -246,8 +245,9 @@ int main(int argc, char **argv)
     sb_buf all = SB_BUF_INIT; /* the payloads, NUL-separated */
     {
         store_stmt *st;
-        die_if(store_prepare(db, "SELECT payload FROM events WHERE project_id = $1 AND seq > 1 "
-                                 "ORDER BY seq",
+        die_if(store_prepare(db,
+                             "SELECT payload FROM events WHERE project_id = $1 AND seq > 1 "
+                             "ORDER BY seq",
                              &st, &err) != STORE_OK,
                "select", &err);
         store_bind_cstr(st, 1, project);
@@ -308,9 +308,9 @@ int main(int argc, char **argv)
            "\"full_ms_median\":%.1f,\"full_cpu_ms_median\":%.1f,\"full_us_per_event\":%.2f,"
            "\"naive_ms\":%.1f,\"naive_cpu_ms\":%.1f,\"write_ms\":%.0f}\n",
            events, every, store_driver_name(store_driver_of(db)), text.len, frame.len, encode_ms,
-           decode_ms, at[SAMPLES / 2], at[SAMPLES * 99 / 100], at[SAMPLES - 1],
-           at_cpu[SAMPLES / 2], at_cpu[SAMPLES * 99 / 100], full[1], full_cpu[1],
-           full_cpu[1] * 1000.0 / (double)head, naive_ms, naive_cpu_ms, write_ms);
+           decode_ms, at[SAMPLES / 2], at[SAMPLES * 99 / 100], at[SAMPLES - 1], at_cpu[SAMPLES / 2],
+           at_cpu[SAMPLES * 99 / 100], full[1], full_cpu[1], full_cpu[1] * 1000.0 / (double)head,
+           naive_ms, naive_cpu_ms, write_ms);
     sb_buf_free(&text);
     sb_buf_free(&frame);
     json_decref(s);

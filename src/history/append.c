@@ -82,8 +82,8 @@ static history_err next_seq(store *db, const char *project_id, int64_t *seq, sb_
  * reply's thread root, whose version and time every change to a reply
  * bumps (projects__thread_touch). A deleted reply is gone from the table;
  * the service names its thread in the audit details. */
-static history_err also_key(store *db, const history_event_in *ev, const char *kind,
-                            char *out, size_t cap, sb_errbuf *err)
+static history_err also_key(store *db, const history_event_in *ev, const char *kind, char *out,
+                            size_t cap, sb_errbuf *err)
 {
     out[0] = 0;
     if (strcmp(kind, "comment") != 0)
@@ -215,8 +215,7 @@ out:
 history_err history_head(store *db, const char *project_id, int64_t *seq, sb_errbuf *err)
 {
     store_stmt *st;
-    if (store_prepare(db, "SELECT seq FROM event_seqs WHERE project_id = $1", &st, err) !=
-        STORE_OK)
+    if (store_prepare(db, "SELECT seq FROM event_seqs WHERE project_id = $1", &st, err) != STORE_OK)
         return HISTORY_STORE;
     store_bind_cstr(st, 1, project_id);
     store_err e = store_step(st, err);

@@ -85,10 +85,10 @@ history_err history_snapshot_decode(const void *p, size_t n, size_t max, json_t 
 
 typedef struct history_event_in {
     const char *project_id;
-    const char *type;   /* the change: "page_updated", ... (docs/history.md) */
-    const char *target; /* the entity's key, "" for the project */
+    const char *type;                  /* the change: "page_updated", ... (docs/history.md) */
+    const char *target;                /* the entity's key, "" for the project */
     const char *actor_id, *session_id; /* may be NULL */
-    const char *details; /* the audit details (JSON object text) or NULL */
+    const char *details;               /* the audit details (JSON object text) or NULL */
     int64_t now_us;
 } history_event_in;
 
@@ -98,8 +98,8 @@ typedef struct history_event_in {
  * snapshot when the number is 1 or a multiple of snapshot_every (>= 1).
  * *seq (may be NULL) gets the number. STORE with err on failure; the
  * caller rolls back. */
-history_err history_append(store *db, const history_event_in *ev, int snapshot_every,
-                           int64_t *seq, sb_errbuf *err);
+history_err history_append(store *db, const history_event_in *ev, int snapshot_every, int64_t *seq,
+                           sb_errbuf *err);
 
 /* The project's last sequence number (0 when it has no events). */
 history_err history_head(store *db, const char *project_id, int64_t *seq, sb_errbuf *err);

@@ -51,7 +51,7 @@ static void kv_json(sb_jw *w, const char *k, store_stmt *st, int col)
 /* Each SELECT has the entity's key in column 0. */
 
 #define PROJECT_SQL                                                                                \
-    "SELECT id, name, description, owner_id, team_id, visibility, template, settings, "           \
+    "SELECT id, name, description, owner_id, team_id, visibility, template, settings, "            \
     "deployment, version, created_at, updated_at FROM projects WHERE id = $1"
 static void write_project(sb_jw *w, store_stmt *st)
 {
@@ -72,7 +72,7 @@ static void write_project(sb_jw *w, store_stmt *st)
 }
 
 #define PAGE_SQL                                                                                   \
-    "SELECT id, name, path, components, metadata, published, version, created_at, updated_at "    \
+    "SELECT id, name, path, components, metadata, published, version, created_at, updated_at "     \
     "FROM pages WHERE project_id = $1"
 static void write_page(sb_jw *w, store_stmt *st)
 {
@@ -89,7 +89,7 @@ static void write_page(sb_jw *w, store_stmt *st)
 }
 
 #define FILE_SQL                                                                                   \
-    "SELECT path, content, language, size, version, created_at, updated_at FROM files "           \
+    "SELECT path, content, language, size, version, created_at, updated_at FROM files "            \
     "WHERE project_id = $1"
 static void write_file(sb_jw *w, store_stmt *st)
 {
@@ -108,8 +108,8 @@ static void write_file(sb_jw *w, store_stmt *st)
 }
 
 #define COMMENT_SQL                                                                                \
-    "SELECT id, page_id, parent_id, element_id, position, author_id, body, mentions, "            \
-    "resolved_at, resolved_by, version, created_at, updated_at FROM comments "                    \
+    "SELECT id, page_id, parent_id, element_id, position, author_id, body, mentions, "             \
+    "resolved_at, resolved_by, version, created_at, updated_at FROM comments "                     \
     "WHERE project_id = $1"
 static void write_comment(sb_jw *w, store_stmt *st)
 {
@@ -139,7 +139,7 @@ static void write_member(sb_jw *w, store_stmt *st)
 }
 
 #define ASSET_SQL                                                                                  \
-    "SELECT id, sha256, type, size, filename, created_by, created_at FROM assets "                \
+    "SELECT id, sha256, type, size, filename, created_by, created_at FROM assets "                 \
     "WHERE project_id = $1"
 static void write_asset(sb_jw *w, store_stmt *st)
 {
@@ -162,8 +162,7 @@ static const struct entity {
 } entities[] = {
     {"page", "pages", PAGE_SQL " ORDER BY id", PAGE_SQL " AND id = $2", write_page},
     {"file", "files", FILE_SQL " ORDER BY path", FILE_SQL " AND path = $2", write_file},
-    {"comment", "comments", COMMENT_SQL " ORDER BY id", COMMENT_SQL " AND id = $2",
-     write_comment},
+    {"comment", "comments", COMMENT_SQL " ORDER BY id", COMMENT_SQL " AND id = $2", write_comment},
     {"member", "members", MEMBER_SQL " ORDER BY user_id", MEMBER_SQL " AND user_id = $2",
      write_member},
     {"asset", "assets", ASSET_SQL " ORDER BY id", ASSET_SQL " AND id = $2", write_asset},

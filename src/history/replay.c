@@ -247,8 +247,7 @@ static history_err one_int(store *db, const char *sql, const char *project_id, i
 history_err history_seq_at_time(store *db, const char *project_id, int64_t t_us, int64_t *seq,
                                 sb_errbuf *err)
 {
-    return one_int(db,
-                   "SELECT MAX(seq) FROM events WHERE project_id = $1 AND created_at <= $2",
+    return one_int(db, "SELECT MAX(seq) FROM events WHERE project_id = $1 AND created_at <= $2",
                    project_id, t_us, seq, err);
 }
 

@@ -32,8 +32,8 @@ void history_snapshot_encode(const json_t *state, sb_buf *out)
     prefs.frameInfo.blockMode = LZ4F_blockLinked;
     size_t bound = LZ4F_compressFrameBound(text.len, &prefs);
     sb_buf_reserve(out, bound);
-    size_t n = LZ4F_compressFrame(out->ptr + out->len, bound, text.ptr ? text.ptr : "", text.len,
-                                  &prefs);
+    size_t n =
+        LZ4F_compressFrame(out->ptr + out->len, bound, text.ptr ? text.ptr : "", text.len, &prefs);
     /* Only a destination too small fails, and bound is the library's. */
     if (LZ4F_isError(n))
         sb_die("LZ4 compression failed: %s", LZ4F_getErrorName(n));

@@ -40,7 +40,8 @@ static bool collection_ok(const json_t *c)
         return false;
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)c, k, v) {
+    json_object_foreach((json_t *)c, k, v)
+    {
         if (!json_is_object(v) || !*k)
             return false;
     }
@@ -64,8 +65,11 @@ const char *history__collection_of(const char *kind)
 {
     static const struct {
         const char *kind, *collection;
-    } map[] = {{"page", "pages"},       {"file", "files"},     {"comment", "comments"},
-               {"member", "members"},   {"asset", "assets"}};
+    } map[] = {{"page", "pages"},
+               {"file", "files"},
+               {"comment", "comments"},
+               {"member", "members"},
+               {"asset", "assets"}};
     for (size_t i = 0; i < SB_ARRAY_LEN(map); i++)
         if (strcmp(kind, map[i].kind) == 0)
             return map[i].collection;
@@ -80,7 +84,8 @@ static void cascade_comments(json_t *comments, const char *field, const char *ke
     const char *k;
     json_t *v, *tmp;
     json_t *gone = json_array();
-    json_object_foreach_safe(comments, tmp, k, v) {
+    json_object_foreach_safe(comments, tmp, k, v)
+    {
         const char *f = json_string_value(json_object_get(v, field));
         if (f && strcmp(f, key) == 0) {
             json_array_append_new(gone, json_string(k));
@@ -138,7 +143,8 @@ history_err history_apply(json_t *state, const json_t *payload)
         return HISTORY_CORRUPT;
     const char *ak;
     json_t *av;
-    json_object_foreach(also, ak, av) {
+    json_object_foreach(also, ak, av)
+    {
         if (!*ak || !(json_is_object(av) || json_is_null(av)))
             return HISTORY_CORRUPT;
     }
@@ -152,7 +158,8 @@ history_err history_apply(json_t *state, const json_t *payload)
         else if (strcmp(kind, "comment") == 0)
             cascade_comments(c, "parent_id", key);
     }
-    json_object_foreach(also, ak, av) {
+    json_object_foreach(also, ak, av)
+    {
         if (json_is_object(av))
             json_object_set(c, ak, av);
         else

@@ -80,7 +80,7 @@ typedef struct change {
     const char *type, *target, *details;
 } change;
 
-#define P PROJECT
+#define P   PROJECT
 #define PG1 "01900000-0000-7000-8000-000000000001"
 #define PG2 "01900000-0000-7000-8000-000000000002"
 #define C1  "01900000-0000-7000-8000-0000000000c1"
@@ -89,11 +89,11 @@ typedef struct change {
 
 #define PAGE_PUT                                                                                   \
     "INSERT INTO pages (id, project_id, name, path, components, created_at, updated_at) "          \
-    "VALUES ($1, $2, $3, $4, '[]', 5, 5) ON CONFLICT (id) DO UPDATE SET name = excluded.name, "   \
+    "VALUES ($1, $2, $3, $4, '[]', 5, 5) ON CONFLICT (id) DO UPDATE SET name = excluded.name, "    \
     "version = pages.version + 1"
 #define FILE_PUT                                                                                   \
     "INSERT INTO files (project_id, path, content, language, size, created_at, updated_at) "       \
-    "VALUES ($1, $2, '', $3, 0, 5, 5) ON CONFLICT (project_id, path) DO UPDATE SET "              \
+    "VALUES ($1, $2, '', $3, 0, 5, 5) ON CONFLICT (project_id, path) DO UPDATE SET "               \
     "language = excluded.language, version = files.version + 1"
 #define COMMENT_ADD                                                                                \
     "INSERT INTO comments (id, project_id, page_id, element_id, parent_id, author_id, body, "      \
@@ -116,7 +116,10 @@ static const change changes[] = {
     {TOUCH, {C1}, "comment_thread_touched_by_test", C1, NULL}, /* an unknown type: whole state */
     {COMMENT_ADD, {C3, P, PG2, NULL}, "comment_created", C3, NULL},
     {PAGE_PUT, {PG1, P, "Home 2", "/"}, "page_updated", PG1, NULL},
-    {"DELETE FROM files WHERE project_id = $1 AND path = $2", {P, "a.js"}, "file_deleted", "a.js",
+    {"DELETE FROM files WHERE project_id = $1 AND path = $2",
+     {P, "a.js"},
+     "file_deleted",
+     "a.js",
      NULL},
     /* The same path again: a deletion that a later write supersedes. */
     {FILE_PUT, {P, "a.js", "css"}, "file_created", "a.js", NULL},
@@ -289,9 +292,9 @@ static void test_damage_is_corrupt(void **state)
     assert_null(st);
     /* A damaged snapshot (its checksum no longer matches). */
     store_stmt *s;
-    assert_int_equal(store_prepare(f->s, "UPDATE event_snapshots SET state = $1 WHERE seq = 1", &s,
-                                   &E),
-                     STORE_OK);
+    assert_int_equal(
+        store_prepare(f->s, "UPDATE event_snapshots SET state = $1 WHERE seq = 1", &s, &E),
+        STORE_OK);
     store_bind_blob(s, 1, "\x04\x22\x4d\x18garbage", 11);
     assert_int_equal(store_step(s, &E), STORE_DONE);
     store_reset(s);

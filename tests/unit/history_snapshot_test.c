@@ -198,8 +198,8 @@ static void test_sizes(void **st)
         0x04, 0x22, 0x4D, 0x18, /* magic */
         0x68,                   /* version 01, independent blocks, content size present */
         0x40,                   /* 64 KB blocks */
-        0, 0, 0, 0, 0, 0, 0, 0x10, /* content size 2^60 */
-        0x00,                      /* header checksum (wrong: checked or not, refused) */
+        0,    0,    0,    0,    0, 0, 0, 0x10, /* content size 2^60 */
+        0x00, /* header checksum (wrong: checked or not, refused) */
     };
     expect(huge, sizeof(huge), HISTORY_STATE_MAX, HISTORY_CORRUPT, "huge size, bad checksum");
     free(text);

@@ -48,7 +48,8 @@ static history_err apply_text(json_t *state, const char *payload)
     return r;
 }
 
-#define EMPTY "{\"assets\":{},\"comments\":{},\"files\":{},\"members\":{},\"pages\":{},\"project\":null}"
+#define EMPTY                                                                                      \
+    "{\"assets\":{},\"comments\":{},\"files\":{},\"members\":{},\"pages\":{},\"project\":null}"
 
 static void test_new_state(void **st)
 {
@@ -107,8 +108,9 @@ static void test_apply_entities(void **st)
 {
     (void)st;
     json_t *s = history_state_new();
-    assert_int_equal(apply_text(s, "{\"kind\":\"project\",\"key\":\"\",\"value\":{\"name\":\"B\"}}"),
-                     HISTORY_OK);
+    assert_int_equal(
+        apply_text(s, "{\"kind\":\"project\",\"key\":\"\",\"value\":{\"name\":\"B\"}}"),
+        HISTORY_OK);
     assert_int_equal(
         apply_text(s, "{\"kind\":\"page\",\"key\":\"p1\",\"value\":{\"path\":\"/\",\"v\":1}}"),
         HISTORY_OK);
@@ -124,8 +126,7 @@ static void test_apply_entities(void **st)
     assert_int_equal(
         apply_text(s, "{\"kind\":\"page\",\"key\":\"p1\",\"value\":{\"path\":\"/home\"}}"),
         HISTORY_OK);
-    assert_int_equal(apply_text(s, "{\"kind\":\"none\",\"key\":\"x\",\"value\":null}"),
-                     HISTORY_OK);
+    assert_int_equal(apply_text(s, "{\"kind\":\"none\",\"key\":\"x\",\"value\":null}"), HISTORY_OK);
     assert_state(s, "{\"assets\":{\"a1\":{\"size\":3}},\"comments\":{},"
                     "\"files\":{\"a.js\":{\"content\":\"x\"}},"
                     "\"members\":{\"u1\":{\"role\":\"viewer\"}},"
@@ -183,10 +184,11 @@ static void test_also(void **st)
 {
     (void)st;
     json_t *s = history_state_new();
-    assert_int_equal(
-        apply_text(s, "{\"kind\":\"comment\",\"key\":\"r\",\"value\":null}"), HISTORY_OK);
-    assert_int_equal(apply_text(s, "{\"kind\":\"comment\",\"key\":\"c1\",\"value\":{\"version\":1}}"),
+    assert_int_equal(apply_text(s, "{\"kind\":\"comment\",\"key\":\"r\",\"value\":null}"),
                      HISTORY_OK);
+    assert_int_equal(
+        apply_text(s, "{\"kind\":\"comment\",\"key\":\"c1\",\"value\":{\"version\":1}}"),
+        HISTORY_OK);
     /* A reply bumps its root: both in one event. */
     assert_int_equal(apply_text(s, "{\"kind\":\"comment\",\"key\":\"r1\",\"value\":{\"parent_id\":"
                                    "\"c1\"},\"also\":{\"c1\":{\"version\":2}}}"),
@@ -206,8 +208,7 @@ static void test_state_payload(void **st)
 {
     (void)st;
     json_t *s = history_state_new();
-    assert_int_equal(apply_text(s, "{\"kind\":\"page\",\"key\":\"old\",\"value\":{}}"),
-                     HISTORY_OK);
+    assert_int_equal(apply_text(s, "{\"kind\":\"page\",\"key\":\"old\",\"value\":{}}"), HISTORY_OK);
     json_t *p = parse("{\"kind\":\"state\",\"key\":\"\",\"value\":{\"assets\":{},\"comments\":{},"
                       "\"files\":{\"f\":{\"content\":\"c\"}},\"members\":{},\"pages\":{},"
                       "\"project\":{\"name\":\"N\"}}}");
@@ -332,10 +333,14 @@ static void test_replay_property(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_new_state),     cmocka_unit_test(test_check),
-        cmocka_unit_test(test_apply_entities), cmocka_unit_test(test_cascades),
-        cmocka_unit_test(test_also),          cmocka_unit_test(test_state_payload),
-        cmocka_unit_test(test_refused),       cmocka_unit_test(test_kinds),
+        cmocka_unit_test(test_new_state),
+        cmocka_unit_test(test_check),
+        cmocka_unit_test(test_apply_entities),
+        cmocka_unit_test(test_cascades),
+        cmocka_unit_test(test_also),
+        cmocka_unit_test(test_state_payload),
+        cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_kinds),
         cmocka_unit_test(test_replay_property),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
