@@ -293,4 +293,6 @@ eq "still without gaps" \
 eq "writes go on after the restart" "$(call "$ED" PUT "/projects/$P/files/race.js" '{"content":"after"}')" 200
 eq "numbered next" "$(call "$OWN" GET "/projects/$P/events?after=$HEAD2"; body | jget items.0.seq)" "200$((HEAD2 + 1))"
 
+sb_stop
+eq "clean exit" "$SB_EXIT" 0
 sb_finish
