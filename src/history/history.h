@@ -86,7 +86,7 @@ history_err history_snapshot_decode(const void *p, size_t n, size_t max, json_t 
 typedef struct history_event_in {
     const char *project_id;
     const char *type;                  /* the change: "page_updated", ... (docs/history.md) */
-    const char *target;                /* the entity's key, "" for the project */
+    const char *target;                /* the entity's key (kind project ignores it) */
     const char *actor_id, *session_id; /* may be NULL */
     const char *details;               /* the audit details (JSON object text) or NULL */
     int64_t now_us;
