@@ -11,6 +11,8 @@
 #   naive_ms     every payload parsed and applied in memory (the cost
 #                without the replay's skipping of overwritten payloads)
 #   decode_ms    one snapshot (LZ4 frame + JSON) of the final state
+#   append       history_append's CPU time per event in the write path
+#                (mean in us; max in ms: the events that take a snapshot)
 # Times are wall and CPU (the bench's one thread): on shared cores the CPU
 # time is the one to compare. Each size runs ROUNDS times in a fresh
 # process; the table shows medians.
@@ -46,6 +48,7 @@ cols = [("at_ms_median", "state_at median ms"), ("at_cpu_ms_median", "(CPU)"),
         ("full_ms_median", "full replay ms"), ("full_cpu_ms_median", "(CPU)"),
         ("full_us_per_event", "CPU us/event"),
         ("naive_cpu_ms", "apply-all CPU ms"), ("decode_ms", "snapshot decode ms"),
+        ("append_cpu_us_mean", "append CPU us"), ("append_cpu_ms_max", "append max CPU ms"),
         ("state_bytes", "state bytes"), ("snapshot_bytes", "snapshot bytes")]
 print("| events | " + " | ".join(c[1] for c in cols) + " |")
 print("| --- " * (len(cols) + 1) + "|")
