@@ -77,27 +77,43 @@ const char *history__collection_of(const char *kind)
 }
 
 /* Removes from comments every comment whose field (page_id or parent_id)
- * is key, and their replies: what the database's ON DELETE CASCADE did to
- * the rows when the page or comment went. */
+ * is key, and their replies, and theirs: what the database's ON DELETE
+ * CASCADE did to the rows when the page or comment went. One pass builds
+ * the replies of each comment; then a worklist removes: linear in the
+ * comments whatever their shape (a hostile snapshot with a long chain or
+ * a cycle costs neither stack nor quadratic time). */
 static void cascade_comments(json_t *comments, const char *field, const char *key)
 {
+    json_t *replies = json_object(); /* parent id -> [reply ids] */
+    json_t *work = json_array();     /* ids to remove */
     const char *k;
-    json_t *v, *tmp;
-    json_t *gone = json_array();
-    json_object_foreach_safe(comments, tmp, k, v)
+    json_t *v;
+    json_object_foreach(comments, k, v)
     {
         const char *f = json_string_value(json_object_get(v, field));
-        if (f && strcmp(f, key) == 0) {
-            json_array_append_new(gone, json_string(k));
-            json_object_del(comments, k);
+        if (f && strcmp(f, key) == 0)
+            json_array_append_new(work, json_string(k));
+        const char *parent = json_string_value(json_object_get(v, "parent_id"));
+        if (parent) {
+            json_t *list = json_object_get(replies, parent);
+            if (!list) {
+                list = json_array();
+                json_object_set_new(replies, parent, list);
+            }
+            json_array_append_new(list, json_string(k));
         }
     }
-    /* Replies point at their thread's root; removing roots removes them.
-     * Depth is bounded by the comment count, each pass removes rows. */
-    size_t i;
-    json_t *id;
-    json_array_foreach(gone, i, id) cascade_comments(comments, "parent_id", json_string_value(id));
-    json_decref(gone);
+    for (size_t i = 0; i < json_array_size(work); i++) {
+        const char *id = json_string_value(json_array_get(work, i));
+        if (!json_object_get(comments, id))
+            continue; /* already removed: a cycle or a repeat */
+        json_object_del(comments, id);
+        json_t *list = json_object_get(replies, id);
+        for (size_t j = 0; j < json_array_size(list); j++)
+            json_array_append(work, json_array_get(list, j));
+    }
+    json_decref(work);
+    json_decref(replies);
 }
 
 history_err history_apply(json_t *state, const json_t *payload)

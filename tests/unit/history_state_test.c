@@ -173,6 +173,38 @@ static void test_cascades(void **st)
     t = text_of(json_object_get(s, "comments"));
     assert_string_equal(t, "{\"c5\":{\"page_id\":\"p2\",\"parent_id\":null}}");
     free(t);
+    /* A chain of replies to replies (not what the services write, but a
+     * state may hold it): all of it goes, without recursion. */
+    enum { CHAIN = 20000 };
+    char key[32], parent[32], payload[200];
+    for (int i = 0; i < CHAIN; i++) {
+        snprintf(key, sizeof(key), "x%d", i);
+        snprintf(parent, sizeof(parent), "x%d", i - 1);
+        snprintf(payload, sizeof(payload),
+                 "{\"kind\":\"comment\",\"key\":\"%s\",\"value\":{\"page_id\":\"p2\","
+                 "\"parent_id\":%s%s%s}}",
+                 key, i ? "\"" : "", i ? parent : "null", i ? "\"" : "");
+        assert_int_equal(apply_text(s, payload), HISTORY_OK);
+    }
+    assert_int_equal(json_object_size(json_object_get(s, "comments")), CHAIN + 1);
+    assert_int_equal(apply_text(s, "{\"kind\":\"comment\",\"key\":\"x0\",\"value\":null}"),
+                     HISTORY_OK);
+    t = text_of(json_object_get(s, "comments"));
+    assert_string_equal(t, "{\"c5\":{\"page_id\":\"p2\",\"parent_id\":null}}");
+    free(t);
+    /* A cycle (no service writes one): removed once, no loop. */
+    assert_int_equal(apply_text(s, "{\"kind\":\"page\",\"key\":\"p3\",\"value\":{}}"), HISTORY_OK);
+    assert_int_equal(apply_text(s, "{\"kind\":\"comment\",\"key\":\"y1\",\"value\":{"
+                                   "\"page_id\":\"p3\",\"parent_id\":\"y2\"}}"),
+                     HISTORY_OK);
+    assert_int_equal(apply_text(s, "{\"kind\":\"comment\",\"key\":\"y2\",\"value\":{"
+                                   "\"page_id\":\"p3\",\"parent_id\":\"y1\"}}"),
+                     HISTORY_OK);
+    assert_int_equal(apply_text(s, "{\"kind\":\"page\",\"key\":\"p3\",\"value\":null}"),
+                     HISTORY_OK);
+    t = text_of(json_object_get(s, "comments"));
+    assert_string_equal(t, "{\"c5\":{\"page_id\":\"p2\",\"parent_id\":null}}");
+    free(t);
     /* Deleting the project empties everything. */
     assert_int_equal(apply_text(s, "{\"kind\":\"project\",\"key\":\"\",\"value\":null}"),
                      HISTORY_OK);
