@@ -41,6 +41,7 @@ bench: build
 	@bench/auth/run.sh
 	@bench/api/run.sh
 	@bench/crdt/run.sh
+	@bench/history/run.sh
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')

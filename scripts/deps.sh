@@ -12,7 +12,7 @@ packages=(
     # libraries
     libh2o-evloop-dev libwslay-dev libssl-dev zlib1g-dev libjansson-dev
     libsqlite3-dev libpq-dev libcmocka-dev libargon2-dev libcurl4-openssl-dev libmagic-dev
-    libpcre2-dev libgit2-dev
+    libpcre2-dev libgit2-dev liblz4-dev
     # real servers and clients the tests start
     postgresql curl openssl python3 python3-aiosmtpd python3-jsonschema prometheus
     # InfluxDB 1.6 and its `influx` CLI: the analytics driver's peer and reference

@@ -112,7 +112,7 @@ typedef projects_err (*api_delete_fn)(projects_ctx *c, sb_str parent_id, sb_str 
 void api_delete_child(net_req *req, void *ctx, const char *param, api_delete_fn fn);
 
 /* Route registration (teams.c, projects.c, content.c, assets.c,
- * comments.c, library.c, ai_content.c). */
+ * comments.c, library.c, ai_content.c, history.c). */
 void api_teams_register(net_router *r, api_app *app);
 void api_projects_register(net_router *r, api_app *app);
 void api_content_register(net_router *r, api_app *app);
@@ -121,5 +121,6 @@ void api_comments_register(net_router *r, api_app *app);
 void api_library_register(net_router *r, api_app *app);
 void api_ai_content_register(net_router *r, api_app *app);
 void api_vcs_register(net_router *r, api_app *app); /* vcs.c */
+void api_history_register(net_router *r, api_app *app);
 
 #endif

@@ -39,6 +39,8 @@ static const key_def keys[] = {
     {"log_level", T_STRING, OFF(log_level), 0, 0, "info", "debug, info, warn or error"},
     {"log_format", T_STRING, OFF(log_format), 0, 0, "auto", "json, pretty or auto"},
     {"max_json_body", T_SIZE, OFF(max_json_body), 1, 1 * GiB, "1M", "largest JSON body"},
+    {"history_snapshot_every", T_INT, OFF(history_snapshot_every), 1, 1000000, "100",
+     "events between snapshots of a project's event log"},
     {"max_upload_body", T_SIZE, OFF(max_upload_body), 1, 4 * GiB, "50M", "largest upload"},
     {"request_timeout", T_DURATION, OFF(request_timeout_ms), 100, 3600 * 1000, "10s",
      "time allowed to send a request's head, and keep-alive idle time"},

@@ -27,6 +27,7 @@ typedef struct sb_config {
     char *log_format;            /* json|pretty|auto (pretty on a terminal); default auto */
     size_t max_json_body;        /* default 1 MiB */
     size_t max_upload_body;      /* default 50 MiB */
+    int history_snapshot_every;  /* events between event-log snapshots; default 100 */
     int64_t request_timeout_ms;  /* header read / idle keep-alive; default 10 s */
     int64_t shutdown_timeout_ms; /* graceful drain deadline; default 10 s */
     char *tls_cert;              /* PEM chain; with tls_key enables HTTPS + HTTP/2 */

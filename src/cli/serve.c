@@ -52,6 +52,7 @@ int cli_serve(int argc, char **argv, void (*extra_routes)(net_router *r, api_app
         goto out;
     api_app_limits(&app);
     app.limits = projects_limits_default();
+    app.limits.snapshot_every = cfg.history_snapshot_every;
     /* An upload is one blob, held in memory while it is stored. */
     app.limits.asset_max = SB_MIN((size_t)cfg.max_upload_body, BLOB_MAX_SIZE);
     {

@@ -12,6 +12,7 @@
 #include "base/log.h"
 #include "base/utf8.h"
 #include "crypto/crypto.h"
+#include "history/history.h"
 #include "projects/projects_int.h"
 
 static const struct {
@@ -43,6 +44,7 @@ projects_limits projects_limits_default(void)
         .asset_max = 50u << 20,
         .page_max = 512u << 10,
         .invite_ttl_s = 7 * 24 * 3600,
+        .snapshot_every = HISTORY_SNAPSHOT_EVERY_DEFAULT,
     };
 }
 
@@ -396,11 +398,16 @@ projects_err projects__audit(projects_ctx *c, const char *project_id, const char
     projects__new_id(id);
     sb_errbuf err;
     store_stmt *st;
-    store_err e = store_prepare(c->db,
-                                "INSERT INTO audit_log (id, project_id, actor_id, session_id, ip, "
-                                "action, target, details, created_at) "
-                                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                                &st, &err);
+    /* The event and the audit row go with the change or not at all: a
+     * caller outside a transaction gets one here. */
+    bool own = !store_in_transaction(c->db);
+    store_err e = own ? store_begin(c->db, &err) : STORE_OK;
+    if (e == STORE_OK)
+        e = store_prepare(c->db,
+                          "INSERT INTO audit_log (id, project_id, actor_id, session_id, ip, "
+                          "action, target, details, created_at) "
+                          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                          &st, &err);
     if (e != STORE_OK)
         return projects__store(c, "writing the audit log", e, &err);
     store_bind_cstr(st, 1, id);
@@ -414,7 +421,24 @@ projects_err projects__audit(projects_ctx *c, const char *project_id, const char
     store_bind_int(st, 9, c->now_us);
     e = store_step(st, &err);
     store_reset(st);
-    return e == STORE_DONE ? PROJECTS_OK : projects__store(c, "writing the audit log", e, &err);
+    if (e != STORE_DONE)
+        return projects__store(c, "writing the audit log", e, &err);
+    history_event_in ev = {
+        .project_id = project_id,
+        .type = action,
+        .target = target ? target : "",
+        .actor_id = c->caller.user_id,
+        .session_id = c->session_id,
+        .details = details,
+        .now_us = c->now_us,
+    };
+    int every = c->limits && c->limits->snapshot_every > 0 ? c->limits->snapshot_every
+                                                           : HISTORY_SNAPSHOT_EVERY_DEFAULT;
+    if (history_append(c->db, &ev, every, NULL, &err) != HISTORY_OK)
+        return projects__store(c, "writing the event log", STORE_SQL, &err);
+    if (own && (e = store_commit(c->db, &err)) != STORE_OK)
+        return projects__store(c, "writing the audit log", e, &err);
+    return PROJECTS_OK;
 }
 
 projects_err projects__tree_invalid(projects_problem *p, const char *field, const char *lead,

@@ -16,7 +16,8 @@
  * writes, so two racing writers cannot both win.
  *
  * Every change writes an audit_log row (who, which session, from where,
- * what) in the same transaction as the change.
+ * what) and appends an event to the project's event log (history/) in
+ * the same transaction as the change.
  */
 #ifndef SB_PROJECTS_PROJECTS_H
 #define SB_PROJECTS_PROJECTS_H
@@ -69,6 +70,7 @@ typedef struct projects_limits {
     size_t asset_max;     /* bytes of one asset: 50 MiB */
     size_t page_max;      /* bytes of a page's component tree: 512 KiB */
     int64_t invite_ttl_s; /* 7 days */
+    int snapshot_every;   /* events between snapshots of the event log: 100 */
 } projects_limits;
 
 projects_limits projects_limits_default(void);
@@ -447,5 +449,30 @@ projects_err projects_audit_record(projects_ctx *c, const char *project_id, cons
 
 projects_err projects_audit_list(projects_ctx *c, sb_str project_id, const projects_page *pg,
                                  sb_jw *out, projects_problem *p);
+
+/* ---- event log and states (events.c; history/history.h) ---- */
+
+/* Reading a project's events and states needs the viewer role or above:
+ * they hold every page, file and comment, drafts included, so guests and
+ * the public (who read shared or published items only) may not: for them
+ * the history is NOT_FOUND, like any item hidden from them. */
+
+/* Events after sequence number after (>= 0), at most limit (1..200),
+ * oldest first: {"items": [...], "next_cursor": "<seq>" | null}. */
+projects_err projects_events_list(projects_ctx *c, sb_str project_id, int64_t after, int limit,
+                                  sb_jw *out, projects_problem *p);
+
+/* What a state request names: the head, a sequence number, or a time. */
+typedef struct projects_state_at {
+    enum { PROJECTS_AT_HEAD, PROJECTS_AT_SEQ, PROJECTS_AT_TIME } kind;
+    int64_t v; /* the sequence number, or Unix microseconds */
+} projects_state_at;
+
+/* Writes {"project_id", "seq", "at": time of event seq, "state": {...}}.
+ * The head is read from the tables; a number or time is the nearest
+ * snapshot plus replay (NOT_FOUND past the head, before the first event,
+ * or for seq 0). */
+projects_err projects_state_get(projects_ctx *c, sb_str project_id, const projects_state_at *at,
+                                sb_jw *out, projects_problem *p);
 
 #endif

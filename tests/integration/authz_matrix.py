@@ -291,6 +291,14 @@ ROUTES = [
           body={"settings": {"seo": {"title": "x"}}}),
     Route("DELETE", "/api/projects/{id}", "project", "delete", fresh=True),
     Route("GET", "/api/projects/{id}/audit", "project", "audit"),
+    # docs/history.md: the event log and states hold drafts and unshared
+    # items, so viewers and up read them; guests and the public never.
+    Route("GET", "/api/projects/{id}/events", "project", "read", public=False, guests=False),
+    Route("GET", "/api/projects/{id}/events", "project", "read", variant="after=1",
+          query={"after": "1", "limit": "5"}, public=False, guests=False),
+    Route("GET", "/api/projects/{id}/state", "project", "read", public=False, guests=False),
+    Route("GET", "/api/projects/{id}/state", "project", "read", variant="at=1",
+          query={"at": "1"}, public=False, guests=False),
     Route("PUT", "/api/projects/{id}/members", "project", "manage", fresh=True,
           body=lambda c: {"user_id": c.ids["bystander"], "role": "viewer"}),
     Route("POST", "/api/projects/{id}/shares", "project", "manage", ok=201, fresh=True,

@@ -20,7 +20,9 @@ eq "unknown command exits 2" "$?" 2
 db=$SB_DB_FLAGS
 # shellcheck disable=SC2086
 out=$("$SB_BIN" migrate --data "$SB_TMP/m" $db 2>&1)
-contains "migrate applies them all" "$out" "applied 8 migrations"
+# As many as the driver has files (other branches add migrations too).
+n_sql=$(find "$SITEBASE_SOURCE_DIR/src/store/migrations/${SITEBASE_TEST_DB:-sqlite}" -name '*.sql' | wc -l)
+contains "migrate applies them all ($n_sql)" "$out" "applied $n_sql migrations"
 # shellcheck disable=SC2086
 out=$("$SB_BIN" migrate --data "$SB_TMP/m" $db 2>&1)
 eq "migrate again applies nothing" "$out" "applied 0 migrations"

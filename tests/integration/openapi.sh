@@ -149,6 +149,18 @@ eq "asset delete" "$(rec DELETE /api/projects/{id}/assets/{asset_id} "$P/project
 eq "template" "$(rec POST /api/templates "$P/templates" "${J[@]}" "${B[@]}" -d "{\"project_id\":\"$PR\",\"name\":\"Docs kit\"}")" 201
 eq "templates" "$(rec GET /api/templates "$P/templates" "${B[@]}")" 200
 eq "audit" "$(rec GET /api/projects/{id}/audit "$P/projects/$PR/audit" "${B[@]}")" 200
+EVT=/api/projects/{id}/events
+STATE=/api/projects/{id}/state
+eq "events" "$(rec GET $EVT "$P/projects/$PR/events?limit=2" "${B[@]}")" 200
+eq "events after" "$(rec GET $EVT "$P/projects/$PR/events?after=1" "${B[@]}")" 200
+eq "events 400" "$(rec GET $EVT "$P/projects/$PR/events?after=x" "${B[@]}")" 400
+eq "events 401" "$(rec GET $EVT "$P/projects/$PR/events")" 401
+eq "events 404" "$(rec GET $EVT "$P/projects/00000000-0000-7000-8000-000000000000/events" "${B[@]}")" 404
+eq "state" "$(rec GET $STATE "$P/projects/$PR/state" "${B[@]}")" 200
+eq "state at 1" "$(rec GET $STATE "$P/projects/$PR/state?at=1" "${B[@]}")" 200
+eq "state at a time" "$(rec GET $STATE "$P/projects/$PR/state?at=2999-01-01T00:00:00Z" "${B[@]}")" 200
+eq "state 400" "$(rec GET $STATE "$P/projects/$PR/state?at=0" "${B[@]}")" 400
+eq "state 404" "$(rec GET $STATE "$P/projects/$PR/state?at=999999" "${B[@]}")" 404
 LIB=/api/teams/{id}/components
 LIBC=/api/teams/{id}/components/{component_id}
 eq "library save" "$(rec POST $LIB "$P/teams/$T/components" "${J[@]}" "${B[@]}" -d '{"name":"Card","component":{"id":"c","type":"Card"}}')" 201
