@@ -84,20 +84,18 @@ static const struct {
     const char *name;
     ex_fn fn;
 } FNS[] = {
-    {"count", EX_COUNT},   {"sum", EX_SUM},
-    {"mean", EX_MEAN},     {"min", EX_MIN},
-    {"max", EX_MAX},       {"first", EX_FIRST},
-    {"last", EX_LAST},     {"spread", EX_SPREAD},
-    {"stddev", EX_STDDEV}, {"percentile", EX_PERCENTILE},
-    {"median", EX_MEDIAN}, {"top", EX_TOP},
-    {"bottom", EX_BOTTOM},
+    {"count", EX_COUNT},       {"sum", EX_SUM},
+    {"mean", EX_MEAN},         {"min", EX_MIN},
+    {"max", EX_MAX},           {"first", EX_FIRST},
+    {"last", EX_LAST},         {"spread", EX_SPREAD},
+    {"stddev", EX_STDDEV},     {"percentile", EX_PERCENTILE},
+    {"median", EX_MEDIAN},     {"top", EX_TOP},
+    {"bottom", EX_BOTTOM},     {"mode", EX_MODE},
+    {"distinct", EX_DISTINCT}, {"integral", EX_INTEGRAL},
 };
 
 /* Functions InfluxDB has that we do not run: named, not "undefined". */
 static const char *const UNSUPPORTED[] = {
-    "distinct",
-    "mode",
-    "integral",
     "derivative",
     "non_negative_derivative",
     "difference",
@@ -199,7 +197,22 @@ static bool plan_call(ex_ctx *c, plan *p, const iql_expr *e)
                 return ex__fail(c, "function %.*s() is not supported", SB_STR_FMT(e->name));
         return ex__fail(c, "undefined function %.*s()", SB_STR_FMT(e->name));
     }
-    ex_call k = {.expr = e, .fn = fn, .name = e->name, .fidx = -1};
+    ex_call k = {.expr = e, .fn = fn, .name = e->name, .fidx = -1, .unit = 1000000000};
+    if (fn == EX_COUNT && e->nargs == 1 && e->args[0]->kind == IQL_CALL &&
+        name_is(e->args[0]->name, "distinct")) {
+        /* count(distinct(f)): the number of distinct values. */
+        const iql_expr *d = e->args[0];
+        if (d->nargs != 1)
+            return ex__fail(c, "distinct function can only have one argument");
+        if (d->args[0]->kind != IQL_VAR)
+            return ex__fail(c, "expected field argument in distinct()");
+        k.fn = EX_COUNT_DISTINCT;
+        k.field = d->args[0]->name;
+        if (p->ncalls == EX_MAX_CALLS)
+            return ex__fail(c, "too many function calls (at most %d)", EX_MAX_CALLS);
+        p->calls[p->ncalls++] = k;
+        return true;
+    }
     const char *nm = FNS[0].name;
     for (size_t i = 0; i < sizeof(FNS) / sizeof(FNS[0]); i++)
         if (FNS[i].fn == fn)
@@ -261,6 +274,29 @@ static bool plan_call(ex_ctx *c, plan *p, const iql_expr *e)
             k.pct = e->args[1]->f;
         else
             return ex__fail(c, "expected float argument in percentile()");
+    } else if (fn == EX_INTEGRAL) {
+        if (e->nargs < 1 || e->nargs > 2)
+            return ex__fail(c,
+                            "invalid number of arguments for integral, expected at least 1 but no "
+                            "more than 2, got %zu",
+                            e->nargs);
+        if (e->nargs == 2) {
+            if (e->args[1]->kind != IQL_DURATION)
+                return ex__fail(c, "second argument must be a duration");
+            if (e->args[1]->i <= 0) {
+                sb_buf b = SB_BUF_INIT;
+                iql_expr_write(e->args[1], &b);
+                ex__fail(c, "duration argument must be positive, got %s", b.ptr ? b.ptr : "");
+                sb_buf_free(&b);
+                return false;
+            }
+            k.unit = e->args[1]->i;
+        }
+    } else if (fn == EX_DISTINCT) {
+        if (e->nargs != 1)
+            return ex__fail(c, "distinct function can only have one argument");
+        if (e->args[0]->kind != IQL_VAR)
+            return ex__fail(c, "expected field argument in distinct()");
     } else if (e->nargs != 1) {
         return ex__fail(c, "invalid number of arguments for %s, expected 1, got %zu", nm, e->nargs);
     }
@@ -390,6 +426,10 @@ static bool plan_select(ex_ctx *c, plan *p)
     if (!plan_dims(c, p))
         return false;
     for (size_t i = 0; i < p->ncalls; i++) {
+        if (p->calls[i].fn == EX_DISTINCT && (p->ncalls > 1 || raw))
+            return ex__fail(
+                c,
+                "aggregate function distinct() cannot be combined with other functions or fields");
         if (p->calls[i].fn != EX_TOP && p->calls[i].fn != EX_BOTTOM)
             continue;
         bool alone = p->ncalls == 1;
@@ -428,12 +468,12 @@ static bool plan_select(ex_ctx *c, plan *p)
             return ex__fail(c, "fill(none) must be used with a function");
         if (s->fill == IQL_FILL_LINEAR)
             return ex__fail(c, "fill(linear) must be used with a function");
-        if (s->fill == IQL_FILL_PREVIOUS)
-            return ex__fail(c, "fill(previous) must be used with a function");
-        if (s->fill == IQL_FILL_NUMBER)
-            return ex__fail(c, "fill(%g) must be used with a function", s->fill_value);
+        /* fill(previous) and fill(N) of a raw query are ignored, as
+         * InfluxDB does. */
     }
-    p->top = p->ncalls == 1 && (p->calls[0].fn == EX_TOP || p->calls[0].fn == EX_BOTTOM);
+    /* Calls that answer several rows a bucket. */
+    p->top = p->ncalls == 1 && (p->calls[0].fn == EX_TOP || p->calls[0].fn == EX_BOTTOM ||
+                                p->calls[0].fn == EX_DISTINCT);
     p->selector_time = p->ncalls == 1 && is_selector(p->calls[0].fn) && !p->interval;
     if (!ex__time_range(c, s->where, &p->tr))
         return false;
@@ -1393,6 +1433,13 @@ static void emit_group(agg_ctx *a, group *g, const outcol *cols, size_t ncols, s
     /* For fill(linear): the nearest buckets with a value on each side. */
     ptrdiff_t *before = NULL, *after = NULL;
     bool any = false;
+    for (size_t k = 0; k < nc; k++)
+        if (p->calls[k].fn == EX_INTEGRAL)
+            ex__acc_integral(&a->accs[k], B, nc, &p->calls[k],
+                             p->interval     ? a->base
+                             : p->tr.has_min ? p->tr.min
+                                             : EX_MIN_TIME,
+                             p->interval, p->tr.max + 1);
     for (size_t b = 0; b < B; b++)
         for (size_t k = 0; k < nc; k++) {
             ex_acc *acc = &a->accs[b * nc + k];
@@ -1434,12 +1481,19 @@ static void emit_group(agg_ctx *a, group *g, const outcol *cols, size_t ncols, s
     if (!row || !prev)
         abort();
     int64_t notime = p->tr.has_min ? p->tr.min : 0;
+    /* integral() is never filled by InfluxDB's fill iterator: alone it
+     * answers only the windows it emitted; beside other calls, rows that
+     * they fill carry its column filled as a row (null, the number, the
+     * previous value; linear: null). */
+    bool only_integral = true;
+    for (size_t k = 0; k < nc; k++)
+        only_integral &= p->calls[k].fn == EX_INTEGRAL;
     for (size_t i = 0; i < B; i++) {
         size_t b = s->descending ? B - 1 - i : i;
         bool bucket_any = false;
         for (size_t k = 0; k < nc; k++)
             bucket_any |= has[b * nc + k];
-        if (!bucket_any && (s->fill == IQL_FILL_NONE || !p->interval))
+        if (!bucket_any && (s->fill == IQL_FILL_NONE || !p->interval || only_integral))
             continue;
         int64_t t = p->interval ? (int64_t)((uint64_t)a->base + (uint64_t)b * (uint64_t)p->interval)
                                 : notime;
@@ -1457,9 +1511,12 @@ static void emit_group(agg_ctx *a, group *g, const outcol *cols, size_t ncols, s
                     v.i = pt->i;
                 else
                     v.f = pt->f;
-                row_env r = {c, p, a->m, &v, true, pt->seq, pt->t};
+                /* distinct() rows carry the bucket's time, top()'s the
+                 * point's. */
+                bool dist = p->calls[0].fn == EX_DISTINCT;
+                row_env r = {c, p, a->m, &v, !dist, pt->seq, pt->t};
                 ex__row_begin(c, written++);
-                ex__json_time(c->series, pt->t, c->o);
+                ex__json_time(c->series, dist ? t : pt->t, c->o);
                 for (size_t i2 = 0; i2 < ncols; i2++) {
                     ex_val cv = agg_eval(&r, cols[i2].expr);
                     sb_buf_putc(c->series, ',');
@@ -1501,7 +1558,7 @@ static void emit_group(agg_ctx *a, group *g, const outcol *cols, size_t ncols, s
             case IQL_FILL_LINEAR: {
                 /* Between the neighbours with values, in bucket order. */
                 ptrdiff_t lo = before[b * nc + k], hi = after[b * nc + k];
-                if (lo < 0 || hi < 0)
+                if (lo < 0 || hi < 0 || call->fn == EX_INTEGRAL)
                     break;
                 ex_val y0 = res[(size_t)lo * nc + k], y1 = res[(size_t)hi * nc + k];
                 /* InfluxDB's linearFloat/linearInteger, in bucket units:
@@ -1575,6 +1632,12 @@ static void run_agg(ex_ctx *c, plan *p, meas *m, slimiter *sl)
             continue;
         any = true;
         bool numeric_only = call->fn != EX_COUNT && call->fn != EX_FIRST && call->fn != EX_LAST;
+        bool any_type =
+            call->fn == EX_MODE || call->fn == EX_DISTINCT || call->fn == EX_COUNT_DISTINCT;
+        if (any_type && (call->type == TSDB_STRING || call->type == TSDB_BOOL))
+            /* InfluxDB takes these; the point buffers here hold numbers. */
+            return (void)ex__fail(c, "%.*s() of %s fields is not supported", SB_STR_FMT(call->name),
+                                  call->type == TSDB_STRING ? "string" : "boolean");
         if (numeric_only && (call->type == TSDB_STRING || call->type == TSDB_BOOL))
             return (void)ex__fail(c, "unsupported %.*s iterator type: *query.%sInterruptIterator",
                                   SB_STR_FMT(call->name),

@@ -776,6 +776,129 @@ static void test_hostile_regex(void **state)
     fixture_source_free(s2);
 }
 
+/* mode(), distinct(), count(distinct()) and integral(): the answers of
+ * InfluxDB 1.6 for the same data (asked of a real influxd). */
+#define RANGE_4M "WHERE time >= '2020-01-01T00:00:00Z' AND time < '2020-01-01T00:04:00Z' "
+
+static void test_mode_distinct(void **state)
+{
+    reset_opts();
+    /* All once: the smallest; else the most frequent. */
+    check("SELECT mode(n) FROM cpu", ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"mode\"],"
+                                         "\"values\":[[\"1970-01-01T00:00:00Z\",1]]}"));
+    check("SELECT mode(free) FROM mem", ONE("{\"name\":\"mem\",\"columns\":[\"time\",\"mode\"],"
+                                            "\"values\":[[\"1970-01-01T00:00:00Z\",50]]}"));
+    check(
+        "SELECT mode(value) FROM cpu GROUP BY region",
+        ONE("{\"name\":\"cpu\",\"tags\":{\"region\":\"eu\"},\"columns\":[\"time\",\"mode\"],"
+            "\"values\":[[\"1970-01-01T00:00:00Z\",1]]},{\"name\":\"cpu\",\"tags\":{\"region\":"
+            "\"us\"},\"columns\":[\"time\",\"mode\"],\"values\":[[\"1970-01-01T00:00:00Z\",2]]}"));
+    /* Rows in the order values were first seen, at the bucket's time. */
+    check("SELECT distinct(value) FROM cpu " RANGE_4M "GROUP BY time(1m)",
+          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"distinct\"],\"values\":[[\"2020-01-01T00:"
+              "00:00Z\",1],[\"2020-01-01T00:00:00Z\",2],[\"2020-01-01T00:00:00Z\",3],[\"2020-01-01T"
+              "00:00:00Z\",4],[\"2020-01-01T00:01:00Z\",5],[\"2020-01-01T00:02:00Z\",10]]}"));
+    check("SELECT distinct(free) FROM mem",
+          ONE("{\"name\":\"mem\",\"columns\":[\"time\",\"distinct\"],\"values\":[[\"1970-01-01T00:"
+              "00:00Z\",100],[\"1970-01-01T00:00:00Z\",50]]}"));
+    /* DISTINCT f is distinct(f). */
+    check("SELECT DISTINCT n FROM cpu",
+          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"distinct\"],\"values\":[[\"1970-01-01T00:"
+              "00:00Z\",1],[\"1970-01-01T00:00:00Z\",2],[\"1970-01-01T00:00:00Z\",3],[\"1970-01-01T"
+              "00:00:00Z\",5],[\"1970-01-01T00:00:00Z\",10]]}"));
+    check("SELECT distinct(value) FROM cpu LIMIT 2 OFFSET 1",
+          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"distinct\"],\"values\":[[\"1970-01-01T00:"
+              "00:00Z\",2],[\"1970-01-01T00:00:00Z\",3]]}"));
+    check(
+        "SELECT count(distinct(n)) FROM cpu GROUP BY region",
+        ONE("{\"name\":\"cpu\",\"tags\":{\"region\":\"eu\"},\"columns\":[\"time\",\"count\"],"
+            "\"values\":[[\"1970-01-01T00:00:00Z\",3]]},{\"name\":\"cpu\",\"tags\":{\"region\":"
+            "\"us\"},\"columns\":[\"time\",\"count\"],\"values\":[[\"1970-01-01T00:00:00Z\",2]]}"));
+    check("SELECT distinct(value), mean(value) FROM cpu",
+          ERR("aggregate function distinct() cannot be combined with other functions or fields"));
+    check("SELECT distinct(*) FROM cpu", ERR("expected field argument in distinct()"));
+    check("SELECT distinct(value, n) FROM cpu",
+          ERR("distinct function can only have one argument"));
+    check("SELECT mode(value, 1) FROM cpu",
+          ERR("invalid number of arguments for mode, expected 1, got 2"));
+}
+
+static void test_integral(void **state)
+{
+    reset_opts();
+    check("SELECT integral(value) FROM cpu",
+          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"integral\"],\"values\":[[\"1970-01-01T00:"
+              "00:00Z\",697.5]]}"));
+    /* One point: no area, still a row. (InfluxDB lists these groups in an
+     * order of its own; ours are sorted.) */
+    check(
+        "SELECT integral(value, 1m) FROM cpu GROUP BY host",
+        ONE("{\"name\":\"cpu\",\"tags\":{\"host\":\"a\"},\"columns\":[\"time\",\"integral\"],"
+            "\"values\":[[\"1970-01-01T00:00:00Z\",4.333333333333333]]},{\"name\":\"cpu\","
+            "\"tags\":{\"host\":\"b\"},\"columns\":[\"time\",\"integral\"],\"values\":[[\"1970-01-"
+            "01T00:00:00Z\",12]]},{\"name\":\"cpu\",\"tags\":{\"host\":\"c\"},\"columns\":["
+            "\"time\","
+            "\"integral\"],\"values\":[[\"1970-01-01T00:00:00Z\",0]]}"));
+    /* Windows: the segment across a window's end is cut there, by linear
+     * interpolation; floats and integers differ in which value carries
+     * on (as InfluxDB's two reducers do). */
+    check("SELECT integral(value) FROM cpu " RANGE_4M "GROUP BY time(1m)",
+          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"integral\"],\"values\":[[\"2020-01-01T00:"
+              "00:00Z\",235.9090909090909],[\"2020-01-01T00:01:00Z\",412.72727272727275],[\"2020-"
+              "01-01T00:02:00Z\",48.86363636363637]]}"));
+    /* Alone it is never filled; beside another call its empty buckets
+     * take the row's fill, but for linear (null). */
+    check("SELECT integral(value) FROM cpu " RANGE_4M "GROUP BY time(30s) fill(0)",
+          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"integral\"],\"values\":[[\"2020-01-01T00:"
+              "00:00Z\",99.54545454545455],[\"2020-01-01T00:01:00Z\",303.6363636363636],[\"2020-"
+              "01-01T00:02:00Z\",294.31818181818187]]}"));
+    check(
+        "SELECT integral(value), mean(value) FROM cpu WHERE time >= '2019-12-31T23:59:00Z' AND "
+        "time < '2020-01-01T00:04:00Z' GROUP BY time(1m) fill(0)",
+        ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"integral\",\"mean\"],\"values\":[[\"2019-"
+            "12-31T23:59:00Z\",0,0],[\"2020-01-01T00:00:00Z\",235.9090909090909,2.5],[\"2020-01-"
+            "01T00:01:00Z\",412.72727272727275,5],[\"2020-01-01T00:02:00Z\",48.86363636363637,10],"
+            "[\"2020-01-01T00:03:00Z\",0,0]]}"));
+    check(
+        "SELECT integral(value), mean(value) FROM cpu WHERE time >= '2019-12-31T23:59:00Z' AND "
+        "time < '2020-01-01T00:04:00Z' GROUP BY time(1m) fill(previous)",
+        ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"integral\",\"mean\"],\"values\":[[\"2019-"
+            "12-31T23:59:00Z\",null,null],[\"2020-01-01T00:00:00Z\",235.9090909090909,2.5],[\"2020-"
+            "01-01T00:01:00Z\",412.72727272727275,5],[\"2020-01-01T00:02:00Z\",48.86363636363637,"
+            "10],[\"2020-01-01T00:03:00Z\",48.86363636363637,10]]}"));
+    check("SELECT integral(value), count(value) FROM cpu WHERE time >= '2020-01-01T00:00:00Z' AND "
+          "time < '2020-01-01T00:03:00Z' GROUP BY time(30s) fill(linear)",
+          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"integral\",\"count\"],\"values\":[[\"2020-"
+              "01-01T00:00:00Z\",99.54545454545455,4],[\"2020-01-01T00:00:30Z\",null,2],[\"2020-01-"
+              "01T00:01:00Z\",303.6363636363636,1],[\"2020-01-01T00:01:30Z\",null,1],[\"2020-01-01T"
+              "00:02:00Z\",294.31818181818187,1],[\"2020-01-01T00:02:30Z\",null,null]]}"));
+    check("SELECT integral(n) FROM cpu " RANGE_4M "GROUP BY time(1m) fill(none)",
+          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"integral\"],\"values\":[[\"2020-01-01T00:"
+              "00:00Z\",211.66666666666669],[\"2020-01-01T00:01:00Z\",401.969696969697],[\"2020-"
+              "01-01T00:02:00Z\",36.36363636363637]]}"));
+    check("SELECT integral(value, 0s) FROM cpu", ERR("duration argument must be positive, got 0s"));
+    check("SELECT integral(value, 5) FROM cpu", ERR("second argument must be a duration"));
+    check("SELECT integral(value, 1s, 2s) FROM cpu",
+          ERR("invalid number of arguments for integral, expected at least 1 but no more than 2, "
+              "got 3"));
+    check("SELECT integral(sky) FROM weather",
+          ERR("unsupported integral iterator type: *query.stringInterruptIterator"));
+}
+
+/* fill() without GROUP BY: parsed; ignored but for none and linear. */
+static void test_fill_alone(void **state)
+{
+    reset_opts();
+    check("SELECT mean(value) FROM cpu fill(0)",
+          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"mean\"],\"values\":[[\"1970-01-01T00:00:"
+              "00Z\",4.166666666666667]]}"));
+    check("SELECT value FROM cpu WHERE host = 'b' fill(previous)",
+          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"value\"],\"values\":[[\"2020-01-01T00:00:"
+              "05Z\",2],[\"2020-01-01T00:02:05Z\",10]]}"));
+    check("SELECT value FROM cpu fill(none)", ERR("fill(none) must be used with a function"));
+    check("SELECT value FROM cpu fill(linear)", ERR("fill(linear) must be used with a function"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -786,6 +909,9 @@ int main(void)
         cmocka_unit_test(test_group_by_tags),
         cmocka_unit_test(test_group_by_time),
         cmocka_unit_test(test_fill),
+        cmocka_unit_test(test_mode_distinct),
+        cmocka_unit_test(test_integral),
+        cmocka_unit_test(test_fill_alone),
         cmocka_unit_test(test_raw),
         cmocka_unit_test(test_order_limit),
         cmocka_unit_test(test_conditions),
