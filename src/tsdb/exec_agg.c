@@ -715,6 +715,9 @@ static int cmp_better(const void *x, const void *y, void *arg)
 
 const ex_pt *ex__acc_top(ex_acc *a, const ex_call *k, size_t *n)
 {
+    *n = a->npts;
+    if (!a->npts) /* an empty bucket that a fill brings in */
+        return a->pts;
     if (k->fn == EX_DISTINCT) {
         /* Each value once, at its earliest time; then in time order (by
          * value among equal times), as InfluxDB's reducer lists them. */

@@ -1136,14 +1136,19 @@ static size_t bucket_of(const agg_ctx *a, int64_t t)
 
 /* The start of t's bucket: offset + a multiple of the interval (in 128
  * bits: near the ends of time the multiple may not fit; clamped). */
+static int64_t window_start_of(int64_t width, int64_t offset, int64_t t)
+{
+    __int128 x = (__int128)t - offset;
+    __int128 r = x % width;
+    if (r < 0)
+        r += width;
+    __int128 w = x - r + offset;
+    return w < INT64_MIN ? INT64_MIN : (int64_t)w;
+}
+
 static int64_t window_start(const plan *p, int64_t t)
 {
-    __int128 x = (__int128)t - p->offset;
-    __int128 r = x % p->interval;
-    if (r < 0)
-        r += p->interval;
-    __int128 w = x - r + p->offset;
-    return w < INT64_MIN ? INT64_MIN : (int64_t)w;
+    return window_start_of(p->interval, p->offset, t);
 }
 
 static int agg_chunk_cb(void *arg, const tsdb_chunk *ch)
@@ -1181,7 +1186,7 @@ static int agg_rollup_cb(void *arg, const tsdb_rollup_row *rows, size_t n)
     const ex_call *k = &a->p->calls[a->call];
     size_t nc = a->p->ncalls;
     for (size_t i = 0; i < n; i++) {
-        if (rows[i].start < a->base)
+        if (a->p->interval && rows[i].start < a->base)
             continue;
         size_t b = bucket_of(a, rows[i].start);
         if (b < a->nbuckets)
@@ -1230,15 +1235,21 @@ static int first_cb(void *arg, const tsdb_chunk *ch)
     return 1;
 }
 
-/* Whether rollups of width w give this query's answer exactly. */
+/* Whether rollups of width w give this query's answer exactly. Without
+ * GROUP BY time the one bucket is the whole range: rollups answer its
+ * whole w-wide windows, min and max excepted (a lone selector's row
+ * carries the time of its point, which a rollup row does not know). */
 static bool rollup_fits(const plan *p, const meas *m, int64_t w)
 {
-    if (w <= 0 || p->interval % w || p->offset % w || !p->tr.has_min)
+    if (w <= 0)
+        return false;
+    if (p->interval && (p->interval % w || p->offset % w || !p->tr.has_min))
         return false;
     for (size_t k = 0; k < p->ncalls; k++) {
         const ex_call *call = &p->calls[k];
+        bool minmax = call->fn == EX_MIN || call->fn == EX_MAX;
         if (call->fn != EX_COUNT && call->fn != EX_SUM && call->fn != EX_MEAN &&
-            call->fn != EX_MIN && call->fn != EX_MAX)
+            !(minmax && p->interval))
             return false;
         if (call->fidx >= 0 && m->schema.types[call->fidx] != TSDB_FLOAT)
             return false;
@@ -1285,16 +1296,17 @@ static bool feed_series(agg_ctx *a, const series *s, rollup_plan *rp)
         a->call = k;
         sb_errbuf err = {{0}};
         int rc = 1;
-        /* Rollups answer the buckets that lie wholly inside the range, the
-         * partial buckets at its ends are scanned. */
-        int64_t fb = 0, le = -1;
-        if (rp->wi < rp->n) {
-            fb = window_start(p, p->tr.min);
-            le = window_start(p, p->tr.max + 1) - 1;
+        /* Rollups answer the buckets (without GROUP BY time: the rollup
+         * windows) that lie wholly inside the range, the partial ones at
+         * its ends are scanned. */
+        while (rp->wi < rp->n) {
+            int64_t g = p->interval ? p->interval : rp->widths[rp->wi];
+            int64_t fb = window_start_of(g, p->offset, p->tr.min);
+            int64_t le = window_start_of(g, p->offset, p->tr.max + 1) - 1;
             if (fb < p->tr.min)
-                fb = fb > EX_MAX_TIME - p->interval ? EX_MAX_TIME : fb + p->interval;
-        }
-        while (rp->wi < rp->n && fb <= le) {
+                fb = fb > EX_MAX_TIME - g ? EX_MAX_TIME : fb + g;
+            if (fb > le)
+                break;
             rc = c->src->vt->rollup(c->src, p->db, s->id, call->field, rp->widths[rp->wi], fb, le,
                                     agg_rollup_cb, a, &err);
             if (rc == 1) {
@@ -1652,13 +1664,13 @@ static void run_agg(ex_ctx *c, plan *p, meas *m, slimiter *sl)
     bool cond_fields = ex__reads_field(p->s->where, &m->schema);
     size_t max_buckets = c->o->max_points ? c->o->max_points : EX_DEFAULT_MAX_BUCKETS;
     rollup_plan rp = {.n = 0};
-    if (p->interval && !cond_fields && !p->aux && c->src->vt->rollup) {
+    if (!cond_fields && !p->aux && c->src->vt->rollup) {
         static const int64_t STD[] = {3600000000000LL, 600000000000LL, 300000000000LL,
                                       60000000000LL,   10000000000LL,  1000000000LL};
-        if (rollup_fits(p, m, p->interval))
+        if (p->interval && rollup_fits(p, m, p->interval))
             rp.widths[rp.n++] = p->interval;
         for (size_t i = 0; i < sizeof(STD) / sizeof(STD[0]); i++)
-            if (STD[i] < p->interval && rollup_fits(p, m, STD[i]))
+            if ((!p->interval || STD[i] < p->interval) && rollup_fits(p, m, STD[i]))
                 rp.widths[rp.n++] = STD[i];
     }
     for (size_t gi = 0; gi < m->groups.len && !c->failed; gi++) {
