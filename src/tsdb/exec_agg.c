@@ -38,6 +38,9 @@ tsdb_type ex__call_type(const ex_call *k, tsdb_type t)
     case EX_FIRST:
     case EX_LAST:
         return t;
+    case EX_MODE:
+    case EX_DISTINCT:
+        return t == TSDB_UINT ? TSDB_FLOAT : t;
     default:
         return t == TSDB_INT ? TSDB_INT : TSDB_FLOAT;
     }
@@ -320,6 +323,24 @@ void ex__acc_feed(ex_acc *a, const ex_call *k, const tsdb_chunk *ch, size_t from
         a->n += to - from;
         return;
     }
+    if ((ch->type == TSDB_BOOL || ch->type == TSDB_STRING) &&
+        (k->fn == EX_MODE || k->fn == EX_DISTINCT || k->fn == EX_COUNT_DISTINCT)) {
+        /* Booleans kept as 0 for true, 1 for false: InfluxDB orders true
+         * first (mode() of one true and one false is true). Strings copied
+         * (a chunk's views end with the call), the point holding their
+         * offset. */
+        for (size_t x = from; x < to; x++) {
+            int64_t i = ch->type == TSDB_BOOL ? !ch->v.b[x] : (int64_t)a->strs.len;
+            if (ch->type == TSDB_STRING) {
+                uint32_t len = (uint32_t)ch->v.s[x].len;
+                sb_buf_append(&a->strs, (const char *)&len, sizeof(len));
+                sb_buf_append(&a->strs, ch->v.s[x].ptr, len);
+            }
+            push_pt(a, t[x], k->seq, 0, i, true);
+        }
+        a->n += to - from;
+        return;
+    }
     switch (ch->type) {
     case TSDB_FLOAT:
         FEED_LOOP(double, ch->v.f, TSDB_FLOAT, f);
@@ -461,23 +482,102 @@ static int cmp_ts(const void *x, const void *y)
     return r ? r : (p->seq > q->seq) - (p->seq < q->seq);
 }
 
-static bool pt_same(const ex_pt *p, const ex_pt *q, bool is_int)
+/* How kept points of a call compare: as floats, as integers (booleans
+ * too: true first), or as the strings they point to. */
+typedef enum { KIND_FLOAT, KIND_INT, KIND_STR } pt_kind;
+
+static pt_kind kind_of(const ex_call *k)
 {
-    return is_int ? p->i == q->i : p->f == q->f;
+    return k->type == TSDB_STRING                        ? KIND_STR
+           : k->type == TSDB_INT || k->type == TSDB_BOOL ? KIND_INT
+                                                         : KIND_FLOAT;
+}
+
+static sb_str str_at(const ex_acc *a, int64_t off)
+{
+    uint32_t len;
+    memcpy(&len, a->strs.ptr + off, sizeof(len));
+    return sb_str_make(a->strs.ptr + off + sizeof(len), len);
+}
+
+/* Go's string order: bytewise, a prefix first. */
+static int cmp_str_val(const ex_acc *a, const ex_pt *p, const ex_pt *q)
+{
+    sb_str x = str_at(a, p->i), y = str_at(a, q->i);
+    size_t n = x.len < y.len ? x.len : y.len;
+    int r = n ? memcmp(x.ptr, y.ptr, n) : 0;
+    return r ? r : (x.len > y.len) - (x.len < y.len);
+}
+
+static int cmp_vts_s(const void *x, const void *y, void *arg)
+{
+    const ex_pt *p = x, *q = y;
+    int r = cmp_str_val(arg, p, q);
+    if (!r)
+        r = cmp_t(x, y);
+    return r ? r : (p->seq > q->seq) - (p->seq < q->seq);
+}
+
+static int cmp_ts_s(const void *x, const void *y, void *arg)
+{
+    int r = cmp_t(x, y);
+    return r ? r : cmp_str_val(arg, x, y);
+}
+
+/* Sorted by value, then time, then series. */
+static void sort_by_value(ex_acc *a, pt_kind kd)
+{
+    if (kd == KIND_STR)
+        qsort_r(a->pts, a->npts, sizeof(ex_pt), cmp_vts_s, a);
+    else
+        qsort(a->pts, a->npts, sizeof(ex_pt), kd == KIND_INT ? cmp_vts_i : cmp_vts_f);
+}
+
+static bool pt_same(const ex_acc *a, const ex_pt *p, const ex_pt *q, pt_kind kd)
+{
+    switch (kd) {
+    case KIND_STR:
+        return cmp_str_val(a, p, q) == 0;
+    case KIND_INT:
+        return p->i == q->i;
+    default:
+        return p->f == q->f;
+    }
+}
+
+ex_val ex__acc_pt_val(const ex_acc *a, const ex_call *k, const ex_pt *p)
+{
+    ex_val v = {.type = (int)ex__call_type(k, k->type)};
+    switch (v.type) {
+    case TSDB_INT:
+        v.i = p->i;
+        break;
+    case TSDB_BOOL:
+        v.b = p->i == 0;
+        break;
+    case TSDB_STRING:
+        v.s = str_at(a, p->i);
+        break;
+    default:
+        v.type = TSDB_FLOAT;
+        v.f = p->f;
+        break;
+    }
+    return v;
 }
 
 /* mode(): the most frequent value. The points sorted by value (then
  * time), InfluxDB's scan: a value becomes the answer when its count
  * reaches the best count so far, unless its run began after the point
  * that set the best; the first value of all stands for a count of one. */
-static size_t mode_of(ex_acc *a, bool is_int)
+static size_t mode_of(ex_acc *a, pt_kind kd)
 {
-    qsort(a->pts, a->npts, sizeof(ex_pt), is_int ? cmp_vts_i : cmp_vts_f);
+    sort_by_value(a, kd);
     size_t best = 0, run = 0;
     uint64_t best_n = 0, run_n = 0;
     int64_t best_t = a->pts[0].t, run_t = a->pts[0].t;
     for (size_t x = 0; x < a->npts; x++) {
-        if (!pt_same(&a->pts[x], &a->pts[run], is_int)) {
+        if (!pt_same(a, &a->pts[x], &a->pts[run], kd)) {
             run = x;
             run_n = 1;
             run_t = a->pts[x].t;
@@ -493,12 +593,12 @@ static size_t mode_of(ex_acc *a, bool is_int)
     return best;
 }
 
-static size_t count_distinct(ex_acc *a, bool is_int)
+static size_t count_distinct(ex_acc *a, pt_kind kd)
 {
-    qsort(a->pts, a->npts, sizeof(ex_pt), is_int ? cmp_vts_i : cmp_vts_f);
+    sort_by_value(a, kd);
     size_t n = 0;
     for (size_t x = 0; x < a->npts; x++)
-        n += x == 0 || !pt_same(&a->pts[x], &a->pts[x - 1], is_int);
+        n += x == 0 || !pt_same(a, &a->pts[x], &a->pts[x - 1], kd);
     return n;
 }
 
@@ -656,18 +756,11 @@ ex_val ex__acc_result(ex_acc *a, const ex_call *k, int64_t *t, uint32_t *seq)
             r.f = a->pts[i].f;
         return r;
     }
-    case EX_MODE: {
-        const ex_pt *p = &a->pts[mode_of(a, is_int)];
-        r.type = is_int ? TSDB_INT : TSDB_FLOAT;
-        if (is_int)
-            r.i = p->i;
-        else
-            r.f = p->f;
-        return r;
-    }
+    case EX_MODE:
+        return ex__acc_pt_val(a, k, &a->pts[mode_of(a, kind_of(k))]);
     case EX_COUNT_DISTINCT:
         r.type = TSDB_INT;
-        r.i = (int64_t)count_distinct(a, is_int);
+        r.i = (int64_t)count_distinct(a, kind_of(k));
         return r;
     case EX_INTEGRAL:
         if (a->integ_has) {
@@ -721,14 +814,17 @@ const ex_pt *ex__acc_top(ex_acc *a, const ex_call *k, size_t *n)
     if (k->fn == EX_DISTINCT) {
         /* Each value once, at its earliest time; then in time order (by
          * value among equal times), as InfluxDB's reducer lists them. */
-        bool is_int = k->type == TSDB_INT;
-        qsort(a->pts, a->npts, sizeof(ex_pt), is_int ? cmp_vts_i : cmp_vts_f);
+        pt_kind kd = kind_of(k);
+        sort_by_value(a, kd);
         size_t m = 0;
         for (size_t x = 0; x < a->npts; x++)
-            if (m == 0 || !pt_same(&a->pts[x], &a->pts[m - 1], is_int))
+            if (m == 0 || !pt_same(a, &a->pts[x], &a->pts[m - 1], kd))
                 a->pts[m++] = a->pts[x];
         a->npts = m;
-        qsort(a->pts, a->npts, sizeof(ex_pt), is_int ? cmp_ti : cmp_tf);
+        if (kd == KIND_STR)
+            qsort_r(a->pts, a->npts, sizeof(ex_pt), cmp_ts_s, a);
+        else
+            qsort(a->pts, a->npts, sizeof(ex_pt), kd == KIND_INT ? cmp_ti : cmp_tf);
         *n = a->npts;
         return a->pts;
     }
@@ -746,6 +842,7 @@ void ex__acc_deinit(ex_acc *a)
 {
     free(a->pts);
     sb_buf_free(&a->best_str);
+    sb_buf_free(&a->strs);
     if (a->bykey) {
         sb_map_deinit(a->bykey);
         free(a->bykey);

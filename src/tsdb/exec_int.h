@@ -212,6 +212,8 @@ typedef struct ex_acc {
     tsdb_sketch *sk;
     bool welford;         /* stddev past EX_EXACT_MAX points: streaming */
     struct sb_map *bykey; /* top/bottom with tags: tagkey -> 1 + index in pts */
+    sb_buf strs;          /* mode/distinct of strings: each value as a 4-byte
+                             length and its bytes; pts[].i is the offset */
     bool integ_has;       /* integral: this bucket's window was emitted */
     double integ;
 } ex_acc;
@@ -237,6 +239,9 @@ ex_val ex__acc_result(ex_acc *a, const ex_call *k, int64_t *t, uint32_t *seq);
  * Sets each emitted bucket's result. */
 void ex__acc_integral(ex_acc *accs, size_t nb, size_t stride, const ex_call *k, int64_t base,
                       int64_t interval, int64_t end);
+/* The value a kept point of mode() or distinct() stands for, in the call's
+ * output type (strings point into the accumulator). */
+ex_val ex__acc_pt_val(const ex_acc *a, const ex_call *k, const ex_pt *p);
 /* top/bottom: the kept points, sorted by time; distinct: the distinct
  * values, by the time each was first seen (then by value); count in *n. */
 const ex_pt *ex__acc_top(ex_acc *a, const ex_call *k, size_t *n);

@@ -1518,14 +1518,16 @@ static void emit_group(agg_ctx *a, group *g, const outcol *cols, size_t ncols, s
                     continue;
                 if (s->limit && (int64_t)written >= s->limit)
                     break;
-                ex_val v = {.type = p->calls[0].type == TSDB_INT ? TSDB_INT : TSDB_FLOAT};
-                if (v.type == TSDB_INT)
-                    v.i = pt->i;
-                else
-                    v.f = pt->f;
                 /* distinct() rows carry the bucket's time, top()'s the
                  * point's. */
                 bool dist = p->calls[0].fn == EX_DISTINCT;
+                ex_val v = {.type = p->calls[0].type == TSDB_INT ? TSDB_INT : TSDB_FLOAT};
+                if (dist)
+                    v = ex__acc_pt_val(&a->accs[b], &p->calls[0], pt);
+                else if (v.type == TSDB_INT)
+                    v.i = pt->i;
+                else
+                    v.f = pt->f;
                 row_env r = {c, p, a->m, &v, !dist, pt->seq, pt->t};
                 ex__row_begin(c, written++);
                 ex__json_time(c->series, dist ? t : pt->t, c->o);
@@ -1644,12 +1646,8 @@ static void run_agg(ex_ctx *c, plan *p, meas *m, slimiter *sl)
             continue;
         any = true;
         bool numeric_only = call->fn != EX_COUNT && call->fn != EX_FIRST && call->fn != EX_LAST;
-        bool any_type =
-            call->fn == EX_MODE || call->fn == EX_DISTINCT || call->fn == EX_COUNT_DISTINCT;
-        if (any_type && (call->type == TSDB_STRING || call->type == TSDB_BOOL))
-            /* InfluxDB takes these; the point buffers here hold numbers. */
-            return (void)ex__fail(c, "%.*s() of %s fields is not supported", SB_STR_FMT(call->name),
-                                  call->type == TSDB_STRING ? "string" : "boolean");
+        if (call->fn == EX_MODE || call->fn == EX_DISTINCT || call->fn == EX_COUNT_DISTINCT)
+            numeric_only = false;
         if (numeric_only && (call->type == TSDB_STRING || call->type == TSDB_BOOL))
             return (void)ex__fail(c, "unsupported %.*s iterator type: *query.%sInterruptIterator",
                                   SB_STR_FMT(call->name),
@@ -1755,11 +1753,11 @@ static bool collect_measurements(ex_ctx *c, plan *p, name_list *out)
     return true;
 }
 
-/* Whether fn(*) takes a field of type t: count, first and last take any,
- * the rest numbers (InfluxQL's RewriteFields). */
+/* Whether fn(*) takes a field of type t: count, first, last and mode take
+ * any, the rest numbers (InfluxQL's RewriteFields). */
 static bool wild_type_ok(sb_str fn, tsdb_type t)
 {
-    if (name_is(fn, "count") || name_is(fn, "first") || name_is(fn, "last"))
+    if (name_is(fn, "count") || name_is(fn, "first") || name_is(fn, "last") || name_is(fn, "mode"))
         return true;
     return t == TSDB_FLOAT || t == TSDB_INT || t == TSDB_UINT;
 }

@@ -114,6 +114,8 @@ UNITS = {"s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
 
 
 def literal(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
     if isinstance(v, str):
         return "'%s'" % v.replace("\\", "\\\\").replace("'", "\\'")
     return repr(v)

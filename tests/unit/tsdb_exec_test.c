@@ -853,6 +853,23 @@ static void test_mode_distinct(void **state)
         ONE("{\"name\":\"cpu\",\"tags\":{\"region\":\"eu\"},\"columns\":[\"time\",\"count\"],"
             "\"values\":[[\"1970-01-01T00:00:00Z\",3]]},{\"name\":\"cpu\",\"tags\":{\"region\":"
             "\"us\"},\"columns\":[\"time\",\"count\"],\"values\":[[\"1970-01-01T00:00:00Z\",2]]}"));
+    /* Strings and booleans too: strings in byte order, true first. */
+    check("SELECT mode(sky) FROM weather",
+          ONE("{\"name\":\"weather\",\"columns\":[\"time\",\"mode\"],\"values\":[[\"1970-01-01T"
+              "00:00:00Z\",\"rain\"]]}"));
+    check("SELECT mode(*) FROM weather",
+          ONE("{\"name\":\"weather\",\"columns\":[\"time\",\"mode_ok\",\"mode_sky\",\"mode_temp\"],"
+              "\"values\":[[\"1970-01-01T00:00:00Z\",true,\"rain\",12.5]]}"));
+    check("SELECT distinct(sky) FROM weather",
+          ONE("{\"name\":\"weather\",\"columns\":[\"time\",\"distinct\"],\"values\":[[\"1970-01-"
+              "01T00:00:00Z\",\"sunny\"],[\"1970-01-01T00:00:00Z\",\"rain\"]]}"));
+    check("SELECT count(distinct(sky)) FROM weather",
+          ONE("{\"name\":\"weather\",\"columns\":[\"time\",\"count\"],\"values\":[[\"1970-01-01T"
+              "00:00:00Z\",2]]}"));
+    check("SELECT distinct(ok) FROM weather WHERE time >= '2020-01-01T00:00:00Z' AND "
+          "time < '2020-01-01T00:03:00Z' GROUP BY time(1m)",
+          ONE("{\"name\":\"weather\",\"columns\":[\"time\",\"distinct\"],\"values\":[[\"2020-01-"
+              "01T00:00:00Z\",true],[\"2020-01-01T00:01:00Z\",false]]}"));
     check("SELECT distinct(value), mean(value) FROM cpu",
           ERR("aggregate function distinct() cannot be combined with other functions or fields"));
     check("SELECT distinct(*) FROM cpu", ERR("expected field argument in distinct()"));
