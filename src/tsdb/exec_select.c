@@ -1512,8 +1512,12 @@ static void emit_group(agg_ctx *a, group *g, const outcol *cols, size_t ncols, s
         if (p->top) {
             size_t n;
             const ex_pt *pts = ex__acc_top(&a->accs[b], &p->calls[0], &n);
+            /* top()'s rows are points in time order, reversed by DESC;
+             * distinct()'s share their bucket's time and keep their order
+             * (InfluxDB reverses the buckets only). */
+            bool rev = s->descending && p->calls[0].fn != EX_DISTINCT;
             for (size_t j = 0; j < n; j++) {
-                const ex_pt *pt = &pts[s->descending ? n - 1 - j : j];
+                const ex_pt *pt = &pts[rev ? n - 1 - j : j];
                 if ((int64_t)seen++ < s->offset)
                     continue;
                 if (s->limit && (int64_t)written >= s->limit)

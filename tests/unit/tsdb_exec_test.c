@@ -837,6 +837,10 @@ static void test_mode_distinct(void **state)
           ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"distinct\"],\"values\":[[\"2020-01-01T00:"
               "00:00Z\",1],[\"2020-01-01T00:00:00Z\",2],[\"2020-01-01T00:00:00Z\",3],[\"2020-01-01T"
               "00:00:00Z\",4],[\"2020-01-01T00:01:00Z\",5],[\"2020-01-01T00:02:00Z\",10]]}"));
+    check("SELECT distinct(value) FROM cpu " RANGE_4M "GROUP BY time(1m) ORDER BY time DESC",
+          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"distinct\"],\"values\":[[\"2020-01-01T00:"
+              "02:00Z\",10],[\"2020-01-01T00:01:00Z\",5],[\"2020-01-01T00:00:00Z\",1],[\"2020-01-01T"
+              "00:00:00Z\",2],[\"2020-01-01T00:00:00Z\",3],[\"2020-01-01T00:00:00Z\",4]]}"));
     check("SELECT distinct(free) FROM mem",
           ONE("{\"name\":\"mem\",\"columns\":[\"time\",\"distinct\"],\"values\":[[\"1970-01-01T00:"
               "00:00Z\",100],[\"1970-01-01T00:00:00Z\",50]]}"));
