@@ -230,6 +230,9 @@ static void test_errors(void **state)
     /* fill() follows GROUP BY or stands alone, never after ORDER BY. */
     assert_string_equal(parse_err("SELECT v FROM m ORDER BY time fill(0)"),
                         "found fill, expected ; at line 1, char 31");
+    /* influxd 1.6 takes no LIMIT on SHOW DATABASES either. */
+    assert_string_equal(parse_err("SHOW DATABASES LIMIT 1"),
+                        "found LIMIT, expected ; at line 1, char 16");
     assert_string_equal(parse_err("SELECT DISTINCT FROM m"),
                         "found FROM, expected identifier at line 1, char 17");
     assert_string_equal(parse_err("SELECT DISTINCT 1 FROM m"),
