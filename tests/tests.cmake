@@ -82,7 +82,20 @@ endforeach()
 file(GLOB SB_INTEGRATION_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/integration/*.sh)
 foreach(src ${SB_INTEGRATION_TESTS})
     get_filename_component(name ${src} NAME_WE)
+    if(name STREQUAL "tsdb_diff")
+        continue()  # registered per tsdb driver below
+    endif()
     sb_add_test(integration.${name} ${src} bash ${src})
+endforeach()
+
+# The time-series differential test once per tsdb driver: "local" checks
+# the embedded engine and executor against InfluxDB 1.6, "influx" checks
+# the forwarding driver and the harness itself.
+foreach(driver local influx)
+    add_test(NAME integration.tsdb_diff.${driver}
+             COMMAND bash ${CMAKE_SOURCE_DIR}/tests/integration/tsdb_diff.sh ${driver})
+    set_tests_properties(integration.tsdb_diff.${driver} PROPERTIES
+        ENVIRONMENT "${SB_TEST_ENV};SITEBASE_TEST_DB=sqlite" TIMEOUT 300)
 endforeach()
 
 # The C engine of the CRDT differential tests (tests/crdt/PROTOCOL.md).

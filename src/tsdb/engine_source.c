@@ -78,22 +78,42 @@ static void run_push(merge *m, int64_t t, uint64_t v)
 }
 
 /* Copies a head's points in range (under the database lock). */
+/* The first index in [from, to) of a sorted head whose time is >= t. */
+static uint32_t head_lower(const tsdb__head *h, uint32_t from, uint32_t to, int64_t t)
+{
+    while (from < to) {
+        uint32_t mid = from + (to - from) / 2;
+        if (h->p[mid].t < t)
+            from = mid + 1;
+        else
+            to = mid;
+    }
+    return from;
+}
+
 static void collect_head(merge *m, const tsdb__head *h, tsdb_type type, int64_t tmin, int64_t tmax)
 {
-    if (!h->n)
+    uint32_t from = 0, to = h->n;
+    if (h->sorted && to) {
+        /* In time order (the common case): the range is a slice, found by
+         * bisection; a scan of a range without points costs no walk. */
+        from = head_lower(h, 0, to, tmin);
+        to = tmax == INT64_MAX ? to : head_lower(h, from, to, tmax + 1);
+    }
+    if (from >= to)
         return;
     run_begin(m);
     char *copy = NULL;
     size_t used = 0;
     if (type == TSDB_STRING) {
         size_t bytes = 0;
-        for (uint32_t i = 0; i < h->n; i++)
+        for (uint32_t i = from; i < to; i++)
             if (h->p[i].t >= tmin && h->p[i].t <= tmax)
                 bytes += ((const tsdb__hstr *)(uintptr_t)h->p[i].v)->len;
         copy = sb_malloc(bytes ? bytes : 1);
         sb_vec_push(&m->keep, copy);
     }
-    for (uint32_t i = 0; i < h->n; i++) {
+    for (uint32_t i = from; i < to; i++) {
         if (h->p[i].t < tmin || h->p[i].t > tmax)
             continue;
         uint64_t v = h->p[i].v;

@@ -11,7 +11,9 @@
  * percentile(p) is the nearest rank, index floor(n * p / 100 + 0.5) - 1 of
  * the sorted values, and no value when that index falls outside; median
  * averages the two middle values of an even count; top and bottom keep
- * the N largest (smallest) values, the earliest first among equals.
+ * the N largest (smallest) values, the earliest first among equals;
+ * mode, distinct, count(distinct) and integral keep every point of the
+ * bucket (see docs/tsdb.md for their rules, integral's windows above all).
  *
  * Unsigned fields aggregate as floats (InfluxDB 1.x needs a build flag for
  * them at all); count, first and last keep them as they are.
@@ -26,14 +28,19 @@ tsdb_type ex__call_type(const ex_call *k, tsdb_type t)
 {
     switch (k->fn) {
     case EX_COUNT:
+    case EX_COUNT_DISTINCT:
         return TSDB_INT;
     case EX_MEAN:
     case EX_STDDEV:
     case EX_MEDIAN:
+    case EX_INTEGRAL:
         return TSDB_FLOAT;
     case EX_FIRST:
     case EX_LAST:
         return t;
+    case EX_MODE:
+    case EX_DISTINCT:
+        return t == TSDB_UINT ? TSDB_FLOAT : t;
     default:
         return t == TSDB_INT ? TSDB_INT : TSDB_FLOAT;
     }
@@ -219,6 +226,16 @@ static void top_add(ex_acc *a, const ex_call *k, int64_t t, double f, int64_t i,
                 quantile_add(a, t[x], k->seq, (double)v[x], TYPE == TSDB_INT ? (int64_t)v[x] : 0,  \
                              TYPE == TSDB_INT);                                                    \
             break;                                                                                 \
+        case EX_MODE:                                                                              \
+        case EX_DISTINCT:                                                                          \
+        case EX_COUNT_DISTINCT:                                                                    \
+        case EX_INTEGRAL:                                                                          \
+            /* Kept whole: the answer needs every value (and time). */                             \
+            for (size_t x = from; x < to; x++)                                                     \
+                push_pt(a, t[x], k->seq, (double)v[x], TYPE == TSDB_INT ? (int64_t)v[x] : 0,       \
+                        TYPE == TSDB_INT);                                                         \
+            a->n += to - from;                                                                     \
+            break;                                                                                 \
         case EX_TOP:                                                                               \
         case EX_BOTTOM:                                                                            \
             for (size_t x = from; x < to; x++)                                                     \
@@ -303,6 +320,24 @@ void ex__acc_feed(ex_acc *a, const ex_call *k, const tsdb_chunk *ch, size_t from
         return;
     }
     if (k->fn == EX_COUNT) {
+        a->n += to - from;
+        return;
+    }
+    if ((ch->type == TSDB_BOOL || ch->type == TSDB_STRING) &&
+        (k->fn == EX_MODE || k->fn == EX_DISTINCT || k->fn == EX_COUNT_DISTINCT)) {
+        /* Booleans kept as 0 for true, 1 for false: InfluxDB orders true
+         * first (mode() of one true and one false is true). Strings copied
+         * (a chunk's views end with the call), the point holding their
+         * offset. */
+        for (size_t x = from; x < to; x++) {
+            int64_t i = ch->type == TSDB_BOOL ? !ch->v.b[x] : (int64_t)a->strs.len;
+            if (ch->type == TSDB_STRING) {
+                uint32_t len = (uint32_t)ch->v.s[x].len;
+                sb_buf_append(&a->strs, (const char *)&len, sizeof(len));
+                sb_buf_append(&a->strs, ch->v.s[x].ptr, len);
+            }
+            push_pt(a, t[x], k->seq, 0, i, true);
+        }
         a->n += to - from;
         return;
     }
@@ -408,6 +443,238 @@ static int cmp_t(const void *x, const void *y)
     return (p->t > q->t) - (p->t < q->t);
 }
 
+/* By value, then time, then series: a total order, so that ties resolve
+ * the same way on every run. */
+static int cmp_vts_f(const void *x, const void *y)
+{
+    const ex_pt *p = x, *q = y;
+    int r = cmp_f(x, y);
+    return r ? r : (p->seq > q->seq) - (p->seq < q->seq);
+}
+
+static int cmp_vts_i(const void *x, const void *y)
+{
+    const ex_pt *p = x, *q = y;
+    int r = cmp_i(x, y);
+    return r ? r : (p->seq > q->seq) - (p->seq < q->seq);
+}
+
+/* By time, then value. */
+static int cmp_ti(const void *x, const void *y)
+{
+    const ex_pt *p = x, *q = y;
+    int r = cmp_t(x, y);
+    return r ? r : (p->i > q->i) - (p->i < q->i);
+}
+
+static int cmp_tf(const void *x, const void *y)
+{
+    const ex_pt *p = x, *q = y;
+    int r = cmp_t(x, y);
+    return r ? r : (p->f > q->f) - (p->f < q->f);
+}
+
+/* By time, then series (the order of a group's merged points). */
+static int cmp_ts(const void *x, const void *y)
+{
+    const ex_pt *p = x, *q = y;
+    int r = cmp_t(x, y);
+    return r ? r : (p->seq > q->seq) - (p->seq < q->seq);
+}
+
+/* How kept points of a call compare: as floats, as integers (booleans
+ * too: true first), or as the strings they point to. */
+typedef enum { KIND_FLOAT, KIND_INT, KIND_STR } pt_kind;
+
+static pt_kind kind_of(const ex_call *k)
+{
+    return k->type == TSDB_STRING                        ? KIND_STR
+           : k->type == TSDB_INT || k->type == TSDB_BOOL ? KIND_INT
+                                                         : KIND_FLOAT;
+}
+
+static sb_str str_at(const ex_acc *a, int64_t off)
+{
+    uint32_t len;
+    memcpy(&len, a->strs.ptr + off, sizeof(len));
+    return sb_str_make(a->strs.ptr + off + sizeof(len), len);
+}
+
+/* Go's string order: bytewise, a prefix first. */
+static int cmp_str_val(const ex_acc *a, const ex_pt *p, const ex_pt *q)
+{
+    sb_str x = str_at(a, p->i), y = str_at(a, q->i);
+    size_t n = x.len < y.len ? x.len : y.len;
+    int r = n ? memcmp(x.ptr, y.ptr, n) : 0;
+    return r ? r : (x.len > y.len) - (x.len < y.len);
+}
+
+static int cmp_vts_s(const void *x, const void *y, void *arg)
+{
+    const ex_pt *p = x, *q = y;
+    int r = cmp_str_val(arg, p, q);
+    if (!r)
+        r = cmp_t(x, y);
+    return r ? r : (p->seq > q->seq) - (p->seq < q->seq);
+}
+
+static int cmp_ts_s(const void *x, const void *y, void *arg)
+{
+    int r = cmp_t(x, y);
+    return r ? r : cmp_str_val(arg, x, y);
+}
+
+/* Sorted by value, then time, then series. */
+static void sort_by_value(ex_acc *a, pt_kind kd)
+{
+    if (kd == KIND_STR)
+        qsort_r(a->pts, a->npts, sizeof(ex_pt), cmp_vts_s, a);
+    else
+        qsort(a->pts, a->npts, sizeof(ex_pt), kd == KIND_INT ? cmp_vts_i : cmp_vts_f);
+}
+
+static bool pt_same(const ex_acc *a, const ex_pt *p, const ex_pt *q, pt_kind kd)
+{
+    switch (kd) {
+    case KIND_STR:
+        return cmp_str_val(a, p, q) == 0;
+    case KIND_INT:
+        return p->i == q->i;
+    default:
+        return p->f == q->f;
+    }
+}
+
+ex_val ex__acc_pt_val(const ex_acc *a, const ex_call *k, const ex_pt *p)
+{
+    ex_val v = {.type = (int)ex__call_type(k, k->type)};
+    switch (v.type) {
+    case TSDB_INT:
+        v.i = p->i;
+        break;
+    case TSDB_BOOL:
+        v.b = p->i == 0;
+        break;
+    case TSDB_STRING:
+        v.s = str_at(a, p->i);
+        break;
+    default:
+        v.type = TSDB_FLOAT;
+        v.f = p->f;
+        break;
+    }
+    return v;
+}
+
+/* mode(): the most frequent value. The points sorted by value (then
+ * time), InfluxDB's scan: a value becomes the answer when its count
+ * reaches the best count so far, unless its run began after the point
+ * that set the best; the first value of all stands for a count of one. */
+static size_t mode_of(ex_acc *a, pt_kind kd)
+{
+    sort_by_value(a, kd);
+    size_t best = 0, run = 0;
+    uint64_t best_n = 0, run_n = 0;
+    int64_t best_t = a->pts[0].t, run_t = a->pts[0].t;
+    for (size_t x = 0; x < a->npts; x++) {
+        if (!pt_same(a, &a->pts[x], &a->pts[run], kd)) {
+            run = x;
+            run_n = 1;
+            run_t = a->pts[x].t;
+            continue;
+        }
+        run_n++;
+        if (best_n > run_n || (best_n == run_n && run_t > best_t))
+            continue;
+        best_n = run_n;
+        best = x;
+        best_t = a->pts[x].t;
+    }
+    return best;
+}
+
+static size_t count_distinct(ex_acc *a, pt_kind kd)
+{
+    sort_by_value(a, kd);
+    size_t n = 0;
+    for (size_t x = 0; x < a->npts; x++)
+        n += x == 0 || !pt_same(a, &a->pts[x], &a->pts[x - 1], kd);
+    return n;
+}
+
+/* The line through (t0, y0) and (t1, y1) at t: slope first, as InfluxDB. */
+static double lerp(int64_t t, int64_t t0, int64_t t1, double y0, double y1)
+{
+    double m = (y1 - y0) / (double)(t1 - t0);
+    return m * (double)(t - t0) + y0;
+}
+
+void ex__acc_integral(ex_acc *accs, size_t nb, size_t stride, const ex_call *k, int64_t base,
+                      int64_t interval, int64_t end)
+{
+    bool is_int = k->type == TSDB_INT;
+    double unit = (double)(k->unit > 0 ? k->unit : 1000000000);
+    bool have = false;
+    int64_t pt_t = 0, ws = 0, we = 0; /* the previous point; its window */
+    double py = 0, sum = 0;
+    size_t wb = 0;
+    for (size_t b = 0; b < nb; b++) {
+        ex_acc *acc = &accs[b * stride];
+        if (!acc->npts)
+            continue;
+        qsort(acc->pts, acc->npts, sizeof(ex_pt), cmp_ts);
+        int64_t bs = interval ? base + (int64_t)b * interval : base;
+        int64_t be = interval ? bs + interval : end;
+        for (size_t x = 0; x < acc->npts; x++) {
+            const ex_pt *p = &acc->pts[x];
+            double y = is_int ? (double)p->i : p->f;
+            if (!have) {
+                have = true;
+                pt_t = p->t;
+                py = y;
+                wb = b;
+                ws = bs;
+                we = be;
+                continue;
+            }
+            if (p->t == pt_t) { /* the same time again: the later one stands */
+                py = y;
+                continue;
+            }
+            if (p->t >= we) {
+                /* Close the window: the area up to its end, interpolated. */
+                if (pt_t != we) {
+                    double v = lerp(we, pt_t, p->t, py, y);
+                    sum += 0.5 * (v + py) * ((double)(we - pt_t) / unit);
+                    pt_t = we;
+                    /* InfluxDB's integer reducer keeps the previous value
+                     * and carries the interpolated one as the next point's
+                     * (its float reducer does the reverse); the answers
+                     * follow it. */
+                    if (is_int)
+                        y = v;
+                    else
+                        py = v;
+                }
+                accs[wb * stride].integ = sum;
+                accs[wb * stride].integ_has = true;
+                sum = 0;
+                wb = b;
+                ws = bs;
+                we = be;
+            }
+            sum += 0.5 * (y + py) * ((double)(p->t - pt_t) / unit);
+            pt_t = p->t;
+            py = is_int ? (double)p->i : p->f;
+        }
+    }
+    /* The last window, unless its only point lies on its start. */
+    if (have && pt_t != ws) {
+        accs[wb * stride].integ = sum;
+        accs[wb * stride].integ_has = true;
+    }
+}
+
 ex_val ex__acc_result(ex_acc *a, const ex_call *k, int64_t *t, uint32_t *seq)
 {
     ex_val r = {.type = EX_NULL};
@@ -489,6 +756,18 @@ ex_val ex__acc_result(ex_acc *a, const ex_call *k, int64_t *t, uint32_t *seq)
             r.f = a->pts[i].f;
         return r;
     }
+    case EX_MODE:
+        return ex__acc_pt_val(a, k, &a->pts[mode_of(a, kind_of(k))]);
+    case EX_COUNT_DISTINCT:
+        r.type = TSDB_INT;
+        r.i = (int64_t)count_distinct(a, kind_of(k));
+        return r;
+    case EX_INTEGRAL:
+        if (a->integ_has) {
+            r.type = TSDB_FLOAT;
+            r.f = a->integ;
+        }
+        return r;
     case EX_MEDIAN: {
         r.type = TSDB_FLOAT;
         size_t n = (size_t)a->n;
@@ -529,6 +808,26 @@ static int cmp_better(const void *x, const void *y, void *arg)
 
 const ex_pt *ex__acc_top(ex_acc *a, const ex_call *k, size_t *n)
 {
+    *n = a->npts;
+    if (!a->npts) /* an empty bucket that a fill brings in */
+        return a->pts;
+    if (k->fn == EX_DISTINCT) {
+        /* Each value once, at its earliest time; then in time order (by
+         * value among equal times), as InfluxDB's reducer lists them. */
+        pt_kind kd = kind_of(k);
+        sort_by_value(a, kd);
+        size_t m = 0;
+        for (size_t x = 0; x < a->npts; x++)
+            if (m == 0 || !pt_same(a, &a->pts[x], &a->pts[m - 1], kd))
+                a->pts[m++] = a->pts[x];
+        a->npts = m;
+        if (kd == KIND_STR)
+            qsort_r(a->pts, a->npts, sizeof(ex_pt), cmp_ts_s, a);
+        else
+            qsort(a->pts, a->npts, sizeof(ex_pt), kd == KIND_INT ? cmp_ti : cmp_tf);
+        *n = a->npts;
+        return a->pts;
+    }
     if (k->ntagargs && (int64_t)a->npts > k->n) {
         /* The N best of the tag values' best points. */
         qsort_r(a->pts, a->npts, sizeof(ex_pt), cmp_better, (void *)k);
@@ -543,6 +842,7 @@ void ex__acc_deinit(ex_acc *a)
 {
     free(a->pts);
     sb_buf_free(&a->best_str);
+    sb_buf_free(&a->strs);
     if (a->bykey) {
         sb_map_deinit(a->bykey);
         free(a->bykey);

@@ -161,6 +161,10 @@ typedef enum ex_fn {
     EX_MEDIAN,
     EX_TOP,
     EX_BOTTOM,
+    EX_MODE,
+    EX_DISTINCT,
+    EX_COUNT_DISTINCT, /* count(distinct(f)) */
+    EX_INTEGRAL,
 } ex_fn;
 
 /* Points kept exactly by percentile() and median() per group and bucket;
@@ -176,6 +180,7 @@ typedef struct ex_call {
     sb_str field;          /* its argument */
     double pct;            /* percentile */
     int64_t n;             /* top/bottom */
+    int64_t unit;          /* integral: ns per unit of time (default 1s) */
     ptrdiff_t fidx;        /* in the measurement's schema, -1: no such field */
     tsdb_type type;        /* the field's type there */
     uint32_t seq;          /* the series being fed: selectors remember the point's */
@@ -207,6 +212,10 @@ typedef struct ex_acc {
     tsdb_sketch *sk;
     bool welford;         /* stddev past EX_EXACT_MAX points: streaming */
     struct sb_map *bykey; /* top/bottom with tags: tagkey -> 1 + index in pts */
+    sb_buf strs;          /* mode/distinct of strings: each value as a 4-byte
+                             length and its bytes; pts[].i is the offset */
+    bool integ_has;       /* integral: this bucket's window was emitted */
+    double integ;
 } ex_acc;
 
 /* The output type of a call over a field of type t. */
@@ -221,6 +230,19 @@ void ex__acc_feed_rollup(ex_acc *a, const ex_call *k, const tsdb_rollup_row *r);
  * the call selects one (else unchanged). Null when the bucket has no
  * answer. */
 ex_val ex__acc_result(ex_acc *a, const ex_call *k, int64_t *t, uint32_t *seq);
-/* top/bottom: the kept points, sorted by time; count in *n. */
+/* integral(): the trapezoidal time integral of a group's points, as
+ * InfluxDB's stream reducer computes it: points in time order across the
+ * buckets accs[b * stride] (b < nb, each fed whole), a segment that crosses
+ * a window's end interpolated at that end, the area from there to the
+ * next point counted in that point's window. Windows are the buckets
+ * [base + b * interval, + interval); interval 0: one window [base, end).
+ * Sets each emitted bucket's result. */
+void ex__acc_integral(ex_acc *accs, size_t nb, size_t stride, const ex_call *k, int64_t base,
+                      int64_t interval, int64_t end);
+/* The value a kept point of mode() or distinct() stands for, in the call's
+ * output type (strings point into the accumulator). */
+ex_val ex__acc_pt_val(const ex_acc *a, const ex_call *k, const ex_pt *p);
+/* top/bottom: the kept points, sorted by time; distinct: the distinct
+ * values, by the time each was first seen (then by value); count in *n. */
 const ex_pt *ex__acc_top(ex_acc *a, const ex_call *k, size_t *n);
 void ex__acc_deinit(ex_acc *a);

@@ -84,20 +84,18 @@ static const struct {
     const char *name;
     ex_fn fn;
 } FNS[] = {
-    {"count", EX_COUNT},   {"sum", EX_SUM},
-    {"mean", EX_MEAN},     {"min", EX_MIN},
-    {"max", EX_MAX},       {"first", EX_FIRST},
-    {"last", EX_LAST},     {"spread", EX_SPREAD},
-    {"stddev", EX_STDDEV}, {"percentile", EX_PERCENTILE},
-    {"median", EX_MEDIAN}, {"top", EX_TOP},
-    {"bottom", EX_BOTTOM},
+    {"count", EX_COUNT},       {"sum", EX_SUM},
+    {"mean", EX_MEAN},         {"min", EX_MIN},
+    {"max", EX_MAX},           {"first", EX_FIRST},
+    {"last", EX_LAST},         {"spread", EX_SPREAD},
+    {"stddev", EX_STDDEV},     {"percentile", EX_PERCENTILE},
+    {"median", EX_MEDIAN},     {"top", EX_TOP},
+    {"bottom", EX_BOTTOM},     {"mode", EX_MODE},
+    {"distinct", EX_DISTINCT}, {"integral", EX_INTEGRAL},
 };
 
 /* Functions InfluxDB has that we do not run: named, not "undefined". */
 static const char *const UNSUPPORTED[] = {
-    "distinct",
-    "mode",
-    "integral",
     "derivative",
     "non_negative_derivative",
     "difference",
@@ -199,7 +197,22 @@ static bool plan_call(ex_ctx *c, plan *p, const iql_expr *e)
                 return ex__fail(c, "function %.*s() is not supported", SB_STR_FMT(e->name));
         return ex__fail(c, "undefined function %.*s()", SB_STR_FMT(e->name));
     }
-    ex_call k = {.expr = e, .fn = fn, .name = e->name, .fidx = -1};
+    ex_call k = {.expr = e, .fn = fn, .name = e->name, .fidx = -1, .unit = 1000000000};
+    if (fn == EX_COUNT && e->nargs == 1 && e->args[0]->kind == IQL_CALL &&
+        name_is(e->args[0]->name, "distinct")) {
+        /* count(distinct(f)): the number of distinct values. */
+        const iql_expr *d = e->args[0];
+        if (d->nargs != 1)
+            return ex__fail(c, "distinct function can only have one argument");
+        if (d->args[0]->kind != IQL_VAR)
+            return ex__fail(c, "expected field argument in distinct()");
+        k.fn = EX_COUNT_DISTINCT;
+        k.field = d->args[0]->name;
+        if (p->ncalls == EX_MAX_CALLS)
+            return ex__fail(c, "too many function calls (at most %d)", EX_MAX_CALLS);
+        p->calls[p->ncalls++] = k;
+        return true;
+    }
     const char *nm = FNS[0].name;
     for (size_t i = 0; i < sizeof(FNS) / sizeof(FNS[0]); i++)
         if (FNS[i].fn == fn)
@@ -261,6 +274,29 @@ static bool plan_call(ex_ctx *c, plan *p, const iql_expr *e)
             k.pct = e->args[1]->f;
         else
             return ex__fail(c, "expected float argument in percentile()");
+    } else if (fn == EX_INTEGRAL) {
+        if (e->nargs < 1 || e->nargs > 2)
+            return ex__fail(c,
+                            "invalid number of arguments for integral, expected at least 1 but no "
+                            "more than 2, got %zu",
+                            e->nargs);
+        if (e->nargs == 2) {
+            if (e->args[1]->kind != IQL_DURATION)
+                return ex__fail(c, "second argument must be a duration");
+            if (e->args[1]->i <= 0) {
+                sb_buf b = SB_BUF_INIT;
+                iql_expr_write(e->args[1], &b);
+                ex__fail(c, "duration argument must be positive, got %s", b.ptr ? b.ptr : "");
+                sb_buf_free(&b);
+                return false;
+            }
+            k.unit = e->args[1]->i;
+        }
+    } else if (fn == EX_DISTINCT) {
+        if (e->nargs != 1)
+            return ex__fail(c, "distinct function can only have one argument");
+        if (e->args[0]->kind != IQL_VAR)
+            return ex__fail(c, "expected field argument in distinct()");
     } else if (e->nargs != 1) {
         return ex__fail(c, "invalid number of arguments for %s, expected 1, got %zu", nm, e->nargs);
     }
@@ -390,6 +426,10 @@ static bool plan_select(ex_ctx *c, plan *p)
     if (!plan_dims(c, p))
         return false;
     for (size_t i = 0; i < p->ncalls; i++) {
+        if (p->calls[i].fn == EX_DISTINCT && (p->ncalls > 1 || raw))
+            return ex__fail(
+                c,
+                "aggregate function distinct() cannot be combined with other functions or fields");
         if (p->calls[i].fn != EX_TOP && p->calls[i].fn != EX_BOTTOM)
             continue;
         bool alone = p->ncalls == 1;
@@ -428,12 +468,12 @@ static bool plan_select(ex_ctx *c, plan *p)
             return ex__fail(c, "fill(none) must be used with a function");
         if (s->fill == IQL_FILL_LINEAR)
             return ex__fail(c, "fill(linear) must be used with a function");
-        if (s->fill == IQL_FILL_PREVIOUS)
-            return ex__fail(c, "fill(previous) must be used with a function");
-        if (s->fill == IQL_FILL_NUMBER)
-            return ex__fail(c, "fill(%g) must be used with a function", s->fill_value);
+        /* fill(previous) and fill(N) of a raw query are ignored, as
+         * InfluxDB does. */
     }
-    p->top = p->ncalls == 1 && (p->calls[0].fn == EX_TOP || p->calls[0].fn == EX_BOTTOM);
+    /* Calls that answer several rows a bucket. */
+    p->top = p->ncalls == 1 && (p->calls[0].fn == EX_TOP || p->calls[0].fn == EX_BOTTOM ||
+                                p->calls[0].fn == EX_DISTINCT);
     p->selector_time = p->ncalls == 1 && is_selector(p->calls[0].fn) && !p->interval;
     if (!ex__time_range(c, s->where, &p->tr))
         return false;
@@ -1096,14 +1136,19 @@ static size_t bucket_of(const agg_ctx *a, int64_t t)
 
 /* The start of t's bucket: offset + a multiple of the interval (in 128
  * bits: near the ends of time the multiple may not fit; clamped). */
+static int64_t window_start_of(int64_t width, int64_t offset, int64_t t)
+{
+    __int128 x = (__int128)t - offset;
+    __int128 r = x % width;
+    if (r < 0)
+        r += width;
+    __int128 w = x - r + offset;
+    return w < INT64_MIN ? INT64_MIN : (int64_t)w;
+}
+
 static int64_t window_start(const plan *p, int64_t t)
 {
-    __int128 x = (__int128)t - p->offset;
-    __int128 r = x % p->interval;
-    if (r < 0)
-        r += p->interval;
-    __int128 w = x - r + p->offset;
-    return w < INT64_MIN ? INT64_MIN : (int64_t)w;
+    return window_start_of(p->interval, p->offset, t);
 }
 
 static int agg_chunk_cb(void *arg, const tsdb_chunk *ch)
@@ -1141,7 +1186,7 @@ static int agg_rollup_cb(void *arg, const tsdb_rollup_row *rows, size_t n)
     const ex_call *k = &a->p->calls[a->call];
     size_t nc = a->p->ncalls;
     for (size_t i = 0; i < n; i++) {
-        if (rows[i].start < a->base)
+        if (a->p->interval && rows[i].start < a->base)
             continue;
         size_t b = bucket_of(a, rows[i].start);
         if (b < a->nbuckets)
@@ -1190,15 +1235,21 @@ static int first_cb(void *arg, const tsdb_chunk *ch)
     return 1;
 }
 
-/* Whether rollups of width w give this query's answer exactly. */
+/* Whether rollups of width w give this query's answer exactly. Without
+ * GROUP BY time the one bucket is the whole range: rollups answer its
+ * whole w-wide windows, min and max excepted (a lone selector's row
+ * carries the time of its point, which a rollup row does not know). */
 static bool rollup_fits(const plan *p, const meas *m, int64_t w)
 {
-    if (w <= 0 || p->interval % w || p->offset % w || !p->tr.has_min)
+    if (w <= 0)
+        return false;
+    if (p->interval && (p->interval % w || p->offset % w || !p->tr.has_min))
         return false;
     for (size_t k = 0; k < p->ncalls; k++) {
         const ex_call *call = &p->calls[k];
+        bool minmax = call->fn == EX_MIN || call->fn == EX_MAX;
         if (call->fn != EX_COUNT && call->fn != EX_SUM && call->fn != EX_MEAN &&
-            call->fn != EX_MIN && call->fn != EX_MAX)
+            !(minmax && p->interval))
             return false;
         if (call->fidx >= 0 && m->schema.types[call->fidx] != TSDB_FLOAT)
             return false;
@@ -1245,16 +1296,17 @@ static bool feed_series(agg_ctx *a, const series *s, rollup_plan *rp)
         a->call = k;
         sb_errbuf err = {{0}};
         int rc = 1;
-        /* Rollups answer the buckets that lie wholly inside the range, the
-         * partial buckets at its ends are scanned. */
-        int64_t fb = 0, le = -1;
-        if (rp->wi < rp->n) {
-            fb = window_start(p, p->tr.min);
-            le = window_start(p, p->tr.max + 1) - 1;
+        /* Rollups answer the buckets (without GROUP BY time: the rollup
+         * windows) that lie wholly inside the range, the partial ones at
+         * its ends are scanned. */
+        while (rp->wi < rp->n) {
+            int64_t g = p->interval ? p->interval : rp->widths[rp->wi];
+            int64_t fb = window_start_of(g, p->offset, p->tr.min);
+            int64_t le = window_start_of(g, p->offset, p->tr.max + 1) - 1;
             if (fb < p->tr.min)
-                fb = fb > EX_MAX_TIME - p->interval ? EX_MAX_TIME : fb + p->interval;
-        }
-        while (rp->wi < rp->n && fb <= le) {
+                fb = fb > EX_MAX_TIME - g ? EX_MAX_TIME : fb + g;
+            if (fb > le)
+                break;
             rc = c->src->vt->rollup(c->src, p->db, s->id, call->field, rp->widths[rp->wi], fb, le,
                                     agg_rollup_cb, a, &err);
             if (rc == 1) {
@@ -1393,6 +1445,13 @@ static void emit_group(agg_ctx *a, group *g, const outcol *cols, size_t ncols, s
     /* For fill(linear): the nearest buckets with a value on each side. */
     ptrdiff_t *before = NULL, *after = NULL;
     bool any = false;
+    for (size_t k = 0; k < nc; k++)
+        if (p->calls[k].fn == EX_INTEGRAL)
+            ex__acc_integral(&a->accs[k], B, nc, &p->calls[k],
+                             p->interval     ? a->base
+                             : p->tr.has_min ? p->tr.min
+                                             : EX_MIN_TIME,
+                             p->interval, p->tr.max + 1);
     for (size_t b = 0; b < B; b++)
         for (size_t k = 0; k < nc; k++) {
             ex_acc *acc = &a->accs[b * nc + k];
@@ -1434,32 +1493,48 @@ static void emit_group(agg_ctx *a, group *g, const outcol *cols, size_t ncols, s
     if (!row || !prev)
         abort();
     int64_t notime = p->tr.has_min ? p->tr.min : 0;
+    /* integral() is never filled by InfluxDB's fill iterator: alone it
+     * answers only the windows it emitted; beside other calls, rows that
+     * they fill carry its column filled as a row (null, the number, the
+     * previous value; linear: null). */
+    bool only_integral = true;
+    for (size_t k = 0; k < nc; k++)
+        only_integral &= p->calls[k].fn == EX_INTEGRAL;
     for (size_t i = 0; i < B; i++) {
         size_t b = s->descending ? B - 1 - i : i;
         bool bucket_any = false;
         for (size_t k = 0; k < nc; k++)
             bucket_any |= has[b * nc + k];
-        if (!bucket_any && (s->fill == IQL_FILL_NONE || !p->interval))
+        if (!bucket_any && (s->fill == IQL_FILL_NONE || !p->interval || only_integral))
             continue;
         int64_t t = p->interval ? (int64_t)((uint64_t)a->base + (uint64_t)b * (uint64_t)p->interval)
                                 : notime;
         if (p->top) {
             size_t n;
             const ex_pt *pts = ex__acc_top(&a->accs[b], &p->calls[0], &n);
+            /* top()'s rows are points in time order, reversed by DESC;
+             * distinct()'s share their bucket's time and keep their order
+             * (InfluxDB reverses the buckets only). */
+            bool rev = s->descending && p->calls[0].fn != EX_DISTINCT;
             for (size_t j = 0; j < n; j++) {
-                const ex_pt *pt = &pts[s->descending ? n - 1 - j : j];
+                const ex_pt *pt = &pts[rev ? n - 1 - j : j];
                 if ((int64_t)seen++ < s->offset)
                     continue;
                 if (s->limit && (int64_t)written >= s->limit)
                     break;
+                /* distinct() rows carry the bucket's time, top()'s the
+                 * point's. */
+                bool dist = p->calls[0].fn == EX_DISTINCT;
                 ex_val v = {.type = p->calls[0].type == TSDB_INT ? TSDB_INT : TSDB_FLOAT};
-                if (v.type == TSDB_INT)
+                if (dist)
+                    v = ex__acc_pt_val(&a->accs[b], &p->calls[0], pt);
+                else if (v.type == TSDB_INT)
                     v.i = pt->i;
                 else
                     v.f = pt->f;
-                row_env r = {c, p, a->m, &v, true, pt->seq, pt->t};
+                row_env r = {c, p, a->m, &v, !dist, pt->seq, pt->t};
                 ex__row_begin(c, written++);
-                ex__json_time(c->series, pt->t, c->o);
+                ex__json_time(c->series, dist ? t : pt->t, c->o);
                 for (size_t i2 = 0; i2 < ncols; i2++) {
                     ex_val cv = agg_eval(&r, cols[i2].expr);
                     sb_buf_putc(c->series, ',');
@@ -1501,7 +1576,7 @@ static void emit_group(agg_ctx *a, group *g, const outcol *cols, size_t ncols, s
             case IQL_FILL_LINEAR: {
                 /* Between the neighbours with values, in bucket order. */
                 ptrdiff_t lo = before[b * nc + k], hi = after[b * nc + k];
-                if (lo < 0 || hi < 0)
+                if (lo < 0 || hi < 0 || call->fn == EX_INTEGRAL)
                     break;
                 ex_val y0 = res[(size_t)lo * nc + k], y1 = res[(size_t)hi * nc + k];
                 /* InfluxDB's linearFloat/linearInteger, in bucket units:
@@ -1575,6 +1650,8 @@ static void run_agg(ex_ctx *c, plan *p, meas *m, slimiter *sl)
             continue;
         any = true;
         bool numeric_only = call->fn != EX_COUNT && call->fn != EX_FIRST && call->fn != EX_LAST;
+        if (call->fn == EX_MODE || call->fn == EX_DISTINCT || call->fn == EX_COUNT_DISTINCT)
+            numeric_only = false;
         if (numeric_only && (call->type == TSDB_STRING || call->type == TSDB_BOOL))
             return (void)ex__fail(c, "unsupported %.*s iterator type: *query.%sInterruptIterator",
                                   SB_STR_FMT(call->name),
@@ -1589,13 +1666,13 @@ static void run_agg(ex_ctx *c, plan *p, meas *m, slimiter *sl)
     bool cond_fields = ex__reads_field(p->s->where, &m->schema);
     size_t max_buckets = c->o->max_points ? c->o->max_points : EX_DEFAULT_MAX_BUCKETS;
     rollup_plan rp = {.n = 0};
-    if (p->interval && !cond_fields && !p->aux && c->src->vt->rollup) {
+    if (!cond_fields && !p->aux && c->src->vt->rollup) {
         static const int64_t STD[] = {3600000000000LL, 600000000000LL, 300000000000LL,
                                       60000000000LL,   10000000000LL,  1000000000LL};
-        if (rollup_fits(p, m, p->interval))
+        if (p->interval && rollup_fits(p, m, p->interval))
             rp.widths[rp.n++] = p->interval;
         for (size_t i = 0; i < sizeof(STD) / sizeof(STD[0]); i++)
-            if (STD[i] < p->interval && rollup_fits(p, m, STD[i]))
+            if ((!p->interval || STD[i] < p->interval) && rollup_fits(p, m, STD[i]))
                 rp.widths[rp.n++] = STD[i];
     }
     for (size_t gi = 0; gi < m->groups.len && !c->failed; gi++) {
@@ -1680,11 +1757,11 @@ static bool collect_measurements(ex_ctx *c, plan *p, name_list *out)
     return true;
 }
 
-/* Whether fn(*) takes a field of type t: count, first and last take any,
- * the rest numbers (InfluxQL's RewriteFields). */
+/* Whether fn(*) takes a field of type t: count, first, last and mode take
+ * any, the rest numbers (InfluxQL's RewriteFields). */
 static bool wild_type_ok(sb_str fn, tsdb_type t)
 {
-    if (name_is(fn, "count") || name_is(fn, "first") || name_is(fn, "last"))
+    if (name_is(fn, "count") || name_is(fn, "first") || name_is(fn, "last") || name_is(fn, "mode"))
         return true;
     return t == TSDB_FLOAT || t == TSDB_INT || t == TSDB_UINT;
 }

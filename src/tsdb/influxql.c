@@ -270,6 +270,31 @@ static iql_expr *operand(parser *p)
             return e;
         }
         return cast_of(p, &e->cast) ? e : NULL;
+    case IQL_T_KEYWORD:
+        if (p->tok.kw != IQL_KW_DISTINCT)
+            return expected(p, "identifier, string, number, bool"), NULL;
+        /* DISTINCT is a keyword and a function: "distinct(f)" is a call,
+         * and "DISTINCT f" means the same (InfluxQL's Distinct). */
+        e = new_expr(p, IQL_VAR);
+        e->name = SB_STR("distinct");
+        advance(p, false);
+        if (p->tok.tok == IQL_T_LPAREN) {
+            if (++p->depth > IQL_MAX_DEPTH)
+                return refuse(p, "nesting this deep"), NULL;
+            advance(p, true);
+            e = call(p, e);
+            p->depth--;
+            return e;
+        }
+        if (p->tok.tok != IQL_T_IDENT)
+            return expected(p, "identifier"), NULL;
+        e->kind = IQL_CALL;
+        e->args = sb_arena_alloc(p->lx.arena, sizeof(*e->args));
+        e->args[0] = new_expr(p, IQL_VAR);
+        e->args[0]->name = p->tok.value;
+        e->nargs = 1;
+        advance(p, false);
+        return e;
     case IQL_T_STRING:
         e = new_expr(p, IQL_STRING);
         e->s = p->tok.value;
@@ -437,8 +462,6 @@ static bool group_by(parser *p, iql_select *s)
         s->dimensions = push(p, s->dimensions, &s->ndimensions, &cap, sizeof(*s->dimensions));
         s->dimensions[s->ndimensions - 1] = d;
     } while (accept(p, IQL_T_COMMA, true));
-    if (is_word(p, "fill"))
-        return fill(p, s);
     return true;
 }
 
@@ -486,6 +509,10 @@ static bool select_stmt(parser *p, iql_select *s)
         return false;
     if (accept_kw(p, IQL_KW_GROUP, false) &&
         !(expect_kw(p, IQL_KW_BY, "BY", true) && group_by(p, s)))
+        return false;
+    /* fill() follows GROUP BY, or stands alone (InfluxDB parses it either
+     * way: without GROUP BY time it only matters to fill(none)). */
+    if (is_word(p, "fill") && !fill(p, s))
         return false;
     if (accept_kw(p, IQL_KW_ORDER, false) &&
         !(expect_kw(p, IQL_KW_BY, "BY", false) && order_by(p, s)))

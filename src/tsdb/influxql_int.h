@@ -38,6 +38,7 @@ typedef enum iql_kw {
     IQL_KW_DATABASE,
     IQL_KW_DATABASES,
     IQL_KW_DESC,
+    IQL_KW_DISTINCT,
     IQL_KW_DROP,
     IQL_KW_FIELD,
     IQL_KW_FROM,

@@ -8,6 +8,7 @@
  */
 #include <assert.h>
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../unit/tsdb_fixture.h"
@@ -29,10 +30,18 @@ static const char DATA[] =
 
 static tsdb_source *src;
 
+/* The fixture is an engine in a temporary directory: removed on exit. */
+static void free_src(void)
+{
+    fixture_source_free(src);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (!src)
+    if (!src) {
         src = fixture_source_load(DATA);
+        atexit(free_src);
+    }
     tsdb_exec_opts o = {0};
     o.db = SB_STR("db");
     o.now_ns = 1577837100000000000LL;

@@ -123,9 +123,7 @@ with open(os.path.join(out, "range.txt"), "w") as f:
     f.write("%d %d\n" % (T0, T1))
 R = "time >= %d AND time < %d" % (T0, T1)
 queries = []
-# Every aggregate and selector, on a float and an integer field. Not yet:
-# distinct(), which InfluxDB accepts but tsdb/influxql.c refuses (DISTINCT
-# is a keyword there, and the parser does not take it as a call).
+# Every aggregate and selector, on a float and an integer field.
 for fn in ["count", "sum", "mean", "median", "mode", "spread", "stddev", "min", "max", "first",
            "last"]:
     queries.append("SELECT %s(usage) FROM cpu" % fn)
@@ -134,6 +132,33 @@ queries += [
     "SELECT count(ok), count(msg) FROM http",
     "SELECT first(msg), last(msg) FROM http GROUP BY route",
     "SELECT integral(usage, 1s) FROM cpu GROUP BY host",
+    # mode(), distinct(), integral() by tags and time, on int and float fields.
+    "SELECT mode(bytes) FROM http GROUP BY status",
+    "SELECT mode(value) FROM temp WHERE %s GROUP BY time(15m), sensor" % R,
+    "SELECT mode(procs), mean(procs) FROM cpu WHERE %s GROUP BY time(30m) fill(0)" % R,
+    "SELECT distinct(value) FROM temp WHERE sensor = 's0' AND %s GROUP BY time(20m)" % R,
+    "SELECT distinct(procs) FROM cpu WHERE host = 'h2' AND %s GROUP BY time(30m)" % R,
+    "SELECT DISTINCT value FROM temp WHERE sensor = 's2' AND value > 28",
+    "SELECT count(distinct(procs)) FROM cpu GROUP BY region",
+    # ... and on string and boolean fields.
+    "SELECT mode(msg) FROM http GROUP BY route",
+    "SELECT mode(ok), count(ok) FROM http WHERE %s GROUP BY time(20m), method" % R,
+    "SELECT mode(*) FROM temp",
+    "SELECT distinct(state) FROM temp GROUP BY sensor",
+    "SELECT distinct(msg) FROM http WHERE %s GROUP BY time(30m)" % R,
+    "SELECT distinct(ok) FROM http WHERE route = '/' AND %s GROUP BY time(1h)" % R,
+    "SELECT count(distinct(msg)) FROM http GROUP BY method",
+    "SELECT count(distinct(value)), count(value) FROM temp WHERE %s GROUP BY time(10m) fill(none)" % R,
+    "SELECT integral(procs) FROM cpu WHERE host = 'h4'",
+    "SELECT integral(usage, 1m) FROM cpu WHERE %s GROUP BY time(10m), host" % R,
+    "SELECT integral(procs, 1h) FROM cpu WHERE host = 'h1' AND %s GROUP BY time(7m)" % R,
+    "SELECT integral(value, 10s) FROM temp WHERE sensor = 's1' AND %s GROUP BY time(5m) fill(-1)" % R,
+    "SELECT integral(value) FROM temp WHERE sensor = 's0' AND %s GROUP BY time(1m) fill(0)" % R,
+    "SELECT integral(value), max(value) FROM temp WHERE sensor = 's2' AND %s GROUP BY time(1m) fill(previous)" % R,
+    # fill() without GROUP BY: taken, and ignored but for fill(none).
+    "SELECT mean(value) FROM temp fill(0)",
+    "SELECT value FROM temp WHERE sensor = 's0' fill(previous) LIMIT 3",
+    "SELECT value FROM temp fill(none)",
     "SELECT top(latency, 5) FROM http",
     "SELECT bottom(latency, 3) FROM http",
     "SELECT top(latency, route, 2) FROM http",

@@ -43,9 +43,17 @@ static tsdb_source *src;
 static tsdb_exec_opts opts;
 static sb_buf out;
 
-static int setup(void **state)
+/* Every test runs twice: on the engine's heads (points just written) and
+ * on its block files (after a checkpoint). */
+static int setup_heads(void **state)
 {
     src = fixture_source_load(DATA);
+    return 0;
+}
+
+static int setup_blocks(void **state)
+{
+    src = fixture_source_load_blocks(DATA);
     return 0;
 }
 
@@ -644,7 +652,7 @@ static void test_percentile_sketch_query(void **state)
         sb_buf_appendf(&lp, "lat,s=%zu ms=%.17g %lld\n", i % 3, v[i],
                        (long long)(T0 * 1000000000LL + (long long)i * 1000));
     }
-    tsdb_source *big = fixture_source_load(lp.ptr);
+    tsdb_source *big = fixture_source_load_blocks(lp.ptr);
     sb_buf_free(&lp);
     qsort(v, N, sizeof(double), cmp_d);
     reset_opts();
@@ -702,14 +710,10 @@ static void same_numbers(const char *a, const char *b, double rel)
     json_decref(y);
 }
 
-static void test_rollups_match_scans(void **state)
+/* Against the engine's rollups (1 min and 1 h), kept as points are
+ * written (heads) and after a checkpoint (blocks). */
+static void rollups_match_scans(tsdb_source *s2)
 {
-    sb_buf lp = SB_BUF_INIT;
-    for (int i = 0; i < 3000; i++)
-        sb_buf_appendf(&lp, "m,h=%d v=%.3f %lld\n", i % 4, rnd() * 100,
-                       (long long)((T0 + i * 7) * 1000000000LL));
-    tsdb_source *s2 = fixture_source_load(lp.ptr);
-    sb_buf_free(&lp);
     reset_opts();
     /* Bounds inside buckets: rollups for the whole buckets, scans at the
      * ends; min, max and count exact, sums up to rounding. */
@@ -718,6 +722,11 @@ static void test_rollups_match_scans(void **state)
         "time >= '2020-01-01T00:03:30Z' AND time <= '2020-01-01T05:17:03Z' GROUP BY time(10m), h",
         "SELECT count(v), max(v) FROM m WHERE time >= '2020-01-01T00:00:00Z' AND "
         "time < '2020-01-01T06:00:00Z' GROUP BY time(1h, 20m) fill(none)",
+        /* Without GROUP BY time: the whole hours (then minutes) inside the
+         * range from rollups, the ends scanned; no range at all too. */
+        "SELECT count(v), sum(v), mean(v) FROM m WHERE time >= '2020-01-01T00:03:30Z' AND "
+        "time <= '2020-01-01T05:17:03Z' GROUP BY h",
+        "SELECT count(v), mean(v) FROM m",
     };
     for (size_t i = 0; i < sizeof(Q) / sizeof(Q[0]); i++) {
         sb_buf a = SB_BUF_INIT;
@@ -740,7 +749,37 @@ static void test_rollups_match_scans(void **state)
                           "AND time < '2020-01-01T01:00:00Z' GROUP BY time(10m)"),
                    &opts, &out);
     assert_int_equal(fixture_rollup_rows, 0);
-    fixture_source_free(s2);
+    /* Nor does a lone min/max without GROUP BY time: its row carries the
+     * time of the selected point. */
+    sb_buf_reset(&out);
+    tsdb_exec_text(s2, SB_STR("SELECT max(v) FROM m"), &opts, &out);
+    assert_int_equal(fixture_rollup_rows, 0);
+}
+
+static void test_rollups_match_scans(void **state)
+{
+    sb_buf lp = SB_BUF_INIT;
+    for (int i = 0; i < 3000; i++)
+        sb_buf_appendf(&lp, "m,h=%d v=%.3f %lld\n", i % 4, rnd() * 100,
+                       (long long)((T0 + i * 7) * 1000000000LL));
+    tsdb_source *heads = fixture_source_load(lp.ptr), *blocks = fixture_source_load_blocks(lp.ptr);
+    sb_buf_free(&lp);
+    rollups_match_scans(heads);
+    rollups_match_scans(blocks);
+    /* 10 min buckets have no rollup of their own: the engine's 1 min rows
+     * answer them, one per series and minute (4 series, a point of each
+     * every 28 s), and the 1 h rollup is not asked (it does not divide
+     * 10 min). */
+    fixture_rollups = true;
+    fixture_rollup_rows = 0;
+    sb_buf_reset(&out);
+    tsdb_exec_text(blocks,
+                   SB_STR("SELECT count(v) FROM m WHERE time >= '2020-01-01T00:00:00Z' AND "
+                          "time < '2020-01-01T01:00:00Z' GROUP BY time(10m)"),
+                   &opts, &out);
+    assert_int_equal(fixture_rollup_rows, 4 * 60);
+    fixture_source_free(heads);
+    fixture_source_free(blocks);
 }
 
 static void test_limits(void **state)
@@ -776,6 +815,150 @@ static void test_hostile_regex(void **state)
     fixture_source_free(s2);
 }
 
+/* mode(), distinct(), count(distinct()) and integral(): the answers of
+ * InfluxDB 1.6 for the same data (asked of a real influxd). */
+#define RANGE_4M "WHERE time >= '2020-01-01T00:00:00Z' AND time < '2020-01-01T00:04:00Z' "
+
+static void test_mode_distinct(void **state)
+{
+    reset_opts();
+    /* All once: the smallest; else the most frequent. */
+    check("SELECT mode(n) FROM cpu", ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"mode\"],"
+                                         "\"values\":[[\"1970-01-01T00:00:00Z\",1]]}"));
+    check("SELECT mode(free) FROM mem", ONE("{\"name\":\"mem\",\"columns\":[\"time\",\"mode\"],"
+                                            "\"values\":[[\"1970-01-01T00:00:00Z\",50]]}"));
+    check(
+        "SELECT mode(value) FROM cpu GROUP BY region",
+        ONE("{\"name\":\"cpu\",\"tags\":{\"region\":\"eu\"},\"columns\":[\"time\",\"mode\"],"
+            "\"values\":[[\"1970-01-01T00:00:00Z\",1]]},{\"name\":\"cpu\",\"tags\":{\"region\":"
+            "\"us\"},\"columns\":[\"time\",\"mode\"],\"values\":[[\"1970-01-01T00:00:00Z\",2]]}"));
+    /* Rows in the order values were first seen, at the bucket's time. */
+    check("SELECT distinct(value) FROM cpu " RANGE_4M "GROUP BY time(1m)",
+          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"distinct\"],\"values\":[[\"2020-01-01T00:"
+              "00:00Z\",1],[\"2020-01-01T00:00:00Z\",2],[\"2020-01-01T00:00:00Z\",3],[\"2020-01-01T"
+              "00:00:00Z\",4],[\"2020-01-01T00:01:00Z\",5],[\"2020-01-01T00:02:00Z\",10]]}"));
+    check("SELECT distinct(value) FROM cpu " RANGE_4M "GROUP BY time(1m) ORDER BY time DESC",
+          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"distinct\"],\"values\":[[\"2020-01-01T00:"
+              "02:00Z\",10],[\"2020-01-01T00:01:00Z\",5],[\"2020-01-01T00:00:00Z\",1],[\"2020-01-01T"
+              "00:00:00Z\",2],[\"2020-01-01T00:00:00Z\",3],[\"2020-01-01T00:00:00Z\",4]]}"));
+    check("SELECT distinct(free) FROM mem",
+          ONE("{\"name\":\"mem\",\"columns\":[\"time\",\"distinct\"],\"values\":[[\"1970-01-01T00:"
+              "00:00Z\",100],[\"1970-01-01T00:00:00Z\",50]]}"));
+    /* DISTINCT f is distinct(f). */
+    check("SELECT DISTINCT n FROM cpu",
+          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"distinct\"],\"values\":[[\"1970-01-01T00:"
+              "00:00Z\",1],[\"1970-01-01T00:00:00Z\",2],[\"1970-01-01T00:00:00Z\",3],[\"1970-01-01T"
+              "00:00:00Z\",5],[\"1970-01-01T00:00:00Z\",10]]}"));
+    check("SELECT distinct(value) FROM cpu LIMIT 2 OFFSET 1",
+          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"distinct\"],\"values\":[[\"1970-01-01T00:"
+              "00:00Z\",2],[\"1970-01-01T00:00:00Z\",3]]}"));
+    check(
+        "SELECT count(distinct(n)) FROM cpu GROUP BY region",
+        ONE("{\"name\":\"cpu\",\"tags\":{\"region\":\"eu\"},\"columns\":[\"time\",\"count\"],"
+            "\"values\":[[\"1970-01-01T00:00:00Z\",3]]},{\"name\":\"cpu\",\"tags\":{\"region\":"
+            "\"us\"},\"columns\":[\"time\",\"count\"],\"values\":[[\"1970-01-01T00:00:00Z\",2]]}"));
+    /* Strings and booleans too: strings in byte order, true first. */
+    check("SELECT mode(sky) FROM weather",
+          ONE("{\"name\":\"weather\",\"columns\":[\"time\",\"mode\"],\"values\":[[\"1970-01-01T"
+              "00:00:00Z\",\"rain\"]]}"));
+    check("SELECT mode(*) FROM weather",
+          ONE("{\"name\":\"weather\",\"columns\":[\"time\",\"mode_ok\",\"mode_sky\",\"mode_temp\"],"
+              "\"values\":[[\"1970-01-01T00:00:00Z\",true,\"rain\",12.5]]}"));
+    check("SELECT distinct(sky) FROM weather",
+          ONE("{\"name\":\"weather\",\"columns\":[\"time\",\"distinct\"],\"values\":[[\"1970-01-"
+              "01T00:00:00Z\",\"sunny\"],[\"1970-01-01T00:00:00Z\",\"rain\"]]}"));
+    check("SELECT count(distinct(sky)) FROM weather",
+          ONE("{\"name\":\"weather\",\"columns\":[\"time\",\"count\"],\"values\":[[\"1970-01-01T"
+              "00:00:00Z\",2]]}"));
+    check("SELECT distinct(ok) FROM weather WHERE time >= '2020-01-01T00:00:00Z' AND "
+          "time < '2020-01-01T00:03:00Z' GROUP BY time(1m)",
+          ONE("{\"name\":\"weather\",\"columns\":[\"time\",\"distinct\"],\"values\":[[\"2020-01-"
+              "01T00:00:00Z\",true],[\"2020-01-01T00:01:00Z\",false]]}"));
+    check("SELECT distinct(value), mean(value) FROM cpu",
+          ERR("aggregate function distinct() cannot be combined with other functions or fields"));
+    check("SELECT distinct(*) FROM cpu", ERR("expected field argument in distinct()"));
+    check("SELECT distinct(value, n) FROM cpu",
+          ERR("distinct function can only have one argument"));
+    check("SELECT mode(value, 1) FROM cpu",
+          ERR("invalid number of arguments for mode, expected 1, got 2"));
+}
+
+static void test_integral(void **state)
+{
+    reset_opts();
+    check("SELECT integral(value) FROM cpu",
+          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"integral\"],\"values\":[[\"1970-01-01T00:"
+              "00:00Z\",697.5]]}"));
+    /* One point: no area, still a row. (InfluxDB lists these groups in an
+     * order of its own; ours are sorted.) */
+    check(
+        "SELECT integral(value, 1m) FROM cpu GROUP BY host",
+        ONE("{\"name\":\"cpu\",\"tags\":{\"host\":\"a\"},\"columns\":[\"time\",\"integral\"],"
+            "\"values\":[[\"1970-01-01T00:00:00Z\",4.333333333333333]]},{\"name\":\"cpu\","
+            "\"tags\":{\"host\":\"b\"},\"columns\":[\"time\",\"integral\"],\"values\":[[\"1970-01-"
+            "01T00:00:00Z\",12]]},{\"name\":\"cpu\",\"tags\":{\"host\":\"c\"},\"columns\":["
+            "\"time\","
+            "\"integral\"],\"values\":[[\"1970-01-01T00:00:00Z\",0]]}"));
+    /* Windows: the segment across a window's end is cut there, by linear
+     * interpolation; floats and integers differ in which value carries
+     * on (as InfluxDB's two reducers do). */
+    check("SELECT integral(value) FROM cpu " RANGE_4M "GROUP BY time(1m)",
+          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"integral\"],\"values\":[[\"2020-01-01T00:"
+              "00:00Z\",235.9090909090909],[\"2020-01-01T00:01:00Z\",412.72727272727275],[\"2020-"
+              "01-01T00:02:00Z\",48.86363636363637]]}"));
+    /* Alone it is never filled; beside another call its empty buckets
+     * take the row's fill, but for linear (null). */
+    check("SELECT integral(value) FROM cpu " RANGE_4M "GROUP BY time(30s) fill(0)",
+          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"integral\"],\"values\":[[\"2020-01-01T00:"
+              "00:00Z\",99.54545454545455],[\"2020-01-01T00:01:00Z\",303.6363636363636],[\"2020-"
+              "01-01T00:02:00Z\",294.31818181818187]]}"));
+    check(
+        "SELECT integral(value), mean(value) FROM cpu WHERE time >= '2019-12-31T23:59:00Z' AND "
+        "time < '2020-01-01T00:04:00Z' GROUP BY time(1m) fill(0)",
+        ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"integral\",\"mean\"],\"values\":[[\"2019-"
+            "12-31T23:59:00Z\",0,0],[\"2020-01-01T00:00:00Z\",235.9090909090909,2.5],[\"2020-01-"
+            "01T00:01:00Z\",412.72727272727275,5],[\"2020-01-01T00:02:00Z\",48.86363636363637,10],"
+            "[\"2020-01-01T00:03:00Z\",0,0]]}"));
+    check(
+        "SELECT integral(value), mean(value) FROM cpu WHERE time >= '2019-12-31T23:59:00Z' AND "
+        "time < '2020-01-01T00:04:00Z' GROUP BY time(1m) fill(previous)",
+        ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"integral\",\"mean\"],\"values\":[[\"2019-"
+            "12-31T23:59:00Z\",null,null],[\"2020-01-01T00:00:00Z\",235.9090909090909,2.5],[\"2020-"
+            "01-01T00:01:00Z\",412.72727272727275,5],[\"2020-01-01T00:02:00Z\",48.86363636363637,"
+            "10],[\"2020-01-01T00:03:00Z\",48.86363636363637,10]]}"));
+    check("SELECT integral(value), count(value) FROM cpu WHERE time >= '2020-01-01T00:00:00Z' AND "
+          "time < '2020-01-01T00:03:00Z' GROUP BY time(30s) fill(linear)",
+          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"integral\",\"count\"],\"values\":[[\"2020-"
+              "01-01T00:00:00Z\",99.54545454545455,4],[\"2020-01-01T00:00:30Z\",null,2],[\"2020-01-"
+              "01T00:01:00Z\",303.6363636363636,1],[\"2020-01-01T00:01:30Z\",null,1],[\"2020-01-01T"
+              "00:02:00Z\",294.31818181818187,1],[\"2020-01-01T00:02:30Z\",null,null]]}"));
+    check("SELECT integral(n) FROM cpu " RANGE_4M "GROUP BY time(1m) fill(none)",
+          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"integral\"],\"values\":[[\"2020-01-01T00:"
+              "00:00Z\",211.66666666666669],[\"2020-01-01T00:01:00Z\",401.969696969697],[\"2020-"
+              "01-01T00:02:00Z\",36.36363636363637]]}"));
+    check("SELECT integral(value, 0s) FROM cpu", ERR("duration argument must be positive, got 0s"));
+    check("SELECT integral(value, 5) FROM cpu", ERR("second argument must be a duration"));
+    check("SELECT integral(value, 1s, 2s) FROM cpu",
+          ERR("invalid number of arguments for integral, expected at least 1 but no more than 2, "
+              "got 3"));
+    check("SELECT integral(sky) FROM weather",
+          ERR("unsupported integral iterator type: *query.stringInterruptIterator"));
+}
+
+/* fill() without GROUP BY: parsed; ignored but for none and linear. */
+static void test_fill_alone(void **state)
+{
+    reset_opts();
+    check("SELECT mean(value) FROM cpu fill(0)",
+          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"mean\"],\"values\":[[\"1970-01-01T00:00:"
+              "00Z\",4.166666666666667]]}"));
+    check("SELECT value FROM cpu WHERE host = 'b' fill(previous)",
+          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"value\"],\"values\":[[\"2020-01-01T00:00:"
+              "05Z\",2],[\"2020-01-01T00:02:05Z\",10]]}"));
+    check("SELECT value FROM cpu fill(none)", ERR("fill(none) must be used with a function"));
+    check("SELECT value FROM cpu fill(linear)", ERR("fill(linear) must be used with a function"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -786,6 +969,9 @@ int main(void)
         cmocka_unit_test(test_group_by_tags),
         cmocka_unit_test(test_group_by_time),
         cmocka_unit_test(test_fill),
+        cmocka_unit_test(test_mode_distinct),
+        cmocka_unit_test(test_integral),
+        cmocka_unit_test(test_fill_alone),
         cmocka_unit_test(test_raw),
         cmocka_unit_test(test_order_limit),
         cmocka_unit_test(test_conditions),
@@ -802,5 +988,7 @@ int main(void)
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_hostile_regex),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    int failed = cmocka_run_group_tests_name("on heads", tests, setup_heads, teardown);
+    failed += cmocka_run_group_tests_name("on blocks", tests, setup_blocks, teardown);
+    return failed;
 }

@@ -1,389 +1,160 @@
 /*
- * tsdb_fixture.h: a tsdb_source for tests, loaded from line protocol. For
- * now a small in-memory source of its own (test code only, simple over
- * fast); the tests depend on these two functions and source.h alone, so
- * the fixture can later load the real storage engine instead.
+ * tsdb_fixture.h: the real storage engine (engine.h) as a tsdb_source for
+ * tests, loaded from line protocol, so that the executor's tests run on
+ * the storage the server uses. Each source is an engine in a directory of
+ * its own (mkdtemp under $TMPDIR or /tmp), removed when it is freed.
  *
  *   # CONTEXT-DATABASE: name    switches the database of the lines below
  *                               (as `influx_inspect export` writes it);
  *                               the default is "db"
  *   # CREATE-DATABASE: name     makes an empty database
  *
- * Points are in nanoseconds; the last write of a timestamp wins. Scans
- * hand out chunks of at most FIXTURE_CHUNK points so that the executor's
- * chunk boundaries are exercised. Rollups of any width are computed from
- * the points when fixture_rollups is true (the default).
+ * Points are in nanoseconds; the last write of a timestamp wins (the
+ * engine's rule). fixture_source_load leaves the points in the engine's
+ * in-memory heads; fixture_source_load_blocks checkpoints them into block
+ * files (and their rollups: the engine's 1 min and 1 h), so a test can
+ * read either path. fixture_rollups false hides the rollups from the
+ * executor (as a source without them); fixture_rollup_rows counts the
+ * rollup rows handed out.
  */
 #ifndef SB_TESTS_TSDB_FIXTURE_H
 #define SB_TESTS_TSDB_FIXTURE_H
 
+#include <ftw.h> /* nftw: _GNU_SOURCE comes from the build */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "base/arena.h"
+#include "tsdb/engine.h"
 #include "tsdb/line.h"
 #include "tsdb/source.h"
-
-#define FIXTURE_CHUNK 5
-
-typedef struct fx_field {
-    char *name;
-    tsdb_type type;
-    size_t n, cap;
-    int64_t *t;
-    tsdb_field *v; /* value per point; strings point into the fixture arena */
-} fx_field;
-
-typedef struct fx_series {
-    uint64_t id;
-    char *db;
-    char *key;
-    char *measurement;
-    tsdb_tag *tags;
-    size_t ntags;
-    fx_field *fields;
-    size_t nfields;
-} fx_series;
-
-typedef struct fx_source {
-    tsdb_source base;
-    sb_arena arena;
-    char **dbs;
-    size_t ndbs;
-    fx_series *series;
-    size_t nseries;
-} fx_source;
 
 static bool fixture_rollups = true;
 static size_t fixture_rollup_rows; /* rollup rows handed out, for tests */
 
-static int fx_strcmp(const char *a, const char *b)
-{
-    return strcmp(a, b);
-}
+typedef struct fx_source {
+    tsdb_source base; /* forwards to the engine's source */
+    tsdb_source *inner;
+    tsdb_engine *e;
+    char dir[256];
+} fx_source;
 
-static int fx_cmp_cstr(const void *x, const void *y)
-{
-    return fx_strcmp(*(char *const *)x, *(char *const *)y);
-}
-
-static bool fx_has_db(fx_source *f, sb_str db)
-{
-    for (size_t i = 0; i < f->ndbs; i++)
-        if (sb_str_eq(sb_str_c(f->dbs[i]), db))
-            return true;
-    return false;
-}
-
-static void fx_add_db(fx_source *f, const char *name, size_t len)
-{
-    if (fx_has_db(f, sb_str_make(name, len)))
-        return;
-    f->dbs = realloc(f->dbs, (f->ndbs + 1) * sizeof(char *));
-    f->dbs[f->ndbs++] = sb_arena_strndup(&f->arena, name, len);
-    qsort(f->dbs, f->ndbs, sizeof(char *), fx_cmp_cstr);
-}
+#define FX_INNER(s) (((fx_source *)(s))->inner)
 
 static int fx_databases(tsdb_source *s, tsdb_name_cb cb, void *arg, sb_errbuf *err)
 {
-    fx_source *f = (fx_source *)s;
-    for (size_t i = 0; i < f->ndbs; i++) {
-        int rc = cb(arg, sb_str_c(f->dbs[i]));
-        if (rc)
-            return rc;
-    }
-    return 0;
+    return FX_INNER(s)->vt->databases(FX_INNER(s), cb, arg, err);
 }
 
-/* Series sorted by (db, key) at load, so walks are in key order. */
 static int fx_measurements(tsdb_source *s, sb_str db, tsdb_name_cb cb, void *arg, sb_errbuf *err)
 {
-    fx_source *f = (fx_source *)s;
-    char **names = NULL;
-    size_t n = 0;
-    for (size_t i = 0; i < f->nseries; i++) {
-        if (!sb_str_eq(sb_str_c(f->series[i].db), db))
-            continue;
-        names = realloc(names, (n + 1) * sizeof(char *));
-        names[n++] = f->series[i].measurement;
-    }
-    if (n)
-        qsort(names, n, sizeof(char *), fx_cmp_cstr);
-    int rc = 0;
-    for (size_t i = 0; i < n && !rc; i++)
-        if (i == 0 || strcmp(names[i - 1], names[i]))
-            rc = cb(arg, sb_str_c(names[i]));
-    free(names);
-    return rc;
+    return FX_INNER(s)->vt->measurements(FX_INNER(s), db, cb, arg, err);
 }
 
 static int fx_fields(tsdb_source *s, sb_str db, sb_str m, tsdb_field_cb cb, void *arg,
                      sb_errbuf *err)
 {
-    fx_source *f = (fx_source *)s;
-    fx_field **all = NULL;
-    size_t n = 0;
-    for (size_t i = 0; i < f->nseries; i++) {
-        fx_series *se = &f->series[i];
-        if (!sb_str_eq(sb_str_c(se->db), db) || !sb_str_eq(sb_str_c(se->measurement), m))
-            continue;
-        for (size_t j = 0; j < se->nfields; j++) {
-            bool dup = false;
-            for (size_t k = 0; k < n; k++)
-                dup |= !strcmp(all[k]->name, se->fields[j].name);
-            if (!dup) {
-                all = realloc(all, (n + 1) * sizeof(*all));
-                all[n++] = &se->fields[j];
-            }
-        }
-    }
-    for (size_t i = 1; i < n; i++)
-        for (size_t j = i; j > 0 && strcmp(all[j - 1]->name, all[j]->name) > 0; j--) {
-            fx_field *t = all[j];
-            all[j] = all[j - 1];
-            all[j - 1] = t;
-        }
-    int rc = 0;
-    for (size_t i = 0; i < n && !rc; i++)
-        rc = cb(arg, sb_str_c(all[i]->name), all[i]->type);
-    free(all);
-    return rc;
+    return FX_INNER(s)->vt->fields(FX_INNER(s), db, m, cb, arg, err);
 }
 
 static int fx_series_walk(tsdb_source *s, sb_str db, sb_str m, const tsdb_tag *must, size_t nmust,
                           tsdb_series_cb cb, void *arg, sb_errbuf *err)
 {
-    fx_source *f = (fx_source *)s;
-    for (size_t i = 0; i < f->nseries; i++) {
-        fx_series *se = &f->series[i];
-        if (!sb_str_eq(sb_str_c(se->db), db) || !sb_str_eq(sb_str_c(se->measurement), m))
-            continue;
-        bool ok = true;
-        for (size_t k = 0; k < nmust && ok; k++) {
-            bool found = false;
-            for (size_t j = 0; j < se->ntags; j++)
-                found |= sb_str_eq(se->tags[j].key, must[k].key) &&
-                         sb_str_eq(se->tags[j].value, must[k].value);
-            ok = found;
-        }
-        if (!ok)
-            continue;
-        tsdb_series_info info = {se->id, sb_str_c(se->key), sb_str_c(se->measurement), se->tags,
-                                 se->ntags};
-        int rc = cb(arg, &info);
-        if (rc)
-            return rc;
-    }
-    return 0;
-}
-
-static fx_field *fx_find_field(fx_source *f, sb_str db, uint64_t id, sb_str field)
-{
-    for (size_t i = 0; i < f->nseries; i++) {
-        fx_series *se = &f->series[i];
-        if (se->id != id || !sb_str_eq(sb_str_c(se->db), db))
-            continue;
-        for (size_t j = 0; j < se->nfields; j++)
-            if (sb_str_eq(sb_str_c(se->fields[j].name), field))
-                return &se->fields[j];
-    }
-    return NULL;
+    return FX_INNER(s)->vt->series(FX_INNER(s), db, m, must, nmust, cb, arg, err);
 }
 
 static int fx_scan(tsdb_source *s, sb_str db, uint64_t id, sb_str field, int64_t tmin, int64_t tmax,
                    tsdb_chunk_cb cb, void *arg, sb_errbuf *err)
 {
-    fx_field *fd = fx_find_field((fx_source *)s, db, id, field);
-    if (!fd)
-        return 0;
-    size_t i = 0;
-    while (i < fd->n && fd->t[i] < tmin)
-        i++;
-    while (i < fd->n && fd->t[i] <= tmax) {
-        size_t j = i;
-        while (j < fd->n && fd->t[j] <= tmax && j - i < FIXTURE_CHUNK)
-            j++;
-        size_t n = j - i;
-        double fv[FIXTURE_CHUNK];
-        int64_t iv[FIXTURE_CHUNK];
-        uint64_t uv[FIXTURE_CHUNK];
-        bool bv[FIXTURE_CHUNK];
-        sb_str sv[FIXTURE_CHUNK];
-        tsdb_chunk c = {.type = fd->type, .n = n, .times = fd->t + i};
-        for (size_t k = 0; k < n; k++) {
-            const tsdb_field *v = &fd->v[i + k];
-            switch (fd->type) {
-            case TSDB_FLOAT:
-                fv[k] = v->v.f;
-                break;
-            case TSDB_INT:
-                iv[k] = v->v.i;
-                break;
-            case TSDB_UINT:
-                uv[k] = v->v.u;
-                break;
-            case TSDB_BOOL:
-                bv[k] = v->v.b;
-                break;
-            case TSDB_STRING:
-                sv[k] = v->v.s;
-                break;
-            }
-        }
-        switch (fd->type) {
-        case TSDB_FLOAT:
-            c.v.f = fv;
-            break;
-        case TSDB_INT:
-            c.v.i = iv;
-            break;
-        case TSDB_UINT:
-            c.v.u = uv;
-            break;
-        case TSDB_BOOL:
-            c.v.b = bv;
-            break;
-        case TSDB_STRING:
-            c.v.s = sv;
-            break;
-        }
-        int rc = cb(arg, &c);
-        if (rc)
-            return rc;
-        i = j;
-    }
-    return 0;
+    return FX_INNER(s)->vt->scan(FX_INNER(s), db, id, field, tmin, tmax, cb, arg, err);
+}
+
+typedef struct fx_count {
+    tsdb_rollup_cb cb;
+    void *arg;
+} fx_count;
+
+static int fx_count_rows(void *arg, const tsdb_rollup_row *rows, size_t n)
+{
+    fx_count *c = arg;
+    fixture_rollup_rows += n;
+    return c->cb(c->arg, rows, n);
 }
 
 static int fx_rollup(tsdb_source *s, sb_str db, uint64_t id, sb_str field, int64_t width,
                      int64_t tmin, int64_t tmax, tsdb_rollup_cb cb, void *arg, sb_errbuf *err)
 {
-    if (!fixture_rollups)
+    tsdb_source *in = FX_INNER(s);
+    if (!fixture_rollups || !in->vt->rollup)
         return 1;
-    fx_field *fd = fx_find_field((fx_source *)s, db, id, field);
-    if (!fd)
-        return 0;
-    if (fd->type == TSDB_STRING || fd->type == TSDB_BOOL)
-        return 1;
-    size_t i = 0;
-    while (i < fd->n && fd->t[i] < tmin)
-        i++;
-    while (i < fd->n && fd->t[i] <= tmax) {
-        int64_t start = fd->t[i] - ((fd->t[i] % width) + width) % width;
-        tsdb_rollup_row r = {.start = start};
-        for (; i < fd->n && fd->t[i] < start + width && fd->t[i] <= tmax; i++) {
-            double v = fd->type == TSDB_FLOAT ? fd->v[i].v.f
-                       : fd->type == TSDB_INT ? (double)fd->v[i].v.i
-                                              : (double)fd->v[i].v.u;
-            if (!r.count || v < r.min)
-                r.min = v;
-            if (!r.count || v > r.max)
-                r.max = v;
-            r.sum += v;
-            r.count++;
-        }
-        fixture_rollup_rows++;
-        int rc = cb(arg, &r, 1);
-        if (rc)
-            return rc;
-    }
-    return 0;
+    fx_count c = {cb, arg};
+    return in->vt->rollup(in, db, id, field, width, tmin, tmax, fx_count_rows, &c, err);
 }
 
 static const tsdb_source_vt fx_vt = {fx_databases,   fx_measurements, fx_fields,
                                      fx_series_walk, fx_scan,         fx_rollup};
 
-static int fx_cmp_series(const void *x, const void *y)
+static void fx_die(const char *what, const sb_errbuf *err)
 {
-    const fx_series *a = x, *b = y;
-    int r = strcmp(a->db, b->db);
-    return r ? r : strcmp(a->key, b->key);
+    fprintf(stderr, "fixture: %s: %s\n", what, err ? err->msg : "");
+    abort();
 }
 
-static void fx_add_point(fx_source *f, const char *db, const tsdb_point *p)
+/* Writes the points gathered for db, in one engine write. */
+static void fx_flush(fx_source *f, const char *db, tsdb_point *pts, size_t *n)
 {
-    fx_series *se = NULL;
-    if (f->nseries && !strcmp(f->series[f->nseries - 1].db, db) &&
-        sb_str_eq(sb_str_c(f->series[f->nseries - 1].key), p->series_key))
-        se = &f->series[f->nseries - 1];
-    for (size_t i = 0; i < f->nseries && !se; i++)
-        if (!strcmp(f->series[i].db, db) && sb_str_eq(sb_str_c(f->series[i].key), p->series_key))
-            se = &f->series[i];
-    if (!se) {
-        f->series = realloc(f->series, (f->nseries + 1) * sizeof(fx_series));
-        se = &f->series[f->nseries++];
-        memset(se, 0, sizeof(*se));
-        se->id = f->nseries * 7 + 3;
-        se->db = sb_arena_strndup(&f->arena, db, strlen(db));
-        se->key = sb_arena_strndup(&f->arena, p->series_key.ptr, p->series_key.len);
-        se->measurement = sb_arena_strndup(&f->arena, p->measurement.ptr, p->measurement.len);
-        se->ntags = p->ntags;
-        se->tags = sb_arena_alloc(&f->arena, (p->ntags + 1) * sizeof(tsdb_tag));
-        for (size_t i = 0; i < p->ntags; i++) {
-            se->tags[i].key =
-                sb_str_c(sb_arena_strndup(&f->arena, p->tags[i].key.ptr, p->tags[i].key.len));
-            se->tags[i].value =
-                sb_str_c(sb_arena_strndup(&f->arena, p->tags[i].value.ptr, p->tags[i].value.len));
-        }
-    }
-    for (size_t k = 0; k < p->nfields; k++) {
-        const tsdb_field *pf = &p->fields[k];
-        fx_field *fd = NULL;
-        for (size_t j = 0; j < se->nfields; j++)
-            if (sb_str_eq(sb_str_c(se->fields[j].name), pf->key))
-                fd = &se->fields[j];
-        if (!fd) {
-            se->fields = realloc(se->fields, (se->nfields + 1) * sizeof(fx_field));
-            fd = &se->fields[se->nfields++];
-            memset(fd, 0, sizeof(*fd));
-            fd->name = sb_arena_strndup(&f->arena, pf->key.ptr, pf->key.len);
-            fd->type = pf->type;
-        }
-        if (fd->type != pf->type)
-            continue; /* the engine refuses conflicting types */
-        /* Binary search (appends in time order are the common case). */
-        size_t at = fd->n;
-        if (fd->n && fd->t[fd->n - 1] >= p->time) {
-            size_t lo = 0, hi = fd->n;
-            while (lo < hi) {
-                size_t mid = (lo + hi) / 2;
-                if (fd->t[mid] < p->time)
-                    lo = mid + 1;
-                else
-                    hi = mid;
-            }
-            at = lo;
-        }
-        tsdb_field v = *pf;
-        if (v.type == TSDB_STRING)
-            v.v.s = sb_str_make(sb_arena_strndup(&f->arena, pf->v.s.ptr, pf->v.s.len), pf->v.s.len);
-        if (at < fd->n && fd->t[at] == p->time) {
-            fd->v[at] = v; /* the last write wins */
-            continue;
-        }
-        if (fd->n == fd->cap) {
-            fd->cap = fd->cap ? fd->cap * 2 : 8;
-            fd->t = realloc(fd->t, fd->cap * sizeof(int64_t));
-            fd->v = realloc(fd->v, fd->cap * sizeof(tsdb_field));
-        }
-        memmove(fd->t + at + 1, fd->t + at, (fd->n - at) * sizeof(int64_t));
-        memmove(fd->v + at + 1, fd->v + at, (fd->n - at) * sizeof(tsdb_field));
-        fd->t[at] = p->time;
-        fd->v[at] = v;
-        fd->n++;
-    }
+    if (!*n)
+        return;
+    sb_errbuf err = {{0}};
+    tsdb_write_report rep = {0};
+    if (tsdb_engine_write(f->e, sb_str_c(db), pts, *n, &rep, &err) != TSDB_E_OK)
+        fx_die("write", &err);
+    *n = 0;
 }
 
-/* A source holding the points of line_protocol (nanosecond timestamps);
- * aborts on a bad line. Free with fixture_source_free. */
-static inline tsdb_source *fixture_source_load(const char *line_protocol)
+static void fx_create_db(fx_source *f, const char *name, size_t len)
+{
+    sb_errbuf err = {{0}};
+    if (tsdb_engine_create_db(f->e, sb_str_make(name, len), &err) != TSDB_E_OK)
+        fx_die("create database", &err);
+}
+
+static int64_t fx_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* An engine holding the points of line_protocol (nanosecond timestamps),
+ * in heads, or in block files when blocks; aborts on a bad line. Free
+ * with fixture_source_free. */
+static inline tsdb_source *fixture_source_load_mode(const char *line_protocol, bool blocks)
 {
     fx_source *f = calloc(1, sizeof(*f));
+    if (!f)
+        abort();
     f->base.vt = &fx_vt;
-    sb_arena_init(&f->arena, 1 << 16);
+    const char *tmp = getenv("TMPDIR");
+    snprintf(f->dir, sizeof(f->dir), "%s/sb-tsdb-fixture.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(f->dir))
+        fx_die("mkdtemp", NULL);
+    char data[300];
+    snprintf(data, sizeof(data), "%s/tsdb", f->dir);
+    sb_errbuf err = {{0}};
+    if (tsdb_engine_open(data, NULL, &f->e, &err) != TSDB_E_OK)
+        fx_die("open", &err);
+    f->inner = tsdb_engine_source(f->e);
     char db[256] = "db";
-    fx_add_db(f, "db", 2);
+    fx_create_db(f, "db", 2);
+    /* Points go to the engine in batches (each write is one log sync);
+     * their strings live in the scratch arena until then. */
+    enum { BATCH = 4096 };
+    tsdb_point *pts = malloc(BATCH * sizeof(tsdb_point));
+    size_t n = 0;
     sb_arena scratch;
     sb_arena_init(&scratch, 0);
     const char *p = line_protocol;
@@ -392,28 +163,50 @@ static inline tsdb_source *fixture_source_load(const char *line_protocol)
         size_t len = eol ? (size_t)(eol - p) : strlen(p);
         static const char ctx[] = "# CONTEXT-DATABASE: ", mk[] = "# CREATE-DATABASE: ";
         if (len > sizeof(ctx) - 1 && !strncmp(p, ctx, sizeof(ctx) - 1)) {
-            size_t n = len - (sizeof(ctx) - 1);
-            snprintf(db, sizeof(db), "%.*s", (int)n, p + sizeof(ctx) - 1);
-            fx_add_db(f, db, strlen(db));
+            fx_flush(f, db, pts, &n);
+            sb_arena_reset(&scratch);
+            size_t k = len - (sizeof(ctx) - 1);
+            snprintf(db, sizeof(db), "%.*s", (int)k, p + sizeof(ctx) - 1);
+            fx_create_db(f, db, strlen(db));
         } else if (len > sizeof(mk) - 1 && !strncmp(p, mk, sizeof(mk) - 1)) {
-            fx_add_db(f, p + sizeof(mk) - 1, len - (sizeof(mk) - 1));
+            fx_create_db(f, p + sizeof(mk) - 1, len - (sizeof(mk) - 1));
         } else if (len) {
             tsdb_line_opts o = {TSDB_PREC_NS, 0, TSDB_LINE_LIMITS_DEFAULT};
-            tsdb_point pt;
-            sb_errbuf err;
-            if (tsdb_line_parse(sb_str_make(p, len), &o, &scratch, &pt, &err) == TSDB_E_OK)
-                fx_add_point(f, db, &pt);
-            else if (p[0] != '#') {
-                fprintf(stderr, "fixture: %s\n", err.msg);
-                abort();
+            if (tsdb_line_parse(sb_str_make(p, len), &o, &scratch, &pts[n], &err) == TSDB_E_OK) {
+                if (++n == BATCH) {
+                    fx_flush(f, db, pts, &n);
+                    sb_arena_reset(&scratch);
+                }
+            } else if (p[0] != '#') {
+                fx_die("line", &err);
             }
-            sb_arena_reset(&scratch);
         }
         p += len + (eol != NULL);
     }
+    fx_flush(f, db, pts, &n);
     sb_arena_deinit(&scratch);
-    qsort(f->series, f->nseries, sizeof(fx_series), fx_cmp_series);
+    free(pts);
+    if (blocks && tsdb_engine_checkpoint(f->e, fx_now(), &err) != TSDB_E_OK)
+        fx_die("checkpoint", &err);
     return &f->base;
+}
+
+static inline tsdb_source *fixture_source_load(const char *line_protocol)
+{
+    return fixture_source_load_mode(line_protocol, false);
+}
+
+static inline tsdb_source *fixture_source_load_blocks(const char *line_protocol)
+{
+    return fixture_source_load_mode(line_protocol, true);
+}
+
+static int fx_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
 }
 
 static inline void fixture_source_free(tsdb_source *s)
@@ -421,16 +214,8 @@ static inline void fixture_source_free(tsdb_source *s)
     fx_source *f = (fx_source *)s;
     if (!f)
         return;
-    for (size_t i = 0; i < f->nseries; i++) {
-        for (size_t j = 0; j < f->series[i].nfields; j++) {
-            free(f->series[i].fields[j].t);
-            free(f->series[i].fields[j].v);
-        }
-        free(f->series[i].fields);
-    }
-    free(f->series);
-    free(f->dbs);
-    sb_arena_deinit(&f->arena);
+    tsdb_engine_close(f->e);
+    nftw(f->dir, fx_rm, 16, FTW_DEPTH | FTW_PHYS);
     free(f);
 }
 

@@ -153,6 +153,15 @@ static void test_functions_and_keywords(void **state)
     assert_int_equal(s->fill, IQL_FILL_NUMBER);
     assert_true(s->fill_value == -1.5);
     assert_int_equal(q.stmts[1].kind, IQL_SHOW_DATABASES);
+    /* DISTINCT is a keyword and a function: distinct(f), DISTINCT f and
+     * count(distinct(f)) are calls; fill() without GROUP BY is taken. */
+    q = parse_ok("SELECT distinct(v), DISTINCT w, count(DISTINCT(x)) FROM m fill(0) LIMIT 2");
+    s = &q.stmts[0].select;
+    assert_string_equal(text(s->fields[0].expr), "distinct(v)");
+    assert_string_equal(text(s->fields[1].expr), "distinct(w)");
+    assert_string_equal(text(s->fields[2].expr), "count(distinct(x))");
+    assert_int_equal(s->fill, IQL_FILL_NUMBER);
+    assert_int_equal(s->limit, 2);
     /* Keywords name things when quoted; a quoted name before ( is no call. */
     q = parse_ok("SELECT \"select\" FROM \"from\"");
     assert_string_equal(text(q.stmts[0].select.fields[0].expr), "\"select\"");
@@ -218,8 +227,16 @@ static void test_errors(void **state)
                         "unterminated comment at line 1, char 17");
     assert_string_equal(parse_err("SELECT v FROM m GROUP time(1m)"),
                         "found time, expected BY at line 1, char 23");
-    assert_string_equal(parse_err("SELECT v FROM m fill(0)"),
-                        "found fill, expected ; at line 1, char 17");
+    /* fill() follows GROUP BY or stands alone, never after ORDER BY. */
+    assert_string_equal(parse_err("SELECT v FROM m ORDER BY time fill(0)"),
+                        "found fill, expected ; at line 1, char 31");
+    /* influxd 1.6 takes no LIMIT on SHOW DATABASES either. */
+    assert_string_equal(parse_err("SHOW DATABASES LIMIT 1"),
+                        "found LIMIT, expected ; at line 1, char 16");
+    assert_string_equal(parse_err("SELECT DISTINCT FROM m"),
+                        "found FROM, expected identifier at line 1, char 17");
+    assert_string_equal(parse_err("SELECT DISTINCT 1 FROM m"),
+                        "found 1, expected identifier at line 1, char 17");
     assert_string_equal(parse_err("SELECT v::color FROM m"),
                         "found color, expected float, integer, string, boolean, field or tag at "
                         "line 1, char 11");
