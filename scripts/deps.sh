@@ -11,9 +11,10 @@ packages=(
     build-essential cmake pkg-config clang libclang-rt-14-dev clang-format
     # libraries
     libh2o-evloop-dev libwslay-dev libssl-dev zlib1g-dev libjansson-dev
-    libsqlite3-dev libpq-dev libcmocka-dev libargon2-dev libcurl4-openssl-dev libmagic-dev
+    libsqlite3-dev libpq-dev libcmocka-dev libargon2-dev libcurl4-openssl-dev libmagic-dev libhiredis-dev
     # real servers and clients the tests start
     postgresql curl openssl python3 python3-aiosmtpd python3-jsonschema prometheus
+    redis-server
     # benchmarks
     wrk nginx-light
 )
@@ -35,7 +36,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
     echo "deps: installing ${missing[*]}"
     $sudo apt-get update -qq
-    # nginx and prometheus ship services; we start our own on loopback, so
+    # nginx, prometheus and redis-server ship services; we start our own on loopback, so
     # keep the packages from starting theirs (policy-rc.d exit 101 = deny).
     policy=/usr/sbin/policy-rc.d
     made_policy=0
