@@ -8,6 +8,7 @@
 # check NAME CMD...     runs CMD, counts a pass or a failure with NAME
 # eq NAME GOT WANT      compares exactly
 # signup, as, call, race  the domain routes as a signed-in user (below)
+# sb_start_redis        a throwaway redis-server on loopback (below)
 # Everything started is stopped and removed on exit, pass or fail; the
 # script ends with "N passed, N failed" and a matching exit status.
 set -uo pipefail
@@ -21,6 +22,10 @@ SB_FAILED=0
 export NODE_PATH="$SITEBASE_SOURCE_DIR/tests/node_modules"
 
 sb_cleanup() {
+    if [ -n "${SB_REDIS_PID:-}" ]; then
+        kill "$SB_REDIS_PID" 2>/dev/null
+        wait "$SB_REDIS_PID" 2>/dev/null
+    fi
     if [ -n "${SB_SMTP_PID:-}" ]; then
         kill "$SB_SMTP_PID" 2>/dev/null
         wait "$SB_SMTP_PID" 2>/dev/null
@@ -243,4 +248,43 @@ sb_mail_wait() {
         sleep 0.05
     done
     return 1
+}
+
+# sb_start_redis: Debian's redis-server on a free loopback port, in a temp
+# folder, with no persistence (no RDB, no AOF); sets SB_REDIS_PORT,
+# SB_REDIS_URL (redis://127.0.0.1:PORT/0) and SB_REDIS_PID. Stopped on exit.
+# The port is picked free and then bound by redis-server, so another
+# process may take it in between: a failed start retries with a new port.
+sb_start_redis() {
+    command -v redis-server >/dev/null || { echo "redis-server is missing (scripts/deps.sh)" >&2; exit 1; }
+    local dir="$SB_TMP/redis" attempt i port
+    mkdir -p "$dir"
+    for attempt in 1 2 3 4 5; do
+        port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+        redis-server --bind 127.0.0.1 --port "$port" --dir "$dir" --save '' --appendonly no \
+            --daemonize no --logfile "$dir/redis.log" >/dev/null 2>&1 &
+        SB_REDIS_PID=$!
+        for i in $(seq 1 100); do
+            if [ "$(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null)" = PONG ]; then
+                SB_REDIS_PORT=$port
+                SB_REDIS_URL="redis://127.0.0.1:$port/0"
+                return 0
+            fi
+            kill -0 "$SB_REDIS_PID" 2>/dev/null || break
+            sleep 0.05
+        done
+        kill "$SB_REDIS_PID" 2>/dev/null
+        wait "$SB_REDIS_PID" 2>/dev/null
+        SB_REDIS_PID=""
+        echo "redis-server did not start on port $port (attempt $attempt)" >&2
+    done
+    tail -20 "$dir/redis.log" >&2
+    exit 1
+}
+
+# sb_stop_redis: stops the server sb_start_redis started (SIGTERM, wait).
+sb_stop_redis() {
+    kill "$SB_REDIS_PID" 2>/dev/null
+    wait "$SB_REDIS_PID" 2>/dev/null
+    SB_REDIS_PID=""
 }

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# bus_redis.sh: the bus contract (tests/unit/bus_api_test.c) against a real
+# redis-server, then what only a real server going away shows: a bus
+# started before Redis connects when it comes up, and one whose Redis stops
+# reports itself down, drops (and counts) what is published, and comes back
+# when a server listens on the port again.
+. "$SITEBASE_SOURCE_DIR/tests/lib.sh"
+BUS_TEST=${SITEBASE_BUS_TEST:?run through ctest (SITEBASE_BUS_TEST unset)}
+
+sb_start_redis
+check "bus contract on redis" env SITEBASE_TEST_BUS_URL="$SB_REDIS_URL" "$BUS_TEST"
+check "bus contract on redis db 3" env SITEBASE_TEST_BUS_URL="redis://127.0.0.1:$SB_REDIS_PORT/3" \
+    "$BUS_TEST"
+# The outage, in steps the test program and this script take in turn
+# (each side waits for the other's file, at most 10 s): Redis is down when
+# the bus opens; comes up; goes away under it; comes back on the same port.
+outage="$SB_TMP/outage"
+mkdir -p "$outage"
+port=$SB_REDIS_PORT
+sb_stop_redis
+redis_again() {
+    redis-server --bind 127.0.0.1 --port "$port" --dir "$outage" --save '' --appendonly no \
+        --logfile "$outage/redis.log" >/dev/null 2>&1 &
+    SB_REDIS_PID=$!
+}
+await() {
+    local i
+    for i in $(seq 1 200); do
+        [ -e "$outage/$1" ] && return 0
+        kill -0 "$tpid" 2>/dev/null || return 1
+        sleep 0.05
+    done
+    return 1
+}
+SITEBASE_TEST_BUS_URL="redis://127.0.0.1:$port/0" SITEBASE_TEST_BUS_OUTAGE="$outage" \
+    "$BUS_TEST" >"$SB_TMP/outage.log" 2>&1 &
+tpid=$!
+await down-checked && redis_again
+await up-checked && sb_stop_redis
+await down2-checked && redis_again
+wait "$tpid"
+rc=$?
+sb_stop_redis
+eq "bus outage: down at start, up, gone, back (see below on failure)" "$rc" 0
+[ "$rc" -eq 0 ] || cat "$SB_TMP/outage.log"
+sb_finish

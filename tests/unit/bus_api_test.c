@@ -1,0 +1,553 @@
+/* bus_api_test.c: the bus contract (bus.h), run against the driver named
+ * by SITEBASE_TEST_BUS_URL: mem:// by default (ctest's unit.bus_api_test),
+ * a real redis-server when tests/integration/bus_redis.sh starts one and
+ * runs this program with its URL. A "node" is a second handle: a peer on
+ * the same in-process hub, or a second connection to the same Redis.
+ * The Redis-only cases (connections killed under the bus) are skipped for
+ * mem://. Waits are bounded (5 s). */
+#include "cmocka_prelude.h"
+
+#include <hiredis/hiredis.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "base/clock.h"
+#include "base/str.h"
+#include "bus/bus.h"
+
+#define WAIT_NS (5ull * 1000000000ull)
+
+static const char *url(void)
+{
+    const char *u = getenv("SITEBASE_TEST_BUS_URL");
+    return u && u[0] ? u : "mem://";
+}
+
+static bool is_redis(void)
+{
+    return strncmp(url(), "redis://", 8) == 0;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* What a subscription received, in order. */
+typedef struct got {
+    pthread_mutex_t lock;
+    char channel[64][BUS_NAME_MAX + 1];
+    char data[64][64];
+    size_t len[64];
+    uint64_t from[64];
+    int n;
+    bus *unsub_bus; /* when set: the callback unsubscribes unsub_id */
+    uint64_t unsub_id;
+} got;
+
+static void got_init(got *g)
+{
+    memset(g, 0, sizeof(*g));
+    pthread_mutex_init(&g->lock, NULL);
+}
+
+static void collect(void *ctx, const bus_msg *m)
+{
+    got *g = ctx;
+    pthread_mutex_lock(&g->lock);
+    if (g->n < 64) {
+        snprintf(g->channel[g->n], sizeof(g->channel[0]), "%.*s", (int)m->channel.len,
+                 m->channel.ptr);
+        size_t n = SB_MIN(m->len, sizeof(g->data[0]) - 1);
+        memcpy(g->data[g->n], m->data, n);
+        g->data[g->n][n] = '\0';
+        g->len[g->n] = m->len;
+        g->from[g->n] = m->from_node;
+    }
+    g->n++;
+    pthread_mutex_unlock(&g->lock);
+    if (g->unsub_bus)
+        assert_int_equal(bus_unsubscribe(g->unsub_bus, g->unsub_id), BUS_OK);
+}
+
+static int got_count(got *g)
+{
+    pthread_mutex_lock(&g->lock);
+    int n = g->n;
+    pthread_mutex_unlock(&g->lock);
+    return n;
+}
+
+/* Waits until g holds n messages; false after WAIT_NS. */
+static bool wait_for(got *g, int n)
+{
+    uint64_t end = sb_mono_ns() + WAIT_NS;
+    while (got_count(g) < n) {
+        if (sb_mono_ns() > end)
+            return false;
+        sleep_ms(2);
+    }
+    return true;
+}
+
+static void got_reset(got *g)
+{
+    pthread_mutex_lock(&g->lock);
+    g->n = 0;
+    pthread_mutex_unlock(&g->lock);
+}
+
+/* With Redis a subscription starts once the server has it: publish a probe
+ * on channel until g sees one, then forget the probes. */
+static void settle(bus *pub, got *g, const char *channel)
+{
+    uint64_t end = sb_mono_ns() + WAIT_NS;
+    while (got_count(g) == 0) {
+        assert_true(sb_mono_ns() < end);
+        assert_int_equal(bus_publish(pub, sb_str_c(channel), "probe", 5), BUS_OK);
+        sleep_ms(10);
+    }
+    sleep_ms(20); /* probes still in flight */
+    got_reset(g);
+}
+
+static void wait_up(bus *b)
+{
+    uint64_t end = sb_mono_ns() + WAIT_NS;
+    sb_errbuf err;
+    while (bus_health(b, &err) != BUS_OK) {
+        assert_true(sb_mono_ns() < end);
+        sleep_ms(5);
+    }
+}
+
+static bus *open_node(void)
+{
+    bus *b = NULL;
+    sb_errbuf err;
+    assert_int_equal(bus_open(url(), &b, &err), BUS_OK);
+    wait_up(b);
+    return b;
+}
+
+/* A second node: a peer on the in-process hub, or another Redis client. */
+static bus *open_second(bus *first)
+{
+    if (!is_redis()) {
+        bus *p = NULL;
+        assert_int_equal(bus_open_peer(first, &p), BUS_OK);
+        return p;
+    }
+    return open_node();
+}
+
+/* Channel names unique to this run, so runs against one Redis never mix. */
+static char run_tag[24];
+
+static const char *chan(char *buf, const char *name)
+{
+    snprintf(buf, BUS_NAME_MAX, "t%s:%s", run_tag, name);
+    return buf;
+}
+
+static void test_names(void **state)
+{
+    assert_true(bus_name_valid(SB_STR("doc:1f2e/abc"), false));
+    assert_true(bus_name_valid(SB_STR("doc:*"), true));
+    assert_false(bus_name_valid(SB_STR(""), false));
+    assert_false(bus_name_valid(SB_STR("*"), true));
+    assert_false(bus_name_valid(SB_STR("doc:*"), false));
+    assert_false(bus_name_valid(SB_STR("a b"), false));
+    assert_false(bus_name_valid(SB_STR("a?"), false));
+    assert_false(bus_name_valid(SB_STR("a[1]"), false));
+    assert_false(bus_name_valid(sb_str_make("a\0b", 3), false));
+    assert_false(bus_name_valid(SB_STR("a*b*"), true));
+    char longname[BUS_NAME_MAX + 2];
+    memset(longname, 'x', sizeof(longname));
+    assert_true(bus_name_valid(sb_str_make(longname, BUS_NAME_MAX), false));
+    assert_false(bus_name_valid(sb_str_make(longname, BUS_NAME_MAX + 1), false));
+
+    bus *b = open_node();
+    uint64_t id;
+    assert_int_equal(bus_publish(b, SB_STR("bad channel"), "x", 1), BUS_ENAME);
+    assert_int_equal(bus_publish(b, SB_STR("ok"), "x", BUS_MESSAGE_MAX + 1), BUS_ETOOBIG);
+    assert_int_equal(bus_subscribe(b, SB_STR("a*b"), 0, collect, NULL, &id), BUS_ENAME);
+    assert_int_equal(bus_unsubscribe(b, 12345), BUS_ENOTFOUND);
+    int64_t v;
+    assert_int_equal(bus_counter_add(b, SB_STR("k*"), 1, 0, &v), BUS_ENAME);
+    bus_stats st;
+    bus_stats_get(b, &st);
+    assert_int_equal(st.published, 0);
+    assert_int_equal(st.dropped, 0);
+    bus_close(b);
+
+    sb_errbuf err;
+    assert_int_equal(bus_open("http://x", &b, &err), BUS_EURL);
+    assert_int_equal(bus_open("redis://", &b, &err), BUS_EURL);
+    assert_int_equal(bus_open("redis://host:99999", &b, &err), BUS_EURL);
+    assert_int_equal(bus_open("redis://host:6379/x", &b, &err), BUS_EURL);
+    assert_int_equal(bus_open("redis://u:p@host", &b, &err), BUS_EURL);
+    assert_string_equal(bus_strerror(BUS_EDOWN), "bus unreachable");
+}
+
+static void test_publish_subscribe(void **state)
+{
+    char c1[BUS_NAME_MAX], c2[BUS_NAME_MAX];
+    bus *a = open_node(), *b = open_second(a);
+    assert_int_not_equal(bus_node_id(a), bus_node_id(b));
+    got g;
+    got_init(&g);
+    uint64_t id;
+    assert_int_equal(bus_subscribe(b, sb_str_c(chan(c1, "doc:1")), 0, collect, &g, &id), BUS_OK);
+    settle(a, &g, c1);
+
+    assert_int_equal(bus_publish(a, sb_str_c(chan(c2, "doc:2")), "other", 5), BUS_OK);
+    assert_int_equal(bus_publish(a, sb_str_c(c1), "hello", 5), BUS_OK);
+    assert_int_equal(bus_publish(a, sb_str_c(c1), "", 0), BUS_OK);
+    static const char bin[4] = {0, 1, 0, (char)0xff};
+    assert_int_equal(bus_publish(b, sb_str_c(c1), bin, 4), BUS_OK);
+    assert_true(wait_for(&g, 3));
+    sleep_ms(50);
+    assert_int_equal(got_count(&g), 3); /* nothing from doc:2 */
+    assert_string_equal(g.channel[0], c1);
+    assert_string_equal(g.data[0], "hello");
+    assert_int_equal(g.from[0], bus_node_id(a));
+    assert_int_equal(g.len[1], 0);
+    assert_int_equal(g.len[2], 4);
+    assert_memory_equal(g.data[2], bin, 4);
+    assert_int_equal(g.from[2], bus_node_id(b));
+
+    bus_stats st;
+    bus_stats_get(b, &st);
+    assert_true(st.up);
+    assert_true(st.delivered >= 3);
+    assert_int_equal(bus_unsubscribe(b, id), BUS_OK);
+    assert_int_equal(bus_unsubscribe(b, id), BUS_ENOTFOUND);
+    bus_close(b);
+    bus_close(a);
+}
+
+static void test_patterns(void **state)
+{
+    char p[BUS_NAME_MAX], c[BUS_NAME_MAX];
+    bus *a = open_node(), *b = open_second(a);
+    got gp, ge;
+    got_init(&gp);
+    got_init(&ge);
+    uint64_t idp, ide;
+    assert_int_equal(bus_subscribe(b, sb_str_c(chan(p, "room:*")), 0, collect, &gp, &idp), BUS_OK);
+    settle(a, &gp, chan(c, "room:probe"));
+    assert_int_equal(bus_subscribe(b, sb_str_c(chan(c, "room:x")), 0, collect, &ge, &ide), BUS_OK);
+    settle(a, &ge, c);
+    got_reset(&gp);
+
+    assert_int_equal(bus_publish(a, sb_str_c(chan(c, "room:x")), "1", 1), BUS_OK);
+    assert_int_equal(bus_publish(a, sb_str_c(chan(c, "roomy")), "2", 1), BUS_OK);
+    assert_int_equal(bus_publish(a, sb_str_c(chan(c, "room:y")), "3", 1), BUS_OK);
+    assert_true(wait_for(&gp, 2));
+    assert_true(wait_for(&ge, 1));
+    sleep_ms(50);
+    /* The pattern saw room:x and room:y, once each; the exact one room:x. */
+    assert_int_equal(got_count(&gp), 2);
+    assert_int_equal(got_count(&ge), 1);
+    assert_string_equal(gp.data[0], "1");
+    assert_string_equal(gp.channel[1], chan(c, "room:y"));
+    assert_string_equal(ge.data[0], "1");
+    bus_close(b);
+    bus_close(a);
+}
+
+static void test_skip_own_and_order(void **state)
+{
+    char c[BUS_NAME_MAX];
+    bus *a = open_node(), *b = open_second(a);
+    got g;
+    got_init(&g);
+    uint64_t id;
+    assert_int_equal(bus_subscribe(a, sb_str_c(chan(c, "own")), BUS_SKIP_OWN, collect, &g, &id),
+                     BUS_OK);
+    settle(b, &g, c);
+    /* a's own message is not delivered to a; b's arrive in order. */
+    assert_int_equal(bus_publish(a, sb_str_c(c), "mine", 4), BUS_OK);
+    char buf[16];
+    for (int i = 0; i < 40; i++) {
+        int n = snprintf(buf, sizeof(buf), "m%d", i);
+        assert_int_equal(bus_publish(b, sb_str_c(c), buf, (size_t)n), BUS_OK);
+    }
+    assert_true(wait_for(&g, 40));
+    sleep_ms(50);
+    assert_int_equal(got_count(&g), 40);
+    for (int i = 0; i < 40; i++) {
+        snprintf(buf, sizeof(buf), "m%d", i);
+        assert_string_equal(g.data[i], buf);
+        assert_int_equal(g.from[i], bus_node_id(b));
+    }
+    bus_close(a);
+    bus_close(b);
+}
+
+static void test_unsubscribe_in_callback(void **state)
+{
+    char c[BUS_NAME_MAX];
+    bus *a = open_node(), *b = open_second(a);
+    got g, marker;
+    got_init(&g);
+    got_init(&marker);
+    uint64_t id, mid;
+    assert_int_equal(bus_subscribe(b, sb_str_c(chan(c, "once")), 0, collect, &marker, &mid),
+                     BUS_OK);
+    settle(a, &marker, c);
+    assert_int_equal(bus_subscribe(b, sb_str_c(c), 0, collect, &g, &id), BUS_OK);
+    g.unsub_bus = b;
+    g.unsub_id = id;
+    /* The channel still has a subscriber (marker), so no settle is needed. */
+    assert_int_equal(bus_publish(a, sb_str_c(c), "1", 1), BUS_OK);
+    assert_int_equal(bus_publish(a, sb_str_c(c), "2", 1), BUS_OK);
+    assert_true(wait_for(&marker, 2));
+    sleep_ms(20);
+    assert_int_equal(got_count(&g), 1);
+    assert_string_equal(g.data[0], "1");
+    assert_int_equal(bus_unsubscribe(b, id), BUS_ENOTFOUND);
+    /* Outside a callback: once it returns, nothing more arrives. */
+    assert_int_equal(bus_unsubscribe(b, mid), BUS_OK);
+    assert_int_equal(bus_publish(a, sb_str_c(c), "3", 1), BUS_OK);
+    sleep_ms(50);
+    assert_int_equal(got_count(&marker), 2);
+    bus_close(a);
+    bus_close(b);
+}
+
+static void test_counters(void **state)
+{
+    char k[BUS_NAME_MAX], k2[BUS_NAME_MAX];
+    bus *a = open_node(), *b = open_second(a);
+    int64_t v = -1;
+    chan(k, "clients");
+    assert_int_equal(bus_counter_get(a, sb_str_c(k), &v), BUS_OK);
+    assert_int_equal(v, 0);
+    assert_int_equal(bus_counter_add(a, sb_str_c(k), 1, 0, &v), BUS_OK);
+    assert_int_equal(v, 1);
+    assert_int_equal(bus_counter_add(b, sb_str_c(k), 2, 0, &v), BUS_OK);
+    assert_int_equal(v, 3);
+    assert_int_equal(bus_counter_add(a, sb_str_c(k), -1, 0, &v), BUS_OK);
+    assert_int_equal(v, 2);
+    assert_int_equal(bus_counter_get(b, sb_str_c(k), &v), BUS_OK);
+    assert_int_equal(v, 2);
+
+    /* A TTL ends the key; adding 0 renews it. */
+    chan(k2, "presence");
+    assert_int_equal(bus_counter_add(a, sb_str_c(k2), 5, 300, &v), BUS_OK);
+    sleep_ms(200);
+    assert_int_equal(bus_counter_add(b, sb_str_c(k2), 0, 300, &v), BUS_OK);
+    assert_int_equal(v, 5);
+    sleep_ms(200);
+    assert_int_equal(bus_counter_get(a, sb_str_c(k2), &v), BUS_OK);
+    assert_int_equal(v, 5); /* 400 ms after the first add, 200 after the renewal */
+    sleep_ms(250);
+    assert_int_equal(bus_counter_get(a, sb_str_c(k2), &v), BUS_OK);
+    assert_int_equal(v, 0);
+    assert_int_equal(bus_counter_add(a, sb_str_c(k2), 1, 300, &v), BUS_OK);
+    assert_int_equal(v, 1); /* restarts from 0 */
+    /* ttl 0 removes the expiry again */
+    assert_int_equal(bus_counter_add(a, sb_str_c(k2), 0, 0, &v), BUS_OK);
+    sleep_ms(350);
+    assert_int_equal(bus_counter_get(a, sb_str_c(k2), &v), BUS_OK);
+    assert_int_equal(v, 1);
+    assert_int_equal(bus_counter_add(a, sb_str_c(k2), -1, 1, &v), BUS_OK); /* clean up */
+    assert_int_equal(bus_counter_add(a, sb_str_c(k), -2, 1, &v), BUS_OK);
+    assert_int_equal(v, 0);
+    bus_close(a);
+    bus_close(b);
+}
+
+static void test_metrics(void **state)
+{
+    char c[BUS_NAME_MAX];
+    bus *a = open_node();
+    assert_int_equal(bus_publish(a, sb_str_c(chan(c, "m")), "x", 1), BUS_OK);
+    assert_int_equal(bus_publish(a, sb_str_c(c), "y", 1), BUS_OK);
+    sb_buf out;
+    sb_buf_init(&out, 0);
+    bus_metrics_render(a, &out);
+    char want[128];
+    snprintf(want, sizeof(want), "sitebase_bus_published_total{driver=\"%s\"} 2\n",
+             bus_driver_name(a));
+    assert_non_null(strstr(out.ptr, want));
+    snprintf(want, sizeof(want), "sitebase_bus_up{driver=\"%s\"} 1\n", bus_driver_name(a));
+    assert_non_null(strstr(out.ptr, want));
+    assert_non_null(strstr(out.ptr, "# TYPE sitebase_bus_dropped_total counter\n"));
+    sb_buf_free(&out);
+    bus_close(a);
+}
+
+/* Nothing listens on port 1: the bus opens, reports itself down, drops
+ * and counts what is published, and refuses counters. */
+static void test_redis_unreachable(void **state)
+{
+    bus *b = NULL;
+    sb_errbuf err = {{0}};
+    assert_int_equal(bus_open("redis://127.0.0.1:1/3", &b, &err), BUS_OK);
+    assert_string_equal(bus_driver_name(b), "redis");
+    sleep_ms(50);
+    assert_int_equal(bus_health(b, &err), BUS_EDOWN);
+    assert_non_null(strstr(err.msg, "127.0.0.1:1"));
+    assert_int_equal(bus_publish(b, SB_STR("doc:1"), "x", 1), BUS_EDOWN);
+    assert_int_equal(bus_publish(b, SB_STR("doc:1"), "y", 1), BUS_EDOWN);
+    int64_t v = 42;
+    assert_int_equal(bus_counter_add(b, SB_STR("k"), 1, 0, &v), BUS_EDOWN);
+    assert_int_equal(bus_counter_get(b, SB_STR("k"), &v), BUS_EDOWN);
+    assert_int_equal(v, 42);
+    uint64_t id;
+    got g;
+    got_init(&g);
+    assert_int_equal(bus_subscribe(b, SB_STR("doc:*"), 0, collect, &g, &id), BUS_OK);
+    bus_stats st;
+    bus_stats_get(b, &st);
+    assert_int_equal(st.published, 0);
+    assert_int_equal(st.dropped, 2);
+    assert_false(st.up);
+    bus *p;
+    assert_int_equal(bus_open_peer(b, &p), BUS_EURL);
+    bus_close(b);
+}
+
+/* Redis only: every connection is killed under the bus; it reconnects,
+ * counts it, and its subscriptions work again. */
+static void test_redis_reconnect(void **state)
+{
+    if (!is_redis())
+        skip();
+    char c[BUS_NAME_MAX];
+    bus *a = open_node(), *b = open_second(a);
+    got g;
+    got_init(&g);
+    uint64_t id;
+    assert_int_equal(bus_subscribe(b, sb_str_c(chan(c, "survive")), 0, collect, &g, &id), BUS_OK);
+    settle(a, &g, c);
+
+    int port = 0;
+    assert_int_equal(sscanf(url(), "redis://127.0.0.1:%d", &port), 1);
+    redisContext *admin = redisConnect("127.0.0.1", port);
+    assert_non_null(admin);
+    assert_int_equal(admin->err, 0);
+    redisReply *r = redisCommand(admin, "CLIENT KILL TYPE pubsub");
+    assert_non_null(r);
+    assert_true(r->type == REDIS_REPLY_INTEGER && r->integer >= 1); /* b's; a has none */
+    freeReplyObject(r);
+    r = redisCommand(admin, "CLIENT KILL TYPE normal SKIPME yes");
+    assert_non_null(r);
+    freeReplyObject(r);
+    redisFree(admin);
+
+    /* Both come back on their own, subscriptions included. */
+    uint64_t end = sb_mono_ns() + WAIT_NS;
+    bus_stats sa, sb;
+    do {
+        assert_true(sb_mono_ns() < end);
+        sleep_ms(20);
+        bus_stats_get(a, &sa);
+        bus_stats_get(b, &sb);
+    } while (!(sa.reconnects >= 1 && sb.reconnects >= 1 && sa.up && sb.up));
+    settle(a, &g, c);
+    assert_int_equal(bus_publish(a, sb_str_c(c), "after", 5), BUS_OK);
+    assert_true(wait_for(&g, 1));
+    assert_string_equal(g.data[0], "after");
+    bus_close(a);
+    bus_close(b);
+}
+
+/* The outage steps of tests/integration/bus_redis.sh (see there). */
+static const char *outage_dir(void)
+{
+    return getenv("SITEBASE_TEST_BUS_OUTAGE");
+}
+
+static void outage_step(const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s", outage_dir(), name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fclose(f);
+}
+
+static void wait_health(bus *b, bus_err want)
+{
+    uint64_t end = sb_mono_ns() + 2 * WAIT_NS;
+    sb_errbuf err;
+    while (bus_health(b, &err) != want) {
+        assert_true(sb_mono_ns() < end);
+        sleep_ms(5);
+    }
+}
+
+static void test_redis_outage(void **state)
+{
+    if (!outage_dir())
+        skip();
+    char c[BUS_NAME_MAX];
+    sb_errbuf err;
+    bus *a, *b;
+    assert_int_equal(bus_open(url(), &a, &err), BUS_OK);
+    assert_int_equal(bus_open(url(), &b, &err), BUS_OK);
+    sleep_ms(100);
+    assert_int_equal(bus_health(a, &err), BUS_EDOWN);
+    assert_int_equal(bus_publish(a, sb_str_c(chan(c, "outage")), "lost", 4), BUS_EDOWN);
+    got g;
+    got_init(&g);
+    uint64_t id;
+    /* Subscribed while down: it must take effect once connected. */
+    assert_int_equal(bus_subscribe(b, sb_str_c(c), 0, collect, &g, &id), BUS_OK);
+    outage_step("down-checked");
+
+    wait_health(a, BUS_OK);
+    wait_health(b, BUS_OK);
+    bus_stats st;
+    bus_stats_get(a, &st);
+    assert_int_equal(st.reconnects, 0); /* a first connection is no reconnect */
+    settle(a, &g, c);
+    outage_step("up-checked");
+
+    wait_health(a, BUS_EDOWN);
+    assert_int_equal(bus_publish(a, sb_str_c(c), "lost", 4), BUS_EDOWN);
+    bus_stats_get(a, &st);
+    assert_true(st.dropped >= 2);
+    assert_false(st.up);
+    outage_step("down2-checked");
+
+    wait_health(a, BUS_OK);
+    wait_health(b, BUS_OK);
+    bus_stats_get(b, &st);
+    assert_true(st.reconnects >= 1);
+    settle(a, &g, c);
+    assert_int_equal(bus_publish(a, sb_str_c(c), "back", 4), BUS_OK);
+    assert_true(wait_for(&g, 1));
+    assert_string_equal(g.data[0], "back");
+    bus_close(a);
+    bus_close(b);
+}
+
+int main(void)
+{
+    snprintf(run_tag, sizeof(run_tag), "%llx", (unsigned long long)sb_mono_ns());
+    printf("bus_api_test: %s\n", url());
+    if (outage_dir()) {
+        const struct CMUnitTest outage[] = {cmocka_unit_test(test_redis_outage)};
+        return cmocka_run_group_tests(outage, NULL, NULL);
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_publish_subscribe),
+        cmocka_unit_test(test_patterns),
+        cmocka_unit_test(test_skip_own_and_order),
+        cmocka_unit_test(test_unsubscribe_in_callback),
+        cmocka_unit_test(test_counters),
+        cmocka_unit_test(test_metrics),
+        cmocka_unit_test(test_redis_unreachable),
+        cmocka_unit_test(test_redis_reconnect),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
