@@ -6,6 +6,7 @@
 #ifndef SB_API_APP_H
 #define SB_API_APP_H
 
+#include "bus/bus.h"
 #include "base/config.h"
 #include "base/ratelimit.h"
 #include "identity/identity.h"
@@ -25,6 +26,7 @@ typedef struct api_app {
     sb_ratelimit *account_limit; /* sign-in attempts per email; NULL = off */
     char public_url[256];        /* base of links in mail, no trailing '/' */
     blob_store *blobs;           /* asset bytes */
+    bus *bus;                    /* the message bus between nodes (cfg->bus); any thread */
     projects_limits limits;
 } api_app;
 
