@@ -11,6 +11,33 @@ sb_start_redis
 check "bus contract on redis" env SITEBASE_TEST_BUS_URL="$SB_REDIS_URL" "$BUS_TEST"
 check "bus contract on redis db 3" env SITEBASE_TEST_BUS_URL="redis://127.0.0.1:$SB_REDIS_PORT/3" \
     "$BUS_TEST"
+# A server on the Redis bus: ready while Redis answers, 503 while it is
+# gone, ready again once it is back on the same port (reconnect, backoff).
+sb_start --bus "$SB_REDIS_URL"
+wait_ready() { # STATUS: /readyz answers STATUS within 10 s
+    local i
+    for i in $(seq 1 100); do
+        [ "$(http "$SB_URL/readyz")" = "$1" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+check "readyz with redis up" wait_ready 200
+eq "readyz names the bus" "$(body | jget bus)" redis
+contains "bus metrics" "$(curl -sS "$SB_URL/metrics")" 'sitebase_bus_up{driver="redis"} 1'
+port=$SB_REDIS_PORT
+sb_stop_redis
+check "readyz 503 while redis is gone" wait_ready 503
+contains "it says why" "$(body)" "The message bus is not connected."
+redis-server --bind 127.0.0.1 --port "$port" --dir "$SB_TMP/redis" --save '' --appendonly no \
+    --logfile "$SB_TMP/redis/redis2.log" >/dev/null 2>&1 &
+SB_REDIS_PID=$!
+check "readyz again once redis is back" wait_ready 200
+contains "the reconnect is counted" "$(curl -sS "$SB_URL/metrics")" \
+    'sitebase_bus_reconnects_total{driver="redis"} 1'
+sb_stop
+eq "clean exit" "$SB_EXIT" 0
+
 # The outage, in steps the test program and this script take in turn
 # (each side waits for the other's file, at most 10 s): Redis is down when
 # the bus opens; comes up; goes away under it; comes back on the same port.
