@@ -383,6 +383,118 @@ static void test_metrics(void **state)
     bus_close(a);
 }
 
+/* A callback may publish and subscribe: b answers each ping with a pong,
+ * and its first ping also subscribes it to a second channel. */
+typedef struct echo {
+    bus *b;
+    char pong[BUS_NAME_MAX], extra[BUS_NAME_MAX];
+    got *extra_got;
+    uint64_t extra_id;
+    bool subscribed;
+} echo;
+
+static void echo_cb(void *ctx, const bus_msg *m)
+{
+    echo *e = ctx;
+    assert_int_equal(bus_publish(e->b, sb_str_c(e->pong), m->data, m->len), BUS_OK);
+    if (!e->subscribed) {
+        e->subscribed = true;
+        assert_int_equal(
+            bus_subscribe(e->b, sb_str_c(e->extra), 0, collect, e->extra_got, &e->extra_id),
+            BUS_OK);
+    }
+}
+
+static void test_callback_reenters(void **state)
+{
+    char ping[BUS_NAME_MAX];
+    bus *a = open_node(), *b = open_second(a);
+    got pongs, extra;
+    got_init(&pongs);
+    got_init(&extra);
+    echo e = {.b = b, .extra_got = &extra};
+    chan(e.pong, "pong");
+    chan(e.extra, "extra");
+    uint64_t id1, id2;
+    assert_int_equal(bus_subscribe(a, sb_str_c(e.pong), 0, collect, &pongs, &id1), BUS_OK);
+    assert_int_equal(bus_subscribe(b, sb_str_c(chan(ping, "ping")), 0, echo_cb, &e, &id2), BUS_OK);
+    settle(a, &pongs, ping); /* a probe on ping comes back as a pong */
+    assert_true(e.subscribed);
+    settle(a, &extra, e.extra);
+    assert_int_equal(bus_publish(a, sb_str_c(ping), "hi", 2), BUS_OK);
+    assert_true(wait_for(&pongs, 1));
+    assert_string_equal(pongs.data[0], "hi");
+    assert_int_equal(pongs.from[0], bus_node_id(b));
+    bus_close(a);
+    bus_close(b);
+}
+
+/* mem:// only: a subscriber whose callback is stuck holds at most 64 MiB
+ * queued; the rest is dropped and counted on the receiving node, and the
+ * queue drains in order once the callback returns. */
+typedef struct stuck {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool entered, release;
+    int n;
+} stuck;
+
+static void stuck_cb(void *ctx, const bus_msg *m)
+{
+    stuck *st = ctx;
+    pthread_mutex_lock(&st->lock);
+    st->n++;
+    st->entered = true;
+    pthread_cond_broadcast(&st->cond);
+    while (!st->release)
+        pthread_cond_wait(&st->cond, &st->lock);
+    pthread_mutex_unlock(&st->lock);
+}
+
+static void test_mem_full_queue(void **state)
+{
+    if (is_redis())
+        skip();
+    bus *a = open_node(), *b = open_second(a);
+    stuck st = {.n = 0};
+    pthread_mutex_init(&st.lock, NULL);
+    pthread_cond_init(&st.cond, NULL);
+    uint64_t id;
+    assert_int_equal(bus_subscribe(b, SB_STR("big"), 0, stuck_cb, &st, &id), BUS_OK);
+    size_t mib = 1024 * 1024;
+    char *payload = calloc(1, mib);
+    assert_int_equal(bus_publish(a, SB_STR("big"), payload, mib), BUS_OK);
+    pthread_mutex_lock(&st.lock);
+    while (!st.entered)
+        pthread_cond_wait(&st.cond, &st.lock);
+    pthread_mutex_unlock(&st.lock);
+    for (int i = 0; i < 69; i++)
+        assert_int_equal(bus_publish(a, SB_STR("big"), payload, mib), BUS_OK);
+    bus_stats sa, sb;
+    bus_stats_get(a, &sa);
+    bus_stats_get(b, &sb);
+    assert_int_equal(sa.published, 70);
+    assert_int_equal(sa.dropped, 0);
+    assert_int_equal(sb.dropped, 5); /* 1 in the callback + 64 queued of 70 */
+    pthread_mutex_lock(&st.lock);
+    st.release = true;
+    pthread_cond_broadcast(&st.cond);
+    pthread_mutex_unlock(&st.lock);
+    uint64_t end = sb_mono_ns() + WAIT_NS;
+    for (;;) {
+        pthread_mutex_lock(&st.lock);
+        int n = st.n;
+        pthread_mutex_unlock(&st.lock);
+        if (n == 65)
+            break;
+        assert_true(sb_mono_ns() < end);
+        sleep_ms(2);
+    }
+    free(payload);
+    bus_close(b);
+    bus_close(a);
+}
+
 /* Nothing listens on port 1: the bus opens, reports itself down, drops
  * and counts what is published, and refuses counters. */
 static void test_redis_unreachable(void **state)
@@ -546,6 +658,8 @@ int main(void)
         cmocka_unit_test(test_unsubscribe_in_callback),
         cmocka_unit_test(test_counters),
         cmocka_unit_test(test_metrics),
+        cmocka_unit_test(test_callback_reenters),
+        cmocka_unit_test(test_mem_full_queue),
         cmocka_unit_test(test_redis_unreachable),
         cmocka_unit_test(test_redis_reconnect),
     };
