@@ -9,6 +9,9 @@
 # eq NAME GOT WANT      compares exactly
 # signup, as, call, race  the domain routes as a signed-in user (below)
 # sb_start_redis        a throwaway redis-server on loopback (below)
+# sb_start_node2 [flags...]  a second node on the same data folder and
+#                       database (multi-node tests); sets SB2_URL, SB2_PID,
+#                       SB2_LOG
 # Everything started is stopped and removed on exit, pass or fail; the
 # script ends with "N passed, N failed" and a matching exit status.
 set -uo pipefail
@@ -22,6 +25,10 @@ SB_FAILED=0
 export NODE_PATH="$SITEBASE_SOURCE_DIR/tests/node_modules"
 
 sb_cleanup() {
+    if [ -n "${SB2_PID:-}" ]; then
+        kill -KILL "$SB2_PID" 2>/dev/null
+        wait "$SB2_PID" 2>/dev/null
+    fi
     if [ -n "${SB_REDIS_PID:-}" ]; then
         kill "$SB_REDIS_PID" 2>/dev/null
         wait "$SB_REDIS_PID" 2>/dev/null
@@ -287,4 +294,43 @@ sb_stop_redis() {
     kill "$SB_REDIS_PID" 2>/dev/null
     wait "$SB_REDIS_PID" 2>/dev/null
     SB_REDIS_PID=""
+}
+
+# sb_start_node2 [flags...]: once sb_start has run, a second sitebase-test
+# on another free loopback port that shares the first one's data folder
+# (its master key file and blobs) and database (the SQLite file, or the
+# test's PostgreSQL database): two nodes of one deployment, as far as one
+# machine allows. Pass the same --bus to both. Sets SB2_URL, SB2_PID,
+# SB2_LOG; sb_stop_node2 stops it (SB2_EXIT).
+sb_start_node2() {
+    SB2_LOG="$SB_TMP/server2.log"
+    # shellcheck disable=SC2086
+    "$SB_BIN" serve --listen 127.0.0.1:0 --data "$SB_TMP/data" --threads 2 \
+        --log-format json $SB_DB_FLAGS "$@" 2>"$SB2_LOG" &
+    SB2_PID=$!
+    local i addr
+    for i in $(seq 1 200); do
+        addr=$(grep -o '"msg":"listening","addr":"[^"]*"' "$SB2_LOG" 2>/dev/null |
+            sed 's/.*"addr":"\([^"]*\)"/\1/' | head -1)
+        if [ -n "$addr" ] && grep -q '"msg":"ready"' "$SB2_LOG"; then
+            SB2_URL="http://$addr"
+            return 0
+        fi
+        if ! kill -0 "$SB2_PID" 2>/dev/null; then
+            echo "the second node exited during start-up:" >&2
+            cat "$SB2_LOG" >&2
+            exit 1
+        fi
+        sleep 0.05
+    done
+    echo "the second node did not become ready in 10 s:" >&2
+    cat "$SB2_LOG" >&2
+    exit 1
+}
+
+sb_stop_node2() {
+    kill -TERM "$SB2_PID"
+    wait "$SB2_PID"
+    SB2_EXIT=$?
+    SB2_PID=""
 }

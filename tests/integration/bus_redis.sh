@@ -3,7 +3,9 @@
 # redis-server, then what only a real server going away shows: a bus
 # started before Redis connects when it comes up, and one whose Redis stops
 # reports itself down, drops (and counts) what is published, and comes back
-# when a server listens on the port again.
+# when a server listens on the port again. Two nodes on one Redis bus and
+# one database are both ready and accept each other's sessions.
+# drivers: sqlite postgres
 . "$SITEBASE_SOURCE_DIR/tests/lib.sh"
 BUS_TEST=${SITEBASE_BUS_TEST:?run through ctest (SITEBASE_BUS_TEST unset)}
 
@@ -13,7 +15,7 @@ check "bus contract on redis db 3" env SITEBASE_TEST_BUS_URL="redis://127.0.0.1:
     "$BUS_TEST"
 # A server on the Redis bus: ready while Redis answers, 503 while it is
 # gone, ready again once it is back on the same port (reconnect, backoff).
-sb_start --bus "$SB_REDIS_URL"
+sb_start --bus "$SB_REDIS_URL" --argon2-memory 1M --argon2-iterations 1
 wait_ready() { # STATUS: /readyz answers STATUS within 10 s
     local i
     for i in $(seq 1 100); do
@@ -25,6 +27,18 @@ wait_ready() { # STATUS: /readyz answers STATUS within 10 s
 check "readyz with redis up" wait_ready 200
 eq "readyz names the bus" "$(body | jget bus)" redis
 contains "bus metrics" "$(curl -sS "$SB_URL/metrics")" 'sitebase_bus_up{driver="redis"} 1'
+# A second node of the same deployment: same database, same bus.
+sb_start_node2 --bus "$SB_REDIS_URL" --argon2-memory 1M --argon2-iterations 1
+eq "node 2 ready on the bus" "$(http "$SB2_URL/readyz"; echo " $(body | jget bus)")" "200 redis"
+post_json "$SB_URL/api/auth/register" "{\"email\":\"two@example.com\",\"password\":\"$SB_PW\"}" \
+    >/dev/null
+tok=$(body | jget access_token)
+eq "a session from node 1 is valid on node 2" \
+    "$(http -H "$(as "$tok")" "$SB2_URL/api/auth/me"; echo " $(body | jget email)")" \
+    "200 two@example.com"
+sb_stop_node2
+eq "node 2 clean exit" "$SB2_EXIT" 0
+
 port=$SB_REDIS_PORT
 sb_stop_redis
 check "readyz 503 while redis is gone" wait_ready 503
