@@ -32,8 +32,11 @@ export class Ledger {
   constructor () {
     this.sent = new Map()
     this.latencies = []
-    this.recording = false
-    this.received = 0 // matched deliveries (recording or not)
+    // The measurement window, by send time: arrivals of edits sent inside
+    // it count (received, latencies), whenever they arrive.
+    this.from = Infinity
+    this.to = Infinity
+    this.received = 0 // deliveries of edits sent in the window
     this.unmatched = 0 // updates whose first struct was not an edit of ours
     this.editsSent = 0
     this.expected = 0 // deliveries owed: each edit x (clients on its doc - 1)
@@ -134,8 +137,9 @@ export class Client {
       L.unmatched++
       return
     }
+    if (t < L.from || t > L.to) return
     L.received++
-    if (L.recording) L.latencies.push(performance.now() - t)
+    L.latencies.push(performance.now() - t)
   }
 
   // One real edit: a short insert at a random place of this client's text.

@@ -15,7 +15,7 @@
 //          edit -> arrival at every other client on the document.
 // ramp     latency phases with K from --rates on the same connections,
 //          until p99 > --p99-limit (20 ms) or more than 1% of deliveries
-//          are missing, or more than 1% of edit timers ran 50 ms late (the
+//          are missing (a failing phase is run once more: both must fail), or more than 1% of edit timers ran 50 ms late (the
 //          generator, not the server, would then set the pace: reported as
 //          generator_bound).
 // idle     RSS of the server before and after N clients connect and sync
@@ -104,28 +104,29 @@ async function phase (clients, ledger, rate, seconds) {
   }
   await sleep(warm)
   ledger.latencies = []
-  ledger.recording = true
+  ledger.received = 0
+  ledger.from = performance.now()
+  ledger.to = Infinity
   const s0 = procStats(args.pid)
   const c0 = process.cpuUsage()
   const e0 = ledger.editsSent
   const x0 = ledger.expected
-  const r0 = ledger.received
   await sleep(seconds * 1000)
+  ledger.to = performance.now()
   stop = true
   const s1 = procStats(args.pid)
   const c1 = process.cpuUsage(c0)
   const edits = ledger.editsSent - e0
   const expected = ledger.expected - x0
   await sleep(1000) // what is in flight arrives (and counts) now
-  ledger.recording = false
-  const received = ledger.received - r0
+  const received = ledger.received
   const lat = Float64Array.from(ledger.latencies).sort()
   ledger.sent.clear()
   const open = clients.filter(c => !c.closed).length
   return {
     server: args.server, mode: args.mode, clients: clients.length, docs: Number(args.docs),
     rate, seconds, edits, edits_per_s: round(edits / seconds), expected, received,
-    loss: expected ? round(1 - Math.min(received, expected) / expected) : 0,
+    loss: expected ? round(1 - received / expected) : 0,
     p50_ms: round(pct(lat, 50)), p99_ms: round(pct(lat, 99)), max_ms: round(pct(lat, 100)),
     late_ticks: late, generator_late: late > edits / 100, unmatched: ledger.unmatched, open,
     server_cpu: round((s1.cpuS - s0.cpuS) / seconds), server_rss_mb: round(s1.rss / 1048576),
@@ -154,10 +155,16 @@ async function main () {
     console.log(JSON.stringify(await phase(clients, ledger, args.rate, args.seconds)))
   } else if (args.mode === 'ramp') {
     let best = null
+    const passes = r => r.p99_ms !== null && r.p99_ms <= args.p99Limit && r.loss <= 0.01 &&
+      r.open === clients.length
     for (const rate of String(args.rates).split(',').map(Number)) {
-      const r = await phase(clients, ledger, rate, args.seconds)
-      const ok = r.p99_ms !== null && r.p99_ms <= args.p99Limit && r.loss <= 0.01 &&
-        r.open === clients.length
+      let r = await phase(clients, ledger, rate, args.seconds)
+      if (!passes(r)) { // one noisy phase (a shared machine) gets a second try
+        r.verdict = 'over-retrying'
+        console.log(JSON.stringify(r))
+        r = await phase(clients, ledger, rate, args.seconds)
+      }
+      const ok = passes(r)
       r.verdict = ok ? (r.generator_late ? 'ok-generator-late' : 'ok') : 'over'
       console.log(JSON.stringify(r))
       if (!ok) break

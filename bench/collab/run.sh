@@ -10,7 +10,7 @@
 #            SECS (10) s: p50/p99 of edit -> arrival at every other client
 #   many     CLIENTS editors over DOCS (20) documents, same rate
 #   ramp     CLIENTS editors over DOCS documents, RATES (1,2,5,10,20,50,100,
-#            200 edits/s per client) until p99 > 20 ms: the sustained edit
+#            200,400 edits/s per client) until p99 > 20 ms: the sustained edit
 #            throughput at p99 <= 20 ms
 # plus server CPU (share of one core, /proc/PID/stat) and RSS per phase.
 # Targets: p99 < 20 ms one-doc; sustained throughput >= 5x Hocuspocus's;
@@ -35,7 +35,7 @@ clients=${CLIENTS:-100}
 idle_clients=${IDLE_CLIENTS:-1000}
 docs=${DOCS:-20}
 rate=${RATE:-5}
-rates=${RATES:-1,2,5,10,20,50,100,200}
+rates=${RATES:-1,2,5,10,20,50,100,200,400}
 tmp=$(mktemp -d)
 mkdir -p "$root/bench/out"
 out="$root/bench/out/collab-$(date -u +%Y%m%dT%H%M%SZ).jsonl"
