@@ -337,23 +337,24 @@ static void test_counters(void **state)
     assert_int_equal(bus_counter_get(b, sb_str_c(k), &v), BUS_OK);
     assert_int_equal(v, 2);
 
-    /* A TTL ends the key; adding 0 renews it. */
+    /* A TTL ends the key; adding 0 renews it. Margins of 400 ms or more,
+     * for machines busy enough to oversleep. */
     chan(k2, "presence");
-    assert_int_equal(bus_counter_add(a, sb_str_c(k2), 5, 300, &v), BUS_OK);
-    sleep_ms(200);
-    assert_int_equal(bus_counter_add(b, sb_str_c(k2), 0, 300, &v), BUS_OK);
+    assert_int_equal(bus_counter_add(a, sb_str_c(k2), 5, 1000, &v), BUS_OK);
+    sleep_ms(600);
+    assert_int_equal(bus_counter_add(b, sb_str_c(k2), 0, 1000, &v), BUS_OK);
     assert_int_equal(v, 5);
-    sleep_ms(200);
+    sleep_ms(600);
     assert_int_equal(bus_counter_get(a, sb_str_c(k2), &v), BUS_OK);
-    assert_int_equal(v, 5); /* 400 ms after the first add, 200 after the renewal */
-    sleep_ms(250);
+    assert_int_equal(v, 5); /* 1.2 s after the first add, 0.6 s after the renewal */
+    sleep_ms(1000);
     assert_int_equal(bus_counter_get(a, sb_str_c(k2), &v), BUS_OK);
     assert_int_equal(v, 0);
-    assert_int_equal(bus_counter_add(a, sb_str_c(k2), 1, 300, &v), BUS_OK);
+    assert_int_equal(bus_counter_add(a, sb_str_c(k2), 1, 500, &v), BUS_OK);
     assert_int_equal(v, 1); /* restarts from 0 */
     /* ttl 0 removes the expiry again */
     assert_int_equal(bus_counter_add(a, sb_str_c(k2), 0, 0, &v), BUS_OK);
-    sleep_ms(350);
+    sleep_ms(700);
     assert_int_equal(bus_counter_get(a, sb_str_c(k2), &v), BUS_OK);
     assert_int_equal(v, 1);
     assert_int_equal(bus_counter_add(a, sb_str_c(k2), -1, 1, &v), BUS_OK); /* clean up */
