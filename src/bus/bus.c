@@ -303,6 +303,20 @@ bus_err bus_counter_get(bus *b, sb_str key, int64_t *value)
     return b->drv->counter_get(b, key, value);
 }
 
+bus_err bus_share_set(bus *b, sb_str key, int64_t value, int64_t ttl_ms)
+{
+    if (!key_ok(key) || ttl_ms <= 0)
+        return BUS_ENAME;
+    return b->drv->share_set(b, key, value, ttl_ms);
+}
+
+bus_err bus_share_total(bus *b, sb_str key, int64_t *total)
+{
+    if (!key_ok(key))
+        return BUS_ENAME;
+    return b->drv->share_total(b, key, total);
+}
+
 bus_err bus_health(bus *b, sb_errbuf *err)
 {
     return b->drv->health(b, err);

@@ -1,7 +1,8 @@
 /*
  * bus.h: the message bus that lets several Sitebase nodes act as one:
- * publish/subscribe on named channels and small shared counters with a
- * time-to-live. Two drivers behind one contract:
+ * publish/subscribe on named channels, small shared counters with a
+ * time-to-live, and per-node shares of a total (counts that forget a node
+ * that died). Two drivers behind one contract:
  *
  *   mem://            in-process (the default): one node, or several bus
  *                     handles made with bus_open_peer() that stand for
@@ -138,6 +139,18 @@ bus_err bus_counter_add(bus *b, sb_str key, int64_t delta, int64_t ttl_ms, int64
 
 /* Reads counter key: 0 when absent or expired. */
 bus_err bus_counter_get(bus *b, sb_str key, int64_t *value);
+
+/* Shared counters survive their holders; for counts that must forget a
+ * node that died (clients on a document, presence), use shares: each node
+ * sets its own share of key, alive for ttl_ms (> 0) unless set again, and
+ * the total is the sum of the live shares of every node. A node refreshes
+ * its share well within ttl_ms (every ttl/3, say); a node that crashes
+ * drops out of totals within ttl_ms. Fails with BUS_ENAME (or a ttl_ms of
+ * 0 or less), or BUS_EDOWN. */
+bus_err bus_share_set(bus *b, sb_str key, int64_t value, int64_t ttl_ms);
+
+/* The sum of the live shares of key over all nodes (0 when none). */
+bus_err bus_share_total(bus *b, sb_str key, int64_t *total);
 
 /* For /readyz: BUS_OK when the bus is connected (mem:// always is), else
  * BUS_EDOWN with err saying why. */

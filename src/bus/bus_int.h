@@ -25,6 +25,8 @@ typedef struct bus_driver {
     bus_err (*publish)(bus *b, sb_str channel, const void *data, size_t len);
     bus_err (*counter_add)(bus *b, sb_str key, int64_t delta, int64_t ttl_ms, int64_t *value);
     bus_err (*counter_get)(bus *b, sb_str key, int64_t *value);
+    bus_err (*share_set)(bus *b, sb_str key, int64_t value, int64_t ttl_ms);
+    bus_err (*share_total)(bus *b, sb_str key, int64_t *total);
     bus_err (*health)(bus *b, sb_errbuf *err);
     /* The first subscription to (name, pattern) began (on) or the last one
      * ended (!on); subs_lock is held. NULL when the driver filters locally. */

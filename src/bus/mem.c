@@ -51,11 +51,20 @@ typedef struct mem_counter {
     uint64_t expires_ns; /* 0 = never */
 } mem_counter;
 
+typedef struct mem_share {
+    uint64_t node;
+    int64_t value;
+    uint64_t expires_ns;
+} mem_share;
+
+typedef SB_VEC(mem_share) mem_shares;
+
 struct mem_hub {
     pthread_mutex_t lock; /* guards everything below */
     unsigned refs;
     SB_VEC(mem_member *) members;
     sb_map counters; /* key -> mem_counter */
+    sb_map shares;   /* key -> mem_shares (expired entries pruned when read) */
     unsigned ops;    /* counter operations, for the periodic expiry sweep */
 };
 
@@ -194,6 +203,54 @@ static bus_err mem_counter_get(bus *b, sb_str key, int64_t *value)
     return BUS_OK;
 }
 
+static bus_err mem_share_set(bus *b, sb_str key, int64_t value, int64_t ttl_ms)
+{
+    mem_hub *hub = ((mem_member *)b->impl)->hub;
+    uint64_t expires = sb_mono_ns() + (uint64_t)ttl_ms * 1000000u;
+    pthread_mutex_lock(&hub->lock);
+    mem_shares *v = sb_map_get(&hub->shares, key);
+    if (!v) {
+        v = sb_calloc(1, sizeof(*v));
+        sb_map_put(&hub->shares, key, v);
+    }
+    size_t i = 0;
+    while (i < v->len && v->items[i].node != b->node_id)
+        i++;
+    if (i == v->len)
+        sb_vec_push(v, ((mem_share){.node = b->node_id}));
+    v->items[i].value = value;
+    v->items[i].expires_ns = expires;
+    pthread_mutex_unlock(&hub->lock);
+    return BUS_OK;
+}
+
+static bus_err mem_share_total(bus *b, sb_str key, int64_t *total)
+{
+    mem_hub *hub = ((mem_member *)b->impl)->hub;
+    uint64_t now = sb_mono_ns();
+    int64_t sum = 0;
+    pthread_mutex_lock(&hub->lock);
+    mem_shares *v = sb_map_get(&hub->shares, key);
+    if (v) {
+        size_t w = 0;
+        for (size_t i = 0; i < v->len; i++) {
+            if (v->items[i].expires_ns <= now)
+                continue; /* that node stopped refreshing its share */
+            sum += v->items[i].value;
+            v->items[w++] = v->items[i];
+        }
+        v->len = w;
+        if (w == 0) {
+            sb_map_del(&hub->shares, key);
+            sb_vec_free(v);
+            free(v);
+        }
+    }
+    pthread_mutex_unlock(&hub->lock);
+    *total = sum;
+    return BUS_OK;
+}
+
 static bus_err mem_health(bus *b, sb_errbuf *err)
 {
     return BUS_OK;
@@ -211,6 +268,13 @@ static void hub_unref(mem_hub *hub)
     while ((e = sb_map_next(&hub->counters, &it)))
         free(e->value);
     sb_map_deinit(&hub->counters);
+    it = 0;
+    while ((e = sb_map_next(&hub->shares, &it))) {
+        mem_shares *v = e->value;
+        sb_vec_free(v);
+        free(v);
+    }
+    sb_map_deinit(&hub->shares);
     sb_vec_free(&hub->members);
     pthread_mutex_destroy(&hub->lock);
     free(hub);
@@ -250,6 +314,8 @@ static const bus_driver mem_driver = {
     .publish = mem_publish,
     .counter_add = mem_counter_add,
     .counter_get = mem_counter_get,
+    .share_set = mem_share_set,
+    .share_total = mem_share_total,
     .health = mem_health,
     .interest = NULL,
     .close = mem_close,
@@ -277,6 +343,7 @@ bus_err bus__mem_open(bus *b, sb_errbuf *err)
     mem_hub *hub = sb_calloc(1, sizeof(*hub));
     pthread_mutex_init(&hub->lock, NULL);
     sb_map_init(&hub->counters);
+    sb_map_init(&hub->shares);
     member_start(b, hub);
     return BUS_OK;
 }

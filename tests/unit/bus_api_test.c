@@ -364,6 +364,39 @@ static void test_counters(void **state)
     bus_close(b);
 }
 
+/* Shares: each node's part of a total, gone within its TTL when the node
+ * stops refreshing it (as a crashed node would). */
+static void test_shares(void **state)
+{
+    char k[BUS_NAME_MAX];
+    bus *a = open_node(), *b = open_second(a);
+    chan(k, "doc:clients");
+    int64_t t = -1;
+    assert_int_equal(bus_share_total(a, sb_str_c(k), &t), BUS_OK);
+    assert_int_equal(t, 0);
+    assert_int_equal(bus_share_set(a, sb_str_c(k), 3, 1000), BUS_OK);
+    assert_int_equal(bus_share_set(b, sb_str_c(k), 4, 1000), BUS_OK);
+    assert_int_equal(bus_share_total(a, sb_str_c(k), &t), BUS_OK);
+    assert_int_equal(t, 7);
+    assert_int_equal(bus_share_set(a, sb_str_c(k), 2, 1000), BUS_OK); /* replaces a's */
+    assert_int_equal(bus_share_total(b, sb_str_c(k), &t), BUS_OK);
+    assert_int_equal(t, 6);
+    assert_int_equal(bus_share_set(a, sb_str_c(k), 0, 0), BUS_ENAME);
+    /* b keeps refreshing, a stops: a's 2 is gone after its TTL. */
+    sleep_ms(600);
+    assert_int_equal(bus_share_set(b, sb_str_c(k), 4, 1000), BUS_OK);
+    sleep_ms(700);
+    assert_int_equal(bus_share_total(b, sb_str_c(k), &t), BUS_OK);
+    assert_int_equal(t, 4);
+    assert_int_equal(bus_share_set(a, sb_str_c(k), 1, 1000), BUS_OK); /* a is back */
+    assert_int_equal(bus_share_total(b, sb_str_c(k), &t), BUS_OK);
+    assert_int_equal(t, 5);
+    assert_int_equal(bus_share_set(a, sb_str_c(k), 0, 1), BUS_OK); /* clean up */
+    assert_int_equal(bus_share_set(b, sb_str_c(k), 0, 1), BUS_OK);
+    bus_close(a);
+    bus_close(b);
+}
+
 static void test_metrics(void **state)
 {
     char c[BUS_NAME_MAX];
@@ -512,6 +545,8 @@ static void test_redis_unreachable(void **state)
     int64_t v = 42;
     assert_int_equal(bus_counter_add(b, SB_STR("k"), 1, 0, &v), BUS_EDOWN);
     assert_int_equal(bus_counter_get(b, SB_STR("k"), &v), BUS_EDOWN);
+    assert_int_equal(bus_share_set(b, SB_STR("k"), 1, 1000), BUS_EDOWN);
+    assert_int_equal(bus_share_total(b, SB_STR("k"), &v), BUS_EDOWN);
     assert_int_equal(v, 42);
     uint64_t id;
     got g;
@@ -658,6 +693,7 @@ int main(void)
         cmocka_unit_test(test_skip_own_and_order),
         cmocka_unit_test(test_unsubscribe_in_callback),
         cmocka_unit_test(test_counters),
+        cmocka_unit_test(test_shares),
         cmocka_unit_test(test_metrics),
         cmocka_unit_test(test_callback_reenters),
         cmocka_unit_test(test_mem_full_queue),
