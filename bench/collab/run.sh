@@ -17,8 +17,11 @@
 # < 16 KB per idle connection.
 #
 #   bench/collab/run.sh [SITEBASE]
-# SITEBASE: the sitebase binary to start (default build/sitebase), or
-# "none" to measure Hocuspocus alone. Sitebase is started on a loopback
+# SITEBASE: the sitebase binary to start (default build/sitebase); or the
+# http://127.0.0.1:PORT of one already running, with SITEBASE_PID=<its pid>
+# for CPU and RSS (not restarted between workloads then, so the idle
+# figure comes from a server that has served before); or "none" to
+# measure Hocuspocus alone. Sitebase is started on a loopback
 # port with a fresh data folder; a user and a project are made through the
 # REST API, and clients connect to
 #   ws://127.0.0.1:PORT/collab/<project>/<doc>?token=<access token>
@@ -80,23 +83,35 @@ start_hocuspocus() {
     url="ws://127.0.0.1:$port"
 }
 
-# start_sitebase: a fresh server, a user and a project; sets server_pid, url.
+# start_sitebase: a fresh server (or the running one), a user and a
+# project; sets server_pid, url.
+external=0
+case $sitebase in
+http://127.0.0.1:*) external=1 ;;
+esac
 start_sitebase() {
     local port i http token project
-    port=$(free_port)
-    rm -rf "$tmp/sb"
-    "$sitebase" serve --listen "127.0.0.1:$port" --data "$tmp/sb" --log-format json \
-        --access-log false --rate-limit-auth-ip 0 --rate-limit-auth-account 0 \
-        --access-token-ttl 1h --argon2-memory 1M --argon2-iterations 1 2>"$tmp/sitebase.log" &
-    server_pid=$!
-    http="http://127.0.0.1:$port"
+    if [ "$external" = 1 ]; then
+        server_pid=${SITEBASE_PID:?set SITEBASE_PID to the pid of the running sitebase}
+        http=${sitebase%/}
+        port=${http##*:}
+    else
+        port=$(free_port)
+        rm -rf "$tmp/sb"
+        "$sitebase" serve --listen "127.0.0.1:$port" --data "$tmp/sb" --log-format json \
+            --access-log false --rate-limit-auth-ip 0 --rate-limit-auth-account 0 \
+            --access-token-ttl 1h --argon2-memory 1M --argon2-iterations 1 2>"$tmp/sitebase.log" &
+        server_pid=$!
+        http="http://127.0.0.1:$port"
+    fi
     for i in $(seq 1 100); do
         curl -fs -o /dev/null "$http/readyz" && break
         kill -0 "$server_pid" 2>/dev/null || { tail -5 "$tmp/sitebase.log"; return 1; }
         sleep 0.1
     done
+    local email="bench-$RANDOM$RANDOM@example.com"
     curl -fsS -H 'Content-Type: application/json' -o "$tmp/reg.json" "$http/api/auth/register" \
-        --data '{"email":"bench@example.com","password":"correct horse battery staple"}' ||
+        --data "{\"email\":\"$email\",\"password\":\"correct horse battery staple\"}" ||
         { echo "bench/collab: cannot register a user on Sitebase"; return 1; }
     token=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["access_token"])' "$tmp/reg.json")
     curl -fsS -H 'Content-Type: application/json' -H "Authorization: Bearer $token" \
@@ -130,7 +145,11 @@ run_server() {
         many) node "$here/load.mjs" "${common[@]}" --mode latency --clients "$clients" --docs "$docs" --rate "$rate" ;;
         ramp) node "$here/load.mjs" "${common[@]}" --mode ramp --clients "$clients" --docs "$docs" --rates "$rates" ;;
         esac | sed "s/^{/{\"workload\":\"$w\",/" | tee -a "$out" || { stop_server; return 1; }
-        stop_server
+        if [ "$name" = sitebase ] && [ "$external" = 1 ]; then
+            server_pid="" # not ours to stop
+        else
+            stop_server
+        fi
         echo "bench/collab: $name $w done" >&2
     done
 }
@@ -140,7 +159,7 @@ echo "== Hocuspocus $(node -p 'require("'"$here"'/node_modules/@hocuspocus/serve
 run_server hocuspocus hocus || { echo "bench/collab: the Hocuspocus run failed"; failed=1; }
 if [ "$sitebase" != none ]; then
     echo "== Sitebase ($sitebase)"
-    if [ ! -x "$sitebase" ]; then
+    if [ "$external" = 0 ] && [ ! -x "$sitebase" ]; then
         echo "bench/collab: no Sitebase binary at $sitebase (build it, or pass its path)"
         failed=1
     else
