@@ -8,6 +8,8 @@
 //
 // TEMPLATE is the WebSocket URL with {doc} where the document name goes
 // (Hocuspocus: the URL has none; the name travels in each message).
+// --url2 TEMPLATE2 puts every other client of each document on a second
+// node (--pid then lists both nodes' pids, comma-separated).
 // Clients are spread round-robin over D documents named d0..d(D-1).
 //
 // latency  each client makes K edits/s (evenly spaced, random phase) for
@@ -28,7 +30,7 @@
 import { readFileSync } from 'node:fs'
 import { Client, Ledger } from './client.mjs'
 
-const args = { clients: 100, docs: 1, rate: 5, seconds: 10, p99Limit: 20, clkTck: 100,
+const args = { url2: '', clients: 100, docs: 1, rate: 5, seconds: 10, p99Limit: 20, clkTck: 100,
   rates: '1,2,5,10,20,50,100,200', mode: 'latency', proto: 'yws', token: '', apply: false }
 for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i]
@@ -43,13 +45,19 @@ for (const k of ['server', 'url', 'pid']) if (!args[k]) throw new Error(`--${k} 
 
 const sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
 
-function procStats (pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  const ticks = Number(f[11]) + Number(f[12]) // utime, stime (fields 14, 15)
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-  const rss = Number(/VmRSS:\s+(\d+) kB/.exec(status)[1]) * 1024
-  return { cpuS: ticks / args.clkTck, rss }
+// CPU seconds and RSS of the server, summed over its processes (--pid
+// takes a comma-separated list: the nodes of a two-node run).
+function procStats (pids) {
+  let cpuS = 0
+  let rss = 0
+  for (const pid of String(pids).split(',')) {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    cpuS += (Number(f[11]) + Number(f[12])) / args.clkTck // utime, stime (fields 14, 15)
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+    rss += Number(/VmRSS:\s+(\d+) kB/.exec(status)[1]) * 1024
+  }
+  return { cpuS, rss }
 }
 
 function pct (sorted, p) {
@@ -67,7 +75,10 @@ async function connect (n, docs, ledger) {
     const opened = []
     for (let j = i; j < Math.min(n, i + batch); j++) {
       const docName = `d${j % docs}`
-      const c = new Client({ url: args.url.replaceAll('{doc}', docName), proto: args.proto,
+      // With --url2 (a second node), the clients of each document alternate
+      // between the nodes, so every edit crosses the bus to half its readers.
+      const node = args.url2 && Math.floor(j / docs) % 2 === 1 ? args.url2 : args.url
+      const c = new Client({ url: node.replaceAll('{doc}', docName), proto: args.proto,
         docName, ledger, apply: args.apply, token: args.token })
       c.docName = docName
       clients.push(c)
@@ -124,8 +135,8 @@ async function phase (clients, ledger, rate, seconds) {
   ledger.sent.clear()
   const open = clients.filter(c => !c.closed).length
   return {
-    server: args.server, mode: args.mode, clients: clients.length, docs: Number(args.docs),
-    rate, seconds, edits, edits_per_s: round(edits / seconds), expected, received,
+    server: args.server, mode: args.mode, nodes: args.url2 ? 2 : 1, clients: clients.length,
+    docs: Number(args.docs), rate, seconds, edits, edits_per_s: round(edits / seconds), expected, received,
     loss: expected ? round(1 - received / expected) : 0,
     p50_ms: round(pct(lat, 50)), p99_ms: round(pct(lat, 99)), max_ms: round(pct(lat, 100)),
     late_ticks: late, generator_late: late > edits / 100, unmatched: ledger.unmatched, open,

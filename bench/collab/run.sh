@@ -27,6 +27,12 @@
 #   ws://127.0.0.1:PORT/collab/<project>/<doc>?token=<access token>
 # If that endpoint does not answer the WebSocket handshake, the Sitebase
 # half fails with a clear message (exit 1) after Hocuspocus is measured.
+# NODES=2: Sitebase runs as two nodes sharing a throwaway PostgreSQL
+# (tests/pg.sh) and a throwaway redis-server (--bus redis://...), both on
+# loopback; each document's clients alternate between the nodes, so half
+# of every edit's deliveries cross the bus; CPU and RSS are the two nodes'
+# sums. (Hocuspocus runs as one node: its Redis extension is not part of
+# this comparison.)
 # Results: one JSON line per phase in bench/out/collab-<time>.jsonl, and a
 # table. Everything runs on 127.0.0.1; every phase is bounded in time.
 set -euo pipefail
@@ -39,20 +45,28 @@ idle_clients=${IDLE_CLIENTS:-1000}
 docs=${DOCS:-20}
 rate=${RATE:-5}
 rates=${RATES:-1,2,5,10,20,50,100,200,400}
+nodes=${NODES:-1}
 tmp=$(mktemp -d)
+chmod 711 "$tmp" # PostgreSQL runs as the postgres user when we are root
 mkdir -p "$root/bench/out"
 out="$root/bench/out/collab-$(date -u +%Y%m%dT%H%M%SZ).jsonl"
 server_pid=""
+server_pid2=""
+redis_pid=""
 cleanup() {
     stop_server
+    if [ -n "$redis_pid" ]; then kill "$redis_pid" 2>/dev/null || true; wait "$redis_pid" 2>/dev/null || true; fi
+    if [ -d "$tmp/pg" ]; then bash "$root/tests/pg.sh" stop "$tmp/pg" >/dev/null || true; fi
     rm -rf "$tmp"
 }
 stop_server() {
-    if [ -n "$server_pid" ]; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-        server_pid=""
-    fi
+    local p
+    for p in $server_pid $server_pid2; do
+        kill "$p" 2>/dev/null || true
+        wait "$p" 2>/dev/null || true
+    done
+    server_pid=""
+    server_pid2=""
 }
 trap cleanup EXIT
 for cmd in node npm curl python3; do
@@ -98,11 +112,38 @@ start_sitebase() {
     else
         port=$(free_port)
         rm -rf "$tmp/sb"
+        local extra=()
+        if [ "$nodes" = 2 ]; then
+            # A fresh database per workload on the shared server; one bus.
+            workload_db=$((${workload_db:-0} + 1))
+            psql "$pg_base" -qc "CREATE DATABASE w$workload_db" >/dev/null
+            extra=(--db "${pg_base%/*}/w$workload_db" --bus "$redis_url")
+        fi
         "$sitebase" serve --listen "127.0.0.1:$port" --data "$tmp/sb" --log-format json \
             --access-log false --rate-limit-auth-ip 0 --rate-limit-auth-account 0 \
-            --access-token-ttl 1h --argon2-memory 1M --argon2-iterations 1 2>"$tmp/sitebase.log" &
+            --access-token-ttl 1h --argon2-memory 1M --argon2-iterations 1 "${extra[@]}" \
+            2>"$tmp/sitebase.log" &
         server_pid=$!
         http="http://127.0.0.1:$port"
+        if [ "$nodes" = 2 ]; then
+            for i in $(seq 1 100); do
+                curl -fs -o /dev/null "$http/readyz" && break
+                sleep 0.1
+            done
+            port2=$(free_port)
+            # Same data folder: the same master key file, so node 2 reads
+            # node 1's signing keys from the shared database.
+            "$sitebase" serve --listen "127.0.0.1:$port2" --data "$tmp/sb" --log-format json \
+                --access-log false --access-token-ttl 1h "${extra[@]}" 2>"$tmp/sitebase2.log" &
+            server_pid2=$!
+            for i in $(seq 1 100); do
+                curl -fs -o /dev/null "http://127.0.0.1:$port2/readyz" && break
+                kill -0 "$server_pid2" 2>/dev/null || { tail -5 "$tmp/sitebase2.log"; return 1; }
+                sleep 0.1
+            done
+            curl -fs -o /dev/null "http://127.0.0.1:$port2/readyz" ||
+                { echo "bench/collab: the second Sitebase node is not ready"; tail -5 "$tmp/sitebase2.log"; return 1; }
+        fi
     fi
     for i in $(seq 1 100); do
         curl -fs -o /dev/null "$http/readyz" && break
@@ -119,6 +160,8 @@ start_sitebase() {
         { echo "bench/collab: cannot create a project on Sitebase"; return 1; }
     project=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$tmp/project.json")
     url="ws://127.0.0.1:$port/collab/$project/{doc}?token=$token"
+    url2=""
+    [ -z "$server_pid2" ] || url2="ws://127.0.0.1:$port2/collab/$project/{doc}?token=$token"
     # The endpoint must take a WebSocket handshake (101), or we stop here.
     local status
     status=$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 --http1.1 \
@@ -137,8 +180,13 @@ run_server() {
     local name=$1 proto=$2 w
     for w in idle one-doc many ramp; do
         "start_$name" || return 1
-        local common=(--server "$name" --url "$url" --proto "$proto" --pid "$server_pid"
-            --clk-tck "$clk" --token bench --seconds "$secs")
+        local common=(--server "$name" --url "$url" --proto "$proto" --clk-tck "$clk"
+            --token bench --seconds "$secs")
+        if [ "$name" = sitebase ] && [ -n "$server_pid2" ]; then
+            common+=(--url2 "$url2" --pid "$server_pid,$server_pid2")
+        else
+            common+=(--pid "$server_pid")
+        fi
         case $w in
         idle) node "$here/load.mjs" "${common[@]}" --mode idle --clients "$idle_clients" --docs 10 ;;
         one-doc) node "$here/load.mjs" "${common[@]}" --mode latency --clients "$clients" --docs 1 --rate "$rate" ;;
@@ -163,6 +211,18 @@ if [ "$sitebase" != none ]; then
         echo "bench/collab: no Sitebase binary at $sitebase (build it, or pass its path)"
         failed=1
     else
+        if [ "$nodes" = 2 ] && [ "$external" = 0 ]; then
+            command -v redis-server >/dev/null || { echo "bench/collab: redis-server is missing (scripts/deps.sh)"; exit 1; }
+            bash "$root/tests/pg.sh" start "$tmp/pg" >/dev/null
+            pg_base=$(cat "$tmp/pg/url")
+            redis_port=$(free_port)
+            mkdir -p "$tmp/redis"
+            redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$tmp/redis" --save '' \
+                --appendonly no --logfile "$tmp/redis/log" &
+            redis_pid=$!
+            redis_url="redis://127.0.0.1:$redis_port/0"
+            echo "   two nodes, PostgreSQL $pg_base, bus $redis_url"
+        fi
         run_server sitebase yws || { echo "bench/collab: the Sitebase run failed"; failed=1; }
     fi
 fi
