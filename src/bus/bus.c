@@ -265,6 +265,24 @@ void bus__dispatch(bus *b, bus__match match, sb_str pattern, sb_str channel, uin
     pthread_mutex_unlock(&b->subs_lock);
 }
 
+void bus_on_reconnect(bus *b, void (*cb)(void *ctx), void *ctx)
+{
+    lock_subs(b);
+    b->on_reconnect = cb;
+    b->on_reconnect_ctx = ctx;
+    unlock_subs(b);
+}
+
+void bus__reconnected(bus *b)
+{
+    pthread_mutex_lock(&b->subs_lock);
+    tls_dispatching = b; /* it may publish and subscribe, as callbacks may */
+    if (b->on_reconnect)
+        b->on_reconnect(b->on_reconnect_ctx);
+    tls_dispatching = NULL;
+    pthread_mutex_unlock(&b->subs_lock);
+}
+
 void bus__each_interest(bus *b, void (*fn)(bus *b, sb_str name, bool pattern, void *ctx), void *ctx)
 {
     pthread_mutex_lock(&b->subs_lock);

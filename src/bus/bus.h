@@ -130,6 +130,14 @@ bus_err bus_subscribe(bus *b, sb_str name, int flags, bus_cb cb, void *ctx, uint
  * unknown or already ended id. */
 bus_err bus_unsubscribe(bus *b, uint64_t id);
 
+/* Sets the function called each time the bus has reconnected and
+ * subscribed again (never on the first connection, never for mem://), on
+ * the delivery thread, like a subscription callback. Messages published
+ * while it was down are lost: this is when the protocols on top repair
+ * (each collab room publishes a sync step 1, so peers answer with what it
+ * missed). One function per bus; NULL removes it. */
+void bus_on_reconnect(bus *b, void (*cb)(void *ctx), void *ctx);
+
 /* Adds delta (which may be negative or 0) to counter key and sets its
  * time-to-live to ttl_ms (> 0; 0 keeps the key forever) from now; a key
  * that does not exist or has expired starts at 0. *value is the result.

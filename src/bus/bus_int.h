@@ -52,8 +52,10 @@ struct bus {
     void *impl; /* the driver's state */
     uint64_t node_id;
     pthread_mutex_t subs_lock;
-    SB_VEC(bus_sub *) subs; /* guarded by subs_lock */
-    uint64_t next_id;       /* guarded by subs_lock */
+    SB_VEC(bus_sub *) subs;          /* guarded by subs_lock */
+    uint64_t next_id;                /* guarded by subs_lock */
+    void (*on_reconnect)(void *ctx); /* guarded by subs_lock */
+    void *on_reconnect_ctx;
     _Atomic uint64_t published, delivered, dropped, reconnects;
 };
 
@@ -65,6 +67,10 @@ typedef enum { BUS__MATCH_ALL, BUS__MATCH_EXACT, BUS__MATCH_PATTERN } bus__match
  * With BUS__MATCH_PATTERN, pattern is the pattern without its '*'. */
 void bus__dispatch(bus *b, bus__match match, sb_str pattern, sb_str channel, uint64_t from,
                    const uint8_t *data, size_t len);
+
+/* Calls the bus_on_reconnect function, if any, on the calling (delivery)
+ * thread; drivers call it after subscribing again. */
+void bus__reconnected(bus *b);
 
 /* Makes the core part of a handle; the driver fills drv and impl. */
 bus *bus__new(void);

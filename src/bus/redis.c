@@ -616,13 +616,16 @@ static void *io_main(void *arg)
                 backoff = SB_MIN(backoff * 2, RD_BACKOFF_MAX_MS);
                 continue;
             }
-            if (ever)
-                atomic_fetch_add_explicit(&r->b->reconnects, 1, memory_order_relaxed);
-            else
-                sb_log(SB_LOG_INFO, "bus: connected to redis", SB_LOG_STR("host", r->host));
-            ever = true;
             backoff = RD_BACKOFF_MIN_MS;
             atomic_store(&r->up, true);
+            if (ever) {
+                atomic_fetch_add_explicit(&r->b->reconnects, 1, memory_order_relaxed);
+                sb_log(SB_LOG_INFO, "bus: reconnected to redis", SB_LOG_STR("host", r->host));
+                bus__reconnected(r->b);
+            } else {
+                sb_log(SB_LOG_INFO, "bus: connected to redis", SB_LOG_STR("host", r->host));
+            }
+            ever = true;
         }
         struct pollfd p[2] = {{.fd = sub->fd, .events = POLLIN},
                               {.fd = r->wake[0], .events = POLLIN}};

@@ -9,6 +9,7 @@
 
 #include <hiredis/hiredis.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -397,10 +398,17 @@ static void test_shares(void **state)
     bus_close(b);
 }
 
+static void count_reconnect(void *ctx)
+{
+    atomic_fetch_add((_Atomic int *)ctx, 1);
+}
+
 static void test_metrics(void **state)
 {
+    _Atomic int told = 0; /* the reconnect hook: never called on a healthy bus */
     char c[BUS_NAME_MAX];
     bus *a = open_node();
+    bus_on_reconnect(a, count_reconnect, &told);
     assert_int_equal(bus_publish(a, sb_str_c(chan(c, "m")), "x", 1), BUS_OK);
     assert_int_equal(bus_publish(a, sb_str_c(c), "y", 1), BUS_OK);
     sb_buf out;
@@ -414,6 +422,7 @@ static void test_metrics(void **state)
     assert_non_null(strstr(out.ptr, want));
     assert_non_null(strstr(out.ptr, "# TYPE sitebase_bus_dropped_total counter\n"));
     sb_buf_free(&out);
+    assert_int_equal(atomic_load(&told), 0);
     bus_close(a);
 }
 
@@ -563,7 +572,7 @@ static void test_redis_unreachable(void **state)
 }
 
 /* Redis only: every connection is killed under the bus; it reconnects,
- * counts it, and its subscriptions work again. */
+ * counts it, tells bus_on_reconnect, and its subscriptions work again. */
 static void test_redis_reconnect(void **state)
 {
     if (!is_redis())
@@ -575,6 +584,8 @@ static void test_redis_reconnect(void **state)
     uint64_t id;
     assert_int_equal(bus_subscribe(b, sb_str_c(chan(c, "survive")), 0, collect, &g, &id), BUS_OK);
     settle(a, &g, c);
+    _Atomic int told = 0;
+    bus_on_reconnect(b, count_reconnect, &told);
 
     int port = 0;
     assert_int_equal(sscanf(url(), "redis://127.0.0.1:%d", &port), 1);
@@ -599,6 +610,11 @@ static void test_redis_reconnect(void **state)
         bus_stats_get(a, &sa);
         bus_stats_get(b, &sb);
     } while (!(sa.reconnects >= 1 && sb.reconnects >= 1 && sa.up && sb.up));
+    while (atomic_load(&told) < 1) { /* told after the subscriptions are sent */
+        assert_true(sb_mono_ns() < end);
+        sleep_ms(2);
+    }
+    assert_int_equal(atomic_load(&told), (int)sb.reconnects);
     settle(a, &g, c);
     assert_int_equal(bus_publish(a, sb_str_c(c), "after", 5), BUS_OK);
     assert_true(wait_for(&g, 1));
@@ -649,6 +665,8 @@ static void test_redis_outage(void **state)
     uint64_t id;
     /* Subscribed while down: it must take effect once connected. */
     assert_int_equal(bus_subscribe(b, sb_str_c(c), 0, collect, &g, &id), BUS_OK);
+    _Atomic int told = 0;
+    bus_on_reconnect(b, count_reconnect, &told);
     outage_step("down-checked");
 
     wait_health(a, BUS_OK);
@@ -656,6 +674,7 @@ static void test_redis_outage(void **state)
     bus_stats st;
     bus_stats_get(a, &st);
     assert_int_equal(st.reconnects, 0); /* a first connection is no reconnect */
+    assert_int_equal(atomic_load(&told), 0);
     settle(a, &g, c);
     outage_step("up-checked");
 
@@ -674,6 +693,7 @@ static void test_redis_outage(void **state)
     assert_int_equal(bus_publish(a, sb_str_c(c), "back", 4), BUS_OK);
     assert_true(wait_for(&g, 1));
     assert_string_equal(g.data[0], "back");
+    assert_true(atomic_load(&told) >= 1);
     bus_close(a);
     bus_close(b);
 }
