@@ -9,8 +9,8 @@
  *
  * Wire format. Channels are "sb<db>:<channel>" (Redis pub/sub ignores the
  * database number, so the prefix keeps databases apart as users expect);
- * counter keys are "sb:c:<key>" in database <db>. A message is the
- * publisher's node id (8 bytes, big-endian) followed by the data; shorter
+ * counters and shares live in database <db> (redis_counters.c). A message
+ * is the publisher's node id (8 bytes, big-endian) followed by the data; shorter
  * messages on our channels are not ours and are ignored.
  *
  * Failure. Any I/O error on either connection takes the link down: both are
@@ -30,38 +30,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
-#include "bus/bus_int.h"
-
-#define RD_TIMEOUT_MS     1000
-#define RD_BACKOFF_MIN_MS 100
-#define RD_BACKOFF_MAX_MS 5000
-#define RD_PREFIX_MAX     16
-
-typedef struct rd_change {
-    char *name; /* bare name (pattern without '*') */
-    size_t len;
-    bool pattern, on;
-} rd_change;
-
-typedef struct rd {
-    bus *b;
-    char host[256];
-    int port;
-    int db;
-    char prefix[RD_PREFIX_MAX]; /* "sb<db>:" */
-    size_t prefix_len;
-    int wake[2]; /* non-blocking pipe: read end polled by the I/O thread */
-    pthread_t thread;
-
-    pthread_mutex_t pub_lock; /* guards pub */
-    redisContext *pub;        /* NULL while down */
-
-    pthread_mutex_t lock;      /* guards pending, stop, last_error */
-    SB_VEC(rd_change) pending; /* subscription changes for the I/O thread */
-    bool stop;
-    char last_error[256];
-    _Atomic bool up; /* both connections established */
-} rd;
+#include "bus/redis_int.h"
 
 static void rd_wake(rd *r)
 {
@@ -138,9 +107,7 @@ static redisContext *rd_connect(rd *r, const char *which)
     return c;
 }
 
-/* pub went wrong: close it (pub_lock held) and have the I/O thread
- * reconnect both connections. */
-static void pub_broken(rd *r)
+void bus__redis_pub_broken(rd *r)
 {
     rd_set_error(r, "lost connection", r->pub);
     redisFree(r->pub);
@@ -168,7 +135,7 @@ static bus_err rd_publish(bus *b, sb_str channel, const void *data, size_t len)
         redisReply *rep = redisCommand(r->pub, "PUBLISH %b %b", ch, r->prefix_len + channel.len,
                                        env, (size_t)8 + len);
         if (!rep) {
-            pub_broken(r);
+            bus__redis_pub_broken(r);
             e = BUS_EDOWN;
         } else {
             if (rep->type != REDIS_REPLY_INTEGER)
@@ -178,239 +145,6 @@ static bus_err rd_publish(bus *b, sb_str channel, const void *data, size_t len)
     }
     pthread_mutex_unlock(&r->pub_lock);
     free(env);
-    return e;
-}
-
-/* Reads an integer reply (or a string holding one; nil = 0). */
-static bool reply_int(const redisReply *rep, int64_t *out)
-{
-    if (rep->type == REDIS_REPLY_INTEGER) {
-        *out = rep->integer;
-        return true;
-    }
-    if (rep->type == REDIS_REPLY_NIL) {
-        *out = 0;
-        return true;
-    }
-    if (rep->type == REDIS_REPLY_STRING)
-        return sb_str_to_i64(sb_str_make(rep->str, rep->len), INT64_MIN, INT64_MAX, out);
-    return false;
-}
-
-static bus_err rd_counter_add(bus *b, sb_str key, int64_t delta, int64_t ttl_ms, int64_t *value)
-{
-    rd *r = b->impl;
-    bus_err e = BUS_OK;
-    redisReply *rep = NULL;
-    pthread_mutex_lock(&r->pub_lock);
-    if (!r->pub) {
-        e = BUS_EDOWN;
-        goto out;
-    }
-    /* One transaction, so the value and its lifetime change together. */
-    redisAppendCommand(r->pub, "MULTI");
-    redisAppendCommand(r->pub, "INCRBY sb:c:%b %lld", key.ptr, key.len, (long long)delta);
-    if (ttl_ms > 0)
-        redisAppendCommand(r->pub, "PEXPIRE sb:c:%b %lld", key.ptr, key.len, (long long)ttl_ms);
-    else
-        redisAppendCommand(r->pub, "PERSIST sb:c:%b", key.ptr, key.len);
-    redisAppendCommand(r->pub, "EXEC");
-    for (int i = 0; i < 4; i++) {
-        if (rep)
-            freeReplyObject(rep);
-        if (redisGetReply(r->pub, (void **)&rep) != REDIS_OK) {
-            rep = NULL;
-            pub_broken(r);
-            e = BUS_EDOWN;
-            goto out;
-        }
-    }
-    int64_t v;
-    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 || !reply_int(rep->element[0], &v))
-        e = BUS_EPROTO; /* e.g. the key holds something else than a number */
-    else
-        *value = v;
-out:
-    if (rep)
-        freeReplyObject(rep);
-    pthread_mutex_unlock(&r->pub_lock);
-    return e;
-}
-
-static bus_err rd_counter_get(bus *b, sb_str key, int64_t *value)
-{
-    rd *r = b->impl;
-    bus_err e = BUS_OK;
-    pthread_mutex_lock(&r->pub_lock);
-    if (!r->pub) {
-        e = BUS_EDOWN;
-    } else {
-        redisReply *rep = redisCommand(r->pub, "GET sb:c:%b", key.ptr, key.len);
-        int64_t v;
-        if (!rep) {
-            pub_broken(r);
-            e = BUS_EDOWN;
-        } else {
-            if (reply_int(rep, &v))
-                *value = v;
-            else
-                e = BUS_EPROTO;
-            freeReplyObject(rep);
-        }
-    }
-    pthread_mutex_unlock(&r->pub_lock);
-    return e;
-}
-
-/* Shares: the set "sb:sn:<key>" names the nodes (16 hex digits) that hold
- * one; node N's share is "sb:sv:<N>:<key>", a number with Redis's own
- * expiry, so a dead node's share ends on the server's clock, not on any
- * node's. The set lives as long as its longest-lived share; members whose
- * share has expired are removed when a total is read. */
-#define RD_SHARE_NODES_MAX 1024
-
-static bus_err rd_share_set(bus *b, sb_str key, int64_t value, int64_t ttl_ms)
-{
-    rd *r = b->impl;
-    char node[17];
-    snprintf(node, sizeof(node), "%016" PRIx64, b->node_id);
-    bus_err e = BUS_OK;
-    redisReply *rep = NULL;
-    pthread_mutex_lock(&r->pub_lock);
-    if (!r->pub) {
-        e = BUS_EDOWN;
-        goto out;
-    }
-    long long ttl = (long long)ttl_ms;
-    redisAppendCommand(r->pub, "MULTI");
-    redisAppendCommand(r->pub, "PSETEX sb:sv:%s:%b %lld %lld", node, key.ptr, key.len, ttl,
-                       (long long)value);
-    redisAppendCommand(r->pub, "SADD sb:sn:%b %s", key.ptr, key.len, node);
-    /* NX gives a new set its first expiry; GT only ever lengthens it. */
-    redisAppendCommand(r->pub, "PEXPIRE sb:sn:%b %lld NX", key.ptr, key.len, ttl);
-    redisAppendCommand(r->pub, "PEXPIRE sb:sn:%b %lld GT", key.ptr, key.len, ttl);
-    redisAppendCommand(r->pub, "EXEC");
-    for (int i = 0; i < 6; i++) {
-        if (rep)
-            freeReplyObject(rep);
-        if (redisGetReply(r->pub, (void **)&rep) != REDIS_OK) {
-            rep = NULL;
-            pub_broken(r);
-            e = BUS_EDOWN;
-            goto out;
-        }
-    }
-    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 4)
-        e = BUS_EPROTO;
-    for (size_t i = 0; e == BUS_OK && i < rep->elements; i++)
-        if (rep->element[i]->type == REDIS_REPLY_ERROR)
-            e = BUS_EPROTO;
-out:
-    if (rep)
-        freeReplyObject(rep);
-    pthread_mutex_unlock(&r->pub_lock);
-    return e;
-}
-
-static bus_err rd_share_total(bus *b, sb_str key, int64_t *total)
-{
-    rd *r = b->impl;
-    bus_err e = BUS_OK;
-    redisReply *members = NULL, *vals = NULL, *rem = NULL;
-    char **argv = NULL; /* n + 2 slots, NULL where unused */
-    size_t *lens = NULL, n = 0;
-    int64_t sum = 0;
-    pthread_mutex_lock(&r->pub_lock);
-    if (!r->pub) {
-        e = BUS_EDOWN;
-        goto out;
-    }
-    members = redisCommand(r->pub, "SMEMBERS sb:sn:%b", key.ptr, key.len);
-    if (!members) {
-        pub_broken(r);
-        e = BUS_EDOWN;
-        goto out;
-    }
-    if (members->type != REDIS_REPLY_ARRAY) {
-        e = BUS_EPROTO;
-        goto out;
-    }
-    n = SB_MIN(members->elements, (size_t)RD_SHARE_NODES_MAX);
-    if (n == 0)
-        goto out;
-    /* MGET of every member's share: argv[0] "MGET", then one key each. */
-    argv = sb_calloc(n + 2, sizeof(*argv));
-    lens = sb_calloc(n + 2, sizeof(*lens));
-    argv[0] = sb_strdup("MGET");
-    lens[0] = 4;
-    for (size_t i = 0; i < n; i++) {
-        const redisReply *m = members->element[i];
-        if (m->type != REDIS_REPLY_STRING || m->len != 16) {
-            e = BUS_EPROTO;
-            goto out;
-        }
-        lens[i + 1] = 6 + 16 + 1 + key.len;
-        argv[i + 1] = sb_malloc(lens[i + 1]);
-        memcpy(argv[i + 1], "sb:sv:", 6);
-        memcpy(argv[i + 1] + 6, m->str, 16);
-        argv[i + 1][22] = ':';
-        memcpy(argv[i + 1] + 23, key.ptr, key.len);
-    }
-    vals = redisCommandArgv(r->pub, (int)n + 1, (const char **)argv, lens);
-    if (!vals) {
-        pub_broken(r);
-        e = BUS_EDOWN;
-        goto out;
-    }
-    if (vals->type != REDIS_REPLY_ARRAY || vals->elements != n) {
-        e = BUS_EPROTO;
-        goto out;
-    }
-    /* Sum the live shares; reuse argv for SREM of the expired ones. */
-    size_t dead = 0;
-    for (size_t i = 0; i < n; i++) {
-        int64_t v;
-        if (vals->element[i]->type == REDIS_REPLY_NIL) {
-            free(argv[2 + dead]);
-            argv[2 + dead] = sb_strndup(members->element[i]->str, 16);
-            lens[2 + dead] = 16;
-            dead++;
-        } else if (reply_int(vals->element[i], &v)) {
-            sum += v;
-        }
-    }
-    if (dead) {
-        free(argv[0]);
-        argv[0] = sb_strdup("SREM");
-        lens[0] = 4;
-        free(argv[1]);
-        lens[1] = 6 + key.len;
-        argv[1] = sb_malloc(lens[1]);
-        memcpy(argv[1], "sb:sn:", 6);
-        memcpy(argv[1] + 6, key.ptr, key.len);
-        rem = redisCommandArgv(r->pub, (int)dead + 2, (const char **)argv, lens);
-        if (!rem) {
-            pub_broken(r);
-            e = BUS_EDOWN;
-            goto out;
-        }
-    }
-out:
-    if (argv) {
-        for (size_t i = 0; i < n + 2; i++)
-            free(argv[i]);
-        free(argv);
-    }
-    free(lens);
-    if (members)
-        freeReplyObject(members);
-    if (vals)
-        freeReplyObject(vals);
-    if (rem)
-        freeReplyObject(rem);
-    pthread_mutex_unlock(&r->pub_lock);
-    if (e == BUS_OK)
-        *total = sum;
     return e;
 }
 
@@ -685,10 +419,10 @@ static void rd_close(bus *b)
 static const bus_driver redis_driver = {
     .name = "redis",
     .publish = rd_publish,
-    .counter_add = rd_counter_add,
-    .counter_get = rd_counter_get,
-    .share_set = rd_share_set,
-    .share_total = rd_share_total,
+    .counter_add = bus__redis_counter_add,
+    .counter_get = bus__redis_counter_get,
+    .share_set = bus__redis_share_set,
+    .share_total = bus__redis_share_total,
     .health = rd_health,
     .interest = rd_interest,
     .close = rd_close,
