@@ -186,6 +186,8 @@ bus_err bus_subscribe(bus *b, sb_str name, int flags, bus_cb cb, void *ctx, uint
         b->drv->interest(b, bare, pattern, true);
     unlock_subs(b);
     *id = s->id;
+    if ((flags & BUS_CONFIRMED) && b->drv->confirm && tls_dispatching != b)
+        return b->drv->confirm(b);
     return BUS_OK;
 }
 

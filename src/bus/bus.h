@@ -77,7 +77,8 @@ typedef struct bus_msg {
 typedef void (*bus_cb)(void *ctx, const bus_msg *msg);
 
 enum {
-    BUS_SKIP_OWN = 1, /* do not deliver what this bus handle published */
+    BUS_SKIP_OWN = 1,  /* do not deliver what this bus handle published */
+    BUS_CONFIRMED = 2, /* bus_subscribe returns once the server has it (below) */
 };
 
 /* Counters and statistics since bus_open. */
@@ -120,9 +121,15 @@ bus_err bus_publish(bus *b, sb_str channel, const void *data, size_t len);
 /* Subscribes cb(ctx, msg) to channel, or to every channel starting with
  * a prefix when name ends in '*'. flags: 0 or BUS_SKIP_OWN. On success
  * *id names the subscription for bus_unsubscribe (ids are never reused).
- * Messages published after this returns are delivered (with Redis: once
- * the server has confirmed the subscription, normally within a round trip;
- * while down, after the reconnect). Fails with BUS_ENAME only. */
+ * With mem://, messages published after this returns are delivered. With
+ * Redis the subscription takes effect when the server has it, normally
+ * within a round trip (while down: after the reconnect); BUS_CONFIRMED
+ * makes bus_subscribe wait for that (at most 1 s; ignored inside a
+ * callback, which runs on the thread that would have to do it), e.g.
+ * before publishing a request whose answers must not be missed. Returns
+ * BUS_ENAME (nothing subscribed), or BUS_OK, or, with BUS_CONFIRMED,
+ * BUS_EDOWN when the bus is down or did not confirm in time: the
+ * subscription then exists and *id is set all the same. */
 bus_err bus_subscribe(bus *b, sb_str name, int flags, bus_cb cb, void *ctx, uint64_t *id);
 
 /* Ends a subscription. When this returns (outside a callback), cb is not

@@ -31,6 +31,10 @@ typedef struct bus_driver {
     /* The first subscription to (name, pattern) began (on) or the last one
      * ended (!on); subs_lock is held. NULL when the driver filters locally. */
     void (*interest)(bus *b, sb_str name, bool pattern, bool on);
+    /* Returns once every subscription change made before it is in effect
+     * on the server (BUS_EDOWN: down, or no answer in 1 s). NULL when
+     * subscriptions take effect at once. Called without subs_lock. */
+    bus_err (*confirm)(bus *b);
     /* Stops the driver's threads (no callback runs after it returns) and
      * frees its state. */
     void (*close)(bus *b);

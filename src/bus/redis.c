@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/log.h"
@@ -165,7 +166,9 @@ static void rd_interest(bus *b, sb_str name, bool pattern, bool on)
 {
     rd *r = b->impl;
     pthread_mutex_lock(&r->lock);
-    sb_vec_push(&r->pending, ((rd_change){sb_strndup(name.ptr, name.len), name.len, pattern, on}));
+    rd_change c = {
+        .name = sb_strndup(name.ptr, name.len), .len = name.len, .pattern = pattern, .on = on};
+    sb_vec_push(&r->pending, c);
     pthread_mutex_unlock(&r->lock);
     rd_wake(r);
 }
@@ -207,7 +210,13 @@ static bool send_pending(rd *r, redisContext *sub)
     r->pending.len = r->pending.cap = 0;
     pthread_mutex_unlock(&r->lock);
     for (size_t i = 0; i < n; i++) {
-        append_sub(sub, r, sb_str_make(items[i].name, items[i].len), items[i].pattern, items[i].on);
+        if (items[i].ping) {
+            redisAppendCommand(sub, "PING");
+            sb_vec_push(&r->inflight, items[i].ping);
+        } else {
+            append_sub(sub, r, sb_str_make(items[i].name, items[i].len), items[i].pattern,
+                       items[i].on);
+        }
         free(items[i].name);
     }
     free(items);
@@ -229,10 +238,30 @@ static bool has_prefix(const rd *r, const redisReply *s)
            memcmp(s->str, r->prefix, r->prefix_len) == 0;
 }
 
-/* One reply on the subscribed connection: a message, a pattern message, or
- * a (un)subscribe confirmation (ignored). */
+/* A PING came back: the changes sent before it are in effect. */
+static void pong(rd *r)
+{
+    if (r->inflight_head >= r->inflight.len)
+        return; /* not one of ours */
+    uint64_t seq = r->inflight.items[r->inflight_head++];
+    if (r->inflight_head == r->inflight.len)
+        r->inflight_head = r->inflight.len = 0;
+    pthread_mutex_lock(&r->lock);
+    if (seq > r->ping_done)
+        r->ping_done = seq;
+    pthread_cond_broadcast(&r->ping_cond);
+    pthread_mutex_unlock(&r->lock);
+}
+
+/* One reply on the subscribed connection: a message, a pattern message, a
+ * PING's answer, or a (un)subscribe confirmation (ignored). */
 static void handle_reply(rd *r, const redisReply *rep)
 {
+    if (rep->type == REDIS_REPLY_ARRAY && rep->elements >= 1 &&
+        rep->element[0]->type == REDIS_REPLY_STRING && strcmp(rep->element[0]->str, "pong") == 0) {
+        pong(r);
+        return;
+    }
     if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 3 ||
         rep->element[0]->type != REDIS_REPLY_STRING)
         return;
@@ -306,9 +335,18 @@ static redisContext *link_up(rd *r)
         redisFree(sub);
         return NULL;
     }
-    /* Changes queued before this walk are in it; later ones stay queued. */
+    /* Changes queued before this walk are in it; later ones stay queued.
+     * Tickets waiting for a confirmation get one PING after it. */
     drop_pending(r);
     bus__each_interest(r->b, resubscribe_one, sub);
+    r->inflight.len = r->inflight_head = 0;
+    pthread_mutex_lock(&r->lock);
+    uint64_t waiting = r->ping_issued > r->ping_done ? r->ping_issued : 0;
+    pthread_mutex_unlock(&r->lock);
+    if (waiting) {
+        redisAppendCommand(sub, "PING");
+        sb_vec_push(&r->inflight, waiting);
+    }
     if (!flush(sub)) {
         rd_set_error(r, "cannot subscribe", sub);
         redisFree(pub);
@@ -397,11 +435,36 @@ static void *io_main(void *arg)
     return NULL;
 }
 
+static bus_err rd_confirm(bus *b)
+{
+    rd *r = b->impl;
+    pthread_mutex_lock(&r->lock);
+    if (!atomic_load(&r->up)) {
+        pthread_mutex_unlock(&r->lock);
+        return BUS_EDOWN;
+    }
+    uint64_t seq = ++r->ping_issued;
+    sb_vec_push(&r->pending, ((rd_change){.ping = seq}));
+    pthread_mutex_unlock(&r->lock);
+    rd_wake(r);
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += RD_TIMEOUT_MS / 1000;
+    pthread_mutex_lock(&r->lock);
+    int rc = 0;
+    while (r->ping_done < seq && !r->stop && rc != ETIMEDOUT)
+        rc = pthread_cond_timedwait(&r->ping_cond, &r->lock, &deadline);
+    bool ok = r->ping_done >= seq;
+    pthread_mutex_unlock(&r->lock);
+    return ok ? BUS_OK : BUS_EDOWN;
+}
+
 static void rd_close(bus *b)
 {
     rd *r = b->impl;
     pthread_mutex_lock(&r->lock);
     r->stop = true;
+    pthread_cond_broadcast(&r->ping_cond);
     pthread_mutex_unlock(&r->lock);
     rd_wake(r);
     pthread_join(r->thread, NULL);
@@ -409,6 +472,8 @@ static void rd_close(bus *b)
         redisFree(r->pub);
     drop_pending(r);
     sb_vec_free(&r->pending);
+    sb_vec_free(&r->inflight);
+    pthread_cond_destroy(&r->ping_cond);
     close(r->wake[0]);
     close(r->wake[1]);
     pthread_mutex_destroy(&r->pub_lock);
@@ -425,6 +490,7 @@ static const bus_driver redis_driver = {
     .share_total = bus__redis_share_total,
     .health = rd_health,
     .interest = rd_interest,
+    .confirm = rd_confirm,
     .close = rd_close,
 };
 
@@ -441,6 +507,11 @@ bus_err bus__redis_open(bus *b, const char *url, sb_errbuf *err)
     r->b = b;
     pthread_mutex_init(&r->pub_lock, NULL);
     pthread_mutex_init(&r->lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&r->ping_cond, &ca);
+    pthread_condattr_destroy(&ca);
     atomic_init(&r->up, false);
     b->drv = &redis_driver;
     b->impl = r;

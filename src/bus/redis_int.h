@@ -16,9 +16,10 @@
 #define RD_PREFIX_MAX     16
 
 typedef struct rd_change {
-    char *name; /* bare name (pattern without '*') */
+    char *name; /* bare name (pattern without '*'); NULL for a ping */
     size_t len;
     bool pattern, on;
+    uint64_t ping; /* nonzero: send PING, whose answer confirms this ticket */
 } rd_change;
 
 /* Owned by the bus handle (impl); the I/O thread owns the sub connection. */
@@ -35,10 +36,17 @@ typedef struct rd {
     pthread_mutex_t pub_lock; /* guards pub */
     redisContext *pub;        /* NULL while down */
 
-    pthread_mutex_t lock;      /* guards pending, stop, last_error */
+    pthread_mutex_t lock;      /* guards pending, stop, last_error, pings */
     SB_VEC(rd_change) pending; /* subscription changes for the I/O thread */
     bool stop;
     char last_error[256];
+    /* Confirmations (BUS_CONFIRMED): tickets handed out, and the highest
+     * whose PING has been answered on the subscribed connection. Redis
+     * answers in order, so every change queued before it is in effect. */
+    uint64_t ping_issued, ping_done;
+    pthread_cond_t ping_cond;  /* ping_done moved, or stop; CLOCK_MONOTONIC */
+    SB_VEC(uint64_t) inflight; /* I/O thread only: tickets of PINGs sent */
+    size_t inflight_head;
     _Atomic bool up; /* both connections established */
 } rd;
 

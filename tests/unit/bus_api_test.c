@@ -231,6 +231,44 @@ static void test_publish_subscribe(void **state)
     bus_close(a);
 }
 
+/* BUS_CONFIRMED: what is published right after bus_subscribe returns is
+ * delivered, with no probing (twenty fresh channels in a row). */
+static void test_confirmed(void **state)
+{
+    char c[BUS_NAME_MAX], name[32];
+    bus *a = open_node(), *b = open_second(a);
+    /* With Redis, ask the server itself too: it has the subscription. */
+    redisContext *admin = NULL;
+    int port = 0, db = 0;
+    if (is_redis()) {
+        assert_true(sscanf(url(), "redis://127.0.0.1:%d/%d", &port, &db) >= 1);
+        admin = redisConnect("127.0.0.1", port);
+        assert_true(admin && !admin->err);
+    }
+    for (int i = 0; i < 20; i++) {
+        got g;
+        got_init(&g);
+        uint64_t id;
+        snprintf(name, sizeof(name), "confirmed:%d", i);
+        assert_int_equal(bus_subscribe(b, sb_str_c(chan(c, name)), BUS_CONFIRMED, collect, &g, &id),
+                         BUS_OK);
+        if (admin) {
+            redisReply *r = redisCommand(admin, "PUBSUB NUMSUB sb%d:%s", db, c);
+            assert_true(r && r->type == REDIS_REPLY_ARRAY && r->elements == 2);
+            assert_int_equal(r->element[1]->integer, 1);
+            freeReplyObject(r);
+        }
+        assert_int_equal(bus_publish(a, sb_str_c(c), "now", 3), BUS_OK);
+        assert_true(wait_for(&g, 1));
+        assert_string_equal(g.data[0], "now");
+        assert_int_equal(bus_unsubscribe(b, id), BUS_OK);
+    }
+    if (admin)
+        redisFree(admin);
+    bus_close(a);
+    bus_close(b);
+}
+
 static void test_patterns(void **state)
 {
     char p[BUS_NAME_MAX], c[BUS_NAME_MAX];
@@ -561,6 +599,11 @@ static void test_redis_unreachable(void **state)
     got g;
     got_init(&g);
     assert_int_equal(bus_subscribe(b, SB_STR("doc:*"), 0, collect, &g, &id), BUS_OK);
+    uint64_t id2 = 0;
+    /* Not confirmed while down, but subscribed all the same. */
+    assert_int_equal(bus_subscribe(b, SB_STR("doc:2"), BUS_CONFIRMED, collect, &g, &id2),
+                     BUS_EDOWN);
+    assert_int_equal(bus_unsubscribe(b, id2), BUS_OK);
     bus_stats st;
     bus_stats_get(b, &st);
     assert_int_equal(st.published, 0);
@@ -709,6 +752,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_publish_subscribe),
+        cmocka_unit_test(test_confirmed),
         cmocka_unit_test(test_patterns),
         cmocka_unit_test(test_skip_own_and_order),
         cmocka_unit_test(test_unsubscribe_in_callback),
