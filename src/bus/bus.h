@@ -119,7 +119,8 @@ const char *bus_driver_name(const bus *b);
 bus_err bus_publish(bus *b, sb_str channel, const void *data, size_t len);
 
 /* Subscribes cb(ctx, msg) to channel, or to every channel starting with
- * a prefix when name ends in '*'. flags: 0 or BUS_SKIP_OWN. On success
+ * a prefix when name ends in '*'. flags: BUS_SKIP_OWN, BUS_CONFIRMED or
+ * both (or 0). On success
  * *id names the subscription for bus_unsubscribe (ids are never reused).
  * With mem://, messages published after this returns are delivered. With
  * Redis the subscription takes effect when the server has it, normally
@@ -146,7 +147,7 @@ bus_err bus_unsubscribe(bus *b, uint64_t id);
 void bus_on_reconnect(bus *b, void (*cb)(void *ctx), void *ctx);
 
 /* Adds delta (which may be negative or 0) to counter key and sets its
- * time-to-live to ttl_ms (> 0; 0 keeps the key forever) from now; a key
+ * time-to-live to ttl_ms from now (0: no expiry; negative: BUS_ENAME); a key
  * that does not exist or has expired starts at 0. *value is the result.
  * Re-adding 0 is how a holder keeps a counter alive. Fails with
  * BUS_ENAME, or BUS_EDOWN when Redis is unreachable (*value untouched). */
