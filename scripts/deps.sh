@@ -12,11 +12,13 @@ packages=(
     # libraries
     libh2o-evloop-dev libwslay-dev libssl-dev zlib1g-dev libjansson-dev
     libsqlite3-dev libpq-dev libcmocka-dev libargon2-dev libcurl4-openssl-dev libmagic-dev
-    libpcre2-dev libgit2-dev liblz4-dev
+    libpcre2-dev libgit2-dev liblz4-dev libhiredis-dev
     # real servers and clients the tests start
     postgresql curl openssl python3 python3-aiosmtpd python3-jsonschema prometheus
     # InfluxDB 1.6 and its `influx` CLI: the analytics driver's peer and reference
     influxdb influxdb-client
+    # Redis: the message bus between nodes
+    redis-server
     # benchmarks
     wrk nginx-light
 )
@@ -38,7 +40,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
     echo "deps: installing ${missing[*]}"
     $sudo apt-get update -qq
-    # nginx, prometheus and influxdb ship services; we start our own on loopback, so
+    # nginx, prometheus, influxdb and redis-server ship services; we start our own on loopback, so
     # keep the packages from starting theirs (policy-rc.d exit 101 = deny).
     policy=/usr/sbin/policy-rc.d
     made_policy=0

@@ -9,6 +9,10 @@
 # eq NAME GOT WANT      compares exactly
 # signup, as, call, race  the domain routes as a signed-in user (below)
 # sb_start_influxd      a real influxd on loopback (below)
+# sb_start_redis        a throwaway redis-server on loopback (below)
+# sb_start_node2 [flags...]  a second node on the same data folder and
+#                       database (multi-node tests); sets SB2_URL, SB2_PID,
+#                       SB2_LOG
 # Everything started is stopped and removed on exit, pass or fail; the
 # script ends with "N passed, N failed" and a matching exit status.
 set -uo pipefail
@@ -27,6 +31,14 @@ sb_cleanup() {
         kill "$ip" 2>/dev/null
         wait "$ip" 2>/dev/null
     done
+    if [ -n "${SB2_PID:-}" ]; then
+        kill -KILL "$SB2_PID" 2>/dev/null
+        wait "$SB2_PID" 2>/dev/null
+    fi
+    if [ -n "${SB_REDIS_PID:-}" ]; then
+        kill "$SB_REDIS_PID" 2>/dev/null
+        wait "$SB_REDIS_PID" 2>/dev/null
+    fi
     if [ -n "${SB_SMTP_PID:-}" ]; then
         kill "$SB_SMTP_PID" 2>/dev/null
         wait "$SB_SMTP_PID" 2>/dev/null
@@ -313,4 +325,82 @@ sb_stop_influxd() {
     kill -TERM "$SB_INFLUX_PID" 2>/dev/null
     wait "$SB_INFLUX_PID" 2>/dev/null
     SB_INFLUX_PID=""
+}
+
+# sb_start_redis: Debian's redis-server on a free loopback port, in a temp
+# folder, with no persistence (no RDB, no AOF); sets SB_REDIS_PORT,
+# SB_REDIS_URL (redis://127.0.0.1:PORT/0) and SB_REDIS_PID. Stopped on exit.
+# The port is picked free and then bound by redis-server, so another
+# process may take it in between: a failed start retries with a new port.
+sb_start_redis() {
+    command -v redis-server >/dev/null || { echo "redis-server is missing (scripts/deps.sh)" >&2; exit 1; }
+    local dir="$SB_TMP/redis" attempt i port
+    mkdir -p "$dir"
+    for attempt in 1 2 3 4 5; do
+        port=$(sb_free_port)
+        redis-server --bind 127.0.0.1 --port "$port" --dir "$dir" --save '' --appendonly no \
+            --daemonize no --logfile "$dir/redis.log" >/dev/null 2>&1 &
+        SB_REDIS_PID=$!
+        for i in $(seq 1 100); do
+            if [ "$(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null)" = PONG ]; then
+                SB_REDIS_PORT=$port
+                SB_REDIS_URL="redis://127.0.0.1:$port/0"
+                return 0
+            fi
+            kill -0 "$SB_REDIS_PID" 2>/dev/null || break
+            sleep 0.05
+        done
+        kill "$SB_REDIS_PID" 2>/dev/null
+        wait "$SB_REDIS_PID" 2>/dev/null
+        SB_REDIS_PID=""
+        echo "redis-server did not start on port $port (attempt $attempt)" >&2
+    done
+    tail -20 "$dir/redis.log" >&2
+    exit 1
+}
+
+# sb_stop_redis: stops the server sb_start_redis started (SIGTERM, wait).
+sb_stop_redis() {
+    kill "$SB_REDIS_PID" 2>/dev/null
+    wait "$SB_REDIS_PID" 2>/dev/null
+    SB_REDIS_PID=""
+}
+
+# sb_start_node2 [flags...]: once sb_start has run, a second sitebase-test
+# on another free loopback port that shares the first one's data folder
+# (its master key file and blobs) and database (the SQLite file, or the
+# test's PostgreSQL database): two nodes of one deployment, as far as one
+# machine allows. Pass the same --bus to both. Sets SB2_URL, SB2_PID,
+# SB2_LOG; sb_stop_node2 stops it (SB2_EXIT).
+sb_start_node2() {
+    SB2_LOG="$SB_TMP/server2.log"
+    # shellcheck disable=SC2086
+    "$SB_BIN" serve --listen 127.0.0.1:0 --data "$SB_TMP/data" --threads 2 \
+        --log-format json $SB_DB_FLAGS "$@" 2>"$SB2_LOG" &
+    SB2_PID=$!
+    local i addr
+    for i in $(seq 1 200); do
+        addr=$(grep -o '"msg":"listening","addr":"[^"]*"' "$SB2_LOG" 2>/dev/null |
+            sed 's/.*"addr":"\([^"]*\)"/\1/' | head -1)
+        if [ -n "$addr" ] && grep -q '"msg":"ready"' "$SB2_LOG"; then
+            SB2_URL="http://$addr"
+            return 0
+        fi
+        if ! kill -0 "$SB2_PID" 2>/dev/null; then
+            echo "the second node exited during start-up:" >&2
+            cat "$SB2_LOG" >&2
+            exit 1
+        fi
+        sleep 0.05
+    done
+    echo "the second node did not become ready in 10 s:" >&2
+    cat "$SB2_LOG" >&2
+    exit 1
+}
+
+sb_stop_node2() {
+    kill -TERM "$SB2_PID"
+    wait "$SB2_PID"
+    SB2_EXIT=$?
+    SB2_PID=""
 }

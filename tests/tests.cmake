@@ -17,6 +17,7 @@ set(SB_TEST_ENV
     SITEBASE_TEST_BIN=$<TARGET_FILE:sitebase-test>
     SITEBASE_SOURCE_DIR=${CMAKE_SOURCE_DIR}
     SITEBASE_TEST_PG_URL_FILE=${SB_PG_DIR}/url
+    SITEBASE_BUS_TEST=$<TARGET_FILE:bus_api_test>
     LSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/lsan.supp:print_suppressions=0
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1)
 
@@ -63,6 +64,8 @@ foreach(src ${SB_UNIT_TESTS})
         set(lib sb_crdt)
     elseif(module MATCHES "^collab")
         set(lib sb_collab)
+    elseif(module MATCHES "^bus")
+        set(lib sb_bus)
     elseif(module MATCHES "^net")
         set(lib sb_net)
     elseif(module MATCHES "^tsdb")

@@ -15,6 +15,11 @@
  * Housekeeping: the engine has no threads, so this driver keeps one that
  * calls tsdb_engine_maintain every second (flushes, compaction, log
  * truncation, retention, rollups) and stops it on free.
+ *
+ * One process owns <data>/tsdb. A second node started on the same data
+ * folder still starts, and answers 503 saying why: several nodes keep
+ * their series in InfluxDB (--tsdb influx://...), which does the
+ * clustering.
  */
 #include "analytics/backend.h"
 
@@ -40,7 +45,8 @@
 
 typedef struct local {
     analytics_backend base;
-    tsdb_engine *engine;
+    tsdb_engine *engine; /* NULL: held by another process (why says so) */
+    char why[1024];
     pthread_t keeper;
     pthread_mutex_t lock; /* guards stop */
     pthread_cond_t wake;
@@ -81,6 +87,15 @@ static void engine_error(analytics_result *out, tsdb_err e, const sb_errbuf *err
     analytics_result_error(out, status, "%s", err->msg[0] ? err->msg : tsdb_err_str(e));
 }
 
+/* A driver without its engine answers 503 with the reason. */
+static bool unavailable(local *l, analytics_result *out)
+{
+    if (l->engine)
+        return false;
+    analytics_result_error(out, 503, "%s", l->why);
+    return true;
+}
+
 /* ---- write ---- */
 
 typedef struct write_ctx {
@@ -114,6 +129,8 @@ static void local_write(analytics_backend *b, sb_str db, sb_str body, sb_str pre
                         analytics_result *out)
 {
     write_ctx w = {(local *)b, db};
+    if (unavailable(w.l, out))
+        return;
     analytics_write_lines(body, precision, wall_ns(), store_points, &w, out);
 }
 
@@ -131,6 +148,8 @@ static bool ddl(void *arg, iql_stmt_kind kind, sb_str db, sb_errbuf *err)
 static void local_query(analytics_backend *b, const analytics_query *q, analytics_result *out)
 {
     local *l = (local *)b;
+    if (unavailable(l, out))
+        return;
     tsdb_exec_opts o = {
         .db = q->db,
         .now_ns = wall_ns(),
@@ -165,6 +184,8 @@ static void local_query(analytics_backend *b, const analytics_query *q, analytic
 
 static void local_create_db(analytics_backend *b, sb_str db, analytics_result *out)
 {
+    if (unavailable((local *)b, out))
+        return;
     sb_errbuf err = {0};
     tsdb_err e = tsdb_engine_create_db(((local *)b)->engine, db, &err);
     if (e != TSDB_E_OK)
@@ -175,6 +196,8 @@ static void local_create_db(analytics_backend *b, sb_str db, analytics_result *o
 
 static void local_drop_db(analytics_backend *b, sb_str db, analytics_result *out)
 {
+    if (unavailable((local *)b, out))
+        return;
     sb_errbuf err = {0};
     tsdb_err e = tsdb_engine_drop_db(((local *)b)->engine, db, &err);
     if (e != TSDB_E_OK && e != TSDB_E_NODB)
@@ -185,13 +208,17 @@ static void local_drop_db(analytics_backend *b, sb_str db, analytics_result *out
 
 static void local_ping(analytics_backend *b, analytics_result *out)
 {
-    (void)b;
-    out->status = 204;
+    if (!unavailable((local *)b, out))
+        out->status = 204;
 }
 
 static void local_free(analytics_backend *b)
 {
     local *l = (local *)b;
+    if (!l->engine) {
+        free(l);
+        return;
+    }
     pthread_mutex_lock(&l->lock);
     l->stop = true;
     pthread_cond_signal(&l->wake);
@@ -226,7 +253,15 @@ analytics_backend *analytics_local_open(const char *data_dir, sb_errbuf *err)
     }
     local *l = sb_calloc(1, sizeof(*l));
     l->base.vt = &local_vt;
-    if (tsdb_engine_open(dir, NULL, &l->engine, err) != TSDB_E_OK) {
+    tsdb_err e = tsdb_engine_open(dir, NULL, &l->engine, err);
+    if (e == TSDB_E_IO && strstr(err->msg, "in use")) {
+        snprintf(l->why, sizeof(l->why), "%.900s: several nodes keep analytics in InfluxDB "
+                 "(--tsdb influx://host:port)", err->msg);
+        sb_log(SB_LOG_WARN, "analytics unavailable on this node", SB_LOG_STR("why", l->why));
+        l->engine = NULL;
+        return &l->base;
+    }
+    if (e != TSDB_E_OK) {
         free(l);
         return NULL;
     }

@@ -8,6 +8,7 @@
 
 #include "analytics/backend.h"
 #include "analytics/recorder.h"
+#include "bus/bus.h"
 #include "base/config.h"
 #include "base/ratelimit.h"
 #include "identity/identity.h"
@@ -28,6 +29,7 @@ typedef struct api_app {
     sb_ratelimit *account_limit; /* sign-in attempts per email; NULL = off */
     char public_url[256];        /* base of links in mail, no trailing '/' */
     blob_store *blobs;           /* asset bytes */
+    bus *bus;                    /* the message bus between nodes (cfg->bus); any thread */
     projects_limits limits;
     analytics_backend *tsdb;      /* analytics series (--tsdb) */
     analytics_recorder *recorder; /* Sitebase's own events, batched */

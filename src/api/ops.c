@@ -1,7 +1,8 @@
 /*
  * ops.c: operational endpoints. /healthz answers while the process runs,
  * touching nothing; /readyz answers 200 only when this loop's store
- * answers; /metrics renders the Prometheus text format.
+ * answers and the message bus is connected; /metrics renders the
+ * Prometheus text format.
  */
 #include "api/app.h"
 #include "base/json.h"
@@ -25,12 +26,20 @@ static void readyz(net_req *req, void *ctx)
                             "The database does not answer.");
         return;
     }
+    api_app *app = ctx;
+    if (app->bus && bus_health(app->bus, &err) != BUS_OK) {
+        net_respond_problem(req, 503, "not_ready", "Service Unavailable",
+                            "The message bus is not connected.");
+        return;
+    }
     sb_buf body = SB_BUF_INIT;
     sb_jw w;
     sb_jw_init(&w, &body);
     sb_jw_obj_begin(&w);
     sb_jw_kv_str(&w, "status", "ready");
     sb_jw_kv_str(&w, "store", store_driver_name(store_driver_of(al->db)));
+    if (app->bus)
+        sb_jw_kv_str(&w, "bus", bus_driver_name(app->bus));
     sb_jw_obj_end(&w);
     net_respond_json(req, 200, &body);
     sb_buf_free(&body);
@@ -38,9 +47,12 @@ static void readyz(net_req *req, void *ctx)
 
 static void metrics(net_req *req, void *ctx)
 {
+    api_app *app = ctx;
     sb_buf body = SB_BUF_INIT;
     net_metrics_render(net_loop_server(req->loop), &body);
     api_analytics_metrics(ctx, &body);
+    if (app->bus)
+        bus_metrics_render(app->bus, &body);
     net_respond(req, 200, "text/plain; version=0.0.4; charset=utf-8", body.ptr, body.len);
     sb_buf_free(&body);
 }

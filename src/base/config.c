@@ -34,6 +34,8 @@ static const key_def keys[] = {
     {"listen", T_STRING, OFF(listen), 0, 0, "127.0.0.1:8080", "address to serve on, host:port"},
     {"data", T_STRING, OFF(data_dir), 0, 0, "./data", "data folder (SQLite file, blobs)"},
     {"db", T_STRING, OFF(db), 0, 0, "", "postgres://... to use PostgreSQL; empty for SQLite"},
+    {"bus", T_STRING, OFF(bus), 0, 0, "mem://",
+     "message bus between nodes: mem:// (this process) or redis://host:port/db"},
     {"threads", T_INT, OFF(threads), 0, 256, "0", "event-loop threads; 0 = one per core"},
     {"workers", T_INT, OFF(workers), 1, 256, "4", "threads for blocking work"},
     {"log_level", T_STRING, OFF(log_level), 0, 0, "info", "debug, info, warn or error"},
@@ -339,6 +341,9 @@ bool sb_config_validate(const sb_config *c, sb_errbuf *err)
         strncmp(c->db, "postgresql://", 13) != 0 && strncmp(c->db, "sqlite:", 7) != 0)
         return sb_errf(err, "db: must be empty (SQLite in the data folder), sqlite:<path> or a "
                             "postgres:// URL");
+    /* The bus parses the rest of its URL when it opens (bus_open). */
+    if (strcmp(c->bus, "mem://") != 0 && strncmp(c->bus, "redis://", 8) != 0)
+        return sb_errf(err, "bus: must be mem:// or redis://host:port/db, got '%s'", c->bus);
     if (c->smtp_url[0] && strncmp(c->smtp_url, "smtp://", 7) != 0 &&
         strncmp(c->smtp_url, "smtps://", 8) != 0)
         return sb_errf(err, "smtp_url: must be smtp://host:port or smtps://host:port, got '%s'",

@@ -21,6 +21,7 @@ typedef struct sb_config {
     char *listen;                /* "host:port" or "[v6]:port"; default 127.0.0.1:8080 */
     char *data_dir;              /* key "data"; default "./data" */
     char *db;                    /* key "db"; "" = SQLite in data_dir, or postgres://... */
+    char *bus;                   /* mem:// (one node) or redis://host:port/db (several) */
     int threads;                 /* event-loop threads; 0 = one per core */
     int workers;                 /* blocking-work pool threads; default 4 */
     char *log_level;             /* debug|info|warn|error; default info */

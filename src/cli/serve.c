@@ -74,8 +74,22 @@ int cli_serve(int argc, char **argv, void (*extra_routes)(net_router *r, api_app
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
+    {
+        /* A Redis bus opens even while Redis is down (it reconnects in the
+         * background and /readyz says so); only a bad URL stops us. */
+        sb_errbuf berr;
+        if (bus_open(cfg.bus, &app.bus, &berr) != BUS_OK) {
+            sb_log(SB_LOG_ERROR, "cannot open the message bus", SB_LOG_STR("error", berr.msg));
+            blob_close(app.blobs);
+            identity_free(app.identity);
+            sb_ratelimit_free(app.ip_limit);
+            sb_ratelimit_free(app.account_limit);
+            goto out; /* nothing else has started yet */
+        }
+    }
     housekeeper chores;
     if (!housekeeper_start(&chores, &cfg, app.identity, app.blobs)) {
+        bus_close(app.bus);
         blob_close(app.blobs);
         identity_free(app.identity);
         sb_ratelimit_free(app.ip_limit);
@@ -137,6 +151,7 @@ int cli_serve(int argc, char **argv, void (*extra_routes)(net_router *r, api_app
     analytics_backend_free(app.tsdb);
     sb_ratelimit_free(app.collect_limit);
     housekeeper_stop(&chores);
+    bus_close(app.bus);
     blob_close(app.blobs);
     identity_free(app.identity);
     sb_ratelimit_free(app.ip_limit);

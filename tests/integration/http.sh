@@ -10,7 +10,7 @@ sb_start --cors-origins "https://app.example"
 eq "healthz status" "$(http "$SB_URL/healthz")" 200
 eq "healthz body" "$(body)" '{"status":"ok"}'
 eq "readyz status" "$(http "$SB_URL/readyz")" 200
-eq "readyz names the driver" "$(body)" "{\"status\":\"ready\",\"store\":\"${SITEBASE_TEST_DB:-sqlite}\"}"
+eq "readyz names the drivers" "$(body)" "{\"status\":\"ready\",\"store\":\"${SITEBASE_TEST_DB:-sqlite}\",\"bus\":\"mem\"}"
 
 eq "unknown route is 404" "$(http "$SB_URL/nope")" 404
 eq "404 is problem+json" "$(body)" \

@@ -22,6 +22,8 @@ contains "+Inf bucket" "$m" 'sitebase_http_request_duration_seconds_bucket{route
 contains "in-flight gauge counts this request" "$m" "sitebase_http_requests_in_flight 1"
 contains "websocket gauge" "$m" "sitebase_websocket_connections 0"
 contains "build info" "$m" 'sitebase_build_info{version="'
+contains "bus gauge" "$m" 'sitebase_bus_up{driver="mem"} 1'
+contains "bus counters" "$m" 'sitebase_bus_dropped_total{driver="mem"} 0'
 check "store latency observed" grep -qE '^sitebase_store_query_duration_seconds_count [1-9]' \
     "$SB_TMP/metrics.txt"
 ctype=$(curl -sS -o /dev/null -w '%{content_type}' "$SB_URL/metrics")

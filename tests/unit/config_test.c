@@ -42,6 +42,7 @@ static void test_defaults(void **state)
     assert_string_equal(c.listen, "127.0.0.1:8080");
     assert_string_equal(c.data_dir, "./data");
     assert_string_equal(c.db, "");
+    assert_string_equal(c.bus, "mem://");
     assert_int_equal(c.threads, 0);
     assert_int_equal(c.max_json_body, 1024 * 1024);
     assert_int_equal(c.max_upload_body, 50 * 1024 * 1024);
@@ -137,6 +138,13 @@ static void test_errors(void **state)
     assert_true(sb_config_validate(&c, &err));
     assert_true(sb_config_set(&c, "db", "mysql://x", "t", &err));
     assert_false(sb_config_validate(&c, &err));
+    assert_true(sb_config_set(&c, "db", "", "t", &err));
+    assert_true(sb_config_set(&c, "bus", "redis://127.0.0.1:6390/2", "--bus", &err));
+    assert_true(sb_config_validate(&c, &err));
+    assert_string_equal(c.bus, "redis://127.0.0.1:6390/2");
+    assert_true(sb_config_set(&c, "bus", "nats://x", "--bus", &err));
+    assert_false(sb_config_validate(&c, &err));
+    assert_string_equal(err.msg, "bus: must be mem:// or redis://host:port/db, got 'nats://x'");
     sb_config_deinit(&c);
 }
 
