@@ -333,6 +333,10 @@ void tsdb__sfield_append(const tsdb_engine *e, tsdb__db *d, tsdb__sfield *sf, in
  * winning; values as the block encoder takes them (strings as sb_str views
  * into the head). Returns the count. */
 size_t tsdb__head_sorted(const tsdb__head *h, tsdb_type type, int64_t **t, void **v);
+/* The indices of n timestamps (int64s stride bytes apart from times) in
+ * time order, of equal times only the last written (the newest, which
+ * wins); pick holds n. Returns how many were picked. */
+size_t tsdb__newest_order(const void *times, size_t stride, size_t n, size_t *pick);
 /* Adds x at t to the field's rollups: exactly, or (exact false) by
  * marking its buckets dirty. Returns whether it marked any. */
 bool tsdb__rollup_add(const tsdb_engine *e, tsdb__sfield *sf, int64_t t, double x, bool exact);

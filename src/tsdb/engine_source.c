@@ -189,19 +189,6 @@ static int read_block(merge *m, const tsdb__bref *b, tsdb_type type, int64_t tmi
     return 0;
 }
 
-typedef struct ord {
-    int64_t t;
-    size_t i;
-} ord;
-
-static int ord_cmp(const void *a, const void *b)
-{
-    const ord *x = a, *y = b;
-    if (x->t != y->t)
-        return x->t < y->t ? -1 : 1;
-    return x->i < y->i ? -1 : x->i > y->i;
-}
-
 /* Emits the merged points in chunks. */
 static int emit(merge *m, tsdb_type type, tsdb_chunk_cb cb, void *arg)
 {
@@ -216,16 +203,8 @@ static int emit(merge *m, tsdb_type type, tsdb_chunk_cb cb, void *arg)
     }
     size_t *order = NULL, k = n;
     if (!simple) {
-        ord *o = sb_malloc((n ? n : 1) * sizeof(*o));
-        for (size_t i = 0; i < n; i++)
-            o[i] = (ord){m->t.items[i], i};
-        qsort(o, n, sizeof(*o), ord_cmp);
         order = sb_malloc((n ? n : 1) * sizeof(*order));
-        k = 0;
-        for (size_t i = 0; i < n; i++)
-            if (i + 1 == n || o[i + 1].t != o[i].t)
-                order[k++] = o[i].i; /* the newest of equal times */
-        free(o);
+        k = tsdb__newest_order(m->t.items, sizeof(int64_t), n, order);
     }
     int64_t *ct = sb_malloc(CHUNK_POINTS * sizeof(*ct));
     uint64_t *cv = sb_malloc(CHUNK_POINTS * SB_MAX(sizeof(uint64_t), sizeof(sb_str)));

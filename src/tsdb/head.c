@@ -14,6 +14,8 @@
  * marked dirty: the source's rollup walk declines a range with a dirty
  * bucket and maintain recomputes them from the data.
  */
+#include <string.h>
+
 #include "tsdb/engine_int.h"
 
 #include <stdlib.h>
@@ -82,7 +84,7 @@ double tsdb__as_double(tsdb_type type, uint64_t bits)
 
 typedef struct ord {
     int64_t t;
-    uint32_t i;
+    size_t i;
 } ord;
 
 static int ord_cmp(const void *a, const void *b)
@@ -93,29 +95,33 @@ static int ord_cmp(const void *a, const void *b)
     return x->i < y->i ? -1 : x->i > y->i;
 }
 
+size_t tsdb__newest_order(const void *times, size_t stride, size_t n, size_t *pick)
+{
+    ord *o = sb_malloc((n ? n : 1) * sizeof(*o));
+    for (size_t i = 0; i < n; i++) {
+        memcpy(&o[i].t, (const char *)times + i * stride, sizeof(int64_t));
+        o[i].i = i;
+    }
+    qsort(o, n, sizeof(*o), ord_cmp);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (i + 1 == n || o[i + 1].t != o[i].t) /* of equal times the last written */
+            pick[k++] = o[i].i;
+    free(o);
+    return k;
+}
+
 size_t tsdb__head_sorted(const tsdb__head *h, tsdb_type type, int64_t **tp, void **vp)
 {
     size_t n = h->n;
     int64_t *t = sb_malloc((n ? n : 1) * sizeof(*t));
     size_t vs = type == TSDB_BOOL ? sizeof(bool) : type == TSDB_STRING ? sizeof(sb_str) : 8;
     char *v = sb_malloc((n ? n : 1) * vs);
-    uint32_t *pick = NULL;
-    size_t k = 0;
+    size_t *pick = NULL;
+    size_t k = n;
     if (!h->sorted && n > 1) {
-        ord *o = sb_malloc(n * sizeof(*o));
-        for (size_t i = 0; i < n; i++)
-            o[i] = (ord){h->p[i].t, (uint32_t)i};
-        qsort(o, n, sizeof(*o), ord_cmp);
         pick = sb_malloc(n * sizeof(*pick));
-        for (size_t i = 0; i < n; i++) {
-            /* Of equal times the last written (highest index) wins. */
-            if (i + 1 < n && o[i + 1].t == o[i].t)
-                continue;
-            pick[k++] = o[i].i;
-        }
-        free(o);
-    } else {
-        k = n;
+        k = tsdb__newest_order(&h->p[0].t, sizeof(h->p[0]), n, pick);
     }
     for (size_t j = 0; j < k; j++) {
         size_t i = pick ? pick[j] : j;

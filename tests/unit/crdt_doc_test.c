@@ -17,77 +17,24 @@
 #include <stdlib.h>
 
 #include "../crdt/yproto.h"
+#include "crdt_vectors.h"
 #include "crdt/crdt.h"
 #include "crdt/lib0.h"
 
-static char *read_file(const char *rel, size_t *n)
-{
-    const char *root = getenv("SITEBASE_SOURCE_DIR");
-    char path[1024];
-    snprintf(path, sizeof(path), "%s/%s", root ? root : ".", rel);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)len + 1);
-    assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
-    buf[len] = 0;
-    fclose(f);
-    *n = (size_t)len;
-    return buf;
-}
-
-/* Replays a transcript; returns the number of cases with a mismatch and
- * prints the first mismatch of each. */
-static int replay(const char *rel, int *ncases)
-{
-    size_t n;
-    char *text = read_file(rel, &n);
-    int bad = 0, cases = 0;
-    bool case_bad = false;
-    char *save = NULL;
-    char *cmd = NULL;
-    const char *casename = "";
-    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        if (line[0] == '#') {
-            cases++;
-            case_bad = false;
-            casename = line;
-        } else if (line[0] == '>') {
-            cmd = line + 2;
-            yproto_line(cmd, (ssize_t)strlen(cmd));
-        } else if (line[0] == '<') {
-            const char *want = line + 2;
-            if (strcmp(answer.ptr ? answer.ptr : "", want) != 0 && !case_bad) {
-                case_bad = true;
-                bad++;
-                fprintf(stderr, "%s: %.100s\n  want %.160s\n  got  %.160s\n", casename, cmd,
-                        want, answer.ptr ? answer.ptr : "");
-            }
-        }
-    }
-    free(text);
-    *ncases = cases;
-    return bad;
-}
-
 static void test_random_sessions_match_yjs(void **state)
 {
-    int cases;
-    int bad = replay("tests/crdt/vectors/random_v1.txt", &cases);
-    assert_int_equal(cases, 150);
-    assert_int_equal(bad, 0);
+    vec_stats st = vec_replay("tests/crdt/vectors/random_v1.txt", false, NULL);
+    assert_int_equal(st.cases, 150);
+    assert_int_equal(st.bad, 0);
 }
 
 static void test_formatted_text_matches_yjs(void **state)
 {
     /* remote formatting, concurrent formats that Yjs's formatting cleanup
      * after remote transactions must reduce exactly as Yjs does */
-    int cases;
-    int bad = replay("tests/crdt/vectors/format_v1.txt", &cases);
-    assert_int_equal(cases, 140);
-    assert_int_equal(bad, 0);
+    vec_stats st = vec_replay("tests/crdt/vectors/format_v1.txt", false, NULL);
+    assert_int_equal(st.cases, 140);
+    assert_int_equal(st.bad, 0);
 }
 
 /* --- hostile input --- */
@@ -145,7 +92,7 @@ static bool b64_line(const char *line, sb_buf *out)
 static void test_mutated_updates_leave_doc_unchanged(void **state)
 {
     size_t n;
-    char *text = read_file("tests/crdt/vectors/random_v1.txt", &n);
+    char *text = vec_read_file("tests/crdt/vectors/random_v1.txt", &n);
     char *save = NULL;
     sb_buf u = SB_BUF_INIT, mut = SB_BUF_INIT;
     crdt_doc *d = crdt_doc_new(7, true);

@@ -19,63 +19,17 @@
 #include <stdlib.h>
 
 #include "../crdt/yproto.h"
+#include "crdt_vectors.h"
 #include "crdt/crdt.h"
 #include "crdt/lib0.h"
-
-static char *read_file(const char *rel, size_t *n)
-{
-    const char *root = getenv("SITEBASE_SOURCE_DIR");
-    char path[1024];
-    snprintf(path, sizeof(path), "%s/%s", root ? root : ".", rel);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)len + 1);
-    assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
-    buf[len] = 0;
-    fclose(f);
-    *n = (size_t)len;
-    return buf;
-}
 
 static void test_vectors_match_yjs(void **state)
 {
     (void)state;
-    size_t n;
-    char *text = read_file("tests/crdt/vectors/snapshot_v1.txt", &n);
-    int cases = 0, bad = 0, reads = 0, refused = 0;
-    bool case_bad = false;
-    char *save = NULL, *cmd = NULL;
-    const char *casename = "";
-    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        if (line[0] == '#') {
-            cases++;
-            case_bad = false;
-            casename = line;
-        } else if (line[0] == '>') {
-            cmd = line + 2;
-            yproto_line(cmd, (ssize_t)strlen(cmd));
-            reads += strncmp(cmd, "json_at ", 8) == 0;
-        } else if (line[0] == '<') {
-            const char *want = line + 2, *got = answer.ptr ? answer.ptr : "";
-            /* an error's text is not part of the contract */
-            bool same =
-                strcmp(want, "err") == 0 ? strncmp(got, "err ", 4) == 0 : strcmp(got, want) == 0;
-            refused += strcmp(want, "err") == 0;
-            if (!same && !case_bad) {
-                case_bad = true;
-                bad++;
-                fprintf(stderr, "%s: %.100s\n  want %.200s\n  got  %.200s\n", casename, cmd, want,
-                        got);
-            }
-        }
-    }
-    free(text);
-    assert_int_equal(cases, 40);
-    assert_true(reads > 300 && refused > 50);
-    assert_int_equal(bad, 0);
+    vec_stats st = vec_replay("tests/crdt/vectors/snapshot_v1.txt", true, "json_at ");
+    assert_int_equal(st.cases, 40);
+    assert_true(st.counted > 300 && st.refused > 50);
+    assert_int_equal(st.bad, 0);
 }
 
 /* --- the API --- */
