@@ -15,10 +15,7 @@
 
 #define PROJECT "01a21734-9339-76e8-b612-a4b7b255d806"
 
-typedef struct fx {
-    char dir[64], data[96], schema[64], url[640];
-    store *s;
-} fx;
+typedef fixture_db fx;
 
 static int test_no;
 
@@ -26,17 +23,8 @@ static int setup(void **state)
 {
     fx *f = calloc(1, sizeof *f);
     test_no++;
-    snprintf(f->dir, sizeof f->dir, "/tmp/collab_persist.XXXXXX");
-    if (!mkdtemp(f->dir))
+    if (fixture_db_open(f, "cp", test_no) != 0)
         return -1;
-    snprintf(f->data, sizeof f->data, "%s/data", f->dir);
-    if (fixture_store_open("cp", test_no, f->data, f->schema, sizeof f->schema, f->url,
-                           sizeof f->url, &f->s) != 0)
-        return -1;
-    if (store_migrate(f->s, NULL, &E) != STORE_OK) {
-        fprintf(stderr, "migrate: %s\n", E.msg);
-        return -1;
-    }
     if (store_exec(f->s,
                    "INSERT INTO users (id, email, created_at, updated_at) VALUES "
                    "('01a21734-0000-7000-8000-000000000001', 'o@example.com', 1, 1);"
@@ -53,9 +41,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fx *f = *state;
-    store_close(f->s);
-    rm_rf(f->dir);
-    fixture_store_drop(f->schema);
+    fixture_db_close(f);
     free(f);
     return 0;
 }

@@ -21,10 +21,7 @@
 #define USER    "01900000-0000-7000-8000-0000000000aa"
 #define EVERY   4
 
-typedef struct fx {
-    char dir[64], data[96], schema[64], url[700];
-    store *s;
-} fx;
+typedef fixture_db fx;
 
 static int test_no;
 
@@ -45,17 +42,8 @@ static int setup(void **state)
 {
     fx *f = calloc(1, sizeof *f);
     test_no++;
-    snprintf(f->dir, sizeof f->dir, "/tmp/history_log_test.XXXXXX");
-    if (!mkdtemp(f->dir))
+    if (fixture_db_open(f, "h", test_no) != 0)
         return -1;
-    snprintf(f->data, sizeof f->data, "%s/data", f->dir);
-    if (fixture_store_open("h", test_no, f->data, f->schema, sizeof f->schema, f->url,
-                           sizeof f->url, &f->s) != 0)
-        return -1;
-    if (store_migrate(f->s, NULL, &E) != STORE_OK) {
-        fprintf(stderr, "migrate: %s\n", E.msg);
-        return -1;
-    }
     sql(f->s,
         "INSERT INTO users (id, email, created_at, updated_at) VALUES ($1, 'a@example.com', 1, 1)",
         (const char *const[]){USER}, 1);
@@ -66,9 +54,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fx *f = *state;
-    store_close(f->s);
-    rm_rf(f->dir);
-    fixture_store_drop(f->schema);
+    fixture_db_close(f);
     free(f);
     return 0;
 }

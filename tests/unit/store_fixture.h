@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "store/migrate.h"
 #include "store/store.h"
 
 static store_driver driver;
@@ -94,6 +95,40 @@ static void fixture_store_drop(const char *schema)
     char sql[128];
     snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE", schema);
     store_exec(pg_admin, sql, &E);
+}
+
+static void rm_rf(const char *path);
+
+/* A fresh, migrated store of its own for one test: a temp folder (the
+ * SQLite file, blobs) and, on PostgreSQL, a schema. */
+typedef struct fixture_db {
+    char dir[64], data[96], schema[64], url[700];
+    store *s;
+} fixture_db;
+
+/* Opens f (prefix names the folder and schema, n tells tests apart); -1,
+ * said on stderr, when it cannot. */
+static inline int fixture_db_open(fixture_db *f, const char *prefix, int n)
+{
+    snprintf(f->dir, sizeof f->dir, "/tmp/%s.XXXXXX", prefix);
+    if (!mkdtemp(f->dir))
+        return -1;
+    snprintf(f->data, sizeof f->data, "%s/data", f->dir);
+    if (fixture_store_open(prefix, n, f->data, f->schema, sizeof f->schema, f->url,
+                           sizeof f->url, &f->s) != 0)
+        return -1;
+    if (store_migrate(f->s, NULL, &E) != STORE_OK) {
+        fprintf(stderr, "migrate: %s\n", E.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static inline void fixture_db_close(fixture_db *f)
+{
+    store_close(f->s);
+    rm_rf(f->dir);
+    fixture_store_drop(f->schema);
 }
 
 /* rm -rf path. */
