@@ -45,6 +45,12 @@ void collab__aw_remove(collab_room *r, const collab_conn *conn, uint64_t now_ns)
     sb_buf_free(&upd);
 }
 
+/* Applies a client's awareness update and relays what was taken. An entry
+ * for a client id another connection owns is not taken: a connection
+ * publishes its own states; the one exception is a removal of a state that
+ * has timed out here too, which stock clients send for the remote states
+ * they drop (y-protocols' outdated check). So no client can overwrite or
+ * clear another's cursor. The relay is re-encoded from the entries taken. */
 void collab__room_awareness(collab_room *r, collab_conn *c, sb_str update)
 {
     collab_aw_iter it;
@@ -58,6 +64,9 @@ void collab__room_awareness(collab_room *r, collab_conn *c, sb_str update)
         return;
     }
     uint64_t now = sb_mono_ns();
+    uint64_t timeout_ns = (uint64_t)r->hub->lim.awareness_timeout_ms * 1000000;
+    sb_buf taken = SB_BUF_INIT;
+    size_t ntaken = 0;
     collab_aw_init(&it, update, AWARENESS_MAX_CLIENTS);
     pthread_mutex_lock(&r->hub->lock);
     while (collab_aw_next(&it, &e)) {
@@ -71,17 +80,18 @@ void collab__room_awareness(collab_room *r, collab_conn *c, sb_str update)
              * with a removal. */
             if (e.clock < a->clock || (e.clock == a->clock && !removed))
                 continue;
+            if (a->conn != c && !(removed && now - a->renewed_ns > timeout_ns))
+                continue; /* another connection's state */
             if (removed) {
                 free(a->state);
                 r->aw[i] = r->aw[--r->naw];
-                continue;
+            } else {
+                free(a->state);
+                a->state = sb_strndup(e.state.ptr, e.state.len);
+                a->state_len = e.state.len;
+                a->clock = e.clock;
+                a->renewed_ns = now;
             }
-            free(a->state);
-            a->state = sb_strndup(e.state.ptr, e.state.len);
-            a->state_len = e.state.len;
-            a->clock = e.clock;
-            a->conn = c;
-            a->renewed_ns = now;
         } else if (!removed) {
             if (r->naw == r->aw_cap) {
                 r->aw_cap = r->aw_cap ? r->aw_cap * 2 : 8;
@@ -93,16 +103,26 @@ void collab__room_awareness(collab_room *r, collab_conn *c, sb_str update)
                                          .state_len = e.state.len,
                                          .conn = c,
                                          .renewed_ns = now};
+        } else {
+            continue; /* the removal of a state not known here */
         }
+        collab_aw_put(&taken, e.client, e.clock, e.state.ptr, e.state.len);
+        ntaken++;
     }
     pthread_mutex_unlock(&r->hub->lock);
-    sb_buf msg = SB_BUF_INIT;
-    collab_msg_awareness(&msg, update.ptr, update.len);
-    collab__room_broadcast(r, &msg, c);
-    sb_buf_free(&msg);
-    if (r->hub->bus.on_awareness)
-        r->hub->bus.on_awareness(r->hub->bus.ctx, r->project_id, r->doc_name,
-                                 (const uint8_t *)update.ptr, update.len);
+    if (ntaken) {
+        sb_buf body = SB_BUF_INIT, msg = SB_BUF_INIT;
+        collab_aw_begin(&body, ntaken);
+        sb_buf_append(&body, taken.ptr, taken.len);
+        collab_msg_awareness(&msg, body.ptr, body.len);
+        collab__room_broadcast(r, &msg, c);
+        if (r->hub->bus.on_awareness)
+            r->hub->bus.on_awareness(r->hub->bus.ctx, r->project_id, r->doc_name,
+                                     (const uint8_t *)body.ptr, body.len);
+        sb_buf_free(&msg);
+        sb_buf_free(&body);
+    }
+    sb_buf_free(&taken);
 }
 
 /* ---- presence ---- */

@@ -283,6 +283,24 @@ async function presence() {
   // Another client sees the awareness state (relay).
   const q = provider(doc, env.ED2);
   ok('awareness relayed to another client', await until(() => [...q.awareness.getStates().values()].some((s) => s.cursor && s.cursor.head === 5)));
+  // Another connection may neither clear nor overwrite that state.
+  const evil = raw(doc, env.ED2);
+  await until(() => evil.opened);
+  const id = p.awareness.clientID;
+  const clock = p.awareness.meta.get(id).clock;
+  const fake = new TextEncoder().encode(JSON.stringify({ cursor: { anchor: 0, head: 99 } }));
+  const enc = (entries) => {
+    const upd = [...varUint(entries.length)];
+    for (const [c, k, st] of entries) upd.push(...varUint(c), ...varUint(k), ...varUint(st.length), ...st);
+    return Uint8Array.from([1, ...varUint(upd.length), ...upd]);
+  };
+  evil.ws.send(enc([[id, clock + 5, new TextEncoder().encode('null')]]));
+  evil.ws.send(enc([[id, clock + 9, fake]]));
+  await new Promise((res) => setTimeout(res, 500));
+  ok("another connection cannot clear a client's state", [...q.awareness.getStates().values()].some((s) => s.cursor && s.cursor.head === 5));
+  r = await rest(`/projects/${PROJECT}/presence`, env.OWN);
+  ok('nor overwrite it', r.body.items.some((i) => i.cursor && i.cursor.head === 5) && !r.body.items.some((i) => i.cursor && i.cursor.head === 99), JSON.stringify(r.body));
+  evil.ws.close();
   p.destroy();
   const gone = await until(async () => {
     r = await rest(`/projects/${PROJECT}/presence`, env.OWN);
