@@ -17,7 +17,7 @@
 #include <stdlib.h>
 
 #include "../crdt/yproto.h"
-#include "crdt_vectors.h"
+#include "crdt_transcript.h"
 #include "crdt/crdt.h"
 #include "crdt/lib0.h"
 
