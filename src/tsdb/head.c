@@ -229,42 +229,42 @@ bool tsdb__rollup_add(const tsdb_engine *e, tsdb__sfield *sf, int64_t t, double 
         tsdb__rrow *row = NULL;
         /* The common case, the newest bucket, without a division. */
         if (rv->len) {
-            int64_t last = rv->items[rv->len - 1].r.start;
+            int64_t last = rv->items[rv->len - 1].start;
             if (t >= last && (uint64_t)t - (uint64_t)last < (uint64_t)width) {
                 row = &rv->items[rv->len - 1];
                 if (exact)
-                    row_add(&row->r, x);
+                    row_add(row, x);
                 else
-                    row->dirty = true;
+                    tsdb__rrow_mark(row);
                 continue;
             }
         }
         int64_t b = tsdb__floor(t, width);
-        if (!rv->len || rv->items[rv->len - 1].r.start < b) {
+        if (!rv->len || rv->items[rv->len - 1].start < b) {
             rvec_grow(rv);
-            rv->items[rv->len++] = (tsdb__rrow){.r = {.start = b}};
+            rv->items[rv->len++] = (tsdb__rrow){.start = b};
             row = &rv->items[rv->len - 1];
         } else {
             size_t lo = 0, hi = rv->len;
             while (lo < hi) {
                 size_t mid = (lo + hi) / 2;
-                if (rv->items[mid].r.start < b)
+                if (rv->items[mid].start < b)
                     lo = mid + 1;
                 else
                     hi = mid;
             }
-            if (lo == rv->len || rv->items[lo].r.start != b) {
+            if (lo == rv->len || rv->items[lo].start != b) {
                 rvec_grow(rv);
                 memmove(&rv->items[lo + 1], &rv->items[lo], (rv->len - lo) * sizeof(*rv->items));
-                rv->items[lo] = (tsdb__rrow){.r = {.start = b}};
+                rv->items[lo] = (tsdb__rrow){.start = b};
                 rv->len++;
             }
             row = &rv->items[lo];
         }
         if (exact)
-            row_add(&row->r, x);
+            row_add(row, x);
         else
-            row->dirty = true;
+            tsdb__rrow_mark(row);
     }
     return !exact && e->o.nrollups;
 }
