@@ -946,10 +946,18 @@ static void test_newest_order(void **state)
                 lcg = lcg * 6364136223846793005ull + 1442695040888963407ull;
                 size_t r = (size_t)(lcg >> 33);
                 switch (shape) {
-                case 0: t[i] = (int64_t)i; break;                       /* one run */
-                case 1: t[i] = (int64_t)((i % 700) * 3 + i / 700); break; /* runs */
-                case 2: t[i] = (int64_t)(r % 50); break;                /* many ties */
-                default: t[i] = (int64_t)(n - i) / 3; break;            /* reversed */
+                case 0:
+                    t[i] = (int64_t)i;
+                    break; /* one run */
+                case 1:
+                    t[i] = (int64_t)((i % 700) * 3 + i / 700);
+                    break; /* runs */
+                case 2:
+                    t[i] = (int64_t)(r % 50);
+                    break; /* many ties */
+                default:
+                    t[i] = (int64_t)(n - i) / 3;
+                    break; /* reversed */
                 }
             }
             for (size_t i = 0; i < n; i++)
