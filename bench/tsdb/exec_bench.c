@@ -168,6 +168,9 @@ int main(void)
           "SELECT percentile(duration_ms, 95) FROM page_views WHERE project = 'p42' AND time >= "
           "'2020-01-01T00:00:00Z' AND time < '2020-01-01T02:00:00Z' GROUP BY time(1m)",
           31);
+    bench(&src, "p95 by page, one project (query c)",
+          "SELECT percentile(duration_ms, 95) FROM page_views WHERE project = 'p42' GROUP BY page",
+          31);
     for (int p = 0; p < PROJECTS; p++)
         free(by_project[p]);
     free(S);

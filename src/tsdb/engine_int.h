@@ -222,12 +222,24 @@ typedef struct tsdb__hstr {
     char b[];
 } tsdb__hstr;
 
-typedef struct tsdb__rrow {
-    tsdb_rollup_row r;
-    bool dirty; /* an overwrite or late point may have changed it */
-} tsdb__rrow;
+/* A rollup row. A dirty one (an overwrite or a late point may have changed
+ * it) has the top bit of its count set, and its numbers wait for
+ * maintain's recomputation: 40 bytes a row instead of 48 with a flag
+ * beside (the wide workload keeps ~5 M rows). */
+typedef tsdb_rollup_row tsdb__rrow;
+#define TSDB__RROW_DIRTY (UINT64_C(1) << 63)
 
-/* Rows ascending by start; grown one by one (head.c), 16 bytes. */
+static inline bool tsdb__rrow_dirty(const tsdb__rrow *r)
+{
+    return (r->count & TSDB__RROW_DIRTY) != 0;
+}
+
+static inline void tsdb__rrow_mark(tsdb__rrow *r)
+{
+    r->count |= TSDB__RROW_DIRTY;
+}
+
+/* Rows ascending by start; grown one by one (head.c); the header is 16 bytes. */
 typedef struct tsdb__rvec {
     tsdb__rrow *items;
     uint32_t len, cap;

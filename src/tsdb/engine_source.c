@@ -515,19 +515,19 @@ static int src_rollup(tsdb_source *s, sb_str db, uint64_t series, sb_str field, 
         size_t lo = 0, hi = rv->len;
         while (lo < hi) {
             size_t mid = (lo + hi) / 2;
-            if (rv->items[mid].r.start < tmin)
+            if (rv->items[mid].start < tmin)
                 lo = mid + 1;
             else
                 hi = mid;
         }
         for (size_t i = lo; i < rv->len && !decline; i++) {
             const tsdb__rrow *r = &rv->items[i];
-            if (r->r.start > tmax - (width - 1))
+            if (r->start > tmax - (width - 1))
                 break;
-            if (r->dirty)
+            if (tsdb__rrow_dirty(r))
                 decline = true;
-            else if (r->r.count)
-                sb_vec_push(&rows, r->r);
+            else if (r->count)
+                sb_vec_push(&rows, *r);
         }
     }
     pthread_rwlock_unlock(&d->lock);

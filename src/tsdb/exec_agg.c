@@ -437,6 +437,95 @@ static int cmp_i(const void *x, const void *y)
     return (p->t > q->t) - (p->t < q->t);
 }
 
+/*
+ * Rank selection for an exact percentile: puts at pts[k] the element a
+ * stable sort by (value, time) would put there, in O(n) expected time
+ * instead of a full sort through a callback. Equal (value, time) pairs are
+ * told apart by their position before the call (ord), which makes the
+ * order total and the pick the same as the stable sort's, so the point
+ * (its time and series) is the one the sort picked. Other slots are left
+ * in no particular order.
+ */
+static inline bool rank_less(const ex_pt *p, const ex_pt *q, bool is_int)
+{
+    if (is_int) {
+        if (p->i != q->i)
+            return p->i < q->i;
+    } else if (p->f < q->f) {
+        return true;
+    } else if (q->f < p->f) {
+        return false;
+    } else if (isnan(p->f) != isnan(q->f)) {
+        return isnan(q->f); /* NaN last: the order stays total */
+    }
+    if (p->t != q->t)
+        return p->t < q->t;
+    return p->ord < q->ord;
+}
+
+static int cmp_rank_i(const void *x, const void *y)
+{
+    return rank_less(x, y, true) ? -1 : rank_less(y, x, true);
+}
+
+static int cmp_rank_f(const void *x, const void *y)
+{
+    return rank_less(x, y, false) ? -1 : rank_less(y, x, false);
+}
+
+static void swap_pt(ex_pt *p, ex_pt *q)
+{
+    ex_pt s = *p;
+    *p = *q;
+    *q = s;
+}
+
+static void select_rank(ex_pt *pts, size_t n, size_t k, bool is_int)
+{
+    for (size_t x = 0; x < n; x++)
+        pts[x].ord = (uint32_t)x; /* n <= EX_EXACT_MAX */
+    size_t lo = 0, hi = n - 1;
+    /* Quickselect with a median-of-three pivot; past a bounded number of
+     * rounds (an adversarial input) finish with a sort by the same total
+     * order, so the answer never depends on which path ran. */
+    unsigned budget = 64;
+    while (hi > lo) {
+        if (budget-- == 0) {
+            qsort(pts + lo, hi - lo + 1, sizeof(ex_pt), is_int ? cmp_rank_i : cmp_rank_f);
+            return;
+        }
+        size_t mid = lo + (hi - lo) / 2;
+        if (rank_less(&pts[mid], &pts[lo], is_int))
+            swap_pt(&pts[mid], &pts[lo]);
+        if (rank_less(&pts[hi], &pts[lo], is_int))
+            swap_pt(&pts[hi], &pts[lo]);
+        if (rank_less(&pts[hi], &pts[mid], is_int))
+            swap_pt(&pts[hi], &pts[mid]);
+        /* pts[lo] <= pivot <= pts[hi]: park the pivot at hi - 1. */
+        if (hi - lo < 3)
+            return; /* three or fewer, now in order */
+        swap_pt(&pts[mid], &pts[hi - 1]);
+        ex_pt pv = pts[hi - 1];
+        size_t i = lo, j = hi - 1;
+        for (;;) {
+            while (rank_less(&pts[++i], &pv, is_int))
+                ;
+            while (rank_less(&pv, &pts[--j], is_int))
+                ;
+            if (i >= j)
+                break;
+            swap_pt(&pts[i], &pts[j]);
+        }
+        swap_pt(&pts[i], &pts[hi - 1]); /* the pivot in its final slot */
+        if (k == i)
+            return;
+        if (k < i)
+            hi = i - 1;
+        else
+            lo = i + 1;
+    }
+}
+
 static int cmp_t(const void *x, const void *y)
 {
     const ex_pt *p = x, *q = y;
@@ -746,7 +835,7 @@ ex_val ex__acc_result(ex_acc *a, const ex_call *k, int64_t *t, uint32_t *seq)
                 r.f = v;
             return r;
         }
-        qsort(a->pts, a->npts, sizeof(ex_pt), is_int ? cmp_i : cmp_f);
+        select_rank(a->pts, a->npts, i, is_int);
         *t = a->pts[i].t;
         *seq = a->pts[i].seq;
         r.type = is_int ? TSDB_INT : TSDB_FLOAT;

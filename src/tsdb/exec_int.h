@@ -192,6 +192,7 @@ typedef struct ex_call {
 typedef struct ex_pt {
     int64_t t;
     uint32_t seq; /* its series */
+    uint32_t ord; /* scratch for rank selection: position before it (fits the padding) */
     union {
         double f;
         int64_t i;

@@ -87,26 +87,66 @@ typedef struct ord {
     size_t i;
 } ord;
 
-static int ord_cmp(const void *a, const void *b)
+/* Merges the sorted runs a[lo, mid) and a[mid, hi) into out[lo, hi); of
+ * equal times the left run's first, so the merge is stable. */
+static void merge_runs(const ord *a, ord *out, size_t lo, size_t mid, size_t hi)
 {
-    const ord *x = a, *y = b;
-    if (x->t != y->t)
-        return x->t < y->t ? -1 : 1;
-    return x->i < y->i ? -1 : x->i > y->i;
+    size_t x = lo, y = mid, k = lo;
+    while (x < mid && y < hi)
+        out[k++] = a[y].t < a[x].t ? a[y++] : a[x++];
+    while (x < mid)
+        out[k++] = a[x++];
+    while (y < hi)
+        out[k++] = a[y++];
+}
+
+/*
+ * A stable sort by time of points in write order, which is the order by
+ * (time, write position). Heads and scans hand it a few long runs already
+ * in time order (batches that arrived out of order, blocks that overlap),
+ * so it is a natural merge sort: find the runs, then merge neighbours
+ * pass by pass, O(n log runs) with the comparison inline (qsort's
+ * callback was most of a flush's and a compaction's sort time).
+ */
+static ord *sort_by_time(ord *a, ord *tmp, size_t n)
+{
+    size_t *ends = sb_malloc((n ? n : 1) * sizeof(*ends)), nr = 0;
+    for (size_t i = 1; i <= n; i++)
+        if (i == n || a[i].t < a[i - 1].t)
+            ends[nr++] = i;
+    while (nr > 1) {
+        size_t w = 0;
+        for (size_t r = 0; r < nr; r += 2) {
+            size_t lo = r ? ends[r - 1] : 0;
+            if (r + 1 == nr) {
+                memcpy(tmp + lo, a + lo, (ends[r] - lo) * sizeof(*a));
+                ends[w++] = ends[r];
+            } else {
+                merge_runs(a, tmp, lo, ends[r], ends[r + 1]);
+                ends[w++] = ends[r + 1];
+            }
+        }
+        nr = w;
+        ord *s = a;
+        a = tmp;
+        tmp = s;
+    }
+    free(ends);
+    return a;
 }
 
 size_t tsdb__newest_order(const void *times, size_t stride, size_t n, size_t *pick)
 {
-    ord *o = sb_malloc((n ? n : 1) * sizeof(*o));
+    ord *o = sb_malloc((n ? n : 1) * 2 * sizeof(*o));
     for (size_t i = 0; i < n; i++) {
         memcpy(&o[i].t, (const char *)times + i * stride, sizeof(int64_t));
         o[i].i = i;
     }
-    qsort(o, n, sizeof(*o), ord_cmp);
+    const ord *s = sort_by_time(o, o + (n ? n : 1), n);
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
-        if (i + 1 == n || o[i + 1].t != o[i].t) /* of equal times the last written */
-            pick[k++] = o[i].i;
+        if (i + 1 == n || s[i + 1].t != s[i].t) /* of equal times the last written */
+            pick[k++] = s[i].i;
     free(o);
     return k;
 }
@@ -189,42 +229,42 @@ bool tsdb__rollup_add(const tsdb_engine *e, tsdb__sfield *sf, int64_t t, double 
         tsdb__rrow *row = NULL;
         /* The common case, the newest bucket, without a division. */
         if (rv->len) {
-            int64_t last = rv->items[rv->len - 1].r.start;
+            int64_t last = rv->items[rv->len - 1].start;
             if (t >= last && (uint64_t)t - (uint64_t)last < (uint64_t)width) {
                 row = &rv->items[rv->len - 1];
                 if (exact)
-                    row_add(&row->r, x);
+                    row_add(row, x);
                 else
-                    row->dirty = true;
+                    tsdb__rrow_mark(row);
                 continue;
             }
         }
         int64_t b = tsdb__floor(t, width);
-        if (!rv->len || rv->items[rv->len - 1].r.start < b) {
+        if (!rv->len || rv->items[rv->len - 1].start < b) {
             rvec_grow(rv);
-            rv->items[rv->len++] = (tsdb__rrow){.r = {.start = b}};
+            rv->items[rv->len++] = (tsdb__rrow){.start = b};
             row = &rv->items[rv->len - 1];
         } else {
             size_t lo = 0, hi = rv->len;
             while (lo < hi) {
                 size_t mid = (lo + hi) / 2;
-                if (rv->items[mid].r.start < b)
+                if (rv->items[mid].start < b)
                     lo = mid + 1;
                 else
                     hi = mid;
             }
-            if (lo == rv->len || rv->items[lo].r.start != b) {
+            if (lo == rv->len || rv->items[lo].start != b) {
                 rvec_grow(rv);
                 memmove(&rv->items[lo + 1], &rv->items[lo], (rv->len - lo) * sizeof(*rv->items));
-                rv->items[lo] = (tsdb__rrow){.r = {.start = b}};
+                rv->items[lo] = (tsdb__rrow){.start = b};
                 rv->len++;
             }
             row = &rv->items[lo];
         }
         if (exact)
-            row_add(&row->r, x);
+            row_add(row, x);
         else
-            row->dirty = true;
+            tsdb__rrow_mark(row);
     }
     return !exact && e->o.nrollups;
 }

@@ -139,16 +139,32 @@ static int cmp_field(const void *x, const void *y)
     return a->at < b->at ? -1 : a->at > b->at;
 }
 
-/* Doubles an arena array when full (the old copy stays in the arena). */
+/*
+ * Tags and fields are collected in a small array on the stack (lines have
+ * a handful) and copied once into the arena at their final count: growing
+ * them in the arena cost a zeroed 8-slot array a point (most of a 5000-line
+ * batch's arena, every page of it faulted in fresh). Past the stack array,
+ * they double in the arena (the old copy stays there).
+ */
+#define LINE_INLINE 16
+
 static void *grow(sb_arena *a, void *items, size_t n, size_t *cap, size_t elem)
 {
     if (n < *cap)
         return items;
-    size_t nc = *cap ? *cap * 2 : 8;
-    void *p = sb_arena_calloc(a, nc, elem);
-    if (n)
-        memcpy(p, items, n * elem);
+    size_t nc = *cap * 2;
+    void *p = sb_arena_alloc(a, nc * elem);
+    memcpy(p, items, n * elem);
     *cap = nc;
+    return p;
+}
+
+static void *arena_copy(sb_arena *a, const void *items, size_t n, size_t elem)
+{
+    if (!n)
+        return NULL;
+    void *p = sb_arena_alloc(a, n * elem);
+    memcpy(p, items, n * elem);
     return p;
 }
 
@@ -359,7 +375,8 @@ static sb_str series_key(parser *p, const tsdb_point *pt)
 
 static tsdb_err parse_tags(parser *p, tsdb_point *pt, bool *any_esc)
 {
-    size_t cap = 0;
+    tsdb_tag stack[LINE_INLINE], *tags = stack;
+    size_t n = 0, cap = LINE_INLINE;
     while (!at_end(p) && cur(p) == ',') {
         p->pos++;
         bool ek, ev;
@@ -374,13 +391,14 @@ static tsdb_err parse_tags(parser *p, tsdb_point *pt, bool *any_esc)
             return fail(p, TSDB_E_SYNTAX, "invalid tag format");
         if (val.len == 0)
             return fail(p, TSDB_E_SYNTAX, "missing tag value");
-        if (pt->ntags == p->o->limits.max_tags)
+        if (n == p->o->limits.max_tags)
             return fail(p, TSDB_E_LIMIT, "too many tags: more than %zu", p->o->limits.max_tags);
         *any_esc |= ek || ev;
-        pt->tags = grow(p->a, pt->tags, pt->ntags, &cap, sizeof(tsdb_tag));
-        pt->tags[pt->ntags++] =
-            (tsdb_tag){unescape(p, key, ek, KEY_ESC), unescape(p, val, ev, KEY_ESC)};
+        tags = grow(p->a, tags, n, &cap, sizeof(tsdb_tag));
+        tags[n++] = (tsdb_tag){unescape(p, key, ek, KEY_ESC), unescape(p, val, ev, KEY_ESC)};
     }
+    pt->tags = tags == stack ? arena_copy(p->a, stack, n, sizeof(tsdb_tag)) : tags;
+    pt->ntags = n;
     return TSDB_E_OK;
 }
 
@@ -412,8 +430,8 @@ static tsdb_err canonical_tags(parser *p, tsdb_point *pt, sb_str raw_key, bool a
 
 static tsdb_err parse_fields(parser *p, tsdb_point *pt)
 {
-    ordered_field *fs = NULL;
-    size_t n = 0, cap = 0;
+    ordered_field stack[LINE_INLINE], *fs = stack;
+    size_t n = 0, cap = LINE_INLINE;
     for (;;) {
         bool ek;
         sb_str key = scan(p, KEY_ESC, &ek);
@@ -440,8 +458,13 @@ static tsdb_err parse_fields(parser *p, tsdb_point *pt)
             break;
         p->pos++; /* the comma */
     }
-    qsort(fs, n, sizeof(*fs), cmp_field);
-    pt->fields = sb_arena_calloc(p->a, n, sizeof(tsdb_field));
+    /* Fields written in key order (the usual case) need no sort. */
+    bool sorted = true;
+    for (size_t i = 1; i < n && sorted; i++)
+        sorted = cmp_str(fs[i - 1].f.key, fs[i].f.key) < 0;
+    if (!sorted)
+        qsort(fs, n, sizeof(*fs), cmp_field);
+    pt->fields = sb_arena_alloc(p->a, n * sizeof(tsdb_field));
     pt->nfields = 0;
     for (size_t i = 0; i < n; i++) {
         /* Of equal keys, the last written (sorted last) wins. */

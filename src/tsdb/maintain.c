@@ -523,14 +523,14 @@ static void retention_db(tsdb_engine *e, tsdb__db *d, int64_t now)
                 tsdb__rvec *rv = &sf->roll[r];
                 int64_t width = e->o.rollups[r];
                 size_t cut = 0;
-                while (cut < rv->len && rv->items[cut].r.start <= T - width)
+                while (cut < rv->len && rv->items[cut].start <= T - width)
                     cut++;
                 if (cut) {
                     memmove(rv->items, rv->items + cut, (rv->len - cut) * sizeof(*rv->items));
                     rv->len -= cut;
                 }
-                if (rv->len && rv->items[0].r.start < T) {
-                    rv->items[0].dirty = true; /* straddles the cut */
+                if (rv->len && rv->items[0].start < T) {
+                    tsdb__rrow_mark(&rv->items[0]); /* straddles the cut */
                     d->roll_dirty = true;
                 }
             }
@@ -639,9 +639,9 @@ static void repair_db(tsdb_engine *e, tsdb__db *d, sb_errbuf *err)
                     const tsdb__rvec *rv = &sf->roll[r];
                     int64_t width = e->o.rollups[r];
                     for (size_t j = 0; j < rv->len; j++) {
-                        if (!rv->items[j].dirty)
+                        if (!tsdb__rrow_dirty(&rv->items[j]))
                             continue;
-                        int64_t st = rv->items[j].r.start;
+                        int64_t st = rv->items[j].start;
                         int64_t en = st > INT64_MAX - (width - 1) ? INT64_MAX : st + (width - 1);
                         x.lo = SB_MIN(x.lo, st);
                         x.hi = SB_MAX(x.hi, en);
@@ -669,10 +669,9 @@ static void repair_db(tsdb_engine *e, tsdb__db *d, sb_errbuf *err)
                 size_t w = 0;
                 for (size_t j = 0; j < rv->len; j++) {
                     tsdb__rrow *row = &rv->items[j];
-                    if (row->dirty) {
-                        row->r = aggregate(&p, row->r.start, e->o.rollups[r]);
-                        row->dirty = false;
-                        if (!row->r.count)
+                    if (tsdb__rrow_dirty(row)) {
+                        *row = aggregate(&p, row->start, e->o.rollups[r]);
+                        if (!row->count)
                             continue;
                     }
                     rv->items[w++] = *row;

@@ -915,9 +915,73 @@ static void test_concurrent(void **state)
     tsdb_engine_close(e);
 }
 
+typedef struct ti_pair {
+    int64_t t;
+    size_t i;
+} ti_pair;
+
+static int cmp_ti_pair(const void *x, const void *y)
+{
+    const ti_pair *a = x, *b = y;
+    if (a->t != b->t)
+        return a->t < b->t ? -1 : 1;
+    return (a->i > b->i) - (a->i < b->i);
+}
+
+/* tsdb__newest_order against a sort by (time, write position): runs in
+ * order, shuffled runs, repeated times, one point, none. */
+static void test_newest_order(void **state)
+{
+    (void)state;
+    enum { N = 5000 };
+    int64_t *t = malloc(N * sizeof(*t));
+    size_t *got = malloc(N * sizeof(*got)), *want = malloc(N * sizeof(*want));
+    ti_pair *ref = malloc(N * sizeof(*ref));
+    uint64_t lcg = 7;
+    static const size_t sizes[] = {0, 1, 2, 17, N};
+    for (size_t shape = 0; shape < 4; shape++)
+        for (size_t z = 0; z < sizeof(sizes) / sizeof(sizes[0]); z++) {
+            size_t n = sizes[z];
+            for (size_t i = 0; i < n; i++) {
+                lcg = lcg * 6364136223846793005ull + 1442695040888963407ull;
+                size_t r = (size_t)(lcg >> 33);
+                switch (shape) {
+                case 0:
+                    t[i] = (int64_t)i;
+                    break; /* one run */
+                case 1:
+                    t[i] = (int64_t)((i % 700) * 3 + i / 700);
+                    break; /* runs */
+                case 2:
+                    t[i] = (int64_t)(r % 50);
+                    break; /* many ties */
+                default:
+                    t[i] = (int64_t)(n - i) / 3;
+                    break; /* reversed */
+                }
+            }
+            for (size_t i = 0; i < n; i++)
+                ref[i] = (ti_pair){t[i], i};
+            if (n)
+                qsort(ref, n, sizeof(*ref), cmp_ti_pair);
+            size_t k = 0;
+            for (size_t i = 0; i < n; i++)
+                if (i + 1 == n || ref[i + 1].t != ref[i].t)
+                    want[k++] = ref[i].i;
+            assert_int_equal(tsdb__newest_order(t, sizeof(*t), n, got), k);
+            for (size_t i = 0; i < k; i++)
+                assert_int_equal(got[i], want[i]);
+        }
+    free(t);
+    free(got);
+    free(want);
+    free(ref);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_newest_order),
         cmocka_unit_test_setup_teardown(test_round_trip_types, setup, teardown),
         cmocka_unit_test_setup_teardown(test_last_write_wins, setup, teardown),
         cmocka_unit_test_setup_teardown(test_out_of_order, setup, teardown),

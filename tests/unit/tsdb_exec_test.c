@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "tsdb/exec.h"
 #include "tsdb/exec_int.h"
@@ -677,6 +678,59 @@ static void test_percentile_sketch_query(void **state)
     free(v);
 }
 
+typedef struct {
+    double v;
+    long long t;
+} vt_pair;
+
+static int cmp_vt(const void *x, const void *y)
+{
+    const vt_pair *a = x, *b = y;
+    if (a->v != b->v)
+        return a->v < b->v ? -1 : 1;
+    return (a->t > b->t) - (a->t < b->t);
+}
+
+static void test_percentile_exact_ties(void **state)
+{
+    /* 20k points in 4 series with only 37 distinct values: the exact
+     * percentile (a rank selection, not a sort) must pick the value of the
+     * nearest rank and, among equal values, the earliest point's time, as
+     * a sort by (value, time) does. */
+    enum { N = 20000 };
+    sb_buf lp = SB_BUF_INIT;
+    vt_pair *v = malloc(N * sizeof(*v));
+    for (size_t i = 0; i < N; i++) {
+        v[i].v = (double)(int)(rnd() * 37) / 4;
+        v[i].t = T0 + (long long)i;
+        sb_buf_appendf(&lp, "lat,s=%zu ms=%.17g %lld000000000\n", i % 4, v[i].v, v[i].t);
+    }
+    tsdb_source *ties = fixture_source_load_blocks(lp.ptr);
+    sb_buf_free(&lp);
+    qsort(v, N, sizeof(*v), cmp_vt);
+    reset_opts();
+    static const double P[] = {0.01, 1, 5, 25, 50, 50.005, 90, 95, 99, 99.99, 100};
+    for (size_t i = 0; i < sizeof(P) / sizeof(P[0]); i++) {
+        char q[128], want[128], ts[32];
+        snprintf(q, sizeof(q), "SELECT percentile(ms, %g) FROM lat", P[i]);
+        size_t idx = (size_t)floor((double)N * P[i] / 100 + 0.5) - 1;
+        time_t tt = (time_t)v[idx].t;
+        struct tm tm;
+        gmtime_r(&tt, &tm);
+        strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        snprintf(want, sizeof(want), "[[\"%s\",%.17g]]", ts, v[idx].v);
+        sb_buf_reset(&out);
+        tsdb_exec_text(ties, sb_str_c(q), &opts, &out);
+        /* Compare the number as a number: the formatter picks the digits. */
+        const char *num = strstr(out.ptr, "Z\",");
+        assert_non_null(num);
+        if (strtod(num + 3, NULL) != v[idx].v || !strstr(out.ptr, ts))
+            fail_msg("p%g: got %s, want %s", P[i], out.ptr, want);
+    }
+    fixture_source_free(ties);
+    free(v);
+}
+
 /* The same document, numbers equal within rel (exactly when rel is 0). */
 static void same_numbers(const char *a, const char *b, double rel)
 {
@@ -984,6 +1038,7 @@ int main(void)
         cmocka_unit_test(test_json_formats),
         cmocka_unit_test(test_sketch_bound),
         cmocka_unit_test(test_percentile_sketch_query),
+        cmocka_unit_test(test_percentile_exact_ties),
         cmocka_unit_test(test_rollups_match_scans),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_hostile_regex),
