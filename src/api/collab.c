@@ -255,4 +255,6 @@ void api_collab_register(net_router *r, api_app *app)
     net_router_add(r, NET_GET, "/collab/:project_id/*doc", collab_ws, app, 0);
     net_router_add(r, NET_GET, "/api/projects/:id/presence", presence, app, 0);
     net_router_add(r, NET_GET, "/api/projects/:id/docs/*doc", doc_get, app, 0);
+    if (app->collab)
+        api_collab_bind(app);
 }

@@ -8,6 +8,45 @@
 
 #include "api/domain.h"
 
+/* ---- documents (docs/collab.md, "Documents and the REST API") ---- */
+
+/* A page written through REST becomes an update of its document; page is
+ * the page's JSON as the service answered it. */
+static void page_to_doc(net_req *req, api_app *app, const sb_buf *page)
+{
+    char name[COLLAB_DOC_MAX + 1];
+    sb_str id = net_req_param(req, "page_id");
+    char project[128];
+    sb_str pid = net_req_param(req, "id");
+    if (id.len > 64 || pid.len >= sizeof(project))
+        return;
+    snprintf(project, sizeof(project), "%.*s", (int)pid.len, pid.ptr);
+    int n = snprintf(name, sizeof(name), "page:%.*s", (int)id.len, id.ptr);
+    api_collab_rest_write(req, app, project, sb_str_make(name, (size_t)n), sb_buf_str(page));
+}
+
+/* A file written through REST becomes an update of its code document, and
+ * of its style document when it is styles/<name>.css. */
+static void file_to_doc(net_req *req, api_app *app, sb_str path, sb_str content)
+{
+    char name[COLLAB_DOC_MAX + 1];
+    char project[128];
+    sb_str pid = net_req_param(req, "id");
+    if (pid.len >= sizeof(project) || path.len + sizeof("code:") > sizeof(name))
+        return;
+    snprintf(project, sizeof(project), "%.*s", (int)pid.len, pid.ptr);
+    int n = snprintf(name, sizeof(name), "code:%.*s", (int)path.len, path.ptr);
+    api_collab_rest_write(req, app, project, sb_str_make(name, (size_t)n), content);
+    static const char dir[] = "styles/", ext[] = ".css";
+    size_t dn = sizeof(dir) - 1, en = sizeof(ext) - 1;
+    if (path.len > dn + en && memcmp(path.ptr, dir, dn) == 0 &&
+        memcmp(path.ptr + path.len - en, ext, en) == 0 &&
+        !memchr(path.ptr + dn, '/', path.len - dn - en)) {
+        n = snprintf(name, sizeof(name), "style:%.*s", (int)(path.len - dn - en), path.ptr + dn);
+        api_collab_rest_write(req, app, project, sb_str_make(name, (size_t)n), content);
+    }
+}
+
 typedef struct page_body {
     sb_str name, path;
     json_t *components, *metadata;
@@ -86,6 +125,8 @@ static void page_put(net_req *req, void *ctx)
     projects_err e = projects_page_put(&c, net_req_param(req, "id"), net_req_param(req, "page_id"),
                                        &in, if_ver, &w, &ver, &prob);
     json_decref(doc);
+    if (e == PROJECTS_OK)
+        page_to_doc(req, app, &body);
     api_write_finish(req, e, &prob, ver, &body);
 }
 
@@ -128,6 +169,8 @@ static void file_create(net_req *req, void *ctx)
     }
     projects_err e = projects_file_create(&c, net_req_param(req, "id"), b.path, b.content,
                                           b.language, &w, &prob);
+    if (e == PROJECTS_OK) /* a document of an earlier file by that path */
+        file_to_doc(req, app, b.path, b.content);
     json_decref(doc);
     api_idem_finish(req, &idem, e, &prob, 201, &body, NULL);
     sb_buf_free(&body);
@@ -163,6 +206,8 @@ static void file_put(net_req *req, void *ctx)
     }
     projects_err e = projects_file_put(&c, net_req_param(req, "id"), net_req_param(req, "path"),
                                        b.content, if_ver, &w, &ver, &prob);
+    if (e == PROJECTS_OK)
+        file_to_doc(req, app, net_req_param(req, "path"), b.content);
     json_decref(doc);
     api_write_finish(req, e, &prob, ver, &body);
 }

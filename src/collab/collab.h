@@ -21,6 +21,7 @@
 #define SB_COLLAB_COLLAB_H
 
 #include "base/json.h"
+#include "crdt/crdt.h"
 #include "net/req.h"
 #include "net/workers.h"
 #include "net/ws.h"
@@ -114,5 +115,49 @@ void collab_conn_start(collab_conn *c, net_ws *ws);
  * connection's awareness states (null if none), and states not renewed
  * within the awareness timeout are left out. Any thread. */
 void collab_presence_write(collab_hub *h, const char *project_id, sb_jw *w);
+
+/* ---- the REST view (docs/collab.md, "Documents and the REST API") ---- */
+
+/* How documents meet the pages and files they are the source of truth
+ * for. Both run on the worker pool with that thread's store connection;
+ * either may be NULL. */
+typedef struct collab_binding {
+    void *ctx;
+    /* When a room loads a document nothing was ever stored for: turns d
+     * (empty) into the REST content with local edits, appending the update
+     * they made to update (nothing appended: nothing to seed). false: the
+     * store failed (err); the load fails and the next join retries. */
+    bool (*seed)(void *ctx, store *db, const char *project_id, const char *doc, crdt_doc *d,
+                 sb_buf *update, sb_errbuf *err);
+    /* After updates were stored and applied: writes the REST view from
+     * json, the kind's root (collab_doc_root) as JSON. At most one runs
+     * per room at a time; the latest content always follows. */
+    void (*materialise)(void *ctx, store *db, const char *project_id, const char *doc,
+                        const char *json, size_t n);
+} collab_binding;
+
+/* Before the loops start. */
+void collab_hub_bind(collab_hub *h, const collab_binding *b);
+
+/* Appends to update the local edits that turn d's content of kind into
+ * content: for code and style documents, the text (one delete and one
+ * insert around the common prefix and suffix, in UTF-16 units as Yjs
+ * counts); for a page, a JSON object whose string members name and path
+ * are set when they differ (its other members are not bound yet: the
+ * engine has no local edits of nested types). *changed false: nothing to
+ * do. CRDT_E_UTF8 / CRDT_E_JSON on content the kind cannot take, and
+ * CRDT_E_UNSUPPORTED for components. On an error d may hold part of the
+ * edits: use a scratch document. */
+crdt_err collab_content_diff(crdt_doc *d, collab_kind kind, sb_str content, sb_buf *update,
+                             bool *changed);
+
+/* From any loop thread of the server (from is the caller's): makes the
+ * content of project_id's document doc (a valid name) content, through
+ * its room: the room (loaded if need be) computes the diff against its
+ * document, stores it and broadcasts it to every member, like a client's
+ * update. Returns at once; the change is durable a few milliseconds
+ * later. Strings are copied. */
+void collab_set_content(collab_hub *h, net_loop *from, const char *project_id, sb_str doc,
+                        sb_str content);
 
 #endif

@@ -53,6 +53,7 @@ struct collab_hub {
     net_workers *workers; /* read-only */
     store *(*worker_store)(void);
     collab_bus_hooks bus; /* read-only */
+    collab_binding bind;  /* read-only once the loops run */
     pthread_mutex_t lock; /* guards everything below, and each room's members and aw */
     sb_map rooms;         /* key -> collab_room */
     sb_map per_user;      /* user id -> open connections (uintptr_t) */
@@ -74,6 +75,14 @@ typedef struct pending {
     sb_buf bytes;
     collab_conn *origin; /* holds a reference */
 } pending;
+
+/* A REST write's content for a room that is still loading. */
+typedef struct room_edit {
+    struct room_edit *next;
+    collab_kind kind;
+    size_t len;
+    char content[];
+} room_edit;
 
 /* One client id's awareness entry. */
 typedef struct aw_entry {
@@ -102,6 +111,9 @@ typedef struct collab_room {
     pending *queue; /* waiting for a job */
     size_t nqueue, queue_cap, queue_bytes;
     bool job_running; /* a load or write job is out */
+    room_edit *edits, *edits_tail; /* REST writes waiting for the load */
+    bool mat_running;              /* a materialise job is out */
+    bool mat_dirty;                /* the REST view is behind the document */
     net_tick *tick;
     int64_t idle_ms; /* time spent empty */
 } collab_room;
@@ -159,6 +171,16 @@ void collab__room_tick(void *arg);
 void collab__room_broadcast(collab_room *r, const sb_buf *b, const collab_conn *except);
 void collab__room_greet(collab_room *r, collab_conn *c);
 void collab__room_drain_inbox(collab_room *r);
+/* The room of key, made (and its load started) when there is none or the
+ * one there failed and is empty. */
+collab_room *collab__room_get(collab_hub *h, net_loop *loop, const char *key,
+                              const char *project_id, const char *doc, bool *fresh);
+/* Room is busy with storage or the REST view (never freed then). */
+bool collab__room_busy(const collab_room *r);
+
+/* bind.c */
+void collab__room_apply_edits(collab_room *r); /* once ready */
+void collab__room_materialise(collab_room *r); /* after updates were applied */
 
 /* room_store.c */
 void collab__room_load_start(collab_room *r);

@@ -129,7 +129,7 @@ void collab_loop_stop(collab_hub *h, net_loop *loop)
         pthread_mutex_unlock(&h->lock);
         if (!found)
             break;
-        if (found->nmembers != 0 || found->job_running) {
+        if (found->nmembers != 0 || collab__room_busy(found)) {
             sb_log(SB_LOG_WARN, "collab: a room is still busy at shutdown",
                    SB_LOG_STR("doc", found->doc_name));
             break; /* the drain hit its deadline: leave it to the exit */

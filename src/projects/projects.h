@@ -81,6 +81,10 @@ typedef struct projects_ctx {
     const char *session_id;
     int64_t now_us;
     const projects_limits *limits;
+    /* Sitebase itself writes (collaborative documents materialised into
+     * pages and files, docs/collab.md): the policy is not asked, and the
+     * audit row has no actor. Never set from a request. */
+    bool system;
 } projects_ctx;
 
 /* A version the caller saw (from If-Match); 0 = no precondition. */
