@@ -182,7 +182,10 @@ static void bind_materialise(void *ctx, store *db, const char *project_id, const
 
 void api_collab_bind(api_app *app)
 {
-    collab_binding b = {.ctx = app, .seed = bind_seed, .materialise = bind_materialise};
+    collab_binding b = {.ctx = app,
+                        .seed = bind_seed,
+                        .materialise = bind_materialise,
+                        .on_user_left = api_locks_user_left};
     collab_hub_bind(app->collab, &b);
 }
 

@@ -134,6 +134,9 @@ typedef struct collab_binding {
      * per room at a time; the latest content always follows. */
     void (*materialise)(void *ctx, store *db, const char *project_id, const char *doc,
                         const char *json, size_t n);
+    /* On loop's thread, when user_id's last connection to any document of
+     * project_id has closed (element locks are released then). */
+    void (*on_user_left)(void *ctx, net_loop *loop, const char *project_id, const char *user_id);
 } collab_binding;
 
 /* Before the loops start. */

@@ -58,6 +58,7 @@ struct collab_hub {
     sb_map rooms;         /* key -> collab_room */
     sb_map per_user;      /* user id -> open connections (uintptr_t) */
     sb_map per_doc;       /* key -> open connections (uintptr_t) */
+    sb_map per_member;    /* project_id "/" user_id -> open connections (uintptr_t) */
 };
 
 typedef enum room_state { ROOM_LOADING, ROOM_READY, ROOM_FAILED } room_state;
@@ -147,6 +148,9 @@ typedef struct outpost {
 
 /* hub.c */
 uintptr_t collab__count_add(sb_map *m, const char *key, int d);
+/* per_member's count of user_id in project_id; hub->lock. */
+uintptr_t collab__count_add_member(collab_hub *h, const char *project_id, const char *user_id,
+                                   int d);
 
 /* conn.c: references and sending (room's loop). */
 void collab__conn_ref(collab_conn *c);

@@ -115,6 +115,7 @@ collab_admit collab_conn_new(collab_hub *h, const char *project_id, sb_str doc,
     else {
         collab__count_add(&h->per_user, who->user_id, 1);
         collab__count_add(&h->per_doc, key.ptr, 1);
+        collab__count_add_member(h, project_id, who->user_id, 1);
     }
     pthread_mutex_unlock(&h->lock);
     if (a != COLLAB_ADMIT_OK) {
@@ -134,13 +135,16 @@ collab_admit collab_conn_new(collab_hub *h, const char *project_id, sb_str doc,
     return COLLAB_ADMIT_OK;
 }
 
-static void conn_release_place(collab_conn *c)
+/* Returns whether c was its user's last connection to its project. */
+static bool conn_release_place(collab_conn *c)
 {
     collab_hub *h = c->hub;
     pthread_mutex_lock(&h->lock);
     collab__count_add(&h->per_user, c->user_id, -1);
     collab__count_add(&h->per_doc, c->key, -1);
+    bool last = collab__count_add_member(h, c->project_id, c->user_id, -1) == 0;
     pthread_mutex_unlock(&h->lock);
+    return last;
 }
 
 static void ws_message(net_ws *ws, int opcode, const uint8_t *data, size_t len, void *ctx)
@@ -162,7 +166,8 @@ static void ws_close(net_ws *ws, void *ctx)
 {
     collab_conn *c = ctx;
     c->ws = NULL;
-    conn_release_place(c);
+    if (conn_release_place(c) && c->hub->bind.on_user_left)
+        c->hub->bind.on_user_left(c->hub->bind.ctx, c->loop, c->project_id, c->user_id);
     net_loop_post(c->room_loop, collab__on_leave,
                   c);      /* collab__on_leave drops the room's reference */
     collab__conn_unref(c); /* the connection loop's */

@@ -80,6 +80,7 @@ collab_hub *collab_hub_new(const collab_limits *lim, net_workers *workers,
     sb_map_init(&h->rooms);
     sb_map_init(&h->per_user);
     sb_map_init(&h->per_doc);
+    sb_map_init(&h->per_member);
     return h;
 }
 
@@ -92,6 +93,7 @@ void collab_hub_free(collab_hub *h)
     sb_map_deinit(&h->rooms);
     sb_map_deinit(&h->per_user);
     sb_map_deinit(&h->per_doc);
+    sb_map_deinit(&h->per_member);
     pthread_mutex_destroy(&h->lock);
     free(h);
 }
@@ -106,6 +108,14 @@ uintptr_t collab__count_add(sb_map *m, const char *key, int d)
     else
         sb_map_put(m, k, (void *)n);
     return n;
+}
+
+uintptr_t collab__count_add_member(collab_hub *h, const char *project_id, const char *user_id,
+                                   int d)
+{
+    char key[PROJECT_ID_MAX + 1 + 128];
+    snprintf(key, sizeof(key), "%s/%s", project_id, user_id);
+    return collab__count_add(&h->per_member, key, d);
 }
 
 /* ---- shutdown ---- */
