@@ -189,7 +189,123 @@ async function concurrent() {
   close(...ps);
 }
 
-const modes = { providerToRest, restToProvider, concurrent };
+// The project's event stream (SSE) as a queue of {event, data}.
+async function stream(token) {
+  const ctl = new AbortController();
+  const r = await fetch(`http://${ADDR}/api/projects/${PROJECT}/events/stream`, {
+    headers: { authorization: `Bearer ${token}` },
+    signal: ctl.signal,
+  });
+  const events = [];
+  const s = { status: r.status, events, close: () => ctl.abort() };
+  if (r.status !== 200) return s;
+  (async () => {
+    const dec = new TextDecoder();
+    let buf = '';
+    try {
+      for await (const chunk of r.body) {
+        buf += dec.decode(chunk, { stream: true });
+        let i;
+        while ((i = buf.indexOf('\n\n')) >= 0) {
+          const block = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          let event = 'message';
+          let data = '';
+          for (const line of block.split('\n')) {
+            if (line.startsWith('event:')) event = line.slice(6).trim();
+            else if (line.startsWith('data:')) data += line.slice(5).trim();
+          }
+          events.push({ event, data: data ? JSON.parse(data) : null });
+        }
+      }
+    } catch {}
+  })();
+  await until(() => events.some((e) => e.event === 'ready'), 3000);
+  return s;
+}
+
+const seen = (s, pred) => until(() => s.events.some(pred), 3000);
+const lockEv = (action, element) => (e) =>
+  e.event === 'lock' && e.data.action === action && e.data.lock.element === element;
+
+// Locks: one holder, 409 for others, expiry, release on disconnect, roles;
+// lock and comment changes pushed to the project's streams.
+async function locks() {
+  const s = await stream(env.ED2);
+  ok('event stream opens for an editor', s.status === 200 && s.events.some((e) => e.event === 'ready'));
+  const vs = await stream(env.VW);
+  ok('event stream opens for a viewer', vs.status === 200);
+  const st = await stream(env.ST);
+  ok('event stream refused to a stranger', st.status === 404, `status ${st.status}`);
+  const gu = await stream(env.GU);
+  ok('event stream refused to a guest', gu.status === 404 || gu.status === 403, `status ${gu.status}`);
+
+  let r = await api('POST', '/locks', { element: 'hero', type: 'edit' });
+  ok('editor takes a lock', r.status === 200 && r.json.element === 'hero' && r.json.type === 'edit' && r.json.user_id === env.ED_ID, r.text);
+  ok('lock taken is pushed', await seen(s, lockEv('taken', 'hero')));
+  ok('viewer stream gets it too', await seen(vs, lockEv('taken', 'hero')));
+  r = await api('POST', '/locks', { element: 'hero', type: 'view' }, env.ED2);
+  ok('another user gets 409', r.status === 409, `${r.status} ${r.text}`);
+  r = await api('POST', '/locks', { element: 'hero', type: 'edit' });
+  ok('the holder renews', r.status === 200, r.text);
+  r = await api('GET', '/locks', undefined, env.VW);
+  ok('viewer lists locks', r.status === 200 && r.json.items.length === 1 && r.json.items[0].element === 'hero', r.text);
+  r = await api('POST', '/locks', { element: 'x', type: 'edit' }, env.VW);
+  ok('viewer cannot lock (403)', r.status === 403, `${r.status}`);
+  r = await api('POST', '/locks', { element: 'x', type: 'edit' }, env.ST);
+  ok('stranger cannot lock (404)', r.status === 404, `${r.status}`);
+  r = await api('POST', '/locks', { element: 'x', type: 'write' });
+  ok('bad type 400', r.status === 400, `${r.status}`);
+  r = await api('POST', '/locks', { element: 'x', expires_at: '2001-01-01T00:00:00Z' });
+  ok('expiry in the past 400', r.status === 400, `${r.status}`);
+  r = await api('DELETE', '/locks?element=hero', undefined, env.ED2);
+  ok('another editor cannot release it (403)', r.status === 403, `${r.status}`);
+
+  // Comments on the locked element are pushed as they change.
+  r = await api('POST', '/comments', { page_id: env.PAGE, element_id: 'hero', body: 'Bigger title?' });
+  ok('comment created', r.status === 201, r.text);
+  const cid = r.json && r.json.id;
+  ok('comment creation pushed', await seen(s, (e) => e.event === 'comment' && e.data.action === 'created' && e.data.comment.id === cid && e.data.comment.element_id === 'hero'));
+  r = await api('POST', `/comments/${cid}/resolve`);
+  ok('comment resolution pushed', r.status === 200 && (await seen(s, (e) => e.event === 'comment' && e.data.action === 'resolved' && e.data.comment.id === cid)), r.text);
+  r = await api('DELETE', `/comments/${cid}`);
+  ok('comment deletion pushed', r.status === 200 && (await seen(s, (e) => e.event === 'comment' && e.data.action === 'deleted' && e.data.comment.id === cid)), r.text);
+
+  r = await api('DELETE', '/locks?element=hero');
+  ok('holder releases (204)', r.status === 204, `${r.status} ${r.text}`);
+  ok('release pushed', await seen(s, (e) => e.event === 'lock' && e.data.action === 'released' && e.data.lock.element === 'hero'));
+  r = await api('DELETE', '/locks?element=hero');
+  ok('releasing a free element 404', r.status === 404, `${r.status}`);
+
+  // Expiry.
+  r = await api('POST', '/locks', { element: 'short', expires_at: new Date(Date.now() + 1500).toISOString() });
+  ok('short lock taken', r.status === 200, r.text);
+  r = await api('POST', '/locks', { element: 'short' }, env.ED2);
+  ok('short lock blocks', r.status === 409, `${r.status}`);
+  await sleep(1700);
+  r = await api('POST', '/locks', { element: 'short' }, env.ED2);
+  ok('expired lock is free', r.status === 200 && r.json.user_id === env.ED2_ID, r.text);
+  r = await api('DELETE', '/locks?element=short', undefined, env.OWN);
+  ok('an owner breaks another user\'s lock', r.status === 204, `${r.status}`);
+
+  // Released when its holder's last collaboration connection closes.
+  const p1 = provider('code:src/main.js');
+  const p2 = provider(`page:${env.PAGE}`);
+  await until(() => p1.synced && p2.synced);
+  r = await api('POST', '/locks', { element: 'nav' });
+  ok('connected holder takes a lock', r.status === 200, r.text);
+  close(p1);
+  await sleep(300);
+  r = await api('POST', '/locks', { element: 'nav' }, env.ED2);
+  ok('still held while another connection is open', r.status === 409, `${r.status}`);
+  close(p2);
+  ok('disconnect release pushed', await seen(s, lockEv('released', 'nav')));
+  r = await api('POST', '/locks', { element: 'nav' }, env.ED2);
+  ok('free after the holder disconnected', r.status === 200, r.text);
+  for (const x of [s, vs]) x.close();
+}
+
+const modes = { providerToRest, restToProvider, concurrent, locks };
 const mode = modes[process.argv[2]];
 if (!mode) {
   console.error(`modes: ${Object.keys(modes).join(' ')}`);
