@@ -135,8 +135,13 @@ projects_err projects_lock_release(projects_ctx *c, sb_str project_id, sb_str el
 
 projects_err projects_lock_list(projects_ctx *c, sb_str project_id, sb_jw *out)
 {
+    /* Who may read the project as a whole, as for presence: members, not
+     * guests nor strangers to a public project. */
+    bool can_write;
+    projects_err r = projects_collab_access(c, project_id, NULL, SB_STR_NULL, &can_write);
     projects__proj pr;
-    projects_err r = projects__project(c, project_id, AUTHZ_READ, &pr);
+    if (r == PROJECTS_OK)
+        r = projects__project(c, project_id, AUTHZ_READ, &pr);
     if (r != PROJECTS_OK)
         return r;
     sb_errbuf err;

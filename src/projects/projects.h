@@ -235,7 +235,8 @@ projects_err projects_lock_take(projects_ctx *c, sb_str project_id, const projec
 /* Releases the live lock on element: its holder, or who manages the
  * project (FORBIDDEN for other editors); NOT_FOUND when there is none. */
 projects_err projects_lock_release(projects_ctx *c, sb_str project_id, sb_str element);
-/* {"items": [lock...]}: the live locks, for whoever reads the project. */
+/* {"items": [lock...]}: the live locks, for whoever may read the project
+ * as a whole (projects_collab_access with no item: members, not guests). */
 projects_err projects_lock_list(projects_ctx *c, sb_str project_id, sb_jw *out);
 /* Releases every lock user_id holds in project_id (no policy: the caller
  * is Sitebase, on the user's disconnect); released gets the array of the
