@@ -32,8 +32,8 @@ typedef struct api_app {
     analytics_backend *tsdb;      /* analytics series (--tsdb) */
     analytics_recorder *recorder; /* Sitebase's own events, batched */
     sb_ratelimit *collect_limit;  /* /api/collect per site and IP; NULL = off */
-    collab_hub *collab; /* collaboration rooms (collab.c) */
-    struct api_events *events; /* the projects' event streams (project_events.c) */
+    collab_hub *collab;           /* collaboration rooms (collab.c) */
+    struct api_events *events;    /* the projects' event streams (project_events.c) */
 } api_app;
 
 typedef struct api_events api_events;
@@ -41,8 +41,8 @@ api_events *api_events_new(void);
 void api_events_free(api_events *e);
 /* From any loop thread: sends `event: event` with data (JSON) to every
  * event stream open on project_id. */
-void api_events_publish(api_app *app, const char *project_id, const char *event,
-                        const char *data, size_t len);
+void api_events_publish(api_app *app, const char *project_id, const char *event, const char *data,
+                        size_t len);
 /* GET /api/projects/:id/events/stream (project_events.c). */
 void api_events_register(net_router *r, api_app *app);
 /* Element locks' routes (locks.c), and their release when a user's last

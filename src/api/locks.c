@@ -61,8 +61,7 @@ static void lock_take(net_req *req, void *ctx)
     projects_lock_input in = {.element = b.element, .type = b.type.ptr ? b.type : SB_STR("edit")};
     projects_err e = PROJECTS_OK;
     if (b.expires_at.ptr &&
-        !sb_rfc3339_parse(b.expires_at.ptr, b.expires_at.len, &in.expires_at_us))
-    {
+        !sb_rfc3339_parse(b.expires_at.ptr, b.expires_at.len, &in.expires_at_us)) {
         prob.field = "expires_at";
         snprintf(prob.message, sizeof(prob.message), "must be an RFC 3339 time");
         e = PROJECTS_INVALID;
@@ -92,8 +91,7 @@ static void lock_release(net_req *req, void *ctx)
         json_t *el = json_stringn(element.ptr, element.len);
         char *js = el ? json_dumps(el, JSON_ENCODE_ANY) : NULL;
         sb_buf v = SB_BUF_INIT;
-        sb_buf_appendf(&v, "{\"element\":%s,\"user_id\":\"%s\"}", js ? js : "null",
-                       pr.user_id);
+        sb_buf_appendf(&v, "{\"element\":%s,\"user_id\":\"%s\"}", js ? js : "null", pr.user_id);
         push(app, project, "released", "lock", sb_buf_str(&v));
         sb_buf_free(&v);
         free(js);

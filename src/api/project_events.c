@@ -74,8 +74,8 @@ static void deliver(void *arg)
     free(p);
 }
 
-void api_events_publish(api_app *app, const char *project_id, const char *event,
-                        const char *data, size_t len)
+void api_events_publish(api_app *app, const char *project_id, const char *event, const char *data,
+                        size_t len)
 {
     api_events *e = app->events;
     if (!e)

@@ -127,8 +127,8 @@ void collab_set_content(collab_hub *h, net_loop *from, const char *project_id, s
         memcpy(p->edit->content, content.ptr, content.len);
     /* The room's loop, as collab_conn_start picks it. */
     net_server *s = net_loop_server(from);
-    p->loop = net_server_loop(s, (unsigned)(sb_hash(p->key, strlen(p->key)) %
-                                            net_server_threads(s)));
+    p->loop =
+        net_server_loop(s, (unsigned)(sb_hash(p->key, strlen(p->key)) % net_server_threads(s)));
     net_loop_hold(p->loop);
     net_loop_post(p->loop, on_edit, p);
 }

@@ -111,7 +111,7 @@ typedef struct collab_room {
     size_t naw, aw_cap;
     pending *queue; /* waiting for a job */
     size_t nqueue, queue_cap, queue_bytes;
-    bool job_running; /* a load or write job is out */
+    bool job_running;              /* a load or write job is out */
     room_edit *edits, *edits_tail; /* REST writes waiting for the load */
     bool mat_running;              /* a materialise job is out */
     bool mat_dirty;                /* the REST view is behind the document */

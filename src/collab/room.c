@@ -11,8 +11,8 @@
 
 /* ---- rooms ---- */
 
-static collab_room *room_new(collab_hub *h, net_loop *loop, const char *key,
-                             const char *project_id, const char *doc)
+static collab_room *room_new(collab_hub *h, net_loop *loop, const char *key, const char *project_id,
+                             const char *doc)
 {
     collab_room *r = sb_calloc(1, sizeof(*r));
     r->hub = h;
@@ -243,8 +243,8 @@ void collab__room_tick(void *arg)
     collab__room_write_start(r);
     if (r->mat_dirty && !r->mat_running)
         collab__room_materialise(r); /* the pool was full */
-    bool idle = r->nmembers == 0 && !collab__room_busy(r) && r->nqueue == 0 &&
-                r->inbox == NULL && !r->mat_dirty;
+    bool idle = r->nmembers == 0 && !collab__room_busy(r) && r->nqueue == 0 && r->inbox == NULL &&
+                !r->mat_dirty;
     if (!idle) {
         r->idle_ms = 0;
         if (r->nmembers > 0 || r->nqueue > 0 || r->mat_dirty)

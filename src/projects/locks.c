@@ -12,9 +12,9 @@
 
 #include "base/clock.h"
 
-#define LOCK_COLS "element, type, user_id, expires_at, created_at"
+#define LOCK_COLS           "element, type, user_id, expires_at, created_at"
 #define LOCK_TTL_DEFAULT_US (5 * 60 * 1000000LL)
-#define LOCK_TTL_MAX_US (60 * 60 * 1000000LL)
+#define LOCK_TTL_MAX_US     (60 * 60 * 1000000LL)
 
 static void write_lock(sb_jw *w, store_stmt *st)
 {
@@ -187,9 +187,8 @@ projects_err projects_locks_drop_user(projects_ctx *c, const char *project_id, c
     sb_jw_arr_end(released);
     store_reset(st);
     if (e == STORE_DONE)
-        e = store_prepare(c->db,
-                          "DELETE FROM element_locks WHERE project_id = $1 AND user_id = $2", &st,
-                          &err);
+        e = store_prepare(c->db, "DELETE FROM element_locks WHERE project_id = $1 AND user_id = $2",
+                          &st, &err);
     if (e == STORE_OK) {
         store_bind_cstr(st, 1, project_id);
         store_bind_cstr(st, 2, user_id);

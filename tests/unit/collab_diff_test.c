@@ -13,9 +13,9 @@ static crdt_doc *text_doc(const char *text, uint64_t client)
     sb_buf u = SB_BUF_INIT;
     bool ch;
     if (*text)
-        assert_int_equal(crdt_text_insert(d, SB_STR("content"), 0, sb_str_c(text), SB_STR_NULL,
-                                          &u, &ch),
-                         CRDT_OK);
+        assert_int_equal(
+            crdt_text_insert(d, SB_STR("content"), 0, sb_str_c(text), SB_STR_NULL, &u, &ch),
+            CRDT_OK);
     sb_buf_free(&u);
     return d;
 }
@@ -48,8 +48,8 @@ static bool roundtrip(const char *old, const char *new_text, const char *want_js
     crdt_doc *peer = copy_of(base, 13);
     sb_buf u = SB_BUF_INIT;
     bool changed;
-    assert_int_equal(
-        collab_content_diff(scratch, COLLAB_CODE, sb_str_c(new_text), &u, &changed), CRDT_OK);
+    assert_int_equal(collab_content_diff(scratch, COLLAB_CODE, sb_str_c(new_text), &u, &changed),
+                     CRDT_OK);
     if (changed)
         assert_int_equal(crdt_doc_apply_update(peer, u.ptr, u.len, NULL), CRDT_OK);
     expect_text(peer, want_json);
@@ -72,7 +72,8 @@ static void test_text(void **state)
     assert_true(roundtrip("a\xf0\x9f\x98\x80z", "a\xf0\x9f\x98\x81z", "\"a\xf0\x9f\x98\x81z\""));
     /* After a character past the BMP (two UTF-16 units) the index is right. */
     assert_true(roundtrip("\xf0\x9f\x98\x80xy", "\xf0\x9f\x98\x80x-y", "\"\xf0\x9f\x98\x80x-y\""));
-    assert_true(roundtrip("\xc3\xa9\xc3\xa9", "\xc3\xa9\xc3\xa8\xc3\xa9", "\"\xc3\xa9\xc3\xa8\xc3\xa9\""));
+    assert_true(
+        roundtrip("\xc3\xa9\xc3\xa9", "\xc3\xa9\xc3\xa8\xc3\xa9", "\"\xc3\xa9\xc3\xa8\xc3\xa9\""));
 }
 
 /* What both versions share survives: a concurrent insert anchored inside
@@ -85,13 +86,13 @@ static void test_keeps_common(void **state)
     crdt_doc *other = copy_of(base, 23);
     sb_buf u = SB_BUF_INIT, o = SB_BUF_INIT;
     bool changed;
-    assert_int_equal(collab_content_diff(scratch, COLLAB_CODE, SB_STR("hello brave world"), &u,
-                                         &changed),
-                     CRDT_OK);
+    assert_int_equal(
+        collab_content_diff(scratch, COLLAB_CODE, SB_STR("hello brave world"), &u, &changed),
+        CRDT_OK);
     assert_true(changed);
-    assert_int_equal(crdt_text_insert(other, SB_STR("content"), 2, SB_STR("L"), SB_STR_NULL, &o,
-                                      &changed),
-                     CRDT_OK);
+    assert_int_equal(
+        crdt_text_insert(other, SB_STR("content"), 2, SB_STR("L"), SB_STR_NULL, &o, &changed),
+        CRDT_OK);
     assert_int_equal(crdt_doc_apply_update(other, u.ptr, u.len, NULL), CRDT_OK);
     expect_text(other, "\"heLllo brave world\"");
     sb_buf_free(&u);
@@ -107,18 +108,18 @@ static void test_page_and_refusals(void **state)
     crdt_doc *d = crdt_doc_new(31, true);
     sb_buf u = SB_BUF_INIT, b = SB_BUF_INIT;
     bool changed;
-    assert_int_equal(collab_content_diff(d, COLLAB_PAGE,
-                                         SB_STR("{\"name\":\"Home\",\"path\":\"/\",\"published\":true}"),
-                                         &u, &changed),
-                     CRDT_OK);
+    assert_int_equal(
+        collab_content_diff(d, COLLAB_PAGE,
+                            SB_STR("{\"name\":\"Home\",\"path\":\"/\",\"published\":true}"), &u,
+                            &changed),
+        CRDT_OK);
     assert_true(changed);
     assert_int_equal(crdt_doc_json(d, SB_STR("page"), CRDT_MAP, &b), CRDT_OK);
     sb_buf_append(&b, "", 1);
     assert_string_equal(b.ptr, "{\"name\":\"Home\",\"path\":\"/\"}");
     sb_buf_reset(&u);
-    assert_int_equal(collab_content_diff(d, COLLAB_PAGE, SB_STR("{\"name\":\"Home\"}"), &u,
-                                         &changed),
-                     CRDT_OK);
+    assert_int_equal(
+        collab_content_diff(d, COLLAB_PAGE, SB_STR("{\"name\":\"Home\"}"), &u, &changed), CRDT_OK);
     assert_false(changed);
     assert_int_equal(u.len, 0);
     assert_int_equal(collab_content_diff(d, COLLAB_PAGE, SB_STR("[1]"), &u, &changed), CRDT_E_JSON);
