@@ -215,7 +215,9 @@ static void doc_get(net_req *req, void *ctx)
     }
     char pid[SB_UUID_STR_LEN];
     snprintf(pid, sizeof(pid), "%.*s", (int)id.len, id.ptr);
-    char *dname = sb_strndup(doc.ptr, doc.len);
+    char canon[COLLAB_DOC_MAX + 1];
+    sb_str stored = collab_doc_canonical(doc, canon);
+    char *dname = sb_strndup(stored.ptr, stored.len);
     crdt_doc *d = NULL;
     int64_t last_seq = 0, nlog = 0;
     sb_errbuf err;

@@ -25,8 +25,8 @@ static void page_to_doc(net_req *req, api_app *app, const sb_buf *page)
     api_collab_rest_write(req, app, project, sb_str_make(name, (size_t)n), sb_buf_str(page));
 }
 
-/* A file written through REST becomes an update of its code document, and
- * of its style document when it is styles/<name>.css. */
+/* A file written through REST becomes an update of its code document
+ * (which style:<name> is too, for styles/<name>.css: collab_doc_canonical). */
 static void file_to_doc(net_req *req, api_app *app, sb_str path, sb_str content)
 {
     char name[COLLAB_DOC_MAX + 1];
@@ -37,14 +37,6 @@ static void file_to_doc(net_req *req, api_app *app, sb_str path, sb_str content)
     snprintf(project, sizeof(project), "%.*s", (int)pid.len, pid.ptr);
     int n = snprintf(name, sizeof(name), "code:%.*s", (int)path.len, path.ptr);
     api_collab_rest_write(req, app, project, sb_str_make(name, (size_t)n), content);
-    static const char dir[] = "styles/", ext[] = ".css";
-    size_t dn = sizeof(dir) - 1, en = sizeof(ext) - 1;
-    if (path.len > dn + en && memcmp(path.ptr, dir, dn) == 0 &&
-        memcmp(path.ptr + path.len - en, ext, en) == 0 &&
-        !memchr(path.ptr + dn, '/', path.len - dn - en)) {
-        n = snprintf(name, sizeof(name), "style:%.*s", (int)(path.len - dn - en), path.ptr + dn);
-        api_collab_rest_write(req, app, project, sb_str_make(name, (size_t)n), content);
-    }
 }
 
 typedef struct page_body {

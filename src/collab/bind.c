@@ -108,6 +108,8 @@ static void on_edit(void *arg)
 void collab_set_content(collab_hub *h, net_loop *from, const char *project_id, sb_str doc,
                         sb_str content)
 {
+    char canon[COLLAB_DOC_MAX + 1];
+    doc = collab_doc_canonical(doc, canon);
     collab_kind kind;
     sb_str item;
     if (!collab_doc_parse(doc, &kind, &item))

@@ -78,6 +78,13 @@ typedef enum collab_kind {
  * valid UTF-8 without control characters, at most COLLAB_DOC_MAX bytes in
  * all). */
 bool collab_doc_parse(sb_str doc, collab_kind *kind, sb_str *item);
+/* The name a document is stored and roomed under: style:<name> is the
+ * file styles/<name>.css, so it is the document code:styles/<name>.css
+ * (both are getText('content')): clients of either name edit one
+ * document, and the file has one source of truth. Other names are
+ * returned as they are (also a style name too long to rewrite). The
+ * result may point into buf. doc need not be valid. */
+sb_str collab_doc_canonical(sb_str doc, char buf[COLLAB_DOC_MAX + 1]);
 /* The root type API.md gives the kind's content: ("page", map),
  * ("component", map) or ("content", text); kind_out is a crdt_kind. */
 const char *collab_doc_root(collab_kind kind, int *crdt_kind_out);

@@ -121,9 +121,11 @@ typedef struct collab_room {
 
 struct collab_conn {
     atomic_int refs;
-    collab_hub *hub;                                    /* read-only */
-    net_loop *loop;                                     /* the connection's loop; read-only */
-    net_loop *room_loop;                                /* read-only */
+    collab_hub *hub;     /* read-only */
+    net_loop *loop;      /* the connection's loop; read-only */
+    net_loop *room_loop; /* read-only */
+    /* key: project_id "/" the stored document (collab_doc_canonical);
+     * doc_name: the name the client connected with (presence) */
     char *key, *project_id, *doc_name, *user_id, *name; /* read-only */
     bool can_write;                                     /* read-only */
     net_ws *ws;        /* connection's loop; NULL once the socket is gone */

@@ -101,9 +101,11 @@ void collab__conn_close(collab_conn *c, uint16_t code, const char *reason)
 collab_admit collab_conn_new(collab_hub *h, const char *project_id, sb_str doc,
                              const collab_who *who, collab_conn **out)
 {
+    char canon[COLLAB_DOC_MAX + 1];
+    sb_str stored = collab_doc_canonical(doc, canon); /* the room's; presence shows doc */
     sb_buf key = SB_BUF_INIT;
     sb_buf_appendf(&key, "%s/", project_id);
-    sb_buf_append(&key, doc.ptr, doc.len);
+    sb_buf_append(&key, stored.ptr, stored.len);
     pthread_mutex_lock(&h->lock);
     uintptr_t users = (uintptr_t)sb_map_get(&h->per_user, sb_str_c(who->user_id));
     uintptr_t docs = (uintptr_t)sb_map_get(&h->per_doc, sb_buf_str(&key));

@@ -48,6 +48,18 @@ bool collab_doc_parse(sb_str doc, collab_kind *kind, sb_str *item)
     return false;
 }
 
+sb_str collab_doc_canonical(sb_str doc, char buf[COLLAB_DOC_MAX + 1])
+{
+    collab_kind kind;
+    sb_str item;
+    if (!collab_doc_parse(doc, &kind, &item) || kind != COLLAB_STYLE)
+        return doc;
+    int n = snprintf(buf, COLLAB_DOC_MAX + 1, "code:styles/%.*s.css", (int)item.len, item.ptr);
+    if (n < 0 || n > COLLAB_DOC_MAX)
+        return doc; /* too long to be a code name: its own document */
+    return sb_str_make(buf, (size_t)n);
+}
+
 const char *collab_doc_root(collab_kind kind, int *crdt_kind_out)
 {
     switch (kind) {

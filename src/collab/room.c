@@ -141,7 +141,10 @@ void collab__on_join(void *arg)
     collab_conn *c = arg; /* the room's reference */
     collab_hub *h = c->hub;
     bool fresh;
-    collab_room *r = collab__room_get(h, c->room_loop, c->key, c->project_id, c->doc_name, &fresh);
+    /* The key names the stored document (collab_doc_canonical); doc_name
+     * is the name the client used. */
+    const char *stored = c->key + strlen(c->project_id) + 1;
+    collab_room *r = collab__room_get(h, c->room_loop, c->key, c->project_id, stored, &fresh);
     c->room = r;
     net_loop_hold(c->loop); /* the room may post to the member's loop */
     pthread_mutex_lock(&h->lock);

@@ -141,6 +141,17 @@ async function restToProvider() {
   ok('PUT style 200', r2.status === 200, r2.text);
   ms = await timed(() => st.doc.getText('content').toString() === 'body { color: red }\n');
   ok('PUT style sheet reaches the style document', ms >= 0, JSON.stringify(st.doc.getText('content').toString()));
+  // style:main and code:styles/main.css are one document.
+  const sc = provider('code:styles/main.css');
+  await until(() => sc.synced);
+  ok('the code name of a style sheet is the same document', sc.doc.getText('content').toString() === 'body { color: red }\n',
+    JSON.stringify(sc.doc.getText('content').toString()));
+  st.doc.getText('content').insert(0, '/* s */\n');
+  ms = await timed(() => sc.doc.getText('content').toString() === '/* s */\nbody { color: red }\n');
+  ok('a style edit reaches the code name', ms >= 0);
+  ms = await timed(async () => (await fileText('styles/main.css')) === '/* s */\nbody { color: red }\n');
+  ok('and the file', ms >= 0 && ms < 1000, `ms=${ms}`);
+  close(sc);
   const p = await page();
   const r3 = await api('PUT', `/pages/${env.PAGE}`, { name: 'Renamed', path: '/home' });
   ok('PUT page 200', r3.status === 200, r3.text);
