@@ -132,12 +132,34 @@ static void test_page_and_refusals(void **state)
     crdt_doc_free(d);
 }
 
+/* style:<name> is stored as code:styles/<name>.css; nothing else moves. */
+static void test_canonical(void **state)
+{
+    (void)state;
+    char buf[COLLAB_DOC_MAX + 1];
+    sb_str c = collab_doc_canonical(SB_STR("style:main"), buf);
+    assert_true(sb_str_eq(c, SB_STR("code:styles/main.css")));
+    c = collab_doc_canonical(SB_STR("code:styles/main.css"), buf);
+    assert_true(sb_str_eq(c, SB_STR("code:styles/main.css")));
+    c = collab_doc_canonical(SB_STR("page:1"), buf);
+    assert_true(sb_str_eq(c, SB_STR("page:1")));
+    c = collab_doc_canonical(SB_STR("nope"), buf);
+    assert_true(sb_str_eq(c, SB_STR("nope")));
+    /* A style name that would not fit as a code name stays itself. */
+    char big[COLLAB_DOC_MAX];
+    memset(big, 'a', sizeof(big));
+    memcpy(big, "style:", 6);
+    c = collab_doc_canonical(sb_str_make(big, sizeof(big)), buf);
+    assert_ptr_equal(c.ptr, big);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_text),
         cmocka_unit_test(test_keeps_common),
         cmocka_unit_test(test_page_and_refusals),
+        cmocka_unit_test(test_canonical),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
