@@ -43,6 +43,11 @@ void api_events_free(api_events *e);
  * event stream open on project_id. */
 void api_events_publish(api_app *app, const char *project_id, const char *event, const char *data,
                         size_t len);
+/* Locks taken on this node, watched so their expiry is pushed (any loop
+ * thread); a renewal is another watch, a release an unwatch. */
+void api_events_lock_watch(api_app *app, const char *project_id, sb_str element,
+                           const char *user_id, const char *type, int64_t expires_us);
+void api_events_lock_unwatch(api_app *app, const char *project_id, sb_str element);
 /* GET /api/projects/:id/events/stream (project_events.c). */
 void api_events_register(net_router *r, api_app *app);
 /* Element locks' routes (locks.c), and their release when a user's last

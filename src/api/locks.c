@@ -6,7 +6,8 @@
  * Every change is pushed to the project's event streams (project_events.c)
  * as `event: lock`. A user's locks are released when their last
  * collaboration connection to the project closes (api_locks_user_left, on
- * the worker pool). An expired lock is simply gone (no push).
+ * the worker pool). Expiries are pushed by the event streams' sweep
+ * (project_events.c) for locks taken on this node.
  */
 #include "api/domain.h"
 #include "base/clock.h"
@@ -21,6 +22,20 @@ static const api_field lock_fields[] = {
     {"type", API_STRING, false, 1, 8, offsetof(lock_body, type)},
     {"expires_at", API_STRING, false, 1, 64, offsetof(lock_body, expires_at)},
 };
+
+/* Watches the lock the service wrote (JSON) for its expiry push. */
+static void watch_lock(api_app *app, const char *project_id, sb_str lock_json)
+{
+    json_t *o = json_loadb(lock_json.ptr, lock_json.len, 0, NULL);
+    const char *el = json_string_value(json_object_get(o, "element"));
+    const char *user = json_string_value(json_object_get(o, "user_id"));
+    const char *type = json_string_value(json_object_get(o, "type"));
+    const char *exp = json_string_value(json_object_get(o, "expires_at"));
+    int64_t us;
+    if (el && user && type && exp && sb_rfc3339_parse(exp, strlen(exp), &us))
+        api_events_lock_watch(app, project_id, sb_str_c(el), user, type, us);
+    json_decref(o);
+}
 
 /* {"action": action, <key>: value} to the project's streams. */
 static void push(api_app *app, const char *project_id, const char *action, const char *key,
@@ -70,8 +85,10 @@ static void lock_take(net_req *req, void *ctx)
         e = projects_lock_take(&c, net_req_param(req, "id"), &in, &w, &prob);
     json_decref(doc);
     char project[64];
-    if (e == PROJECTS_OK && project_of(req, project))
+    if (e == PROJECTS_OK && project_of(req, project)) {
         push(app, project, "taken", "lock", sb_buf_str(&body));
+        watch_lock(app, project, sb_buf_str(&body));
+    }
     api_finish(req, e, &prob, 200, &body);
 }
 
@@ -88,6 +105,7 @@ static void lock_release(net_req *req, void *ctx)
     projects_err e = projects_lock_release(&c, net_req_param(req, "id"), element);
     char project[64];
     if (e == PROJECTS_OK && project_of(req, project)) {
+        api_events_lock_unwatch(app, project, element);
         json_t *el = json_stringn(element.ptr, element.len);
         char *js = el ? json_dumps(el, JSON_ENCODE_ANY) : NULL;
         sb_buf v = SB_BUF_INIT;
@@ -134,6 +152,9 @@ static void left_done(void *arg)
     json_t *lock;
     json_array_foreach(arr, i, lock)
     {
+        const char *el = json_string_value(json_object_get(lock, "element"));
+        if (el)
+            api_events_lock_unwatch(j->app, j->project_id, sb_str_c(el));
         char *js = json_dumps(lock, JSON_COMPACT);
         push(j->app, j->project_id, "released", "lock", sb_str_c(js));
         free(js);

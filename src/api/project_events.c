@@ -6,6 +6,12 @@
  *   event: lock      {"action": "taken"|"released", "lock": {...}}
  *   event: comment   {"action": "created"|"updated"|..., "comment": {...}}
  *
+ * Expiry: locks taken on this node are watched in memory (project,
+ * element, holder, expiry); while any stream is open, each stream's
+ * one-second tick sweeps the watch list and pushes `lock` {action:
+ * "expired"} for those past their expiry. Renewal moves the expiry,
+ * release drops the watch.
+ *
  * A separate stream rather than the collaboration WebSocket: y-websocket's
  * client logs "Unable to compute message" for every message type it does
  * not know, so pushes there would spam every stock client's console.
@@ -16,6 +22,7 @@
  * flight), and marked gone under the lock when its stream closes.
  */
 #include "api/domain.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "net/post.h"
 #include "net/sse.h"
@@ -28,12 +35,27 @@ typedef struct sub {
     atomic_int refs;
     char project_id[64];
     net_loop *loop;
-    net_sse *sse; /* its loop's; NULL once closed */
+    net_sse *sse;   /* its loop's; NULL once closed */
+    net_tick *tick; /* its loop's: sweeps the lock watch */
+    api_app *app;
 } sub;
 
+/* A lock taken on this node, until it expires or is released. */
+typedef struct watch {
+    char project_id[64];
+    char *element;
+    char user_id[64];
+    char type[8];
+    int64_t expires_us;
+} watch;
+
+#define WATCH_MAX 100000 /* locks watched at once; past it, expiries go unpushed */
+
 struct api_events {
-    pthread_mutex_t lock; /* guards subs and each sub's next */
+    pthread_mutex_t lock; /* guards subs, each sub's next, and the watch list */
     sub *subs;
+    watch *watches;
+    size_t nwatch, watch_cap;
 };
 
 typedef struct ev_post {
@@ -55,6 +77,9 @@ void api_events_free(api_events *e)
     if (!e)
         return;
     /* Every stream ended at shutdown (net/sse.h), so the list is empty. */
+    for (size_t i = 0; i < e->nwatch; i++)
+        free(e->watches[i].element);
+    free(e->watches);
     pthread_mutex_destroy(&e->lock);
     free(e);
 }
@@ -95,6 +120,98 @@ void api_events_publish(api_app *app, const char *project_id, const char *event,
     pthread_mutex_unlock(&e->lock);
 }
 
+/* ---- lock expiry ---- */
+
+/* The watch of (project_id, element), or NULL. e->lock. */
+static watch *watch_find(api_events *e, const char *project_id, sb_str element)
+{
+    for (size_t i = 0; i < e->nwatch; i++) {
+        watch *w = &e->watches[i];
+        if (strcmp(w->project_id, project_id) == 0 && sb_str_eq(sb_str_c(w->element), element))
+            return w;
+    }
+    return NULL;
+}
+
+static void watch_drop(api_events *e, watch *w)
+{
+    free(w->element);
+    *w = e->watches[--e->nwatch];
+}
+
+void api_events_lock_watch(api_app *app, const char *project_id, sb_str element,
+                           const char *user_id, const char *type, int64_t expires_us)
+{
+    api_events *e = app->events;
+    if (!e || strlen(project_id) >= 64 || strlen(user_id) >= 64)
+        return;
+    pthread_mutex_lock(&e->lock);
+    watch *w = watch_find(e, project_id, element);
+    if (!w && e->nwatch < WATCH_MAX) {
+        if (e->nwatch == e->watch_cap) {
+            e->watch_cap = e->watch_cap ? e->watch_cap * 2 : 16;
+            e->watches = sb_realloc(e->watches, e->watch_cap * sizeof(*e->watches));
+        }
+        w = &e->watches[e->nwatch++];
+        snprintf(w->project_id, sizeof(w->project_id), "%s", project_id);
+        w->element = sb_strndup(element.ptr, element.len);
+    }
+    if (w) {
+        snprintf(w->user_id, sizeof(w->user_id), "%s", user_id);
+        snprintf(w->type, sizeof(w->type), "%s", type);
+        w->expires_us = expires_us;
+    }
+    pthread_mutex_unlock(&e->lock);
+}
+
+void api_events_lock_unwatch(api_app *app, const char *project_id, sb_str element)
+{
+    api_events *e = app->events;
+    if (!e)
+        return;
+    pthread_mutex_lock(&e->lock);
+    watch *w = watch_find(e, project_id, element);
+    if (w)
+        watch_drop(e, w);
+    pthread_mutex_unlock(&e->lock);
+}
+
+/* A stream's tick: pushes the expiries due (any stream's tick may find
+ * them; the first takes them out of the list). */
+static void sweep(void *arg)
+{
+    sub *s = arg;
+    api_events *e = s->app->events;
+    int64_t now = sb_wall_us();
+    watch due[32];
+    size_t n = 0;
+    pthread_mutex_lock(&e->lock);
+    for (size_t i = 0; i < e->nwatch && n < SB_ARRAY_LEN(due);) {
+        if (e->watches[i].expires_us <= now) {
+            due[n++] = e->watches[i]; /* takes the element string */
+            e->watches[i] = e->watches[--e->nwatch];
+        } else {
+            i++;
+        }
+    }
+    pthread_mutex_unlock(&e->lock);
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_pack("{s:s,s:{s:s,s:s,s:s,s:s}}", "action", "expired", "lock", "element",
+                              due[i].element, "type", due[i].type, "user_id", due[i].user_id,
+                              "expires_at", "");
+        char t[SB_RFC3339_LEN];
+        json_object_set_new(json_object_get(o, "lock"), "expires_at",
+                            json_string(sb_rfc3339(due[i].expires_us, t)));
+        char *js = o ? json_dumps(o, JSON_COMPACT) : NULL;
+        if (js)
+            api_events_publish(s->app, due[i].project_id, "lock", js, strlen(js));
+        free(js);
+        json_decref(o);
+        free(due[i].element);
+    }
+    net_tick_arm(s->tick);
+}
+
 typedef struct close_ctx {
     api_events *e;
     sub *s;
@@ -113,6 +230,8 @@ static void stream_closed(net_sse *sse, void *ctx)
     }
     c->s->sse = NULL; /* events in flight find it gone */
     pthread_mutex_unlock(&c->e->lock);
+    net_tick_free(c->s->tick);
+    c->s->tick = NULL;
     sub_unref(c->s);
     free(c);
 }
@@ -137,6 +256,7 @@ static void events_stream(net_req *req, void *ctx)
     atomic_init(&s->refs, 1);
     snprintf(s->project_id, sizeof(s->project_id), "%.*s", (int)id.len, id.ptr);
     s->loop = req->loop;
+    s->app = app;
     close_ctx *cc = sb_malloc(sizeof(*cc));
     cc->e = app->events;
     cc->s = s;
@@ -150,7 +270,10 @@ static void events_stream(net_req *req, void *ctx)
     s->next = app->events->subs;
     app->events->subs = s;
     pthread_mutex_unlock(&app->events->lock);
-    /* A first event, so a client knows it is subscribed before it acts. */
+    s->tick = net_tick_new(s->loop, sweep, s);
+    net_tick_arm(s->tick);
+    /* A first event, so a client knows it is subscribed before it acts
+     * (the last use of s here: a failed send ends the stream and frees s). */
     net_sse_send(s->sse, "ready", "{}", 2);
 }
 
