@@ -153,11 +153,13 @@ void collab_hub_bind(collab_hub *h, const collab_binding *b);
  * content: for code and style documents, the text (one delete and one
  * insert around the common prefix and suffix, in UTF-16 units as Yjs
  * counts); for a page, a JSON object whose string members name and path
- * are set when they differ (its other members are not bound yet: the
- * engine has no local edits of nested types). *changed false: nothing to
- * do. CRDT_E_UTF8 / CRDT_E_JSON on content the kind cannot take, and
- * CRDT_E_UNSUPPORTED for components. On an error d may hold part of the
- * edits: use a scratch document. */
+ * are set when they differ, and whose components (array) and metadata
+ * (object) replace the document's when they differ, as API.md's shared
+ * types (components: a Y.Array of Y.Maps with props a Y.Map of plain
+ * values and children a Y.Array; metadata: a Y.Map of plain values),
+ * rebuilt whole. *changed false: nothing to do. CRDT_E_UTF8 / CRDT_E_JSON
+ * on content the kind cannot take, and CRDT_E_UNSUPPORTED for components.
+ * On an error d may hold part of the edits: use a scratch document. */
 crdt_err collab_content_diff(crdt_doc *d, collab_kind kind, sb_str content, sb_buf *update,
                              bool *changed);
 

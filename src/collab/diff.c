@@ -3,7 +3,8 @@
  * a REST write gives (collab_content_diff). Text: one delete and one
  * insert between the common prefix and suffix, which keeps every
  * character both versions share (and so the cursors and concurrent edits
- * anchored to them). Page: the top-level strings that differ.
+ * anchored to them). Page: the top-level strings that differ, and the
+ * components and metadata trees that differ, rebuilt as shared types.
  *
  * The edits are made one by one on d; the update returned is d's state
  * after them encoded against its state vector before them, so several
@@ -105,6 +106,25 @@ static crdt_err page_diff(crdt_doc *d, sb_str to, bool *changed)
         sb_buf scratch = SB_BUF_INIT;
         bool ch = false;
         e = crdt_map_set(d, SB_STR("page"), sb_str_c(keys[i]), sb_str_c(js), &scratch, &ch);
+        *changed |= ch;
+        sb_buf_free(&scratch);
+        free(js);
+    }
+    /* The trees, as API.md's shared types; a changed one is rebuilt whole
+     * (not diffed per component: concurrent edits inside it are replaced
+     * by the write). */
+    static const char *const trees[] = {"components", "metadata"};
+    static const char *const flat[] = {"props", "metadata", NULL};
+    for (size_t i = 0; cur && e == CRDT_OK && i < sizeof(trees) / sizeof(trees[0]); i++) {
+        json_t *v = json_object_get(want, trees[i]);
+        bool ok = i == 0 ? json_is_array(v) : json_is_object(v);
+        if (!ok || json_equal(v, json_object_get(cur, trees[i])))
+            continue;
+        char *js = json_dumps(v, JSON_COMPACT);
+        sb_buf scratch = SB_BUF_INIT;
+        bool ch = false;
+        e = crdt_map_set_tree(d, SB_STR("page"), sb_str_c(trees[i]), sb_str_c(js), flat, &scratch,
+                              &ch);
         *changed |= ch;
         sb_buf_free(&scratch);
         free(js);

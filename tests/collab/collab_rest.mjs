@@ -158,6 +158,31 @@ async function restToProvider() {
   ms = await timed(() => pg.doc.getMap('page').get('name') === 'Renamed' && pg.doc.getMap('page').get('path') === '/home');
   ok('PUT page reaches the page document', ms >= 0, JSON.stringify(pg.doc.getMap('page').toJSON()));
   ok('page components kept', JSON.stringify((await page()).components) === JSON.stringify(p.components));
+  // Components and metadata written through REST become API.md's shared
+  // types in the document.
+  const tree = [
+    { id: 'nav', type: 'navbar', props: { links: ['a', 'b'], sticky: true }, children: [] },
+    { id: 'hero', type: 'section', props: { title: 'Hi' },
+      children: [{ id: 'cta', type: 'button', props: { label: 'Go' }, children: [] }] },
+  ];
+  const r4 = await api('PUT', `/pages/${env.PAGE}`, { components: tree, metadata: { title: 'Home', tags: ['x'] } });
+  ok('PUT page components 200', r4.status === 200, r4.text);
+  const comps = () => pg.doc.getMap('page').get('components');
+  ms = await timed(() => comps() instanceof Y.Array && comps().length === 2 && comps().get(1).get('children')?.length === 1);
+  ok('PUT components reach the document', ms >= 0, JSON.stringify(pg.doc.getMap('page').toJSON()));
+  if (ms >= 0) {
+    const hero = comps().get(1);
+    ok('a component is a Y.Map with props a Y.Map and children a Y.Array',
+      hero instanceof Y.Map && hero.get('props') instanceof Y.Map && hero.get('children') instanceof Y.Array &&
+      hero.get('children').get(0) instanceof Y.Map && hero.get('children').get(0).get('props').get('label') === 'Go');
+    ok('prop values stay plain', Array.isArray(comps().get(0).get('props').get('links')));
+    const md = pg.doc.getMap('page').get('metadata');
+    ok('metadata is a Y.Map of plain values', md instanceof Y.Map && md.get('title') === 'Home' && Array.isArray(md.get('tags')));
+    // A provider's edit inside the tree goes back to REST.
+    hero.get('props').set('title', 'Hello');
+    ms = await timed(async () => (await page())?.components?.[1]?.props?.title === 'Hello');
+    ok('a provider edit inside a component shows in GET page', ms >= 0 && ms < 1000, `ms=${ms}`);
+  }
   close(a, b, st, pg);
 }
 

@@ -132,6 +132,34 @@ static void test_page_and_refusals(void **state)
     crdt_doc_free(d);
 }
 
+/* A page's components and metadata become shared types that render back
+ * to the same JSON, on a peer too; unchanged trees are not rewritten. */
+static void test_page_trees(void **state)
+{
+    (void)state;
+    static const char page[] =
+        "{\"components\":[{\"id\":\"a\",\"type\":\"box\",\"props\":{\"x\":[1,{\"y\":2}]},"
+        "\"children\":[{\"id\":\"b\",\"type\":\"t\",\"props\":{},\"children\":[]}]}],"
+        "\"metadata\":{\"k\":{\"v\":true}}}";
+    crdt_doc *d = crdt_doc_new(41, true);
+    crdt_doc *peer = crdt_doc_new(42, true);
+    sb_buf u = SB_BUF_INIT, b = SB_BUF_INIT;
+    bool changed;
+    assert_int_equal(collab_content_diff(d, COLLAB_PAGE, SB_STR(page), &u, &changed), CRDT_OK);
+    assert_true(changed);
+    assert_int_equal(crdt_doc_apply_update(peer, u.ptr, u.len, NULL), CRDT_OK);
+    assert_int_equal(crdt_doc_json(peer, SB_STR("page"), CRDT_MAP, &b), CRDT_OK);
+    sb_buf_append(&b, "", 1);
+    assert_string_equal(b.ptr, page);
+    sb_buf_reset(&u);
+    assert_int_equal(collab_content_diff(d, COLLAB_PAGE, SB_STR(page), &u, &changed), CRDT_OK);
+    assert_false(changed);
+    sb_buf_free(&u);
+    sb_buf_free(&b);
+    crdt_doc_free(d);
+    crdt_doc_free(peer);
+}
+
 /* style:<name> is stored as code:styles/<name>.css; nothing else moves. */
 static void test_canonical(void **state)
 {
@@ -160,6 +188,7 @@ int main(void)
         cmocka_unit_test(test_keeps_common),
         cmocka_unit_test(test_page_and_refusals),
         cmocka_unit_test(test_canonical),
+        cmocka_unit_test(test_page_trees),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
