@@ -107,9 +107,10 @@ void api_collab_register(net_router *r, api_app *app);
 /* Binds the hub's documents to pages and files (collab_bind.c). */
 void api_collab_bind(api_app *app);
 /* Hands a REST write of a page or file to its document's room (docs/collab.md):
- * content is the file's text, or the page's JSON. */
+ * content is the file's text, or the page's JSON; version the item's
+ * version it is (the room keeps the newest of writes that cross). */
 void api_collab_rest_write(net_req *req, api_app *app, const char *project_id, sb_str doc,
-                           sb_str content);
+                           sb_str content, int64_t version);
 /* The hub's limits from the configuration. */
 collab_limits api_collab_limits(const sb_config *cfg);
 

@@ -46,8 +46,9 @@ static projects_ctx system_ctx(api_app *app, store *db)
 }
 
 static bool bind_seed(void *ctx, store *db, const char *project_id, const char *doc, crdt_doc *d,
-                      sb_buf *update, sb_errbuf *err)
+                      bool empty, sb_buf *update, int64_t *version, sb_errbuf *err)
 {
+    *version = 0;
     api_app *app = ctx;
     char item[COLLAB_DOC_MAX + 16];
     collab_kind kind;
@@ -59,15 +60,17 @@ static bool bind_seed(void *ctx, store *db, const char *project_id, const char *
     if (kind == COLLAB_PAGE) {
         sb_jw w;
         sb_jw_init(&w, &content);
-        projects_ver ver;
-        e = projects_page_get(&c, sb_str_c(project_id), sb_str_c(item), &w, &ver);
+        e = projects_page_get(&c, sb_str_c(project_id), sb_str_c(item), &w, version);
     } else {
         projects_file f = {SB_BUF_INIT, NULL, 0};
         e = projects_file_get(&c, sb_str_c(project_id), sb_str_c(item), &f);
         content = f.content;
+        *version = f.version;
     }
+    if (e != PROJECTS_OK)
+        *version = 0;
     bool ok = true;
-    if (e == PROJECTS_OK) {
+    if (e == PROJECTS_OK && empty) {
         /* On a scratch document, so that d stays exactly what is stored
          * when the content cannot become an update. */
         crdt_doc *scratch = crdt_doc_new(1, true);
@@ -84,7 +87,7 @@ static bool bind_seed(void *ctx, store *db, const char *project_id, const char *
                    SB_LOG_STR("error", crdt_strerror(ce)));
             sb_buf_reset(update);
         }
-    } else if (e != PROJECTS_NOT_FOUND) {
+    } else if (e != PROJECTS_OK && e != PROJECTS_NOT_FOUND) {
         sb_errf(err, "reading the REST content: %s", projects_err_code(e));
         ok = false;
     }
@@ -93,7 +96,7 @@ static bool bind_seed(void *ctx, store *db, const char *project_id, const char *
 }
 
 static void materialise_file(projects_ctx *c, const char *project_id, const char *path,
-                             const char *json, size_t n)
+                             const char *json, size_t n, int64_t if_ver, int64_t *written)
 {
     json_t *v = json_loadb(json, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
     if (!json_is_string(v)) {
@@ -109,10 +112,17 @@ static void materialise_file(projects_ctx *c, const char *project_id, const char
         sb_jw_init(&w, &out);
         projects_problem p = {0};
         projects_ver ver;
-        e = projects_file_put(c, sb_str_c(project_id), sb_str_c(path), want, 0, &w, &ver, &p);
+        /* 0 would mean no precondition: a file the load did not find. */
+        if (if_ver > 0)
+            e = projects_file_put(c, sb_str_c(project_id), sb_str_c(path), want, if_ver, &w, &ver,
+                                  &p);
+        if (e == PROJECTS_OK && if_ver > 0)
+            *written = ver;
         sb_buf_free(&out);
     }
-    if (e != PROJECTS_OK && e != PROJECTS_NOT_FOUND)
+    /* STALE: a REST write is on its way to the document; its arrival
+     * materialises again. */
+    if (e != PROJECTS_OK && e != PROJECTS_NOT_FOUND && e != PROJECTS_STALE)
         sb_log(SB_LOG_ERROR, "collab: cannot write a file from its document",
                SB_LOG_STR("path", path), SB_LOG_STR("error", projects_err_code(e)));
     sb_buf_free(&f.content);
@@ -121,7 +131,7 @@ static void materialise_file(projects_ctx *c, const char *project_id, const char
 
 /* The page's members the document holds, written when any differs. */
 static void materialise_page(projects_ctx *c, const char *project_id, const char *page_id,
-                             const char *json, size_t n)
+                             const char *json, size_t n, int64_t if_ver, int64_t *written)
 {
     json_t *doc = json_loadb(json, n, 0, NULL);
     sb_buf cur_body = SB_BUF_INIT;
@@ -149,13 +159,16 @@ static void materialise_page(projects_ctx *c, const char *project_id, const char
         in.metadata = v;
         differs |= !json_equal(v, json_object_get(cur, "metadata"));
     }
-    if (cur && differs) {
+    if (cur && differs && if_ver > 0) {
         sb_buf out = SB_BUF_INIT;
         sb_jw_init(&w, &out);
         projects_problem p = {0};
-        e = projects_page_put(c, sb_str_c(project_id), sb_str_c(page_id), &in, 0, &w, &ver, &p);
+        e = projects_page_put(c, sb_str_c(project_id), sb_str_c(page_id), &in, if_ver, &w, &ver,
+                              &p);
         sb_buf_free(&out);
-        if (e != PROJECTS_OK)
+        if (e == PROJECTS_OK)
+            *written = ver;
+        else if (e != PROJECTS_STALE) /* stale: a REST write is on its way */
             sb_log(SB_LOG_ERROR, "collab: cannot write a page from its document",
                    SB_LOG_STR("page", page_id), SB_LOG_STR("error", projects_err_code(e)),
                    SB_LOG_STR("field", p.field ? p.field : ""), SB_LOG_STR("why", p.message));
@@ -166,8 +179,9 @@ static void materialise_page(projects_ctx *c, const char *project_id, const char
 }
 
 static void bind_materialise(void *ctx, store *db, const char *project_id, const char *doc,
-                             const char *json, size_t n)
+                             const char *json, size_t n, int64_t if_ver, int64_t *written)
 {
+    *written = 0;
     api_app *app = ctx;
     char item[COLLAB_DOC_MAX + 16];
     collab_kind kind;
@@ -175,9 +189,9 @@ static void bind_materialise(void *ctx, store *db, const char *project_id, const
         return;
     projects_ctx c = system_ctx(app, db);
     if (kind == COLLAB_PAGE)
-        materialise_page(&c, project_id, item, json, n);
+        materialise_page(&c, project_id, item, json, n, if_ver, written);
     else
-        materialise_file(&c, project_id, item, json, n);
+        materialise_file(&c, project_id, item, json, n, if_ver, written);
 }
 
 void api_collab_bind(api_app *app)
@@ -190,8 +204,8 @@ void api_collab_bind(api_app *app)
 }
 
 void api_collab_rest_write(net_req *req, api_app *app, const char *project_id, sb_str doc,
-                           sb_str content)
+                           sb_str content, int64_t version)
 {
     if (app->collab)
-        collab_set_content(app->collab, req->loop, project_id, doc, content);
+        collab_set_content(app->collab, req->loop, project_id, doc, content, version);
 }

@@ -37,6 +37,10 @@ typedef struct edit_post {
 /* The update that makes r's document the edit's content, queued. */
 static void apply_edit(collab_room *r, const room_edit *e)
 {
+    if (e->version > 0 && e->version <= r->rest_ver)
+        return; /* the document already holds this version or a newer one */
+    if (e->version > r->rest_ver)
+        r->rest_ver = e->version;
     uint32_t id;
     /* A fresh Yjs client id per write, as a new client would draw. */
     sb_rand_bytes(&id, sizeof(id));
@@ -106,7 +110,7 @@ static void on_edit(void *arg)
 }
 
 void collab_set_content(collab_hub *h, net_loop *from, const char *project_id, sb_str doc,
-                        sb_str content)
+                        sb_str content, int64_t version)
 {
     char canon[COLLAB_DOC_MAX + 1];
     doc = collab_doc_canonical(doc, canon);
@@ -124,6 +128,7 @@ void collab_set_content(collab_hub *h, net_loop *from, const char *project_id, s
     p->edit = sb_malloc(sizeof(room_edit) + content.len);
     p->edit->next = NULL;
     p->edit->kind = kind;
+    p->edit->version = version;
     p->edit->len = content.len;
     if (content.len)
         memcpy(p->edit->content, content.ptr, content.len);
@@ -140,6 +145,7 @@ void collab_set_content(collab_hub *h, net_loop *from, const char *project_id, s
 typedef struct mat_job {
     collab_room *r;
     sb_buf json;
+    int64_t if_ver, written;
 } mat_job;
 
 static void mat_work(void *arg)
@@ -152,7 +158,7 @@ static void mat_work(void *arg)
         return;
     }
     r->hub->bind.materialise(r->hub->bind.ctx, db, r->project_id, r->doc_name, j->json.ptr,
-                             j->json.len);
+                             j->json.len, j->if_ver, &j->written);
 }
 
 static void mat_done(void *arg)
@@ -160,6 +166,8 @@ static void mat_done(void *arg)
     mat_job *j = arg;
     collab_room *r = j->r;
     r->mat_running = false;
+    if (j->written > r->rest_ver)
+        r->rest_ver = j->written; /* our own write: the document holds it */
     sb_buf_free(&j->json);
     free(j);
     if (r->mat_dirty)
@@ -185,6 +193,7 @@ void collab__room_materialise(collab_room *r)
     mat_job *j = sb_calloc(1, sizeof(*j));
     j->r = r;
     j->json = SB_BUF_INIT;
+    j->if_ver = r->rest_ver;
     crdt_err ce = crdt_doc_json(r->doc, sb_str_c(root), (crdt_kind)ck, &j->json);
     if (ce != CRDT_OK) {
         sb_log(SB_LOG_ERROR, "collab: cannot render a document", SB_LOG_STR("doc", r->doc_name),

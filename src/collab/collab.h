@@ -130,17 +130,21 @@ void collab_presence_write(collab_hub *h, const char *project_id, sb_jw *w);
  * either may be NULL. */
 typedef struct collab_binding {
     void *ctx;
-    /* When a room loads a document nothing was ever stored for: turns d
-     * (empty) into the REST content with local edits, appending the update
-     * they made to update (nothing appended: nothing to seed). false: the
-     * store failed (err); the load fails and the next join retries. */
+    /* When a room loads: *version gets the REST item's version (0: none),
+     * and when nothing was ever stored for the document (empty), turns d
+     * into the REST content with local edits, appending the update they
+     * made to update (nothing appended: nothing to seed). false: the store
+     * failed (err); the load fails and the next join retries. */
     bool (*seed)(void *ctx, store *db, const char *project_id, const char *doc, crdt_doc *d,
-                 sb_buf *update, sb_errbuf *err);
+                 bool empty, sb_buf *update, int64_t *version, sb_errbuf *err);
     /* After updates were stored and applied: writes the REST view from
-     * json, the kind's root (collab_doc_root) as JSON. At most one runs
-     * per room at a time; the latest content always follows. */
+     * json, the kind's root (collab_doc_root) as JSON, only if the item
+     * is still at if_ver (the newest REST version the document holds):
+     * a newer REST write is on its way to the room and must not be
+     * overwritten. *version: the version written, 0 if nothing was. At
+     * most one runs per room at a time; the latest content follows. */
     void (*materialise)(void *ctx, store *db, const char *project_id, const char *doc,
-                        const char *json, size_t n);
+                        const char *json, size_t n, int64_t if_ver, int64_t *version);
     /* On loop's thread, when user_id's last connection to any document of
      * project_id has closed (element locks are released then). */
     void (*on_user_left)(void *ctx, net_loop *loop, const char *project_id, const char *user_id);
@@ -167,9 +171,11 @@ crdt_err collab_content_diff(crdt_doc *d, collab_kind kind, sb_str content, sb_b
  * content of project_id's document doc (a valid name) content, through
  * its room: the room (loaded if need be) computes the diff against its
  * document, stores it and broadcasts it to every member, like a client's
- * update. Returns at once; the change is durable a few milliseconds
- * later. Strings are copied. */
+ * update. version is the REST item's version the content is: the room
+ * applies only contents newer than the newest it holds, so writes that
+ * reach it out of order end with the newest. Returns at once; the change
+ * is durable a few milliseconds later. Strings are copied. */
 void collab_set_content(collab_hub *h, net_loop *from, const char *project_id, sb_str doc,
-                        sb_str content);
+                        sb_str content, int64_t version);
 
 #endif

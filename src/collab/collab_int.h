@@ -81,6 +81,7 @@ typedef struct pending {
 typedef struct room_edit {
     struct room_edit *next;
     collab_kind kind;
+    int64_t version; /* of the REST item */
     size_t len;
     char content[];
 } room_edit;
@@ -115,6 +116,7 @@ typedef struct collab_room {
     room_edit *edits, *edits_tail; /* REST writes waiting for the load */
     bool mat_running;              /* a materialise job is out */
     bool mat_dirty;                /* the REST view is behind the document */
+    int64_t rest_ver;              /* the newest REST item version the document holds */
     net_tick *tick;
     int64_t idle_ms; /* time spent empty */
 } collab_room;

@@ -14,7 +14,7 @@
 typedef struct load_job {
     collab_room *r;
     crdt_doc *doc;
-    int64_t last_seq, nlog;
+    int64_t last_seq, nlog, rest_ver;
     bool ok;
     sb_errbuf err;
 } load_job;
@@ -30,13 +30,14 @@ static void load_work(void *arg)
     j->ok = collab_persist_load(db, j->r->project_id, j->r->doc_name, &j->doc, &j->last_seq,
                                 &j->nlog, &j->err);
     const collab_binding *b = &j->r->hub->bind;
-    if (!j->ok || j->last_seq != 0 || !b->seed)
+    if (!j->ok || !b->seed)
         return;
     /* Nothing was ever stored: the document starts as the REST content,
      * logged as seq 1 before anyone sees it, so every client and every
      * later load agree on it. */
     sb_buf seed = SB_BUF_INIT;
-    j->ok = b->seed(b->ctx, db, j->r->project_id, j->r->doc_name, j->doc, &seed, &j->err);
+    j->ok = b->seed(b->ctx, db, j->r->project_id, j->r->doc_name, j->doc, j->last_seq == 0, &seed,
+                    &j->rest_ver, &j->err);
     if (j->ok && seed.len > 0) {
         sb_str part = sb_buf_str(&seed);
         j->ok = collab_persist_append(db, j->r->project_id, j->r->doc_name, 1, &part, 1,
@@ -70,6 +71,7 @@ static void load_done(void *arg)
         return;
     }
     r->doc = j->doc;
+    r->rest_ver = j->rest_ver;
     r->next_seq = j->last_seq + 1;
     r->nlog = j->nlog;
     r->state = ROOM_READY;

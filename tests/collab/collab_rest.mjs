@@ -327,7 +327,8 @@ async function locks() {
   // Released when its holder's last collaboration connection closes.
   const p1 = provider('code:src/main.js');
   const p2 = provider(`page:${env.PAGE}`);
-  await until(() => p1.synced && p2.synced);
+  ok('holder connected to two documents', await until(() => p1.synced && p2.synced),
+    `code ${p1.synced} page ${p2.synced}`);
   r = await api('POST', '/locks', { element: 'nav' });
   ok('connected holder takes a lock', r.status === 200, r.text);
   close(p1);

@@ -43,7 +43,7 @@ run() { # run NAME MODE: one mode of the node script, as one check
     else
         fail "$1"
     fi
-    cat "$SB_TMP/node.out" >&2
+    cat "$SB_TMP/node.out" >&2; grep -E "\"(warn|error)\"|closing" "$SB_LOG" | tail -5 >&2
 }
 
 run "provider edits show in GET within a second" providerToRest
