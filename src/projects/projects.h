@@ -85,6 +85,14 @@ typedef struct projects_ctx {
      * pages and files, docs/collab.md): the policy is not asked, and the
      * audit row has no actor. Never set from a request. */
     bool system;
+    /* Told of each page or file a call wrote that the REST routes do not
+     * hand to collaborative documents themselves (version control's live
+     * writes): kind "page" (content: the page's JSON) or "file" (its
+     * text), item the page id or path, version the one written. NULL:
+     * nobody listens. */
+    void (*written)(void *ctx, const char *project_id, const char *kind, sb_str item,
+                    sb_str content, int64_t version);
+    void *written_ctx;
 } projects_ctx;
 
 /* A version the caller saw (from If-Match); 0 = no precondition. */

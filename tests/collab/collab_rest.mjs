@@ -342,7 +342,32 @@ async function locks() {
   for (const x of [s, vs]) x.close();
 }
 
-const modes = { providerToRest, restToProvider, concurrent, locks };
+// A version-control rollback writes the live file: its document follows,
+// and collaborators' edits keep reaching REST afterwards.
+async function rollback() {
+  const p = provider('code:src/vcs.js');
+  ok('provider connected', await until(() => p.synced));
+  const text = p.doc.getText('content');
+  ok('document starts as the file', text.toString() === 'v1\n', JSON.stringify(text.toString()));
+  let r = await api('POST', '/vcs/commits', { message: 'v1', from_live: true });
+  ok('commit v1', r.status === 201, r.text);
+  const c1 = r.json && r.json.id;
+  text.insert(text.length, 'v2\n');
+  ok('edit reaches the file', (await timed(async () => (await fileText('src/vcs.js')) === 'v1\nv2\n')) >= 0);
+  r = await api('POST', '/vcs/commits', { message: 'v2', from_live: true });
+  ok('commit v2', r.status === 201, r.text);
+  r = await api('POST', '/vcs/rollback', { to: c1 }, env.OWN);
+  ok('rollback to v1', r.status === 201, r.text);
+  let ms = await timed(() => text.toString() === 'v1\n');
+  ok('the rollback reaches the provider', ms >= 0, JSON.stringify(text.toString()));
+  ok('the file stays rolled back', (await fileText('src/vcs.js')) === 'v1\n');
+  text.insert(text.length, 'v3\n');
+  ms = await timed(async () => (await fileText('src/vcs.js')) === 'v1\nv3\n');
+  ok('later edits still reach the file within a second', ms >= 0 && ms < 1000, `ms=${ms}`);
+  close(p);
+}
+
+const modes = { providerToRest, restToProvider, concurrent, locks, rollback };
 const mode = modes[process.argv[2]];
 if (!mode) {
   console.error(`modes: ${Object.keys(modes).join(' ')}`);

@@ -33,6 +33,7 @@ call "$OWN" POST "/projects/$PROJECT/pages" '{"name":"Home","path":"/"}' >/dev/n
 PAGE=$(body | jget id)
 eq "file created" "$(call "$OWN" POST "/projects/$PROJECT/files" '{"path":"src/main.js","content":"let a = 1;\n"}')" 201
 eq "style created" "$(call "$OWN" POST "/projects/$PROJECT/files" '{"path":"styles/main.css","content":"body {}\n"}')" 201
+eq "vcs file created" "$(call "$OWN" POST "/projects/$PROJECT/files" '{"path":"src/vcs.js","content":"v1\n"}')" 201
 eq "race file created" "$(call "$OWN" POST "/projects/$PROJECT/files" '{"path":"race.js","content":"start\n"}')" 201
 call "$OWN" POST "/projects/$PROJECT/shares" "{\"user_id\":\"$GU_ID\",\"kind\":\"page\",\"item\":\"$PAGE\"}" >/dev/null
 export SB_ADDR PROJECT PAGE OWN ED ED_ID ED2 ED2_ID VW ST GU
@@ -50,6 +51,7 @@ run "provider edits show in GET within a second" providerToRest
 run "REST PUTs reach providers" restToProvider
 run "concurrent PUTs and provider edits converge" concurrent
 run "locks and pushes" locks
+run "a version-control rollback reaches the document" rollback
 
 # Materialised writes go through the projects service as Sitebase itself.
 check "materialised writes audited without an actor" test \
