@@ -41,10 +41,12 @@ export SB_ADDR PROJECT PAGE OWN ED ED_ID ED2 ED2_ID VW ST GU
 run() { # run NAME MODE: one mode of the node script, as one check
     if node "$MJS" "$2" >"$SB_TMP/node.out" 2>&1; then
         pass "$1"
+        cat "$SB_TMP/node.out" >&2
     else
         fail "$1"
+        cat "$SB_TMP/node.out" >&2
+        grep -E '"level":"(warn|error)"' "$SB_LOG" | tail -5 >&2
     fi
-    cat "$SB_TMP/node.out" >&2; grep -E "\"(warn|error)\"|closing" "$SB_LOG" | tail -5 >&2
 }
 
 run "provider edits show in GET within a second" providerToRest
