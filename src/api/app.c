@@ -94,6 +94,8 @@ void api_routes_register(net_router *r, api_app *app)
     api_collect_register(r, app);
     api_dashboard_register(r, app);
     api_collab_register(r, app);
+    api_events_register(r, app);
+    api_locks_register(r, app);
     api_vcs_register(r, app);
     api_history_register(r, app);
 }

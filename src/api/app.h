@@ -34,8 +34,28 @@ typedef struct api_app {
     analytics_backend *tsdb;      /* analytics series (--tsdb) */
     analytics_recorder *recorder; /* Sitebase's own events, batched */
     sb_ratelimit *collect_limit;  /* /api/collect per site and IP; NULL = off */
-    collab_hub *collab; /* collaboration rooms (collab.c) */
+    collab_hub *collab;           /* collaboration rooms (collab.c) */
+    struct api_events *events;    /* the projects' event streams (project_events.c) */
 } api_app;
+
+typedef struct api_events api_events;
+api_events *api_events_new(void);
+void api_events_free(api_events *e);
+/* From any loop thread: sends `event: event` with data (JSON) to every
+ * event stream open on project_id. */
+void api_events_publish(api_app *app, const char *project_id, const char *event, const char *data,
+                        size_t len);
+/* Locks taken on this node, watched so their expiry is pushed (any loop
+ * thread); a renewal is another watch, a release an unwatch. */
+void api_events_lock_watch(api_app *app, const char *project_id, sb_str element,
+                           const char *user_id, const char *type, int64_t expires_us);
+void api_events_lock_unwatch(api_app *app, const char *project_id, sb_str element);
+/* GET /api/projects/:id/events/stream (project_events.c). */
+void api_events_register(net_router *r, api_app *app);
+/* Element locks' routes (locks.c), and their release when a user's last
+ * collaboration connection to a project closed (a collab_binding hook). */
+void api_locks_register(net_router *r, api_app *app);
+void api_locks_user_left(void *ctx, net_loop *loop, const char *project_id, const char *user_id);
 
 /* Makes the rate limiters the configuration asks for (limits.c). */
 void api_app_limits(api_app *app);
@@ -86,6 +106,13 @@ void api_auth_register(net_router *r, api_app *app);
 
 /* Registers /collab/... and the collaboration REST routes (collab.c). */
 void api_collab_register(net_router *r, api_app *app);
+/* Binds the hub's documents to pages and files (collab_bind.c). */
+void api_collab_bind(api_app *app);
+/* Hands a REST write of a page or file to its document's room (docs/collab.md):
+ * content is the file's text, or the page's JSON; version the item's
+ * version it is (the room keeps the newest of writes that cross). */
+void api_collab_rest_write(net_req *req, api_app *app, const char *project_id, sb_str doc,
+                           sb_str content, int64_t version);
 /* The hub's limits from the configuration. */
 collab_limits api_collab_limits(const sb_config *cfg);
 

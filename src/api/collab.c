@@ -215,7 +215,9 @@ static void doc_get(net_req *req, void *ctx)
     }
     char pid[SB_UUID_STR_LEN];
     snprintf(pid, sizeof(pid), "%.*s", (int)id.len, id.ptr);
-    char *dname = sb_strndup(doc.ptr, doc.len);
+    char canon[COLLAB_DOC_MAX + 1];
+    sb_str stored = collab_doc_canonical(doc, canon);
+    char *dname = sb_strndup(stored.ptr, stored.len);
     crdt_doc *d = NULL;
     int64_t last_seq = 0, nlog = 0;
     sb_errbuf err;
@@ -255,4 +257,6 @@ void api_collab_register(net_router *r, api_app *app)
     net_router_add(r, NET_GET, "/collab/:project_id/*doc", collab_ws, app, 0);
     net_router_add(r, NET_GET, "/api/projects/:id/presence", presence, app, 0);
     net_router_add(r, NET_GET, "/api/projects/:id/docs/*doc", doc_get, app, 0);
+    if (app->collab)
+        api_collab_bind(app);
 }

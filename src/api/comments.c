@@ -118,6 +118,26 @@ static void mail_mentions(net_req *req, api_app *app, sb_str project_id,
     }
 }
 
+/* ---- pushes (docs/collab.md, "Pushes") ---- */
+
+/* {"action": action, "comment": comment} to the project's event streams;
+ * comment is the comment's JSON as the service wrote it (or {"id": ...}
+ * for a deletion). */
+static void push_comment(net_req *req, api_app *app, const char *action, sb_str comment)
+{
+    sb_str pid = net_req_param(req, "id");
+    char project[64];
+    if (pid.len >= sizeof(project) || comment.len == 0)
+        return;
+    snprintf(project, sizeof(project), "%.*s", SB_STR_FMT(pid));
+    sb_buf b = SB_BUF_INIT;
+    sb_buf_appendf(&b, "{\"action\":\"%s\",\"comment\":", action);
+    sb_buf_append(&b, comment.ptr, comment.len);
+    sb_buf_append(&b, "}", 1);
+    api_events_publish(app, project, "comment", b.ptr, b.len);
+    sb_buf_free(&b);
+}
+
 /* ---- routes ---- */
 
 static void comment_list(net_req *req, void *ctx)
@@ -153,6 +173,7 @@ static void comment_create(net_req *req, void *ctx)
     char loc[128] = "";
     if (e == PROJECTS_OK) {
         mail_mentions(req, app, pid, &m, b.body);
+        push_comment(req, app, "created", sb_buf_str(&body));
         snprintf(loc, sizeof(loc), "/api/projects/%.*s/comments/%s", SB_STR_FMT(pid), id);
     }
     api_idem_finish(req, &idem, e, &prob, 201, &body, loc);
@@ -189,8 +210,10 @@ static void comment_patch(net_req *req, void *ctx)
     sb_str pid = net_req_param(req, "id");
     projects_err e = projects_comment_edit(&c, pid, net_req_param(req, "comment_id"), &in, if_ver,
                                            &w, &ver, &m, &prob);
-    if (e == PROJECTS_OK)
+    if (e == PROJECTS_OK) {
         mail_mentions(req, app, pid, &m, b.body);
+        push_comment(req, app, "updated", sb_buf_str(&body));
+    }
     json_decref(doc);
     api_write_finish(req, e, &prob, ver, &body);
 }
@@ -218,8 +241,10 @@ static void comment_state(net_req *req, void *ctx, bool resolved)
     projects_err e =
         projects_comment_resolve(&c, net_req_param(req, "id"), net_req_param(req, "comment_id"),
                                  resolved, if_ver, &w, &ver, &prob);
-    if (e == PROJECTS_OK)
+    if (e == PROJECTS_OK) {
         api_etag(req, ver);
+        push_comment(req, app, resolved ? "resolved" : "reopened", sb_buf_str(&body));
+    }
     api_idem_finish(req, &idem, e, &prob, 200, &body, NULL);
 out:
     sb_buf_free(&body);
@@ -237,7 +262,24 @@ static void comment_reopen(net_req *req, void *ctx)
 
 static void comment_delete(net_req *req, void *ctx)
 {
-    api_delete_child(req, ctx, "comment_id", projects_comment_delete);
+    API_DOMAIN_BEGIN(true);
+    projects_ver if_ver;
+    if (!api_if_match(req, &if_ver)) {
+        sb_buf_free(&body);
+        return;
+    }
+    sb_str cid = net_req_param(req, "comment_id");
+    projects_err e = projects_comment_delete(&c, net_req_param(req, "id"), cid, if_ver);
+    if (e == PROJECTS_OK) {
+        json_t *o = json_pack("{s:s%}", "id", cid.ptr ? cid.ptr : "", cid.len);
+        char *js = o ? json_dumps(o, JSON_COMPACT) : NULL;
+        if (js)
+            push_comment(req, app, "deleted", sb_str_c(js));
+        free(js);
+        json_decref(o);
+        api_success_body(&body);
+    }
+    api_finish(req, e, &prob, 200, &body);
 }
 
 void api_comments_register(net_router *r, api_app *app)

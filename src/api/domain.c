@@ -7,6 +7,25 @@
 
 #include "base/clock.h"
 
+/* projects_ctx.written for requests: the page or file goes to its
+ * collaborative document (docs/collab.md). */
+typedef struct written_ctx {
+    net_req *req;
+    api_app *app;
+} written_ctx;
+
+static void doc_written(void *ctx, const char *project_id, const char *kind, sb_str item,
+                        sb_str content, int64_t version)
+{
+    written_ctx *w = ctx;
+    char name[COLLAB_DOC_MAX + 1];
+    int n = snprintf(name, sizeof(name), "%s:%.*s", strcmp(kind, "page") == 0 ? "page" : "code",
+                     (int)item.len, item.ptr);
+    if (n > 0 && (size_t)n < sizeof(name))
+        api_collab_rest_write(w->req, w->app, project_id, sb_str_make(name, (size_t)n), content,
+                              version);
+}
+
 bool api_caller(net_req *req, api_app *app, bool required, identity_principal *p, projects_ctx *c)
 {
     memset(p, 0, sizeof(*p));
@@ -16,7 +35,11 @@ bool api_caller(net_req *req, api_app *app, bool required, identity_principal *p
         .caller = {.ip = net_req_peer(req)},
         .now_us = sb_wall_us(),
         .limits = &app->limits,
+        .written = doc_written,
     };
+    written_ctx *wc = sb_arena_alloc(&req->arena, sizeof(*wc));
+    *wc = (written_ctx){req, app};
+    c->written_ctx = wc;
     sb_str v;
     bool has = net_req_header(req, "authorization", &v) || net_req_header(req, "cookie", &v);
     if (!has && !required)
@@ -217,8 +240,8 @@ void api_delete_child(net_req *req, void *ctx, const char *param, api_delete_fn 
     api_finish(req, e, &prob, 200, &body);
 }
 
-bool api_write_begin(net_req *req, const api_field *fields, size_t nfields, void *out,
-                     json_t **doc, projects_ver *if_ver)
+bool api_write_begin(net_req *req, const api_field *fields, size_t nfields, void *out, json_t **doc,
+                     projects_ver *if_ver)
 {
     return api_if_match(req, if_ver) && api_body(req, fields, nfields, out, doc);
 }

@@ -112,6 +112,23 @@ static const api_field insert_fields[] = {
     {"index", API_INT, false, 0, 10000, offsetof(insert_body, index)},
 };
 
+/* The page the insert wrote ({element_id, page} in out) becomes an update
+ * of the page's document (docs/collab.md, "Documents and the REST API"). */
+static void page_to_doc(net_req *req, api_app *app, sb_str project, sb_str page_id,
+                        const sb_buf *out, projects_ver ver)
+{
+    json_t *o = json_loadb(out->ptr, out->len, 0, NULL);
+    char *js = json_dumps(json_object_get(o, "page"), JSON_COMPACT);
+    char pid[128], name[COLLAB_DOC_MAX + 1];
+    if (js && project.len < sizeof(pid) && page_id.len < 100) {
+        snprintf(pid, sizeof(pid), "%.*s", SB_STR_FMT(project));
+        int n = snprintf(name, sizeof(name), "page:%.*s", SB_STR_FMT(page_id));
+        api_collab_rest_write(req, app, pid, sb_str_make(name, (size_t)n), sb_str_c(js), ver);
+    }
+    free(js);
+    json_decref(o);
+}
+
 static void page_insert(net_req *req, void *ctx)
 {
     API_DOMAIN_BEGIN(true);
@@ -133,8 +150,10 @@ static void page_insert(net_req *req, void *ctx)
         char loc[128];
         snprintf(loc, sizeof(loc), "/api/projects/%.*s/pages/%.*s", SB_STR_FMT(project),
                  SB_STR_FMT(page));
-        if (e == PROJECTS_OK)
+        if (e == PROJECTS_OK) {
             api_etag(req, ver);
+            page_to_doc(req, app, project, page, &body, ver);
+        }
         api_idem_finish(req, &idem, e, &prob, 201, &body, loc);
     }
     sb_buf_free(&body);

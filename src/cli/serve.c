@@ -115,6 +115,7 @@ int cli_serve(int argc, char **argv, void (*extra_routes)(net_router *r, api_app
     app.workers = net_workers_new((unsigned)cfg.workers, WORKER_QUEUE_MAX, &worker_hooks);
     collab_limits collab_lim = api_collab_limits(&cfg);
     app.collab = collab_hub_new(&collab_lim, app.workers, api_worker_store, NULL);
+    app.events = api_events_new();
     net_router *router = net_router_new();
     api_routes_register(router, &app);
     if (extra_routes)
@@ -144,6 +145,7 @@ int cli_serve(int argc, char **argv, void (*extra_routes)(net_router *r, api_app
     }
     net_workers_free(app.workers); /* NULL unless the server never started */
     collab_hub_free(app.collab);   /* after the loops freed their rooms */
+    api_events_free(app.events);   /* every stream ended with its loop */
     net_router_free(router);
     /* After the loops and workers: nothing records any more; what is
      * pending gets its last flush. */

@@ -21,6 +21,7 @@
 #define SB_COLLAB_COLLAB_H
 
 #include "base/json.h"
+#include "crdt/crdt.h"
 #include "net/req.h"
 #include "net/workers.h"
 #include "net/ws.h"
@@ -77,6 +78,13 @@ typedef enum collab_kind {
  * valid UTF-8 without control characters, at most COLLAB_DOC_MAX bytes in
  * all). */
 bool collab_doc_parse(sb_str doc, collab_kind *kind, sb_str *item);
+/* The name a document is stored and roomed under: style:<name> is the
+ * file styles/<name>.css, so it is the document code:styles/<name>.css
+ * (both are getText('content')): clients of either name edit one
+ * document, and the file has one source of truth. Other names are
+ * returned as they are (also a style name too long to rewrite). The
+ * result may point into buf. doc need not be valid. */
+sb_str collab_doc_canonical(sb_str doc, char buf[COLLAB_DOC_MAX + 1]);
 /* The root type API.md gives the kind's content: ("page", map),
  * ("component", map) or ("content", text); kind_out is a crdt_kind. */
 const char *collab_doc_root(collab_kind kind, int *crdt_kind_out);
@@ -114,5 +122,60 @@ void collab_conn_start(collab_conn *c, net_ws *ws);
  * connection's awareness states (null if none), and states not renewed
  * within the awareness timeout are left out. Any thread. */
 void collab_presence_write(collab_hub *h, const char *project_id, sb_jw *w);
+
+/* ---- the REST view (docs/collab.md, "Documents and the REST API") ---- */
+
+/* How documents meet the pages and files they are the source of truth
+ * for. Both run on the worker pool with that thread's store connection;
+ * either may be NULL. */
+typedef struct collab_binding {
+    void *ctx;
+    /* When a room loads: *version gets the REST item's version (0: none),
+     * and when nothing was ever stored for the document (empty), turns d
+     * into the REST content with local edits, appending the update they
+     * made to update (nothing appended: nothing to seed). false: the store
+     * failed (err); the load fails and the next join retries. */
+    bool (*seed)(void *ctx, store *db, const char *project_id, const char *doc, crdt_doc *d,
+                 bool empty, sb_buf *update, int64_t *version, sb_errbuf *err);
+    /* After updates were stored and applied: writes the REST view from
+     * json, the kind's root (collab_doc_root) as JSON, only if the item
+     * is still at if_ver (the newest REST version the document holds):
+     * a newer REST write is on its way to the room and must not be
+     * overwritten. *version: the version written, 0 if nothing was. At
+     * most one runs per room at a time; the latest content follows. */
+    void (*materialise)(void *ctx, store *db, const char *project_id, const char *doc,
+                        const char *json, size_t n, int64_t if_ver, int64_t *version);
+    /* On loop's thread, when user_id's last connection to any document of
+     * project_id has closed (element locks are released then). */
+    void (*on_user_left)(void *ctx, net_loop *loop, const char *project_id, const char *user_id);
+} collab_binding;
+
+/* Before the loops start. */
+void collab_hub_bind(collab_hub *h, const collab_binding *b);
+
+/* Appends to update the local edits that turn d's content of kind into
+ * content: for code and style documents, the text (one delete and one
+ * insert around the common prefix and suffix, in UTF-16 units as Yjs
+ * counts); for a page, a JSON object whose string members name and path
+ * are set when they differ, and whose components (array) and metadata
+ * (object) replace the document's when they differ, as API.md's shared
+ * types (components: a Y.Array of Y.Maps with props a Y.Map of plain
+ * values and children a Y.Array; metadata: a Y.Map of plain values),
+ * rebuilt whole. *changed false: nothing to do. CRDT_E_UTF8 / CRDT_E_JSON
+ * on content the kind cannot take, and CRDT_E_UNSUPPORTED for components.
+ * On an error d may hold part of the edits: use a scratch document. */
+crdt_err collab_content_diff(crdt_doc *d, collab_kind kind, sb_str content, sb_buf *update,
+                             bool *changed);
+
+/* From any loop thread of the server (from is the caller's): makes the
+ * content of project_id's document doc (a valid name) content, through
+ * its room: the room (loaded if need be) computes the diff against its
+ * document, stores it and broadcasts it to every member, like a client's
+ * update. version is the REST item's version the content is: the room
+ * applies only contents newer than the newest it holds, so writes that
+ * reach it out of order end with the newest. Returns at once; the change
+ * is durable a few milliseconds later. Strings are copied. */
+void collab_set_content(collab_hub *h, net_loop *from, const char *project_id, sb_str doc,
+                        sb_str content, int64_t version);
 
 #endif

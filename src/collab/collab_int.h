@@ -53,10 +53,12 @@ struct collab_hub {
     net_workers *workers; /* read-only */
     store *(*worker_store)(void);
     collab_bus_hooks bus; /* read-only */
+    collab_binding bind;  /* read-only once the loops run */
     pthread_mutex_t lock; /* guards everything below, and each room's members and aw */
     sb_map rooms;         /* key -> collab_room */
     sb_map per_user;      /* user id -> open connections (uintptr_t) */
     sb_map per_doc;       /* key -> open connections (uintptr_t) */
+    sb_map per_member;    /* project_id "/" user_id -> open connections (uintptr_t) */
 };
 
 typedef enum room_state { ROOM_LOADING, ROOM_READY, ROOM_FAILED } room_state;
@@ -74,6 +76,15 @@ typedef struct pending {
     sb_buf bytes;
     collab_conn *origin; /* holds a reference */
 } pending;
+
+/* A REST write's content for a room that is still loading. */
+typedef struct room_edit {
+    struct room_edit *next;
+    collab_kind kind;
+    int64_t version; /* of the REST item */
+    size_t len;
+    char content[];
+} room_edit;
 
 /* One client id's awareness entry. */
 typedef struct aw_entry {
@@ -101,16 +112,22 @@ typedef struct collab_room {
     size_t naw, aw_cap;
     pending *queue; /* waiting for a job */
     size_t nqueue, queue_cap, queue_bytes;
-    bool job_running; /* a load or write job is out */
+    bool job_running;              /* a load or write job is out */
+    room_edit *edits, *edits_tail; /* REST writes waiting for the load */
+    bool mat_running;              /* a materialise job is out */
+    bool mat_dirty;                /* the REST view is behind the document */
+    int64_t rest_ver;              /* the newest REST item version the document holds */
     net_tick *tick;
     int64_t idle_ms; /* time spent empty */
 } collab_room;
 
 struct collab_conn {
     atomic_int refs;
-    collab_hub *hub;                                    /* read-only */
-    net_loop *loop;                                     /* the connection's loop; read-only */
-    net_loop *room_loop;                                /* read-only */
+    collab_hub *hub;     /* read-only */
+    net_loop *loop;      /* the connection's loop; read-only */
+    net_loop *room_loop; /* read-only */
+    /* key: project_id "/" the stored document (collab_doc_canonical);
+     * doc_name: the name the client connected with (presence) */
     char *key, *project_id, *doc_name, *user_id, *name; /* read-only */
     bool can_write;                                     /* read-only */
     net_ws *ws;        /* connection's loop; NULL once the socket is gone */
@@ -135,6 +152,9 @@ typedef struct outpost {
 
 /* hub.c */
 uintptr_t collab__count_add(sb_map *m, const char *key, int d);
+/* per_member's count of user_id in project_id; hub->lock. */
+uintptr_t collab__count_add_member(collab_hub *h, const char *project_id, const char *user_id,
+                                   int d);
 
 /* conn.c: references and sending (room's loop). */
 void collab__conn_ref(collab_conn *c);
@@ -159,6 +179,16 @@ void collab__room_tick(void *arg);
 void collab__room_broadcast(collab_room *r, const sb_buf *b, const collab_conn *except);
 void collab__room_greet(collab_room *r, collab_conn *c);
 void collab__room_drain_inbox(collab_room *r);
+/* The room of key, made (and its load started) when there is none or the
+ * one there failed and is empty. */
+collab_room *collab__room_get(collab_hub *h, net_loop *loop, const char *key,
+                              const char *project_id, const char *doc, bool *fresh);
+/* Room is busy with storage or the REST view (never freed then). */
+bool collab__room_busy(const collab_room *r);
+
+/* bind.c */
+void collab__room_apply_edits(collab_room *r); /* once ready */
+void collab__room_materialise(collab_room *r); /* after updates were applied */
 
 /* room_store.c */
 void collab__room_load_start(collab_room *r);

@@ -101,9 +101,11 @@ void collab__conn_close(collab_conn *c, uint16_t code, const char *reason)
 collab_admit collab_conn_new(collab_hub *h, const char *project_id, sb_str doc,
                              const collab_who *who, collab_conn **out)
 {
+    char canon[COLLAB_DOC_MAX + 1];
+    sb_str stored = collab_doc_canonical(doc, canon); /* the room's; presence shows doc */
     sb_buf key = SB_BUF_INIT;
     sb_buf_appendf(&key, "%s/", project_id);
-    sb_buf_append(&key, doc.ptr, doc.len);
+    sb_buf_append(&key, stored.ptr, stored.len);
     pthread_mutex_lock(&h->lock);
     uintptr_t users = (uintptr_t)sb_map_get(&h->per_user, sb_str_c(who->user_id));
     uintptr_t docs = (uintptr_t)sb_map_get(&h->per_doc, sb_buf_str(&key));
@@ -115,6 +117,7 @@ collab_admit collab_conn_new(collab_hub *h, const char *project_id, sb_str doc,
     else {
         collab__count_add(&h->per_user, who->user_id, 1);
         collab__count_add(&h->per_doc, key.ptr, 1);
+        collab__count_add_member(h, project_id, who->user_id, 1);
     }
     pthread_mutex_unlock(&h->lock);
     if (a != COLLAB_ADMIT_OK) {
@@ -134,13 +137,16 @@ collab_admit collab_conn_new(collab_hub *h, const char *project_id, sb_str doc,
     return COLLAB_ADMIT_OK;
 }
 
-static void conn_release_place(collab_conn *c)
+/* Returns whether c was its user's last connection to its project. */
+static bool conn_release_place(collab_conn *c)
 {
     collab_hub *h = c->hub;
     pthread_mutex_lock(&h->lock);
     collab__count_add(&h->per_user, c->user_id, -1);
     collab__count_add(&h->per_doc, c->key, -1);
+    bool last = collab__count_add_member(h, c->project_id, c->user_id, -1) == 0;
     pthread_mutex_unlock(&h->lock);
+    return last;
 }
 
 static void ws_message(net_ws *ws, int opcode, const uint8_t *data, size_t len, void *ctx)
@@ -162,7 +168,8 @@ static void ws_close(net_ws *ws, void *ctx)
 {
     collab_conn *c = ctx;
     c->ws = NULL;
-    conn_release_place(c);
+    if (conn_release_place(c) && c->hub->bind.on_user_left)
+        c->hub->bind.on_user_left(c->hub->bind.ctx, c->loop, c->project_id, c->user_id);
     net_loop_post(c->room_loop, collab__on_leave,
                   c);      /* collab__on_leave drops the room's reference */
     collab__conn_unref(c); /* the connection loop's */

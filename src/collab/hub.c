@@ -48,6 +48,18 @@ bool collab_doc_parse(sb_str doc, collab_kind *kind, sb_str *item)
     return false;
 }
 
+sb_str collab_doc_canonical(sb_str doc, char buf[COLLAB_DOC_MAX + 1])
+{
+    collab_kind kind;
+    sb_str item;
+    if (!collab_doc_parse(doc, &kind, &item) || kind != COLLAB_STYLE)
+        return doc;
+    int n = snprintf(buf, COLLAB_DOC_MAX + 1, "code:styles/%.*s.css", (int)item.len, item.ptr);
+    if (n < 0 || n > COLLAB_DOC_MAX)
+        return doc; /* too long to be a code name: its own document */
+    return sb_str_make(buf, (size_t)n);
+}
+
 const char *collab_doc_root(collab_kind kind, int *crdt_kind_out)
 {
     switch (kind) {
@@ -80,6 +92,7 @@ collab_hub *collab_hub_new(const collab_limits *lim, net_workers *workers,
     sb_map_init(&h->rooms);
     sb_map_init(&h->per_user);
     sb_map_init(&h->per_doc);
+    sb_map_init(&h->per_member);
     return h;
 }
 
@@ -92,6 +105,7 @@ void collab_hub_free(collab_hub *h)
     sb_map_deinit(&h->rooms);
     sb_map_deinit(&h->per_user);
     sb_map_deinit(&h->per_doc);
+    sb_map_deinit(&h->per_member);
     pthread_mutex_destroy(&h->lock);
     free(h);
 }
@@ -106,6 +120,14 @@ uintptr_t collab__count_add(sb_map *m, const char *key, int d)
     else
         sb_map_put(m, k, (void *)n);
     return n;
+}
+
+uintptr_t collab__count_add_member(collab_hub *h, const char *project_id, const char *user_id,
+                                   int d)
+{
+    char key[PROJECT_ID_MAX + 1 + 128];
+    snprintf(key, sizeof(key), "%s/%s", project_id, user_id);
+    return collab__count_add(&h->per_member, key, d);
 }
 
 /* ---- shutdown ---- */
@@ -129,7 +151,7 @@ void collab_loop_stop(collab_hub *h, net_loop *loop)
         pthread_mutex_unlock(&h->lock);
         if (!found)
             break;
-        if (found->nmembers != 0 || found->job_running) {
+        if (found->nmembers != 0 || collab__room_busy(found)) {
             sb_log(SB_LOG_WARN, "collab: a room is still busy at shutdown",
                    SB_LOG_STR("doc", found->doc_name));
             break; /* the drain hit its deadline: leave it to the exit */

@@ -11,14 +11,15 @@
 
 /* ---- rooms ---- */
 
-static collab_room *room_new(collab_hub *h, net_loop *loop, collab_conn *c)
+static collab_room *room_new(collab_hub *h, net_loop *loop, const char *key, const char *project_id,
+                             const char *doc)
 {
     collab_room *r = sb_calloc(1, sizeof(*r));
     r->hub = h;
     r->loop = loop;
-    r->key = sb_strdup(c->key);
-    snprintf(r->project_id, sizeof(r->project_id), "%s", c->project_id);
-    r->doc_name = sb_strdup(c->doc_name);
+    r->key = sb_strdup(key);
+    snprintf(r->project_id, sizeof(r->project_id), "%s", project_id);
+    r->doc_name = sb_strdup(doc);
     r->state = ROOM_LOADING;
     r->tick = net_tick_new(loop, collab__room_tick, r);
     pthread_mutex_lock(&h->lock);
@@ -27,9 +28,31 @@ static collab_room *room_new(collab_hub *h, net_loop *loop, collab_conn *c)
     return r;
 }
 
+bool collab__room_busy(const collab_room *r)
+{
+    return r->job_running || r->mat_running;
+}
+
+collab_room *collab__room_get(collab_hub *h, net_loop *loop, const char *key,
+                              const char *project_id, const char *doc, bool *fresh)
+{
+    pthread_mutex_lock(&h->lock);
+    collab_room *r = sb_map_get(&h->rooms, sb_str_c(key));
+    pthread_mutex_unlock(&h->lock);
+    /* Only this loop makes or frees rooms with this key, so r stays. */
+    if (r && r->state == ROOM_FAILED && !collab__room_busy(r) && r->nmembers == 0) {
+        collab__room_free(r);
+        r = NULL;
+    }
+    *fresh = r == NULL;
+    if (*fresh)
+        r = room_new(h, loop, key, project_id, doc);
+    return r;
+}
+
 void collab__room_free(collab_room *r)
 {
-    assert(r->nmembers == 0 && !r->job_running);
+    assert(r->nmembers == 0 && !collab__room_busy(r));
     collab_hub *h = r->hub;
     pthread_mutex_lock(&h->lock);
     if (sb_map_get(&h->rooms, sb_str_c(r->key)) == r)
@@ -48,6 +71,11 @@ void collab__room_free(collab_room *r)
     }
     for (size_t i = 0; i < r->naw; i++)
         free(r->aw[i].state);
+    for (room_edit *e = r->edits; e;) {
+        room_edit *next = e->next;
+        free(e);
+        e = next;
+    }
     net_tick_free(r->tick);
     crdt_doc_free(r->doc);
     free(r->queue);
@@ -112,17 +140,11 @@ void collab__on_join(void *arg)
 {
     collab_conn *c = arg; /* the room's reference */
     collab_hub *h = c->hub;
-    pthread_mutex_lock(&h->lock);
-    collab_room *r = sb_map_get(&h->rooms, sb_str_c(c->key));
-    pthread_mutex_unlock(&h->lock);
-    /* Only this loop makes or frees rooms with this key, so r stays. */
-    if (r && r->state == ROOM_FAILED && !r->job_running && r->nmembers == 0) {
-        collab__room_free(r);
-        r = NULL;
-    }
-    bool fresh = r == NULL;
-    if (fresh)
-        r = room_new(h, c->room_loop, c);
+    bool fresh;
+    /* The key names the stored document (collab_doc_canonical); doc_name
+     * is the name the client used. */
+    const char *stored = c->key + strlen(c->project_id) + 1;
+    collab_room *r = collab__room_get(h, c->room_loop, c->key, c->project_id, stored, &fresh);
     c->room = r;
     net_loop_hold(c->loop); /* the room may post to the member's loop */
     pthread_mutex_lock(&h->lock);
@@ -222,10 +244,13 @@ void collab__room_tick(void *arg)
     if (r->state == ROOM_READY)
         collab__aw_remove(r, NULL, sb_mono_ns());
     collab__room_write_start(r);
-    bool idle = r->nmembers == 0 && !r->job_running && r->nqueue == 0 && r->inbox == NULL;
+    if (r->mat_dirty && !r->mat_running)
+        collab__room_materialise(r); /* the pool was full */
+    bool idle = r->nmembers == 0 && !collab__room_busy(r) && r->nqueue == 0 && r->inbox == NULL &&
+                !r->mat_dirty;
     if (!idle) {
         r->idle_ms = 0;
-        if (r->nmembers > 0 || r->nqueue > 0)
+        if (r->nmembers > 0 || r->nqueue > 0 || r->mat_dirty)
             net_tick_arm(r->tick);
         return;
     }

@@ -14,7 +14,7 @@
 typedef struct load_job {
     collab_room *r;
     crdt_doc *doc;
-    int64_t last_seq, nlog;
+    int64_t last_seq, nlog, rest_ver;
     bool ok;
     sb_errbuf err;
 } load_job;
@@ -29,6 +29,27 @@ static void load_work(void *arg)
     }
     j->ok = collab_persist_load(db, j->r->project_id, j->r->doc_name, &j->doc, &j->last_seq,
                                 &j->nlog, &j->err);
+    const collab_binding *b = &j->r->hub->bind;
+    if (!j->ok || !b->seed)
+        return;
+    /* Nothing was ever stored: the document starts as the REST content,
+     * logged as seq 1 before anyone sees it, so every client and every
+     * later load agree on it. */
+    sb_buf seed = SB_BUF_INIT;
+    j->ok = b->seed(b->ctx, db, j->r->project_id, j->r->doc_name, j->doc, j->last_seq == 0, &seed,
+                    &j->rest_ver, &j->err);
+    if (j->ok && seed.len > 0) {
+        sb_str part = sb_buf_str(&seed);
+        j->ok = collab_persist_append(db, j->r->project_id, j->r->doc_name, 1, &part, 1,
+                                      sb_wall_us(), &j->err);
+        if (j->ok)
+            j->last_seq = j->nlog = 1;
+    }
+    sb_buf_free(&seed);
+    if (!j->ok) {
+        crdt_doc_free(j->doc);
+        j->doc = NULL;
+    }
 }
 
 static void load_done(void *arg)
@@ -40,6 +61,9 @@ static void load_done(void *arg)
         sb_log(SB_LOG_ERROR, "collab: cannot load a document", SB_LOG_STR("doc", r->doc_name),
                SB_LOG_STR("error", j->err.msg));
         r->state = ROOM_FAILED;
+        if (r->edits)
+            sb_log(SB_LOG_ERROR, "collab: REST writes not applied to their document",
+                   SB_LOG_STR("doc", r->doc_name));
         for (size_t i = 0; i < r->nmembers; i++)
             collab__conn_close(r->members[i], 1011, "document unavailable");
         free(j);
@@ -47,6 +71,7 @@ static void load_done(void *arg)
         return;
     }
     r->doc = j->doc;
+    r->rest_ver = j->rest_ver;
     r->next_seq = j->last_seq + 1;
     r->nlog = j->nlog;
     r->state = ROOM_READY;
@@ -55,6 +80,7 @@ static void load_done(void *arg)
     for (size_t i = 0; i < r->nmembers; i++)
         collab__room_greet(r, r->members[i]);
     collab__room_drain_inbox(r);
+    collab__room_apply_edits(r);
     collab__room_write_start(r);
 }
 
@@ -110,6 +136,7 @@ static void write_done(void *arg)
     write_job *j = arg;
     collab_room *r = j->r;
     r->job_running = false;
+    bool applied = false;
     if (j->ok) {
         r->next_seq += (int64_t)j->n;
         r->nlog = j->compact && j->nlog >= 0 ? j->nlog : r->nlog + (int64_t)j->n;
@@ -128,6 +155,7 @@ static void write_done(void *arg)
                 if (p->origin)
                     collab__conn_close(p->origin, 1003, "update contradicts the document");
             } else {
+                applied = true;
                 sb_buf msg = SB_BUF_INIT;
                 collab_msg_sync(&msg, COLLAB_SYNC_UPDATE, p->bytes.ptr, p->bytes.len);
                 collab__room_broadcast(r, &msg, p->origin);
@@ -148,6 +176,8 @@ static void write_done(void *arg)
     free(j->batch);
     free(j);
     collab__room_write_start(r);
+    if (applied)
+        collab__room_materialise(r);
     net_tick_arm(r->tick);
 }
 
@@ -177,7 +207,11 @@ void collab__room_write_start(collab_room *r)
 void collab__room_queue_update(collab_room *r, collab_conn *c, sb_str update)
 {
     if (r->queue_bytes + update.len > r->hub->lim.max_pending) {
-        collab__conn_close(c, 1013, "too many updates waiting for storage");
+        if (c)
+            collab__conn_close(c, 1013, "too many updates waiting for storage");
+        else
+            sb_log(SB_LOG_ERROR, "collab: a REST write dropped: too many updates waiting",
+                   SB_LOG_STR("doc", r->doc_name));
         return;
     }
     if (r->nqueue == r->queue_cap) {
@@ -187,8 +221,9 @@ void collab__room_queue_update(collab_room *r, collab_conn *c, sb_str update)
     pending *p = &r->queue[r->nqueue++];
     p->bytes = SB_BUF_INIT;
     sb_buf_append(&p->bytes, update.ptr, update.len);
-    collab__conn_ref(c);
-    p->origin = c;
+    if (c)
+        collab__conn_ref(c);
+    p->origin = c; /* NULL: a REST write, sent to every member */
     r->queue_bytes += update.len;
     collab__room_write_start(r);
 }

@@ -177,6 +177,13 @@ crdt_err crdt_text_delete(crdt_doc *d, sb_str name, uint64_t index, uint64_t len
 crdt_err crdt_map_set(crdt_doc *d, sb_str name, sb_str key, sb_str json, sb_buf *update,
                       bool *changed);
 crdt_err crdt_map_delete(crdt_doc *d, sb_str name, sb_str key, sb_buf *update, bool *changed);
+/* getMap(name).set(key, v) with v built from json as shared types, as a
+ * client builds nested Y types: an object becomes a Y.Map and an array a
+ * Y.Array, member by member, except that the members of an object stored
+ * under a key listed in flat (NULL-terminated; may be NULL) are plain
+ * values (API.md's page: props and metadata are Y.Maps of plain values). */
+crdt_err crdt_map_set_tree(crdt_doc *d, sb_str name, sb_str key, sb_str json,
+                           const char *const *flat, sb_buf *update, bool *changed);
 crdt_err crdt_array_insert(crdt_doc *d, sb_str name, uint64_t index, sb_str json_array,
                            sb_buf *update, bool *changed);
 crdt_err crdt_array_delete(crdt_doc *d, sb_str name, uint64_t index, uint64_t len, sb_buf *update,

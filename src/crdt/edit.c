@@ -296,6 +296,85 @@ crdt_err crdt_map_set(crdt_doc *d, sb_str name, sb_str key, sb_str json, sb_buf 
     return CRDT_OK;
 }
 
+/* ---- map_set_tree: a JSON value as nested shared types ---- */
+
+static bool in_flat(const char *const *flat, const char *k, size_t n)
+{
+    for (; flat && *flat; flat++)
+        if (strlen(*flat) == n && memcmp(*flat, k, n) == 0)
+            return true;
+    return false;
+}
+
+/* Integrates v into parent (under psub for a map, after left for an
+ * array): as a Y.Map / Y.Array built member by member unless plain, else
+ * as one ContentAny. members_plain: an object's members are plain. */
+static crdt_item *put_tree(crdt_doc *d, crdt_type *parent, crdt_item *left, const char *psub,
+                           size_t pn, const crdt_any *v, bool plain, bool members_plain,
+                           const char *const *flat, int depth)
+{
+    crdt_item *right = psub ? NULL : (left ? left->right : parent->start);
+    bool shared = !plain && depth < CRDT_ANY_MAX_DEPTH &&
+                  (v->kind == CRDT_ANY_OBJECT || v->kind == CRDT_ANY_ARRAY);
+    if (!shared) {
+        sb_buf b = SB_BUF_INIT;
+        crdt_any_write(&b, v);
+        crdt_item *it = new_item(d, parent, left, right, psub, pn, CRDT_C_ANY);
+        it->c.list.v = sb_malloc(sizeof(crdt_bytes));
+        crdt__bytes_set(&it->c.list.v[0], b.ptr, b.len);
+        it->c.list.cap = 1;
+        it->length = 1;
+        sb_buf_free(&b);
+        crdt__integrate(d, it, 0);
+        return it;
+    }
+    bool is_map = v->kind == CRDT_ANY_OBJECT;
+    crdt_item *it = new_item(d, parent, left, right, psub, pn, CRDT_C_TYPE);
+    crdt_type *nt = crdt__type_new(is_map ? CRDT_T_MAP : CRDT_T_ARRAY);
+    it->c.type = nt;
+    it->length = 1;
+    crdt__integrate(d, it, 0);
+    if (is_map) {
+        for (size_t i = 0; i < v->u.obj.len; i++) {
+            const crdt_any_prop *pr = &v->u.obj.props[i];
+            /* A repeated key overwrites, as Y.Map.set does. */
+            crdt_map_entry *e = crdt__type_entry(nt, pr->key, pr->key_len, false);
+            put_tree(d, nt, e ? e->item : NULL, pr->key, pr->key_len, &pr->value, members_plain,
+                     in_flat(flat, pr->key, pr->key_len), flat, depth + 1);
+        }
+    } else {
+        crdt_item *prev = NULL;
+        for (size_t i = 0; i < v->u.arr.len; i++)
+            prev =
+                put_tree(d, nt, prev, NULL, 0, &v->u.arr.items[i], false, false, flat, depth + 1);
+    }
+    return it;
+}
+
+crdt_err crdt_map_set_tree(crdt_doc *d, sb_str name, sb_str key, sb_str json,
+                           const char *const *flat, sb_buf *update, bool *changed)
+{
+    *changed = false;
+    if (!sb_utf8_valid(key.ptr, key.len, NULL))
+        return CRDT_E_UTF8;
+    crdt_any a;
+    if (!crdt__json_parse(json.ptr, json.len, &a))
+        return CRDT_E_JSON;
+    crdt_type *t;
+    crdt_err e = crdt__root_of(d, name, CRDT_T_MAP, &t);
+    if (e) {
+        crdt_any_free(&a);
+        return e;
+    }
+    crdt__txn_begin(d, NULL, true);
+    crdt_map_entry *en = crdt__type_entry(t, key.ptr, key.len, false);
+    put_tree(d, t, en ? en->item : NULL, key.ptr, key.len, &a, false,
+             in_flat(flat, key.ptr, key.len), flat, 0);
+    crdt__txn_end(d, update, changed);
+    crdt_any_free(&a);
+    return CRDT_OK;
+}
+
 crdt_err crdt_map_delete(crdt_doc *d, sb_str name, sb_str key, sb_buf *update, bool *changed)
 {
     *changed = false;

@@ -83,6 +83,18 @@ typedef struct projects_ctx {
     const char *session_id;
     int64_t now_us;
     const projects_limits *limits;
+    /* Sitebase itself writes (collaborative documents materialised into
+     * pages and files, docs/collab.md): the policy is not asked, and the
+     * audit row has no actor. Never set from a request. */
+    bool system;
+    /* Told of each page or file a call wrote that the REST routes do not
+     * hand to collaborative documents themselves (version control's live
+     * writes): kind "page" (content: the page's JSON) or "file" (its
+     * text), item the page id or path, version the one written. NULL:
+     * nobody listens. */
+    void (*written)(void *ctx, const char *project_id, const char *kind, sb_str item,
+                    sb_str content, int64_t version);
+    void *written_ctx;
 } projects_ctx;
 
 /* A version the caller saw (from If-Match); 0 = no precondition. */
@@ -216,6 +228,31 @@ projects_err projects_page_put(projects_ctx *c, sb_str project_id, sb_str page_i
                                projects_ver *ver, projects_problem *p);
 projects_err projects_page_delete(projects_ctx *c, sb_str project_id, sb_str page_id,
                                   projects_ver if_ver);
+
+/* ---- element locks (locks.c) ---- */
+
+typedef struct projects_lock_input {
+    sb_str element;        /* 1..200 characters */
+    sb_str type;           /* "edit" or "view" */
+    int64_t expires_at_us; /* 0: in 5 minutes; at most an hour ahead */
+} projects_lock_input;
+
+/* Takes (or renews, for its holder) the lock on an element: editors and
+ * above. CONFLICT while another user holds a live lock on it. out: the
+ * lock {element, type, user_id, expires_at, created_at}. */
+projects_err projects_lock_take(projects_ctx *c, sb_str project_id, const projects_lock_input *in,
+                                sb_jw *out, projects_problem *p);
+/* Releases the live lock on element: its holder, or who manages the
+ * project (FORBIDDEN for other editors); NOT_FOUND when there is none. */
+projects_err projects_lock_release(projects_ctx *c, sb_str project_id, sb_str element);
+/* {"items": [lock...]}: the live locks, for whoever may read the project
+ * as a whole (projects_collab_access with no item: members, not guests). */
+projects_err projects_lock_list(projects_ctx *c, sb_str project_id, sb_jw *out);
+/* Releases every lock user_id holds in project_id (no policy: the caller
+ * is Sitebase, on the user's disconnect); released gets the array of the
+ * live ones released. */
+projects_err projects_locks_drop_user(projects_ctx *c, const char *project_id, const char *user_id,
+                                      sb_jw *released);
 
 /* ---- code files (files.c) ---- */
 

@@ -68,6 +68,9 @@ static projects_err put_page(vcs__repo *r, const char *path, git_blob *b)
         .published = json_is_boolean(pub) ? json_is_true(pub) : -1,
     };
     pe = projects_page_put(r->c, pid, sb_str_c(id), &in, 0, &w, &ver, &p);
+    if (pe == PROJECTS_OK && r->c->written)
+        r->c->written(r->c->written_ctx, r->project_id, "page", sb_str_c(id), sb_buf_str(&scratch),
+                      ver);
     if (pe == PROJECTS_NOT_FOUND) {
         char nid[SB_UUID_STR_LEN];
         sb_buf_reset(&scratch);
@@ -101,7 +104,15 @@ static projects_err put_file(vcs__repo *r, const char *path, git_blob *b)
         sb_buf_reset(&scratch);
         sb_jw_init(&w, &scratch);
         pe = projects_file_create(r->c, pid, fpath, content, SB_STR_NULL, &w, &p);
+        if (pe == PROJECTS_OK) { /* the version is in the file's JSON */
+            json_t *o = json_loadb(scratch.ptr, scratch.len, 0, NULL);
+            ver = json_integer_value(json_object_get(o, "version"));
+            json_decref(o);
+        }
     }
+    /* A file's document follows it (docs/collab.md). */
+    if (pe == PROJECTS_OK && r->c->written)
+        r->c->written(r->c->written_ctx, r->project_id, "file", fpath, content, ver);
     sb_buf_free(&scratch);
     return pe;
 }

@@ -407,6 +407,11 @@ ROUTES = [
     # presence is the project's members' (a guest sees no one) ----
     Route("GET", "/api/projects/{id}/presence", "project", "read", public=False, guests=False),
     Route("GET", "/api/projects/{id}/docs/{doc}", "project", "read", item="page", public=False),
+    # element locks: members list them, editors and up take them (a fresh
+    # element per cell, so no cell meets another's lock)
+    Route("GET", "/api/projects/{id}/locks", "project", "read", public=False, guests=False),
+    Route("POST", "/api/projects/{id}/locks", "project", "edit",
+          body=lambda c: {"element": "el-" + uid(), "type": "edit"}),
     # ---- templates ----
     Route("GET", "/api/templates", "global", "signed-in", check="templates"),
     # The project is named in the body; a hidden one is 404 like a missing one.
@@ -429,6 +434,10 @@ SKIP = [
     ("POST", "/query"),            # reads, others 404) are tested in analytics_influx.sh
     ("POST", "/api/collect"),      # the public beacon of published sites: anyone, rate limited
     ("*", "/git/*"),               # git's protocols, Basic auth: vcs.sh (clone, fetch, 401, 404)
+    ("DELETE", "/api/projects/{id}/locks"),  # needs a lock held by someone: collab_rest.sh
+                                   # (holder 204, owners 204, other editors 403)
+    ("GET", "/api/projects/{id}/events/stream"),  # SSE, stays open: collab_rest.sh (members
+                                   # 200, guests and strangers 404)
 ]
 
 # ---------------------------------------------------------------------------

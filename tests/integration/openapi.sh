@@ -242,6 +242,16 @@ eq "presence 404" "$(rec GET /api/projects/{id}/presence "$P/projects/00000000-0
 eq "collab doc" "$(rec GET /api/projects/{id}/docs/{doc} "$P/projects/$PR/docs/page:$PG" "${B[@]}")" 200
 eq "collab doc 400" "$(rec GET /api/projects/{id}/docs/{doc} "$P/projects/$PR/docs/page:$PG?type=tree" "${B[@]}")" 400
 eq "collab doc 404" "$(rec GET /api/projects/{id}/docs/{doc} "$P/projects/$PR/docs/nope" "${B[@]}")" 404
+eq "lock take" "$(rec POST /api/projects/{id}/locks "$P/projects/$PR/locks" "${B[@]}" "${J[@]}" -d '{"element":"hero","type":"edit"}')" 200
+eq "lock take 400" "$(rec POST /api/projects/{id}/locks "$P/projects/$PR/locks" "${B[@]}" "${J[@]}" -d '{"element":"hero","type":"write"}')" 400
+eq "locks" "$(rec GET /api/projects/{id}/locks "$P/projects/$PR/locks" "${B[@]}")" 200
+eq "locks 404" "$(rec GET /api/projects/{id}/locks "$P/projects/00000000-0000-7000-8000-000000000000/locks" "${B[@]}")" 404
+eq "lock release" "$(rec DELETE /api/projects/{id}/locks "$P/projects/$PR/locks?element=hero" "${B[@]}")" 204
+eq "lock release 404" "$(rec DELETE /api/projects/{id}/locks "$P/projects/$PR/locks?element=hero" "${B[@]}")" 404
+eq "lock release 400" "$(rec DELETE /api/projects/{id}/locks "$P/projects/$PR/locks" "${B[@]}")" 400
+eq "event stream 404" "$(rec GET /api/projects/{id}/events/stream "$P/projects/00000000-0000-7000-8000-000000000000/events/stream" "${B[@]}")" 404
+# The stream stays open: curl gives up after a second with what it got.
+eq "event stream" "$(rec GET /api/projects/{id}/events/stream "$P/projects/$PR/events/stream" "${B[@]}" --max-time 1 2>/dev/null)" 200
 eq "collab ws 401" "$(rec GET /collab/{project_id}/{doc} "$SB_URL/collab/$PR/page:$PG")" 401
 eq "collab ws 400 (no upgrade)" "$(rec GET /collab/{project_id}/{doc} "$SB_URL/collab/$PR/page:$PG" "${B[@]}")" 400
 eq "collab ws 404" "$(rec GET /collab/{project_id}/{doc} "$SB_URL/collab/$PR/nope:1" "${B[@]}")" 404
