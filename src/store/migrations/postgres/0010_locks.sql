@@ -1,4 +1,4 @@
--- 0009_locks: element locks (docs/collab.md, "Locks"). One row per locked
+-- 0010_locks: element locks (docs/collab.md, "Locks"). One row per locked
 -- element of a project, held by one user until expires_at (Unix
 -- microseconds); a row past its expiry is no lock and is replaced by the
 -- next taker. element is the component id (or any client-chosen name).
