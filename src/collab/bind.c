@@ -34,13 +34,28 @@ typedef struct edit_post {
     room_edit *edit;
 } edit_post;
 
-/* The update that makes r's document the edit's content, queued. */
+/* Applies the updates waiting for storage (in flight, then queued) to d:
+ * the document as it will be once they are applied, in that order. */
+static void apply_waiting(const collab_room *r, crdt_doc *d)
+{
+    const pending *runs[2] = {r->inflight, r->queue};
+    size_t lens[2] = {r->ninflight, r->nqueue};
+    for (size_t k = 0; k < 2; k++)
+        for (size_t i = 0; i < lens[k]; i++) {
+            sb_errbuf err = {{0}};
+            /* One the engine refuses is refused when applied too. */
+            (void)crdt_doc_apply_update(d, runs[k][i].bytes.ptr, runs[k][i].bytes.len, &err);
+        }
+}
+
+/* The update that makes r's document the edit's content, queued. The diff
+ * is against the document with every update still waiting for storage:
+ * against the applied one alone, two REST writes in a row would both
+ * insert what the first added. */
 static void apply_edit(collab_room *r, const room_edit *e)
 {
-    if (e->version > 0 && e->version <= r->rest_ver)
-        return; /* the document already holds this version or a newer one */
-    if (e->version > r->rest_ver)
-        r->rest_ver = e->version;
+    if (e->version > 0 && e->version <= r->rest_seen)
+        return; /* the document holds or will hold this version or a newer one */
     uint32_t id;
     /* A fresh Yjs client id per write, as a new client would draw. */
     sb_rand_bytes(&id, sizeof(id));
@@ -50,15 +65,31 @@ static void apply_edit(collab_room *r, const room_edit *e)
     crdt_err ce = crdt_doc_encode_state(r->doc, NULL, 0, &state);
     if (ce == CRDT_OK)
         ce = crdt_doc_apply_update(scratch, state.ptr, state.len, &err);
+    if (ce == CRDT_OK)
+        apply_waiting(r, scratch);
     bool changed = false;
     if (ce == CRDT_OK)
         ce = collab_content_diff(scratch, e->kind, sb_str_make(e->content, e->len), &update,
                                  &changed);
-    if (ce != CRDT_OK)
+    if (ce != CRDT_OK) {
         sb_log(SB_LOG_ERROR, "collab: a REST write cannot become an update",
                SB_LOG_STR("doc", r->doc_name), SB_LOG_STR("error", crdt_strerror(ce)));
-    else if (changed)
-        collab__room_queue_update(r, NULL, sb_buf_str(&update));
+    } else if (changed) {
+        if (e->version > r->rest_seen)
+            r->rest_seen = e->version;
+        collab__room_queue_rest(r, NULL, sb_buf_str(&update), e->version);
+    } else if (e->version > r->rest_seen) {
+        /* Already the content: the document holds this version as soon as
+         * what is waiting is applied, so it rides on the last of those. */
+        r->rest_seen = e->version;
+        pending *last = r->nqueue ? &r->queue[r->nqueue - 1]
+                        : r->ninflight ? &r->inflight[r->ninflight - 1]
+                                       : NULL;
+        if (last)
+            last->rest_ver = e->version;
+        else if (e->version > r->rest_ver)
+            r->rest_ver = e->version;
+    }
     crdt_doc_free(scratch);
     sb_buf_free(&state);
     sb_buf_free(&update);
@@ -168,6 +199,8 @@ static void mat_done(void *arg)
     r->mat_running = false;
     if (j->written > r->rest_ver)
         r->rest_ver = j->written; /* our own write: the document holds it */
+    if (r->rest_ver > r->rest_seen)
+        r->rest_seen = r->rest_ver;
     sb_buf_free(&j->json);
     free(j);
     if (r->mat_dirty)

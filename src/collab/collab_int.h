@@ -75,6 +75,7 @@ typedef struct inmsg {
 typedef struct pending {
     sb_buf bytes;
     collab_conn *origin; /* holds a reference */
+    int64_t rest_ver;    /* a REST write's row version; 0: a client's update */
 } pending;
 
 /* A REST write's content for a room that is still loading. */
@@ -112,11 +113,17 @@ typedef struct collab_room {
     size_t naw, aw_cap;
     pending *queue; /* waiting for a job */
     size_t nqueue, queue_cap, queue_bytes;
+    pending *inflight; /* the write job's batch, applied when it is stored */
+    size_t ninflight;
     bool job_running;              /* a load or write job is out */
     room_edit *edits, *edits_tail; /* REST writes waiting for the load */
     bool mat_running;              /* a materialise job is out */
     bool mat_dirty;                /* the REST view is behind the document */
-    int64_t rest_ver;              /* the newest REST item version the document holds */
+    /* REST row versions. rest_ver is the newest the applied document
+     * holds: the If-Match of a materialise, whose content is rendered from
+     * the applied document. rest_seen is the newest queued, which may still
+     * be waiting for storage: a REST write at or below it is older content. */
+    int64_t rest_ver, rest_seen;
     net_tick *tick;
     int64_t idle_ms; /* time spent empty */
 } collab_room;
@@ -194,6 +201,9 @@ void collab__room_materialise(collab_room *r); /* after updates were applied */
 void collab__room_load_start(collab_room *r);
 void collab__room_write_start(collab_room *r);
 void collab__room_queue_update(collab_room *r, collab_conn *c, sb_str update);
+/* The same for a REST write's update: rest_ver is the row version whose
+ * content it makes the document hold, once it is applied. */
+void collab__room_queue_rest(collab_room *r, collab_conn *c, sb_str update, int64_t rest_ver);
 
 /* room_msg.c */
 void collab__room_handle(collab_room *r, collab_conn *c, const uint8_t *p, size_t n);

@@ -71,7 +71,7 @@ static void load_done(void *arg)
         return;
     }
     r->doc = j->doc;
-    r->rest_ver = j->rest_ver;
+    r->rest_ver = r->rest_seen = j->rest_ver;
     r->next_seq = j->last_seq + 1;
     r->nlog = j->nlog;
     r->state = ROOM_READY;
@@ -156,6 +156,8 @@ static void write_done(void *arg)
                     collab__conn_close(p->origin, 1003, "update contradicts the document");
             } else {
                 applied = true;
+                if (p->rest_ver > r->rest_ver)
+                    r->rest_ver = p->rest_ver;
                 sb_buf msg = SB_BUF_INIT;
                 collab_msg_sync(&msg, COLLAB_SYNC_UPDATE, p->bytes.ptr, p->bytes.len);
                 collab__room_broadcast(r, &msg, p->origin);
@@ -175,6 +177,8 @@ static void write_done(void *arg)
     }
     free(j->batch);
     free(j);
+    r->inflight = NULL;
+    r->ninflight = 0;
     collab__room_write_start(r);
     if (applied)
         collab__room_materialise(r);
@@ -199,12 +203,19 @@ void collab__room_write_start(collab_room *r)
         net_tick_arm(r->tick);
         return;
     }
+    r->inflight = r->queue;
+    r->ninflight = r->nqueue;
     r->queue = NULL;
     r->nqueue = r->queue_cap = r->queue_bytes = 0;
     r->job_running = true;
 }
 
 void collab__room_queue_update(collab_room *r, collab_conn *c, sb_str update)
+{
+    collab__room_queue_rest(r, c, update, 0);
+}
+
+void collab__room_queue_rest(collab_room *r, collab_conn *c, sb_str update, int64_t rest_ver)
 {
     if (r->queue_bytes + update.len > r->hub->lim.max_pending) {
         if (c)
@@ -224,6 +235,7 @@ void collab__room_queue_update(collab_room *r, collab_conn *c, sb_str update)
     if (c)
         collab__conn_ref(c);
     p->origin = c; /* NULL: a REST write, sent to every member */
+    p->rest_ver = rest_ver;
     r->queue_bytes += update.len;
     collab__room_write_start(r);
 }
