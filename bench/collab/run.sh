@@ -24,7 +24,9 @@
 # measure Hocuspocus alone. Sitebase is started on a loopback
 # port with a fresh data folder; a user and a project are made through the
 # REST API, and clients connect to
-#   ws://127.0.0.1:PORT/collab/<project>/<doc>?token=<access token>
+#   ws://127.0.0.1:PORT/collab/<project>/component:<doc>?token=<access token>
+# (component documents: the library's, not materialised into REST rows, so
+# both servers do the same work: relay and keep the document)
 # If that endpoint does not answer the WebSocket handshake, the Sitebase
 # half fails with a clear message (exit 1) after Hocuspocus is measured.
 # NODES=2: Sitebase runs as two nodes sharing a throwaway PostgreSQL
@@ -121,6 +123,7 @@ start_sitebase() {
         fi
         "$sitebase" serve --listen "127.0.0.1:$port" --data "$tmp/sb" --log-format json \
             --access-log false --rate-limit-auth-ip 0 --rate-limit-auth-account 0 \
+            --collab-max-conns-per-user 100000 \
             --access-token-ttl 1h --argon2-memory 1M --argon2-iterations 1 "${extra[@]}" \
             2>"$tmp/sitebase.log" &
         server_pid=$!
@@ -134,7 +137,8 @@ start_sitebase() {
             # Same data folder: the same master key file, so node 2 reads
             # node 1's signing keys from the shared database.
             "$sitebase" serve --listen "127.0.0.1:$port2" --data "$tmp/sb" --log-format json \
-                --access-log false --access-token-ttl 1h "${extra[@]}" 2>"$tmp/sitebase2.log" &
+                --access-log false --access-token-ttl 1h --collab-max-conns-per-user 100000 \
+                "${extra[@]}" 2>"$tmp/sitebase2.log" &
             server_pid2=$!
             for i in $(seq 1 100); do
                 curl -fs -o /dev/null "http://127.0.0.1:$port2/readyz" && break
@@ -159,18 +163,18 @@ start_sitebase() {
         -o "$tmp/project.json" "$http/api/projects" --data '{"name":"Collab bench"}' ||
         { echo "bench/collab: cannot create a project on Sitebase"; return 1; }
     project=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$tmp/project.json")
-    url="ws://127.0.0.1:$port/collab/$project/{doc}?token=$token"
+    url="ws://127.0.0.1:$port/collab/$project/component:{doc}?token=$token"
     url2=""
-    [ -z "$server_pid2" ] || url2="ws://127.0.0.1:$port2/collab/$project/{doc}?token=$token"
+    [ -z "$server_pid2" ] || url2="ws://127.0.0.1:$port2/collab/$project/component:{doc}?token=$token"
     # The endpoint must take a WebSocket handshake (101), or we stop here.
     local status
     status=$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 --http1.1 \
         -H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' \
         -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' \
-        "http://127.0.0.1:$port/collab/$project/probe?token=$token" || true)
+        "http://127.0.0.1:$port/collab/$project/component:probe?token=$token" || true)
     if [ "$status" != 101 ]; then
         echo "bench/collab: Sitebase answered HTTP $status, not 101, to a WebSocket handshake on"
-        echo "  /collab/$project/probe: the collaboration endpoint is not there (yet)."
+        echo "  /collab/$project/component:probe: the collaboration endpoint is not there (yet)."
         return 1
     fi
 }

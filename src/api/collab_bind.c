@@ -194,11 +194,20 @@ static void bind_materialise(void *ctx, store *db, const char *project_id, const
         materialise_file(&c, project_id, item, json, n, if_ver, written);
 }
 
+static bool bind_binds(void *ctx, const char *doc)
+{
+    (void)ctx;
+    char item[COLLAB_DOC_MAX + 16];
+    collab_kind kind;
+    return doc_file(doc, item, sizeof(item), &kind) != NULL;
+}
+
 void api_collab_bind(api_app *app)
 {
     collab_binding b = {.ctx = app,
                         .seed = bind_seed,
                         .materialise = bind_materialise,
+                        .binds = bind_binds,
                         .on_user_left = api_locks_user_left};
     collab_hub_bind(app->collab, &b);
 }

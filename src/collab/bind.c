@@ -212,6 +212,8 @@ void collab__room_materialise(collab_room *r)
 {
     if (!r->hub->bind.materialise || r->state != ROOM_READY)
         return;
+    if (r->hub->bind.binds && !r->hub->bind.binds(r->hub->bind.ctx, r->doc_name))
+        return;
     r->mat_dirty = true;
     if (r->mat_running)
         return; /* its end starts the next one */

@@ -145,6 +145,9 @@ typedef struct collab_binding {
      * most one runs per room at a time; the latest content follows. */
     void (*materialise)(void *ctx, store *db, const char *project_id, const char *doc,
                         const char *json, size_t n, int64_t if_ver, int64_t *version);
+    /* Whether doc has a REST view to materialise (NULL: every document
+     * has): an unbound document is not rendered after each batch. */
+    bool (*binds)(void *ctx, const char *doc);
     /* On loop's thread, when user_id's last connection to any document of
      * project_id has closed (element locks are released then). */
     void (*on_user_left)(void *ctx, net_loop *loop, const char *project_id, const char *user_id);
