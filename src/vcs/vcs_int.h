@@ -69,6 +69,26 @@ projects_err vcs__ref_delete(vcs__repo *r, const char *name);
  * names without the prefix; or, with text, "<oid>\t<name>\n" lines. */
 projects_err vcs__ref_list(vcs__repo *r, const char *prefix, sb_jw *out, sb_buf *text);
 
+/* A ref move and its event (event.c). */
+typedef struct vcs__move {
+    const char *type;           /* the event: vcs_commit, vcs_branch_created, ... */
+    const char *ref;            /* full name: refs/heads/x, refs/tags/x */
+    const git_oid *old;         /* the head seen (NULL: the ref is created) */
+    const git_oid *now;         /* the new head (NULL: the ref is deleted) */
+    bool with_commit;           /* name now's parents and subject (a new commit) */
+    const char *source;         /* a merge's source branch, or NULL */
+    const git_oid *source_head; /* a merge's source head */
+    bool fast_forward;          /* a merge that only moved the target */
+    const git_oid *to;          /* a rollback's target, or NULL */
+    const json_t *resolved;     /* a merge's resolutions (their ids are logged), or NULL */
+} vcs__move;
+
+/* Moves m->ref (vcs__ref_set from old to now; now NULL: deletes it) and
+ * appends m's event and audit row, all in one transaction: the caller's
+ * when one is open, else one of its own. Errors as vcs__ref_set, and
+ * NOT_FOUND for deleting a ref that is not there. */
+projects_err vcs__ref_move(vcs__repo *r, const vcs__move *m);
+
 /* A branch or tag name: 1..VCS_REF_NAME_MAX bytes git accepts in a ref. */
 bool vcs__name_ok(sb_str name, const char *prefix);
 /* Resolves a branch, a tag or a 40-hex commit id to a commit; empty is
