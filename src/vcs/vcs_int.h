@@ -120,6 +120,13 @@ bool vcs__is_page(const char *path);
  * to. */
 projects_err vcs__apply_live(vcs__repo *r, const git_oid *from, const git_oid *to);
 
+/* Built packs (pack_cache.c): the key of a request (the project, its
+ * wants and haves) into key; get appends a kept pack to out (false when
+ * none); put keeps a copy. Any thread. */
+void vcs__pack_key(sb_buf *key, const char *project_id, const vcs_upload_request *req);
+bool vcs__pack_cache_get(const sb_buf *key, sb_buf *out);
+void vcs__pack_cache_put(const sb_buf *key, const void *pack, size_t n);
+
 /* The project's live pages, files and assets as a new tree (snapshot.c). */
 projects_err vcs__snapshot(vcs__repo *r, git_oid *tree);
 

@@ -210,6 +210,9 @@ eq "git show has the author" "$(git -C "$SB_TMP/clone" show -s --format='%an <%a
 contains "git show has the change" "$(git -C "$SB_TMP/clone" show "$B1" -- files/src/app.js)" "+line seven"
 check "git fsck finds the objects sound" git -C "$SB_TMP/clone" fsck --strict
 eq "branches came along" "$(git -C "$SB_TMP/clone" branch -r | grep -c redesign)" 1
+check "a second clone (the pack the first one built, kept)" git clone -q "$GURL" "$SB_TMP/clone2"
+eq "has the same history" "$(git -C "$SB_TMP/clone2" rev-parse HEAD) $(git -C "$SB_TMP/clone2" rev-list --count HEAD)" "$R1 5"
+check "and sound objects" git -C "$SB_TMP/clone2" fsck --strict
 check "git clone (dumb HTTP)" env GIT_SMART_HTTP=0 git clone -q "$GURL" "$SB_TMP/dumb"
 eq "the same history" "$(git -C "$SB_TMP/dumb" rev-parse HEAD)" "$R1"
 check "dumb objects are sound" git -C "$SB_TMP/dumb" fsck --strict
