@@ -92,10 +92,9 @@ static bool branch_seed(void *ctx, store *db, const char *project_id, const char
             sb_buf_reset(update);
         }
     } else if (e != PROJECTS_NOT_FOUND) {
-        /* NOT_FOUND: a new path, or a branch deleted since: starts empty */
         sb_errf(err, "reading the branch head: %s", projects_err_code(e));
         ok = false;
-    }
+    } /* NOT_FOUND: a path the head lacks, or a branch deleted since: it starts empty */
     sb_buf_free(&content);
     return ok;
 }
@@ -203,9 +202,9 @@ projects_err api_branch_rooms_changes(projects_ctx *c, sb_str project_id, sb_str
     *changes = NULL;
     char head[VCS_OID_HEX + 1];
     projects_err e = projects_project_authorize(c, project_id, AUTHZ_EDIT, true);
-    if (e == PROJECTS_OK)
-        e = vcs_branch_head(c, project_id, branch, head);
-    if (e == PROJECTS_NOT_FOUND)
+    if (e != PROJECTS_OK)
+        return e;
+    if ((e = vcs_branch_head(c, project_id, branch, head)) == PROJECTS_NOT_FOUND)
         p->field = "branch", snprintf(p->message, sizeof(p->message), "no such branch");
     if (e != PROJECTS_OK)
         return e;
