@@ -122,7 +122,9 @@ projects_err api_branch_rooms_access(projects_ctx *c, sb_str project_id, sb_str 
 /* ---- commits from a branch's documents ---- */
 
 /* A page document ({name, path, components, metadata}, each when held)
- * over the page at the head (or a new one): the page object of the tree. */
+ * over the page at the head (or a new one): the page object of the tree,
+ * or NULL when it is the head's (equal as JSON: a room may render keys in
+ * another order than the head's bytes, which must not make a change). */
 static json_t *page_of(projects_ctx *c, sb_str project_id, sb_str branch, const char *path,
                        const char *json, size_t n)
 {
@@ -142,6 +144,7 @@ static json_t *page_of(projects_ctx *c, sb_str project_id, sb_str branch, const 
         page = json_pack("{s:s%,s:b,s:{},s:[]}", "id", path + 6, idn, "published", 0, "metadata",
                          "components");
     }
+    json_t *was = json_deep_copy(page);
     static const char *const keys[] = {"name", "path", "components", "metadata"};
     for (size_t i = 0; i < SB_ARRAY_LEN(keys); i++) {
         json_t *v = json_object_get(docj, keys[i]);
@@ -149,6 +152,11 @@ static json_t *page_of(projects_ctx *c, sb_str project_id, sb_str branch, const 
             json_object_set(page, keys[i], v);
     }
     json_decref(docj);
+    if (json_equal(page, was)) {
+        json_decref(page);
+        page = NULL;
+    }
+    json_decref(was);
     return page;
 }
 

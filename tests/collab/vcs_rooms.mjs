@@ -147,6 +147,8 @@ async function branches() {
   const mPage = provider(`page:${PAGE}`);
   const vw = provider('branch/feature/code:src/app.js', env.VW);
   ok('providers sync', await until(() => bCode.synced && mCode.synced && bPage.synced && mPage.synced && vw.synced));
+  let r0 = await api('POST', '/vcs/commits', { branch: 'feature', message: 'opened only', from_live: true });
+  ok('documents opened but not edited commit nothing', r0.status === 400, r0.text);
   ok('the branch code document starts as the branch head\'s file', text(bCode).toString() === head,
     JSON.stringify([text(bCode).toString(), head]));
   const comps = pageMap(bPage).get('components');
