@@ -108,6 +108,20 @@ void api_auth_register(net_router *r, api_app *app);
 void api_collab_register(net_router *r, api_app *app);
 /* Binds the hub's documents to pages and files (collab_bind.c). */
 void api_collab_bind(api_app *app);
+/* Branch rooms (branch_rooms.c, docs/vcs.md "Branch rooms"). bind: after
+ * api_collab_bind. access: who may open branch's documents (viewers read,
+ * editors write; NOT_FOUND for others or an unknown branch). changes: the
+ * branch's stored documents as a new change list for vcs_commit (editors
+ * and up). follow: after a write that may have moved branch from head
+ * from (40 hex), hands the changed paths' stored documents the new head's
+ * content. */
+void api_branch_rooms_bind(api_app *app);
+projects_err api_branch_rooms_access(projects_ctx *c, sb_str project_id, sb_str branch,
+                                     bool *can_write);
+projects_err api_branch_rooms_changes(projects_ctx *c, sb_str project_id, sb_str branch,
+                                      json_t **changes, projects_problem *p);
+void api_branch_rooms_follow(net_req *req, api_app *app, projects_ctx *c, sb_str project_id,
+                             sb_str branch, const char *from);
 /* Hands a REST write of a page or file to its document's room (docs/collab.md):
  * content is the file's text, or the page's JSON; version the item's
  * version it is (the room keeps the newest of writes that cross). */

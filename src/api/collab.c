@@ -60,6 +60,18 @@ static const char *doc_item(net_req *req, collab_kind kind, sb_str item, sb_str 
     return NULL;
 }
 
+/* Who may open a document: a branch's (branch_rooms.c) by the history's
+ * rules, the others by the item's. */
+static projects_err doc_access(net_req *req, projects_ctx *c, sb_str project_id, sb_str doc,
+                               collab_kind kind, sb_str item, bool *can_write)
+{
+    sb_str branch, rest, path;
+    if (collab_doc_branch(doc, &branch, &rest))
+        return api_branch_rooms_access(c, project_id, branch, can_write);
+    const char *item_kind = doc_item(req, kind, item, &path);
+    return projects_collab_access(c, project_id, item_kind, path, can_write);
+}
+
 /* Authenticates (?token= first), parses the document name and asks the
  * policy. On false it answered. */
 static bool collab_open(net_req *req, api_app *app, sb_str project_id, sb_str doc,
@@ -91,12 +103,10 @@ static bool collab_open(net_req *req, api_app *app, sb_str project_id, sb_str do
     if (!collab_doc_parse(doc, kind, &item)) {
         net_respond_problem(req, 404, "not_found", "Not Found",
                             "Documents are named page:<id>, code:<path>, style:<name> or "
-                            "component:<id>.");
+                            "component:<id>, or branch/<name>/ and one of those.");
         return false;
     }
-    sb_str path;
-    const char *item_kind = doc_item(req, *kind, item, &path);
-    projects_err e = projects_collab_access(c, project_id, item_kind, path, can_write);
+    projects_err e = doc_access(req, c, project_id, doc, *kind, item, can_write);
     if (e != PROJECTS_OK) {
         api_respond_projects(req, e, NULL);
         return false;
@@ -165,12 +175,12 @@ static void doc_get(net_req *req, void *ctx)
     API_DOMAIN_BEGIN(true);
     sb_str id = net_req_param(req, "id"), doc = net_req_param(req, "doc");
     collab_kind kind;
-    sb_str item, path;
+    sb_str item;
     if (!collab_doc_parse(doc, &kind, &item)) {
         sb_buf_free(&body);
         net_respond_problem(req, 404, "not_found", "Not Found",
                             "Documents are named page:<id>, code:<path>, style:<name> or "
-                            "component:<id>.");
+                            "component:<id>, or branch/<name>/ and one of those.");
         return;
     }
     int ck;
@@ -207,8 +217,7 @@ static void doc_get(net_req *req, void *ctx)
         ck = types[i].kind;
     }
     bool can_write;
-    const char *item_kind = doc_item(req, kind, item, &path);
-    projects_err e = projects_collab_access(&c, id, item_kind, path, &can_write);
+    projects_err e = doc_access(req, &c, id, doc, kind, item, &can_write);
     if (e != PROJECTS_OK) {
         api_finish(req, e, &prob, 200, &body);
         return;
@@ -257,6 +266,8 @@ void api_collab_register(net_router *r, api_app *app)
     net_router_add(r, NET_GET, "/collab/:project_id/*doc", collab_ws, app, 0);
     net_router_add(r, NET_GET, "/api/projects/:id/presence", presence, app, 0);
     net_router_add(r, NET_GET, "/api/projects/:id/docs/*doc", doc_get, app, 0);
-    if (app->collab)
+    if (app->collab) {
         api_collab_bind(app);
+        api_branch_rooms_bind(app); /* after: it splits the binding */
+    }
 }

@@ -96,7 +96,25 @@ static void commits_create(net_req *req, void *ctx)
             in.branch = SB_STR("");
         if (!in.expect.ptr)
             in.expect = SB_STR("");
-        projects_err e = vcs_commit(&c, net_req_param(req, "id"), &in, &w, &prob);
+        sb_str id = net_req_param(req, "id");
+        bool other = in.branch.len && !sb_str_eq(in.branch, SB_STR(VCS_DEFAULT_BRANCH));
+        json_t *rooms = NULL;
+        projects_err e = PROJECTS_OK;
+        if (other && in.from_live && !in.changes) {
+            /* another branch's live content is its rooms' (branch_rooms.c) */
+            e = api_branch_rooms_changes(&c, id, in.branch, &rooms, &prob);
+            in.from_live = false;
+            in.changes = rooms;
+        }
+        char before[VCS_OID_HEX + 1] = "";
+        if (e == PROJECTS_OK && other && !rooms &&
+            vcs_branch_head(&c, id, in.branch, before) != PROJECTS_OK)
+            before[0] = '\0';
+        if (e == PROJECTS_OK)
+            e = vcs_commit(&c, id, &in, &w, &prob);
+        if (e == PROJECTS_OK && before[0]) /* a change list: the rooms follow */
+            api_branch_rooms_follow(req, app, &c, id, in.branch, before);
+        json_decref(rooms);
         json_decref(doc);
         api_idem_finish(req, &idem, e, &prob, 201, &body, NULL);
     }
@@ -154,6 +172,15 @@ static void branches_delete(net_req *req, void *ctx)
     api_finish(req, e, &prob, 200, &body);
 }
 
+static void tags_delete(net_req *req, void *ctx)
+{
+    API_DOMAIN_BEGIN(true);
+    projects_err e = vcs_tag_delete(&c, net_req_param(req, "id"), net_req_param(req, "name"));
+    if (e == PROJECTS_OK)
+        api_success_body(&body);
+    api_finish(req, e, &prob, 200, &body);
+}
+
 static void diff(net_req *req, void *ctx)
 {
     API_DOMAIN_BEGIN(true);
@@ -186,7 +213,13 @@ static void merge_run(net_req *req, void *ctx, bool resolve)
                           .expect_target = b.expect_target.ptr ? b.expect_target : SB_STR(""),
                           .expect_source = b.expect_source.ptr ? b.expect_source : SB_STR(""),
                           .resolutions = b.resolutions};
-    projects_err e = vcs_merge(&c, net_req_param(req, "id"), &in, &w, &prob);
+    sb_str id = net_req_param(req, "id");
+    char before[VCS_OID_HEX + 1] = "";
+    if (in.target.len && vcs_branch_head(&c, id, in.target, before) != PROJECTS_OK)
+        before[0] = '\0';
+    projects_err e = vcs_merge(&c, id, &in, &w, &prob);
+    if (e == PROJECTS_OK && before[0])
+        api_branch_rooms_follow(req, app, &c, id, in.target, before);
     json_decref(doc);
     if (e == PROJECTS_CONFLICT && body.len) {
         /* the conflicts are the answer: a 409 with what to resolve */
@@ -215,9 +248,14 @@ static void rollback(net_req *req, void *ctx)
     api_idem idem;
     if (api_post_begin(req, rollback_fields, SB_ARRAY_LEN(rollback_fields), &b, &doc, pr.user_id,
                        &idem)) {
+        sb_str id = net_req_param(req, "id"), branch = b.branch.ptr ? b.branch : SB_STR("");
+        char before[VCS_OID_HEX + 1] = "";
+        if (branch.len && vcs_branch_head(&c, id, branch, before) != PROJECTS_OK)
+            before[0] = '\0';
         projects_err e =
-            vcs_rollback(&c, net_req_param(req, "id"), b.branch.ptr ? b.branch : SB_STR(""), b.to,
-                         b.message.ptr ? b.message : SB_STR(""), &w, &prob);
+            vcs_rollback(&c, id, branch, b.to, b.message.ptr ? b.message : SB_STR(""), &w, &prob);
+        if (e == PROJECTS_OK && before[0])
+            api_branch_rooms_follow(req, app, &c, id, branch, before);
         json_decref(doc);
         api_idem_finish(req, &idem, e, &prob, 201, &body, NULL);
     }
@@ -429,6 +467,7 @@ void api_vcs_register(net_router *r, api_app *app)
     net_router_add(r, NET_DELETE, "/api/projects/:id/vcs/branches/:name", branches_delete, app, 0);
     net_router_add(r, NET_GET, "/api/projects/:id/vcs/tags", tags_list, app, 0);
     net_router_add(r, NET_POST, "/api/projects/:id/vcs/tags", tags_create, app, 0);
+    net_router_add(r, NET_DELETE, "/api/projects/:id/vcs/tags/:name", tags_delete, app, 0);
     net_router_add(r, NET_GET, "/api/projects/:id/vcs/diff", diff, app, 0);
     net_router_add(r, NET_POST, "/api/projects/:id/vcs/merge", merge, app, commit_max);
     net_router_add(r, NET_POST, "/api/projects/:id/vcs/merge/resolve", merge_resolve, app,

@@ -76,7 +76,8 @@ typedef enum collab_kind {
 
 /* Parses a document name: kind and the part after the colon (non-empty,
  * valid UTF-8 without control characters, at most COLLAB_DOC_MAX bytes in
- * all). */
+ * all). A branch's document ("branch/<name>/page:<id>") parses as its
+ * document part. */
 bool collab_doc_parse(sb_str doc, collab_kind *kind, sb_str *item);
 /* The name a document is stored and roomed under: style:<name> is the
  * file styles/<name>.css, so it is the document code:styles/<name>.css
@@ -85,6 +86,11 @@ bool collab_doc_parse(sb_str doc, collab_kind *kind, sb_str *item);
  * returned as they are (also a style name too long to rewrite). The
  * result may point into buf. doc need not be valid. */
 sb_str collab_doc_canonical(sb_str doc, char buf[COLLAB_DOC_MAX + 1]);
+/* A branch's document, "branch/<name>/<doc>" (branch.c, docs/vcs.md
+ * "Branch rooms"): true with the branch name (1 or more of A-Z a-z 0-9
+ * - _ . /) and the document part, which collab_doc_parse then parses like
+ * any name; false for every other name. */
+bool collab_doc_branch(sb_str doc, sb_str *branch, sb_str *rest);
 /* The root type API.md gives the kind's content: ("page", map),
  * ("component", map) or ("content", text); kind_out is a crdt_kind. */
 const char *collab_doc_root(collab_kind kind, int *crdt_kind_out);
@@ -155,6 +161,10 @@ typedef struct collab_binding {
 
 /* Before the loops start. */
 void collab_hub_bind(collab_hub *h, const collab_binding *b);
+/* Before the loops start, after collab_hub_bind: branch documents
+ * (collab_doc_branch) go to b's seed and materialise, the others to the
+ * binding bound before; on_user_left stays the one bound before. */
+void collab_branch_bind(collab_hub *h, const collab_binding *b);
 
 /* Appends to update the local edits that turn d's content of kind into
  * content: for code and style documents, the text (one delete and one

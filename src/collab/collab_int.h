@@ -59,6 +59,10 @@ struct collab_hub {
     sb_map per_user;      /* user id -> open connections (uintptr_t) */
     sb_map per_doc;       /* key -> open connections (uintptr_t) */
     sb_map per_member;    /* project_id "/" user_id -> open connections (uintptr_t) */
+
+    /* branch.c's split of bind (read-only, like it): branch documents'
+     * binding and the one bound before it */
+    collab_binding branch_bind, inner_bind;
 };
 
 typedef enum room_state { ROOM_LOADING, ROOM_READY, ROOM_FAILED } room_state;

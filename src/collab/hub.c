@@ -37,6 +37,9 @@ bool collab_doc_parse(sb_str doc, collab_kind *kind, sb_str *item)
     for (size_t i = 0; i < doc.len; i++)
         if ((unsigned char)doc.ptr[i] < 0x20 || doc.ptr[i] == 0x7f)
             return false;
+    sb_str branch, rest;
+    if (collab_doc_branch(doc, &branch, &rest)) /* a branch's document (branch.c) */
+        doc = rest;
     for (size_t i = 0; i < SB_ARRAY_LEN(kinds); i++) {
         size_t n = strlen(kinds[i].prefix);
         if (doc.len > n && memcmp(doc.ptr, kinds[i].prefix, n) == 0) {
@@ -54,7 +57,10 @@ sb_str collab_doc_canonical(sb_str doc, char buf[COLLAB_DOC_MAX + 1])
     sb_str item;
     if (!collab_doc_parse(doc, &kind, &item) || kind != COLLAB_STYLE)
         return doc;
-    int n = snprintf(buf, COLLAB_DOC_MAX + 1, "code:styles/%.*s.css", (int)item.len, item.ptr);
+    sb_str branch, rest; /* a branch's style is its code:styles/ document */
+    int pre = collab_doc_branch(doc, &branch, &rest) ? (int)(rest.ptr - doc.ptr) : 0;
+    int n = snprintf(buf, COLLAB_DOC_MAX + 1, "%.*scode:styles/%.*s.css", pre, doc.ptr,
+                     (int)item.len, item.ptr);
     if (n < 0 || n > COLLAB_DOC_MAX)
         return doc; /* too long to be a code name: its own document */
     return sb_str_make(buf, (size_t)n);

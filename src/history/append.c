@@ -49,6 +49,18 @@ const char *history__kind_of(const char *type, bool *removes)
         {"item_shared", "none", false},
         {"ai_content_created", "none", false},
         {"ai_content_deleted", "none", false},
+        /* Version control: a ref moved (vcs/event.c); the value is the
+         * move (ref, old and new commit, ...). Refs are not part of the
+         * state: the content a ref names is in git, the live project is
+         * written by its own page and file events. */
+        {"vcs_commit", "ref", false},
+        {"vcs_branch_created", "ref", false},
+        {"vcs_branch_deleted", "ref", false},
+        {"vcs_tag_created", "ref", false},
+        {"vcs_tag_deleted", "ref", false},
+        {"vcs_merge", "ref", false},
+        {"vcs_merge_resolved", "ref", false},
+        {"vcs_rollback", "ref", false},
     };
     for (size_t i = 0; i < SB_ARRAY_LEN(map); i++)
         if (strcmp(type, map[i].type) == 0) {
@@ -167,6 +179,10 @@ history_err history_append(store *db, const history_event_in *ev, int snapshot_e
     if (strcmp(kind, "state") == 0)
         sb_jw_raw(&w, state.ptr, state.len);
     else if (strcmp(kind, "none") == 0)
+        sb_jw_null(&w);
+    else if (strcmp(kind, "ref") == 0 && ev->details)
+        sb_jw_raw(&w, ev->details, strlen(ev->details)); /* ours: vcs/event.c writes it */
+    else if (strcmp(kind, "ref") == 0)
         sb_jw_null(&w);
     else if ((r = history__live_entity(db, ev->project_id, kind, key, &w, err)) != HISTORY_OK)
         goto out;

@@ -17,7 +17,8 @@
  * An event's payload is {"kind": k, "key": s, "value": v}: kind "project"
  * (value the project or null), "page", "file", "comment", "member",
  * "asset" (key the entity's key, value it or null when deleted), "state"
- * (value a whole state) or "none" (no change to the state). A change that
+ * (value a whole state), "none" (no change to the state) or "ref" (a
+ * version-control ref moved: value the move, no change to the state). A change that
  * also moved another entity of the same kind on (a reply bumps its
  * thread's root) lists it in "also": {key: value}.
  *

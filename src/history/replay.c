@@ -92,6 +92,8 @@ static history_err collect(store *db, const char *project_id, int64_t from, int6
         const char *kind = history__kind_of(type ? type : "", &removes);
         if (strcmp(kind, "state") == 0) {
             reset = true;
+        } else if (strcmp(kind, "ref") == 0 || strcmp(kind, "none") == 0) {
+            keep = false; /* they change no state */
         } else if (!strcmp(kind, "page") || !strcmp(kind, "file") || !strcmp(kind, "member") ||
                    !strcmp(kind, "asset")) {
             size_t n;

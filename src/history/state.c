@@ -126,8 +126,8 @@ history_err history_apply(json_t *state, const json_t *payload)
     json_t *value = json_object_get(payload, "value");
     if (!json_is_object(payload) || !kind)
         return HISTORY_CORRUPT;
-    if (strcmp(kind, "none") == 0)
-        return HISTORY_OK;
+    if (strcmp(kind, "none") == 0 || strcmp(kind, "ref") == 0)
+        return HISTORY_OK; /* refs are not part of the state (docs/history.md) */
     if (strcmp(kind, "state") == 0) {
         if (!history_state_check(value))
             return HISTORY_CORRUPT;

@@ -242,8 +242,14 @@ projects_err vcs_commit(projects_ctx *c, sb_str project_id, const vcs_commit_inp
         pe = vcs__commit_tree(&r, &tree, parents, has_head ? 1 : 0, msg, &cm);
         free(msg);
     }
-    if (pe == PROJECTS_OK)
-        pe = vcs__ref_set(&r, ref, &cm, has_head ? &head : NULL);
+    if (pe == PROJECTS_OK) {
+        vcs__move m = {.type = "vcs_commit",
+                       .ref = ref,
+                       .old = has_head ? &head : NULL,
+                       .now = &cm,
+                       .with_commit = true};
+        pe = vcs__ref_move(&r, &m);
+    }
     if (pe == PROJECTS_CONFLICT) /* the first commit raced another */
         pe = PROJECTS_STALE;
     if (pe == PROJECTS_OK && store_commit(c->db, &err) != STORE_OK)
@@ -329,8 +335,9 @@ projects_err vcs_tag_list(projects_ctx *c, sb_str project_id, sb_jw *out)
     return list(c, project_id, "refs/tags/", out);
 }
 
-static projects_err create_ref(projects_ctx *c, sb_str project_id, const char *prefix, sb_str name,
-                               sb_str from, sb_jw *out, projects_problem *p)
+static projects_err create_ref(projects_ctx *c, sb_str project_id, const char *prefix,
+                               const char *event, sb_str name, sb_str from, sb_jw *out,
+                               projects_problem *p)
 {
     if (!vcs__name_ok(name, prefix))
         return invalid(p, "name", "must be 1 to 200 of A-Z a-z 0-9 - _ . / that git accepts");
@@ -343,7 +350,8 @@ static projects_err create_ref(projects_ctx *c, sb_str project_id, const char *p
     char ref[VCS_REF_NAME_MAX + 16];
     snprintf(ref, sizeof(ref), "%s%.*s", prefix, (int)name.len, name.ptr);
     if (pe == PROJECTS_OK) {
-        pe = vcs__ref_set(&r, ref, &at, NULL);
+        vcs__move m = {.type = event, .ref = ref, .now = &at};
+        pe = vcs__ref_move(&r, &m);
         if (pe == PROJECTS_CONFLICT)
             p->field = "name", snprintf(p->message, sizeof(p->message), "is taken");
     }
@@ -362,13 +370,13 @@ static projects_err create_ref(projects_ctx *c, sb_str project_id, const char *p
 projects_err vcs_branch_create(projects_ctx *c, sb_str project_id, sb_str name, sb_str from,
                                sb_jw *out, projects_problem *p)
 {
-    return create_ref(c, project_id, "refs/heads/", name, from, out, p);
+    return create_ref(c, project_id, "refs/heads/", "vcs_branch_created", name, from, out, p);
 }
 
 projects_err vcs_tag_create(projects_ctx *c, sb_str project_id, sb_str name, sb_str from,
                             sb_jw *out, projects_problem *p)
 {
-    return create_ref(c, project_id, "refs/tags/", name, from, out, p);
+    return create_ref(c, project_id, "refs/tags/", "vcs_tag_created", name, from, out, p);
 }
 
 projects_err vcs_branch_delete(projects_ctx *c, sb_str project_id, sb_str name)
@@ -382,7 +390,24 @@ projects_err vcs_branch_delete(projects_ctx *c, sb_str project_id, sb_str name)
         return pe;
     char ref[VCS_REF_NAME_MAX + 16];
     branch_ref(ref, sizeof(ref), name);
-    pe = vcs__ref_delete(&r, ref);
+    vcs__move m = {.type = "vcs_branch_deleted", .ref = ref};
+    pe = vcs__ref_move(&r, &m);
+    vcs__close(&r);
+    return pe;
+}
+
+projects_err vcs_tag_delete(projects_ctx *c, sb_str project_id, sb_str name)
+{
+    if (!vcs__name_ok(name, "refs/tags/"))
+        return PROJECTS_NOT_FOUND;
+    vcs__repo r;
+    projects_err pe = vcs__open(c, project_id, AUTHZ_EDIT, &r);
+    if (pe != PROJECTS_OK)
+        return pe;
+    char ref[VCS_REF_NAME_MAX + 16];
+    snprintf(ref, sizeof(ref), "refs/tags/%.*s", (int)name.len, name.ptr);
+    vcs__move m = {.type = "vcs_tag_deleted", .ref = ref};
+    pe = vcs__ref_move(&r, &m);
     vcs__close(&r);
     return pe;
 }

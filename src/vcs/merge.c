@@ -300,8 +300,17 @@ projects_err vcs_merge(projects_ctx *c, sb_str project_id, const vcs_merge_input
         vcs__close(&r);
         return PROJECTS_OK;
     }
+    bool resolved = in->resolutions && json_object_size(in->resolutions);
+    vcs__move mv = {.type = resolved ? "vcs_merge_resolved" : "vcs_merge",
+                    .ref = tref,
+                    .old = &ours,
+                    .source = sref + 11,
+                    .source_head = &theirs,
+                    .resolved = in->resolutions};
     if (pe == PROJECTS_OK && git_oid_equal(&base, &ours)) {
-        pe = vcs__ref_set(&r, tref, &theirs, &ours);
+        mv.now = &theirs;
+        mv.fast_forward = true;
+        pe = vcs__ref_move(&r, &mv);
         if (pe == PROJECTS_OK && is_default(target))
             pe = vcs__apply_live(&r, &ours, &theirs);
         if (pe == PROJECTS_OK) {
@@ -363,8 +372,11 @@ projects_err vcs_merge(projects_ctx *c, sb_str project_id, const vcs_merge_input
             pe = vcs__commit_tree(&r, &tree, parents, 2, msg.ptr, &cm);
             sb_buf_free(&msg);
         }
-        if (pe == PROJECTS_OK)
-            pe = vcs__ref_set(&r, tref, &cm, &ours);
+        if (pe == PROJECTS_OK) {
+            mv.now = &cm;
+            mv.with_commit = true;
+            pe = vcs__ref_move(&r, &mv);
+        }
         if (pe == PROJECTS_OK && is_default(target))
             pe = vcs__apply_live(&r, &ours, &cm);
         if (pe == PROJECTS_OK) {
@@ -428,28 +440,14 @@ projects_err vcs_rollback(projects_ctx *c, sb_str project_id, sb_str branch, sb_
         pe = vcs__commit_tree(&r, git_commit_tree_id(tc), parents, 1, msg.ptr, &cm);
         sb_buf_free(&msg);
     }
-    sb_errbuf err = {{0}};
-    if (pe == PROJECTS_OK && store_begin(c->db, &err) != STORE_OK)
-        pe = PROJECTS_STORE;
     if (pe == PROJECTS_OK) {
-        pe = vcs__ref_set(&r, ref, &cm, &head);
-        if (pe == PROJECTS_OK) {
-            sb_buf d = SB_BUF_INIT;
-            sb_jw w;
-            sb_jw_init(&w, &d);
-            sb_jw_obj_begin(&w);
-            sb_jw_key(&w, "branch");
-            sb_jw_strn(&w, branch.ptr, branch.len);
-            sb_jw_kv_str(&w, "to", git_oid_tostr(hex, sizeof(hex), &target));
-            sb_jw_kv_str(&w, "commit", git_oid_tostr(hex, sizeof(hex), &cm));
-            sb_jw_obj_end(&w);
-            pe = projects_audit_record(c, r.project_id, "vcs_rollback", ref, d.ptr);
-            sb_buf_free(&d);
-        }
-        if (pe == PROJECTS_OK && store_commit(c->db, &err) != STORE_OK)
-            pe = PROJECTS_STORE;
-        if (pe != PROJECTS_OK)
-            store_rollback(c->db, &err);
+        vcs__move m = {.type = "vcs_rollback",
+                       .ref = ref,
+                       .old = &head,
+                       .now = &cm,
+                       .with_commit = true,
+                       .to = &target};
+        pe = vcs__ref_move(&r, &m);
     }
     if (pe == PROJECTS_OK && is_default(branch))
         pe = vcs__apply_live(&r, &head, &cm);

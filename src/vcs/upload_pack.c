@@ -107,12 +107,18 @@ projects_err vcs_git_upload_pack(projects_ctx *c, sb_str project_id, const vcs_u
         rc = git_revwalk_hide(walk, &oid);
     }
     sb_buf_puts(out, "0008NAK\n");
+    sb_buf key = SB_BUF_INIT;
     if (pe == PROJECTS_OK && rc == 0 && req->done) {
-        if ((rc = git_packbuilder_new(&pb, r.git)) == 0 &&
+        /* after the checks above: a kept pack is served only to whom may read it */
+        vcs__pack_key(&key, r.project_id, req);
+        if (!vcs__pack_cache_get(&key, out) && (rc = git_packbuilder_new(&pb, r.git)) == 0 &&
             (rc = git_packbuilder_insert_walk(pb, walk)) == 0 &&
-            (rc = git_packbuilder_write_buf(&pack, pb)) == 0)
+            (rc = git_packbuilder_write_buf(&pack, pb)) == 0) {
             sb_buf_append(out, pack.ptr, pack.size);
+            vcs__pack_cache_put(&key, pack.ptr, pack.size);
+        }
     }
+    sb_buf_free(&key);
     if (pe == PROJECTS_OK && rc < 0)
         pe = vcs__git_fail("packing objects", rc);
     git_buf_dispose(&pack);

@@ -102,8 +102,10 @@ projects_err vcs_branch_create(projects_ctx *c, sb_str project_id, sb_str name, 
                                sb_jw *out, projects_problem *p);
 projects_err vcs_tag_create(projects_ctx *c, sb_str project_id, sb_str name, sb_str from,
                             sb_jw *out, projects_problem *p);
-/* Deletes a branch (not the default one: INVALID). */
+/* Deletes a branch (not the default one: INVALID) or a tag; NOT_FOUND
+ * when there is none. */
 projects_err vcs_branch_delete(projects_ctx *c, sb_str project_id, sb_str name);
+projects_err vcs_tag_delete(projects_ctx *c, sb_str project_id, sb_str name);
 
 /* What changed from from to to (refs or commit ids): {from, to, files:
  * [{path, status: added|modified|deleted, kind: page|file|asset,
@@ -138,6 +140,23 @@ projects_err vcs_rollback(projects_ctx *c, sb_str project_id, sb_str branch, sb_
 /* One file of the tree at ref (a path such as "files/a.js" or
  * "pages/<id>.json"): its bytes into out. */
 projects_err vcs_read(projects_ctx *c, sb_str project_id, sb_str ref, sb_str path, sb_buf *out);
+
+/* ---- branch rooms (branch_live.c, docs/vcs.md "Branch rooms") ---- */
+
+#define VCS_OID_HEX 40
+
+/* The head of branch (hex: 40 characters and a NUL); NOT_FOUND when the
+ * project has no such branch (or the caller may not read its history). */
+projects_err vcs_branch_head(projects_ctx *c, sb_str project_id, sb_str branch,
+                             char hex[VCS_OID_HEX + 1]);
+
+/* Called for each path that differs between two commits, in byte order:
+ * content is the path's bytes at the second (borrowed for the call), NULL
+ * when it is gone there. */
+typedef void (*vcs_path_fn)(void *ctx, const char *path, const sb_str *content);
+/* The paths that differ from commit from to commit to (refs or ids). */
+projects_err vcs_changed_paths(projects_ctx *c, sb_str project_id, sb_str from, sb_str to,
+                               vcs_path_fn fn, void *ctx);
 
 /* ---- git's dumb HTTP protocol (git_http.c), read-only ---- */
 

@@ -69,6 +69,26 @@ projects_err vcs__ref_delete(vcs__repo *r, const char *name);
  * names without the prefix; or, with text, "<oid>\t<name>\n" lines. */
 projects_err vcs__ref_list(vcs__repo *r, const char *prefix, sb_jw *out, sb_buf *text);
 
+/* A ref move and its event (event.c). */
+typedef struct vcs__move {
+    const char *type;           /* the event: vcs_commit, vcs_branch_created, ... */
+    const char *ref;            /* full name: refs/heads/x, refs/tags/x */
+    const git_oid *old;         /* the head seen (NULL: the ref is created) */
+    const git_oid *now;         /* the new head (NULL: the ref is deleted) */
+    bool with_commit;           /* name now's parents and subject (a new commit) */
+    const char *source;         /* a merge's source branch, or NULL */
+    const git_oid *source_head; /* a merge's source head */
+    bool fast_forward;          /* a merge that only moved the target */
+    const git_oid *to;          /* a rollback's target, or NULL */
+    const json_t *resolved;     /* a merge's resolutions (their ids are logged), or NULL */
+} vcs__move;
+
+/* Moves m->ref (vcs__ref_set from old to now; now NULL: deletes it) and
+ * appends m's event and audit row, all in one transaction: the caller's
+ * when one is open, else one of its own. Errors as vcs__ref_set, and
+ * NOT_FOUND for deleting a ref that is not there. */
+projects_err vcs__ref_move(vcs__repo *r, const vcs__move *m);
+
 /* A branch or tag name: 1..VCS_REF_NAME_MAX bytes git accepts in a ref. */
 bool vcs__name_ok(sb_str name, const char *prefix);
 /* Resolves a branch, a tag or a 40-hex commit id to a commit; empty is
@@ -99,6 +119,13 @@ bool vcs__is_page(const char *path);
  * into the live project (live.c): the default branch moved from from to
  * to. */
 projects_err vcs__apply_live(vcs__repo *r, const git_oid *from, const git_oid *to);
+
+/* Built packs (pack_cache.c): the key of a request (the project, its
+ * wants and haves) into key; get appends a kept pack to out (false when
+ * none); put keeps a copy. Any thread. */
+void vcs__pack_key(sb_buf *key, const char *project_id, const vcs_upload_request *req);
+bool vcs__pack_cache_get(const sb_buf *key, sb_buf *out);
+void vcs__pack_cache_put(const sb_buf *key, const void *pack, size_t n);
 
 /* The project's live pages, files and assets as a new tree (snapshot.c). */
 projects_err vcs__snapshot(vcs__repo *r, git_oid *tree);

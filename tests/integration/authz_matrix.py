@@ -381,6 +381,8 @@ ROUTES = [
     Route("DELETE", "/api/projects/{id}/vcs/branches/{name}", "project", "edit", public=False,
           guests=False, fresh=True),
     Route("GET", "/api/projects/{id}/vcs/tags", "project", "read", public=False, guests=False),
+    Route("DELETE", "/api/projects/{id}/vcs/tags/{name}", "project", "edit", public=False,
+          guests=False, fresh=True),
     Route("POST", "/api/projects/{id}/vcs/tags", "project", "edit", ok=201, public=False,
           guests=False, body=lambda c: {"name": "t" + uid()}),
     Route("GET", "/api/projects/{id}/vcs/diff", "project", "read", public=False, guests=False,
@@ -571,6 +573,7 @@ def make_project(owner, team, vis, name, items=(), guest=True):
     _, d = api(owner, "POST", vcs + "/commits", {"message": "First", "from_live": True}, want=201)
     api(owner, "POST", vcs + "/branches", {"name": "base"}, want=201)
     api(owner, "POST", vcs + "/branches", {"name": "side"}, want=201)
+    api(owner, "POST", vcs + "/tags", {"name": "side"}, want=201)  # for DELETE tags/{name}
     _, s = api(owner, "POST", vcs + "/commits", {"branch": "side", "message": "Side", "changes": [
         {"path": "files/vcs.txt", "content": "side\n"}]}, want=201)
     VCS_HEADS[p.id] = (d["id"], s["id"])

@@ -6,8 +6,8 @@
 # compared with what was recorded, across snapshots taken every 7 events;
 # event pagination; who may read events and states; bad input; concurrent
 # writers to one project (numbers without gaps); and kill -9 during writes
-# (no acknowledged change lost, no event without its change or change
-# without its event).
+# of files, tags and branch commits (no acknowledged change lost, no event
+# without its change or change without its event).
 # drivers: sqlite postgres
 . "$SITEBASE_SOURCE_DIR/tests/lib.sh"
 
@@ -266,22 +266,46 @@ while [ \$i -lt 400 ]; do
     i=\$((i + 1))
 done
 EOF
-touch "$SB_TMP/acked.1" "$SB_TMP/acked.2" "$SB_TMP/acked.3"
+# and version control's writes: tags, and commits on a branch (a ref
+# move and its event in one transaction, docs/vcs.md "Events")
+eq "a first commit" "$(call "$ED" POST "/projects/$P/vcs/commits" '{"message":"base","from_live":true}')" 201
+eq "a branch for the killed commits" "$(call "$ED" POST "/projects/$P/vcs/branches" '{"name":"kb"}')" 201
+cat >"$SB_TMP/vcs_writer.sh" <<EOF
+i=0
+while [ \$i -lt 400 ]; do
+    if [ "\$1" = tag ]; then
+        code=\$(curl -sS -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $ED" \
+            -H 'Content-Type: application/json' --data-binary "{\"name\":\"k-\$i\"}" \
+            "$A/projects/$P/vcs/tags" 2>/dev/null)
+        [ "\$code" = 201 ] && echo "k-\$i" >>"$SB_TMP/acked.tag"
+    else
+        code=\$(curl -sS -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $ED" \
+            -H 'Content-Type: application/json' \
+            --data-binary "{\"branch\":\"kb\",\"message\":\"k \$i\",\"changes\":[{\"path\":\"files/kb.txt\",\"content\":\"\$i\"}]}" \
+            "$A/projects/$P/vcs/commits" 2>/dev/null)
+        [ "\$code" = 201 ] && echo "\$i" >>"$SB_TMP/acked.commit"
+    fi
+    [ "\$code" = 000 ] && break
+    i=\$((i + 1))
+done
+EOF
+touch "$SB_TMP/acked.1" "$SB_TMP/acked.2" "$SB_TMP/acked.3" "$SB_TMP/acked.tag" "$SB_TMP/acked.commit"
 wpids=()
 for n in 1 2 3; do bash "$SB_TMP/writer.sh" $n & wpids+=($!); done
+for n in tag commit; do bash "$SB_TMP/vcs_writer.sh" $n & wpids+=($!); done
 sleep 1.5
 kill -KILL "$SB_PID"
 wait "$SB_PID" 2>/dev/null
 SB_PID=""
 wait "${wpids[@]}"
-acked=$(cat "$SB_TMP"/acked.* | wc -l)
+acked=$(cat "$SB_TMP"/acked.[123] | wc -l)
 check "writes were acknowledged before the kill ($acked)" test "$acked" -gt 0
 sb_start --argon2-memory 1M --argon2-iterations 1 --rate-limit-auth-ip 0 \
     --rate-limit-auth-account 0 --lockout-threshold 0 --history-snapshot-every $SNAP_EVERY
 A="$SB_URL/api"
 call "$OWN" GET "/projects/$P/state" >/dev/null
 body >"$SB_TMP/head.json"
-missing=$(cat "$SB_TMP"/acked.* | python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["state"]["files"]; print([p for p in sys.stdin.read().split() if p not in s])' "$SB_TMP/head.json")
+missing=$(cat "$SB_TMP"/acked.[123] | python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["state"]["files"]; print([p for p in sys.stdin.read().split() if p not in s])' "$SB_TMP/head.json")
 eq "no acknowledged write is lost" "$missing" "[]"
 HEAD2=$(jget seq <"$SB_TMP/head.json")
 eq "every kept write has its event and every event its write" "$(replay_state "$HEAD2")" "$(head_state)"
@@ -290,6 +314,37 @@ eq "file_created events match the k/ files" \
     "$(sb_sql "SELECT COUNT(*) FROM files WHERE project_id = '$P' AND path LIKE 'k/%'")"
 eq "still without gaps" \
     "$(sb_sql "SELECT COUNT(*), MAX(seq) FROM events WHERE project_id = '$P'" | tr '\t' ' ')" "$HEAD2 $HEAD2"
+check "tags and commits were acknowledged before the kill ($(wc -l <"$SB_TMP/acked.tag"), $(wc -l <"$SB_TMP/acked.commit"))" \
+    test -s "$SB_TMP/acked.tag" -a -s "$SB_TMP/acked.commit"
+python3 "$SITEBASE_SOURCE_DIR/tests/support/events.py" "$SB_URL" "$P" "$OWN" >"$SB_TMP/kev.json"
+call "$OWN" GET "/projects/$P/vcs/tags" >/dev/null
+body >"$SB_TMP/ktags.json"
+call "$OWN" GET "/projects/$P/vcs/branches" >/dev/null
+body >"$SB_TMP/kbranches.json"
+call "$OWN" GET "/projects/$P/vcs/commits?ref=kb&limit=200" >/dev/null
+body >"$SB_TMP/klog.json"
+check "no acknowledged ref move lost, none without its event, no event without its move" \
+    python3 - "$SB_TMP/kev.json" "$SB_TMP/ktags.json" "$SB_TMP/kbranches.json" "$SB_TMP/klog.json" "$SB_TMP/acked.tag" "$SB_TMP/acked.commit" <<'PY'
+import json, sys
+ev = json.load(open(sys.argv[1]))
+tags = {t["name"]: t["commit"] for t in json.load(open(sys.argv[2]))["items"]}
+branches = {b["name"]: b["commit"] for b in json.load(open(sys.argv[3]))["items"]}
+log = json.load(open(sys.argv[4]))["items"]
+acked_tags = open(sys.argv[5]).read().split()
+acked_commits = open(sys.argv[6]).read().split()
+ktags = {t: c for t, c in tags.items() if t.startswith("k-")}
+assert all(t in ktags for t in acked_tags), [t for t in acked_tags if t not in ktags]
+tag_ev = {e["payload"]["value"]["tag"]: e["payload"]["value"]["commit"] for e in ev if e["type"] == "vcs_tag_created"}
+assert tag_ev == ktags, (len(tag_ev), len(ktags))
+# the branch's events chain from its creation to its head, one per commit
+kb = [e["payload"]["value"] for e in ev if e["target"] == "refs/heads/kb"]
+assert kb[0]["old"] is None and all(kb[i]["old"] == kb[i - 1]["commit"] for i in range(1, len(kb))), kb
+assert kb[-1]["commit"] == branches["kb"], (kb[-1], branches["kb"])
+commits = [c for c in log if c["message"].startswith("k ")]
+assert [v["commit"] for v in kb[1:]] == [c["id"] for c in reversed(commits)], (len(kb), len(commits))
+assert len(commits) >= len(acked_commits), (len(commits), len(acked_commits))
+assert {c["message"] for c in commits} >= {"k " + i for i in acked_commits}
+PY
 eq "writes go on after the restart" "$(call "$ED" PUT "/projects/$P/files/race.js" '{"content":"after"}')" 200
 eq "numbered next" "$(call "$OWN" GET "/projects/$P/events?after=$HEAD2"; body | jget items.0.seq)" "200$((HEAD2 + 1))"
 

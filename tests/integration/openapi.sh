@@ -204,6 +204,9 @@ eq "vcs side commit" "$(rec POST $VC/commits "$VP/commits" "${J[@]}" "${B[@]}" -
 eq "vcs main commit" "$(rec POST $VC/commits "$VP/commits" "${J[@]}" "${B[@]}" -d '{"message":"Main","changes":[{"path":"files/src/app.js","content":"main\n"}]}')" 201
 eq "vcs tag" "$(rec POST $VC/tags "$VP/tags" "${J[@]}" "${B[@]}" -d "{\"name\":\"v1\",\"from\":\"$VC1\"}")" 201
 eq "vcs tags" "$(rec GET $VC/tags "$VP/tags" "${B[@]}")" 200
+eq "vcs tag to delete" "$(rec POST $VC/tags "$VP/tags" "${J[@]}" "${B[@]}" -d '{"name":"gone"}')" 201
+eq "vcs tag delete" "$(rec DELETE $VC/tags/{name} "$VP/tags/gone" "${B[@]}")" 200
+eq "vcs tag delete 404" "$(rec DELETE $VC/tags/{name} "$VP/tags/gone" "${B[@]}")" 404
 eq "vcs diff" "$(rec GET $VC/diff "$VP/diff?from=v1&to=side" "${B[@]}")" 200
 eq "vcs diff 404" "$(rec GET $VC/diff "$VP/diff?from=nope" "${B[@]}")" 404
 eq "vcs file" "$(rec GET $VC/files/{file_path} "$VP/files/files/src/app.js?ref=side" "${B[@]}")" 200

@@ -2,14 +2,15 @@
 # Version control of projects: commits from the live project and from
 # change lists, branches, tags, history, diffs (unified for files,
 # structural for pages), merges with and without conflicts and their
-# resolution, rollback, role rules, and `git clone` over dumb HTTP with
-# the real git client, `git log` and `git show` on the clone.
+# resolution, rollback, role rules, `git clone` over dumb HTTP with
+# the real git client, `git log` and `git show` on the clone, and the
+# event of every ref move (docs/vcs.md, "Events").
 # drivers: sqlite postgres
 . "$SITEBASE_SOURCE_DIR/tests/lib.sh"
 
 sb_start_api
-read -r OWN _ <<<"$(signup owner@example.com)"
-read -r ED _ <<<"$(signup editor@example.com editor)"
+read -r OWN OWN_ID <<<"$(signup owner@example.com)"
+read -r ED ED_ID <<<"$(signup editor@example.com editor)"
 read -r VW _ <<<"$(signup viewer@example.com)"
 read -r OUT _ <<<"$(signup outsider@example.com)"
 
@@ -209,6 +210,9 @@ eq "git show has the author" "$(git -C "$SB_TMP/clone" show -s --format='%an <%a
 contains "git show has the change" "$(git -C "$SB_TMP/clone" show "$B1" -- files/src/app.js)" "+line seven"
 check "git fsck finds the objects sound" git -C "$SB_TMP/clone" fsck --strict
 eq "branches came along" "$(git -C "$SB_TMP/clone" branch -r | grep -c redesign)" 1
+check "a second clone (the pack the first one built, kept)" git clone -q "$GURL" "$SB_TMP/clone2"
+eq "has the same history" "$(git -C "$SB_TMP/clone2" rev-parse HEAD) $(git -C "$SB_TMP/clone2" rev-list --count HEAD)" "$R1 5"
+check "and sound objects" git -C "$SB_TMP/clone2" fsck --strict
 check "git clone (dumb HTTP)" env GIT_SMART_HTTP=0 git clone -q "$GURL" "$SB_TMP/dumb"
 eq "the same history" "$(git -C "$SB_TMP/dumb" rev-parse HEAD)" "$R1"
 check "dumb objects are sound" git -C "$SB_TMP/dumb" fsck --strict
@@ -238,6 +242,83 @@ eq "of four commits on the same head, one wins" "$(race 4 -X POST -H "$(as "$ED"
 eq "the default branch stays" "$(call "$ED" DELETE "$V/branches/main")" 400
 eq "a branch goes" "$(call "$ED" DELETE "$V/branches/b3")" 200
 eq "gone" "$(call "$ED" DELETE "$V/branches/b3")" 404
+
+# ---- tag delete ----
+eq "a viewer may not delete a tag" "$(call "$VW" DELETE "$V/tags/v1")" 403
+eq "a tag goes" "$(call "$ED" DELETE "$V/tags/v1")" 200
+eq "gone too" "$(call "$ED" DELETE "$V/tags/v1")" 404
+RACE=$(call "$VW" GET "$V/commits?limit=1" >/dev/null; body | jget items.0.id)
+
+# ---- every ref move is an event, in order, with its actor and session;
+# the failed ones (409, 412, 400, up to date) wrote none ----
+python3 "$SITEBASE_SOURCE_DIR/tests/support/events.py" "$SB_URL" "$P" "$VW" >"$SB_TMP/events.json"
+call "$VW" GET "$V/branches" >/dev/null
+body >"$SB_TMP/branches.json"
+check "the ref events are the moves made" python3 - "$SB_TMP/events.json" "$SB_TMP/branches.json" <<PY
+import json, sys
+ev = json.load(open(sys.argv[1]))
+refs = {b["name"]: b["commit"] for b in json.load(open(sys.argv[2]))["items"]}
+vcs = [e for e in ev if e["type"].startswith("vcs_")]
+ED, OWN = "$ED_ID", "$OWN_ID"
+C1, C2, B1, M1, TH, SH, B3, R1, C9, RACE = "$C1", "$C2", "$B1", "$M1", "$TH", "$SH", "$B3", "$R1", "$C9", "$RACE"
+want = [  # type, ref, old, commit, actor
+    ("vcs_commit", "refs/heads/main", None, C1, ED),
+    ("vcs_branch_created", "refs/heads/redesign", None, C1, ED),
+    ("vcs_commit", "refs/heads/main", C1, C2, ED),
+    ("vcs_commit", "refs/heads/redesign", C1, B1, ED),
+    ("vcs_merge", "refs/heads/main", C2, M1, OWN),
+    ("vcs_branch_created", "refs/heads/b2", None, M1, ED),
+    ("vcs_branch_created", "refs/heads/b3", None, M1, ED),
+    ("vcs_commit", "refs/heads/b2", M1, TH, ED),
+    ("vcs_commit", "refs/heads/b3", M1, B3, ED),
+    ("vcs_merge_resolved", "refs/heads/b2", TH, None, ED),
+    ("vcs_tag_created", "refs/tags/v1", None, C1, ED),
+    ("vcs_rollback", "refs/heads/b2", None, None, ED),
+    ("vcs_rollback", "refs/heads/main", M1, R1, OWN),
+    ("vcs_commit", "refs/heads/main", R1, C9, OWN),
+    ("vcs_commit", "refs/heads/main", C9, RACE, ED),
+    ("vcs_branch_deleted", "refs/heads/b3", B3, None, ED),
+    ("vcs_tag_deleted", "refs/tags/v1", C1, None, ED),
+]
+got = [(e["type"], e["target"]) for e in vcs]
+assert got == [(w[0], w[1]) for w in want], got
+for e, (t, ref, old, commit, actor) in zip(vcs, want):
+    v = e["payload"]["value"]
+    assert e["payload"]["kind"] == "ref" and e["payload"]["key"] == ref, e
+    assert e["actor_id"] == actor and e["session_id"], e
+    assert v["ref"] == ref, v
+    if old is not None or t.endswith("_created"):
+        assert v["old"] == old, (t, v)
+    if commit is not None or t.endswith("_deleted"):
+        assert v["commit"] == commit, (t, v)
+first = vcs[0]["payload"]["value"]
+assert first["parents"] == [] and first["subject"] == "First version" and first["branch"] == "main", first
+m = vcs[4]["payload"]["value"]
+assert m["parents"] == [C2, B1] and m["source"] == "redesign" and m["source_commit"] == B1 and m["fast_forward"] is False, m
+r = vcs[9]["payload"]["value"]
+assert r["source"] == "b3" and r["source_commit"] == SH and r["parents"] == [TH, SH], r
+assert sorted(r["resolved"]) == sorted(["pages/$PG.json#hero/props/title", "files/styles/site.css"]), r
+rb = vcs[12]["payload"]["value"]
+assert rb["to"] == C1 and rb["parents"] == [M1], rb
+assert vcs[11]["payload"]["value"]["to"] == TH
+assert vcs[10]["payload"]["value"]["tag"] == "v1"
+# every branch is where its last event put it; deleted refs' last event deletes
+last = {}
+for e in vcs:
+    last[e["target"]] = e["payload"]["value"]["commit"]
+for name, commit in refs.items():
+    assert last["refs/heads/" + name] == commit, (name, commit, last)
+assert last["refs/heads/b3"] is None and last["refs/tags/v1"] is None
+seqs = [e["seq"] for e in ev]
+assert seqs == list(range(1, len(ev) + 1)), seqs
+PY
+MSEQ=$(python3 -c 'import json,sys; print([e["seq"] for e in json.load(open(sys.argv[1])) if e["type"]=="vcs_merge"][0])' "$SB_TMP/events.json")
+eq "the state at a ref event replays (refs are not in the state)" "$(call "$VW" GET "/projects/$P/state?at=$MSEQ")" 200
+eq "and has no refs" "$(body | python3 -c 'import json,sys; print(sorted(json.load(sys.stdin)["state"]))')" "['assets', 'comments', 'files', 'members', 'pages', 'project']"
+HEADSEQ=$(sb_sql "SELECT MAX(seq) FROM events WHERE project_id = '$P'")
+replayed=$(call "$VW" GET "/projects/$P/state?at=$HEADSEQ" >/dev/null; body | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["state"], sort_keys=True))')
+eq "the replay to the head equals the tables" "$replayed" "$(call "$VW" GET "/projects/$P/state" >/dev/null; body | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["state"], sort_keys=True))')"
+eq "the audit log has them too" "$(sb_sql "SELECT COUNT(*) FROM audit_log WHERE project_id = '$P' AND action LIKE 'vcs_%'")" 17
 
 # a clean exit (under ASan: no leaks)
 sb_stop

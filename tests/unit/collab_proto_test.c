@@ -122,6 +122,27 @@ static void test_doc_names(void **state)
     memcpy(big, "code:", 5);
     assert_false(collab_doc_parse((sb_str){big, sizeof(big)}, &k, &item));
     assert_true(collab_doc_parse((sb_str){big, COLLAB_DOC_MAX}, &k, &item));
+    /* a branch's documents: branch/<name>/ and a name of the above */
+    sb_str br, rest;
+    assert_true(collab_doc_branch(SB_STR("branch/feature/page:p1"), &br, &rest));
+    assert_true(sb_str_eq(br, SB_STR("feature")) && sb_str_eq(rest, SB_STR("page:p1")));
+    assert_true(collab_doc_branch(SB_STR("branch/team/x.y/code:src/a/b.js"), &br, &rest));
+    assert_true(sb_str_eq(br, SB_STR("team/x.y")) && sb_str_eq(rest, SB_STR("code:src/a/b.js")));
+    assert_true(collab_doc_parse(SB_STR("branch/team/x.y/code:src/a/b.js"), &k, &item));
+    assert_int_equal(k, COLLAB_CODE);
+    assert_true(sb_str_eq(item, SB_STR("src/a/b.js")));
+    assert_false(collab_doc_branch(SB_STR("code:branch/a/page:x"), &br, &rest));
+    assert_false(collab_doc_branch(SB_STR("branch//page:x"), &br, &rest));
+    assert_false(collab_doc_branch(SB_STR("branch/page:x"), &br, &rest));
+    assert_false(collab_doc_branch(SB_STR("branch/a b/page:x"), &br, &rest));
+    assert_false(collab_doc_branch(SB_STR("branch/a/"), &br, &rest));
+    assert_false(collab_doc_parse(SB_STR("branch/a/pages:x"), &k, &item));
+    assert_false(collab_doc_parse(SB_STR("branch/a/page:"), &k, &item));
+    char canon[COLLAB_DOC_MAX + 1];
+    assert_true(sb_str_eq(collab_doc_canonical(SB_STR("branch/f/style:main"), canon),
+                          SB_STR("branch/f/code:styles/main.css")));
+    assert_true(sb_str_eq(collab_doc_canonical(SB_STR("style:main"), canon),
+                          SB_STR("code:styles/main.css")));
     int ck;
     assert_string_equal(collab_doc_root(COLLAB_PAGE, &ck), "page");
     assert_string_equal(collab_doc_root(COLLAB_CODE, &ck), "content");

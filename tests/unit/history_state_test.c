@@ -306,6 +306,18 @@ static void test_kinds(void **st)
     assert_string_equal(history__kind_of("member_role_changed", NULL), "member");
     assert_string_equal(history__kind_of("asset_deleted", NULL), "asset");
     assert_string_equal(history__kind_of("item_shared", NULL), "none");
+    /* Version control's ref moves change no state. */
+    static const char *const refs[] = {
+        "vcs_commit",      "vcs_branch_created", "vcs_branch_deleted", "vcs_tag_created",
+        "vcs_tag_deleted", "vcs_merge",          "vcs_merge_resolved", "vcs_rollback"};
+    for (size_t i = 0; i < sizeof(refs) / sizeof(refs[0]); i++)
+        assert_string_equal(history__kind_of(refs[i], NULL), "ref");
+    json_t *s = history_state_new();
+    assert_int_equal(apply_text(s, "{\"kind\":\"ref\",\"key\":\"refs/heads/main\","
+                                   "\"value\":{\"ref\":\"refs/heads/main\",\"old\":null}}"),
+                     HISTORY_OK);
+    assert_state(s, EMPTY);
+    json_decref(s);
     /* An unknown change carries the whole state: never wrong. */
     assert_string_equal(history__kind_of("deployment_triggered", NULL), "state");
     bool removes = false;
