@@ -76,6 +76,15 @@ static void split_materialise(void *ctx, store *db, const char *project_id, cons
         b->materialise(b->ctx, db, project_id, doc, json, n, if_ver, version);
 }
 
+static bool split_binds(void *ctx, const char *doc)
+{
+    collab_hub *h = ctx;
+    const collab_binding *b = is_branch(doc) ? &h->branch_bind : &h->inner_bind;
+    if (!b->materialise)
+        return false;
+    return b->binds ? b->binds(b->ctx, doc) : true;
+}
+
 static void split_user_left(void *ctx, net_loop *loop, const char *project_id, const char *user_id)
 {
     collab_hub *h = ctx;
@@ -91,5 +100,6 @@ void collab_branch_bind(collab_hub *h, const collab_binding *b)
     h->bind = (collab_binding){.ctx = h,
                                .seed = split_seed,
                                .materialise = split_materialise,
+                               .binds = split_binds,
                                .on_user_left = split_user_left};
 }
