@@ -145,19 +145,19 @@ static void materialise_page(projects_ctx *c, const char *project_id, const char
     json_t *v;
     if (json_is_string(v = json_object_get(doc, "name"))) {
         in.name = sb_str_make(json_string_value(v), json_string_length(v));
-        differs |= !json_equal(v, json_object_get(cur, "name"));
+        differs |= !sb_json_same(v, json_object_get(cur, "name"));
     }
     if (json_is_string(v = json_object_get(doc, "path"))) {
         in.path = sb_str_make(json_string_value(v), json_string_length(v));
-        differs |= !json_equal(v, json_object_get(cur, "path"));
+        differs |= !sb_json_same(v, json_object_get(cur, "path"));
     }
     if (json_is_array(v = json_object_get(doc, "components"))) {
         in.components = v;
-        differs |= !json_equal(v, json_object_get(cur, "components"));
+        differs |= !sb_json_same(v, json_object_get(cur, "components"));
     }
     if (json_is_object(v = json_object_get(doc, "metadata"))) {
         in.metadata = v;
-        differs |= !json_equal(v, json_object_get(cur, "metadata"));
+        differs |= !sb_json_same(v, json_object_get(cur, "metadata"));
     }
     if (cur && differs && if_ver > 0) {
         sb_buf out = SB_BUF_INIT;

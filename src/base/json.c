@@ -323,3 +323,36 @@ void sb_jw_json(sb_jw *w, const json_t *v)
         break;
     }
 }
+
+bool sb_json_same(const json_t *a, const json_t *b)
+{
+    if (json_is_number(a) && json_is_number(b)) {
+        if (json_is_integer(a) && json_is_integer(b))
+            return json_integer_value(a) == json_integer_value(b);
+        return json_number_value(a) == json_number_value(b);
+    }
+    if (!a || !b || json_typeof(a) != json_typeof(b))
+        return a == b;
+    if (json_is_array(a)) {
+        size_t n = json_array_size(a);
+        if (n != json_array_size(b))
+            return false;
+        for (size_t i = 0; i < n; i++)
+            if (!sb_json_same(json_array_get(a, i), json_array_get(b, i)))
+                return false;
+        return true;
+    }
+    if (json_is_object(a)) {
+        if (json_object_size(a) != json_object_size(b))
+            return false;
+        const char *k;
+        json_t *v;
+        json_object_foreach((json_t *)a, k, v)
+        {
+            if (!sb_json_same(v, json_object_get(b, k)))
+                return false;
+        }
+        return true;
+    }
+    return json_equal(a, b); /* strings, true, false, null */
+}

@@ -76,6 +76,10 @@ void sb_jw_uint(sb_jw *w, uint64_t v);
 void sb_jw_double(sb_jw *w, double v);
 void sb_jw_bool(sb_jw *w, bool v);
 void sb_jw_null(sb_jw *w);
+/* json_equal, except that numbers compare by value, as JavaScript's do:
+ * 3 and 3.0 are the same number (a Yjs document holds 3.0 as 3). */
+bool sb_json_same(const json_t *a, const json_t *b);
+
 /* Writes a jansson value (for passing stored JSON through). */
 void sb_jw_json(sb_jw *w, const json_t *v);
 /* Appends already-serialised JSON verbatim (the caller vouches for it). */

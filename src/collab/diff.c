@@ -118,7 +118,7 @@ static crdt_err page_diff(crdt_doc *d, sb_str to, bool *changed)
     for (size_t i = 0; cur && e == CRDT_OK && i < sizeof(trees) / sizeof(trees[0]); i++) {
         json_t *v = json_object_get(want, trees[i]);
         bool ok = i == 0 ? json_is_array(v) : json_is_object(v);
-        if (!ok || json_equal(v, json_object_get(cur, trees[i])))
+        if (!ok || sb_json_same(v, json_object_get(cur, trees[i])))
             continue;
         char *js = json_dumps(v, JSON_COMPACT);
         sb_buf scratch = SB_BUF_INIT;

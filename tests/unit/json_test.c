@@ -106,6 +106,35 @@ static void test_writer_json_round_trip(void **state)
     sb_buf_free(&b);
 }
 
+static bool same(const char *a, const char *b)
+{
+    json_t *x = json_loads(a, JSON_DECODE_ANY, NULL), *y = json_loads(b, JSON_DECODE_ANY, NULL);
+    assert_non_null(x);
+    assert_non_null(y);
+    bool r = sb_json_same(x, y);
+    assert_true(r == sb_json_same(y, x));
+    json_decref(x);
+    json_decref(y);
+    return r;
+}
+
+/* Numbers by value, everything else as json_equal. */
+static void test_same(void **state)
+{
+    (void)state;
+    assert_true(same("-3.0", "-3"));
+    assert_true(same("{\"a\":[1,{\"f\":2.0}],\"b\":null}", "{\"b\":null,\"a\":[1.0,{\"f\":2}]}"));
+    assert_true(same("9007199254740993", "9007199254740993"));
+    assert_false(same("9007199254740993", "9007199254740992"));
+    assert_false(same("3.5", "3"));
+    assert_false(same("\"3\"", "3"));
+    assert_false(same("[1,2]", "[1,2,3]"));
+    assert_false(same("{\"a\":1}", "{\"a\":1,\"b\":1}"));
+    assert_false(same("{\"a\":1}", "{\"b\":1}"));
+    assert_false(same("null", "false"));
+    assert_true(same("true", "true"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -114,6 +143,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_writer),
         cmocka_unit_test(test_writer_json_round_trip),
+        cmocka_unit_test(test_same),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
