@@ -90,6 +90,31 @@ static history_err next_seq(store *db, const char *project_id, int64_t *seq, sb_
     return e == STORE_ROW ? HISTORY_OK : HISTORY_STORE;
 }
 
+/* The time of event seq: now, or the previous event's time when that is
+ * later. A writer takes its clock before it waits for the project's
+ * number (a room's materialise job can wait behind a REST write), so
+ * without this, times could go backwards as numbers go up, and "the
+ * state at time T" (the highest number at or before T) would show a
+ * change from after T. */
+static history_err event_time(store *db, const char *project_id, int64_t seq, int64_t now_us,
+                              int64_t *at, sb_errbuf *err)
+{
+    *at = now_us;
+    if (seq <= 1)
+        return HISTORY_OK;
+    store_stmt *st;
+    if (store_prepare(db, "SELECT created_at FROM events WHERE project_id = $1 AND seq = $2", &st,
+                      err) != STORE_OK)
+        return HISTORY_STORE;
+    store_bind_cstr(st, 1, project_id);
+    store_bind_int(st, 2, seq - 1);
+    store_err e = store_step(st, err);
+    if (e == STORE_ROW && store_col_int(st, 0) > now_us)
+        *at = store_col_int(st, 0);
+    store_reset(st);
+    return e == STORE_ROW || e == STORE_DONE ? HISTORY_OK : HISTORY_STORE;
+}
+
 /* The key of the entity that a change to key also moved on, or "": a
  * reply's thread root, whose version and time every change to a reply
  * bumps (projects__thread_touch). A deleted reply is gone from the table;
@@ -162,6 +187,9 @@ history_err history_append(store *db, const history_event_in *ev, int snapshot_e
     /* The number first: from here on this project's other writers wait. */
     if ((r = next_seq(db, ev->project_id, &seq, err)) != HISTORY_OK)
         return r;
+    int64_t at;
+    if ((r = event_time(db, ev->project_id, seq, ev->now_us, &at, err)) != HISTORY_OK)
+        return r;
 
     bool snap = seq == 1 || seq % snapshot_every == 0;
     sb_buf payload = SB_BUF_INIT, state = SB_BUF_INIT;
@@ -212,14 +240,13 @@ history_err history_append(store *db, const history_event_in *ev, int snapshot_e
     store_bind_cstr(st, 4, key);
     store_bind_cstr(st, 5, ev->actor_id);
     store_bind_cstr(st, 6, ev->session_id);
-    store_bind_int(st, 7, ev->now_us);
+    store_bind_int(st, 7, at);
     store_bind_text(st, 8, payload.ptr, payload.len);
     store_err e = store_step(st, err);
     store_reset(st);
     if (e != STORE_DONE)
         goto out;
-    r = snap ? insert_snapshot(db, ev->project_id, seq, state.ptr, state.len, ev->now_us, err)
-             : HISTORY_OK;
+    r = snap ? insert_snapshot(db, ev->project_id, seq, state.ptr, state.len, at, err) : HISTORY_OK;
     if (r == HISTORY_OK && seq_out)
         *seq_out = seq;
 out:

@@ -290,6 +290,24 @@ static void test_damage_is_corrupt(void **state)
         free(rec[i]);
 }
 
+/* A writer whose clock was read before it waited for its number gets the
+ * previous event's time: times never go backwards as numbers go up. */
+static void test_times_never_go_back(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(append(f->s, &changes[0], 5000), 1);
+    assert_int_equal(append(f->s, &changes[1], 4000), 2); /* an older clock */
+    assert_int_equal(append(f->s, &changes[2], 6000), 3);
+    int64_t t = 0, seq = 0;
+    assert_int_equal(history_event_time(f->s, P, 2, &t, &E), HISTORY_OK);
+    assert_int_equal(t, 5000);
+    assert_int_equal(history_event_time(f->s, P, 3, &t, &E), HISTORY_OK);
+    assert_int_equal(t, 6000);
+    assert_int_equal(history_seq_at_time(f->s, P, 4500, &seq, &E), HISTORY_NOT_FOUND);
+    assert_int_equal(history_seq_at_time(f->s, P, 5000, &seq, &E), HISTORY_OK);
+    assert_int_equal(seq, 2);
+}
+
 static void test_times_and_list(void **state)
 {
     fx *f = *state;
@@ -350,6 +368,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_replay_equals_live, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollback_gives_the_number_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_damage_is_corrupt, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_times_never_go_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_times_and_list, setup, teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
