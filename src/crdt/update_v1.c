@@ -17,6 +17,7 @@
  * origins as (client, clock), the parent when neither origin is given (1 +
  * root key, or 0 + parent item id) and parent sub, then the content.
  */
+#include <assert.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,8 +108,7 @@ static bool dec_check(dctx *c, const char *what)
 bool crdt__json_parse(const char *s, size_t n, crdt_any *out)
 {
     json_error_t je;
-    json_t *j =
-        json_loadb(s, n, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &je);
+    json_t *j = json_loadb(s, n, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &je);
     if (!j)
         return false;
     bool ok = crdt_any_from_json(j, out);
@@ -772,6 +772,27 @@ static int pq_client_desc(const void *a, const void *b)
 
 /* Yjs reads the inputs of mergeUpdates with filterSkips: input Skips are
  * dropped (freed) here. */
+/* Sorts n elements of size sz by cmp, keeping equal ones in their order
+ * (clocks stay ascending within a client). Runs already in order, the
+ * common case, cost one pass: an insertion sort, moving each element
+ * once to its place. */
+static void stable_sort(void *v, size_t n, size_t sz, int (*cmp)(const void *, const void *))
+{
+    unsigned char t[128]; /* the largest element: went */
+    assert(sz <= sizeof(t));
+    unsigned char *b = v;
+    for (size_t a = 1; a < n; a++) {
+        size_t k = a;
+        while (k > 0 && cmp(b + (k - 1) * sz, b + a * sz) > 0)
+            k--;
+        if (k == a)
+            continue;
+        memcpy(t, b + a * sz, sz);
+        memmove(b + (k + 1) * sz, b + k * sz, (a - k) * sz);
+        memcpy(b + k * sz, t, sz);
+    }
+}
+
 static void pq_of(crdt_doc *d, pq *q, void **gv, size_t ng, bool indirect)
 {
     size_t n = 0;
@@ -791,13 +812,7 @@ static void pq_of(crdt_doc *d, pq *q, void **gv, size_t ng, bool indirect)
                 q->v[q->n++] = r;
         }
     }
-    /* stable: clocks stay ascending within a client */
-    for (size_t a = 1; a < q->n; a++)
-        for (size_t b = a; b > 0 && pq_client_desc(&q->v[b - 1], &q->v[b]) > 0; b--) {
-            crdt_ref *t = q->v[b];
-            q->v[b] = q->v[b - 1];
-            q->v[b - 1] = t;
-        }
+    stable_sort(q->v, q->n, sizeof(*q->v), pq_client_desc);
 }
 
 static crdt_ref *pq_cur(pq *q)
@@ -854,8 +869,10 @@ static void groups_merge_into_pending(crdt_doc *d, groups *rest)
                 live[n++] = ord[k];
         if (!n)
             break;
-        crdt_item *x = n == 2 ? pq_cur(live[0])->it : NULL, *y = n == 2 ? pq_cur(live[1])->it : NULL;
-        if (n == 2 && v8_swaps(x->id.client, x->id.clock, x->kind, y->id.client, y->id.clock, y->kind)) {
+        crdt_item *x = n == 2 ? pq_cur(live[0])->it : NULL,
+                  *y = n == 2 ? pq_cur(live[1])->it : NULL;
+        if (n == 2 &&
+            v8_swaps(x->id.client, x->id.clock, x->kind, y->id.client, y->id.clock, y->kind)) {
             pq *t = live[0];
             live[0] = live[1];
             live[1] = t;
@@ -875,8 +892,7 @@ static void groups_merge_into_pending(crdt_doc *d, groups *rest)
                 cur = pq_cur(cd);
                 iterated = true;
             }
-            if (!cur || cur->it->id.client != first ||
-                (iterated && cur->it->id.clock > cw_end))
+            if (!cur || cur->it->id.client != first || (iterated && cur->it->id.clock > cw_end))
                 continue;
             if (first != cw.it->id.client) {
                 out_push(&out, cw);
@@ -904,9 +920,8 @@ static void groups_merge_into_pending(crdt_doc *d, groups *rest)
             cd->i++;
             have = true;
         }
-        for (crdt_ref *nx = pq_cur(cd);
-             nx && nx->it->id.client == first &&
-             nx->it->id.clock == cw.it->id.clock + cw.it->length;
+        for (crdt_ref *nx = pq_cur(cd); nx && nx->it->id.client == first &&
+                                        nx->it->id.clock == cw.it->id.clock + cw.it->length;
              nx = pq_cur(cd)) {
             out_push(&out, cw);
             cw = *nx;
@@ -1132,6 +1147,45 @@ static bool write_struct_v1_fast(sb_buf *b, const crdt_item *it, uint64_t off)
     return true;
 }
 
+/* An Item's info byte, origins and (when it has neither origin) parent:
+ * from ref when the item is a pending struct whose parent is only named
+ * (a root or an id not integrated), else from the item's parent. psub is
+ * whether a parent sub (map key) is written. */
+static void write_item_head(crdt_upd_enc *e, const crdt_item *it, uint64_t off, const crdt_ref *ref,
+                            bool psub)
+{
+    bool ho = off > 0 || (it->flags & CRDT_F_HAS_ORIGIN);
+    crdt_id origin = off > 0 ? (crdt_id){it->id.client, it->id.clock + off - 1} : it->origin;
+    bool hr = it->flags & CRDT_F_HAS_RORIGIN;
+    uint8_t info =
+        (uint8_t)((it->ckind & 31) | (ho ? 0x80 : 0) | (hr ? 0x40 : 0) | (psub ? 0x20 : 0));
+    crdt_upd_enc_info(e, info);
+    if (ho)
+        crdt_upd_enc_left_id(e, origin.client, origin.clock);
+    if (hr)
+        crdt_upd_enc_right_id(e, it->rorigin.client, it->rorigin.clock);
+    if (ho || hr)
+        return;
+    if (ref) {
+        crdt_upd_enc_parent_info(e, ref->pkind == P_ROOT);
+        if (ref->pkind == P_ROOT)
+            crdt_upd_enc_string(e, ref->pname.p, ref->pname.n);
+        else
+            crdt_upd_enc_left_id(e, ref->pid.client, ref->pid.clock);
+        if (ref->psub.p)
+            crdt_upd_enc_string(e, ref->psub.p, ref->psub.n);
+        return;
+    }
+    const crdt_type *p = it->parent;
+    crdt_upd_enc_parent_info(e, !p->item);
+    if (!p->item)
+        crdt_upd_enc_string(e, p->name.p, p->name.n);
+    else
+        crdt_upd_enc_left_id(e, p->item->id.client, p->item->id.clock);
+    if (it->parent_sub)
+        crdt_upd_enc_string(e, it->parent_sub, it->parent_sub_len);
+}
+
 static void write_struct(crdt_upd_enc *e, const crdt_item *it, uint64_t off, sb_buf *tmp)
 {
     if (!e->v2 && write_struct_v1_fast(&e->rest, it, off))
@@ -1141,28 +1195,7 @@ static void write_struct(crdt_upd_enc *e, const crdt_item *it, uint64_t off, sb_
         crdt_upd_enc_len(e, it->length - off);
         return;
     }
-    bool ho = off > 0 || (it->flags & CRDT_F_HAS_ORIGIN);
-    crdt_id origin = off > 0 ? (crdt_id){it->id.client, it->id.clock + off - 1} : it->origin;
-    bool hr = it->flags & CRDT_F_HAS_RORIGIN;
-    uint8_t info = (uint8_t)((it->ckind & 31) | (ho ? 0x80 : 0) | (hr ? 0x40 : 0) |
-                             (it->parent_sub ? 0x20 : 0));
-    crdt_upd_enc_info(e, info);
-    if (ho)
-        crdt_upd_enc_left_id(e, origin.client, origin.clock);
-    if (hr)
-        crdt_upd_enc_right_id(e, it->rorigin.client, it->rorigin.clock);
-    if (!ho && !hr) {
-        const crdt_type *p = it->parent;
-        if (!p->item) {
-            crdt_upd_enc_parent_info(e, true);
-            crdt_upd_enc_string(e, p->name.p, p->name.n);
-        } else {
-            crdt_upd_enc_parent_info(e, false);
-            crdt_upd_enc_left_id(e, p->item->id.client, p->item->id.clock);
-        }
-        if (it->parent_sub)
-            crdt_upd_enc_string(e, it->parent_sub, it->parent_sub_len);
-    }
+    write_item_head(e, it, off, NULL, it->parent_sub != NULL);
     write_content(e, it, off, tmp);
 }
 
@@ -1301,7 +1334,7 @@ static bool read_sv(const void *p, size_t n, crdt_ids *sv)
  * the structs themselves (updates.js mergeUpdatesV2 / diffUpdateV2). --- */
 
 typedef struct went {
-    uint8_t kind; /* CRDT_STRUCT_* */
+    uint8_t kind;        /* CRDT_STRUCT_* */
     const crdt_item *it; /* the item (a doc item, or a pending ref's) */
     const crdt_ref *ref; /* set for pending structs */
     uint64_t client, clock, len, off;
@@ -1311,8 +1344,13 @@ typedef SB_VEC(went) wents;
 
 static went went_of(const crdt_item *it, const crdt_ref *ref, uint64_t off)
 {
-    went w = {.kind = it->kind, .it = it, .ref = ref, .client = it->id.client,
-              .clock = it->id.clock + off, .len = it->length - off, .off = off};
+    went w = {.kind = it->kind,
+              .it = it,
+              .ref = ref,
+              .client = it->id.client,
+              .clock = it->id.clock + off,
+              .len = it->length - off,
+              .off = off};
     bool psub = ref ? ref->psub.p != NULL : it->parent_sub != NULL;
     w.psub_known = it->kind == CRDT_STRUCT_ITEM && off == 0 &&
                    !(it->flags & (CRDT_F_HAS_ORIGIN | CRDT_F_HAS_RORIGIN)) && psub;
@@ -1335,38 +1373,8 @@ static void write_went(crdt_upd_enc *e, const went *w, sb_buf *tmp)
             crdt_enc_var_uint(crdt_upd_enc_rest(e), w->len);
         return;
     }
-    const crdt_item *it = w->it;
-    bool ho = w->off > 0 || (it->flags & CRDT_F_HAS_ORIGIN);
-    crdt_id origin = w->off > 0 ? (crdt_id){it->id.client, it->id.clock + w->off - 1} : it->origin;
-    bool hr = it->flags & CRDT_F_HAS_RORIGIN;
-    uint8_t info = (uint8_t)((it->ckind & 31) | (ho ? 0x80 : 0) | (hr ? 0x40 : 0) |
-                             (w->psub_known ? 0x20 : 0));
-    crdt_upd_enc_info(e, info);
-    if (ho)
-        crdt_upd_enc_left_id(e, origin.client, origin.clock);
-    if (hr)
-        crdt_upd_enc_right_id(e, it->rorigin.client, it->rorigin.clock);
-    if (!ho && !hr) {
-        if (w->ref) {
-            crdt_upd_enc_parent_info(e, w->ref->pkind == P_ROOT);
-            if (w->ref->pkind == P_ROOT)
-                crdt_upd_enc_string(e, w->ref->pname.p, w->ref->pname.n);
-            else
-                crdt_upd_enc_left_id(e, w->ref->pid.client, w->ref->pid.clock);
-            if (w->ref->psub.p)
-                crdt_upd_enc_string(e, w->ref->psub.p, w->ref->psub.n);
-        } else {
-            const crdt_type *p = it->parent;
-            crdt_upd_enc_parent_info(e, !p->item);
-            if (!p->item)
-                crdt_upd_enc_string(e, p->name.p, p->name.n);
-            else
-                crdt_upd_enc_left_id(e, p->item->id.client, p->item->id.clock);
-            if (it->parent_sub)
-                crdt_upd_enc_string(e, it->parent_sub, it->parent_sub_len);
-        }
-    }
-    write_content(e, it, w->off, tmp);
+    write_item_head(e, w->it, w->off, w->ref, w->psub_known);
+    write_content(e, w->it, w->off, tmp);
 }
 
 /* One input of the merge: its structs in order, clients descending. */
@@ -1425,15 +1433,8 @@ static void encode_with_pending(crdt_doc *d, const crdt_ids *sv, crdt_upd_enc *e
             }
         }
     }
-    for (int q = 0; q < 2; q++) /* stable: clocks stay ascending within a client */
-        for (size_t a = 1; a < qs[q].v.len; a++)
-            for (size_t b = a; b > 0 && went_client_desc(&qs[q].v.items[b - 1],
-                                                         &qs[q].v.items[b]) > 0;
-                 b--) {
-                went t = qs[q].v.items[b];
-                qs[q].v.items[b] = qs[q].v.items[b - 1];
-                qs[q].v.items[b - 1] = t;
-            }
+    for (int q = 0; q < 2; q++)
+        stable_sort(qs[q].v.items, qs[q].v.len, sizeof(went), went_client_desc);
     wents outv = {0};
     went cw;
     bool have = false;
@@ -1461,7 +1462,8 @@ static void encode_with_pending(crdt_doc *d, const crdt_ids *sv, crdt_upd_enc *e
         if (have) {
             went *curp = wq_cur(cd);
             bool iterated = false;
-            while (curp && curp->clock + curp->len <= cw.clock + cw.len && curp->client >= cw.client) {
+            while (curp && curp->clock + curp->len <= cw.clock + cw.len &&
+                   curp->client >= cw.client) {
                 cd->i++;
                 curp = wq_cur(cd);
                 iterated = true;
@@ -1478,7 +1480,9 @@ static void encode_with_pending(crdt_doc *d, const crdt_ids *sv, crdt_upd_enc *e
                     cw.len = cur.clock + cur.len - cw.clock;
                 } else {
                     sb_vec_push(&outv, cw);
-                    went sk = {.kind = CRDT_STRUCT_SKIP, .client = first, .clock = cw.clock + cw.len,
+                    went sk = {.kind = CRDT_STRUCT_SKIP,
+                               .client = first,
+                               .clock = cw.clock + cw.len,
                                .len = cur.clock - cw.clock - cw.len};
                     cw = sk;
                 }

@@ -34,18 +34,10 @@ static projects_err files_at(vcs__repo *r, sb_str hex, json_t **files)
 {
     projects_problem p = {0};
     git_oid oid;
-    git_commit *cm = NULL;
-    git_tree *tree = NULL;
     projects_err pe = vcs__resolve(r, hex, "commit", &oid, &p);
     if (pe != PROJECTS_OK)
         return pe;
-    int rc = git_commit_lookup(&cm, r->git, &oid);
-    if (rc == 0)
-        rc = git_commit_tree(&tree, cm);
-    pe = rc < 0 ? vcs__git_fail("reading a commit", rc) : vcs__tree_files(r, tree, files);
-    git_tree_free(tree);
-    git_commit_free(cm);
-    return pe;
+    return vcs__commit_files(r, &oid, files);
 }
 
 projects_err vcs_changed_paths(projects_ctx *c, sb_str project_id, sb_str from, sb_str to,

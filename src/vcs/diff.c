@@ -59,20 +59,6 @@ static projects_err one_path(vcs__repo *r, sb_jw *out, const char *path, const c
     return pe;
 }
 
-static projects_err commit_files(vcs__repo *r, const git_oid *oid, json_t **files)
-{
-    git_commit *cm = NULL;
-    git_tree *tree = NULL;
-    int rc = git_commit_lookup(&cm, r->git, oid);
-    if (rc == 0)
-        rc = git_commit_tree(&tree, cm);
-    projects_err pe =
-        rc < 0 ? vcs__git_fail("reading a commit", rc) : vcs__tree_files(r, tree, files);
-    git_tree_free(tree);
-    git_commit_free(cm);
-    return pe;
-}
-
 projects_err vcs_diff(projects_ctx *c, sb_str project_id, sb_str from, sb_str to, sb_jw *out,
                       projects_problem *p)
 {
@@ -86,9 +72,9 @@ projects_err vcs_diff(projects_ctx *c, sb_str project_id, sb_str from, sb_str to
     if (pe == PROJECTS_OK)
         pe = vcs__resolve(&r, to, "to", &b, p);
     if (pe == PROJECTS_OK)
-        pe = commit_files(&r, &a, &fa);
+        pe = vcs__commit_files(&r, &a, &fa);
     if (pe == PROJECTS_OK)
-        pe = commit_files(&r, &b, &fb);
+        pe = vcs__commit_files(&r, &b, &fb);
     if (pe == PROJECTS_OK) {
         char hex[GIT_OID_HEXSZ + 1];
         sb_jw_obj_begin(out);

@@ -18,20 +18,6 @@
 
 #include "vcs/vcs_int.h"
 
-static projects_err tree_of(vcs__repo *r, const git_oid *commit, json_t **files)
-{
-    git_commit *cm = NULL;
-    git_tree *tree = NULL;
-    int rc = git_commit_lookup(&cm, r->git, commit);
-    if (rc == 0)
-        rc = git_commit_tree(&tree, cm);
-    projects_err pe =
-        rc < 0 ? vcs__git_fail("reading a commit", rc) : vcs__tree_files(r, tree, files);
-    git_tree_free(tree);
-    git_commit_free(cm);
-    return pe;
-}
-
 static projects_err put_page(vcs__repo *r, const char *path, git_blob *b)
 {
     char id[SB_UUID_STR_LEN];
@@ -120,9 +106,9 @@ static projects_err put_file(vcs__repo *r, const char *path, git_blob *b)
 projects_err vcs__apply_live(vcs__repo *r, const git_oid *from, const git_oid *to)
 {
     json_t *fa = NULL, *fb = NULL;
-    projects_err pe = tree_of(r, from, &fa);
+    projects_err pe = vcs__commit_files(r, from, &fa);
     if (pe == PROJECTS_OK)
-        pe = tree_of(r, to, &fb);
+        pe = vcs__commit_files(r, to, &fb);
     if (pe == PROJECTS_OK) {
         json_t *keys = vcs__sorted_keys(fa, fb);
         size_t i;

@@ -283,6 +283,20 @@ projects_err vcs__tree_files(vcs__repo *r, const git_tree *tree, json_t **out)
     return PROJECTS_OK;
 }
 
+projects_err vcs__commit_files(vcs__repo *r, const git_oid *commit, json_t **out)
+{
+    git_commit *cm = NULL;
+    git_tree *tree = NULL;
+    int rc = git_commit_lookup(&cm, r->git, commit);
+    if (rc == 0)
+        rc = git_commit_tree(&tree, cm);
+    projects_err pe =
+        rc < 0 ? vcs__git_fail("reading a commit", rc) : vcs__tree_files(r, tree, out);
+    git_tree_free(tree);
+    git_commit_free(cm);
+    return pe;
+}
+
 git_blob *vcs__blob(vcs__repo *r, const char *hex)
 {
     git_oid oid;

@@ -101,6 +101,8 @@ projects_err vcs__git_fail(const char *what, int rc);
 
 /* A tree's blobs as an object path -> 40-hex oid (tree NULL: empty). */
 projects_err vcs__tree_files(vcs__repo *r, const git_tree *tree, json_t **out);
+/* The same for a commit's tree. */
+projects_err vcs__commit_files(vcs__repo *r, const git_oid *commit, json_t **out);
 /* A blob's bytes, or NULL. */
 git_blob *vcs__blob(vcs__repo *r, const char *hex);
 
