@@ -30,7 +30,7 @@ static collab_room *room_new(collab_hub *h, net_loop *loop, const char *key, con
 
 bool collab__room_busy(const collab_room *r)
 {
-    return r->job_running || r->mat_running;
+    return r->job_running || r->mat_running || r->catchup_running;
 }
 
 collab_room *collab__room_get(collab_hub *h, net_loop *loop, const char *key,
@@ -54,6 +54,7 @@ void collab__room_free(collab_room *r)
 {
     assert(r->nmembers == 0 && !collab__room_busy(r));
     collab_hub *h = r->hub;
+    collab__bus_room_free(r); /* first: no bus message is posted for it any more */
     pthread_mutex_lock(&h->lock);
     if (sb_map_get(&h->rooms, sb_str_c(r->key)) == r)
         sb_map_del(&h->rooms, sb_str_c(r->key));
@@ -243,6 +244,7 @@ void collab__room_tick(void *arg)
     collab_room *r = arg;
     if (r->state == ROOM_READY)
         collab__aw_remove(r, NULL, sb_mono_ns());
+    collab__bus_tick(r);
     collab__room_write_start(r);
     if (r->mat_dirty && !r->mat_running)
         collab__room_materialise(r); /* the pool was full */
