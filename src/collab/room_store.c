@@ -87,6 +87,14 @@ static void load_done(void *arg)
     }
     r->doc = j->doc;
     r->rest_ver = j->rest_ver;
+    /* The row was read after the REST writes waiting here committed, so its
+     * version says nothing of what the stored document holds: another node
+     * took the write, or this load is the write's (several nodes: the room
+     * open elsewhere). Let the waiting writes apply, in order; one the
+     * document already holds diffs to nothing. */
+    for (const room_edit *e = r->edits; e; e = e->next)
+        if (e->version > 0 && e->version <= r->rest_ver)
+            r->rest_ver = e->version - 1;
     r->have_seq = j->last_seq;
     r->nlog = j->nlog;
     r->state = ROOM_READY;

@@ -246,7 +246,53 @@ async function limits() {
   b.destroy();
 }
 
-const modes = { converge, awareness, kill, limits };
+async function api(addr, method, path, body) {
+  const r = await fetch(`http://${addr}/api/projects/${PROJECT}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${env.ED}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: r.status, text: await r.text() };
+}
+
+// REST writes on node B while the document's room is open on node A (B
+// opens its own room, applies the write there, stores and publishes it):
+// the provider on A gets it, and a provider edit on A reaches the file as
+// B reads it; PUTs on B racing edits on A end with one content everywhere.
+async function restWrites() {
+  const path = 'src/shared.js';
+  let r = await api(env.ADDR_A, 'POST', '/files', { path, content: 'one\n' });
+  ok('file created on A', r.status === 201, r.text);
+  const p = provider(env.ADDR_A, `code:${path}`, env.ED2);
+  ok('provider on A synced', await synced([p]));
+  const text = () => p.doc.getText('content').toString();
+  ok('the document starts as the file', await until(() => text() === 'one\n'), JSON.stringify(text()));
+  r = await api(env.ADDR_B, 'PUT', `/files/${path}`, { content: 'one\ntwo\n' });
+  ok('PUT on B', r.status === 200, r.text);
+  ok('a PUT on B reaches the provider on A', await until(() => text() === 'one\ntwo\n'), JSON.stringify(text()));
+  p.doc.getText('content').insert(0, 'zero\n');
+  const file = async (addr) => (await api(addr, 'GET', `/files/${path}`)).text;
+  let got;
+  ok("a provider's edit on A reaches the file as B reads it",
+    await until(async () => (got = await file(env.ADDR_B)) === 'zero\none\ntwo\n'), JSON.stringify(got));
+  for (let i = 0; i < 8; i++) {
+    const cur = await file(env.ADDR_B);
+    await api(env.ADDR_B, 'PUT', `/files/${path}`, { content: cur + `put ${i}\n` });
+    p.doc.getText('content').insert(0, `edit ${i}\n`);
+    await sleep(pick(40));
+  }
+  let a, b;
+  const same = await until(async () => {
+    a = await file(env.ADDR_A);
+    b = await file(env.ADDR_B);
+    return a === text() && b === text();
+  }, 15000, 100);
+  ok('PUTs on B and edits on A converge: provider, file on A, file on B', same,
+    JSON.stringify({ provider: text(), a, b }));
+  p.destroy();
+}
+
+const modes = { converge, awareness, kill, limits, rest: restWrites };
 const mode = modes[process.argv[2]];
 if (!mode) {
   console.error('usage: collab_nodes.mjs ' + Object.keys(modes).join('|'));

@@ -47,6 +47,7 @@ run() { # run NAME MODE [VAR=VALUE...]: one mode of the node script, as one chec
 
 run "providers on two nodes converge (text, map, array)" converge DOC="code:multi.js" EDITS=40
 run "providers on two nodes converge (a second document)" converge DOC="code:src/two.js" EDITS=25
+run "REST writes on B reach a room open on A, and back" rest
 run "awareness crosses nodes and leaves with its client" awareness DOC="code:aware.js"
 # Both nodes append to one log: its seqs have no hole (each append takes
 # the next free seqs, in the transaction).
