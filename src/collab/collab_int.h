@@ -147,9 +147,9 @@ typedef struct collab_room {
     net_tick *tick;
     int64_t idle_ms; /* time spent empty */
     /* several nodes (nodes.c) */
-    uint64_t bus_sub;               /* the document's subscription; 0: none */
-    bool bus_closed;                /* hub->lock: the loop is stopping, post nothing */
-    int64_t *ahead;                 /* seqs > have_seq that doc holds */
+    uint64_t bus_sub; /* the document's subscription; 0: none */
+    bool bus_closed;  /* hub->lock: the loop is stopping, post nothing */
+    int64_t *ahead;   /* seqs > have_seq that doc holds */
     size_t nahead, ahead_cap;
     int64_t known_head;             /* the highest head another node announced */
     int64_t peer_rest_ver;          /* a REST version announced, taken once doc caught up */
@@ -254,9 +254,9 @@ size_t collab__aw_local_body(collab_room *r, const collab_conn *c, sb_buf *body)
 /* On a worker, before a room loads: subscribes to the document's channel
  * (confirmed), so nothing committed after the load's reads is missed. */
 uint64_t collab__bus_subscribe(collab_hub *h, const char *key);
-void collab__bus_room_free(collab_room *r); /* unsubscribes, frees the peers */
-void collab__bus_ready(collab_room *r);     /* loaded: say hello, take what waited */
-void collab__bus_tick(collab_room *r);      /* beats, peers that went quiet, gaps */
+void collab__bus_room_free(collab_room *r);             /* unsubscribes, frees the peers */
+void collab__bus_ready(collab_room *r);                 /* loaded: say hello, take what waited */
+void collab__bus_tick(collab_room *r);                  /* beats, peers that went quiet, gaps */
 void collab__bus_seq_note(collab_room *r, int64_t seq); /* doc holds seq */
 void collab__bus_publish_update(collab_room *r, int64_t seq, sb_str update);
 /* body: an awareness update body; c NULL for removals of several. */

@@ -110,8 +110,8 @@ collab_admit collab_conn_new(collab_hub *h, const char *project_id, sb_str doc,
     uintptr_t users = (uintptr_t)sb_map_get(&h->per_user, sb_str_c(who->user_id));
     /* Clients of the document here and, as their beats said, on the other
      * nodes serving it (only known while it is open here). */
-    uintptr_t docs = (uintptr_t)sb_map_get(&h->per_doc, sb_buf_str(&key)) +
-                     collab__bus_remote_conns(h, key.ptr);
+    uintptr_t docs =
+        (uintptr_t)sb_map_get(&h->per_doc, sb_buf_str(&key)) + collab__bus_remote_conns(h, key.ptr);
     collab_admit a = COLLAB_ADMIT_OK;
     if (users >= h->lim.max_conns_per_user)
         a = COLLAB_ADMIT_USER_LIMIT;

@@ -23,8 +23,8 @@
 
 #include "base/str.h"
 
-#define NODEMSG_VERSION 1
-#define NODEMSG_STR_MAX 1024   /* bytes of any string */
+#define NODEMSG_VERSION   1
+#define NODEMSG_STR_MAX   1024 /* bytes of any string */
 #define NODEMSG_CONNS_MAX 4096 /* connections in one beat */
 
 typedef enum nodemsg_type {
@@ -42,9 +42,9 @@ typedef struct nodemsg_conn {
 typedef struct nodemsg {
     nodemsg_type type;
     sb_str key;
-    int64_t seq;      /* UPDATE */
-    int64_t head;     /* BEAT: every seq up to it is in the sender's document */
-    int64_t rest_ver; /* UPDATE, BEAT */
+    int64_t seq;       /* UPDATE */
+    int64_t head;      /* BEAT: every seq up to it is in the sender's document */
+    int64_t rest_ver;  /* UPDATE, BEAT */
     nodemsg_conn conn; /* AWARENESS */
     uint32_t nconns;   /* BEAT: read them with nodemsg_conns_next */
     sb_str conns;      /* BEAT: the encoded list, already checked */

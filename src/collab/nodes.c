@@ -54,7 +54,7 @@ static void channel_of(const char *key, char out[32])
 typedef struct bus_post {
     collab_hub *hub;
     char *key;
-    uint64_t from; /* node */
+    uint64_t from;  /* node */
     bool reconnect; /* no message: catch up */
     size_t len;
     uint8_t data[];

@@ -206,8 +206,8 @@ static bool read_int(store *db, const char *sql, const char *project_id, const c
 }
 
 bool collab_persist_append_next(store *db, const char *project_id, const char *doc,
-                                const sb_str *updates, size_t n, int64_t now_us,
-                                int64_t *first_seq, sb_errbuf *err)
+                                const sb_str *updates, size_t n, int64_t now_us, int64_t *first_seq,
+                                sb_errbuf *err)
 {
     /* Several nodes append to one log: the seqs are the next free ones, read
      * in the transaction. Two appenders that read the same maximum collide
@@ -221,11 +221,9 @@ bool collab_persist_append_next(store *db, const char *project_id, const char *d
         if (e != STORE_OK)
             return fail(db, err, "beginning a collab append", e, &why);
         int64_t max_seq, through;
-        if (!read_int(db,
-                      "SELECT max(seq) FROM collab_updates WHERE project_id = $1 AND doc = $2",
+        if (!read_int(db, "SELECT max(seq) FROM collab_updates WHERE project_id = $1 AND doc = $2",
                       project_id, doc, &max_seq, err) ||
-            !read_int(db,
-                      "SELECT through_seq FROM collab_docs WHERE project_id = $1 AND doc = $2",
+            !read_int(db, "SELECT through_seq FROM collab_docs WHERE project_id = $1 AND doc = $2",
                       project_id, doc, &through, err))
             return false;
         int64_t first = (max_seq > through ? max_seq : through) + 1;

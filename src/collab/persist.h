@@ -28,8 +28,8 @@ bool collab_persist_append(store *db, const char *project_id, const char *doc, i
  * nodes share: *first_seq gets the first. One transaction (retried when
  * another appender took the same seqs first). */
 bool collab_persist_append_next(store *db, const char *project_id, const char *doc,
-                                const sb_str *updates, size_t n, int64_t now_us,
-                                int64_t *first_seq, sb_errbuf *err);
+                                const sb_str *updates, size_t n, int64_t now_us, int64_t *first_seq,
+                                sb_errbuf *err);
 
 /* What a node that missed updates reads: fn(ctx, seq, update, n) for each
  * log row with seq > after_seq, and for the merged state when it folded

@@ -8,7 +8,7 @@
 import * as Y from 'yjs';
 import { WebsocketProvider } from 'y-websocket';
 import WebSocket from 'ws';
-import fs from 'node:fs';
+import { execSync } from 'node:child_process';
 
 const env = process.env;
 const PROJECT = env.PROJECT;
@@ -126,6 +126,9 @@ async function converge() {
     ps.map(async (p, w) => {
       for (let i = 0; i < edits; i++) {
         randomEdit(p.doc, `c${w}`, i);
+        // OUTAGE: a command run in the middle (cutting the nodes' Redis
+        // connections): what is published meanwhile is lost to the bus.
+        if (w === 0 && env.OUTAGE && i % 10 === 5) execSync(env.OUTAGE);
         await sleep(pick(25));
       }
     }),

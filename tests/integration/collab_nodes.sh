@@ -47,6 +47,16 @@ run() { # run NAME MODE [VAR=VALUE...]: one mode of the node script, as one chec
 
 run "providers on two nodes converge (text, map, array)" converge DOC="code:multi.js" EDITS=40
 run "providers on two nodes converge (a second document)" converge DOC="code:src/two.js" EDITS=25
+# Messages lost to the bus (every Redis connection of both nodes cut a few
+# times while they edit) are read back from the log: still one document.
+CUT="redis-cli -p $SB_REDIS_PORT client kill type pubsub >/dev/null; redis-cli -p $SB_REDIS_PORT client kill type normal >/dev/null"
+run "providers converge through bus outages (read from the log)" converge DOC="code:cut.js" EDITS=40 \
+    OUTAGE="$CUT"
+if grep -q '"msg":"bus: reconnected to redis"' "$SB_LOG" "$SB2_LOG"; then
+    pass "the bus was cut and reconnected"
+else
+    fail "the bus was cut and reconnected"
+fi
 run "REST writes on B reach a room open on A, and back" rest
 run "awareness crosses nodes and leaves with its client" awareness DOC="code:aware.js"
 # Both nodes append to one log: its seqs have no hole (each append takes
