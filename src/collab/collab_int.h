@@ -155,6 +155,7 @@ typedef struct collab_room {
     int64_t peer_rest_ver;          /* a REST version announced, taken once doc caught up */
     unsigned gap_ticks, beat_ticks; /* ticks a gap has lasted; ticks since our beat */
     bool catchup_running;           /* a job reads the updates we missed */
+    bool catchup_wanted;            /* the bus reconnected: read the log at the next tick */
     busmsg *rinbox, *rinbox_tail;   /* other nodes' messages while loading */
     size_t rinbox_bytes;
     node_peer *peers; /* hub->lock for the readers on other threads */

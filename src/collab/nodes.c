@@ -382,9 +382,11 @@ static void catch_up(collab_room *r)
     j->rows = SB_BUF_INIT;
     if (!net_workers_submit(r->hub->workers, r->loop, catchup_work, catchup_done, j)) {
         free(j); /* the pool is full: the next tick tries again */
+        r->catchup_wanted = true;
         return;
     }
     r->catchup_running = true;
+    r->catchup_wanted = false;
 }
 
 /* ---- publishing (the room's loop) ---- */
@@ -506,6 +508,10 @@ static void on_bus_post(void *arg)
     if (!r || r->state == ROOM_FAILED) {
         /* gone, or never to load */
     } else if (bp->reconnect) {
+        /* Also a room still loading: its reads may predate what the bus
+         * lost. The tick starts the read (once loaded), and the hello makes
+         * the others send their states and heads again. */
+        r->catchup_wanted = true;
         if (r->state == ROOM_READY) {
             catch_up(r);
             sb_buf b = SB_BUF_INIT;
@@ -513,6 +519,7 @@ static void on_bus_post(void *arg)
             publish(r, &b);
             sb_buf_free(&b);
         }
+        net_tick_arm(r->tick);
     } else if (r->state == ROOM_LOADING) {
         /* Kept in order until the load is done: what the load already read
          * is skipped then by its seq. */
@@ -578,7 +585,9 @@ void collab__bus_tick(collab_room *r)
         pthread_mutex_unlock(&r->hub->lock);
         collab__aw_drop_node(r, node);
     }
-    if (has_gap(r)) {
+    if (r->catchup_wanted) {
+        catch_up(r);
+    } else if (has_gap(r)) {
         if (++r->gap_ticks >= GAP_TICKS || r->nahead >= AHEAD_MAX)
             catch_up(r);
     } else {

@@ -144,6 +144,19 @@ async function converge() {
     ok(`stored document (read on ${name}) equals the clients'`, matched, `server ${canon(sv)} client ${canon(view(ps[0].doc))}`);
   }
   ok('the edits did something', view(ps[0].doc).t.length > 0);
+  // One edit at a time from A to B: how long until the B client has it.
+  if (!env.OUTAGE) {
+    const ms = [];
+    for (let i = 0; i < 20; i++) {
+      const mark = `[lat${i}]`;
+      const t0 = process.hrtime.bigint();
+      ps[0].doc.getText('t').insert(0, mark);
+      await until(() => ps[1].doc.getText('t').toString().startsWith(mark), 5000, 1);
+      ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+    ms.sort((x, y) => x - y);
+    console.log(`# edit on A seen by a client on B: p50 ${ms[10].toFixed(1)} ms, max ${ms[19].toFixed(1)} ms`);
+  }
   // A client that joins later, on either node, gets everything.
   const late = provider(env.ADDR_B, doc, env.ED2);
   ok('a late client on B syncs', await synced([late]));

@@ -52,6 +52,9 @@ run "providers on two nodes converge (a second document)" converge DOC="code:src
 CUT="redis-cli -p $SB_REDIS_PORT client kill type pubsub >/dev/null; redis-cli -p $SB_REDIS_PORT client kill type normal >/dev/null"
 run "providers converge through bus outages (read from the log)" converge DOC="code:cut.js" EDITS=40 \
     OUTAGE="$CUT"
+for u in "$SB_URL" "$SB2_URL"; do # how many publishes the cuts cost (for the log)
+    curl -sS "$u/metrics" | grep '^sitebase_bus_dropped_total' | sed "s|^|# $u |"
+done
 if grep -q '"msg":"bus: reconnected to redis"' "$SB_LOG" "$SB2_LOG"; then
     pass "the bus was cut and reconnected"
 else
