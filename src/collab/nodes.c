@@ -31,11 +31,12 @@
 #include "collab/nodemsg.h"
 #include "collab/persist.h"
 
-#define BEAT_TICKS      2    /* a beat about every 2 s */
-#define PEER_TIMEOUT_MS 7000 /* a peer silent this long is gone */
-#define GAP_TICKS       2    /* a gap lasting this many ticks is read from the log */
-#define AHEAD_MAX       4096 /* seqs remembered above have_seq; past it, catch up */
-#define RINBOX_MAX      (16u << 20)
+#define BEAT_TICKS      2           /* a beat about every 2 s */
+#define PEER_TIMEOUT_MS 7000        /* a peer silent this long is gone */
+#define GAP_TICKS       2           /* a gap lasting this many ticks is read from the log */
+#define AHEAD_MAX       4096        /* seqs remembered above have_seq; past it, catch up */
+#define RINBOX_MAX      (16u << 20) /* bytes of messages kept while a room loads */
+#define PEERS_MAX       256         /* nodes a room keeps track of */
 
 /* "collab:" and 16 hex digits of the key's hash: keys may hold any UTF-8
  * and be longer than a channel name; messages carry the key itself. The
@@ -129,8 +130,9 @@ uint64_t collab__bus_subscribe(collab_hub *h, const char *key)
     bus_err e =
         bus_subscribe(h->bus, sb_str_c(ch), BUS_SKIP_OWN | BUS_CONFIRMED, on_bus_msg, h, &id);
     if (e != BUS_OK)
-        /* Down or slow: the subscription exists all the same and the
-         * reconnect catches the room up. */
+        /* Down or slow: the subscription exists all the same. What it
+         * misses meanwhile shows as a gap (the peers' next update or beat)
+         * or is announced by the reconnect, and is read from the log. */
         sb_log(SB_LOG_WARN, "collab: document subscription not confirmed",
                SB_LOG_STR("error", bus_strerror(e)));
     return id;
@@ -163,12 +165,15 @@ static void peer_conns_free(node_peer *p)
     p->nconns = 0;
 }
 
-/* The peer entry of node, made if new; hub->lock held. */
+/* The peer entry of node, made if new (NULL past PEERS_MAX: such a node's
+ * states still time out by the awareness timeout); hub->lock held. */
 static node_peer *peer_get(collab_room *r, uint64_t node)
 {
     for (size_t i = 0; i < r->npeers; i++)
         if (r->peers[i].node == node)
             return &r->peers[i];
+    if (r->npeers == PEERS_MAX)
+        return NULL;
     if (r->npeers == r->peers_cap) {
         r->peers_cap = r->peers_cap ? r->peers_cap * 2 : 4;
         r->peers = sb_realloc(r->peers, r->peers_cap * sizeof(*r->peers));
@@ -182,8 +187,9 @@ static void peer_heard(collab_room *r, uint64_t node, const nodemsg *beat)
 {
     pthread_mutex_lock(&r->hub->lock);
     node_peer *p = peer_get(r, node);
-    p->heard_ns = sb_mono_ns();
-    if (beat) {
+    if (p)
+        p->heard_ns = sb_mono_ns();
+    if (p && beat) {
         peer_conns_free(p);
         if (beat->nconns)
             p->conns = sb_calloc(beat->nconns, sizeof(*p->conns));
@@ -218,10 +224,18 @@ void collab__bus_room_free(collab_room *r)
         free(m);
         m = next;
     }
+    /* Admission and presence on other loops read the peers while the room
+     * is in the map (it still is). */
+    pthread_mutex_lock(&r->hub->lock);
     for (size_t i = 0; i < r->npeers; i++)
         peer_conns_free(&r->peers[i]);
     free(r->peers);
+    r->peers = NULL;
+    r->npeers = r->peers_cap = 0;
+    pthread_mutex_unlock(&r->hub->lock);
     free(r->ahead);
+    r->ahead = NULL;
+    r->nahead = r->ahead_cap = 0;
 }
 
 /* ---- seqs and gaps ---- */
