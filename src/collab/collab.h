@@ -16,6 +16,10 @@
  *
  * The protocol is y-websocket's (collab/proto.h): one document per
  * connection.
+ *
+ * Several nodes sharing the database and a bus serve one document
+ * together: each has a room, the rooms pass updates and awareness over the
+ * bus and read what the bus lost from the shared log (nodes.c).
  */
 #ifndef SB_COLLAB_COLLAB_H
 #define SB_COLLAB_COLLAB_H

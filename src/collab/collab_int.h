@@ -28,6 +28,12 @@
  * broadcast) when that connection leaves or when the entry was not renewed
  * within the awareness timeout.
  *
+ * Several nodes (nodes.c). Each node serving a document has a room for it;
+ * the rooms share the log in storage (seqs taken in the append's
+ * transaction) and tell each other, over the bus, each update stored
+ * (with its seq) and each awareness change. A room tracks the seqs its
+ * document holds and reads the ones it missed from the log.
+ *
  * Never: touch a net_ws off its loop; broadcast an update before its log
  * write committed; free a room with a job in flight or members in it.
  */
