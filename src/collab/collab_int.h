@@ -268,6 +268,9 @@ void collab__bus_seq_note(collab_room *r, int64_t seq); /* doc holds seq */
 void collab__bus_publish_update(collab_room *r, int64_t seq, sb_str update);
 /* body: an awareness update body; c NULL for removals of several. */
 void collab__bus_publish_awareness(collab_room *r, const collab_conn *c, sb_str body);
+/* Beats now (head, REST version, connections), e.g. after materialising
+ * raised rest_ver, so the other nodes do not wait for the next beat. */
+void collab__bus_announce(collab_room *r);
 /* The connections other nodes have on key (admission); hub->lock held. */
 size_t collab__bus_remote_conns(collab_hub *h, const char *key);
 void collab__bus_loop_stop(collab_hub *h, net_loop *loop);

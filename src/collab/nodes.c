@@ -459,6 +459,12 @@ static void publish_beat(collab_room *r)
     r->beat_ticks = 0;
 }
 
+void collab__bus_announce(collab_room *r)
+{
+    if (r->hub->bus && r->state == ROOM_READY)
+        publish_beat(r);
+}
+
 /* Our clients' states, one message per connection (presence groups them). */
 static void publish_states(collab_room *r)
 {
