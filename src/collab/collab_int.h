@@ -271,6 +271,9 @@ void collab__bus_publish_awareness(collab_room *r, const collab_conn *c, sb_str 
 /* Beats now (head, REST version, connections), e.g. after materialising
  * raised rest_ver, so the other nodes do not wait for the next beat. */
 void collab__bus_announce(collab_room *r);
+/* Whether another node's last beat, for a document of project_id open
+ * here, listed a connection of user_id; hub->lock held. */
+bool collab__bus_user_elsewhere(collab_hub *h, const char *project_id, const char *user_id);
 /* The connections other nodes have on key (admission); hub->lock held. */
 size_t collab__bus_remote_conns(collab_hub *h, const char *key);
 void collab__bus_loop_stop(collab_hub *h, net_loop *loop);

@@ -215,6 +215,22 @@ size_t collab__bus_remote_conns(collab_hub *h, const char *key)
     return n;
 }
 
+bool collab__bus_user_elsewhere(collab_hub *h, const char *project_id, const char *user_id)
+{
+    size_t it = 0;
+    sb_map_entry *e;
+    while ((e = sb_map_next(&h->rooms, &it)) != NULL) {
+        const collab_room *r = e->value;
+        if (strcmp(r->project_id, project_id) != 0)
+            continue;
+        for (size_t p = 0; p < r->npeers; p++)
+            for (size_t i = 0; i < r->peers[p].nconns; i++)
+                if (strcmp(r->peers[p].conns[i].user_id, user_id) == 0)
+                    return true;
+    }
+    return false;
+}
+
 void collab__bus_room_free(collab_room *r)
 {
     if (r->bus_sub)

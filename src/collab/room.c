@@ -159,8 +159,10 @@ void collab__on_join(void *arg)
     net_tick_arm(r->tick);
     if (fresh)
         collab__room_load_start(r);
-    else if (r->state == ROOM_READY)
+    else if (r->state == ROOM_READY) {
         collab__room_greet(r, c);
+        collab__bus_announce(r); /* the other nodes count it now */
+    }
     else if (r->state == ROOM_FAILED)
         collab__conn_close(c, 1011, "document unavailable");
 }
@@ -231,6 +233,7 @@ void collab__on_leave(void *arg)
         }
         net_loop_release(c->loop);
         net_tick_arm(r->tick);
+        collab__bus_announce(r); /* the other nodes' presence, limits, locks */
     }
     c->left = true;
     net_loop_release(c->room_loop); /* taken by collab_conn_start */

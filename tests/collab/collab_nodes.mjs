@@ -308,7 +308,29 @@ async function restWrites() {
   p.destroy();
 }
 
-const modes = { converge, awareness, kill, limits, rest: restWrites };
+// A user with a connection on each node takes a lock: closing the one on A
+// keeps it (the user is still connected, on B), closing the one on B too
+// releases it.
+async function locks() {
+  const doc = env.DOC;
+  const a = provider(env.ADDR_A, doc, env.ED), b = provider(env.ADDR_B, doc, env.ED);
+  ok('one connection on each node', await synced([a, b]));
+  let r = await api(env.ADDR_A, 'POST', '/locks', { element: 'hero', type: 'edit' });
+  ok('lock taken', r.status === 200 || r.status === 201, r.text);
+  await sleep(500); // B's beat listing its connection has reached A
+  a.destroy();
+  await sleep(1500);
+  r = await api(env.ADDR_A, 'GET', '/locks');
+  ok('kept while the user is connected on the other node', r.status === 200 && JSON.parse(r.text).items.length === 1, r.text);
+  b.destroy();
+  const released = await until(async () => {
+    r = await api(env.ADDR_B, 'GET', '/locks');
+    return r.status === 200 && JSON.parse(r.text).items.length === 0;
+  });
+  ok("released when the user's last connection, on B, closes", released, r.text);
+}
+
+const modes = { converge, awareness, kill, limits, locks, rest: restWrites };
 const mode = modes[process.argv[2]];
 if (!mode) {
   console.error('usage: collab_nodes.mjs ' + Object.keys(modes).join('|'));

@@ -61,6 +61,7 @@ else
     fail "the bus was cut and reconnected"
 fi
 run "REST writes on B reach a room open on A, and back" rest
+run "locks stay while the user is connected on the other node" locks DOC="code:locks.js"
 run "awareness crosses nodes and leaves with its client" awareness DOC="code:aware.js"
 # Both nodes append to one log: its seqs have no hole (each append takes
 # the next free seqs, in the transaction).
