@@ -2,7 +2,7 @@
 #   tests/unit/<module>_test.c      cmocka, one executable per module
 #   tests/integration/<name>.sh     drive the real binary with curl / node
 # A test whose source has a line "drivers: sqlite postgres" runs once per
-# driver; the postgres runs share a throwaway server (tests/pg.sh) that a
+# driver ("drivers: postgres": on PostgreSQL only); the postgres runs share a throwaway server (tests/pg.sh) that a
 # ctest fixture starts before them and stops after.
 find_library(CMOCKA_LIB cmocka REQUIRED)
 
@@ -21,10 +21,18 @@ set(SB_TEST_ENV
     LSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/lsan.supp:print_suppressions=0
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1)
 
-# sb_add_test(name command... SOURCE file): registers per driver if asked.
+# sb_add_test(name command... SOURCE file): registers per driver if asked;
+# "drivers: postgres" alone registers only name.postgres (several processes
+# sharing one database).
 function(sb_add_test name src)
     file(STRINGS ${src} drivers_line REGEX "drivers: sqlite postgres" LIMIT_COUNT 1)
-    if(drivers_line)
+    file(STRINGS ${src} pg_only_line REGEX "^# drivers: postgres$" LIMIT_COUNT 1)
+    if(pg_only_line)
+        add_test(NAME ${name}.postgres COMMAND ${ARGN})
+        set_tests_properties(${name}.postgres PROPERTIES
+            ENVIRONMENT "${SB_TEST_ENV};SITEBASE_TEST_DB=postgres" TIMEOUT 300
+            FIXTURES_REQUIRED postgres)
+    elseif(drivers_line)
         foreach(driver sqlite postgres)
             add_test(NAME ${name}.${driver} COMMAND ${ARGN})
             set_tests_properties(${name}.${driver} PROPERTIES

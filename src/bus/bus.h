@@ -15,9 +15,9 @@
  * message (counted in `dropped`) and the bus reconnects with backoff
  * (100 ms doubling to 5 s), then subscribes again. Nothing replays what was
  * missed: the protocols on top repair gaps themselves. The collaboration
- * rooms do: a client or node that rejoins runs y-websocket sync step 1/2,
- * which sends exactly the updates the other side lacks, so a lost update
- * costs latency, never convergence.
+ * rooms do: every update is in the shared log with its seq before it is
+ * published, and a room that sees a gap or a reconnect reads what it lacks
+ * from the log, so a lost update costs latency, never convergence.
  *
  * Threads. Every function is safe to call from any thread. Subscription
  * callbacks run on the bus's delivery thread (one per bus handle: the mem
@@ -142,8 +142,8 @@ bus_err bus_unsubscribe(bus *b, uint64_t id);
  * subscribed again (never on the first connection, never for mem://), on
  * the delivery thread, like a subscription callback. Messages published
  * while it was down are lost: this is when the protocols on top repair
- * (each collab room publishes a sync step 1, so peers answer with what it
- * missed). One function per bus; NULL removes it. */
+ * (each collab room reads the updates it missed from the log). One
+ * function per bus; NULL removes it. */
 void bus_on_reconnect(bus *b, void (*cb)(void *ctx), void *ctx);
 
 /* Adds delta (which may be negative or 0) to counter key and sets its

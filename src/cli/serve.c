@@ -114,7 +114,7 @@ int cli_serve(int argc, char **argv, void (*extra_routes)(net_router *r, api_app
     net_worker_hooks worker_hooks = api_worker_hooks(&app);
     app.workers = net_workers_new((unsigned)cfg.workers, WORKER_QUEUE_MAX, &worker_hooks);
     collab_limits collab_lim = api_collab_limits(&cfg);
-    app.collab = collab_hub_new(&collab_lim, app.workers, api_worker_store, NULL);
+    app.collab = collab_hub_new(&collab_lim, app.workers, api_worker_store, app.bus);
     app.events = api_events_new();
     net_router *router = net_router_new();
     api_routes_register(router, &app);

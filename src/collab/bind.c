@@ -197,8 +197,10 @@ static void mat_done(void *arg)
     mat_job *j = arg;
     collab_room *r = j->r;
     r->mat_running = false;
-    if (j->written > r->rest_ver)
+    if (j->written > r->rest_ver) {
         r->rest_ver = j->written; /* our own write: the document holds it */
+        collab__bus_announce(r);  /* other nodes' rooms hold it too: tell them now */
+    }
     if (r->rest_ver > r->rest_seen)
         r->rest_seen = r->rest_ver;
     sb_buf_free(&j->json);

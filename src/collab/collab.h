@@ -16,6 +16,10 @@
  *
  * The protocol is y-websocket's (collab/proto.h): one document per
  * connection.
+ *
+ * Several nodes sharing the database and a bus serve one document
+ * together: each has a room, the rooms pass updates and awareness over the
+ * bus and read what the bus lost from the shared log (nodes.c).
  */
 #ifndef SB_COLLAB_COLLAB_H
 #define SB_COLLAB_COLLAB_H
@@ -42,21 +46,14 @@ typedef struct collab_limits {
 
 collab_limits collab_limits_default(void);
 
-/* For a bus between nodes (later): called on the room's loop thread with
- * each update once it is durable, and with each awareness update relayed.
- * Bytes are valid for the call only. Either may be NULL. */
-typedef struct collab_bus_hooks {
-    void *ctx;
-    void (*on_update_accepted)(void *ctx, const char *project_id, const char *doc,
-                               const uint8_t *update, size_t n);
-    void (*on_awareness)(void *ctx, const char *project_id, const char *doc, const uint8_t *update,
-                         size_t n);
-} collab_bus_hooks;
+typedef struct bus bus;
 
 /* worker_store gives a pool job its thread's store connection (NULL if it
- * has none). bus may be NULL. The hub must outlive the server's loops. */
+ * has none). b is the bus to the other nodes serving the same documents
+ * (docs/collab.md, "Several nodes"), or NULL for one node; it must outlive
+ * the hub. The hub must outlive the server's loops. */
 collab_hub *collab_hub_new(const collab_limits *lim, net_workers *workers,
-                           store *(*worker_store)(void), const collab_bus_hooks *bus);
+                           store *(*worker_store)(void), bus *b);
 /* After every loop has stopped (collab_loop_stop ran on each). */
 void collab_hub_free(collab_hub *h);
 

@@ -28,6 +28,12 @@
  * broadcast) when that connection leaves or when the entry was not renewed
  * within the awareness timeout.
  *
+ * Several nodes (nodes.c). Each node serving a document has a room for it;
+ * the rooms share the log in storage (seqs taken in the append's
+ * transaction) and tell each other, over the bus, each update stored
+ * (with its seq) and each awareness change. A room tracks the seqs its
+ * document holds and reads the ones it missed from the log.
+ *
  * Never: touch a net_ws off its loop; broadcast an update before its log
  * write committed; free a room with a job in flight or members in it.
  */
@@ -39,6 +45,7 @@
 #include <stdatomic.h>
 
 #include "base/map.h"
+#include "bus/bus.h"
 #include "collab/collab.h"
 #include "collab/proto.h"
 #include "crdt/crdt.h"
@@ -52,7 +59,8 @@ struct collab_hub {
     collab_limits lim;    /* read-only */
     net_workers *workers; /* read-only */
     store *(*worker_store)(void);
-    collab_bus_hooks bus; /* read-only */
+    bus *bus;             /* NULL: one node; read-only */
+    uint64_t node_id;     /* bus_node_id(bus); read-only */
     collab_binding bind;  /* read-only once the loops run */
     pthread_mutex_t lock; /* guards everything below, and each room's members and aw */
     sb_map rooms;         /* key -> collab_room */
@@ -96,9 +104,33 @@ typedef struct aw_entry {
     uint64_t client, clock;
     char *state; /* JSON text, never "null" (removed entries are dropped) */
     size_t state_len;
-    collab_conn *conn; /* who announced it (no reference: dropped at its leave) */
+    collab_conn *conn; /* who announced it (no reference: dropped at its leave); NULL: remote */
+    uint64_t node;     /* the node whose client it is (0: this one) */
+    uint64_t rconn;    /* on that node, the connection's id (nodemsg_conn.id) */
     uint64_t renewed_ns;
 } aw_entry;
+
+/* A connection of another node, as its last beat listed it (presence). */
+typedef struct peer_conn {
+    uint64_t id;
+    char *user_id, *name, *doc;
+} peer_conn;
+
+/* Another node serving the room's document (nodes.c). */
+typedef struct node_peer {
+    uint64_t node;
+    uint64_t heard_ns; /* the last message from it */
+    peer_conn *conns;  /* its connections to the document */
+    size_t nconns;
+} node_peer;
+
+/* A message from another node, waiting while the room loads. */
+typedef struct busmsg {
+    struct busmsg *next;
+    uint64_t from;
+    size_t len;
+    uint8_t data[];
+} busmsg;
 
 typedef struct collab_room {
     collab_hub *hub;
@@ -108,7 +140,8 @@ typedef struct collab_room {
     char *doc_name;
     room_state state;
     crdt_doc *doc;
-    int64_t next_seq, nlog;
+    int64_t have_seq; /* every update up to this seq is in doc */
+    int64_t nlog;
     inmsg *inbox, *inbox_tail;
     /* members and aw are also read by the presence route: hub->lock */
     collab_conn **members;
@@ -130,6 +163,20 @@ typedef struct collab_room {
     int64_t rest_ver, rest_seen;
     net_tick *tick;
     int64_t idle_ms; /* time spent empty */
+    /* several nodes (nodes.c) */
+    uint64_t bus_sub; /* the document's subscription; 0: none */
+    bool bus_closed;  /* hub->lock: the loop is stopping, post nothing */
+    int64_t *ahead;   /* seqs > have_seq that doc holds */
+    size_t nahead, ahead_cap;
+    int64_t known_head;             /* the highest head another node announced */
+    int64_t peer_rest_ver;          /* a REST version announced, taken once doc caught up */
+    unsigned gap_ticks, beat_ticks; /* ticks a gap has lasted; ticks since our beat */
+    bool catchup_running;           /* a job reads the updates we missed */
+    bool catchup_wanted;            /* the bus reconnected: read the log at the next tick */
+    busmsg *rinbox, *rinbox_tail;   /* other nodes' messages while loading */
+    size_t rinbox_bytes;
+    node_peer *peers; /* hub->lock for the readers on other threads */
+    size_t npeers, peers_cap;
 } collab_room;
 
 struct collab_conn {
@@ -215,5 +262,35 @@ void collab__room_handle(collab_room *r, collab_conn *c, const uint8_t *p, size_
 /* awareness.c: conn NULL removes the timed-out entries. */
 void collab__aw_remove(collab_room *r, const collab_conn *conn, uint64_t now_ns);
 void collab__room_awareness(collab_room *r, collab_conn *c, sb_str update);
+/* Another node's states for its connection rconn: taken where that node
+ * owns the entry (or nobody does), relayed to every member here. */
+void collab__aw_remote(collab_room *r, uint64_t node, uint64_t rconn, sb_str update);
+/* Drops node's entries (it is gone), telling the members. */
+void collab__aw_drop_node(collab_room *r, uint64_t node);
+/* Appends the local entries of c (all local ones when c is NULL) as an
+ * awareness update body; returns how many. hub->lock not held. */
+size_t collab__aw_local_body(collab_room *r, const collab_conn *c, sb_buf *body);
+
+/* nodes.c: the rooms of one document on several nodes, over the bus. */
+/* On a worker, before a room loads: subscribes to the document's channel
+ * (confirmed), so nothing committed after the load's reads is missed. */
+uint64_t collab__bus_subscribe(collab_hub *h, const char *key);
+void collab__bus_room_free(collab_room *r);             /* unsubscribes, frees the peers */
+void collab__bus_ready(collab_room *r);                 /* loaded: say hello, take what waited */
+void collab__bus_tick(collab_room *r);                  /* beats, peers that went quiet, gaps */
+void collab__bus_seq_note(collab_room *r, int64_t seq); /* doc holds seq */
+void collab__bus_publish_update(collab_room *r, int64_t seq, sb_str update);
+/* body: an awareness update body; c NULL for removals of several. */
+void collab__bus_publish_awareness(collab_room *r, const collab_conn *c, sb_str body);
+/* Beats now (head, REST version, connections), e.g. after materialising
+ * raised rest_ver, so the other nodes do not wait for the next beat. */
+void collab__bus_announce(collab_room *r);
+/* Whether another node's last beat, for a document of project_id open
+ * here, listed a connection of user_id; hub->lock held. */
+bool collab__bus_user_elsewhere(collab_hub *h, const char *project_id, const char *user_id);
+/* The connections other nodes have on key (admission); hub->lock held. */
+size_t collab__bus_remote_conns(collab_hub *h, const char *key);
+void collab__bus_loop_stop(collab_hub *h, net_loop *loop);
+void collab__bus_on_reconnect(void *hub); /* bus_on_reconnect's function */
 
 #endif

@@ -108,7 +108,10 @@ collab_admit collab_conn_new(collab_hub *h, const char *project_id, sb_str doc,
     sb_buf_append(&key, stored.ptr, stored.len);
     pthread_mutex_lock(&h->lock);
     uintptr_t users = (uintptr_t)sb_map_get(&h->per_user, sb_str_c(who->user_id));
-    uintptr_t docs = (uintptr_t)sb_map_get(&h->per_doc, sb_buf_str(&key));
+    /* Clients of the document here and, as their beats said, on the other
+     * nodes serving it (only known while it is open here). */
+    uintptr_t docs =
+        (uintptr_t)sb_map_get(&h->per_doc, sb_buf_str(&key)) + collab__bus_remote_conns(h, key.ptr);
     collab_admit a = COLLAB_ADMIT_OK;
     if (users >= h->lim.max_conns_per_user)
         a = COLLAB_ADMIT_USER_LIMIT;
@@ -137,14 +140,18 @@ collab_admit collab_conn_new(collab_hub *h, const char *project_id, sb_str doc,
     return COLLAB_ADMIT_OK;
 }
 
-/* Returns whether c was its user's last connection to its project. */
+/* Returns whether c was its user's last connection to its project: here,
+ * and on the other nodes as far as their beats for documents open here
+ * tell (a user whose other tab reached another node keeps their locks
+ * until that one closes too; that node then releases them). */
 static bool conn_release_place(collab_conn *c)
 {
     collab_hub *h = c->hub;
     pthread_mutex_lock(&h->lock);
     collab__count_add(&h->per_user, c->user_id, -1);
     collab__count_add(&h->per_doc, c->key, -1);
-    bool last = collab__count_add_member(h, c->project_id, c->user_id, -1) == 0;
+    bool last = collab__count_add_member(h, c->project_id, c->user_id, -1) == 0 &&
+                !collab__bus_user_elsewhere(h, c->project_id, c->user_id);
     pthread_mutex_unlock(&h->lock);
     return last;
 }

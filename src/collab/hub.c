@@ -86,14 +86,16 @@ const char *collab_doc_root(collab_kind kind, int *crdt_kind_out)
 /* ---- hub ---- */
 
 collab_hub *collab_hub_new(const collab_limits *lim, net_workers *workers,
-                           store *(*worker_store)(void), const collab_bus_hooks *bus)
+                           store *(*worker_store)(void), bus *b)
 {
     collab_hub *h = sb_calloc(1, sizeof(*h));
     h->lim = *lim;
     h->workers = workers;
     h->worker_store = worker_store;
-    if (bus)
-        h->bus = *bus;
+    h->bus = b;
+    h->node_id = b ? bus_node_id(b) : 0;
+    if (b)
+        bus_on_reconnect(b, collab__bus_on_reconnect, h);
     pthread_mutex_init(&h->lock, NULL);
     sb_map_init(&h->rooms);
     sb_map_init(&h->per_user);
@@ -106,6 +108,8 @@ void collab_hub_free(collab_hub *h)
 {
     if (!h)
         return;
+    if (h->bus)
+        bus_on_reconnect(h->bus, NULL, NULL);
     /* Rooms still here belong to loops cut off at the drain deadline: the
      * process is exiting and they may still be in use, so they stay. */
     sb_map_deinit(&h->rooms);
@@ -141,7 +145,9 @@ uintptr_t collab__count_add_member(collab_hub *h, const char *project_id, const 
 void collab_loop_stop(collab_hub *h, net_loop *loop)
 {
     /* Drained: no member is left and no job is out, so every room of this
-     * loop is idle; take them out of the map and free them. */
+     * loop is idle; take them out of the map and free them. First, the bus
+     * must post nothing more here. */
+    collab__bus_loop_stop(h, loop);
     for (;;) {
         collab_room *found = NULL;
         pthread_mutex_lock(&h->lock);

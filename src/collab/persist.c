@@ -46,6 +46,8 @@ static bool each_row(store *db, const char *sql, const char *project_id, const c
 typedef struct load_ctx {
     crdt_doc *doc;
     int64_t last_seq, nlog, skipped;
+    int64_t through_seq; /* the state's; 0 without one */
+    sb_buf rows;         /* the log as read: (i64 seq, u64 len, bytes)... */
 } load_ctx;
 
 /* A row the engine refuses (an update that was well formed but contradicts
@@ -54,6 +56,7 @@ typedef struct load_ctx {
  * one bad row never makes a document unloadable. */
 static bool apply_blob(load_ctx *l, const void *p, size_t n, sb_errbuf *err)
 {
+    (void)err;
     sb_errbuf why = {{0}};
     crdt_err ce = crdt_doc_apply_update(l->doc, p, n, &why);
     if (ce != CRDT_OK) {
@@ -69,26 +72,52 @@ static bool load_state(store_stmt *st, void *ctx, sb_errbuf *err)
     load_ctx *l = ctx;
     size_t n;
     const void *p = store_col_blob(st, 0, &n);
-    l->last_seq = store_col_int(st, 1);
+    l->through_seq = store_col_int(st, 1);
     return apply_blob(l, p, n, err);
 }
 
-static bool load_update(store_stmt *st, void *ctx, sb_errbuf *err)
+static bool read_update(store_stmt *st, void *ctx, sb_errbuf *err)
 {
+    (void)err;
     load_ctx *l = ctx;
     size_t n;
-    l->last_seq = store_col_int(st, 0);
-    l->nlog++;
+    int64_t seq = store_col_int(st, 0);
     const void *p = store_col_blob(st, 1, &n);
-    return apply_blob(l, p, n, err);
+    uint64_t len = n;
+    sb_buf_append(&l->rows, &seq, sizeof(seq));
+    sb_buf_append(&l->rows, &len, sizeof(len));
+    sb_buf_append(&l->rows, p, n);
+    return true;
 }
 
-/* Reads the document into l->doc inside an open transaction. */
+/* Reads the document into l->doc. The log is read before the state, each
+ * by its own statement: under PostgreSQL's READ COMMITTED another node's
+ * compaction may commit between them, and a state read after the log
+ * covers every row that compaction deleted (reading the state first could
+ * miss the rows folded into a newer state). Rows the state already holds
+ * are skipped. */
 static bool load_into(store *db, const char *project_id, const char *doc, load_ctx *l,
                       sb_errbuf *err)
 {
-    return each_row(db, SQL_STATE, project_id, doc, load_state, l, err) &&
-           each_row(db, SQL_LOG, project_id, doc, load_update, l, err);
+    l->rows = SB_BUF_INIT;
+    bool ok = each_row(db, SQL_LOG, project_id, doc, read_update, l, err) &&
+              each_row(db, SQL_STATE, project_id, doc, load_state, l, err);
+    l->last_seq = l->through_seq;
+    for (size_t off = 0; ok && off < l->rows.len;) {
+        int64_t seq;
+        uint64_t len;
+        memcpy(&seq, l->rows.ptr + off, sizeof(seq));
+        memcpy(&len, l->rows.ptr + off + sizeof(seq), sizeof(len));
+        off += sizeof(seq) + sizeof(len);
+        if (seq > l->through_seq) {
+            apply_blob(l, l->rows.ptr + off, (size_t)len, err);
+            l->last_seq = seq;
+            l->nlog++;
+        }
+        off += (size_t)len;
+    }
+    sb_buf_free(&l->rows);
+    return ok;
 }
 
 bool collab_persist_load(store *db, const char *project_id, const char *doc, crdt_doc **out,
@@ -113,13 +142,16 @@ bool collab_persist_load(store *db, const char *project_id, const char *doc, crd
     return true;
 }
 
-bool collab_persist_append(store *db, const char *project_id, const char *doc, int64_t first_seq,
-                           const sb_str *updates, size_t n, int64_t now_us, sb_errbuf *err)
+/* *code: the store's error when it failed (STORE_CONSTRAINT: a seq taken). */
+static bool append_at(store *db, const char *project_id, const char *doc, int64_t first_seq,
+                      const sb_str *updates, size_t n, int64_t now_us, store_err *code,
+                      sb_errbuf *err)
 {
     sb_errbuf why;
     store_err e = store_begin(db, &why);
+    *code = STORE_OK;
     if (e != STORE_OK)
-        return fail(db, err, "beginning a collab append", e, &why);
+        return *code = e, fail(db, err, "beginning a collab append", e, &why);
     for (size_t i = 0; i < n; i++) {
         store_stmt *st;
         e = store_prepare(db,
@@ -127,7 +159,7 @@ bool collab_persist_append(store *db, const char *project_id, const char *doc, i
                           "VALUES ($1, $2, $3, $4, $5)",
                           &st, &why);
         if (e != STORE_OK)
-            return fail(db, err, "preparing a collab append", e, &why);
+            return *code = e, fail(db, err, "preparing a collab append", e, &why);
         store_bind_cstr(st, 1, project_id);
         store_bind_cstr(st, 2, doc);
         store_bind_int(st, 3, first_seq + (int64_t)i);
@@ -136,12 +168,114 @@ bool collab_persist_append(store *db, const char *project_id, const char *doc, i
         e = store_step(st, &why);
         store_reset(st);
         if (e != STORE_DONE)
-            return fail(db, err, "appending a collab update", e, &why);
+            return *code = e, fail(db, err, "appending a collab update", e, &why);
     }
     e = store_commit(db, &why);
     if (e != STORE_OK)
-        return fail(db, err, "committing a collab append", e, &why);
+        return *code = e, fail(db, err, "committing a collab append", e, &why);
     return true;
+}
+
+bool collab_persist_append(store *db, const char *project_id, const char *doc, int64_t first_seq,
+                           const sb_str *updates, size_t n, int64_t now_us, sb_errbuf *err)
+{
+    store_err code;
+    return append_at(db, project_id, doc, first_seq, updates, n, now_us, &code, err);
+}
+
+/* Reads one integer (0 for no row or NULL) from a statement bound with
+ * project and doc. */
+static bool read_int(store *db, const char *sql, const char *project_id, const char *doc,
+                     int64_t *out, sb_errbuf *err)
+{
+    store_stmt *st;
+    sb_errbuf why;
+    store_err e = store_prepare(db, sql, &st, &why);
+    if (e != STORE_OK)
+        return fail(db, err, "preparing a collab read", e, &why);
+    store_bind_cstr(st, 1, project_id);
+    store_bind_cstr(st, 2, doc);
+    *out = 0;
+    e = store_step(st, &why);
+    if (e == STORE_ROW)
+        *out = store_col_int(st, 0);
+    store_reset(st);
+    if (e != STORE_ROW && e != STORE_DONE)
+        return fail(db, err, "reading a collab sequence", e, &why);
+    return true;
+}
+
+bool collab_persist_append_next(store *db, const char *project_id, const char *doc,
+                                const sb_str *updates, size_t n, int64_t now_us, int64_t *first_seq,
+                                sb_errbuf *err)
+{
+    /* Several nodes append to one log: the seqs are the next free ones, read
+     * in the transaction. Two appenders that read the same maximum collide
+     * on the primary key (PostgreSQL makes the second wait for the first's
+     * commit, then refuses it): the loser reads again. The log's maximum is
+     * read before the state's through_seq, so a compaction committing
+     * between the two reads cannot make us pick a seq it already folded. */
+    for (int attempt = 0;; attempt++) {
+        sb_errbuf why;
+        store_err e = store_begin(db, &why);
+        if (e != STORE_OK)
+            return fail(db, err, "beginning a collab append", e, &why);
+        int64_t max_seq, through;
+        if (!read_int(db, "SELECT max(seq) FROM collab_updates WHERE project_id = $1 AND doc = $2",
+                      project_id, doc, &max_seq, err) ||
+            !read_int(db, "SELECT through_seq FROM collab_docs WHERE project_id = $1 AND doc = $2",
+                      project_id, doc, &through, err))
+            return false;
+        int64_t first = (max_seq > through ? max_seq : through) + 1;
+        store_rollback(db, NULL);
+        store_err code;
+        if (append_at(db, project_id, doc, first, updates, n, now_us, &code, err)) {
+            *first_seq = first;
+            return true;
+        }
+        if (attempt >= 16 || code != STORE_CONSTRAINT)
+            return false;
+    }
+}
+
+typedef struct since_ctx {
+    int64_t after;
+    collab_persist_row_fn fn;
+    void *ctx;
+} since_ctx;
+
+static bool since_row(store_stmt *st, void *ctx, sb_errbuf *err)
+{
+    (void)err;
+    since_ctx *s = ctx;
+    size_t n;
+    int64_t seq = store_col_int(st, 0);
+    const void *p = store_col_blob(st, 1, &n);
+    if (seq > s->after)
+        s->fn(s->ctx, seq, p, n);
+    return true;
+}
+
+static bool since_state(store_stmt *st, void *ctx, sb_errbuf *err)
+{
+    (void)err;
+    since_ctx *s = ctx;
+    size_t n;
+    const void *p = store_col_blob(st, 0, &n);
+    int64_t through = store_col_int(st, 1);
+    if (through > s->after)
+        s->fn(s->ctx, through, p, n); /* it folded rows we lack */
+    return true;
+}
+
+bool collab_persist_since(store *db, const char *project_id, const char *doc, int64_t after_seq,
+                          collab_persist_row_fn fn, void *ctx, sb_errbuf *err)
+{
+    /* The log first, then the state (see load_into): whatever a compaction
+     * deleted between the two reads is in the state read second. */
+    since_ctx s = {.after = after_seq, .fn = fn, .ctx = ctx};
+    return each_row(db, SQL_LOG, project_id, doc, since_row, &s, err) &&
+           each_row(db, SQL_STATE, project_id, doc, since_state, &s, err);
 }
 
 /* Load, apply, encode: the state written is exactly what a load would
@@ -180,7 +314,8 @@ bool collab_persist_compact(store *db, const char *project_id, const char *doc, 
                       "through_seq, updated_at) VALUES ($1, $2, $3, $4, $5, $6) "
                       "ON CONFLICT (project_id, doc) DO UPDATE SET state = excluded.state, "
                       "state_vector = excluded.state_vector, through_seq = excluded.through_seq, "
-                      "updated_at = excluded.updated_at",
+                      "updated_at = excluded.updated_at "
+                      "WHERE collab_docs.through_seq < excluded.through_seq",
                       &st, &why);
     if (e != STORE_OK) {
         fail(db, err, "preparing a collab compaction", e, &why);

@@ -24,8 +24,26 @@ bool collab_persist_load(store *db, const char *project_id, const char *doc, crd
 bool collab_persist_append(store *db, const char *project_id, const char *doc, int64_t first_seq,
                            const sb_str *updates, size_t n, int64_t now_us, sb_errbuf *err);
 
+/* Appends updates[0..n) as the next free seqs of the log, which several
+ * nodes share: *first_seq gets the first. One transaction (retried when
+ * another appender took the same seqs first). */
+bool collab_persist_append_next(store *db, const char *project_id, const char *doc,
+                                const sb_str *updates, size_t n, int64_t now_us, int64_t *first_seq,
+                                sb_errbuf *err);
+
+/* What a node that missed updates reads: fn(ctx, seq, update, n) for each
+ * log row with seq > after_seq, and for the merged state when it folded
+ * rows past after_seq (seq = its through_seq). Rows may repeat what the
+ * state holds, and come in no promised order: apply them all (updates are
+ * idempotent). */
+typedef void (*collab_persist_row_fn)(void *ctx, int64_t seq, const void *update, size_t n);
+bool collab_persist_since(store *db, const char *project_id, const char *doc, int64_t after_seq,
+                          collab_persist_row_fn fn, void *ctx, sb_errbuf *err);
+
 /* Folds the log into the merged state (load, apply, encode) and deletes
- * the folded rows, in one transaction. *nlog gets the rows left (0, or all
+ * the folded rows, in one transaction. A state never moves back: when
+ * another node stored a state through a later seq meanwhile, that one
+ * stays. *nlog gets the rows left (0, or all
  * of them when the document has pending structs and is left as it is). */
 bool collab_persist_compact(store *db, const char *project_id, const char *doc, int64_t now_us,
                             int64_t *nlog, sb_errbuf *err);

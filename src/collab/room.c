@@ -30,7 +30,7 @@ static collab_room *room_new(collab_hub *h, net_loop *loop, const char *key, con
 
 bool collab__room_busy(const collab_room *r)
 {
-    return r->job_running || r->mat_running;
+    return r->job_running || r->mat_running || r->catchup_running;
 }
 
 collab_room *collab__room_get(collab_hub *h, net_loop *loop, const char *key,
@@ -54,6 +54,7 @@ void collab__room_free(collab_room *r)
 {
     assert(r->nmembers == 0 && !collab__room_busy(r));
     collab_hub *h = r->hub;
+    collab__bus_room_free(r); /* first: no bus message is posted for it any more */
     pthread_mutex_lock(&h->lock);
     if (sb_map_get(&h->rooms, sb_str_c(r->key)) == r)
         sb_map_del(&h->rooms, sb_str_c(r->key));
@@ -158,8 +159,10 @@ void collab__on_join(void *arg)
     net_tick_arm(r->tick);
     if (fresh)
         collab__room_load_start(r);
-    else if (r->state == ROOM_READY)
+    else if (r->state == ROOM_READY) {
         collab__room_greet(r, c);
+        collab__bus_announce(r); /* the other nodes count it now */
+    }
     else if (r->state == ROOM_FAILED)
         collab__conn_close(c, 1011, "document unavailable");
 }
@@ -230,6 +233,7 @@ void collab__on_leave(void *arg)
         }
         net_loop_release(c->loop);
         net_tick_arm(r->tick);
+        collab__bus_announce(r); /* the other nodes' presence, limits, locks */
     }
     c->left = true;
     net_loop_release(c->room_loop); /* taken by collab_conn_start */
@@ -243,6 +247,7 @@ void collab__room_tick(void *arg)
     collab_room *r = arg;
     if (r->state == ROOM_READY)
         collab__aw_remove(r, NULL, sb_mono_ns());
+    collab__bus_tick(r);
     collab__room_write_start(r);
     if (r->mat_dirty && !r->mat_running)
         collab__room_materialise(r); /* the pool was full */

@@ -13,6 +13,7 @@
 
 typedef struct load_job {
     collab_room *r;
+    uint64_t bus_sub;
     crdt_doc *doc;
     int64_t last_seq, nlog, rest_ver;
     bool ok;
@@ -27,28 +28,41 @@ static void load_work(void *arg)
         sb_errf(&j->err, "the worker has no store connection");
         return;
     }
-    j->ok = collab_persist_load(db, j->r->project_id, j->r->doc_name, &j->doc, &j->last_seq,
-                                &j->nlog, &j->err);
-    const collab_binding *b = &j->r->hub->bind;
-    if (!j->ok || !b->seed)
-        return;
-    /* Nothing was ever stored: the document starts as the REST content,
-     * logged as seq 1 before anyone sees it, so every client and every
-     * later load agree on it. */
-    sb_buf seed = SB_BUF_INIT;
-    j->ok = b->seed(b->ctx, db, j->r->project_id, j->r->doc_name, j->doc, j->last_seq == 0, &seed,
-                    &j->rest_ver, &j->err);
-    if (j->ok && seed.len > 0) {
-        sb_str part = sb_buf_str(&seed);
-        j->ok = collab_persist_append(db, j->r->project_id, j->r->doc_name, 1, &part, 1,
-                                      sb_wall_us(), &j->err);
+    /* Subscribed (and confirmed) before reading: an update committed after
+     * our reads is published after we listen, so nothing falls between. */
+    j->bus_sub = collab__bus_subscribe(j->r->hub, j->r->key);
+    /* Two nodes may seed a new document at once: seq 1 is taken by one,
+     * the other loads again and finds it. */
+    for (int attempt = 0; attempt < 3; attempt++) {
+        j->ok = collab_persist_load(db, j->r->project_id, j->r->doc_name, &j->doc, &j->last_seq,
+                                    &j->nlog, &j->err);
+        const collab_binding *b = &j->r->hub->bind;
+        if (!j->ok || !b->seed)
+            return;
+        /* Nothing was ever stored: the document starts as the REST content,
+         * logged as seq 1 before anyone sees it, so every client and every
+         * later load agree on it. */
+        sb_buf seed = SB_BUF_INIT;
+        bool empty = j->last_seq == 0;
+        j->ok = b->seed(b->ctx, db, j->r->project_id, j->r->doc_name, j->doc, empty, &seed,
+                        &j->rest_ver, &j->err);
+        bool again = false;
+        if (j->ok && seed.len > 0) {
+            sb_str part = sb_buf_str(&seed);
+            j->ok = collab_persist_append(db, j->r->project_id, j->r->doc_name, 1, &part, 1,
+                                          sb_wall_us(), &j->err);
+            if (j->ok)
+                j->last_seq = j->nlog = 1;
+            else
+                again = empty; /* perhaps another node's seed: load that */
+        }
+        sb_buf_free(&seed);
         if (j->ok)
-            j->last_seq = j->nlog = 1;
-    }
-    sb_buf_free(&seed);
-    if (!j->ok) {
+            return;
         crdt_doc_free(j->doc);
         j->doc = NULL;
+        if (!again)
+            return;
     }
 }
 
@@ -57,6 +71,7 @@ static void load_done(void *arg)
     load_job *j = arg;
     collab_room *r = j->r;
     r->job_running = false;
+    r->bus_sub = j->bus_sub;
     if (!j->ok) {
         sb_log(SB_LOG_ERROR, "collab: cannot load a document", SB_LOG_STR("doc", r->doc_name),
                SB_LOG_STR("error", j->err.msg));
@@ -71,12 +86,22 @@ static void load_done(void *arg)
         return;
     }
     r->doc = j->doc;
-    r->rest_ver = r->rest_seen = j->rest_ver;
-    r->next_seq = j->last_seq + 1;
+    r->rest_ver = j->rest_ver;
+    /* The row was read after the REST writes waiting here committed, so its
+     * version says nothing of what the stored document holds: another node
+     * took the write, or this load is the write's (several nodes: the room
+     * open elsewhere). Let the waiting writes apply, in order; one the
+     * document already holds diffs to nothing. */
+    for (const room_edit *e = r->edits; e; e = e->next)
+        if (e->version > 0 && e->version <= r->rest_ver)
+            r->rest_ver = e->version - 1;
+    r->rest_seen = r->rest_ver;
+    r->have_seq = j->last_seq;
     r->nlog = j->nlog;
     r->state = ROOM_READY;
     free(j);
     net_tick_arm(r->tick);
+    collab__bus_ready(r); /* before the greeting: what other nodes sent meanwhile */
     for (size_t i = 0; i < r->nmembers; i++)
         collab__room_greet(r, r->members[i]);
     collab__room_drain_inbox(r);
@@ -117,8 +142,9 @@ static void write_work(void *arg)
     for (size_t i = 0; i < j->n; i++)
         parts[i] = sb_buf_str(&j->batch[i].bytes);
     int64_t now = sb_wall_us();
-    j->ok = collab_persist_append(db, j->r->project_id, j->r->doc_name, j->first_seq, parts, j->n,
-                                  now, &j->err);
+    /* The next free seqs: other nodes append to the same log. */
+    j->ok = collab_persist_append_next(db, j->r->project_id, j->r->doc_name, parts, j->n, now,
+                                       &j->first_seq, &j->err);
     free(parts);
     if (j->ok && j->compact) {
         sb_errbuf cerr;
@@ -138,7 +164,6 @@ static void write_done(void *arg)
     r->job_running = false;
     bool applied = false;
     if (j->ok) {
-        r->next_seq += (int64_t)j->n;
         r->nlog = j->compact && j->nlog >= 0 ? j->nlog : r->nlog + (int64_t)j->n;
     } else {
         sb_log(SB_LOG_ERROR, "collab: cannot store updates", SB_LOG_STR("doc", r->doc_name),
@@ -146,6 +171,7 @@ static void write_done(void *arg)
     }
     for (size_t i = 0; i < j->n; i++) {
         pending *p = &j->batch[i];
+        int64_t seq = j->first_seq + (int64_t)i;
         if (j->ok) {
             sb_errbuf err = {{0}};
             crdt_err ce = crdt_doc_apply_update(r->doc, p->bytes.ptr, p->bytes.len, &err);
@@ -162,10 +188,9 @@ static void write_done(void *arg)
                 collab_msg_sync(&msg, COLLAB_SYNC_UPDATE, p->bytes.ptr, p->bytes.len);
                 collab__room_broadcast(r, &msg, p->origin);
                 sb_buf_free(&msg);
-                if (r->hub->bus.on_update_accepted)
-                    r->hub->bus.on_update_accepted(r->hub->bus.ctx, r->project_id, r->doc_name,
-                                                   (const uint8_t *)p->bytes.ptr, p->bytes.len);
+                collab__bus_publish_update(r, seq, sb_buf_str(&p->bytes));
             }
+            collab__bus_seq_note(r, seq); /* logged, applied or refused alike */
         } else if (p->origin) {
             /* Not durable, so not applied: the client resends it when it
              * reconnects and syncs. */
@@ -194,7 +219,6 @@ void collab__room_write_start(collab_room *r)
     j->r = r;
     j->batch = r->queue;
     j->n = r->nqueue;
-    j->first_seq = r->next_seq;
     j->nlog = -1;
     j->compact = r->hub->lim.compact_after > 0 &&
                  r->nlog + (int64_t)r->nqueue >= (int64_t)r->hub->lim.compact_after;

@@ -2,7 +2,9 @@
  * drivers: appended updates load back in order; compaction folds the log
  * into one state with nothing lost and later appends still apply on top; a
  * row the engine refuses is skipped, not fatal; a document with pending
- * structs keeps its log; documents do not see each other's rows.
+ * structs keeps its log; documents do not see each other's rows; a log
+ * shared by several nodes (next free seqs, reading what was missed, a
+ * state that never moves back).
  * drivers: sqlite postgres */
 #include "cmocka_prelude.h"
 
@@ -194,12 +196,92 @@ static void test_duplicate_seq_refused(void **state)
     crdt_doc_free(w);
 }
 
+typedef struct seen {
+    int64_t seqs[16];
+    size_t n;
+} seen;
+
+static void note_row(void *ctx, int64_t seq, const void *p, size_t n)
+{
+    seen *s = ctx;
+    (void)p;
+    assert_true(n > 0);
+    if (s->n < 16)
+        s->seqs[s->n++] = seq;
+}
+
+/* Several nodes share one log: appends take the next free seqs (also
+ * after a compaction emptied the log), a node that missed rows reads them
+ * (and the state, once it folded them), and a compaction never moves the
+ * state back. */
+static void test_shared_log(void **state)
+{
+    fx *f = *state;
+    crdt_doc *w = crdt_doc_new(4, true);
+    sb_buf u = SB_BUF_INIT;
+    int64_t first = 0;
+    insert(w, 0, "a", &u);
+    sb_str part = sb_buf_str(&u);
+    assert_true(collab_persist_append_next(f->s, PROJECT, "code:n.js", &part, 1, 5, &first, &E));
+    assert_int_equal(first, 1);
+    /* Another node wrote seq 2 meanwhile: the next append takes 3 and 4. */
+    insert(w, 1, "b", &u);
+    append(f, "code:n.js", 2, &u);
+    sb_buf u2 = SB_BUF_INIT, u3 = SB_BUF_INIT;
+    insert(w, 2, "c", &u2);
+    insert(w, 3, "d", &u3);
+    sb_str parts[2] = {sb_buf_str(&u2), sb_buf_str(&u3)};
+    assert_true(collab_persist_append_next(f->s, PROJECT, "code:n.js", parts, 2, 5, &first, &E));
+    assert_int_equal(first, 3);
+
+    seen s = {0};
+    assert_true(collab_persist_since(f->s, PROJECT, "code:n.js", 2, note_row, &s, &E));
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.seqs[0], 3);
+    assert_int_equal(s.seqs[1], 4);
+
+    /* Folded through 4: the log is empty, and the next append is 5 (not 1). */
+    int64_t nlog;
+    assert_true(collab_persist_compact(f->s, PROJECT, "code:n.js", 9, &nlog, &E));
+    assert_int_equal(nlog, 0);
+    insert(w, 4, "e", &u);
+    part = sb_buf_str(&u);
+    assert_true(collab_persist_append_next(f->s, PROJECT, "code:n.js", &part, 1, 5, &first, &E));
+    assert_int_equal(first, 5);
+    /* A node that held only seq 1 gets the state (through 4) and row 5. */
+    s = (seen){0};
+    assert_true(collab_persist_since(f->s, PROJECT, "code:n.js", 1, note_row, &s, &E));
+    assert_int_equal(s.n, 2);
+    assert_true((s.seqs[0] == 5 && s.seqs[1] == 4) || (s.seqs[0] == 4 && s.seqs[1] == 5));
+    /* One that held 4 gets row 5 only. */
+    s = (seen){0};
+    assert_true(collab_persist_since(f->s, PROJECT, "code:n.js", 4, note_row, &s, &E));
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.seqs[0], 5);
+
+    /* A compaction that read less than the stored state leaves it alone:
+     * pretend the stored state is through 9, then fold row 5. */
+    assert_int_equal(
+        store_exec(f->s, "UPDATE collab_docs SET through_seq = 9 WHERE doc = 'code:n.js'", &E),
+        STORE_OK);
+    assert_true(collab_persist_compact(f->s, PROJECT, "code:n.js", 9, &nlog, &E));
+    int64_t seq;
+    char *t = load_text(f, "code:n.js", &seq, &nlog);
+    assert_int_equal(seq, 9);
+    free(t);
+    sb_buf_free(&u);
+    sb_buf_free(&u2);
+    sb_buf_free(&u3);
+    crdt_doc_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_append_load_compact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_row_and_pending, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_seq_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shared_log, setup, teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
