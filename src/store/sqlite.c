@@ -10,7 +10,9 @@
  *                      survives the process being killed (kill -9, OOM),
  *                      which is our requirement; an OS crash or power loss
  *                      may lose the last transactions but never corrupts.
- *   busy_timeout=5000  another connection's write waits, up to 5 s.
+ *   busy_timeout=5000  another connection's write waits, up to 5 s
+ *                      (another process's: this process's writers queue
+ *                      on a writer_gate first).
  *   foreign_keys=ON    SQLite's default is off, PostgreSQL's is on.
  * Transactions start with BEGIN IMMEDIATE: a deferred transaction that
  * reads then writes can fail to upgrade its lock with SQLITE_BUSY and no
@@ -25,6 +27,7 @@
  * snapshot and stop WAL checkpoints); bind values into error messages.
  */
 #include <pthread.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,10 +36,74 @@
 
 #include "store/store_int.h"
 
+/* The writers of one database file in this process queue here for their
+ * transactions. SQLite's own lock is a file lock that a waiting writer can
+ * only poll (the busy handler sleeps 1 to 100 ms between tries): under many
+ * small write transactions from several threads (collaboration rooms
+ * logging updates) those sleeps, not the writes, set the latency. A mutex
+ * hands the lock over at once. Other processes still meet the file lock
+ * and the busy timeout. */
+typedef struct writer_gate {
+    struct writer_gate *next;
+    pthread_mutex_t mu;
+    int refs;
+    char path[];
+} writer_gate;
+
+static pthread_mutex_t gates_mu = PTHREAD_MUTEX_INITIALIZER;
+static writer_gate *gates;
+
+#define GATE_WAIT_S 5 /* as busy_timeout */
+
 typedef struct sqlite_store {
     store base;
     sqlite3 *db;
+    writer_gate *gate; /* NULL: an in-memory database, its own */
+    bool gated;        /* this connection holds gate->mu */
 } sqlite_store;
+
+/* The gate of the file db is on (canonical path), shared, or NULL. */
+static writer_gate *gate_get(sqlite3 *db)
+{
+    const char *file = sqlite3_db_filename(db, "main");
+    if (!file || !file[0])
+        return NULL;
+    char *real = realpath(file, NULL);
+    if (!real)
+        return NULL;
+    pthread_mutex_lock(&gates_mu);
+    writer_gate *g = gates;
+    while (g && strcmp(g->path, real) != 0)
+        g = g->next;
+    if (!g) {
+        size_t n = strlen(real) + 1;
+        g = sb_calloc(1, sizeof(*g) + n);
+        memcpy(g->path, real, n);
+        pthread_mutex_init(&g->mu, NULL);
+        g->next = gates;
+        gates = g;
+    }
+    g->refs++;
+    pthread_mutex_unlock(&gates_mu);
+    free(real);
+    return g;
+}
+
+static void gate_put(writer_gate *g)
+{
+    if (!g)
+        return;
+    pthread_mutex_lock(&gates_mu);
+    if (--g->refs == 0) {
+        writer_gate **pp = &gates;
+        while (*pp != g)
+            pp = &(*pp)->next;
+        *pp = g->next;
+        pthread_mutex_destroy(&g->mu);
+        free(g);
+    }
+    pthread_mutex_unlock(&gates_mu);
+}
 
 typedef struct sqlite_stmt {
     store_stmt base;
@@ -74,8 +141,39 @@ static store_err fail(sqlite3 *db, int rc, sb_errbuf *err)
 
 static void sq_close(store *s)
 {
-    sqlite3_close_v2(db_of(s));
+    sqlite_store *q = (sqlite_store *)s;
+    sqlite3_close_v2(q->db);
+    if (q->gated)
+        pthread_mutex_unlock(&q->gate->mu);
+    gate_put(q->gate);
     free(s);
+}
+
+static store_err sq_tx_gate(store *s, bool enter, sb_errbuf *err)
+{
+    sqlite_store *q = (sqlite_store *)s;
+    if (!q->gate)
+        return STORE_OK;
+    if (!enter) {
+        if (q->gated && sqlite3_get_autocommit(q->db)) {
+            q->gated = false;
+            pthread_mutex_unlock(&q->gate->mu);
+        }
+        return STORE_OK;
+    }
+    if (q->gated)
+        return STORE_OK;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += GATE_WAIT_S;
+    int rc = pthread_mutex_timedlock(&q->gate->mu, &until);
+    if (rc != 0) {
+        sb_errf(err, "sqlite: database is locked (another writer of this process held it %d s)",
+                GATE_WAIT_S);
+        return STORE_BUSY;
+    }
+    q->gated = true;
+    return STORE_OK;
 }
 
 static store_err sq_exec(store *s, const char *sql, sb_errbuf *err)
@@ -275,6 +373,7 @@ static bool sq_tx_active(store *s)
 static const store__ops sqlite_ops = {
     .driver = STORE_SQLITE,
     .begin_sql = "BEGIN IMMEDIATE",
+    .tx_gate = sq_tx_gate,
     .close = sq_close,
     .exec = sq_exec,
     .ping = sq_ping,
@@ -334,6 +433,7 @@ store_err store__sqlite_open(const char *path, store **out, sb_errbuf *err)
     sqlite_store *s = sb_calloc(1, sizeof *s);
     s->base.ops = &sqlite_ops;
     s->db = db;
+    s->gate = gate_get(db);
     *out = &s->base;
     return STORE_OK;
 }

@@ -342,15 +342,26 @@ void store_reset(store_stmt *st)
 
 /* Transactions. */
 
+static void tx_ungate(store *s)
+{
+    if (s->ops->tx_gate && !s->in_tx)
+        (void)s->ops->tx_gate(s, false, NULL);
+}
+
 store_err store_begin(store *s, sb_errbuf *err)
 {
     if (s->in_tx) {
         sb_errf(err, "store_begin inside a transaction (use a savepoint)");
         return STORE_MISUSE;
     }
-    store_err rc = store_exec(s, s->ops->begin_sql, err);
+    store_err rc = s->ops->tx_gate ? s->ops->tx_gate(s, true, err) : STORE_OK;
+    if (rc != STORE_OK)
+        return rc;
+    rc = store_exec(s, s->ops->begin_sql, err);
     if (rc == STORE_OK)
         s->in_tx = true;
+    else
+        tx_ungate(s);
     return rc;
 }
 
@@ -370,6 +381,7 @@ store_err store_commit(store *s, sb_errbuf *err)
      * COMMIT, PostgreSQL ends it whatever happened. */
     s->in_tx = !s->tx_lost && s->ops->tx_active(s);
     s->tx_lost = false;
+    tx_ungate(s);
     return rc;
 }
 
@@ -389,6 +401,7 @@ store_err store_rollback(store *s, sb_errbuf *err)
         rc = STORE_OK;
     s->in_tx = !s->tx_lost && s->ops->tx_active(s);
     s->tx_lost = false;
+    tx_ungate(s);
     return rc;
 }
 

@@ -43,6 +43,10 @@ typedef struct store__value {
 typedef struct store__ops {
     store_driver driver;
     const char *begin_sql; /* "BEGIN IMMEDIATE" or "BEGIN" */
+    /* Optional: taken before begin_sql (enter true) and given back once no
+     * transaction is open (enter false; err NULL). SQLite: this process's
+     * writers of one file queue on a mutex instead of polling its lock. */
+    store_err (*tx_gate)(store *s, bool enter, sb_errbuf *err);
     void (*close)(store *s);
     store_err (*exec)(store *s, const char *sql, sb_errbuf *err);
     store_err (*ping)(store *s, sb_errbuf *err);
