@@ -14,9 +14,19 @@
 #   (b) count by region over all data,
 #   (c) 95th percentile by page for one project.
 # Reported: points/s, peak RSS of each server (VmHWM), bytes per point on
-# disk after compaction (du of the data folders; influxd's after its TSM
-# compaction, forced by cold-write settings of a few seconds and waited
-# for), median query latencies, and the ratios Sitebase / InfluxDB.
+# disk after compaction, median query latencies, and the ratios Sitebase /
+# InfluxDB.
+#
+# Fairness: each load starts with both servers idle (influxd's snapshot
+# and compaction of the previous load, which runs a few seconds after its
+# writes stop, is waited for instead of landing on Sitebase's next load).
+# Bytes per point are measured with both fully compacted, whatever the
+# engines' flush thresholds: influxd by its cold-write settings (TSM
+# snapshot 2 s, full compaction 5 s after the last write), waited for until
+# its WAL is empty and no compaction runs; Sitebase, after the queries and
+# the RSS reading, is stopped and its engine directory checkpointed offline
+# (`tsdb_engine_bench checkpoint DIR`: the log replayed, every head flushed,
+# every window compacted, the log emptied), as `du` sees it then.
 #
 # usage: bench/tsdb/run.sh [DRIVER]   DRIVER: Sitebase's --tsdb, "local"
 # (the default: the embedded engine) or "influx" (Sitebase forwarding to an
@@ -32,6 +42,7 @@ runs=${RUNS:-20}
 bin=${SITEBASE_BIN:-$root/build/sitebase}
 gen=$root/build/tsdb_gen
 load=$root/build/tsdb_load
+engine=$root/build/tsdb_engine_bench
 tmp=$(mktemp -d)
 pids=()
 cleanup() {
@@ -44,8 +55,8 @@ trap cleanup EXIT
 for cmd in influxd curl python3; do
     command -v "$cmd" >/dev/null || { echo "bench/tsdb: $cmd is missing (run scripts/deps.sh)"; exit 1; }
 done
-for b in "$bin" "$gen" "$load"; do
-    [ -x "$b" ] || { echo "bench/tsdb: build first ($b; cmake --build build --target sitebase tsdb_gen tsdb_load)"; exit 1; }
+for b in "$bin" "$gen" "$load" "$engine"; do
+    [ -x "$b" ] || { echo "bench/tsdb: build first ($b; cmake --build build --target sitebase tsdb_gen tsdb_load tsdb_engine_bench)"; exit 1; }
 done
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
@@ -125,9 +136,28 @@ project() {
 }
 
 rss() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; } # KiB
+# influxd_idle DIR: waits (at most 120 s) until the influxd of DIR has
+# snapshot its cache (2 s after the last write), fully compacted (5 s
+# after) and no compaction runs: its WAL files empty, no .tmp TSM file.
+influxd_idle() {
+    local wal tmpf
+    sleep 3 # the snapshot starts 2 s after the last write
+    for _ in $(seq 1 120); do
+        wal=$(find "$1/wal" -name '*.wal' -size +0 2>/dev/null | wc -l)
+        tmpf=$(find "$1/data" -name '*.tmp' 2>/dev/null | wc -l)
+        [ "$wal" -eq 0 ] && [ "$tmpf" -eq 0 ] && break
+        sleep 1
+    done
+    sleep 6 # a full compaction starts 5 s after the last write
+    for _ in $(seq 1 120); do
+        [ "$(find "$1/data" -name '*.tmp' 2>/dev/null | wc -l)" -eq 0 ] && break
+        sleep 1
+    done
+}
 declare -A result
 echo "bench/tsdb: driver $driver, scale $scale%, $runs query runs"
 for w in wide long; do
+    [ "$w" = long ] && influxd_idle "$REF_DIR" && { [ "$driver" = local ] || influxd_idle "$tmp/behind"; }
     "$gen" "$w" "$scale" >"$tmp/$w.lp"
     n=$(wc -l <"$tmp/$w.lp")
     db=$(project "$w")
@@ -142,16 +172,10 @@ for w in wide long; do
 done
 
 # Compaction: InfluxDB snapshots its cache 2 s and fully compacts a shard
-# 5 s after the last write (settings above); wait until its WAL is empty
-# and no compaction runs, at most 120 s. The local engine compacts on its
-# own schedule: the same wait covers it.
-for _ in $(seq 1 120); do
-    wal=$(find "$REF_DIR/wal" -name '*.wal' -size +0 2>/dev/null | wc -l)
-    tmpf=$(find "$REF_DIR/data" -name '*.tmp' 2>/dev/null | wc -l)
-    [ "$wal" -eq 0 ] && [ "$tmpf" -eq 0 ] && break
-    sleep 1
-done
-sleep 6
+# 5 s after the last write (settings above): wait for it. Sitebase's disk is
+# measured after the queries (see the top).
+influxd_idle "$REF_DIR"
+[ "$driver" = influx ] && influxd_idle "$tmp/behind"
 du_bytes() { du -sb "$@" 2>/dev/null | awk '{s += $1} END {print s + 0}'; }
 total_points=$((result[wide.points] + result[long.points]))
 tsm_info() { # DIR: what influxd keeps there, for the record
@@ -162,21 +186,6 @@ tsm_info() { # DIR: what influxd keeps there, for the record
 echo "  influxd (reference): $(tsm_info "$REF_DIR")"
 [ "$driver" = influx ] && echo "  influxd behind Sitebase: $(tsm_info "$tmp/behind")"
 ref_bytes=$(du_bytes "$REF_DIR/data" "$REF_DIR/wal")
-if [ "$driver" = influx ]; then
-    sb_bytes=$(du_bytes "$tmp/behind/data" "$tmp/behind/wal")
-elif [ -d "$tmp/sitebase/tsdb" ]; then
-    sb_bytes=$(du_bytes "$tmp/sitebase/tsdb")
-else # wherever the engine keeps its files: the data folder but the SQLite store
-    sb_bytes=$(($(du_bytes "$tmp/sitebase") - $(du_bytes "$tmp/sitebase"/sitebase.db*)))
-fi
-if [ "$driver" = local ]; then
-    # What the engine holds where: block files, and the log not yet
-    # checkpointed (heads flush at 2 M points, 256 MiB of log or 10 min, so
-    # at this moment part of the points may still be in the log only).
-    tsf=$(find "$tmp/sitebase" -name '*.tsf' -printf '%s\n' | awk '{s += $1} END {print s + 0}')
-    wal=$(find "$tmp/sitebase" -path '*/wal/*.wal' -printf '%s\n' | awk '{s += $1} END {print s + 0}')
-    echo "  sitebase: $sb_bytes bytes, of which $(find "$tmp/sitebase" -name '*.tsf' | wc -l) block files $tsf bytes, log $wal bytes"
-fi
 
 # Queries (on the wide workload), each answer checked equal on both (numbers
 # within a relative 1e-9, as tests/tsdb/compare.py).
@@ -241,6 +250,21 @@ PY
 sb_rss=$(rss "$SB_PID")
 ref_rss=$(rss "$REF_PID")
 [ "$driver" = influx ] && sb_rss=$((sb_rss + $(rss "$BEHIND_PID")))
+
+if [ "$driver" = influx ]; then
+    sb_bytes=$(du_bytes "$tmp/behind/data" "$tmp/behind/wal")
+else
+    # Stopped, then checkpointed offline: every point in a compacted block
+    # file, the log empty (see the top).
+    sb_log_before=$(find "$tmp/sitebase" -path '*/wal/*.wal' -printf '%s\n' | awk '{s += $1} END {print s + 0}')
+    kill -TERM "$SB_PID"
+    wait "$SB_PID" 2>/dev/null || true
+    ck=$("$engine" checkpoint "$tmp/sitebase/tsdb")
+    sb_bytes=$(du_bytes "$tmp/sitebase/tsdb")
+    tsf=$(find "$tmp/sitebase" -name '*.tsf' -printf '%s\n' | awk '{s += $1} END {print s + 0}')
+    wal=$(find "$tmp/sitebase" -path '*/wal/*.wal' -printf '%s\n' | awk '{s += $1} END {print s + 0}')
+    echo "  sitebase (log at the end of the queries: $sb_log_before bytes; checkpointed: $ck): $sb_bytes bytes, of which $(find "$tmp/sitebase" -name '*.tsf' | wc -l) block files $tsf bytes, log $wal bytes"
+fi
 python3 - "$driver" "$total_points" "$sb_bytes" "$ref_bytes" "$sb_rss" "$ref_rss" "$tmp/queries.json" \
     "${result[wide.points]}" "${result[wide.sb_rate]}" "${result[wide.ref_rate]}" \
     "${result[long.points]}" "${result[long.sb_rate]}" "${result[long.ref_rate]}" <<'PY'
