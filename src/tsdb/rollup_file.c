@@ -1,0 +1,376 @@
+/*
+ * rollup_file.c: a database's rollup rows on disk, so that opening the
+ * engine reads them instead of recomputing them from every block.
+ *
+ * A snapshot is the rows of every numeric field of one database as they
+ * were at one point of the log, P: they reflect every record of that
+ * database appended before P and none after (P is read under the
+ * database's lock, which writers hold across their log append and their
+ * in-memory append, so log order is apply order). Opening loads the
+ * snapshot the catalog names, then replays the log: records before P
+ * only refill heads, records from P on also update rollups, exactly as
+ * the write did. The catalog names a snapshot only while it is valid:
+ *
+ *   - flush writes a new snapshot of every database changed since its
+ *     last one after rotating the log and before the catalog moves the
+ *     checkpoint past the rotated segments, so P is always in a segment
+ *     the log still replays; an unchanged database has no record after
+ *     its P, so its snapshot stays valid whatever the checkpoint;
+ *   - retention trims rows, then writes a snapshot and the catalog, and
+ *     only then deletes the expired block files.
+ * A snapshot that cannot be written leaves its database without one (the
+ * catalog says 0): opening then recomputes its rows as before. One that
+ * does not read back whole (CRC, versions, rollup widths) likewise.
+ *
+ * The log up to P is synced before the snapshot is written, so a snapshot
+ * never holds a write the log could lose in a crash.
+ *
+ * Format (integers little endian, varints LEB128):
+ *   "TSR1" u32 version=1, u64 P's segment, u64 P's offset,
+ *   u32 number of widths, u64 each width,
+ *   per series with rows: varint key length (> 0), key, varint fields,
+ *     per field: varint name length, name, u8 type, per width: varint
+ *     rows, per row: varint start step (the first: zig-zag start/width,
+ *     then (start - previous)/width), varint count << 2 | dirty << 1 |
+ *     single, then the value (single: sum, min and max are one double, the
+ *     common row of one point) or sum, min, max;
+ *   varint 0, u32 CRC-32C of everything before.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tsdb/crc32c.h"
+#include "tsdb/engine_int.h"
+
+#define SNAP_VERSION  1
+#define SNAP_SPILL    (1u << 20) /* bytes buffered before a write() */
+#define SNAP_MAX_ROWS (UINT32_MAX / 2)
+#define COUNT_MAX     (UINT64_C(1) << 61)
+
+char *tsdb__rollup_path(const tsdb__db *d, uint64_t n, bool tmp)
+{
+    sb_buf b = SB_BUF_INIT;
+    sb_buf_appendf(&b, "%s/rollups-%020" PRIu64 ".tsr%s", d->dir, n, tmp ? ".tmp" : "");
+    return b.ptr;
+}
+
+/* ---- writing ---- */
+
+typedef struct writer {
+    int fd;
+    sb_buf buf;
+    uint32_t crc;
+    bool failed;
+} writer;
+
+static void spill(writer *w, bool all)
+{
+    if (w->failed || (!all && w->buf.len < SNAP_SPILL) || !w->buf.len)
+        return;
+    w->crc = tsdb_crc32c(w->crc, w->buf.ptr, w->buf.len);
+    size_t off = 0;
+    while (off < w->buf.len) {
+        ssize_t k = write(w->fd, w->buf.ptr + off, w->buf.len - off);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            w->failed = true;
+            return;
+        }
+        off += (size_t)k;
+    }
+    sb_buf_reset(&w->buf);
+}
+
+static void put_f64(sb_buf *b, double x)
+{
+    uint64_t u;
+    memcpy(&u, &x, 8);
+    tsdb__put_u64(b, u);
+}
+
+static bool same_bits(double a, double b)
+{
+    return memcmp(&a, &b, sizeof(a)) == 0;
+}
+
+/* The rows of one field and width. False for a count the format cannot
+ * carry (2^61 points in a bucket). */
+static bool put_rows(sb_buf *b, const tsdb__rvec *rv, int64_t width)
+{
+    tsdb__put_uvarint(b, rv->len);
+    int64_t prev = 0;
+    for (uint32_t i = 0; i < rv->len; i++) {
+        const tsdb__rrow *r = &rv->items[i];
+        int64_t q = r->start / width; /* starts are multiples of width */
+        if (i == 0)
+            tsdb__put_uvarint(b, ((uint64_t)q << 1) ^ (uint64_t)(q >> 63));
+        else
+            tsdb__put_uvarint(b, (uint64_t)(q - prev));
+        prev = q;
+        bool dirty = tsdb__rrow_dirty(r);
+        uint64_t count = r->count & ~TSDB__RROW_DIRTY;
+        if (count >= COUNT_MAX)
+            return false;
+        bool single =
+            !dirty && count == 1 && same_bits(r->sum, r->min) && same_bits(r->sum, r->max);
+        tsdb__put_uvarint(b, count << 2 | (uint64_t)dirty << 1 | (uint64_t)single);
+        put_f64(b, r->sum);
+        if (!single) {
+            put_f64(b, r->min);
+            put_f64(b, r->max);
+        }
+    }
+    return true;
+}
+
+/* Encodes d's rows into w under d's read lock and reads P and the change
+ * count they belong to. */
+static bool encode(tsdb_engine *e, tsdb__db *d, writer *w, uint64_t *pseq, uint64_t *poff,
+                   uint64_t *version)
+{
+    bool ok = true;
+    pthread_rwlock_rdlock(&d->lock);
+    tsdb__wal_pos(&e->wal, pseq, poff);
+    *version = d->roll_version;
+    sb_buf_append(&w->buf, "TSR1", 4);
+    tsdb__put_u32(&w->buf, SNAP_VERSION);
+    tsdb__put_u64(&w->buf, *pseq);
+    tsdb__put_u64(&w->buf, *poff);
+    tsdb__put_u32(&w->buf, e->o.nrollups);
+    for (unsigned r = 0; r < e->o.nrollups; r++)
+        tsdb__put_u64(&w->buf, (uint64_t)e->o.rollups[r]);
+    for (size_t i = 0; ok && i < d->series.len; i++) {
+        const tsdb__series *s = d->series.items[i];
+        uint32_t nf = 0;
+        for (uint32_t k = 0; k < s->nfields; k++) {
+            const tsdb__sfield *sf = &s->fields[k];
+            bool any = false;
+            for (unsigned r = 0; tsdb__has_roll(sf) && r < e->o.nrollups; r++)
+                any |= sf->roll[r].len > 0;
+            nf += any;
+        }
+        if (!nf)
+            continue;
+        tsdb__put_uvarint(&w->buf, s->key.len);
+        sb_buf_append_str(&w->buf, s->key);
+        tsdb__put_uvarint(&w->buf, nf);
+        for (uint32_t k = 0; ok && k < s->nfields; k++) {
+            const tsdb__sfield *sf = &s->fields[k];
+            bool any = false;
+            for (unsigned r = 0; tsdb__has_roll(sf) && r < e->o.nrollups; r++)
+                any |= sf->roll[r].len > 0;
+            if (!any)
+                continue;
+            tsdb__put_uvarint(&w->buf, sf->mf->name.len);
+            sb_buf_append_str(&w->buf, sf->mf->name);
+            sb_buf_putc(&w->buf, (char)sf->mf->type);
+            for (unsigned r = 0; ok && r < e->o.nrollups; r++)
+                ok = put_rows(&w->buf, &sf->roll[r], e->o.rollups[r]);
+        }
+        spill(w, false);
+        ok = ok && !w->failed;
+    }
+    pthread_rwlock_unlock(&d->lock);
+    tsdb__put_uvarint(&w->buf, 0);
+    return ok;
+}
+
+tsdb_err tsdb__rollup_save(tsdb_engine *e, tsdb__db *d, uint64_t n, sb_errbuf *err)
+{
+    char *tmp = tsdb__rollup_path(d, n, true), *path = tsdb__rollup_path(d, n, false);
+    writer w = {open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), SB_BUF_INIT, 0, false};
+    tsdb_err rc = TSDB_E_OK;
+    uint64_t pseq = 0, poff = 0, version = 0;
+    if (w.fd < 0) {
+        sb_errf(err, "create %s: %s", tmp, strerror(errno));
+        rc = TSDB_E_IO;
+        goto out;
+    }
+    if (!encode(e, d, &w, &pseq, &poff, &version)) {
+        sb_errf(err, "write %s: %s", tmp, w.failed ? strerror(errno) : "a rollup count too large");
+        rc = TSDB_E_IO;
+        goto out;
+    }
+    spill(&w, true);
+    tsdb__put_u32(&w.buf, w.crc);
+    spill(&w, true);
+    /* The snapshot holds every record before P: those must be durable
+     * before it is. */
+    if (w.failed || tsdb__wal_sync(&e->wal, pseq, poff) != TSDB_E_OK || fsync(w.fd) != 0 ||
+        rename(tmp, path) != 0) {
+        sb_errf(err, "write %s: %s", path, strerror(errno));
+        rc = TSDB_E_IO;
+        goto out;
+    }
+    rc = tsdb__fsync_dir(d->dir, err);
+out:
+    if (w.fd >= 0)
+        close(w.fd);
+    if (rc != TSDB_E_OK)
+        unlink(tmp);
+    else
+        d->snap_version = version;
+    sb_buf_free(&w.buf);
+    free(tmp);
+    free(path);
+    return rc;
+}
+
+/* ---- reading ---- */
+
+static double get_f64(tsdb__rd *r)
+{
+    const uint8_t *p = tsdb__rd_bytes(r, 8);
+    uint64_t u = p ? tsdb__get_u64(p) : 0;
+    double x;
+    memcpy(&x, &u, 8);
+    return x;
+}
+
+/* One pass over the body after the header: checks it (apply false) or
+ * installs its rows into d (apply true, after a checking pass). */
+static bool walk(tsdb_engine *e, tsdb__db *d, tsdb__rd r, bool apply)
+{
+    for (;;) {
+        uint64_t klen = tsdb__rd_uvarint(&r);
+        if (r.bad)
+            return false;
+        if (klen == 0)
+            return r.p == r.end;
+        if (klen > 65535)
+            return false;
+        const uint8_t *kp = tsdb__rd_bytes(&r, (size_t)klen);
+        uint64_t nf = tsdb__rd_uvarint(&r);
+        if (!kp || r.bad || nf == 0 || nf > 1u << 20)
+            return false;
+        sb_str key = sb_str_make((const char *)kp, (size_t)klen);
+        tsdb__series *s = NULL;
+        if (apply) {
+            uint64_t h = tsdb__key_hash(key);
+            s = tsdb__series_find(d, key, h);
+            if (!s)
+                s = tsdb__series_add(d, key, h, NULL);
+            if (!s)
+                return false;
+        }
+        for (uint64_t k = 0; k < nf; k++) {
+            sb_str name = tsdb__rd_str(&r, 65535);
+            const uint8_t *tp = tsdb__rd_bytes(&r, 1);
+            if (r.bad || !tp || name.len == 0)
+                return false;
+            tsdb_type type = (tsdb_type)*tp;
+            if (!tsdb__numeric(type))
+                return false;
+            tsdb__sfield *sf = NULL;
+            if (apply) {
+                tsdb__mfield *mf = tsdb__mfield_find(s->m, name);
+                if (!mf)
+                    mf = tsdb__mfield_add(s->m, name, type);
+                if (mf->type != type)
+                    return false;
+                sf = tsdb__sfield_get(e, s, mf);
+            }
+            for (unsigned w = 0; w < e->o.nrollups; w++) {
+                int64_t width = e->o.rollups[w];
+                uint64_t n = tsdb__rd_uvarint(&r);
+                /* a row is at least 10 bytes: no allocation past the file */
+                if (r.bad || n > SNAP_MAX_ROWS || n > (uint64_t)(r.end - r.p) / 10)
+                    return false;
+                tsdb__rvec *rv = sf ? &sf->roll[w] : NULL;
+                if (rv) {
+                    free(rv->items);
+                    rv->items = n ? sb_malloc((size_t)n * sizeof(*rv->items)) : NULL;
+                    rv->len = rv->cap = (uint32_t)n;
+                }
+                int64_t q = 0;
+                for (uint64_t i = 0; i < n; i++) {
+                    uint64_t step = tsdb__rd_uvarint(&r);
+                    if (i == 0)
+                        q = (int64_t)(step >> 1) ^ -(int64_t)(step & 1);
+                    else if (step == 0 || __builtin_add_overflow(q, (int64_t)step, &q))
+                        return false;
+                    int64_t start;
+                    if (__builtin_mul_overflow(q, width, &start))
+                        return false;
+                    uint64_t c = tsdb__rd_uvarint(&r);
+                    bool single = c & 1, dirty = c & 2;
+                    tsdb__rrow row = {.start = start, .count = c >> 2};
+                    row.sum = get_f64(&r);
+                    row.min = row.max = row.sum;
+                    if (!single) {
+                        row.min = get_f64(&r);
+                        row.max = get_f64(&r);
+                    }
+                    if (r.bad || (single && dirty))
+                        return false;
+                    if (dirty) {
+                        tsdb__rrow_mark(&row);
+                        if (apply)
+                            d->roll_dirty = true;
+                    }
+                    if (rv)
+                        rv->items[i] = row;
+                }
+            }
+        }
+    }
+}
+
+bool tsdb__rollup_load(tsdb_engine *e, tsdb__db *d, sb_errbuf *err)
+{
+    if (!d->snap)
+        return false;
+    char *path = tsdb__rollup_path(d, d->snap, false);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    bool ok = false;
+    uint8_t *p = NULL;
+    size_t n = 0;
+    if (fd >= 0 && fstat(fd, &st) == 0 && st.st_size >= 36) {
+        n = (size_t)st.st_size;
+        p = sb_malloc(n);
+        size_t off = 0;
+        while (off < n) {
+            ssize_t k = pread(fd, p + off, n - off, (off_t)off);
+            if (k < 0 && errno == EINTR)
+                continue;
+            if (k <= 0)
+                break;
+            off += (size_t)k;
+        }
+        ok = off == n;
+    }
+    if (fd >= 0)
+        close(fd);
+    if (ok)
+        ok = memcmp(p, "TSR1", 4) == 0 && tsdb__get_u32(p + 4) == SNAP_VERSION &&
+             tsdb_crc32c(0, p, n - 4) == tsdb__get_u32(p + n - 4);
+    tsdb__rd r = {p + 8, p + n - 4, false};
+    if (ok) {
+        const uint8_t *h = tsdb__rd_bytes(&r, 20);
+        ok = h && tsdb__get_u32(h + 16) == e->o.nrollups;
+        if (ok) {
+            d->snap_seq = tsdb__get_u64(h);
+            d->snap_off = tsdb__get_u64(h + 8);
+        }
+        for (unsigned w = 0; ok && w < e->o.nrollups; w++) {
+            const uint8_t *x = tsdb__rd_bytes(&r, 8);
+            ok = x && (int64_t)tsdb__get_u64(x) == e->o.rollups[w];
+        }
+    }
+    /* Checked whole before anything is installed: a bad file changes
+     * nothing and the rows are recomputed instead. */
+    ok = ok && walk(e, d, r, false) && walk(e, d, r, true);
+    if (!ok && err)
+        sb_errf(err, "%s: not a usable rollup snapshot: recomputing the rollups", path);
+    free(p);
+    free(path);
+    return ok;
+}
