@@ -263,6 +263,7 @@ typedef struct tsdb__sfield {
     int64_t max_time;                  /* of every point ever written; INT64_MIN */
     uint64_t wseq;                     /* bumped on each append */
     tsdb__rvec roll[TSDB_MAX_ROLLUPS]; /* per rollup width; numeric fields */
+    uint8_t roll_off; /* bit w: width w keeps no rows, the field is sparse (head.c) */
 } tsdb__sfield;
 
 typedef struct tsdb__meas tsdb__meas;

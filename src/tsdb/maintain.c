@@ -671,6 +671,7 @@ tsdb_err tsdb__rollup_rebuild(tsdb_engine *e, tsdb__db *d, sb_errbuf *err)
             tsdb__sfield *sf = &s->fields[k];
             for (unsigned r = 0; r < e->o.nrollups; r++)
                 sf->roll[r].len = 0;
+            sf->roll_off = 0;
             for (size_t j = 0; j < p.t.len; j++)
                 tsdb__rollup_add(e, sf, p.t.items[j], p.x.items[j], true);
         }

@@ -29,16 +29,20 @@
  *   "TSR1" u32 version=1, u64 P's segment, u64 P's offset,
  *   u32 number of widths, u64 each width,
  *   per series with rows: varint key length (> 0), key, varint fields,
- *     per field: varint name length, name, u8 type, per width: varint
- *     rows, per row: varint start step (the first: zig-zag start/width,
- *     then (start - previous)/width), varint count << 2 | dirty << 1 |
- *     single, then the value (single: sum, min and max are one double, the
- *     common row of one point) or sum, min, max;
+ *     per field: varint name length, name, u8 type, u8 widths without
+ *     rows (bit w: sparse, see head.c), per width: varint rows, per row: varint start step (the
+ * first: zig-zag start/width, then (start - previous)/width), varint count << 2 | dirty << 1 |
+ *     single, then the value (single: sum, min and max are one number, the
+ *     common row of one point) or sum, min, max; a number is varint
+ *     zig-zag(n) << 1 when it is an integer of at most 2^53 (counters,
+ *     status codes and their sums: a few bytes), else varint 1 and the
+ *     double's 8 bytes;
  *   varint 0, u32 CRC-32C of everything before.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,10 +92,18 @@ static void spill(writer *w, bool all)
     sb_buf_reset(&w->buf);
 }
 
-static void put_f64(sb_buf *b, double x)
+static void put_num(sb_buf *b, double x)
 {
+    /* range first: converting a double past int64 is undefined */
+    if (x >= -9007199254740992.0 && x <= 9007199254740992.0 && x == (double)(int64_t)x &&
+        !(x == 0 && signbit(x))) {
+        int64_t n = (int64_t)x;
+        tsdb__put_uvarint(b, (((uint64_t)n << 1) ^ (uint64_t)(n >> 63)) << 1);
+        return;
+    }
     uint64_t u;
     memcpy(&u, &x, 8);
+    tsdb__put_uvarint(b, 1);
     tsdb__put_u64(b, u);
 }
 
@@ -121,10 +133,10 @@ static bool put_rows(sb_buf *b, const tsdb__rvec *rv, int64_t width)
         bool single =
             !dirty && count == 1 && same_bits(r->sum, r->min) && same_bits(r->sum, r->max);
         tsdb__put_uvarint(b, count << 2 | (uint64_t)dirty << 1 | (uint64_t)single);
-        put_f64(b, r->sum);
+        put_num(b, r->sum);
         if (!single) {
-            put_f64(b, r->min);
-            put_f64(b, r->max);
+            put_num(b, r->min);
+            put_num(b, r->max);
         }
     }
     return true;
@@ -151,7 +163,7 @@ static bool encode(tsdb_engine *e, tsdb__db *d, writer *w, uint64_t *pseq, uint6
         uint32_t nf = 0;
         for (uint32_t k = 0; k < s->nfields; k++) {
             const tsdb__sfield *sf = &s->fields[k];
-            bool any = false;
+            bool any = tsdb__has_roll(sf) && sf->roll_off;
             for (unsigned r = 0; tsdb__has_roll(sf) && r < e->o.nrollups; r++)
                 any |= sf->roll[r].len > 0;
             nf += any;
@@ -163,7 +175,7 @@ static bool encode(tsdb_engine *e, tsdb__db *d, writer *w, uint64_t *pseq, uint6
         tsdb__put_uvarint(&w->buf, nf);
         for (uint32_t k = 0; ok && k < s->nfields; k++) {
             const tsdb__sfield *sf = &s->fields[k];
-            bool any = false;
+            bool any = tsdb__has_roll(sf) && sf->roll_off;
             for (unsigned r = 0; tsdb__has_roll(sf) && r < e->o.nrollups; r++)
                 any |= sf->roll[r].len > 0;
             if (!any)
@@ -171,6 +183,7 @@ static bool encode(tsdb_engine *e, tsdb__db *d, writer *w, uint64_t *pseq, uint6
             tsdb__put_uvarint(&w->buf, sf->mf->name.len);
             sb_buf_append_str(&w->buf, sf->mf->name);
             sb_buf_putc(&w->buf, (char)sf->mf->type);
+            sb_buf_putc(&w->buf, (char)sf->roll_off);
             for (unsigned r = 0; ok && r < e->o.nrollups; r++)
                 ok = put_rows(&w->buf, &sf->roll[r], e->o.rollups[r]);
         }
@@ -225,13 +238,23 @@ out:
 
 /* ---- reading ---- */
 
-static double get_f64(tsdb__rd *r)
+static double get_num(tsdb__rd *r)
 {
-    const uint8_t *p = tsdb__rd_bytes(r, 8);
-    uint64_t u = p ? tsdb__get_u64(p) : 0;
-    double x;
-    memcpy(&x, &u, 8);
-    return x;
+    uint64_t v = tsdb__rd_uvarint(r);
+    if (v & 1) {
+        const uint8_t *p = v == 1 ? tsdb__rd_bytes(r, 8) : NULL;
+        uint64_t u = p ? tsdb__get_u64(p) : 0;
+        double x;
+        memcpy(&x, &u, 8);
+        if (!p)
+            r->bad = true;
+        return x;
+    }
+    v >>= 1;
+    int64_t n = (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+    if (n < -(INT64_C(1) << 53) || n > (INT64_C(1) << 53))
+        r->bad = true;
+    return (double)n;
 }
 
 /* One pass over the body after the header: checks it (apply false) or
@@ -262,10 +285,10 @@ static bool walk(tsdb_engine *e, tsdb__db *d, tsdb__rd r, bool apply)
         }
         for (uint64_t k = 0; k < nf; k++) {
             sb_str name = tsdb__rd_str(&r, 65535);
-            const uint8_t *tp = tsdb__rd_bytes(&r, 1);
-            if (r.bad || !tp || name.len == 0)
+            const uint8_t *tp = tsdb__rd_bytes(&r, 2);
+            if (r.bad || !tp || name.len == 0 || (tp[1] >> e->o.nrollups) != 0)
                 return false;
-            tsdb_type type = (tsdb_type)*tp;
+            tsdb_type type = (tsdb_type)tp[0];
             if (!tsdb__numeric(type))
                 return false;
             tsdb__sfield *sf = NULL;
@@ -276,12 +299,14 @@ static bool walk(tsdb_engine *e, tsdb__db *d, tsdb__rd r, bool apply)
                 if (mf->type != type)
                     return false;
                 sf = tsdb__sfield_get(e, s, mf);
+                sf->roll_off = tp[1];
             }
             for (unsigned w = 0; w < e->o.nrollups; w++) {
                 int64_t width = e->o.rollups[w];
                 uint64_t n = tsdb__rd_uvarint(&r);
-                /* a row is at least 10 bytes: no allocation past the file */
-                if (r.bad || n > SNAP_MAX_ROWS || n > (uint64_t)(r.end - r.p) / 10)
+                /* a row is at least 3 bytes: no allocation past the file */
+                if (r.bad || n > SNAP_MAX_ROWS || n > (uint64_t)(r.end - r.p) / 3 ||
+                    (n && (tp[1] & (1u << w))))
                     return false;
                 tsdb__rvec *rv = sf ? &sf->roll[w] : NULL;
                 if (rv) {
@@ -302,11 +327,11 @@ static bool walk(tsdb_engine *e, tsdb__db *d, tsdb__rd r, bool apply)
                     uint64_t c = tsdb__rd_uvarint(&r);
                     bool single = c & 1, dirty = c & 2;
                     tsdb__rrow row = {.start = start, .count = c >> 2};
-                    row.sum = get_f64(&r);
+                    row.sum = get_num(&r);
                     row.min = row.max = row.sum;
                     if (!single) {
-                        row.min = get_f64(&r);
-                        row.max = get_f64(&r);
+                        row.min = get_num(&r);
+                        row.max = get_num(&r);
                     }
                     if (r.bad || (single && dirty))
                         return false;

@@ -665,7 +665,7 @@ static void test_rollup_snapshot(void **state)
             uint64_t r = next_rand();
             int64_t ts;
             if (r % 10 < 7) {
-                t += (int64_t)(next_rand() % 30) * SEC + 1;
+                t += (int64_t)(next_rand() % 8) * SEC + 1; /* dense: rows kept */
                 ts = t;
             } else {
                 ts = t > 0 ? (int64_t)(next_rand() % (uint64_t)t) : 0;
@@ -682,6 +682,12 @@ static void test_rollup_snapshot(void **state)
         if (round == 8)
             assert_int_equal(tsdb_engine_maintain(e, fake_now, &err), TSDB_E_OK);
     }
+    /* A sparse series: one point every 2 minutes keeps no one-minute rows
+     * (declined), its hourly rows stay. */
+    sb_buf_reset(&b);
+    for (int i = 0; i < 40; i++)
+        sb_buf_appendf(&b, "m,s=sparse v=%d,c=1i %lld\n", i, (long long)i * 120 * SEC);
+    write_lines(e, "db", b.ptr);
     /* The last rounds are in the log only; some of their rows are dirty. */
     assert_int_equal(count_snapshots(), 1);
     tsdb_engine_close(e);
@@ -690,6 +696,16 @@ static void test_rollup_snapshot(void **state)
     assert_true(e->dbs.items[0]->roll_loaded);
     rows_ctx loaded = {0};
     all_rollups(e, NS, &loaded);
+    assert_false(check_rollups(e, series_id(e, "db", "m", "m,s=sparse"), "v", 0));
+    tsdb_source *src = tsdb_engine_source(e);
+    rows_ctx hourly = {0};
+    assert_int_equal(src->vt->rollup(src, SB_STR("db"), series_id(e, "db", "m", "m,s=sparse"),
+                                     SB_STR("v"), 3600 * SEC, 0, 4 * 3600 * SEC - 1, rows_cb,
+                                     &hourly, &err),
+                     0);
+    assert_int_equal(hourly.rows.len, 2); /* 80 minutes: two hours */
+    assert_int_equal(hourly.rows.items[0].count + hourly.rows.items[1].count, 40);
+    sb_vec_free(&hourly.rows);
     /* A flush caused by another database: db's snapshot is rewritten (its
      * rows changed since: the replayed records) and stays valid after. */
     write_lines(e, "other", "x v=1 1\n");
