@@ -264,6 +264,38 @@ else
     tsf=$(find "$tmp/sitebase" -name '*.tsf' -printf '%s\n' | awk '{s += $1} END {print s + 0}')
     wal=$(find "$tmp/sitebase" -path '*/wal/*.wal' -printf '%s\n' | awk '{s += $1} END {print s + 0}')
     echo "  sitebase (log at the end of the queries: $sb_log_before bytes; checkpointed: $ck): $sb_bytes bytes, of which $(find "$tmp/sitebase" -name '*.tsf' | wc -l) block files $tsf bytes, log $wal bytes"
+    # By workload: the engine's catalog maps database names (the projects)
+    # to their folders. influxd's per-database folders hold its TSM files
+    # and index; its series file (shared) is left out there.
+    gen_of() {
+        python3 - "$tmp/sitebase/tsdb/catalog" "$1" <<'CAT'
+import struct, sys
+b = open(sys.argv[1], "rb").read()
+assert b[:4] == b"TSC1"
+version = struct.unpack_from("<I", b, 4)[0]
+n = struct.unpack_from("<I", b, 32)[0]
+p = 36
+for _ in range(n):
+    ln = shift = 0
+    while True:
+        c = b[p]; p += 1
+        ln |= (c & 0x7F) << shift; shift += 7
+        if c < 0x80:
+            break
+    name = b[p:p + ln].decode(); p += ln
+    gen = struct.unpack_from("<Q", b, p)[0]
+    p += 24 if version >= 2 else 16
+    if name == sys.argv[2]:
+        print(gen)
+CAT
+    }
+    for w in wide long; do
+        d="$tmp/sitebase/tsdb/db-$(gen_of "$(eval echo "\$DB_$w")")"
+        blocks=$(find "$d" -name '*.tsf' -printf '%s\n' | awk '{s += $1} END {print s + 0}')
+        roll=$(find "$d" -name '*.tsr' -printf '%s\n' | awk '{s += $1} END {print s + 0}')
+        ref=$(du_bytes "$REF_DIR/data/$w")
+        echo "  $w: sitebase $(python3 -c "print('%.2f' % (($blocks + $roll) / ${result[$w.points]}))") bytes a point (blocks $blocks, rollup snapshot $roll bytes); influxd $(python3 -c "print('%.2f' % ($ref / ${result[$w.points]}))") (data/$w $ref bytes)"
+    done
 fi
 python3 - "$driver" "$total_points" "$sb_bytes" "$ref_bytes" "$sb_rss" "$ref_rss" "$tmp/queries.json" \
     "${result[wide.points]}" "${result[wide.sb_rate]}" "${result[wide.ref_rate]}" \

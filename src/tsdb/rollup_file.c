@@ -28,15 +28,18 @@
  * Format (integers little endian, varints LEB128):
  *   "TSR1" u32 version=1, u64 P's segment, u64 P's offset,
  *   u32 number of widths, u64 each width,
- *   per series with rows: varint key length (> 0), key, varint fields,
- *     per field: varint name length, name, u8 type, u8 widths without
- *     rows (bit w: sparse, see head.c), per width: varint rows, per row: varint start step (the
+ *   per series with rows: its key front-coded against the previous one
+ *     (varint length of the rest, > 0; varint bytes shared; the rest),
+ *     varint fields, per field: its name (varint 0, varint length, name
+ *     for a name not seen before in the file; else varint 1 + its index
+ *     among those), u8 type, u8 widths without rows (bit w: sparse, see
+ *     head.c), per width: varint rows, per row: varint start step (the
  * first: zig-zag start/width, then (start - previous)/width), varint count << 2 | dirty << 1 |
  *     single, then the value (single: sum, min and max are one number, the
  *     common row of one point) or sum, min, max; a number is varint
- *     zig-zag(n) << 1 when it is an integer of at most 2^53 (counters,
- *     status codes and their sums: a few bytes), else varint 1 and the
- *     double's 8 bytes;
+ *     zig-zag(m) << 3 | k when it is exactly m / 10^k with k <= 4 and
+ *     |m| < 2^53 (integers, values written with a few decimals), else
+ *     varint 7 and the double's 8 bytes;
  *   varint 0, u32 CRC-32C of everything before.
  */
 #include <errno.h>
@@ -92,18 +95,35 @@ static void spill(writer *w, bool all)
     sb_buf_reset(&w->buf);
 }
 
+static const double POW10[] = {1, 10, 100, 1000, 10000};
+#define NUM_RAW   7
+#define MAX_EXACT 9007199254740992.0 /* 2^53 */
+
+static double num_value(int64_t m, unsigned k)
+{
+    return k ? (double)m / POW10[k] : (double)m;
+}
+
+/* Counters, status codes and their sums are integers; gauges written with
+ * a few decimals are m / 10^k exactly (both the parser and this division
+ * round correctly): a few bytes instead of 8. Anything else, raw. */
 static void put_num(sb_buf *b, double x)
 {
-    /* range first: converting a double past int64 is undefined */
-    if (x >= -9007199254740992.0 && x <= 9007199254740992.0 && x == (double)(int64_t)x &&
-        !(x == 0 && signbit(x))) {
-        int64_t n = (int64_t)x;
-        tsdb__put_uvarint(b, (((uint64_t)n << 1) ^ (uint64_t)(n >> 63)) << 1);
-        return;
+    for (unsigned k = 0; k < SB_ARRAY_LEN(POW10); k++) {
+        double t = x * POW10[k];
+        if (!(t > -MAX_EXACT && t < MAX_EXACT)) /* also NaN */
+            break;
+        int64_t m = llround(t);
+        double back = num_value(m, k);
+        if (memcmp(&back, &x, sizeof(x)) == 0) { /* bitwise: -0 is raw */
+            uint64_t z = ((uint64_t)m << 1) ^ (uint64_t)(m >> 63);
+            tsdb__put_uvarint(b, z << 3 | k);
+            return;
+        }
     }
     uint64_t u;
     memcpy(&u, &x, 8);
-    tsdb__put_uvarint(b, 1);
+    tsdb__put_uvarint(b, NUM_RAW);
     tsdb__put_u64(b, u);
 }
 
@@ -158,6 +178,9 @@ static bool encode(tsdb_engine *e, tsdb__db *d, writer *w, uint64_t *pseq, uint6
     tsdb__put_u32(&w->buf, e->o.nrollups);
     for (unsigned r = 0; r < e->o.nrollups; r++)
         tsdb__put_u64(&w->buf, (uint64_t)e->o.rollups[r]);
+    sb_str prev = SB_STR("");
+    sb_map names; /* name -> index + 1 */
+    sb_map_init(&names);
     for (size_t i = 0; ok && i < d->series.len; i++) {
         const tsdb__series *s = d->series.items[i];
         uint32_t nf = 0;
@@ -170,8 +193,16 @@ static bool encode(tsdb_engine *e, tsdb__db *d, writer *w, uint64_t *pseq, uint6
         }
         if (!nf)
             continue;
-        tsdb__put_uvarint(&w->buf, s->key.len);
-        sb_buf_append_str(&w->buf, s->key);
+        /* Series come in creation order, next to their neighbours: keys
+         * share most of their bytes with the previous one. */
+        size_t shared = 0;
+        while (shared < prev.len && shared + 1 < s->key.len &&
+               prev.ptr[shared] == s->key.ptr[shared])
+            shared++;
+        tsdb__put_uvarint(&w->buf, s->key.len - shared);
+        tsdb__put_uvarint(&w->buf, shared);
+        sb_buf_append(&w->buf, s->key.ptr + shared, s->key.len - shared);
+        prev = s->key;
         tsdb__put_uvarint(&w->buf, nf);
         for (uint32_t k = 0; ok && k < s->nfields; k++) {
             const tsdb__sfield *sf = &s->fields[k];
@@ -180,8 +211,15 @@ static bool encode(tsdb_engine *e, tsdb__db *d, writer *w, uint64_t *pseq, uint6
                 any |= sf->roll[r].len > 0;
             if (!any)
                 continue;
-            tsdb__put_uvarint(&w->buf, sf->mf->name.len);
-            sb_buf_append_str(&w->buf, sf->mf->name);
+            uintptr_t idx = (uintptr_t)sb_map_get(&names, sf->mf->name);
+            if (idx) {
+                tsdb__put_uvarint(&w->buf, idx);
+            } else {
+                sb_map_put(&names, sf->mf->name, (void *)(uintptr_t)(names.len + 1));
+                tsdb__put_uvarint(&w->buf, 0);
+                tsdb__put_uvarint(&w->buf, sf->mf->name.len);
+                sb_buf_append_str(&w->buf, sf->mf->name);
+            }
             sb_buf_putc(&w->buf, (char)sf->mf->type);
             sb_buf_putc(&w->buf, (char)sf->roll_off);
             for (unsigned r = 0; ok && r < e->o.nrollups; r++)
@@ -191,6 +229,7 @@ static bool encode(tsdb_engine *e, tsdb__db *d, writer *w, uint64_t *pseq, uint6
         ok = ok && !w->failed;
     }
     pthread_rwlock_unlock(&d->lock);
+    sb_map_deinit(&names);
     tsdb__put_uvarint(&w->buf, 0);
     return ok;
 }
@@ -241,39 +280,45 @@ out:
 static double get_num(tsdb__rd *r)
 {
     uint64_t v = tsdb__rd_uvarint(r);
-    if (v & 1) {
-        const uint8_t *p = v == 1 ? tsdb__rd_bytes(r, 8) : NULL;
+    unsigned k = (unsigned)(v & 7);
+    if (k == NUM_RAW && v == NUM_RAW) {
+        const uint8_t *p = tsdb__rd_bytes(r, 8);
         uint64_t u = p ? tsdb__get_u64(p) : 0;
         double x;
         memcpy(&x, &u, 8);
-        if (!p)
-            r->bad = true;
         return x;
     }
-    v >>= 1;
-    int64_t n = (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
-    if (n < -(INT64_C(1) << 53) || n > (INT64_C(1) << 53))
+    uint64_t z = v >> 3;
+    int64_t m = (int64_t)(z >> 1) ^ -(int64_t)(z & 1);
+    if (k >= SB_ARRAY_LEN(POW10) || m <= -(INT64_C(1) << 53) || m >= (INT64_C(1) << 53)) {
         r->bad = true;
-    return (double)n;
+        return 0;
+    }
+    return num_value(m, k);
 }
 
+typedef SB_VEC(sb_str) name_list;
+
 /* One pass over the body after the header: checks it (apply false) or
- * installs its rows into d (apply true, after a checking pass). */
-static bool walk(tsdb_engine *e, tsdb__db *d, tsdb__rd r, bool apply)
+ * installs its rows into d (apply true, after a checking pass). kb holds
+ * the previous key, names the field names seen so far. */
+static bool walk_body(tsdb_engine *e, tsdb__db *d, tsdb__rd r, bool apply, sb_buf *kb,
+                      name_list *names)
 {
     for (;;) {
-        uint64_t klen = tsdb__rd_uvarint(&r);
-        if (r.bad)
-            return false;
-        if (klen == 0)
+        uint64_t rest = tsdb__rd_uvarint(&r);
+        if (!r.bad && rest == 0)
             return r.p == r.end;
-        if (klen > 65535)
+        uint64_t shared = tsdb__rd_uvarint(&r);
+        if (r.bad || shared > kb->len || rest > 65535 - shared)
             return false;
-        const uint8_t *kp = tsdb__rd_bytes(&r, (size_t)klen);
+        const uint8_t *kp = tsdb__rd_bytes(&r, (size_t)rest);
         uint64_t nf = tsdb__rd_uvarint(&r);
         if (!kp || r.bad || nf == 0 || nf > 1u << 20)
             return false;
-        sb_str key = sb_str_make((const char *)kp, (size_t)klen);
+        kb->len = (size_t)shared;
+        sb_buf_append(kb, kp, (size_t)rest);
+        sb_str key = sb_buf_str(kb);
         tsdb__series *s = NULL;
         if (apply) {
             uint64_t h = tsdb__key_hash(key);
@@ -284,7 +329,14 @@ static bool walk(tsdb_engine *e, tsdb__db *d, tsdb__rd r, bool apply)
                 return false;
         }
         for (uint64_t k = 0; k < nf; k++) {
-            sb_str name = tsdb__rd_str(&r, 65535);
+            sb_str name = {0};
+            uint64_t ni = tsdb__rd_uvarint(&r);
+            if (ni == 0) {
+                name = tsdb__rd_str(&r, 65535);
+                sb_vec_push(names, name);
+            } else if (ni <= names->len) {
+                name = names->items[ni - 1];
+            }
             const uint8_t *tp = tsdb__rd_bytes(&r, 2);
             if (r.bad || !tp || name.len == 0 || (tp[1] >> e->o.nrollups) != 0)
                 return false;
@@ -346,6 +398,16 @@ static bool walk(tsdb_engine *e, tsdb__db *d, tsdb__rd r, bool apply)
             }
         }
     }
+}
+
+static bool walk(tsdb_engine *e, tsdb__db *d, tsdb__rd r, bool apply)
+{
+    sb_buf key = SB_BUF_INIT;
+    name_list names = {0};
+    bool ok = walk_body(e, d, r, apply, &key, &names);
+    sb_buf_free(&key);
+    sb_vec_free(&names);
+    return ok;
 }
 
 bool tsdb__rollup_load(tsdb_engine *e, tsdb__db *d, sb_errbuf *err)
