@@ -8,7 +8,8 @@
 #   long  500 series x 10,000 points at 1 s: counters, gauges with 2
 #         decimals and status codes.
 # Each workload goes to both servers over HTTP /write in batches of 5000
-# lines on 2 connections (bench/tsdb/load.c); then the three queries run
+# lines on 2 connections (bench/tsdb/load.c), in CHUNKS parts (default 4)
+# alternating between the servers; then the three queries run
 # 20 times each against both (median latency), on the wide workload:
 #   (a) mean per minute for one project,
 #   (b) count by region over all data,
@@ -17,9 +18,14 @@
 # disk after compaction, median query latencies, and the ratios Sitebase /
 # InfluxDB.
 #
-# Fairness: each load starts with both servers idle (influxd's snapshot
-# and compaction of the previous load, which runs a few seconds after its
-# writes stop, is waited for instead of landing on Sitebase's next load).
+# Fairness: each workload starts with both servers idle (influxd's
+# snapshot and compaction of the previous one, which runs a few seconds
+# after its writes stop, is waited for instead of landing on Sitebase's
+# next load), and each is loaded in parts alternating between the servers,
+# so that the machine's load (shared with other jobs) drifts over both
+# alike. Points/s is points over the summed wall time of a server's parts;
+# the CPU seconds of each server over the workload (background work
+# included) are reported too, steadier than wall time.
 # Bytes per point are measured with both fully compacted, whatever the
 # engines' flush thresholds: influxd by its cold-write settings (TSM
 # snapshot 2 s, full compaction 5 s after the last write), waited for until
@@ -156,19 +162,41 @@ influxd_idle() {
 }
 declare -A result
 echo "bench/tsdb: driver $driver, scale $scale%, $runs query runs"
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system
+ticks=$(getconf CLK_TCK)
+chunks=${CHUNKS:-4}
 for w in wide long; do
-    [ "$w" = long ] && influxd_idle "$REF_DIR" && { [ "$driver" = local ] || influxd_idle "$tmp/behind"; }
+    [ "$w" = long ] && { [ "$driver" = local ] || influxd_idle "$tmp/behind"; }
     "$gen" "$w" "$scale" >"$tmp/$w.lp"
     n=$(wc -l <"$tmp/$w.lp")
     db=$(project "$w")
     eval "DB_$w=$db"
     curl -sf -X POST "$REF_URL/query" --data-urlencode "q=CREATE DATABASE $w" >/dev/null
-    s=$("$load" "$tmp/$w.lp" "$SB_URL/write?db=$db&precision=s" 5000 2 "Authorization: Token $token")
-    r=$("$load" "$tmp/$w.lp" "$REF_URL/write?db=$w&precision=s" 5000 2)
+    # In $chunks parts (whole lines, in order), alternately to each server:
+    # the machine is shared, and its load drifts over a run; loading all of
+    # one server and then all of the other put that drift into the ratio.
+    split -n "l/$chunks" -d "$tmp/$w.lp" "$tmp/$w.part."
+    sb_s=0 ref_s=0
+    sb_cpu0=$(cpu_ticks "$SB_PID") ref_cpu0=$(cpu_ticks "$REF_PID")
+    for part in "$tmp/$w.part."*; do
+        s=$("$load" "$part" "$SB_URL/write?db=$db&precision=s" 5000 2 "Authorization: Token $token")
+        r=$("$load" "$part" "$REF_URL/write?db=$w&precision=s" 5000 2)
+        sb_s=$(echo "$s" | python3 -c "import json,sys; print($sb_s + json.load(sys.stdin)['seconds'])")
+        ref_s=$(echo "$r" | python3 -c "import json,sys; print($ref_s + json.load(sys.stdin)['seconds'])")
+    done
+    rm -f "$tmp/$w.part."*
+    sleep 2 # what the last writes started (a flush at a threshold)
     result[$w.points]=$n
-    result[$w.sb_rate]=$(echo "$s" | python3 -c 'import json,sys; print(json.load(sys.stdin)["points_per_s"])')
-    result[$w.ref_rate]=$(echo "$r" | python3 -c 'import json,sys; print(json.load(sys.stdin)["points_per_s"])')
-    echo "  $w: $n points written to both"
+    result[$w.sb_rate]=$(python3 -c "print($n / $sb_s)")
+    result[$w.ref_rate]=$(python3 -c "print($n / $ref_s)")
+    # CPU seconds each server spent from the first write to 2 s after the
+    # last (background work started meanwhile included; influxd's cold
+    # snapshot and compaction and Sitebase's final flush are not):
+    # steadier than wall time on a shared machine.
+    result[$w.sb_cpu]=$(python3 -c "print(($(cpu_ticks "$SB_PID") - $sb_cpu0) / $ticks)")
+    result[$w.ref_cpu]=$(python3 -c "print(($(cpu_ticks "$REF_PID") - $ref_cpu0) / $ticks)")
+    echo "  $w: $n points written to both in $chunks alternating parts"
+    influxd_idle "$REF_DIR" # its snapshot and compaction: out of the next load
 done
 
 # Compaction: InfluxDB snapshots its cache 2 s and fully compacts a shard
@@ -299,10 +327,11 @@ CAT
 fi
 python3 - "$driver" "$total_points" "$sb_bytes" "$ref_bytes" "$sb_rss" "$ref_rss" "$tmp/queries.json" \
     "${result[wide.points]}" "${result[wide.sb_rate]}" "${result[wide.ref_rate]}" \
-    "${result[long.points]}" "${result[long.sb_rate]}" "${result[long.ref_rate]}" <<'PY'
+    "${result[long.points]}" "${result[long.sb_rate]}" "${result[long.ref_rate]}" \
+    "${result[wide.sb_cpu]}" "${result[wide.ref_cpu]}" "${result[long.sb_cpu]}" "${result[long.ref_cpu]}" <<'PY'
 import json, sys
 (driver, points, sb_bytes, ref_bytes, sb_rss, ref_rss, qfile,
- wp, wsb, wref, lp, lsb, lref) = sys.argv[1:14]
+ wp, wsb, wref, lp, lsb, lref, wsc, wrc, lsc, lrc) = sys.argv[1:18]
 q = json.load(open(qfile))
 def row(name, sb, ref, unit, better):
     ratio = float(sb) / float(ref) if float(ref) else float("nan")
@@ -311,6 +340,10 @@ print("\n| %-38s | %18s | %14s | %7s | better" % ("", "Sitebase (" + driver + ")
 print("|" + "-" * 40 + "|" + "-" * 20 + "|" + "-" * 16 + "|---------|-------")
 row("wide: points/s (%s points)" % wp, "%.0f" % float(wsb), "%.0f" % float(wref), "", "higher")
 row("long: points/s (%s points)" % lp, "%.0f" % float(lsb), "%.0f" % float(lref), "", "higher")
+row("wide: server CPU s per M points", "%.3f" % (float(wsc) * 1e6 / int(wp)),
+    "%.3f" % (float(wrc) * 1e6 / int(wp)), "", "lower")
+row("long: server CPU s per M points", "%.3f" % (float(lsc) * 1e6 / int(lp)),
+    "%.3f" % (float(lrc) * 1e6 / int(lp)), "", "lower")
 row("peak RSS, MiB", "%.1f" % (int(sb_rss) / 1024), "%.1f" % (int(ref_rss) / 1024), "", "lower")
 row("bytes/point on disk (both loads)", "%.2f" % (int(sb_bytes) / int(points)),
     "%.2f" % (int(ref_bytes) / int(points)), "", "lower")
