@@ -406,6 +406,9 @@ tsdb_err tsdb__rollup_save(tsdb_engine *e, tsdb__db *d, uint64_t n, sb_errbuf *e
  * (nothing changed, err says why unless there is no snapshot) when there
  * is none or it does not read back whole. */
 bool tsdb__rollup_load(tsdb_engine *e, tsdb__db *d, sb_errbuf *err);
+/* Whether a snapshot image reads back whole for e's widths, installing
+ * nothing (only e->o is read); for the fuzzer. */
+bool tsdb__rollup_check(tsdb_engine *e, const uint8_t *p, size_t n);
 
 /* engine.c */
 tsdb__db *tsdb__db_get(tsdb_engine *e, sb_str name); /* a ref, or NULL */

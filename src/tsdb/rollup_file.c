@@ -410,6 +410,36 @@ static bool walk(tsdb_engine *e, tsdb__db *d, tsdb__rd r, bool apply)
     return ok;
 }
 
+/* The header of a snapshot image n >= 36 bytes long: magic, version, CRC
+ * and the widths this engine has; *body is then the rows. */
+static bool header(const tsdb_engine *e, const uint8_t *p, size_t n, tsdb__rd *body, uint64_t *pseq,
+                   uint64_t *poff)
+{
+    if (n < 36 || memcmp(p, "TSR1", 4) != 0 || tsdb__get_u32(p + 4) != SNAP_VERSION ||
+        tsdb_crc32c(0, p, n - 4) != tsdb__get_u32(p + n - 4))
+        return false;
+    tsdb__rd r = {p + 8, p + n - 4, false};
+    const uint8_t *h = tsdb__rd_bytes(&r, 20);
+    if (!h || tsdb__get_u32(h + 16) != e->o.nrollups)
+        return false;
+    *pseq = tsdb__get_u64(h);
+    *poff = tsdb__get_u64(h + 8);
+    for (unsigned w = 0; w < e->o.nrollups; w++) {
+        const uint8_t *x = tsdb__rd_bytes(&r, 8);
+        if (!x || (int64_t)tsdb__get_u64(x) != e->o.rollups[w])
+            return false;
+    }
+    *body = r;
+    return true;
+}
+
+bool tsdb__rollup_check(tsdb_engine *e, const uint8_t *p, size_t n)
+{
+    tsdb__rd r;
+    uint64_t pseq, poff;
+    return header(e, p, n, &r, &pseq, &poff) && walk(e, NULL, r, false);
+}
+
 bool tsdb__rollup_load(tsdb_engine *e, tsdb__db *d, sb_errbuf *err)
 {
     if (!d->snap)
@@ -436,27 +466,17 @@ bool tsdb__rollup_load(tsdb_engine *e, tsdb__db *d, sb_errbuf *err)
     }
     if (fd >= 0)
         close(fd);
-    if (ok)
-        ok = memcmp(p, "TSR1", 4) == 0 && tsdb__get_u32(p + 4) == SNAP_VERSION &&
-             tsdb_crc32c(0, p, n - 4) == tsdb__get_u32(p + n - 4);
-    tsdb__rd r = {p + 8, p + n - 4, false};
-    if (ok) {
-        const uint8_t *h = tsdb__rd_bytes(&r, 20);
-        ok = h && tsdb__get_u32(h + 16) == e->o.nrollups;
-        if (ok) {
-            d->snap_seq = tsdb__get_u64(h);
-            d->snap_off = tsdb__get_u64(h + 8);
-        }
-        for (unsigned w = 0; ok && w < e->o.nrollups; w++) {
-            const uint8_t *x = tsdb__rd_bytes(&r, 8);
-            ok = x && (int64_t)tsdb__get_u64(x) == e->o.rollups[w];
-        }
-    }
+    tsdb__rd r;
+    uint64_t pseq = 0, poff = 0;
     /* Checked whole before anything is installed: a bad file changes
      * nothing and the rows are recomputed instead. */
-    ok = ok && walk(e, d, r, false) && walk(e, d, r, true);
-    if (!ok && err)
+    ok = ok && header(e, p, n, &r, &pseq, &poff) && walk(e, d, r, false) && walk(e, d, r, true);
+    if (ok) {
+        d->snap_seq = pseq;
+        d->snap_off = poff;
+    } else if (err) {
         sb_errf(err, "%s: not a usable rollup snapshot: recomputing the rollups", path);
+    }
     free(p);
     free(path);
     return ok;
