@@ -422,9 +422,30 @@ static size_t escape_into(char *dst, sb_str s, const char *specials)
     return n;
 }
 
-/* The canonical series key of a point whose tags are sorted. */
-static sb_str series_key(parser *p, const tsdb_point *pt)
+/* The canonical series key of a point whose tags are sorted. Without a
+ * backslash on the line (any_esc false) no name holds a byte its element
+ * escapes (those bytes would have ended it), so the pieces are copied as
+ * they are: the wide workload's lines have their tags out of order, and
+ * escaping byte by byte was ~7% of its ingest. */
+static sb_str series_key(parser *p, const tsdb_point *pt, bool any_esc)
 {
+    if (!any_esc) {
+        size_t n = pt->measurement.len;
+        for (size_t i = 0; i < pt->ntags; i++)
+            n += 2 + pt->tags[i].key.len + pt->tags[i].value.len;
+        char *k = sb_arena_alloc(p->a, n);
+        memcpy(k, pt->measurement.ptr, pt->measurement.len);
+        size_t at = pt->measurement.len;
+        for (size_t i = 0; i < pt->ntags; i++) {
+            k[at++] = ',';
+            memcpy(k + at, pt->tags[i].key.ptr, pt->tags[i].key.len);
+            at += pt->tags[i].key.len;
+            k[at++] = '=';
+            memcpy(k + at, pt->tags[i].value.ptr, pt->tags[i].value.len);
+            at += pt->tags[i].value.len;
+        }
+        return sb_str_make(k, at);
+    }
     size_t n = escaped_len(pt->measurement, MEAS_ESC);
     for (size_t i = 0; i < pt->ntags; i++)
         n += 2 + escaped_len(pt->tags[i].key, KEY_ESC) + escaped_len(pt->tags[i].value, KEY_ESC);
@@ -487,7 +508,7 @@ static tsdb_err canonical_tags(parser *p, tsdb_point *pt, sb_str raw_key, bool a
             return fail(p, TSDB_E_SYNTAX,
                         "invalid tag key: input tag \"time\" on measurement \"%.*s\" is invalid",
                         (int)SB_MIN(pt->measurement.len, 60), pt->measurement.ptr);
-    pt->series_key = sorted && !any_esc ? raw_key : series_key(p, pt);
+    pt->series_key = sorted && !any_esc ? raw_key : series_key(p, pt, any_esc);
     if (pt->series_key.len > p->o->limits.max_key)
         return fail(p, TSDB_E_LIMIT, "max key length exceeded: %zu > %zu", pt->series_key.len,
                     p->o->limits.max_key);
