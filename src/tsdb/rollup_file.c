@@ -162,6 +162,19 @@ static bool put_rows(sb_buf *b, const tsdb__rvec *rv, int64_t width)
     return true;
 }
 
+/* A numeric field with rows, or sparse and still holding data (a sparse
+ * field whose data all expired is left out: its series would come back
+ * at open with nothing in it). */
+static bool in_snapshot(const tsdb_engine *e, const tsdb__sfield *sf)
+{
+    if (!tsdb__has_roll(sf))
+        return false;
+    for (unsigned r = 0; r < e->o.nrollups; r++)
+        if (sf->roll[r].len)
+            return true;
+    return sf->roll_off && (sf->blocks.len || sf->head.n || sf->frozen.n);
+}
+
 /* Encodes d's rows into w under d's read lock and reads P and the change
  * count they belong to. */
 static bool encode(tsdb_engine *e, tsdb__db *d, writer *w, uint64_t *pseq, uint64_t *poff,
@@ -186,10 +199,7 @@ static bool encode(tsdb_engine *e, tsdb__db *d, writer *w, uint64_t *pseq, uint6
         uint32_t nf = 0;
         for (uint32_t k = 0; k < s->nfields; k++) {
             const tsdb__sfield *sf = &s->fields[k];
-            bool any = tsdb__has_roll(sf) && sf->roll_off;
-            for (unsigned r = 0; tsdb__has_roll(sf) && r < e->o.nrollups; r++)
-                any |= sf->roll[r].len > 0;
-            nf += any;
+            nf += in_snapshot(e, sf);
         }
         if (!nf)
             continue;
@@ -206,10 +216,7 @@ static bool encode(tsdb_engine *e, tsdb__db *d, writer *w, uint64_t *pseq, uint6
         tsdb__put_uvarint(&w->buf, nf);
         for (uint32_t k = 0; ok && k < s->nfields; k++) {
             const tsdb__sfield *sf = &s->fields[k];
-            bool any = tsdb__has_roll(sf) && sf->roll_off;
-            for (unsigned r = 0; tsdb__has_roll(sf) && r < e->o.nrollups; r++)
-                any |= sf->roll[r].len > 0;
-            if (!any)
+            if (!in_snapshot(e, sf))
                 continue;
             uintptr_t idx = (uintptr_t)sb_map_get(&names, sf->mf->name);
             if (idx) {
