@@ -25,6 +25,12 @@
  *         +20..40) and status (200 90%, 304 4%, 404 3%, 301/500)
  *
  *   engine_bench wide|long [DIR] [THREADS] [SERIES] [POINTS]
+ *
+ * And for bench/tsdb/run.sh, which measures bytes per point after a full
+ * compaction on both servers: engine_bench checkpoint DIR opens an engine
+ * directory (a stopped server's <data>/tsdb: the log is replayed), flushes
+ * every head and compacts every window (tsdb_engine_checkpoint), and
+ * prints {"block_files", "block_bytes", "block_points", "wal_bytes"}.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -204,8 +210,36 @@ static int series_cb(void *arg, const tsdb_series_info *s)
     return 0;
 }
 
+/* engine_bench checkpoint DIR (see the top). */
+static int checkpoint_dir(const char *dir)
+{
+    tsdb_engine *e;
+    sb_errbuf err;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now = (int64_t)ts.tv_sec * SEC + ts.tv_nsec;
+    if (tsdb_engine_open(dir, NULL, &e, &err) != TSDB_E_OK) {
+        fprintf(stderr, "open %s: %s\n", dir, err.msg);
+        return 1;
+    }
+    if (tsdb_engine_checkpoint(e, now, &err) != TSDB_E_OK) {
+        fprintf(stderr, "checkpoint %s: %s\n", dir, err.msg);
+        tsdb_engine_close(e);
+        return 1;
+    }
+    tsdb_engine_stats st;
+    tsdb_engine_stats_get(e, &st);
+    printf("{\"block_files\":%llu,\"block_bytes\":%llu,\"block_points\":%llu,\"wal_bytes\":%llu}\n",
+           (unsigned long long)st.block_files, (unsigned long long)st.block_bytes,
+           (unsigned long long)st.block_points, (unsigned long long)st.wal_bytes);
+    tsdb_engine_close(e);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 3 && !strcmp(argv[1], "checkpoint"))
+        return checkpoint_dir(argv[2]);
     shape sh = {true, 25000, 120, 1};
     if (argc > 1 && !strcmp(argv[1], "long"))
         sh = (shape){false, 500, 10000, 1};

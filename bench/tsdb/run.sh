@@ -8,15 +8,31 @@
 #   long  500 series x 10,000 points at 1 s: counters, gauges with 2
 #         decimals and status codes.
 # Each workload goes to both servers over HTTP /write in batches of 5000
-# lines on 2 connections (bench/tsdb/load.c); then the three queries run
+# lines on 2 connections (bench/tsdb/load.c), in CHUNKS parts (default 4)
+# alternating between the servers; then the three queries run
 # 20 times each against both (median latency), on the wide workload:
 #   (a) mean per minute for one project,
 #   (b) count by region over all data,
 #   (c) 95th percentile by page for one project.
 # Reported: points/s, peak RSS of each server (VmHWM), bytes per point on
-# disk after compaction (du of the data folders; influxd's after its TSM
-# compaction, forced by cold-write settings of a few seconds and waited
-# for), median query latencies, and the ratios Sitebase / InfluxDB.
+# disk after compaction, median query latencies, and the ratios Sitebase /
+# InfluxDB.
+#
+# Fairness: each workload starts with both servers idle (influxd's
+# snapshot and compaction of the previous one, which runs a few seconds
+# after its writes stop, is waited for instead of landing on Sitebase's
+# next load), and each is loaded in parts alternating between the servers,
+# so that the machine's load (shared with other jobs) drifts over both
+# alike. Points/s is points over the summed wall time of a server's parts;
+# the CPU seconds of each server over the workload (background work
+# included) are reported too, steadier than wall time.
+# Bytes per point are measured with both fully compacted, whatever the
+# engines' flush thresholds: influxd by its cold-write settings (TSM
+# snapshot 2 s, full compaction 5 s after the last write), waited for until
+# its WAL is empty and no compaction runs; Sitebase, after the queries and
+# the RSS reading, is stopped and its engine directory checkpointed offline
+# (`tsdb_engine_bench checkpoint DIR`: the log replayed, every head flushed,
+# every window compacted, the log emptied), as `du` sees it then.
 #
 # usage: bench/tsdb/run.sh [DRIVER]   DRIVER: Sitebase's --tsdb, "local"
 # (the default: the embedded engine) or "influx" (Sitebase forwarding to an
@@ -32,6 +48,7 @@ runs=${RUNS:-20}
 bin=${SITEBASE_BIN:-$root/build/sitebase}
 gen=$root/build/tsdb_gen
 load=$root/build/tsdb_load
+engine=$root/build/tsdb_engine_bench
 tmp=$(mktemp -d)
 pids=()
 cleanup() {
@@ -44,8 +61,8 @@ trap cleanup EXIT
 for cmd in influxd curl python3; do
     command -v "$cmd" >/dev/null || { echo "bench/tsdb: $cmd is missing (run scripts/deps.sh)"; exit 1; }
 done
-for b in "$bin" "$gen" "$load"; do
-    [ -x "$b" ] || { echo "bench/tsdb: build first ($b; cmake --build build --target sitebase tsdb_gen tsdb_load)"; exit 1; }
+for b in "$bin" "$gen" "$load" "$engine"; do
+    [ -x "$b" ] || { echo "bench/tsdb: build first ($b; cmake --build build --target sitebase tsdb_gen tsdb_load tsdb_engine_bench)"; exit 1; }
 done
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
@@ -125,33 +142,68 @@ project() {
 }
 
 rss() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; } # KiB
+# influxd_idle DIR: waits (at most 120 s) until the influxd of DIR has
+# snapshot its cache (2 s after the last write), fully compacted (5 s
+# after) and no compaction runs: its WAL files empty, no .tmp TSM file.
+influxd_idle() {
+    local wal tmpf
+    sleep 3 # the snapshot starts 2 s after the last write
+    for _ in $(seq 1 120); do
+        wal=$(find "$1/wal" -name '*.wal' -size +0 2>/dev/null | wc -l)
+        tmpf=$(find "$1/data" -name '*.tmp' 2>/dev/null | wc -l)
+        [ "$wal" -eq 0 ] && [ "$tmpf" -eq 0 ] && break
+        sleep 1
+    done
+    sleep 6 # a full compaction starts 5 s after the last write
+    for _ in $(seq 1 120); do
+        [ "$(find "$1/data" -name '*.tmp' 2>/dev/null | wc -l)" -eq 0 ] && break
+        sleep 1
+    done
+}
 declare -A result
 echo "bench/tsdb: driver $driver, scale $scale%, $runs query runs"
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system
+ticks=$(getconf CLK_TCK)
+chunks=${CHUNKS:-4}
 for w in wide long; do
+    [ "$w" = long ] && { [ "$driver" = local ] || influxd_idle "$tmp/behind"; }
     "$gen" "$w" "$scale" >"$tmp/$w.lp"
     n=$(wc -l <"$tmp/$w.lp")
     db=$(project "$w")
     eval "DB_$w=$db"
     curl -sf -X POST "$REF_URL/query" --data-urlencode "q=CREATE DATABASE $w" >/dev/null
-    s=$("$load" "$tmp/$w.lp" "$SB_URL/write?db=$db&precision=s" 5000 2 "Authorization: Token $token")
-    r=$("$load" "$tmp/$w.lp" "$REF_URL/write?db=$w&precision=s" 5000 2)
+    # In $chunks parts (whole lines, in order), alternately to each server:
+    # the machine is shared, and its load drifts over a run; loading all of
+    # one server and then all of the other put that drift into the ratio.
+    split -n "l/$chunks" -d "$tmp/$w.lp" "$tmp/$w.part."
+    sb_s=0 ref_s=0
+    sb_cpu0=$(cpu_ticks "$SB_PID") ref_cpu0=$(cpu_ticks "$REF_PID")
+    for part in "$tmp/$w.part."*; do
+        s=$("$load" "$part" "$SB_URL/write?db=$db&precision=s" 5000 2 "Authorization: Token $token")
+        r=$("$load" "$part" "$REF_URL/write?db=$w&precision=s" 5000 2)
+        sb_s=$(echo "$s" | python3 -c "import json,sys; print($sb_s + json.load(sys.stdin)['seconds'])")
+        ref_s=$(echo "$r" | python3 -c "import json,sys; print($ref_s + json.load(sys.stdin)['seconds'])")
+    done
+    rm -f "$tmp/$w.part."*
+    sleep 2 # what the last writes started (a flush at a threshold)
     result[$w.points]=$n
-    result[$w.sb_rate]=$(echo "$s" | python3 -c 'import json,sys; print(json.load(sys.stdin)["points_per_s"])')
-    result[$w.ref_rate]=$(echo "$r" | python3 -c 'import json,sys; print(json.load(sys.stdin)["points_per_s"])')
-    echo "  $w: $n points written to both"
+    result[$w.sb_rate]=$(python3 -c "print($n / $sb_s)")
+    result[$w.ref_rate]=$(python3 -c "print($n / $ref_s)")
+    # CPU seconds each server spent from the first write to 2 s after the
+    # last (background work started meanwhile included; influxd's cold
+    # snapshot and compaction and Sitebase's final flush are not):
+    # steadier than wall time on a shared machine.
+    result[$w.sb_cpu]=$(python3 -c "print(($(cpu_ticks "$SB_PID") - $sb_cpu0) / $ticks)")
+    result[$w.ref_cpu]=$(python3 -c "print(($(cpu_ticks "$REF_PID") - $ref_cpu0) / $ticks)")
+    echo "  $w: $n points written to both in $chunks alternating parts"
+    influxd_idle "$REF_DIR" # its snapshot and compaction: out of the next load
 done
 
 # Compaction: InfluxDB snapshots its cache 2 s and fully compacts a shard
-# 5 s after the last write (settings above); wait until its WAL is empty
-# and no compaction runs, at most 120 s. The local engine compacts on its
-# own schedule: the same wait covers it.
-for _ in $(seq 1 120); do
-    wal=$(find "$REF_DIR/wal" -name '*.wal' -size +0 2>/dev/null | wc -l)
-    tmpf=$(find "$REF_DIR/data" -name '*.tmp' 2>/dev/null | wc -l)
-    [ "$wal" -eq 0 ] && [ "$tmpf" -eq 0 ] && break
-    sleep 1
-done
-sleep 6
+# 5 s after the last write (settings above): wait for it. Sitebase's disk is
+# measured after the queries (see the top).
+influxd_idle "$REF_DIR"
+[ "$driver" = influx ] && influxd_idle "$tmp/behind"
 du_bytes() { du -sb "$@" 2>/dev/null | awk '{s += $1} END {print s + 0}'; }
 total_points=$((result[wide.points] + result[long.points]))
 tsm_info() { # DIR: what influxd keeps there, for the record
@@ -162,21 +214,6 @@ tsm_info() { # DIR: what influxd keeps there, for the record
 echo "  influxd (reference): $(tsm_info "$REF_DIR")"
 [ "$driver" = influx ] && echo "  influxd behind Sitebase: $(tsm_info "$tmp/behind")"
 ref_bytes=$(du_bytes "$REF_DIR/data" "$REF_DIR/wal")
-if [ "$driver" = influx ]; then
-    sb_bytes=$(du_bytes "$tmp/behind/data" "$tmp/behind/wal")
-elif [ -d "$tmp/sitebase/tsdb" ]; then
-    sb_bytes=$(du_bytes "$tmp/sitebase/tsdb")
-else # wherever the engine keeps its files: the data folder but the SQLite store
-    sb_bytes=$(($(du_bytes "$tmp/sitebase") - $(du_bytes "$tmp/sitebase"/sitebase.db*)))
-fi
-if [ "$driver" = local ]; then
-    # What the engine holds where: block files, and the log not yet
-    # checkpointed (heads flush at 2 M points, 256 MiB of log or 10 min, so
-    # at this moment part of the points may still be in the log only).
-    tsf=$(find "$tmp/sitebase" -name '*.tsf' -printf '%s\n' | awk '{s += $1} END {print s + 0}')
-    wal=$(find "$tmp/sitebase" -path '*/wal/*.wal' -printf '%s\n' | awk '{s += $1} END {print s + 0}')
-    echo "  sitebase: $sb_bytes bytes, of which $(find "$tmp/sitebase" -name '*.tsf' | wc -l) block files $tsf bytes, log $wal bytes"
-fi
 
 # Queries (on the wide workload), each answer checked equal on both (numbers
 # within a relative 1e-9, as tests/tsdb/compare.py).
@@ -241,12 +278,60 @@ PY
 sb_rss=$(rss "$SB_PID")
 ref_rss=$(rss "$REF_PID")
 [ "$driver" = influx ] && sb_rss=$((sb_rss + $(rss "$BEHIND_PID")))
+
+if [ "$driver" = influx ]; then
+    sb_bytes=$(du_bytes "$tmp/behind/data" "$tmp/behind/wal")
+else
+    # Stopped, then checkpointed offline: every point in a compacted block
+    # file, the log empty (see the top).
+    sb_log_before=$(find "$tmp/sitebase" -path '*/wal/*.wal' -printf '%s\n' | awk '{s += $1} END {print s + 0}')
+    kill -TERM "$SB_PID"
+    wait "$SB_PID" 2>/dev/null || true
+    ck=$("$engine" checkpoint "$tmp/sitebase/tsdb")
+    sb_bytes=$(du_bytes "$tmp/sitebase/tsdb")
+    tsf=$(find "$tmp/sitebase" -name '*.tsf' -printf '%s\n' | awk '{s += $1} END {print s + 0}')
+    wal=$(find "$tmp/sitebase" -path '*/wal/*.wal' -printf '%s\n' | awk '{s += $1} END {print s + 0}')
+    echo "  sitebase (log at the end of the queries: $sb_log_before bytes; checkpointed: $ck): $sb_bytes bytes, of which $(find "$tmp/sitebase" -name '*.tsf' | wc -l) block files $tsf bytes, log $wal bytes"
+    # By workload: the engine's catalog maps database names (the projects)
+    # to their folders. influxd's per-database folders hold its TSM files
+    # and index; its series file (shared) is left out there.
+    gen_of() {
+        python3 - "$tmp/sitebase/tsdb/catalog" "$1" <<'CAT'
+import struct, sys
+b = open(sys.argv[1], "rb").read()
+assert b[:4] == b"TSC1"
+version = struct.unpack_from("<I", b, 4)[0]
+n = struct.unpack_from("<I", b, 32)[0]
+p = 36
+for _ in range(n):
+    ln = shift = 0
+    while True:
+        c = b[p]; p += 1
+        ln |= (c & 0x7F) << shift; shift += 7
+        if c < 0x80:
+            break
+    name = b[p:p + ln].decode(); p += ln
+    gen = struct.unpack_from("<Q", b, p)[0]
+    p += 24 if version >= 2 else 16
+    if name == sys.argv[2]:
+        print(gen)
+CAT
+    }
+    for w in wide long; do
+        d="$tmp/sitebase/tsdb/db-$(gen_of "$(eval echo "\$DB_$w")")"
+        blocks=$(find "$d" -name '*.tsf' -printf '%s\n' | awk '{s += $1} END {print s + 0}')
+        roll=$(find "$d" -name '*.tsr' -printf '%s\n' | awk '{s += $1} END {print s + 0}')
+        ref=$(du_bytes "$REF_DIR/data/$w")
+        echo "  $w: sitebase $(python3 -c "print('%.2f' % (($blocks + $roll) / ${result[$w.points]}))") bytes a point (blocks $blocks, rollup snapshot $roll bytes); influxd $(python3 -c "print('%.2f' % ($ref / ${result[$w.points]}))") (data/$w $ref bytes)"
+    done
+fi
 python3 - "$driver" "$total_points" "$sb_bytes" "$ref_bytes" "$sb_rss" "$ref_rss" "$tmp/queries.json" \
     "${result[wide.points]}" "${result[wide.sb_rate]}" "${result[wide.ref_rate]}" \
-    "${result[long.points]}" "${result[long.sb_rate]}" "${result[long.ref_rate]}" <<'PY'
+    "${result[long.points]}" "${result[long.sb_rate]}" "${result[long.ref_rate]}" \
+    "${result[wide.sb_cpu]}" "${result[wide.ref_cpu]}" "${result[long.sb_cpu]}" "${result[long.ref_cpu]}" <<'PY'
 import json, sys
 (driver, points, sb_bytes, ref_bytes, sb_rss, ref_rss, qfile,
- wp, wsb, wref, lp, lsb, lref) = sys.argv[1:14]
+ wp, wsb, wref, lp, lsb, lref, wsc, wrc, lsc, lrc) = sys.argv[1:18]
 q = json.load(open(qfile))
 def row(name, sb, ref, unit, better):
     ratio = float(sb) / float(ref) if float(ref) else float("nan")
@@ -255,6 +340,10 @@ print("\n| %-38s | %18s | %14s | %7s | better" % ("", "Sitebase (" + driver + ")
 print("|" + "-" * 40 + "|" + "-" * 20 + "|" + "-" * 16 + "|---------|-------")
 row("wide: points/s (%s points)" % wp, "%.0f" % float(wsb), "%.0f" % float(wref), "", "higher")
 row("long: points/s (%s points)" % lp, "%.0f" % float(lsb), "%.0f" % float(lref), "", "higher")
+row("wide: server CPU s per M points", "%.3f" % (float(wsc) * 1e6 / int(wp)),
+    "%.3f" % (float(wrc) * 1e6 / int(wp)), "", "lower")
+row("long: server CPU s per M points", "%.3f" % (float(lsc) * 1e6 / int(lp)),
+    "%.3f" % (float(lrc) * 1e6 / int(lp)), "", "lower")
 row("peak RSS, MiB", "%.1f" % (int(sb_rss) / 1024), "%.1f" % (int(ref_rss) / 1024), "", "lower")
 row("bytes/point on disk (both loads)", "%.2f" % (int(sb_bytes) / int(points)),
     "%.2f" % (int(ref_bytes) / int(points)), "", "lower")

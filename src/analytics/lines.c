@@ -38,12 +38,13 @@ void analytics_write_lines(sb_str body, sb_str precision, int64_t now_ns, analyt
     sb_vec_reserve(&pts, lines);
     sb_buf parse = SB_BUF_INIT;
     bool parse_failed = false;
-    tsdb_point p;
     sb_errbuf err;
     tsdb_line_status st;
-    while ((st = tsdb_line_next(&r, &a, &p, &err)) != TSDB_LINE_END) {
+    /* Each line is parsed straight into the next slot (reserved above:
+     * one a line) and kept by counting it; a bad line's slot is reused. */
+    while ((st = tsdb_line_next(&r, &a, &pts.items[pts.len], &err)) != TSDB_LINE_END) {
         if (st == TSDB_LINE_POINT) {
-            sb_vec_push(&pts, p);
+            pts.len++;
             continue;
         }
         parse_failed = true;

@@ -36,6 +36,9 @@
 #include "tsdb/crc32c.h"
 
 #define NAME_MAX_LEN 255
+/* 2: each database names its rollup snapshot (rollup_file.c); 1 is read
+ * as "no snapshot". */
+#define CATALOG_VERSION 2
 
 int64_t tsdb__now(const tsdb_engine *e)
 {
@@ -156,7 +159,7 @@ tsdb_err tsdb__catalog_write(tsdb_engine *e, sb_errbuf *err)
 {
     sb_buf b = SB_BUF_INIT;
     sb_buf_append(&b, "TSC1", 4);
-    tsdb__put_u32(&b, 1);
+    tsdb__put_u32(&b, CATALOG_VERSION);
     pthread_rwlock_rdlock(&e->lock);
     tsdb__put_u64(&b, e->next_gen);
     tsdb__put_u64(&b, e->checkpoint);
@@ -168,6 +171,7 @@ tsdb_err tsdb__catalog_write(tsdb_engine *e, sb_errbuf *err)
         sb_buf_append_str(&b, d->name);
         tsdb__put_u64(&b, d->gen);
         tsdb__put_u64(&b, (uint64_t)atomic_load(&d->retention));
+        tsdb__put_u64(&b, d->snap);
     }
     pthread_rwlock_unlock(&e->lock);
     tsdb__put_u32(&b, tsdb_crc32c(0, b.ptr, b.len));
@@ -209,7 +213,8 @@ static tsdb_err catalog_read(tsdb_engine *e, sb_errbuf *err)
     fclose(f);
     tsdb_err rc = TSDB_E_CORRUPT;
     const uint8_t *p = (const uint8_t *)b.ptr;
-    if (b.len < 36 || memcmp(p, "TSC1", 4) || tsdb__get_u32(p + 4) != 1 ||
+    uint32_t version = b.len >= 8 ? tsdb__get_u32(p + 4) : 0;
+    if (b.len < 36 || memcmp(p, "TSC1", 4) || version < 1 || version > CATALOG_VERSION ||
         tsdb_crc32c(0, p, b.len - 4) != tsdb__get_u32(p + b.len - 4))
         goto out;
     tsdb__rd r = {p + 8, p + b.len - 4, false};
@@ -222,12 +227,14 @@ static tsdb_err catalog_read(tsdb_engine *e, sb_errbuf *err)
     uint32_t n = tsdb__get_u32(h + 24);
     for (uint32_t i = 0; i < n && !r.bad; i++) {
         sb_str name = tsdb__rd_str(&r, NAME_MAX_LEN);
-        const uint8_t *x = tsdb__rd_bytes(&r, 16);
+        const uint8_t *x = tsdb__rd_bytes(&r, version >= 2 ? 24 : 16);
         if (!x || !name_ok(name))
             goto out;
         uint64_t gen = tsdb__get_u64(x);
         char *dir = path_of(e->dir, "db-%" PRIu64, gen);
         tsdb__db *d = tsdb__db_new(name, gen, (int64_t)tsdb__get_u64(x + 8), dir);
+        if (version >= 2)
+            d->snap = tsdb__get_u64(x + 16);
         free(dir);
         db_insert(e, d);
     }
@@ -318,6 +325,13 @@ static tsdb_err load_db(tsdb_engine *e, tsdb__db *d, sb_errbuf *err)
         sb_buf_appendf(&path, "%s/%s", d->dir, de->d_name);
         if (l > 4 && !strcmp(de->d_name + l - 4, ".tmp")) {
             unlink(path.ptr); /* a flush or compaction that did not finish */
+            continue;
+        }
+        uint64_t snap;
+        if (sscanf(de->d_name, "rollups-%20" SCNu64 ".tsr", &snap) == 1 && l > 4 &&
+            !strcmp(de->d_name + l - 4, ".tsr")) {
+            if (snap != d->snap)
+                unlink(path.ptr); /* written by a flush whose catalog did not follow */
             continue;
         }
         if (l < 5 || strcmp(de->d_name + l - 4, ".tsf"))
@@ -416,6 +430,14 @@ static int replay_record(void *arg, const uint8_t *p, size_t n)
     tsdb__db *d = db_by_gen(e, gen);
     if (!d)
         return 0; /* a dropped database */
+    /* Rows loaded from a snapshot hold the records before its position;
+     * later ones update them as their write did. Without a snapshot, the
+     * rows are recomputed from all the data after the replay. */
+    uint64_t off = (uint64_t)(p - e->wal.replay_base) - 8;
+    bool roll = d->roll_loaded && (e->wal.replay_seq > d->snap_seq ||
+                                   (e->wal.replay_seq == d->snap_seq && off >= d->snap_off));
+    if (roll)
+        d->roll_version++;
     for (size_t i = 0; i < np; i++) {
         const tsdb_point *pt = &pts[i];
         uint64_t h = tsdb__key_hash(pt->series_key);
@@ -434,7 +456,7 @@ static int replay_record(void *arg, const uint8_t *p, size_t n)
             if (mf->type != f->type)
                 continue; /* cannot happen: types were checked at write */
             tsdb__sfield *sf = tsdb__sfield_get(e, s, mf);
-            tsdb__sfield_append(e, d, sf, pt->time, f, false);
+            tsdb__sfield_append(e, d, sf, pt->time, f, roll);
             d->head_points++;
             atomic_fetch_add(&e->head_points, 1);
         }
@@ -510,8 +532,14 @@ tsdb_err tsdb_engine_open(const char *dir, const tsdb_engine_opts *opts, tsdb_en
         rc = catalog_read(e, err);
     if (rc == TSDB_E_OK)
         remove_stray_dbs(e);
-    for (size_t i = 0; rc == TSDB_E_OK && i < e->dbs.len; i++)
-        rc = load_db(e, e->dbs.items[i], err);
+    for (size_t i = 0; rc == TSDB_E_OK && i < e->dbs.len; i++) {
+        tsdb__db *d = e->dbs.items[i];
+        rc = load_db(e, d, err);
+        if (rc == TSDB_E_OK)
+            d->roll_loaded = tsdb__rollup_load(e, d, NULL);
+        if (!d->roll_loaded)
+            d->roll_version = 1; /* recomputed: the next flush saves them */
+    }
     uint64_t last = 0;
     if (rc == TSDB_E_OK) {
         replay_ctx c = {e, {0}, err};
@@ -522,7 +550,10 @@ tsdb_err tsdb_engine_open(const char *dir, const tsdb_engine_opts *opts, tsdb_en
     if (rc == TSDB_E_OK)
         rc = tsdb__wal_start(&e->wal, last + 1, err);
     for (size_t i = 0; rc == TSDB_E_OK && i < e->dbs.len; i++)
-        rc = tsdb__rollup_rebuild(e, e->dbs.items[i], err);
+        if (!e->dbs.items[i]->roll_loaded)
+            rc = tsdb__rollup_rebuild(e, e->dbs.items[i], err);
+        else if (e->dbs.items[i]->roll_dirty) /* rows usable from the start */
+            tsdb__rollup_repair(e, e->dbs.items[i], err);
     if (rc == TSDB_E_OK && atomic_load(&e->head_points))
         atomic_store(&e->first_unflushed, tsdb__now(e));
     if (rc != TSDB_E_OK) {
@@ -721,6 +752,7 @@ tsdb_err tsdb_engine_write(tsdb_engine *e, sb_str db, const tsdb_point *pts, siz
             values += p->nfields;
         }
         d->head_points += values;
+        d->roll_version++;
     }
     pthread_rwlock_unlock(&d->lock);
 

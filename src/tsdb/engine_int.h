@@ -141,6 +141,10 @@ typedef struct tsdb__wal {
     bool syncing;              /* a writer is in fdatasync outside mu */
     bool failed;               /* an append or sync failed: refuse everything */
     SB_VEC(tsdb__wal_seg) old; /* closed segments not yet checkpointed */
+    /* While replay walks a segment: its number and image, so that the
+     * callback can tell where a record lies (payload - base - 8). */
+    uint64_t replay_seq;
+    const uint8_t *replay_base;
 } tsdb__wal;
 
 #define TSDB__WAL_HEADER     8 /* "TSW1", u32 version */
@@ -195,6 +199,8 @@ tsdb_err tsdb__wal_rotate(tsdb__wal *w, uint64_t *closed, sb_errbuf *err);
 /* Deletes closed segments <= seq. */
 void tsdb__wal_remove_upto(tsdb__wal *w, uint64_t seq);
 uint64_t tsdb__wal_bytes(tsdb__wal *w);
+/* The end of the last record appended: open segment and its size. */
+void tsdb__wal_pos(tsdb__wal *w, uint64_t *seq, uint64_t *end);
 
 /* ---- series, fields, heads, rollups (index.c, head.c) ---- */
 
@@ -257,6 +263,7 @@ typedef struct tsdb__sfield {
     int64_t max_time;                  /* of every point ever written; INT64_MIN */
     uint64_t wseq;                     /* bumped on each append */
     tsdb__rvec roll[TSDB_MAX_ROLLUPS]; /* per rollup width; numeric fields */
+    uint8_t roll_off; /* bit w: width w keeps no rows, the field is sparse (head.c) */
 } tsdb__sfield;
 
 typedef struct tsdb__meas tsdb__meas;
@@ -296,6 +303,14 @@ typedef struct tsdb__db {
     uint64_t head_points;
     bool frozen;     /* sfields hold frozen heads */
     bool roll_dirty; /* some rollup row may be dirty */
+    /* Rollup snapshots (rollup_file.c). roll_version counts the changes
+     * to rows that the log does not replay: every write record and every
+     * retention cut; snap_version is the count the snapshot holds. */
+    uint64_t roll_version;
+    uint64_t snap_version;
+    uint64_t snap;               /* the catalog's snapshot number; 0 none */
+    uint64_t snap_seq, snap_off; /* its log position P, once loaded */
+    bool roll_loaded;            /* rows came from the snapshot at open */
 } tsdb__db;
 
 struct tsdb_engine {
@@ -381,13 +396,31 @@ extern const tsdb_source_vt tsdb__engine_vt;
 int tsdb__read_refs(const tsdb__bref *refs, size_t n, tsdb_type type, tsdb_chunk_cb cb, void *arg,
                     sb_errbuf *err);
 
+/* rollup_file.c: snapshots of a database's rollup rows (see there). */
+char *tsdb__rollup_path(const tsdb__db *d, uint64_t n, bool tmp);
+/* Writes snapshot number n of d's rows (at the log's current position,
+ * synced first); on success d->snap_version is the version it holds. The
+ * caller names it in the catalog. */
+tsdb_err tsdb__rollup_save(tsdb_engine *e, tsdb__db *d, uint64_t n, sb_errbuf *err);
+/* Installs the rows of snapshot d->snap and sets d->snap_seq/off; false
+ * (nothing changed, err says why unless there is no snapshot) when there
+ * is none or it does not read back whole. */
+bool tsdb__rollup_load(tsdb_engine *e, tsdb__db *d, sb_errbuf *err);
+/* Whether a snapshot image reads back whole for e's widths, installing
+ * nothing (only e->o is read); for the fuzzer. */
+bool tsdb__rollup_check(tsdb_engine *e, const uint8_t *p, size_t n);
+
 /* engine.c */
 tsdb__db *tsdb__db_get(tsdb_engine *e, sb_str name); /* a ref, or NULL */
 tsdb_err tsdb__catalog_write(tsdb_engine *e, sb_errbuf *err);
 int64_t tsdb__now(const tsdb_engine *e);
 tsdb_err tsdb__fsync_dir(const char *dir, sb_errbuf *err);
-/* Rollups of every numeric field of d from its data (at open). */
+/* Rollups of every numeric field of d from its data (at open, without a
+ * snapshot). */
 tsdb_err tsdb__rollup_rebuild(tsdb_engine *e, tsdb__db *d, sb_errbuf *err);
+/* Recomputes d's dirty rollup rows from the data (maintain; open, for the
+ * dirty rows a snapshot or the replay left). */
+void tsdb__rollup_repair(tsdb_engine *e, tsdb__db *d, sb_errbuf *err);
 void tsdb__rm_dir(const char *dir);
 
 /* varints (LEB128) and a bounded reader, for the log and file index */

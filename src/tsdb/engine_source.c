@@ -508,7 +508,7 @@ static int src_rollup(tsdb_source *s, sb_str db, uint64_t series, sb_str field, 
     tsdb__sfield *sf = NULL;
     if (series >= 1 && series <= d->series.len)
         sf = tsdb__sfield_find(d->series.items[series - 1], field);
-    if (!sf || !tsdb__has_roll(sf)) {
+    if (!sf || !tsdb__has_roll(sf) || (sf->roll_off & (1u << w))) {
         decline = true;
     } else {
         const tsdb__rvec *rv = &sf->roll[w];

@@ -13,6 +13,15 @@
  * any other point may overwrite an earlier value, so its buckets are
  * marked dirty: the source's rollup walk declines a range with a dirty
  * bucket and maintain recomputes them from the data.
+ *
+ * Sparse fields keep no rows: a row costs 40 bytes, and one that sums a
+ * single point saves nothing over reading that point from its block (the
+ * wide workload has ~5 M one-minute rows of one point each: 216 MB). When
+ * a width's rows reach SPARSE_ROWS by appends in time order and the ones
+ * before the newest hold fewer than SPARSE_MIN points on average, the
+ * width's rows go and the field's bit in roll_off says so for good: the
+ * source's rollup walk declines the width, the executor tries the next
+ * or scans. Rollup snapshots keep the bit; a recomputation decides anew.
  */
 #include <string.h>
 
@@ -221,9 +230,28 @@ void tsdb__bref_push(tsdb__sfield *sf, tsdb__bref b)
     sf->blocks.items[sf->blocks.len++] = b;
 }
 
+#define SPARSE_ROWS 16
+#define SPARSE_MIN  2
+
+/* Called when rv has just reached SPARSE_ROWS by an append: drops its rows
+ * if the complete ones (all but the newest) are sparse. */
+static bool sparse(tsdb__rvec *rv)
+{
+    uint64_t points = 0;
+    for (uint32_t i = 0; i + 1 < rv->len; i++)
+        points += rv->items[i].count & ~TSDB__RROW_DIRTY;
+    if (points >= (uint64_t)SPARSE_MIN * (rv->len - 1))
+        return false;
+    free(rv->items);
+    *rv = (tsdb__rvec){0};
+    return true;
+}
+
 bool tsdb__rollup_add(const tsdb_engine *e, tsdb__sfield *sf, int64_t t, double x, bool exact)
 {
     for (unsigned w = 0; w < e->o.nrollups; w++) {
+        if (sf->roll_off & (1u << w))
+            continue;
         tsdb__rvec *rv = &sf->roll[w];
         int64_t width = e->o.rollups[w];
         tsdb__rrow *row = NULL;
@@ -243,6 +271,10 @@ bool tsdb__rollup_add(const tsdb_engine *e, tsdb__sfield *sf, int64_t t, double 
         if (!rv->len || rv->items[rv->len - 1].start < b) {
             rvec_grow(rv);
             rv->items[rv->len++] = (tsdb__rrow){.start = b};
+            if (rv->len == SPARSE_ROWS && sparse(rv)) {
+                sf->roll_off |= (uint8_t)(1u << w);
+                continue;
+            }
             row = &rv->items[rv->len - 1];
         } else {
             size_t lo = 0, hi = rv->len;

@@ -285,6 +285,42 @@ static void dbs_snapshot(tsdb_engine *e, dblist *out)
     pthread_rwlock_unlock(&e->lock);
 }
 
+/* ---- rollup snapshots (rollup_file.c) ---- */
+
+typedef struct stale_snap {
+    tsdb__db *d;
+    uint64_t n;
+} stale_snap;
+typedef SB_VEC(stale_snap) stale_list;
+
+/* Saves a snapshot of d's rows when they changed since its last one and
+ * names it in d->snap (0 when it could not be written: opening then
+ * recomputes them); the number the catalog stops naming goes to stale. */
+static void snapshot_db(tsdb_engine *e, tsdb__db *d, stale_list *stale)
+{
+    pthread_rwlock_rdlock(&d->lock);
+    bool changed = d->roll_version != d->snap_version;
+    pthread_rwlock_unlock(&d->lock);
+    if (!changed)
+        return;
+    uint64_t n = e->next_file++;
+    sb_errbuf e2;
+    if (d->snap)
+        sb_vec_push(stale, ((stale_snap){d, d->snap}));
+    d->snap = tsdb__rollup_save(e, d, n, &e2) == TSDB_E_OK ? n : 0;
+}
+
+/* Once the catalog no longer names them. */
+static void remove_stale(stale_list *stale)
+{
+    for (size_t i = 0; i < stale->len; i++) {
+        char *path = tsdb__rollup_path(stale->items[i].d, stale->items[i].n, false);
+        unlink(path);
+        free(path);
+    }
+    sb_vec_free(stale);
+}
+
 static tsdb_err flush(tsdb_engine *e, const dblist *dbs, sb_errbuf *err)
 {
     uint64_t closed;
@@ -295,13 +331,22 @@ static tsdb_err flush(tsdb_engine *e, const dblist *dbs, sb_errbuf *err)
     for (size_t i = 0; i < dbs->len && rc == TSDB_E_OK; i++)
         rc = flush_db(e, dbs->items[i], err);
     if (rc == TSDB_E_OK) {
+        /* Before the checkpoint moves past the rotated segments: a
+         * snapshot's position must stay in the log that opening replays
+         * (a database without changes has no record after its position). */
+        stale_list stale = {0};
+        for (size_t i = 0; i < dbs->len; i++)
+            snapshot_db(e, dbs->items[i], &stale);
         uint64_t old = e->checkpoint;
         e->checkpoint = closed;
         rc = tsdb__catalog_write(e, err);
-        if (rc == TSDB_E_OK)
+        if (rc == TSDB_E_OK) {
             tsdb__wal_remove_upto(&e->wal, closed);
-        else
+            remove_stale(&stale);
+        } else {
             e->checkpoint = old;
+            sb_vec_free(&stale); /* the catalog on disk may still name them */
+        }
     }
     return rc;
 }
@@ -536,10 +581,27 @@ static void retention_db(tsdb_engine *e, tsdb__db *d, int64_t now)
             }
         }
     }
+    if (old.len)
+        d->roll_version++;
     pthread_rwlock_unlock(&d->lock);
+    bool unlink_old = true;
+    if (old.len) {
+        /* The trimmed rows are named in the catalog before the files go: a
+         * snapshot with rows of deleted windows would outlive them. */
+        stale_list stale = {0};
+        sb_errbuf e2;
+        snapshot_db(e, d, &stale);
+        if (tsdb__catalog_write(e, &e2) == TSDB_E_OK) {
+            remove_stale(&stale);
+        } else {
+            sb_vec_free(&stale);
+            unlink_old = false; /* opening finds them and expires them again */
+        }
+    }
     for (size_t i = 0; i < old.len; i++) {
         char *path = file_path(d, old.items[i]->seq, "");
-        unlink(path);
+        if (unlink_old)
+            unlink(path);
         free(path);
         tsdb__file_unref(old.items[i]);
     }
@@ -609,6 +671,7 @@ tsdb_err tsdb__rollup_rebuild(tsdb_engine *e, tsdb__db *d, sb_errbuf *err)
             tsdb__sfield *sf = &s->fields[k];
             for (unsigned r = 0; r < e->o.nrollups; r++)
                 sf->roll[r].len = 0;
+            sf->roll_off = 0;
             for (size_t j = 0; j < p.t.len; j++)
                 tsdb__rollup_add(e, sf, p.t.items[j], p.x.items[j], true);
         }
@@ -624,7 +687,7 @@ typedef struct dirty {
     int64_t lo, hi; /* the span of its dirty rows */
 } dirty;
 
-static void repair_db(tsdb_engine *e, tsdb__db *d, sb_errbuf *err)
+void tsdb__rollup_repair(tsdb_engine *e, tsdb__db *d, sb_errbuf *err)
 {
     SB_VEC(dirty) ds = {0};
     pthread_rwlock_wrlock(&d->lock);
@@ -707,7 +770,7 @@ static tsdb_err maintain(tsdb_engine *e, int64_t now, bool force, sb_errbuf *err
         rc = compact_db(e, dbs.items[i], now, force, err);
     for (size_t i = 0; i < dbs.len; i++) {
         retention_db(e, dbs.items[i], now);
-        repair_db(e, dbs.items[i], err);
+        tsdb__rollup_repair(e, dbs.items[i], err);
     }
     for (size_t i = 0; i < dbs.len; i++)
         tsdb__db_unref(dbs.items[i]);

@@ -350,7 +350,10 @@ tsdb_err tsdb__wal_replay(tsdb__wal *w, uint64_t checkpoint, tsdb__wal_rec_cb cb
                 rc = TSDB_E_IO;
             } else {
                 sb_errbuf e2;
+                w->replay_seq = seq;
+                w->replay_base = m;
                 rc = tsdb__wal_walk(m, size, cb, arg, &good, &e2);
+                w->replay_base = NULL;
                 if (rc != TSDB_E_OK)
                     sb_errf(err, "%s: %s", path, e2.msg);
                 if (size)
@@ -517,4 +520,12 @@ uint64_t tsdb__wal_bytes(tsdb__wal *w)
         n += w->old.items[i].size;
     pthread_mutex_unlock(&w->mu);
     return n;
+}
+
+void tsdb__wal_pos(tsdb__wal *w, uint64_t *seq, uint64_t *end)
+{
+    pthread_mutex_lock(&w->mu);
+    *seq = w->seq;
+    *end = w->size;
+    pthread_mutex_unlock(&w->mu);
 }

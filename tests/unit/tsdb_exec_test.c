@@ -891,10 +891,11 @@ static void test_mode_distinct(void **state)
           ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"distinct\"],\"values\":[[\"2020-01-01T00:"
               "00:00Z\",1],[\"2020-01-01T00:00:00Z\",2],[\"2020-01-01T00:00:00Z\",3],[\"2020-01-01T"
               "00:00:00Z\",4],[\"2020-01-01T00:01:00Z\",5],[\"2020-01-01T00:02:00Z\",10]]}"));
-    check("SELECT distinct(value) FROM cpu " RANGE_4M "GROUP BY time(1m) ORDER BY time DESC",
-          ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"distinct\"],\"values\":[[\"2020-01-01T00:"
-              "02:00Z\",10],[\"2020-01-01T00:01:00Z\",5],[\"2020-01-01T00:00:00Z\",1],[\"2020-01-01T"
-              "00:00:00Z\",2],[\"2020-01-01T00:00:00Z\",3],[\"2020-01-01T00:00:00Z\",4]]}"));
+    check(
+        "SELECT distinct(value) FROM cpu " RANGE_4M "GROUP BY time(1m) ORDER BY time DESC",
+        ONE("{\"name\":\"cpu\",\"columns\":[\"time\",\"distinct\"],\"values\":[[\"2020-01-01T00:"
+            "02:00Z\",10],[\"2020-01-01T00:01:00Z\",5],[\"2020-01-01T00:00:00Z\",1],[\"2020-01-01T"
+            "00:00:00Z\",2],[\"2020-01-01T00:00:00Z\",3],[\"2020-01-01T00:00:00Z\",4]]}"));
     check("SELECT distinct(free) FROM mem",
           ONE("{\"name\":\"mem\",\"columns\":[\"time\",\"distinct\"],\"values\":[[\"1970-01-01T00:"
               "00:00Z\",100],[\"1970-01-01T00:00:00Z\",50]]}"));
@@ -1013,6 +1014,84 @@ static void test_fill_alone(void **state)
     check("SELECT value FROM cpu fill(linear)", ERR("fill(linear) must be used with a function"));
 }
 
+/* The float writer skips digit counts that cannot read back; its output
+ * must be what trying every count from 1 to 17 gives (the shortest that
+ * reads back), here recomputed the slow way on random bit patterns, means
+ * of two-decimal values, neighbours of powers of two and ten, integers. */
+static void reference_float(char *dst, size_t cap, double v)
+{
+    char buf[40];
+    for (int p = 1; p <= 17; p++) {
+        snprintf(buf, sizeof(buf), "%.*e", p - 1, v);
+        if (strtod(buf, NULL) == v || p == 17)
+            break;
+    }
+    snprintf(dst, cap, "%s", buf);
+}
+
+/* The significant digits of a number's text, without leading and
+ * trailing zeros. */
+static void digits_of(const char *text, char *d, size_t cap)
+{
+    size_t k = 0;
+    bool lead = true;
+    for (const char *c = text; *c && *c != 'e' && k + 1 < cap; c++) {
+        if (*c < '0' || *c > '9' || (lead && *c == '0'))
+            continue;
+        lead = false;
+        d[k++] = *c;
+    }
+    while (k > 1 && d[k - 1] == '0')
+        k--;
+    d[k] = 0;
+}
+
+static void test_float_shortest(void **state)
+{
+    (void)state;
+    uint64_t x = 0x243F6A8885A308D3u;
+    sb_buf got = SB_BUF_INIT;
+    for (int i = 0; i < 100000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        double v;
+        switch (i % 5) {
+        case 0: /* any finite bit pattern */
+            memcpy(&v, &x, 8);
+            if (!isfinite(v))
+                continue;
+            break;
+        case 1: /* a mean of values with two decimals */
+            v = (double)(int64_t)(x % 2000000) / 100 / (double)(1 + (x >> 40) % 97);
+            break;
+        case 2: /* next to a power of two */
+            v = ldexp(1.0, (int)((x >> 8) % 200) - 100);
+            v = (x & 1) ? nextafter(v, 0) : (x & 2) ? nextafter(v, INFINITY) : v;
+            break;
+        case 3: /* next to a power of ten */
+            v = pow(10, (int)((x >> 8) % 40) - 20);
+            v = (x & 1) ? nextafter(v, 0) : (x & 2) ? nextafter(v, INFINITY) : v;
+            break;
+        default: /* integers and their neighbours */
+            v = (double)(int64_t)(x >> 11);
+            if (x & 1)
+                v = nextafter(v, INFINITY);
+            break;
+        }
+        if (v == 0)
+            continue;
+        sb_buf_reset(&got);
+        ex__json_float(&got, v);
+        sb_buf_putc(&got, 0);
+        char want[40], wd[40], gd[40];
+        reference_float(want, sizeof(want), v);
+        digits_of(want, wd, sizeof(wd));
+        digits_of(got.ptr, gd, sizeof(gd));
+        if (strtod(got.ptr, NULL) != v || strcmp(wd, gd) != 0)
+            fail_msg("%.17g: wrote %s, the shortest is %s", v, got.ptr, want);
+    }
+    sb_buf_free(&got);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1042,6 +1121,7 @@ int main(void)
         cmocka_unit_test(test_rollups_match_scans),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_hostile_regex),
+        cmocka_unit_test(test_float_shortest),
     };
     int failed = cmocka_run_group_tests_name("on heads", tests, setup_heads, teardown);
     failed += cmocka_run_group_tests_name("on blocks", tests, setup_blocks, teardown);

@@ -8,6 +8,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "tsdb/line.h"
 
@@ -163,6 +164,65 @@ static void test_numbers(void **state)
     for (size_t i = 0; i < SB_ARRAY_LEN(bad_bools); i++) {
         snprintf(line, sizeof(line), "m f=%s", bad_bools[i]);
         assert_string_equal(reason(line, TSDB_E_SYNTAX), "invalid boolean");
+    }
+}
+
+/* Floats are read by a fast path (an integer mantissa times an exact power
+ * of ten) or by strtod: every form must give strtod's bits. Random
+ * decimals around the fast path's edges: 1 to 22 digits (2^53 has 16),
+ * the point anywhere, exponents to +-30, leading and trailing zeros. */
+static void test_floats_as_strtod(void **state)
+{
+    (void)state;
+    uint64_t x = 0x9E3779B97F4A7C15u;
+    char num[80], line[96];
+    for (int round = 0; round < 200000; round++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        size_t n = 0, digits = 1 + x % 22, point = (x >> 8) % (digits + 2);
+        if ((x >> 16) & 1)
+            num[n++] = '-';
+        uint64_t y = x;
+        for (size_t d = 0; d < digits; d++) {
+            if (d == point)
+                num[n++] = '.';
+            y = y * 6364136223846793005u + 1442695040888963407u;
+            /* zeros often: they change the digit count, not the value */
+            num[n++] = (char)('0' + ((y >> 33) % 4 == 0 ? 0 : (y >> 40) % 10));
+        }
+        if (point == digits)
+            num[n++] = '.';
+        if ((x >> 20) % 3 == 0)
+            n += (size_t)snprintf(num + n, sizeof(num) - n, "e%d", (int)((x >> 24) % 61) - 30);
+        num[n] = '\0';
+        snprintf(line, sizeof(line), "m f=%s", num);
+        tsdb_point p = parse_ok(line);
+        double want = strtod(num, NULL);
+        assert_int_equal(p.fields[0].type, TSDB_FLOAT);
+        if (memcmp(&p.fields[0].v.f, &want, sizeof(want)) != 0)
+            fail_msg("%s: %.17g, strtod %.17g", num, p.fields[0].v.f, want);
+    }
+    /* The edges by hand: 2^53 and one past, 1e22 and 1e23, 19 and 20 digits. */
+    const char *edge[] = {"9007199254740992",
+                          "9007199254740993",
+                          "9007199254740993e-5",
+                          "1e22",
+                          "1e23",
+                          "1e-22",
+                          "1e-23",
+                          "1234567890123456789",
+                          "12345678901234567890",
+                          "0.1234567890123456789e3",
+                          "-0.0",
+                          "00000000000000000000001.5",
+                          "0.000000000000000000000000001",
+                          "4.9e-324",
+                          "1.7976931348623157e308"};
+    for (size_t i = 0; i < SB_ARRAY_LEN(edge); i++) {
+        snprintf(line, sizeof(line), "m f=%s", edge[i]);
+        tsdb_point p = parse_ok(line);
+        double want = strtod(edge[i], NULL);
+        if (memcmp(&p.fields[0].v.f, &want, sizeof(want)) != 0)
+            fail_msg("%s: %.17g, strtod %.17g", edge[i], p.fields[0].v.f, want);
     }
 }
 
@@ -523,11 +583,17 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_basic),     cmocka_unit_test(test_escapes),
-        cmocka_unit_test(test_numbers),   cmocka_unit_test(test_time_and_precision),
-        cmocka_unit_test(test_canonical), cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_limits),    cmocka_unit_test(test_reader),
-        cmocka_unit_test(test_writer),    cmocka_unit_test(test_writer_random),
+        cmocka_unit_test(test_basic),
+        cmocka_unit_test(test_escapes),
+        cmocka_unit_test(test_numbers),
+        cmocka_unit_test(test_floats_as_strtod),
+        cmocka_unit_test(test_time_and_precision),
+        cmocka_unit_test(test_canonical),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_reader),
+        cmocka_unit_test(test_writer),
+        cmocka_unit_test(test_writer_random),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
