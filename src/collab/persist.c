@@ -143,21 +143,21 @@ bool collab_persist_load(store *db, const char *project_id, const char *doc, crd
 }
 
 /* *code: the store's error when it failed (STORE_CONSTRAINT: a seq taken). */
-static bool append_at(store *db, const char *project_id, const char *doc, int64_t first_seq,
-                      const sb_str *updates, size_t n, int64_t now_us, store_err *code,
-                      sb_errbuf *err)
+/* Inserts the rows at first_seq.. inside the caller's transaction; on
+ * failure rolls it back and says why (code: STORE_CONSTRAINT when a seq
+ * was taken). */
+static bool insert_rows(store *db, const char *project_id, const char *doc, int64_t first_seq,
+                        const sb_str *updates, size_t n, int64_t now_us, store_err *code,
+                        sb_errbuf *err)
 {
     sb_errbuf why;
-    store_err e = store_begin(db, &why);
     *code = STORE_OK;
-    if (e != STORE_OK)
-        return *code = e, fail(db, err, "beginning a collab append", e, &why);
     for (size_t i = 0; i < n; i++) {
         store_stmt *st;
-        e = store_prepare(db,
-                          "INSERT INTO collab_updates (project_id, doc, seq, data, created_at) "
-                          "VALUES ($1, $2, $3, $4, $5)",
-                          &st, &why);
+        store_err e = store_prepare(db,
+                                    "INSERT INTO collab_updates (project_id, doc, seq, data, "
+                                    "created_at) VALUES ($1, $2, $3, $4, $5)",
+                                    &st, &why);
         if (e != STORE_OK)
             return *code = e, fail(db, err, "preparing a collab append", e, &why);
         store_bind_cstr(st, 1, project_id);
@@ -170,10 +170,29 @@ static bool append_at(store *db, const char *project_id, const char *doc, int64_
         if (e != STORE_DONE)
             return *code = e, fail(db, err, "appending a collab update", e, &why);
     }
-    e = store_commit(db, &why);
+    return true;
+}
+
+static bool commit(store *db, store_err *code, sb_errbuf *err)
+{
+    sb_errbuf why;
+    store_err e = store_commit(db, &why);
     if (e != STORE_OK)
         return *code = e, fail(db, err, "committing a collab append", e, &why);
     return true;
+}
+
+static bool append_at(store *db, const char *project_id, const char *doc, int64_t first_seq,
+                      const sb_str *updates, size_t n, int64_t now_us, store_err *code,
+                      sb_errbuf *err)
+{
+    sb_errbuf why;
+    store_err e = store_begin(db, &why);
+    *code = STORE_OK;
+    if (e != STORE_OK)
+        return *code = e, fail(db, err, "beginning a collab append", e, &why);
+    return insert_rows(db, project_id, doc, first_seq, updates, n, now_us, code, err) &&
+           commit(db, code, err);
 }
 
 bool collab_persist_append(store *db, const char *project_id, const char *doc, int64_t first_seq,
@@ -226,10 +245,13 @@ bool collab_persist_append_next(store *db, const char *project_id, const char *d
             !read_int(db, "SELECT through_seq FROM collab_docs WHERE project_id = $1 AND doc = $2",
                       project_id, doc, &through, err))
             return false;
+        /* One transaction: the reads and the rows (a second one only to
+         * read doubled the write transactions: SQLite's BEGIN IMMEDIATE
+         * takes the write lock for it). */
         int64_t first = (max_seq > through ? max_seq : through) + 1;
-        store_rollback(db, NULL);
         store_err code;
-        if (append_at(db, project_id, doc, first, updates, n, now_us, &code, err)) {
+        if (insert_rows(db, project_id, doc, first, updates, n, now_us, &code, err) &&
+            commit(db, &code, err)) {
             *first_seq = first;
             return true;
         }
