@@ -191,6 +191,43 @@ signup() {
     echo "$(body | jget access_token) $(body | jget user.id)"
 }
 
+# sb_team_project "VAR name role"...: olive (OWN, OWN_ID) owns the team
+# Studio (TEAM) and its project Site (PROJECT, visible to the team). Each
+# spec signs up name@example.com, sets VAR to its token and VAR_ID to its
+# user id, and adds it to the team with role ("-": not a member).
+sb_team_project() {
+    read -r OWN OWN_ID <<<"$(signup olive@example.com olive)"
+    call "$OWN" POST /teams '{"name":"Studio"}' >/dev/null
+    TEAM=$(body | jget id)
+    local spec var name role tok id
+    for spec in "$@"; do
+        read -r var name role <<<"$spec"
+        read -r tok id <<<"$(signup "$name@example.com" "$name")"
+        printf -v "$var" '%s' "$tok"
+        printf -v "${var}_ID" '%s' "$id"
+        [ "$role" = - ] ||
+            call "$OWN" POST "/teams/$TEAM/members" "{\"email\":\"$name@example.com\",\"role\":\"$role\"}" >/dev/null
+    done
+    call "$OWN" POST /projects "{\"name\":\"Site\",\"team_id\":\"$TEAM\",\"visibility\":\"team\"}" >/dev/null
+    PROJECT=$(body | jget id)
+}
+
+# sb_node_check NAME SCRIPT MODE [VAR=VALUE...]: one mode of a node test
+# client as one check. Its output goes to stderr, with the server's last
+# warnings when it failed.
+sb_node_check() {
+    local name=$1 script=$2 mode=$3
+    shift 3
+    if env "$@" node "$script" "$mode" >"$SB_TMP/node.out" 2>&1; then
+        pass "$name"
+        cat "$SB_TMP/node.out" >&2
+    else
+        fail "$name"
+        cat "$SB_TMP/node.out" >&2
+        grep -E '"level":"(warn|error)"' "$SB_LOG" 2>/dev/null | tail -5 >&2
+    fi
+}
+
 as() { echo "Authorization: Bearer $1"; }
 
 call() {

@@ -78,19 +78,10 @@ static bool branch_seed(void *ctx, store *db, const char *project_id, const char
     projects_err e = vcs_read(&c, sb_str_c(project_id), branch, sb_str_c(path), &content);
     bool ok = true;
     if (e == PROJECTS_OK) {
-        /* on a scratch document: d stays what is stored if this fails */
-        crdt_doc *scratch = crdt_doc_new(1, true);
-        bool changed;
-        sb_errbuf aerr = {{0}};
-        crdt_err ce = collab_content_diff(scratch, kind, sb_buf_str(&content), update, &changed);
-        if (ce == CRDT_OK && changed)
-            ce = crdt_doc_apply_update(d, update->ptr, update->len, &aerr);
-        crdt_doc_free(scratch);
-        if (ce != CRDT_OK) {
+        crdt_err ce = collab_content_seed(d, kind, sb_buf_str(&content), update);
+        if (ce != CRDT_OK)
             sb_log(SB_LOG_WARN, "collab: cannot seed a branch document", SB_LOG_STR("doc", doc),
                    SB_LOG_STR("error", crdt_strerror(ce)));
-            sb_buf_reset(update);
-        }
     } else if (e != PROJECTS_NOT_FOUND) {
         sb_errf(err, "reading the branch head: %s", projects_err_code(e));
         ok = false;

@@ -71,22 +71,10 @@ static bool bind_seed(void *ctx, store *db, const char *project_id, const char *
         *version = 0;
     bool ok = true;
     if (e == PROJECTS_OK && empty) {
-        /* On a scratch document, so that d stays exactly what is stored
-         * when the content cannot become an update. */
-        crdt_doc *scratch = crdt_doc_new(1, true);
-        bool changed;
-        sb_errbuf aerr = {{0}};
-        crdt_err ce = collab_content_diff(scratch, kind, sb_buf_str(&content), update, &changed);
-        if (ce == CRDT_OK && changed)
-            ce = crdt_doc_apply_update(d, update->ptr, update->len, &aerr);
-        crdt_doc_free(scratch);
-        if (ce != CRDT_OK) {
-            /* Content the document cannot hold (a binary file): it starts
-             * empty rather than never loading. */
+        crdt_err ce = collab_content_seed(d, kind, sb_buf_str(&content), update);
+        if (ce != CRDT_OK) /* a binary file: it starts empty rather than never loading */
             sb_log(SB_LOG_WARN, "collab: cannot seed a document", SB_LOG_STR("doc", doc),
                    SB_LOG_STR("error", crdt_strerror(ce)));
-            sb_buf_reset(update);
-        }
     } else if (e != PROJECTS_OK && e != PROJECTS_NOT_FOUND) {
         sb_errf(err, "reading the REST content: %s", projects_err_code(e));
         ok = false;

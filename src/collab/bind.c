@@ -82,7 +82,7 @@ static void apply_edit(collab_room *r, const room_edit *e)
         /* Already the content: the document holds this version as soon as
          * what is waiting is applied, so it rides on the last of those. */
         r->rest_seen = e->version;
-        pending *last = r->nqueue ? &r->queue[r->nqueue - 1]
+        pending *last = r->nqueue      ? &r->queue[r->nqueue - 1]
                         : r->ninflight ? &r->inflight[r->ninflight - 1]
                                        : NULL;
         if (last)

@@ -177,6 +177,12 @@ void collab_branch_bind(collab_hub *h, const collab_binding *b);
 crdt_err collab_content_diff(crdt_doc *d, collab_kind kind, sb_str content, sb_buf *update,
                              bool *changed);
 
+/* Makes a document that nothing was stored for (d, empty) hold content:
+ * the edits are made on a scratch document, so d stays as it was when
+ * content cannot become an update (a binary file), and then applied to d
+ * and appended to update (left empty on failure, which is returned). */
+crdt_err collab_content_seed(crdt_doc *d, collab_kind kind, sb_str content, sb_buf *update);
+
 /* From any loop thread of the server (from is the caller's): makes the
  * content of project_id's document doc (a valid name) content, through
  * its room: the room (loaded if need be) computes the diff against its

@@ -160,3 +160,17 @@ crdt_err collab_content_diff(crdt_doc *d, collab_kind kind, sb_str content, sb_b
     sb_buf_free(&sv);
     return e;
 }
+
+crdt_err collab_content_seed(crdt_doc *d, collab_kind kind, sb_str content, sb_buf *update)
+{
+    crdt_doc *scratch = crdt_doc_new(1, true);
+    bool changed;
+    sb_errbuf err = {{0}};
+    crdt_err ce = collab_content_diff(scratch, kind, content, update, &changed);
+    if (ce == CRDT_OK && changed)
+        ce = crdt_doc_apply_update(d, update->ptr, update->len, &err);
+    crdt_doc_free(scratch);
+    if (ce != CRDT_OK)
+        sb_buf_reset(update);
+    return ce;
+}

@@ -203,3 +203,19 @@ void tsdb_block_deinit(tsdb_block *b)
     b->times = NULL;
     b->values.any = NULL;
 }
+
+const char *tsdb_type_name(tsdb_type t)
+{
+    switch (t) {
+    case TSDB_FLOAT:
+        return "float";
+    case TSDB_INT:
+        return "integer";
+    case TSDB_UINT:
+        return "unsigned";
+    case TSDB_BOOL:
+        return "boolean";
+    default:
+        return "string";
+    }
+}

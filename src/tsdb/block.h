@@ -38,6 +38,10 @@ typedef enum tsdb_type {
     TSDB_STRING = 5,
 } tsdb_type;
 
+/* InfluxDB's name of a type: "float", "integer", "unsigned", "boolean",
+ * "string" (field type conflicts, SHOW FIELD KEYS). */
+const char *tsdb_type_name(tsdb_type t);
+
 typedef struct tsdb_block_info {
     tsdb_type type;
     uint32_t count;

@@ -587,22 +587,6 @@ tsdb_source *tsdb_engine_source(tsdb_engine *e)
 
 /* ---- writes ---- */
 
-static const char *type_name(tsdb_type t)
-{
-    switch (t) {
-    case TSDB_FLOAT:
-        return "float";
-    case TSDB_INT:
-        return "integer";
-    case TSDB_UINT:
-        return "unsigned";
-    case TSDB_BOOL:
-        return "boolean";
-    default:
-        return "string";
-    }
-}
-
 typedef struct pending {
     uint64_t hash;
     size_t rec_off, rec_end; /* the point's bytes in the log record */
@@ -692,7 +676,7 @@ tsdb_err tsdb_engine_write(tsdb_engine *e, sb_str db, const tsdb_point *pts, siz
                          "is type %s, already exists as type %s",
                          (int)SB_MIN(bad->key.len, 64), bad->key.ptr,
                          (int)SB_MIN(p->measurement.len, 64), p->measurement.ptr,
-                         type_name(bad->type), type_name(had->type));
+                         tsdb_type_name(bad->type), tsdb_type_name(had->type));
             rep->dropped_conflict++;
             pd[i].keep = false;
             refused = true;

@@ -301,27 +301,11 @@ typedef struct fk_walk {
     str_vec names, types;
 } fk_walk;
 
-static const char *type_name(tsdb_type t)
-{
-    switch (t) {
-    case TSDB_FLOAT:
-        return "float";
-    case TSDB_INT:
-        return "integer";
-    case TSDB_UINT:
-        return "unsigned";
-    case TSDB_BOOL:
-        return "boolean";
-    default:
-        return "string";
-    }
-}
-
 static int fk_cb(void *arg, sb_str name, tsdb_type type)
 {
     fk_walk *w = arg;
     sb_vec_push(&w->names, ex__dup(w->c, name));
-    sb_vec_push(&w->types, sb_str_c(type_name(type)));
+    sb_vec_push(&w->types, sb_str_c(tsdb_type_name(type)));
     return 0;
 }
 

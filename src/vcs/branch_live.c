@@ -30,14 +30,24 @@ projects_err vcs_branch_head(projects_ctx *c, sb_str project_id, sb_str branch,
     return pe;
 }
 
-static projects_err files_at(vcs__repo *r, sb_str hex, json_t **files)
+typedef struct paths_ctx {
+    vcs__repo *r;
+    vcs_path_fn fn;
+    void *ctx;
+} paths_ctx;
+
+static projects_err path_changed(void *ctx, const char *path, const char *a, const char *hb)
 {
-    projects_problem p = {0};
-    git_oid oid;
-    projects_err pe = vcs__resolve(r, hex, "commit", &oid, &p);
-    if (pe != PROJECTS_OK)
-        return pe;
-    return vcs__commit_files(r, &oid, files);
+    (void)a;
+    paths_ctx *pc = ctx;
+    git_blob *b = hb ? vcs__blob(pc->r, hb) : NULL;
+    if (hb && !b)
+        return vcs__git_fail("reading a blob", -1);
+    sb_str content =
+        b ? sb_str_make(git_blob_rawcontent(b), (size_t)git_blob_rawsize(b)) : SB_STR_NULL;
+    pc->fn(pc->ctx, path, b ? &content : NULL);
+    git_blob_free(b);
+    return PROJECTS_OK;
 }
 
 projects_err vcs_changed_paths(projects_ctx *c, sb_str project_id, sb_str from, sb_str to,
@@ -47,35 +57,14 @@ projects_err vcs_changed_paths(projects_ctx *c, sb_str project_id, sb_str from, 
     projects_err pe = vcs__open(c, project_id, AUTHZ_READ, &r);
     if (pe != PROJECTS_OK)
         return pe;
-    json_t *fa = NULL, *fb = NULL;
-    pe = files_at(&r, from, &fa);
+    projects_problem p = {0};
+    git_oid a, b;
+    pe = vcs__resolve(&r, from, "commit", &a, &p);
     if (pe == PROJECTS_OK)
-        pe = files_at(&r, to, &fb);
-    if (pe == PROJECTS_OK) {
-        json_t *keys = vcs__sorted_keys(fa, fb);
-        size_t i;
-        json_t *k;
-        json_array_foreach(keys, i, k)
-        {
-            const char *path = json_string_value(k);
-            const char *ha = json_string_value(json_object_get(fa, path));
-            const char *hb = json_string_value(json_object_get(fb, path));
-            if (ha && hb && strcmp(ha, hb) == 0)
-                continue;
-            git_blob *b = hb ? vcs__blob(&r, hb) : NULL;
-            if (hb && !b) {
-                pe = vcs__git_fail("reading a blob", -1);
-                break;
-            }
-            sb_str content =
-                b ? sb_str_make(git_blob_rawcontent(b), (size_t)git_blob_rawsize(b)) : SB_STR_NULL;
-            fn(ctx, path, b ? &content : NULL);
-            git_blob_free(b);
-        }
-        json_decref(keys);
-    }
-    json_decref(fa);
-    json_decref(fb);
+        pe = vcs__resolve(&r, to, "commit", &b, &p);
+    paths_ctx pc = {&r, fn, ctx};
+    if (pe == PROJECTS_OK)
+        pe = vcs__each_change(&r, &a, &b, path_changed, &pc);
     vcs__close(&r);
     return pe;
 }

@@ -59,6 +59,17 @@ static projects_err one_path(vcs__repo *r, sb_jw *out, const char *path, const c
     return pe;
 }
 
+typedef struct diff_ctx {
+    vcs__repo *r;
+    sb_jw *out;
+} diff_ctx;
+
+static projects_err diff_one(void *ctx, const char *path, const char *a, const char *b)
+{
+    diff_ctx *dc = ctx;
+    return one_path(dc->r, dc->out, path, a, b);
+}
+
 projects_err vcs_diff(projects_ctx *c, sb_str project_id, sb_str from, sb_str to, sb_jw *out,
                       projects_problem *p)
 {
@@ -67,14 +78,9 @@ projects_err vcs_diff(projects_ctx *c, sb_str project_id, sb_str from, sb_str to
     if (pe != PROJECTS_OK)
         return pe;
     git_oid a, b;
-    json_t *fa = NULL, *fb = NULL;
     pe = vcs__resolve(&r, from, "from", &a, p);
     if (pe == PROJECTS_OK)
         pe = vcs__resolve(&r, to, "to", &b, p);
-    if (pe == PROJECTS_OK)
-        pe = vcs__commit_files(&r, &a, &fa);
-    if (pe == PROJECTS_OK)
-        pe = vcs__commit_files(&r, &b, &fb);
     if (pe == PROJECTS_OK) {
         char hex[GIT_OID_HEXSZ + 1];
         sb_jw_obj_begin(out);
@@ -82,25 +88,11 @@ projects_err vcs_diff(projects_ctx *c, sb_str project_id, sb_str from, sb_str to
         sb_jw_kv_str(out, "to", git_oid_tostr(hex, sizeof(hex), &b));
         sb_jw_key(out, "files");
         sb_jw_arr_begin(out);
-        json_t *keys = vcs__sorted_keys(fa, fb);
-        size_t i;
-        json_t *k;
-        json_array_foreach(keys, i, k)
-        {
-            const char *path = json_string_value(k);
-            const char *ha = json_string_value(json_object_get(fa, path));
-            const char *hb = json_string_value(json_object_get(fb, path));
-            if (ha && hb && strcmp(ha, hb) == 0)
-                continue;
-            if ((pe = one_path(&r, out, path, ha, hb)) != PROJECTS_OK)
-                break;
-        }
-        json_decref(keys);
+        diff_ctx dc = {&r, out};
+        pe = vcs__each_change(&r, &a, &b, diff_one, &dc);
         sb_jw_arr_end(out);
         sb_jw_obj_end(out);
     }
-    json_decref(fa);
-    json_decref(fb);
     vcs__close(&r);
     return pe;
 }

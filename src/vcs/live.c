@@ -103,42 +103,28 @@ static projects_err put_file(vcs__repo *r, const char *path, git_blob *b)
     return pe;
 }
 
+static projects_err follow(void *ctx, const char *path, const char *a, const char *hb)
+{
+    (void)a;
+    vcs__repo *r = ctx;
+    bool page = vcs__is_page(path), file = strncmp(path, "files/", 6) == 0;
+    if (!page && !file)
+        return PROJECTS_OK; /* asset references stay as they are live */
+    git_blob *b = vcs__blob(r, hb);
+    projects_err pe;
+    if (hb && !b)
+        pe = PROJECTS_INTERNAL;
+    else
+        pe = page ? put_page(r, path, b) : put_file(r, path, b);
+    git_blob_free(b);
+    if (pe != PROJECTS_OK)
+        sb_log(SB_LOG_ERROR, "vcs: the live project could not follow main",
+               SB_LOG_STR("project", r->project_id), SB_LOG_STR("path", path),
+               SB_LOG_STR("error", projects_err_code(pe)));
+    return pe;
+}
+
 projects_err vcs__apply_live(vcs__repo *r, const git_oid *from, const git_oid *to)
 {
-    json_t *fa = NULL, *fb = NULL;
-    projects_err pe = vcs__commit_files(r, from, &fa);
-    if (pe == PROJECTS_OK)
-        pe = vcs__commit_files(r, to, &fb);
-    if (pe == PROJECTS_OK) {
-        json_t *keys = vcs__sorted_keys(fa, fb);
-        size_t i;
-        json_t *k;
-        json_array_foreach(keys, i, k)
-        {
-            const char *path = json_string_value(k);
-            const char *ha = json_string_value(json_object_get(fa, path));
-            const char *hb = json_string_value(json_object_get(fb, path));
-            if (ha && hb && strcmp(ha, hb) == 0)
-                continue;
-            bool page = vcs__is_page(path), file = strncmp(path, "files/", 6) == 0;
-            if (!page && !file)
-                continue; /* asset references stay as they are live */
-            git_blob *b = vcs__blob(r, hb);
-            if (hb && !b)
-                pe = PROJECTS_INTERNAL;
-            else
-                pe = page ? put_page(r, path, b) : put_file(r, path, b);
-            git_blob_free(b);
-            if (pe != PROJECTS_OK) {
-                sb_log(SB_LOG_ERROR, "vcs: the live project could not follow main",
-                       SB_LOG_STR("project", r->project_id), SB_LOG_STR("path", path),
-                       SB_LOG_STR("error", projects_err_code(pe)));
-                break;
-            }
-        }
-        json_decref(keys);
-    }
-    json_decref(fa);
-    json_decref(fb);
-    return pe;
+    return vcs__each_change(r, from, to, follow, r);
 }

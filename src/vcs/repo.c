@@ -297,6 +297,34 @@ projects_err vcs__commit_files(vcs__repo *r, const git_oid *commit, json_t **out
     return pe;
 }
 
+projects_err vcs__each_change(vcs__repo *r, const git_oid *from, const git_oid *to,
+                              vcs__change_fn fn, void *ctx)
+{
+    json_t *fa = NULL, *fb = NULL;
+    projects_err pe = vcs__commit_files(r, from, &fa);
+    if (pe == PROJECTS_OK)
+        pe = vcs__commit_files(r, to, &fb);
+    if (pe == PROJECTS_OK) {
+        json_t *keys = vcs__sorted_keys(fa, fb);
+        size_t i;
+        json_t *k;
+        json_array_foreach(keys, i, k)
+        {
+            const char *path = json_string_value(k);
+            const char *a = json_string_value(json_object_get(fa, path));
+            const char *b = json_string_value(json_object_get(fb, path));
+            if (a && b && strcmp(a, b) == 0)
+                continue;
+            if ((pe = fn(ctx, path, a, b)) != PROJECTS_OK)
+                break;
+        }
+        json_decref(keys);
+    }
+    json_decref(fa);
+    json_decref(fb);
+    return pe;
+}
+
 git_blob *vcs__blob(vcs__repo *r, const char *hex)
 {
     git_oid oid;

@@ -103,6 +103,12 @@ projects_err vcs__git_fail(const char *what, int rc);
 projects_err vcs__tree_files(vcs__repo *r, const git_tree *tree, json_t **out);
 /* The same for a commit's tree. */
 projects_err vcs__commit_files(vcs__repo *r, const git_oid *commit, json_t **out);
+/* Calls fn for each path whose blob differs between commits from and to
+ * (a and b: the blobs' hex ids, NULL where the path is absent), in path
+ * order, until fn returns other than PROJECTS_OK, which is returned. */
+typedef projects_err (*vcs__change_fn)(void *ctx, const char *path, const char *a, const char *b);
+projects_err vcs__each_change(vcs__repo *r, const git_oid *from, const git_oid *to,
+                              vcs__change_fn fn, void *ctx);
 /* A blob's bytes, or NULL. */
 git_blob *vcs__blob(vcs__repo *r, const char *hex);
 

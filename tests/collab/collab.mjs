@@ -5,114 +5,24 @@
 // ST tokens). Each mode prints one line per check, "ok - name" or
 // "not ok - name: why", and exits non-zero when a check failed.
 import * as Y from 'yjs';
-import { WebsocketProvider } from 'y-websocket';
 import WebSocket from 'ws';
+import * as h from './harness.mjs';
+import { env, ok, failures, sleep, rand, pick, until, synced, view, canon, randomEdit } from './harness.mjs';
 import fs from 'node:fs';
 
-const env = process.env;
 const ADDR = env.SB_ADDR;
 const PROJECT = env.PROJECT;
 const WS_BASE = `ws://${ADDR}/collab/${PROJECT}`;
-let failed = 0;
 
-function ok(name, cond, why = '') {
-  if (cond) console.log(`ok - ${name}`);
-  else {
-    failed++;
-    console.log(`not ok - ${name}${why ? ': ' + why : ''}`);
-  }
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-// A deterministic generator, so a failure can be replayed (SEED=...).
-let seed = Number(env.SEED || Date.now() % 100000);
-function rand() {
-  seed = (seed * 1103515245 + 12345) % 2147483648;
-  return seed / 2147483648;
-}
-const pick = (n) => Math.floor(rand() * n);
-
-function provider(doc, token, ydoc = new Y.Doc()) {
-  const p = new WebsocketProvider(WS_BASE, doc, ydoc, {
-    WebSocketPolyfill: WebSocket,
-    params: token ? { token } : {},
-    disableBc: true,
-    resyncInterval: -1,
-  });
-  return p;
-}
-
-async function until(cond, ms = 10000, step = 50) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await cond()) return true;
-    await sleep(step);
-  }
-  return false;
-}
-
-const synced = (ps) => until(() => ps.every((p) => p.synced));
-
+const provider = (doc, token, ydoc) => h.provider(ADDR, PROJECT, doc, token, ydoc);
 async function rest(path, token) {
-  const r = await fetch(`http://${ADDR}/api${path}`, {
-    headers: { authorization: `Bearer ${token}` },
-  });
-  return { status: r.status, body: await r.json().catch(() => null) };
+  const r = await h.api(ADDR, 'GET', path, undefined, token);
+  return { status: r.status, body: r.json };
 }
-
-async function serverContent(doc, root, type, token = env.ED) {
-  const r = await rest(
-    `/projects/${PROJECT}/docs/${doc.split('/').map(encodeURIComponent).join('/')}?root=${root}&type=${type}`,
-    token,
-  );
-  return r.status === 200 ? r.body.content : { status: r.status, body: r.body };
-}
-
-function view(ydoc) {
-  return {
-    t: ydoc.getText('t').toString(),
-    m: ydoc.getMap('m').toJSON(),
-    a: ydoc.getArray('a').toJSON(),
-  };
-}
-
-async function serverView(doc) {
-  return {
-    t: await serverContent(doc, 't', 'text'),
-    m: await serverContent(doc, 'm', 'map'),
-    a: await serverContent(doc, 'a', 'array'),
-  };
-}
-
+const serverContent = (doc, root, type, token = env.ED) =>
+  h.serverContent(ADDR, PROJECT, doc, root, type, token);
+const serverView = (doc) => h.serverView(ADDR, PROJECT, doc, env.ED);
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
-// Map key order is not part of the content: compare maps sorted.
-function canon(v) {
-  const m = Object.keys(v.m || {}).sort().reduce((o, k) => ((o[k] = v.m[k]), o), {});
-  return JSON.stringify({ t: v.t, m, a: v.a });
-}
-
-function randomEdit(ydoc, who, i) {
-  const t = ydoc.getText('t'), m = ydoc.getMap('m'), a = ydoc.getArray('a');
-  switch (pick(6)) {
-    case 0:
-    case 1:
-      t.insert(pick(t.length + 1), `${who}${i} `);
-      break;
-    case 2:
-      if (t.length > 3) t.delete(pick(t.length - 2), 1 + pick(2));
-      else t.insert(0, 'x');
-      break;
-    case 3:
-      m.set(`k${pick(8)}`, { by: who, i, n: rand() });
-      break;
-    case 4:
-      a.insert(pick(a.length + 1), [`${who}-${i}`]);
-      break;
-    default:
-      if (a.length > 0) a.delete(pick(a.length), 1);
-      else a.push([i]);
-  }
-}
 
 async function converge() {
   const doc = env.DOC;
@@ -463,4 +373,4 @@ if (!mode) {
 }
 await mode();
 console.log(`# seed ${env.SEED || ''}`);
-process.exit(failed ? 1 : 0);
+process.exit(failures() ? 1 : 0);

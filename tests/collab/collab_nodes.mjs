@@ -5,110 +5,20 @@
 // the users' tokens (ED, ED2, OWN) in the environment. Each mode prints one
 // line per check, "ok - name" or "not ok - name: why", and exits non-zero
 // when a check failed.
-import * as Y from 'yjs';
-import { WebsocketProvider } from 'y-websocket';
+import * as h from './harness.mjs';
+import { env, ok, failures, sleep, pick, until, synced, view, canon, randomEdit } from './harness.mjs';
 import WebSocket from 'ws';
 import { execSync } from 'node:child_process';
 
-const env = process.env;
 const PROJECT = env.PROJECT;
-let failed = 0;
-
-function ok(name, cond, why = '') {
-  if (cond) console.log(`ok - ${name}`);
-  else {
-    failed++;
-    console.log(`not ok - ${name}${why ? ': ' + why : ''}`);
-  }
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-let seed = Number(env.SEED || Date.now() % 100000);
-function rand() {
-  seed = (seed * 1103515245 + 12345) % 2147483648;
-  return seed / 2147483648;
-}
-const pick = (n) => Math.floor(rand() * n);
-
-function provider(addr, doc, token, ydoc = new Y.Doc()) {
-  return new WebsocketProvider(`ws://${addr}/collab/${PROJECT}`, doc, ydoc, {
-    WebSocketPolyfill: WebSocket,
-    params: token ? { token } : {},
-    disableBc: true,
-    resyncInterval: -1,
-  });
-}
-
-async function until(cond, ms = 10000, step = 50) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await cond()) return true;
-    await sleep(step);
-  }
-  return false;
-}
-
-const synced = (ps) => until(() => ps.every((p) => p.synced));
-
+const provider = (addr, doc, token, ydoc) => h.provider(addr, PROJECT, doc, token, ydoc);
 async function rest(addr, path, token) {
-  const r = await fetch(`http://${addr}/api${path}`, {
-    headers: { authorization: `Bearer ${token}` },
-  });
-  return { status: r.status, body: await r.json().catch(() => null) };
+  const r = await h.api(addr, 'GET', path, undefined, token);
+  return { status: r.status, body: r.json };
 }
-
-async function serverContent(addr, doc, root, type) {
-  const r = await rest(
-    addr,
-    `/projects/${PROJECT}/docs/${doc.split('/').map(encodeURIComponent).join('/')}?root=${root}&type=${type}`,
-    env.ED,
-  );
-  return r.status === 200 ? r.body.content : { status: r.status, body: r.body };
-}
-
-function view(ydoc) {
-  return {
-    t: ydoc.getText('t').toString(),
-    m: ydoc.getMap('m').toJSON(),
-    a: ydoc.getArray('a').toJSON(),
-  };
-}
-
-function canon(v) {
-  const m = Object.keys(v.m || {}).sort().reduce((o, k) => ((o[k] = v.m[k]), o), {});
-  return JSON.stringify({ t: v.t, m, a: v.a });
-}
-
-async function serverView(addr, doc) {
-  return {
-    t: await serverContent(addr, doc, 't', 'text'),
-    m: await serverContent(addr, doc, 'm', 'map'),
-    a: await serverContent(addr, doc, 'a', 'array'),
-  };
-}
-
-function randomEdit(ydoc, who, i) {
-  const t = ydoc.getText('t'), m = ydoc.getMap('m'), a = ydoc.getArray('a');
-  switch (pick(6)) {
-    case 0:
-    case 1:
-      t.insert(pick(t.length + 1), `${who}${i} `);
-      break;
-    case 2:
-      if (t.length > 3) t.delete(pick(t.length - 2), 1 + pick(2));
-      else t.insert(0, 'x');
-      break;
-    case 3:
-      m.set(`k${pick(8)}`, { by: who, i, n: rand() });
-      break;
-    case 4:
-      a.insert(pick(a.length + 1), [`${who}-${i}`]);
-      break;
-    default:
-      if (a.length > 0) a.delete(pick(a.length), 1);
-      else a.push([i]);
-  }
-}
+const serverContent = (addr, doc, root, type) =>
+  h.serverContent(addr, PROJECT, doc, root, type, env.ED);
+const serverView = (addr, doc) => h.serverView(addr, PROJECT, doc, env.ED);
 
 // Two providers on each node edit Text, Map and Array concurrently: all
 // four converge, and both nodes' stored document equals them.
@@ -338,4 +248,4 @@ if (!mode) {
 }
 await mode();
 console.log(`# seed ${env.SEED || ''}`);
-process.exit(failed ? 1 : 0);
+process.exit(failures() ? 1 : 0);

@@ -5,61 +5,14 @@
 // environment. Prints "ok - name" / "not ok - name: why" per check and
 // exits non-zero when one failed.
 import * as Y from 'yjs';
-import { WebsocketProvider } from 'y-websocket';
-import WebSocket from 'ws';
+import * as h from './harness.mjs';
+import { env, ok, failures, sleep, rand, pick, until, close } from './harness.mjs';
 
-const env = process.env;
 const ADDR = env.SB_ADDR;
 const PROJECT = env.PROJECT;
-let failed = 0;
-
-function ok(name, cond, why = '') {
-  if (cond) console.log(`ok - ${name}`);
-  else {
-    failed++;
-    console.log(`not ok - ${name}${why ? ': ' + why : ''}`);
-  }
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-let seed = Number(env.SEED || Date.now() % 100000);
-function rand() {
-  seed = (seed * 1103515245 + 12345) % 2147483648;
-  return seed / 2147483648;
-}
-const pick = (n) => Math.floor(rand() * n);
-
-function provider(doc, token = env.ED, ydoc = new Y.Doc()) {
-  return new WebsocketProvider(`ws://${ADDR}/collab/${PROJECT}`, doc, ydoc, {
-    WebSocketPolyfill: WebSocket,
-    params: { token },
-    disableBc: true,
-    resyncInterval: -1,
-  });
-}
-
-async function until(cond, ms = 10000, step = 20) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await cond()) return true;
-    await sleep(step);
-  }
-  return false;
-}
-
-async function api(method, path, body, token = env.ED) {
-  const r = await fetch(`http://${ADDR}/api/projects/${PROJECT}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await r.text();
-  let json = null;
-  try {
-    json = JSON.parse(text);
-  } catch {}
-  return { status: r.status, text, json };
-}
+const provider = (doc, token = env.ED, ydoc) => h.provider(ADDR, PROJECT, doc, token, ydoc);
+const api = (method, path, body, token = env.ED) =>
+  h.api(ADDR, method, `/projects/${PROJECT}${path}`, body, token);
 
 const fileText = async (path) => (await api('GET', `/files/${path}`)).text;
 const page = async () => (await api('GET', `/pages/${env.PAGE}`)).json;
@@ -68,13 +21,6 @@ const page = async () => (await api('GET', `/pages/${env.PAGE}`)).json;
 async function timed(cond) {
   const t0 = Date.now();
   return (await until(cond, 5000)) ? Date.now() - t0 : -1;
-}
-
-function close(...ps) {
-  for (const p of ps) {
-    p.destroy();
-    p.doc.destroy();
-  }
 }
 
 // An edit by a provider shows in GET of the file and of the page within a
@@ -374,4 +320,4 @@ if (!mode) {
   process.exit(2);
 }
 await mode();
-process.exit(failed ? 1 : 0);
+process.exit(failures() ? 1 : 0);

@@ -13,57 +13,16 @@
 //             guests and strangers; both sides edited by providers, committed
 //             (from_live on each branch), diffed, merged; a merge into the
 //             branch and a rollback of it reach its open providers
-import * as Y from 'yjs';
-import { WebsocketProvider } from 'y-websocket';
 import WebSocket from 'ws';
+import * as h from './harness.mjs';
+import { env, ok, failures, sleep, until, close } from './harness.mjs';
 
-const env = process.env;
 const ADDR = env.SB_ADDR;
 const PROJECT = env.PROJECT;
+const provider = (doc, token = env.ED) => h.provider(ADDR, PROJECT, doc, token);
+const api = (method, path, body, token = env.ED) =>
+  h.api(ADDR, method, `/projects/${PROJECT}${path}`, body, token);
 const PAGE = env.PAGE;
-let failed = 0;
-
-function ok(name, cond, why = '') {
-  if (cond) console.log(`ok - ${name}`);
-  else {
-    failed++;
-    console.log(`not ok - ${name}${why ? ': ' + why : ''}`);
-  }
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function provider(doc, token = env.ED) {
-  return new WebsocketProvider(`ws://${ADDR}/collab/${PROJECT}`, doc, new Y.Doc(), {
-    WebSocketPolyfill: WebSocket,
-    params: { token },
-    disableBc: true,
-    resyncInterval: -1,
-  });
-}
-
-async function until(cond, ms = 5000, step = 20) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await cond()) return true;
-    await sleep(step);
-  }
-  return false;
-}
-
-async function api(method, path, body, token = env.ED) {
-  const r = await fetch(`http://${ADDR}/api/projects/${PROJECT}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await r.text();
-  let json = null;
-  try {
-    json = JSON.parse(text);
-  } catch {}
-  return { status: r.status, text, json };
-}
 
 // The status of a WebSocket upgrade to doc (101 when admitted).
 function upgrade(doc, token) {
@@ -96,12 +55,6 @@ async function allEvents() {
 
 const text = (p) => p.doc.getText('content');
 const pageMap = (p) => p.doc.getMap('page');
-function close(...ps) {
-  for (const p of ps) {
-    p.destroy();
-    p.doc.destroy();
-  }
-}
 
 // Collaborative edits of the live documents are events of the log.
 async function events() {
@@ -261,4 +214,4 @@ if (!mode) {
   process.exit(2);
 }
 await mode();
-process.exit(failed ? 1 : 0);
+process.exit(failures() ? 1 : 0);

@@ -20,20 +20,7 @@ MJS="$SITEBASE_SOURCE_DIR/tests/collab/collab.mjs"
 FLAGS=(--collab-compact-after 50 --collab-evict-grace 2s)
 sb_start_api "${FLAGS[@]}"
 
-read -r OWN OWN_ID <<<"$(signup olive@example.com olive)"
-read -r ED ED_ID <<<"$(signup eddie@example.com eddie)"
-read -r ED2 ED2_ID <<<"$(signup erin@example.com erin)"
-read -r VW VW_ID <<<"$(signup vera@example.com vera)"
-read -r ST ST_ID <<<"$(signup sam@example.com sam)"
-read -r GU GU_ID <<<"$(signup gus@example.com gus)"
-call "$OWN" POST /teams '{"name":"Studio"}' >/dev/null
-TEAM=$(body | jget id)
-for m in "eddie editor" "erin editor" "vera viewer" "gus guest"; do
-    read -r who role <<<"$m"
-    call "$OWN" POST "/teams/$TEAM/members" "{\"email\":\"$who@example.com\",\"role\":\"$role\"}" >/dev/null
-done
-call "$OWN" POST /projects "{\"name\":\"Site\",\"team_id\":\"$TEAM\",\"visibility\":\"team\"}" >/dev/null
-PROJECT=$(body | jget id)
+sb_team_project "ED eddie editor" "ED2 erin editor" "VW vera viewer" "ST sam -" "GU gus guest"
 call "$OWN" POST "/projects/$PROJECT/pages" '{"name":"Home","path":"/"}' >/dev/null
 PAGE=$(body | jget id)
 call "$OWN" POST "/projects/$PROJECT/pages" '{"name":"About","path":"/about"}' >/dev/null
@@ -41,16 +28,7 @@ PAGE2=$(body | jget id)
 call "$OWN" POST "/projects/$PROJECT/shares" "{\"user_id\":\"$GU_ID\",\"kind\":\"page\",\"item\":\"$PAGE\"}" >/dev/null
 export SB_ADDR PROJECT OWN ED ED2 VW ST GU ED_ID
 
-run() { # run NAME MODE [VAR=VALUE...]: one mode of the node script, as one check
-    local name=$1 mode=$2
-    shift 2
-    if env "$@" node "$MJS" "$mode" >"$SB_TMP/node.out" 2>&1; then
-        pass "$name"
-    else
-        fail "$name"
-        cat "$SB_TMP/node.out" >&2
-    fi
-}
+run() { sb_node_check "$1" "$MJS" "${@:2}"; } # run NAME MODE [VAR=VALUE...]
 
 run "concurrent providers converge (page doc)" converge DOC="page:$PAGE" EDITS=40
 run "concurrent providers converge (code doc, slashes)" converge DOC="code:src/app.js" EDITS=25

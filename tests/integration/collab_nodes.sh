@@ -21,29 +21,10 @@ sb_start_node2 "${FLAGS[@]}" --argon2-memory 1M --argon2-iterations 1
 ADDR_A=$SB_ADDR
 ADDR_B=${SB2_URL#http://}
 
-read -r OWN OWN_ID <<<"$(signup olive@example.com olive)"
-read -r ED ED_ID <<<"$(signup eddie@example.com eddie)"
-read -r ED2 ED2_ID <<<"$(signup erin@example.com erin)"
-call "$OWN" POST /teams '{"name":"Studio"}' >/dev/null
-TEAM=$(body | jget id)
-for m in "eddie editor" "erin editor"; do
-    read -r who role <<<"$m"
-    call "$OWN" POST "/teams/$TEAM/members" "{\"email\":\"$who@example.com\",\"role\":\"$role\"}" >/dev/null
-done
-call "$OWN" POST /projects "{\"name\":\"Site\",\"team_id\":\"$TEAM\",\"visibility\":\"team\"}" >/dev/null
-PROJECT=$(body | jget id)
+sb_team_project "ED eddie editor" "ED2 erin editor"
 export ADDR_A ADDR_B PROJECT OWN ED ED2 ED_ID
 
-run() { # run NAME MODE [VAR=VALUE...]: one mode of the node script, as one check
-    local name=$1 mode=$2
-    shift 2
-    if env "$@" node "$MJS" "$mode" >"$SB_TMP/node.out" 2>&1; then
-        pass "$name"
-    else
-        fail "$name"
-    fi
-    cat "$SB_TMP/node.out"
-}
+run() { sb_node_check "$1" "$MJS" "${@:2}"; } # run NAME MODE [VAR=VALUE...]
 
 run "providers on two nodes converge (text, map, array)" converge DOC="code:multi.js" EDITS=40
 run "providers on two nodes converge (a second document)" converge DOC="code:src/two.js" EDITS=25

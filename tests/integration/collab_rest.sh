@@ -15,20 +15,7 @@
 MJS="$SITEBASE_SOURCE_DIR/tests/collab/collab_rest.mjs"
 sb_start_api --collab-evict-grace 2s
 
-read -r OWN OWN_ID <<<"$(signup olive@example.com olive)"
-read -r ED ED_ID <<<"$(signup eddie@example.com eddie)"
-read -r ED2 ED2_ID <<<"$(signup erin@example.com erin)"
-read -r VW VW_ID <<<"$(signup vera@example.com vera)"
-read -r ST ST_ID <<<"$(signup sam@example.com sam)"
-read -r GU GU_ID <<<"$(signup gus@example.com gus)"
-call "$OWN" POST /teams '{"name":"Studio"}' >/dev/null
-TEAM=$(body | jget id)
-for m in "eddie editor" "erin editor" "vera viewer" "gus guest"; do
-    read -r who role <<<"$m"
-    call "$OWN" POST "/teams/$TEAM/members" "{\"email\":\"$who@example.com\",\"role\":\"$role\"}" >/dev/null
-done
-call "$OWN" POST /projects "{\"name\":\"Site\",\"team_id\":\"$TEAM\",\"visibility\":\"team\"}" >/dev/null
-PROJECT=$(body | jget id)
+sb_team_project "ED eddie editor" "ED2 erin editor" "VW vera viewer" "ST sam -" "GU gus guest"
 call "$OWN" POST "/projects/$PROJECT/pages" '{"name":"Home","path":"/"}' >/dev/null
 PAGE=$(body | jget id)
 eq "file created" "$(call "$OWN" POST "/projects/$PROJECT/files" '{"path":"src/main.js","content":"let a = 1;\n"}')" 201
@@ -38,16 +25,7 @@ eq "race file created" "$(call "$OWN" POST "/projects/$PROJECT/files" '{"path":"
 call "$OWN" POST "/projects/$PROJECT/shares" "{\"user_id\":\"$GU_ID\",\"kind\":\"page\",\"item\":\"$PAGE\"}" >/dev/null
 export SB_ADDR PROJECT PAGE OWN ED ED_ID ED2 ED2_ID VW ST GU
 
-run() { # run NAME MODE: one mode of the node script, as one check
-    if node "$MJS" "$2" >"$SB_TMP/node.out" 2>&1; then
-        pass "$1"
-        cat "$SB_TMP/node.out" >&2
-    else
-        fail "$1"
-        cat "$SB_TMP/node.out" >&2
-        grep -E '"level":"(warn|error)"' "$SB_LOG" | tail -5 >&2
-    fi
-}
+run() { sb_node_check "$1" "$MJS" "$2"; } # run NAME MODE
 
 run "provider edits show in GET within a second" providerToRest
 run "REST PUTs reach providers" restToProvider

@@ -12,19 +12,7 @@
 MJS="$SITEBASE_SOURCE_DIR/tests/collab/vcs_rooms.mjs"
 sb_start_api --collab-evict-grace 2s
 
-read -r OWN _ <<<"$(signup olive@example.com olive)"
-read -r ED _ <<<"$(signup eddie@example.com eddie)"
-read -r VW _ <<<"$(signup vera@example.com vera)"
-read -r GU GU_ID <<<"$(signup gus@example.com gus)"
-read -r OUT _ <<<"$(signup otto@example.com otto)"
-call "$OWN" POST /teams '{"name":"Studio"}' >/dev/null
-TEAM=$(body | jget id)
-for m in "eddie editor" "vera viewer" "gus guest"; do
-    read -r who role <<<"$m"
-    call "$OWN" POST "/teams/$TEAM/members" "{\"email\":\"$who@example.com\",\"role\":\"$role\"}" >/dev/null
-done
-call "$OWN" POST /projects "{\"name\":\"Site\",\"team_id\":\"$TEAM\",\"visibility\":\"team\"}" >/dev/null
-PROJECT=$(body | jget id)
+sb_team_project "ED eddie editor" "VW vera viewer" "GU gus guest" "OUT otto -"
 tree='[{"id":"hero","type":"Section","props":{"title":"Hello","color":"red"},"children":[{"id":"cta","type":"Button","props":{"label":"Go"}}]},{"id":"footer","type":"Footer","props":{}}]'
 eq "a page" "$(call "$ED" POST "/projects/$PROJECT/pages" "{\"name\":\"Home\",\"path\":\"/\",\"components\":$tree}")" 201
 PAGE=$(body | jget id)
@@ -35,16 +23,7 @@ eq "the first commit" "$(call "$ED" POST "/projects/$PROJECT/vcs/commits" '{"mes
 eq "a branch" "$(call "$ED" POST "/projects/$PROJECT/vcs/branches" '{"name":"feature"}')" 201
 export SB_ADDR PROJECT PAGE OWN ED VW GU OUT
 
-run() { # run NAME MODE: one mode of the node script, as one check
-    if node "$MJS" "$2" >"$SB_TMP/node.out" 2>&1; then
-        pass "$1"
-        cat "$SB_TMP/node.out" >&2
-    else
-        fail "$1"
-        cat "$SB_TMP/node.out" >&2
-        grep -E '"level":"(warn|error)"' "$SB_LOG" | tail -5 >&2
-    fi
-}
+run() { sb_node_check "$1" "$MJS" "$2"; } # run NAME MODE
 
 run "branch rooms: seeded, separate, committed, diffed, merged, following" branches
 run "provider edits of the live documents are events" events
