@@ -35,7 +35,6 @@ typedef struct patch {
     uint32_t pos, del, ins_off, ins_len;
 } patch;
 
-
 typedef struct trace {
     patch *patches;
     size_t n;
@@ -159,12 +158,13 @@ int main(int argc, char **argv)
         for (int k = 0; k < 2; k++) {
             sb_buf_reset(&u);
             crdt_err e =
-                k == 0 ? (p->del ? crdt_text_delete(d, SB_STR("t"), p->pos, p->del, &u, &changed)
-                                 : CRDT_OK)
-                       : (p->ins_len ? crdt_text_insert(d, SB_STR("t"), p->pos,
-                                                        sb_str_make(t.text + p->ins_off, p->ins_len),
-                                                        SB_STR_NULL, &u, &changed)
-                                     : CRDT_OK);
+                k == 0
+                    ? (p->del ? crdt_text_delete(d, SB_STR("t"), p->pos, p->del, &u, &changed)
+                              : CRDT_OK)
+                    : (p->ins_len ? crdt_text_insert(d, SB_STR("t"), p->pos,
+                                                     sb_str_make(t.text + p->ins_off, p->ins_len),
+                                                     SB_STR_NULL, &u, &changed)
+                                  : CRDT_OK);
             if (e != CRDT_OK)
                 die("edit failed", crdt_strerror(e));
             if (u.len) {

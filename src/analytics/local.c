@@ -39,9 +39,9 @@
 #include "tsdb/line.h"
 #include "analytics/lines.h"
 
-#define MAINTAIN_EVERY_NS    1000000000LL
-#define EXEC_MAX_SERIES      1000000 /* per SELECT: runaway queries are errors */
-#define EXEC_MAX_POINTS      ((size_t)200 << 20)
+#define MAINTAIN_EVERY_NS 1000000000LL
+#define EXEC_MAX_SERIES   1000000 /* per SELECT: runaway queries are errors */
+#define EXEC_MAX_POINTS   ((size_t)200 << 20)
 
 typedef struct local {
     analytics_backend base;
@@ -103,8 +103,7 @@ typedef struct write_ctx {
     sb_str db;
 } write_ctx;
 
-static int store_points(void *arg, const tsdb_point *pts, size_t n, size_t *refused,
-                        sb_errbuf *why)
+static int store_points(void *arg, const tsdb_point *pts, size_t n, size_t *refused, sb_errbuf *why)
 {
     write_ctx *w = arg;
     tsdb_write_report rep = {0};
@@ -255,8 +254,10 @@ analytics_backend *analytics_local_open(const char *data_dir, sb_errbuf *err)
     l->base.vt = &local_vt;
     tsdb_err e = tsdb_engine_open(dir, NULL, &l->engine, err);
     if (e == TSDB_E_IO && strstr(err->msg, "in use")) {
-        snprintf(l->why, sizeof(l->why), "%.900s: several nodes keep analytics in InfluxDB "
-                 "(--tsdb influx://host:port)", err->msg);
+        snprintf(l->why, sizeof(l->why),
+                 "%.900s: several nodes keep analytics in InfluxDB "
+                 "(--tsdb influx://host:port)",
+                 err->msg);
         sb_log(SB_LOG_WARN, "analytics unavailable on this node", SB_LOG_STR("why", l->why));
         l->engine = NULL;
         return &l->base;

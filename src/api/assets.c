@@ -94,8 +94,8 @@ static void upload_work(void *arg)
     sb_jw w;
     sb_jw_init(&w, &j->body);
     j->result = projects_asset_create(&c, sb_buf_str(&j->project_id), j->data.ptr, j->data.len,
-                                      j->named ? sb_buf_str(&j->filename) : SB_STR_NULL, &w,
-                                      j->id, &j->prob);
+                                      j->named ? sb_buf_str(&j->filename) : SB_STR_NULL, &w, j->id,
+                                      &j->prob);
 }
 
 static void upload_job_free(upload_job *j)

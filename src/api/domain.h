@@ -94,8 +94,8 @@ void api_finish(net_req *req, projects_err e, const projects_problem *p, int sta
  * fields; false when it answered (*doc is then not the caller's). finish
  * sends the new version as ETag with 200 and body on OK, or the error;
  * it frees body. */
-bool api_write_begin(net_req *req, const api_field *fields, size_t nfields, void *out,
-                     json_t **doc, projects_ver *if_ver);
+bool api_write_begin(net_req *req, const api_field *fields, size_t nfields, void *out, json_t **doc,
+                     projects_ver *if_ver);
 void api_write_finish(net_req *req, projects_err e, const projects_problem *p, projects_ver ver,
                       sb_buf *body);
 

@@ -162,8 +162,7 @@ void collab__on_join(void *arg)
     else if (r->state == ROOM_READY) {
         collab__room_greet(r, c);
         collab__bus_announce(r); /* the other nodes count it now */
-    }
-    else if (r->state == ROOM_FAILED)
+    } else if (r->state == ROOM_FAILED)
         collab__conn_close(c, 1011, "document unavailable");
 }
 

@@ -192,8 +192,8 @@ crdt_err crdt_array_delete(crdt_doc *d, sb_str name, uint64_t index, uint64_t le
 crdt_err crdt_xml_insert_element(crdt_doc *d, sb_str name, uint64_t index, sb_str tag,
                                  sb_buf *update, bool *changed);
 /* getXmlFragment(name).insert(index, [new Y.XmlText(text)]) */
-crdt_err crdt_xml_insert_text(crdt_doc *d, sb_str name, uint64_t index, sb_str utf8,
-                              sb_buf *update, bool *changed);
+crdt_err crdt_xml_insert_text(crdt_doc *d, sb_str name, uint64_t index, sb_str utf8, sb_buf *update,
+                              bool *changed);
 /* getXmlFragment(name).get(index).setAttribute(attr, value) on an element */
 crdt_err crdt_xml_set_attr(crdt_doc *d, sb_str name, uint64_t index, sb_str attr, sb_str value,
                            sb_buf *update, bool *changed);

@@ -26,9 +26,9 @@
 #include "crdt/crdt.h"
 
 /* Limits applied to decoded input before anything is allocated or mutated. */
-#define CRDT_MAX_CLOCK    ((uint64_t)1 << 53) /* Yjs numbers are exact below 2^53 */
-#define CRDT_MAX_DEPTH    256                 /* nesting of shared types */
-#define CRDT_MAX_CLIENTS  (1u << 20)
+#define CRDT_MAX_CLOCK   ((uint64_t)1 << 53) /* Yjs numbers are exact below 2^53 */
+#define CRDT_MAX_DEPTH   256                 /* nesting of shared types */
+#define CRDT_MAX_CLIENTS (1u << 20)
 
 typedef struct crdt_id {
     uint64_t client;
@@ -114,7 +114,7 @@ typedef union crdt_content {
         crdt_bytes *v; /* JSON: JSON texts ("undefined" allowed); ANY: any values */
         uint64_t cap;
     } list;
-    crdt_bytes bin;   /* BINARY bytes; EMBED JSON text */
+    crdt_bytes bin; /* BINARY bytes; EMBED JSON text */
     struct {
         crdt_bytes key;
         crdt_bytes val; /* JSON text */
@@ -159,17 +159,17 @@ typedef struct crdt_map_entry {
 } crdt_map_entry;
 
 struct crdt_type {
-    uint8_t kind; /* CRDT_T_* */
-    uint16_t depth;   /* 1 for roots */
-    bool has_formats; /* a format item was integrated (Yjs _hasFormatting;
-                         also: Yjs dropped the text's search markers) */
-    bool ym_exact;    /* keep Yjs's search markers in ym (marker.c) */
-    bool in_changed;  /* listed in the transaction's changed texts */
-    bool changed_new; /* ... but as Yjs leaves it out (format.c) */
-    crdt_item *item;  /* the item holding this type; NULL for roots */
-    crdt_item *start; /* first item of the list */
-    uint64_t length;  /* undeleted countable length of the list */
-    crdt_bytes name;  /* XmlElement node name, XmlHook name, or the root's key */
+    uint8_t kind;                   /* CRDT_T_* */
+    uint16_t depth;                 /* 1 for roots */
+    bool has_formats;               /* a format item was integrated (Yjs _hasFormatting;
+                                       also: Yjs dropped the text's search markers) */
+    bool ym_exact;                  /* keep Yjs's search markers in ym (marker.c) */
+    bool in_changed;                /* listed in the transaction's changed texts */
+    bool changed_new;               /* ... but as Yjs leaves it out (format.c) */
+    crdt_item *item;                /* the item holding this type; NULL for roots */
+    crdt_item *start;               /* first item of the list */
+    uint64_t length;                /* undeleted countable length of the list */
+    crdt_bytes name;                /* XmlElement node name, XmlHook name, or the root's key */
     SB_VEC(crdt_map_entry) entries; /* insertion order, as a JS Map */
     sb_map index;                   /* key -> entry index + 1 */
     /* A cached position: marker_p starts at index marker_i. */
@@ -196,9 +196,9 @@ typedef struct crdt_ref crdt_ref;
 
 typedef struct crdt_txn {
     bool local;
-    crdt_ids before; /* state vector at start: pairs in .client/.clock */
-    crdt_ranges ds;         /* what this transaction deleted */
-    crdt_ids merge;  /* ids of items created by splits */
+    crdt_ids before;             /* state vector at start: pairs in .client/.clock */
+    crdt_ranges ds;              /* what this transaction deleted */
+    crdt_ids merge;              /* ids of items created by splits */
     SB_VEC(crdt_type *) changed; /* texts touched (for the formatting cleanup) */
 } crdt_txn;
 
@@ -216,7 +216,7 @@ struct crdt_doc {
     SB_VEC(crdt_type *) roots;
     sb_map root_index;
     /* pending structs per client (decoded refs), and pending deletes */
-    SB_VEC(void *) pending; /* per client groups of crdt_ref (update_v1.c) */
+    SB_VEC(void *) pending;   /* per client groups of crdt_ref (update_v1.c) */
     crdt_ids pending_missing; /* client -> lowest missing clock */
     crdt_ranges pending_ds;
     /* item pool */
@@ -224,7 +224,7 @@ struct crdt_doc {
     crdt_pool_chunk *chunks;
     crdt_txn *txn;
     uint64_t ymark_clock; /* Yjs's globalSearchMarkerTimestamp */
-    crdt_txn scratch; /* vectors reused by every transaction */
+    crdt_txn scratch;     /* vectors reused by every transaction */
 };
 
 /* --- store.c --- */

@@ -36,8 +36,7 @@ static bool list_counted(const crdt_item *it)
 /* The counted item ending exactly at index (split if needed), or NULL for
  * index 0. *start_of receives that item's start index. index must be at
  * most the type's counted length. */
-static crdt_item *locate(crdt_doc *d, crdt_type *t, uint64_t index, bool text,
-                         uint64_t *start_of)
+static crdt_item *locate(crdt_doc *d, crdt_type *t, uint64_t index, bool text, uint64_t *start_of)
 {
     if (index == 0)
         return NULL;
@@ -122,8 +121,7 @@ crdt_err crdt__root_of(crdt_doc *d, sb_str name, uint8_t kind, crdt_type **out)
         t->kind = kind;
         t->ym_exact = t->has_formats && (kind == CRDT_T_TEXT || kind == CRDT_T_XML_TEXT);
         t->has_formats = false;
-    }
-    else if (t->kind != kind)
+    } else if (t->kind != kind)
         return CRDT_E_KIND;
     *out = t;
     return CRDT_OK;
@@ -479,8 +477,8 @@ crdt_err crdt_xml_insert_element(crdt_doc *d, sb_str name, uint64_t index, sb_st
     return xml_insert(d, name, index, CRDT_T_XML_ELEMENT, tag, update, changed);
 }
 
-crdt_err crdt_xml_insert_text(crdt_doc *d, sb_str name, uint64_t index, sb_str utf8,
-                              sb_buf *update, bool *changed)
+crdt_err crdt_xml_insert_text(crdt_doc *d, sb_str name, uint64_t index, sb_str utf8, sb_buf *update,
+                              bool *changed)
 {
     return xml_insert(d, name, index, CRDT_T_XML_TEXT, utf8, update, changed);
 }

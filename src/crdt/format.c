@@ -13,7 +13,6 @@
 
 #include "crdt/crdt_int.h"
 
-
 static bool is_text(const crdt_type *t)
 {
     return t->kind == CRDT_T_TEXT || t->kind == CRDT_T_XML_TEXT;
@@ -144,7 +143,8 @@ void crdt__cleanup_gap(crdt_doc *d, crdt_item *start, crdt_item *curr, fattrs *s
         }
         if (ef != start || crdt__js_eq(sv, val)) {
             crdt__delete(d, start);
-            if (!reached && crdt__js_eq(crdt__fa_get(curr_attrs, key), val) && !crdt__js_eq(sv, val)) {
+            if (!reached && crdt__js_eq(crdt__fa_get(curr_attrs, key), val) &&
+                !crdt__js_eq(sv, val)) {
                 if (crdt__js_eq(sv, &NULL_VAL))
                     crdt__fa_delete(curr_attrs, key);
                 else
@@ -243,8 +243,8 @@ void crdt__format_cleanup(crdt_doc *d, crdt_txn *first, crdt_txn *second)
             crdt_item *it = c->s[si];
             if (it->id.clock >= rg.clock + rg.len)
                 break;
-            if (it->kind != CRDT_STRUCT_ITEM || !it->parent->has_formats ||
-                !is_text(it->parent) || listed(full.items, full.len, it->parent))
+            if (it->kind != CRDT_STRUCT_ITEM || !it->parent->has_formats || !is_text(it->parent) ||
+                listed(full.items, full.len, it->parent))
                 continue;
             if (it->ckind == CRDT_C_FORMAT)
                 sb_vec_push(&full, it->parent);

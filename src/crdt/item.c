@@ -22,7 +22,6 @@ typedef struct ptrset {
     uint32_t gen;
 } ptrset;
 
-
 static void ps_init(ptrset *s, crdt_item **kbuf, uint32_t *gbuf, size_t cap)
 {
     s->k = kbuf;
@@ -116,8 +115,8 @@ crdt_item *crdt__split(crdt_doc *d, crdt_item *left, uint64_t diff)
     r->origin = (crdt_id){left->id.client, left->id.clock + diff - 1};
     r->right = left->right;
     r->rorigin = left->rorigin;
-    r->flags = (uint8_t)(CRDT_F_HAS_ORIGIN | (left->flags & (CRDT_F_HAS_RORIGIN | CRDT_F_DELETED |
-                                                              CRDT_F_KEEP)));
+    r->flags = (uint8_t)(CRDT_F_HAS_ORIGIN |
+                         (left->flags & (CRDT_F_HAS_RORIGIN | CRDT_F_DELETED | CRDT_F_KEEP)));
     r->parent = left->parent;
     r->parent_sub = left->parent_sub;
     r->parent_sub_len = left->parent_sub_len;

@@ -271,7 +271,10 @@ static void attrs_update(attrs *a, crdt_item *f)
 
 /* The ychange attribute of toDelta(snapshot, prevSnapshot), as Yjs's
  * default (no computeYChange) makes it. */
-#define YC_TEXT(s) {(char *)(s), sizeof(s) - 1}
+#define YC_TEXT(s)                                                                                 \
+    {                                                                                              \
+        (char *)(s), sizeof(s) - 1                                                                 \
+    }
 static const crdt_bytes YCHANGE = YC_TEXT("ychange");
 static const crdt_bytes YC_REMOVED = YC_TEXT("{\"type\":\"removed\"}");
 static const crdt_bytes YC_ADDED = YC_TEXT("{\"type\":\"added\"}");
@@ -480,8 +483,8 @@ static void tag_props(const crdt_any *v, sb_buf *out)
     char *idx = v->kind == CRDT_ANY_OBJECT ? NULL : sb_malloc(n * 21);
     for (size_t q = 0; q < n; q++) {
         if (v->kind == CRDT_ANY_OBJECT) {
-            kvs[q] = (kv){v->u.obj.props[q].key, v->u.obj.props[q].key_len,
-                          v->u.obj.props[q].value, q};
+            kvs[q] =
+                (kv){v->u.obj.props[q].key, v->u.obj.props[q].key_len, v->u.obj.props[q].value, q};
             continue;
         }
         int len = snprintf(idx + q * 21, 21, "%zu", q);
@@ -587,8 +590,7 @@ static crdt_err type_string(crdt_type *t, uint8_t kind, sb_buf *out, int depth)
             kvs[n].v.kind = CRDT_ANY_UNDEFINED;
             if (it->ckind == CRDT_C_ANY) {
                 crdt_dec dec;
-                crdt_dec_init(&dec, it->c.list.v[it->length - 1].p,
-                              it->c.list.v[it->length - 1].n);
+                crdt_dec_init(&dec, it->c.list.v[it->length - 1].p, it->c.list.v[it->length - 1].n);
                 if (crdt_any_read(&dec, &kvs[n].v) != 0)
                     kvs[n].v = crdt_any_undefined();
             } else {

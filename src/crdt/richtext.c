@@ -107,8 +107,7 @@ static bool equal_attrs(const crdt_bytes *a, const crdt_bytes *b)
             eq = yv && xv->kind != CRDT_ANY_OBJECT && xv->kind != CRDT_ANY_ARRAY &&
                  crdt_any_equal(xv, yv);
         }
-    } else if (x.kind == CRDT_ANY_ARRAY && y.kind == CRDT_ANY_ARRAY &&
-               x.u.arr.len == y.u.arr.len) {
+    } else if (x.kind == CRDT_ANY_ARRAY && y.kind == CRDT_ANY_ARRAY && x.u.arr.len == y.u.arr.len) {
         eq = true;
         for (size_t i = 0; i < x.u.arr.len && eq; i++) {
             const crdt_any *xv = &x.u.arr.items[i];

@@ -23,14 +23,14 @@ enum { K_GC, K_SKIP, K_ITEM };
 /* An item's content, decoded once and shared by the slices of its item. */
 typedef struct content {
     int refs;
-    uint8_t ref;     /* 1-9, yjs's content refs */
-    uint64_t len;    /* Deleted: its length; JSON, Any: element count */
-    sb_str str;      /* String, Binary, Doc guid, Format key, Type name */
-    uint64_t units;  /* String: its length in UTF-16 units */
-    uint64_t tref;   /* Type: type ref */
-    crdt_any any;    /* Embed, Format value, Doc options */
-    sb_str *strs;    /* JSON */
-    crdt_any *anys;  /* Any */
+    uint8_t ref;    /* 1-9, yjs's content refs */
+    uint64_t len;   /* Deleted: its length; JSON, Any: element count */
+    sb_str str;     /* String, Binary, Doc guid, Format key, Type name */
+    uint64_t units; /* String: its length in UTF-16 units */
+    uint64_t tref;  /* Type: type ref */
+    crdt_any any;   /* Embed, Format value, Doc options */
+    sb_str *strs;   /* JSON */
+    crdt_any *anys; /* Any */
 } content;
 
 typedef struct ystruct {
@@ -222,7 +222,7 @@ static content *read_content(reader *r, uint8_t ref)
     case 1: /* Deleted */
         c->len = crdt_upd_dec_len(d);
         break;
-    case 2: /* JSON */
+    case 2:   /* JSON */
     case 8: { /* Any */
         uint64_t n = crdt_upd_dec_len(d);
         if (rfailed(r) || !take(r, n))
@@ -814,7 +814,8 @@ static void merge_structs(reader **list, size_t m, writer *w)
                     write_struct(w, &cw, 0);
                     drop(&cw);
                     uint64_t at = end(&cw);
-                    cw = (ystruct){.kind = K_SKIP, .client = fc, .clock = at, .len = cur->clock - at};
+                    cw = (ystruct){
+                        .kind = K_SKIP, .client = fc, .clock = at, .len = cur->clock - at};
                 }
             } else {
                 uint64_t diff = end(&cw) - cur->clock;

@@ -33,7 +33,7 @@ typedef struct crdt_update_limits {
 } crdt_update_limits;
 
 #define CRDT_UPDATE_MAX_ITEMS ((size_t)1 << 22)
-#define CRDT_UPDATE_MAX_OUT ((size_t)1 << 28)
+#define CRDT_UPDATE_MAX_OUT   ((size_t)1 << 28)
 
 /* Y.mergeUpdates / mergeUpdatesV2 of updates[0..n), appended to out. As in
  * Yjs, a single update comes back as it is (but is validated first). lim

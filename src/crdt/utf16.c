@@ -111,7 +111,8 @@ size_t crdt__utf8_len_of_utf16(const uint16_t *u, size_t n)
             k += 1;
         else if (c < 0x800)
             k += 2;
-        else if (c >= 0xD800 && c <= 0xDBFF && i + 1 < n && u[i + 1] >= 0xDC00 && u[i + 1] <= 0xDFFF) {
+        else if (c >= 0xD800 && c <= 0xDBFF && i + 1 < n && u[i + 1] >= 0xDC00 &&
+                 u[i + 1] <= 0xDFFF) {
             k += 4;
             i++;
         } else

@@ -30,8 +30,8 @@ struct net_ws {
     h2o_timeout_entry_t close_entry;
     unsigned close_ticks;
     size_t max_queue; /* bytes; the server's ws_max_queue unless set */
-    bool closing; /* a close frame is queued */
-    bool drop;    /* hard-close at the next flush */
+    bool closing;     /* a close frame is queued */
+    bool drop;        /* hard-close at the next flush */
 };
 
 static void ws_free(net_ws *ws)

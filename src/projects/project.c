@@ -31,8 +31,8 @@ static projects_err write_by_id(projects_ctx *c, const char *id, sb_jw *out, pro
 {
     sb_errbuf err;
     store_stmt *st;
-    store_err e =
-        store_prepare(c->db, "SELECT " PROJECTS__PROJECT_COLS " FROM projects p WHERE p.id = $1", &st, &err);
+    store_err e = store_prepare(
+        c->db, "SELECT " PROJECTS__PROJECT_COLS " FROM projects p WHERE p.id = $1", &st, &err);
     if (e != STORE_OK)
         return projects__store(c, "reading a project", e, &err);
     store_bind_cstr(st, 1, id);

@@ -279,7 +279,7 @@ projects_err projects_file_list(projects_ctx *c, sb_str project_id, sb_jw *out);
 typedef struct projects_asset {
     char id[SB_UUID_STR_LEN];
     char sha256[BLOB_SHA256_HEX_LEN + 1];
-    char type[80];      /* sniffed media type */
+    char type[80];       /* sniffed media type */
     char filename[1024]; /* "" when none was given */
     int64_t size;
 } projects_asset;
@@ -288,9 +288,9 @@ typedef struct projects_asset {
  * sniffed from the bytes, its blob shared with any identical upload.
  * filename (ptr NULL: none) may be a client path; its last segment is
  * kept. TOO_LARGE over limits->asset_max; INVALID when empty. */
-projects_err projects_asset_create(projects_ctx *c, sb_str project_id, const void *data,
-                                   size_t len, sb_str filename, sb_jw *out,
-                                   char id[SB_UUID_STR_LEN], projects_problem *p);
+projects_err projects_asset_create(projects_ctx *c, sb_str project_id, const void *data, size_t len,
+                                   sb_str filename, sb_jw *out, char id[SB_UUID_STR_LEN],
+                                   projects_problem *p);
 projects_err projects_asset_list(projects_ctx *c, sb_str project_id, const projects_page *pg,
                                  sb_jw *out, projects_problem *p);
 /* One asset: its representation into out and/or what serving it needs

@@ -246,9 +246,8 @@ projects_err projects_team_delete(projects_ctx *c, sb_str team_id)
                            "DELETE FROM projects_fts WHERE id IN "
                            "(SELECT id FROM projects WHERE team_id = $1)",
                            args, 1, NULL, &err);
-    if (e == STORE_OK &&
-        (e = projects__exec(c->db, "DELETE FROM teams WHERE id = $1", args, 1, NULL, &err)) ==
-            STORE_OK)
+    if (e == STORE_OK && (e = projects__exec(c->db, "DELETE FROM teams WHERE id = $1", args, 1,
+                                             NULL, &err)) == STORE_OK)
         e = store_commit(c->db, &err);
     return e == STORE_OK ? PROJECTS_OK : projects__store(c, "deleting a team", e, &err);
 }

@@ -27,9 +27,9 @@
 
 /* One series of a measurement. */
 typedef struct tsdb_series_info {
-    uint64_t id;         /* stable for the life of the source */
-    sb_str key;          /* canonical series key */
-    sb_str measurement;  /* unescaped */
+    uint64_t id;          /* stable for the life of the source */
+    sb_str key;           /* canonical series key */
+    sb_str measurement;   /* unescaped */
     const tsdb_tag *tags; /* sorted by key, unescaped */
     size_t ntags;
 } tsdb_series_info;
@@ -77,8 +77,8 @@ typedef struct tsdb_source_vt {
     /* Series of a measurement that carry every tag pair in must (an
      * inverted-index lookup; nmust 0: all of them), in ascending key order.
      * The executor evaluates the rest of a WHERE clause itself. */
-    int (*series)(tsdb_source *s, sb_str db, sb_str measurement, const tsdb_tag *must,
-                  size_t nmust, tsdb_series_cb cb, void *arg, sb_errbuf *err);
+    int (*series)(tsdb_source *s, sb_str db, sb_str measurement, const tsdb_tag *must, size_t nmust,
+                  tsdb_series_cb cb, void *arg, sb_errbuf *err);
     /* Points of one field of one series with tmin <= t <= tmax, ascending,
      * one point per timestamp (the last write wins), in chunks. A field the
      * series never had gives no chunks. */

@@ -61,7 +61,8 @@ static bool b64_decode(sb_str in, sb_buf *out)
                 return false;
             }
         }
-        uint32_t x = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
+        uint32_t x =
+            (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
         char b[3] = {(char)(x >> 16), (char)(x >> 8), (char)x};
         sb_buf_append(out, b, (size_t)(3 - pad));
     }
@@ -306,8 +307,11 @@ static void run(sb_str *a, size_t n)
     } else if (sb_str_eq(cmd, SB_STR("text_insert")) && (n == 4 || n == 5) &&
                parse_u64(a[2], &i1) && b64_decode(a[3], &x)) {
         sb_str attrs = n == 5 ? a[4] : SB_STR_NULL;
-        { crdt_err e_ = crdt_text_insert(doc, a[1], i1, sb_str_make(x.ptr ? x.ptr : "", x.len), attrs,
-                                    &u, &changed); reply_edit(e_, &u, changed); }
+        {
+            crdt_err e_ = crdt_text_insert(doc, a[1], i1, sb_str_make(x.ptr ? x.ptr : "", x.len),
+                                           attrs, &u, &changed);
+            reply_edit(e_, &u, changed);
+        }
     } else if (sb_str_eq(cmd, SB_STR("text_format")) && n == 5 && parse_u64(a[2], &i1) &&
                parse_u64(a[3], &i2)) {
         crdt_err e_ = crdt_text_format(doc, a[1], i1, i2, a[4], &u, &changed);
@@ -317,26 +321,50 @@ static void run(sb_str *a, size_t n)
         reply_edit(e_, &u, changed);
     } else if (sb_str_eq(cmd, SB_STR("text_delete")) && n == 4 && parse_u64(a[2], &i1) &&
                parse_u64(a[3], &i2)) {
-        { crdt_err e_ = crdt_text_delete(doc, a[1], i1, i2, &u, &changed); reply_edit(e_, &u, changed); }
+        {
+            crdt_err e_ = crdt_text_delete(doc, a[1], i1, i2, &u, &changed);
+            reply_edit(e_, &u, changed);
+        }
     } else if (sb_str_eq(cmd, SB_STR("map_set")) && n == 4) {
-        { crdt_err e_ = crdt_map_set(doc, a[1], a[2], a[3], &u, &changed); reply_edit(e_, &u, changed); }
+        {
+            crdt_err e_ = crdt_map_set(doc, a[1], a[2], a[3], &u, &changed);
+            reply_edit(e_, &u, changed);
+        }
     } else if (sb_str_eq(cmd, SB_STR("map_delete")) && n == 3) {
-        { crdt_err e_ = crdt_map_delete(doc, a[1], a[2], &u, &changed); reply_edit(e_, &u, changed); }
+        {
+            crdt_err e_ = crdt_map_delete(doc, a[1], a[2], &u, &changed);
+            reply_edit(e_, &u, changed);
+        }
     } else if (sb_str_eq(cmd, SB_STR("array_insert")) && n == 4 && parse_u64(a[2], &i1)) {
-        { crdt_err e_ = crdt_array_insert(doc, a[1], i1, a[3], &u, &changed); reply_edit(e_, &u, changed); }
+        {
+            crdt_err e_ = crdt_array_insert(doc, a[1], i1, a[3], &u, &changed);
+            reply_edit(e_, &u, changed);
+        }
     } else if (sb_str_eq(cmd, SB_STR("array_delete")) && n == 4 && parse_u64(a[2], &i1) &&
                parse_u64(a[3], &i2)) {
-        { crdt_err e_ = crdt_array_delete(doc, a[1], i1, i2, &u, &changed); reply_edit(e_, &u, changed); }
+        {
+            crdt_err e_ = crdt_array_delete(doc, a[1], i1, i2, &u, &changed);
+            reply_edit(e_, &u, changed);
+        }
     } else if (sb_str_eq(cmd, SB_STR("xml_insert")) && n == 4 && parse_u64(a[2], &i1)) {
-        { crdt_err e_ = crdt_xml_insert_element(doc, a[1], i1, a[3], &u, &changed); reply_edit(e_, &u, changed); }
+        {
+            crdt_err e_ = crdt_xml_insert_element(doc, a[1], i1, a[3], &u, &changed);
+            reply_edit(e_, &u, changed);
+        }
     } else if (sb_str_eq(cmd, SB_STR("xml_text")) && n == 4 && parse_u64(a[2], &i1) &&
                b64_decode(a[3], &x)) {
-        { crdt_err e_ = crdt_xml_insert_text(doc, a[1], i1, sb_str_make(x.ptr ? x.ptr : "", x.len), &u,
-                                        &changed); reply_edit(e_, &u, changed); }
+        {
+            crdt_err e_ = crdt_xml_insert_text(
+                doc, a[1], i1, sb_str_make(x.ptr ? x.ptr : "", x.len), &u, &changed);
+            reply_edit(e_, &u, changed);
+        }
     } else if (sb_str_eq(cmd, SB_STR("xml_attr")) && n == 5 && parse_u64(a[2], &i1) &&
                b64_decode(a[4], &x)) {
-        { crdt_err e_ = crdt_xml_set_attr(doc, a[1], i1, a[3], sb_str_make(x.ptr ? x.ptr : "", x.len),
-                                     &u, &changed); reply_edit(e_, &u, changed); }
+        {
+            crdt_err e_ = crdt_xml_set_attr(doc, a[1], i1, a[3],
+                                            sb_str_make(x.ptr ? x.ptr : "", x.len), &u, &changed);
+            reply_edit(e_, &u, changed);
+        }
     } else {
         reply_err("unsupported");
     }

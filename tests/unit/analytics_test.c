@@ -45,9 +45,10 @@ static void test_setting(void **state)
     b->vt->query(b, &q, &r);
     assert_int_equal(r.status, 200);
     sb_buf_putc(&r.body, '\0');
-    assert_string_equal(r.body.ptr, "{\"results\":[{\"statement_id\":0,\"series\":[{\"name\":\"m\","
-                                    "\"columns\":[\"time\",\"v\"],\"values\":[[\"1970-01-01T00:00:01Z\","
-                                    "1.5]]}]}]}");
+    assert_string_equal(r.body.ptr,
+                        "{\"results\":[{\"statement_id\":0,\"series\":[{\"name\":\"m\","
+                        "\"columns\":[\"time\",\"v\"],\"values\":[[\"1970-01-01T00:00:01Z\","
+                        "1.5]]}]}]}");
     q.q = SB_STR("SELECT FROM");
     b->vt->query(b, &q, &r);
     assert_int_equal(r.status, 400);
@@ -383,8 +384,7 @@ typedef struct store_double {
     int64_t last_time;
 } store_double;
 
-static int store_points(void *arg, const tsdb_point *pts, size_t n, size_t *refused,
-                        sb_errbuf *why)
+static int store_points(void *arg, const tsdb_point *pts, size_t n, size_t *refused, sb_errbuf *why)
 {
     store_double *d = arg;
     for (size_t i = 0; i < n; i++)

@@ -204,12 +204,14 @@ static void test_surrogate_split(void **state)
     assert_int_equal(crdt_doc_apply_update(d, ins, sizeof(ins), NULL), CRDT_OK);
     sb_buf j = SB_BUF_INIT;
     crdt_doc_json(d, SB_STR("t"), CRDT_TEXT, &j);
-    assert_string_equal(j.ptr, "\"a\xf0\x9f\x98\x80" "b\"");
+    assert_string_equal(j.ptr, "\"a\xf0\x9f\x98\x80"
+                               "b\"");
     static const uint8_t del[] = {0, 1, 5, 1, 2, 1};
     assert_int_equal(crdt_doc_apply_update(d, del, sizeof(del), NULL), CRDT_OK);
     j.len = 0;
     crdt_doc_json(d, SB_STR("t"), CRDT_TEXT, &j);
-    assert_string_equal(j.ptr, "\"a\xef\xbf\xbd" "b\"");
+    assert_string_equal(j.ptr, "\"a\xef\xbf\xbd"
+                               "b\"");
     sb_buf_free(&j);
     crdt_doc_free(d);
 }

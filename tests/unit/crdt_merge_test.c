@@ -81,8 +81,8 @@ static void test_merge(void **state)
                     expect(crdt_update_merge(two, 2, v2, NULL, &again), &again,
                            STR(m, v2 ? "out2" : "out"), what);
                     sb_buf_reset(&again);
-                    expect(crdt_update_diff(out.ptr, out.len, "\x00", 1, v2, NULL, &again),
-                           &again, STR(m, v2 ? "out2" : "out"), what);
+                    expect(crdt_update_diff(out.ptr, out.len, "\x00", 1, v2, NULL, &again), &again,
+                           STR(m, v2 ? "out2" : "out"), what);
                 }
                 sb_buf_free(&again);
                 sb_buf_free(&empty);
@@ -149,8 +149,7 @@ static void test_state_vector_and_meta(void **state)
                 vectors_unhex(STR(s, v2 ? "in2" : "in"), &in);
                 sb_buf_reset(&out);
                 char what[200];
-                snprintf(what, sizeof(what), "%s, sv %zu, %s", STR(c, "name"), k,
-                         v2 ? "v2" : "v1");
+                snprintf(what, sizeof(what), "%s, sv %zu, %s", STR(c, "name"), k, v2 ? "v2" : "v1");
                 expect(crdt_update_state_vector(in.ptr, in.len, v2, NULL, &out), &out,
                        STR(s, v2 ? "sv2" : "sv"), what);
                 counted[2]++;
@@ -172,7 +171,8 @@ static void test_state_vector_and_meta(void **state)
 /* The inputs of the biggest merge of the first case. */
 static size_t big_merge(int v2, sb_buf *bufs, sb_str *views, size_t max)
 {
-    const json_t *merges = json_object_get(json_array_get(json_object_get(vec, "cases"), 0), "merges");
+    const json_t *merges =
+        json_object_get(json_array_get(json_object_get(vec, "cases"), 0), "merges");
     const json_t *m = json_array_get(merges, json_array_size(merges) - 1);
     const json_t *in = json_object_get(m, v2 ? "in2" : "in");
     assert_true(json_array_size(in) <= max);
@@ -217,12 +217,12 @@ static void test_refused(void **state)
                          CRDT_LIB0_ELIMIT);
         sb_buf_free(&all);
         /* A damaged state vector. */
-        assert_int_equal(crdt_update_diff(views[0].ptr, views[0].len, "\x05\x01", 2, v2, NULL,
-                                          &out),
-                         CRDT_LIB0_ELIMIT);
-        assert_int_equal(crdt_update_diff(views[0].ptr, views[0].len, "\x00\x00", 2, v2, NULL,
-                                          &out),
-                         CRDT_LIB0_EFORMAT);
+        assert_int_equal(
+            crdt_update_diff(views[0].ptr, views[0].len, "\x05\x01", 2, v2, NULL, &out),
+            CRDT_LIB0_ELIMIT);
+        assert_int_equal(
+            crdt_update_diff(views[0].ptr, views[0].len, "\x00\x00", 2, v2, NULL, &out),
+            CRDT_LIB0_EFORMAT);
         for (size_t i = 0; i < n; i++)
             sb_buf_free(&bufs[i]);
     }
@@ -255,15 +255,14 @@ static void test_hostile(void **state)
     crdt_update_limits lim = {.max_items = 1000};
     sb_str two[2] = {sb_buf_str(&u), sb_buf_str(&u)};
     assert_int_equal(crdt_update_merge(two, 2, true, &lim, &out), CRDT_LIB0_ELIMIT);
-    assert_int_equal(crdt_update_diff(u.ptr, u.len, "\x00", 1, true, &lim, &out),
-                     CRDT_LIB0_ELIMIT);
+    assert_int_equal(crdt_update_diff(u.ptr, u.len, "\x00", 1, true, &lim, &out), CRDT_LIB0_ELIMIT);
     assert_int_equal(crdt_update_state_vector(u.ptr, u.len, true, &lim, &out), CRDT_LIB0_ELIMIT);
     /* Clocks past 2^53 in v1. */
     assert_int_not_equal(
-        crdt_update_merge((sb_str[]){{"\x01\x01\x05\xfe\xff\xff\xff\xff\xff\xff\x0f\x00\x05\x00",
-                                      14},
-                                     {"\x00\x00", 2}},
-                          2, false, NULL, &out),
+        crdt_update_merge(
+            (sb_str[]){{"\x01\x01\x05\xfe\xff\xff\xff\xff\xff\xff\x0f\x00\x05\x00", 14},
+                       {"\x00\x00", 2}},
+            2, false, NULL, &out),
         0);
     /* Empty structs (GC 0, empty string), which Yjs never writes, are
      * refused. Client 5: GC(0) at 0, GC 2; the other: "" at 0 in "t". */
@@ -276,8 +275,8 @@ static void test_hostile(void **state)
     assert_int_equal(crdt_update_merge((sb_str[]){{"\x01\x01\x05\x00\x0b\x01\x01t\x00", 9}}, 1,
                                        false, NULL, &out),
                      CRDT_LIB0_EFORMAT);
-    assert_int_equal(crdt_update_merge((sb_str[]){{"\x01\x01\x05\x00\x07\x01\x01t\x09\x00", 10}},
-                                       1, false, NULL, &out),
+    assert_int_equal(crdt_update_merge((sb_str[]){{"\x01\x01\x05\x00\x07\x01\x01t\x09\x00", 10}}, 1,
+                                       false, NULL, &out),
                      CRDT_LIB0_EFORMAT);
     /* A lone update comes back as it is. */
     sb_buf_reset(&out);
@@ -296,7 +295,10 @@ static void test_cut_surrogate(void **state)
     assert_int_equal(crdt_update_diff(upd, sizeof(upd) - 1, "\x01\x01\x02", 3, false, NULL, &out),
                      0);
     sb_buf want = SB_BUF_INIT;
-    vectors_unhex("01010102840101" "04efbfbd79" "00", &want);
+    vectors_unhex("01010102840101"
+                  "04efbfbd79"
+                  "00",
+                  &want);
     assert_int_equal(out.len, want.len);
     assert_memory_equal(out.ptr, want.ptr, want.len);
     sb_buf_free(&want);

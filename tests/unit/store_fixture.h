@@ -114,8 +114,8 @@ static inline int fixture_db_open(fixture_db *f, const char *prefix, int n)
     if (!mkdtemp(f->dir))
         return -1;
     snprintf(f->data, sizeof f->data, "%s/data", f->dir);
-    if (fixture_store_open(prefix, n, f->data, f->schema, sizeof f->schema, f->url,
-                           sizeof f->url, &f->s) != 0)
+    if (fixture_store_open(prefix, n, f->data, f->schema, sizeof f->schema, f->url, sizeof f->url,
+                           &f->s) != 0)
         return -1;
     if (store_migrate(f->s, NULL, &E) != STORE_OK) {
         fprintf(stderr, "migrate: %s\n", E.msg);

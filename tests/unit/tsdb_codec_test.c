@@ -406,7 +406,7 @@ static double bytes_per_point(tsdb_type type, const int64_t *t, const void *v, s
 static void test_measured_sizes(void **state)
 {
     rng = 0x9E3779B97F4A7C15u; /* the same series whatever ran before */
-    enum { N = 10000 }; /* the long workload: 10,000 points at 1 s */
+    enum { N = 10000 };        /* the long workload: 10,000 points at 1 s */
     static int64_t t[N], counter[N], status[N];
     static double gauge[N];
     int64_t views = 0, cents = 25000;
