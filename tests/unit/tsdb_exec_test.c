@@ -1051,10 +1051,15 @@ static void test_float_shortest(void **state)
     (void)state;
     uint64_t x = 0x243F6A8885A308D3u;
     sb_buf got = SB_BUF_INIT;
-    for (int i = 0; i < 100000; i++) {
+    for (int i = 0; i < 120000; i++) {
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
         double v;
-        switch (i % 5) {
+        switch (i % 6) {
+        case 5: /* log-uniform over the integer path's range, 1e-5 to 1e15 */
+            v = pow(10, -5 + 20 * (double)(x >> 11) / 9007199254740992.0);
+            if (x & 1)
+                v = nextafter(v, (x & 2) ? INFINITY : 0);
+            break;
         case 0: /* any finite bit pattern */
             memcpy(&v, &x, 8);
             if (!isfinite(v))
