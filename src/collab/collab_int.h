@@ -16,12 +16,13 @@
  * while the other can still post to it.
  *
  * Updates. A client's update is checked for structure (crdt_update_state
- * _vector validates the whole encoding), queued, written to the log by a
- * pool job (one job at a time per room, taking every update queued so
- * far: group commit), and only when that job is done applied to the
+ * _vector validates the whole encoding), queued, handed as a batch (one
+ * batch out at a time per room, taking every update queued so far) to the
+ * hub's writer, which commits the batches of every room waiting in one
+ * transaction (writer.c), and only when that is done applied to the
  * room's document and broadcast to the other members. A sync step 1
  * therefore always answers with durable content. When the log has
- * compact_after rows the same job folds it into the merged state.
+ * compact_after rows the writer also folds it into the merged state.
  *
  * Awareness. Entries are kept per client id with the connection that
  * announced them; relayed as they come; removed (with a "null" state
@@ -71,6 +72,11 @@ struct collab_hub {
     /* branch.c's split of bind (read-only, like it): branch documents'
      * binding and the one bound before it */
     collab_binding branch_bind, inner_bind;
+
+    /* writer.c: rooms' batches waiting for the one writer */
+    pthread_mutex_t wlock;            /* guards the three below */
+    struct collab_wjob *wq, *wq_tail; /* in submission order */
+    bool writer_running;              /* a pool job is writing (or about to) */
 };
 
 typedef enum room_state { ROOM_LOADING, ROOM_READY, ROOM_FAILED } room_state;
@@ -248,7 +254,31 @@ bool collab__room_busy(const collab_room *r);
 void collab__room_apply_edits(collab_room *r); /* once ready */
 void collab__room_materialise(collab_room *r); /* after updates were applied */
 
+/* A room's batch for the writer (writer.c): taken on the room's loop,
+ * stored by the writer on a pool thread, handed back to the room's loop
+ * (collab__room_write_done). */
+typedef struct collab_wjob {
+    struct collab_wjob *next; /* hub->wlock: in the queue */
+    collab_room *r;           /* job_running keeps it */
+    pending *batch;
+    size_t n;
+    int64_t first_seq, nlog;
+    bool compact;
+    bool ok;
+    sb_errbuf err;
+} collab_wjob;
+
+/* writer.c: one writer per hub commits every room's waiting batch in one
+ * transaction (group commit across rooms), then compacts the logs that
+ * asked for it. */
+void collab__writer_submit(collab_hub *h, collab_wjob *j); /* on j->r's loop */
+/* Starts the writer when batches wait and the pool refused it before. */
+void collab__writer_kick(collab_hub *h, net_loop *loop);
+void collab__writer_init(collab_hub *h);
+void collab__writer_deinit(collab_hub *h);
+
 /* room_store.c */
+void collab__room_write_done(void *arg); /* a collab_wjob, on its room's loop */
 void collab__room_load_start(collab_room *r);
 void collab__room_write_start(collab_room *r);
 void collab__room_queue_update(collab_room *r, collab_conn *c, sb_str update);

@@ -97,6 +97,7 @@ collab_hub *collab_hub_new(const collab_limits *lim, net_workers *workers,
     if (b)
         bus_on_reconnect(b, collab__bus_on_reconnect, h);
     pthread_mutex_init(&h->lock, NULL);
+    collab__writer_init(h);
     sb_map_init(&h->rooms);
     sb_map_init(&h->per_user);
     sb_map_init(&h->per_doc);
@@ -117,6 +118,7 @@ void collab_hub_free(collab_hub *h)
     sb_map_deinit(&h->per_doc);
     sb_map_deinit(&h->per_member);
     pthread_mutex_destroy(&h->lock);
+    collab__writer_deinit(h);
     free(h);
 }
 

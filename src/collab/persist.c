@@ -224,6 +224,25 @@ static bool read_int(store *db, const char *sql, const char *project_id, const c
     return true;
 }
 
+/* Appends a's updates as the next free seqs of its log inside the
+ * caller's transaction. The log's maximum is read before the state's
+ * through_seq, so a compaction committing between the two reads cannot
+ * make us pick a seq it already folded. */
+static bool append_next_in(store *db, collab_append *a, int64_t now_us, store_err *code,
+                           sb_errbuf *err)
+{
+    int64_t max_seq, through;
+    *code = STORE_OK;
+    if (!read_int(db, "SELECT max(seq) FROM collab_updates WHERE project_id = $1 AND doc = $2",
+                  a->project_id, a->doc, &max_seq, err) ||
+        !read_int(db, "SELECT through_seq FROM collab_docs WHERE project_id = $1 AND doc = $2",
+                  a->project_id, a->doc, &through, err))
+        return false;
+    a->first_seq = (max_seq > through ? max_seq : through) + 1;
+    return insert_rows(db, a->project_id, a->doc, a->first_seq, a->updates, a->n, now_us, code,
+                       err);
+}
+
 bool collab_persist_append_next(store *db, const char *project_id, const char *doc,
                                 const sb_str *updates, size_t n, int64_t now_us, int64_t *first_seq,
                                 sb_errbuf *err)
@@ -231,33 +250,37 @@ bool collab_persist_append_next(store *db, const char *project_id, const char *d
     /* Several nodes append to one log: the seqs are the next free ones, read
      * in the transaction. Two appenders that read the same maximum collide
      * on the primary key (PostgreSQL makes the second wait for the first's
-     * commit, then refuses it): the loser reads again. The log's maximum is
-     * read before the state's through_seq, so a compaction committing
-     * between the two reads cannot make us pick a seq it already folded. */
+     * commit, then refuses it): the loser reads again. One transaction for
+     * the reads and the rows (a second one only to read doubled the write
+     * transactions: SQLite's BEGIN IMMEDIATE takes the write lock for it). */
+    collab_append a = {.project_id = project_id, .doc = doc, .updates = updates, .n = n};
     for (int attempt = 0;; attempt++) {
         sb_errbuf why;
         store_err e = store_begin(db, &why);
         if (e != STORE_OK)
             return fail(db, err, "beginning a collab append", e, &why);
-        int64_t max_seq, through;
-        if (!read_int(db, "SELECT max(seq) FROM collab_updates WHERE project_id = $1 AND doc = $2",
-                      project_id, doc, &max_seq, err) ||
-            !read_int(db, "SELECT through_seq FROM collab_docs WHERE project_id = $1 AND doc = $2",
-                      project_id, doc, &through, err))
-            return false;
-        /* One transaction: the reads and the rows (a second one only to
-         * read doubled the write transactions: SQLite's BEGIN IMMEDIATE
-         * takes the write lock for it). */
-        int64_t first = (max_seq > through ? max_seq : through) + 1;
         store_err code;
-        if (insert_rows(db, project_id, doc, first, updates, n, now_us, &code, err) &&
-            commit(db, &code, err)) {
-            *first_seq = first;
+        if (append_next_in(db, &a, now_us, &code, err) && commit(db, &code, err)) {
+            *first_seq = a.first_seq;
             return true;
         }
         if (attempt >= 16 || code != STORE_CONSTRAINT)
             return false;
     }
+}
+
+bool collab_persist_append_group(store *db, collab_append *a, size_t n, int64_t now_us,
+                                 sb_errbuf *err)
+{
+    sb_errbuf why;
+    store_err e = store_begin(db, &why);
+    if (e != STORE_OK)
+        return fail(db, err, "beginning a collab append", e, &why);
+    store_err code;
+    for (size_t i = 0; i < n; i++)
+        if (!append_next_in(db, &a[i], now_us, &code, err))
+            return false; /* rolled back */
+    return commit(db, &code, err);
 }
 
 typedef struct since_ctx {

@@ -31,6 +31,24 @@ bool collab_persist_append_next(store *db, const char *project_id, const char *d
                                 const sb_str *updates, size_t n, int64_t now_us, int64_t *first_seq,
                                 sb_errbuf *err);
 
+/* One document's part of a group append: first_seq is set on success. */
+typedef struct collab_append {
+    const char *project_id, *doc;
+    const sb_str *updates;
+    size_t n;
+    int64_t first_seq;
+} collab_append;
+
+/* Appends each a[i] as the next free seqs of its document's log, all in one
+ * transaction (group commit across documents: one commit, one WAL sync
+ * point, instead of one per document). No retry: on any failure, nothing
+ * is stored and the caller appends them one by one
+ * (collab_persist_append_next), so one document's conflict costs the
+ * others only a retry. Documents must be distinct; pass them in a fixed
+ * order (by key) so two nodes' groups lock rows in the same order. */
+bool collab_persist_append_group(store *db, collab_append *a, size_t n, int64_t now_us,
+                                 sb_errbuf *err);
+
 /* What a node that missed updates reads: fn(ctx, seq, update, n) for each
  * log row with seq > after_seq, and for the merged state when it folded
  * rows past after_seq (seq = its through_seq). Rows may repeat what the

@@ -248,6 +248,7 @@ void collab__room_tick(void *arg)
         collab__aw_remove(r, NULL, sb_mono_ns());
     collab__bus_tick(r);
     collab__room_write_start(r);
+    collab__writer_kick(r->hub, r->loop); /* the pool was full */
     if (r->mat_dirty && !r->mat_running)
         collab__room_materialise(r); /* the pool was full */
     bool idle = r->nmembers == 0 && !collab__room_busy(r) && r->nqueue == 0 && r->inbox == NULL &&

@@ -1,8 +1,9 @@
 /*
- * room_store.c: a room's storage pipeline. One job at a time per room on
- * the worker pool: the load, then writes that take every update queued so
- * far (group commit) and, past compact_after log rows, fold the log. Only
- * when a write committed are its updates applied and broadcast.
+ * room_store.c: a room's storage pipeline. One job at a time per room: the
+ * load (on the worker pool), then batches of every update queued so far,
+ * stored by the hub's writer (writer.c: group commit across rooms) and,
+ * past compact_after log rows, folded into the state. Only when a batch
+ * committed are its updates applied and broadcast.
  */
 #include "collab/collab_int.h"
 #include "base/clock.h"
@@ -120,46 +121,9 @@ void collab__room_load_start(collab_room *r)
     }
 }
 
-typedef struct write_job {
-    collab_room *r;
-    pending *batch;
-    size_t n;
-    int64_t first_seq, nlog;
-    bool compact;
-    bool ok;
-    sb_errbuf err;
-} write_job;
-
-static void write_work(void *arg)
+void collab__room_write_done(void *arg)
 {
-    write_job *j = arg;
-    store *db = j->r->hub->worker_store();
-    if (!db) {
-        sb_errf(&j->err, "the worker has no store connection");
-        return;
-    }
-    sb_str *parts = sb_calloc(j->n, sizeof(*parts));
-    for (size_t i = 0; i < j->n; i++)
-        parts[i] = sb_buf_str(&j->batch[i].bytes);
-    int64_t now = sb_wall_us();
-    /* The next free seqs: other nodes append to the same log. */
-    j->ok = collab_persist_append_next(db, j->r->project_id, j->r->doc_name, parts, j->n, now,
-                                       &j->first_seq, &j->err);
-    free(parts);
-    if (j->ok && j->compact) {
-        sb_errbuf cerr;
-        int64_t left;
-        /* A failed compaction loses nothing: the log stays as it was. */
-        if (collab_persist_compact(db, j->r->project_id, j->r->doc_name, now, &left, &cerr))
-            j->nlog = left;
-        else
-            sb_log(SB_LOG_WARN, "collab: compaction failed", SB_LOG_STR("error", cerr.msg));
-    }
-}
-
-static void write_done(void *arg)
-{
-    write_job *j = arg;
+    collab_wjob *j = arg;
     collab_room *r = j->r;
     r->job_running = false;
     bool applied = false;
@@ -210,28 +174,24 @@ static void write_done(void *arg)
     net_tick_arm(r->tick);
 }
 
-/* Starts a write of everything queued, unless one is running. */
+/* Hands everything queued to the writer, unless a batch is out. */
 void collab__room_write_start(collab_room *r)
 {
     if (r->job_running || r->nqueue == 0 || r->state != ROOM_READY)
         return;
-    write_job *j = sb_calloc(1, sizeof(*j));
+    collab_wjob *j = sb_calloc(1, sizeof(*j));
     j->r = r;
     j->batch = r->queue;
     j->n = r->nqueue;
     j->nlog = -1;
     j->compact = r->hub->lim.compact_after > 0 &&
                  r->nlog + (int64_t)r->nqueue >= (int64_t)r->hub->lim.compact_after;
-    if (!net_workers_submit(r->hub->workers, r->loop, write_work, write_done, j)) {
-        free(j); /* the pool is full: the tick tries again */
-        net_tick_arm(r->tick);
-        return;
-    }
     r->inflight = r->queue;
     r->ninflight = r->nqueue;
     r->queue = NULL;
     r->nqueue = r->queue_cap = r->queue_bytes = 0;
     r->job_running = true;
+    collab__writer_submit(r->hub, j);
 }
 
 void collab__room_queue_update(collab_room *r, collab_conn *c, sb_str update)

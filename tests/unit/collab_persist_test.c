@@ -4,7 +4,8 @@
  * row the engine refuses is skipped, not fatal; a document with pending
  * structs keeps its log; documents do not see each other's rows; a log
  * shared by several nodes (next free seqs, reading what was missed, a
- * state that never moves back).
+ * state that never moves back); a group append over several documents,
+ * all or nothing.
  * drivers: sqlite postgres */
 #include "cmocka_prelude.h"
 
@@ -275,6 +276,49 @@ static void test_shared_log(void **state)
     crdt_doc_free(w);
 }
 
+/* A group append gives each document its next free seqs in one
+ * transaction; when one document's rows cannot go in, none of the group's
+ * do, and each can still be appended alone. */
+static void test_group_append(void **state)
+{
+    fx *f = *state;
+    crdt_doc *w = crdt_doc_new(5, true);
+    sb_buf u = SB_BUF_INIT, u2 = SB_BUF_INIT;
+    insert(w, 0, "a", &u);
+    insert(w, 1, "b", &u2);
+    append(f, "code:g2.js", 1, &u); /* g2 already has seq 1 */
+    sb_str one[1] = {sb_buf_str(&u)};
+    sb_str two[2] = {sb_buf_str(&u), sb_buf_str(&u2)};
+    collab_append a[2] = {{.project_id = PROJECT, .doc = "code:g1.js", .updates = two, .n = 2},
+                          {.project_id = PROJECT, .doc = "code:g2.js", .updates = one, .n = 1}};
+    assert_true(collab_persist_append_group(f->s, a, 2, 5, &E));
+    assert_int_equal(a[0].first_seq, 1);
+    assert_int_equal(a[1].first_seq, 2);
+    assert_int_equal(log_rows(f, "code:g1.js"), 2);
+    assert_int_equal(log_rows(f, "code:g2.js"), 2);
+    int64_t seq, nlog;
+    char *t = load_text(f, "code:g1.js", &seq, &nlog);
+    assert_string_equal(t, "\"ab\"");
+    assert_int_equal(seq, 2);
+    free(t);
+
+    /* A document that is not a project's row breaks the foreign key: the
+     * group stores nothing, and the store is usable afterwards. */
+    collab_append bad[2] = {{.project_id = PROJECT, .doc = "code:g3.js", .updates = one, .n = 1},
+                            {.project_id = "01a21734-ffff-7fff-bfff-ffffffffffff",
+                             .doc = "code:x.js",
+                             .updates = one,
+                             .n = 1}};
+    assert_false(collab_persist_append_group(f->s, bad, 2, 5, &E));
+    assert_int_equal(log_rows(f, "code:g3.js"), 0);
+    int64_t first;
+    assert_true(collab_persist_append_next(f->s, PROJECT, "code:g3.js", one, 1, 5, &first, &E));
+    assert_int_equal(first, 1);
+    sb_buf_free(&u);
+    sb_buf_free(&u2);
+    crdt_doc_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -282,6 +326,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_row_and_pending, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_seq_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shared_log, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_group_append, setup, teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
