@@ -22,7 +22,8 @@
  * transaction (writer.c), and only when that is done applied to the
  * room's document and broadcast to the other members. A sync step 1
  * therefore always answers with durable content. When the log has
- * compact_after rows the writer also folds it into the merged state.
+ * compact_after rows a pool job folds it into the merged state, beside
+ * the writes (only its last step takes the write lock).
  *
  * Awareness. Entries are kept per client id with the connection that
  * announced them; relayed as they come; removed (with a "null" state
@@ -159,6 +160,8 @@ typedef struct collab_room {
     pending *inflight; /* the write job's batch, applied when it is stored */
     size_t ninflight;
     bool job_running;              /* a load or write job is out */
+    bool compact_running;          /* a compaction job is out (beside writes) */
+    int64_t compact_base;          /* nlog when it started: the rows it folds */
     room_edit *edits, *edits_tail; /* REST writes waiting for the load */
     bool mat_running;              /* a materialise job is out */
     bool mat_dirty;                /* the REST view is behind the document */
@@ -262,15 +265,13 @@ typedef struct collab_wjob {
     collab_room *r;           /* job_running keeps it */
     pending *batch;
     size_t n;
-    int64_t first_seq, nlog;
-    bool compact;
+    int64_t first_seq;
     bool ok;
     sb_errbuf err;
 } collab_wjob;
 
 /* writer.c: one writer per hub commits every room's waiting batch in one
- * transaction (group commit across rooms), then compacts the logs that
- * asked for it. */
+ * transaction (group commit across rooms). */
 void collab__writer_submit(collab_hub *h, collab_wjob *j); /* on j->r's loop */
 /* Starts the writer when batches wait and the pool refused it before. */
 void collab__writer_kick(collab_hub *h, net_loop *loop);

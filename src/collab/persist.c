@@ -126,7 +126,7 @@ bool collab_persist_load(store *db, const char *project_id, const char *doc, crd
     /* One transaction: a compaction between the two reads would otherwise
      * hand us a state without the rows it folded. */
     sb_errbuf why;
-    store_err e = store_begin(db, &why);
+    store_err e = store_begin_read(db, &why);
     if (e != STORE_OK)
         return fail(db, err, "beginning a collab load", e, &why);
     load_ctx l = {.doc = crdt_doc_new(1, true)};
@@ -327,12 +327,18 @@ bool collab_persist_since(store *db, const char *project_id, const char *doc, in
  * rebuild (refused rows stay skipped), never a byte merge that could carry
  * a refused row into the state. A document with pending structs (updates
  * whose dependencies never arrived) keeps its log: encoding would drop
- * them. */
+ * them.
+ *
+ * The reading and encoding, the long part, happen in a read transaction,
+ * so appends to every document go on meanwhile; the write transaction only
+ * stores the state and deletes the rows it folded. Rows appended after the
+ * read have higher seqs (a seq is the log's maximum + 1, taken in the
+ * appender's transaction), so they stay. */
 bool collab_persist_compact(store *db, const char *project_id, const char *doc, int64_t now_us,
                             int64_t *nlog, sb_errbuf *err)
 {
     sb_errbuf why;
-    store_err e = store_begin(db, &why);
+    store_err e = store_begin_read(db, &why);
     if (e != STORE_OK)
         return fail(db, err, "beginning a collab compaction", e, &why);
     load_ctx l = {.doc = crdt_doc_new(1, true)};
@@ -340,19 +346,23 @@ bool collab_persist_compact(store *db, const char *project_id, const char *doc, 
     bool ok = false;
     if (!load_into(db, project_id, doc, &l, err))
         goto out;
+    store_rollback(db, NULL); /* read-only */
     if (l.nlog == 0 || crdt_doc_has_pending(l.doc)) {
-        store_rollback(db, NULL);
         *nlog = l.nlog;
         ok = true;
         goto out;
     }
     crdt_err ce = crdt_doc_encode_state(l.doc, NULL, 0, &state);
     if (ce != CRDT_OK) {
-        store_rollback(db, NULL);
         sb_errf(err, "encoding a collab state: %s", crdt_strerror(ce));
         goto out;
     }
     crdt_doc_encode_state_vector(l.doc, &sv);
+    e = store_begin(db, &why);
+    if (e != STORE_OK) {
+        fail(db, err, "beginning a collab compaction", e, &why);
+        goto out;
+    }
     store_stmt *st;
     e = store_prepare(db,
                       "INSERT INTO collab_docs (project_id, doc, state, state_vector, "
@@ -378,6 +388,7 @@ bool collab_persist_compact(store *db, const char *project_id, const char *doc, 
         fail(db, err, "writing a collab state", e, &why);
         goto out;
     }
+    /* Also when a state through a later seq was kept: it holds these rows. */
     e = store_prepare(db,
                       "DELETE FROM collab_updates WHERE project_id = $1 AND doc = $2 AND seq <= $3",
                       &st, &why);
@@ -402,6 +413,7 @@ bool collab_persist_compact(store *db, const char *project_id, const char *doc, 
     *nlog = 0;
     ok = true;
 out:
+    store_rollback(db, NULL);
     crdt_doc_free(l.doc);
     sb_buf_free(&state);
     sb_buf_free(&sv);

@@ -3,8 +3,8 @@
  * state plus an append-only log of the updates accepted after it.
  *
  * Blocking calls on one store connection, made from the worker pool (see
- * room.c); each is one transaction, so a crash leaves either all of a
- * call's effect or none. Return false with err filled on a store failure
+ * room_store.c and writer.c); each writes in one transaction, so a crash
+ * leaves either all of a call's effect or none. Return false with err filled on a store failure
  * (a stored row the CRDT engine refuses is skipped with a warning).
  */
 #ifndef SB_COLLAB_PERSIST_H
@@ -58,11 +58,13 @@ typedef void (*collab_persist_row_fn)(void *ctx, int64_t seq, const void *update
 bool collab_persist_since(store *db, const char *project_id, const char *doc, int64_t after_seq,
                           collab_persist_row_fn fn, void *ctx, sb_errbuf *err);
 
-/* Folds the log into the merged state (load, apply, encode) and deletes
- * the folded rows, in one transaction. A state never moves back: when
- * another node stored a state through a later seq meanwhile, that one
- * stays. *nlog gets the rows left (0, or all
- * of them when the document has pending structs and is left as it is). */
+/* Folds the log into the merged state (load, apply, encode: in a read
+ * transaction) and stores it and deletes the folded rows (in one short
+ * write transaction). A state never moves back: when another node stored a
+ * state through a later seq meanwhile, that one stays. *nlog gets the
+ * folded rows' count left in the log: 0, or all of them when the document
+ * has pending structs and is left as it is. Rows appended meanwhile are
+ * not counted. */
 bool collab_persist_compact(store *db, const char *project_id, const char *doc, int64_t now_us,
                             int64_t *nlog, sb_errbuf *err);
 

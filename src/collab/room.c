@@ -30,7 +30,7 @@ static collab_room *room_new(collab_hub *h, net_loop *loop, const char *key, con
 
 bool collab__room_busy(const collab_room *r)
 {
-    return r->job_running || r->mat_running || r->catchup_running;
+    return r->job_running || r->mat_running || r->catchup_running || r->compact_running;
 }
 
 collab_room *collab__room_get(collab_hub *h, net_loop *loop, const char *key,

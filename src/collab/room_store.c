@@ -121,6 +121,57 @@ void collab__room_load_start(collab_room *r)
     }
 }
 
+/* ---- compaction: beside the writes ---- */
+
+typedef struct compact_job {
+    collab_room *r;
+    int64_t left; /* of the rows it read; -1: failed */
+} compact_job;
+
+static void compact_work(void *arg)
+{
+    compact_job *j = arg;
+    store *db = j->r->hub->worker_store();
+    sb_errbuf err;
+    j->left = -1;
+    if (!db)
+        return;
+    /* A failed compaction loses nothing: the log stays as it was. */
+    if (!collab_persist_compact(db, j->r->project_id, j->r->doc_name, sb_wall_us(), &j->left, &err))
+        sb_log(SB_LOG_WARN, "collab: compaction failed", SB_LOG_STR("doc", j->r->doc_name),
+               SB_LOG_STR("error", err.msg));
+}
+
+static void compact_done(void *arg)
+{
+    compact_job *j = arg;
+    collab_room *r = j->r;
+    r->compact_running = false;
+    /* Folded: the rows counted when it started (and any it read beyond
+     * them, still counted here, go at the next one). Left as they were (a
+     * document with pending structs, a failure): the next batch tries
+     * again. */
+    if (j->left == 0)
+        r->nlog = r->nlog > r->compact_base ? r->nlog - r->compact_base : 0;
+    free(j);
+    net_tick_arm(r->tick);
+}
+
+static void compact_start(collab_room *r)
+{
+    size_t after = r->hub->lim.compact_after;
+    if (after == 0 || r->compact_running || r->state != ROOM_READY || r->nlog < (int64_t)after)
+        return;
+    compact_job *j = sb_calloc(1, sizeof(*j));
+    j->r = r;
+    if (!net_workers_submit(r->hub->workers, r->loop, compact_work, compact_done, j)) {
+        free(j); /* the pool is full: after the next batch */
+        return;
+    }
+    r->compact_running = true;
+    r->compact_base = r->nlog;
+}
+
 void collab__room_write_done(void *arg)
 {
     collab_wjob *j = arg;
@@ -128,7 +179,7 @@ void collab__room_write_done(void *arg)
     r->job_running = false;
     bool applied = false;
     if (j->ok) {
-        r->nlog = j->compact && j->nlog >= 0 ? j->nlog : r->nlog + (int64_t)j->n;
+        r->nlog += (int64_t)j->n;
     } else {
         sb_log(SB_LOG_ERROR, "collab: cannot store updates", SB_LOG_STR("doc", r->doc_name),
                SB_LOG_STR("error", j->err.msg));
@@ -169,6 +220,7 @@ void collab__room_write_done(void *arg)
     r->inflight = NULL;
     r->ninflight = 0;
     collab__room_write_start(r);
+    compact_start(r);
     if (applied)
         collab__room_materialise(r);
     net_tick_arm(r->tick);
@@ -183,9 +235,6 @@ void collab__room_write_start(collab_room *r)
     j->r = r;
     j->batch = r->queue;
     j->n = r->nqueue;
-    j->nlog = -1;
-    j->compact = r->hub->lim.compact_after > 0 &&
-                 r->nlog + (int64_t)r->nqueue >= (int64_t)r->hub->lim.compact_after;
     r->inflight = r->queue;
     r->ninflight = r->nqueue;
     r->queue = NULL;

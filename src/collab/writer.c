@@ -13,8 +13,8 @@
  * room's loop, and goes round again while more arrived meanwhile. A room
  * still has at most one batch out (its job_running), so a group holds
  * each document at most once. Compactions, which read and encode a whole
- * document, run after the group's rooms were answered, so a batch never
- * waits behind another room's compaction's CPU.
+ * document, are the rooms' own pool jobs (room_store.c), so no batch
+ * waits behind one.
  *
  * If the group's transaction fails (on PostgreSQL another node may have
  * taken a seq of one document), each batch is appended on its own, so one
@@ -73,8 +73,8 @@ static void append_group(store *db, collab_wjob **g, size_t n)
     sb_str *p = parts;
     for (size_t i = 0; i < n; i++) {
         collab_wjob *j = g[i];
-        a[i] = (collab_append){.project_id = j->r->project_id, .doc = j->r->doc_name,
-                               .updates = p, .n = j->n};
+        a[i] = (collab_append){
+            .project_id = j->r->project_id, .doc = j->r->doc_name, .updates = p, .n = j->n};
         for (size_t k = 0; k < j->n; k++)
             *p++ = sb_buf_str(&j->batch[k].bytes);
     }
@@ -92,17 +92,6 @@ static void append_group(store *db, collab_wjob **g, size_t n)
     }
     free(a);
     free(parts);
-}
-
-static void compact(store *db, collab_wjob *j)
-{
-    sb_errbuf err;
-    int64_t left;
-    /* A failed compaction loses nothing: the log stays as it was. */
-    if (collab_persist_compact(db, j->r->project_id, j->r->doc_name, sb_wall_us(), &left, &err))
-        j->nlog = left;
-    else
-        sb_log(SB_LOG_WARN, "collab: compaction failed", SB_LOG_STR("error", err.msg));
 }
 
 /* Hands j back to its room. The room's loop was held since the submit: the
@@ -143,19 +132,8 @@ static void writer_work(void *arg)
             for (size_t i = 0; i < n; i++)
                 sb_errf(&g[i]->err, "the worker has no store connection");
         }
-        /* Rooms without a compaction first: theirs waits for nobody. An
-         * answered job is its room's again: kept ones move to the front. */
-        size_t ncompact = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (g[i]->ok && g[i]->compact)
-                g[ncompact++] = g[i];
-            else
-                answer(g[i]);
-        }
-        for (size_t i = 0; i < ncompact; i++) {
-            compact(db, g[i]);
+        for (size_t i = 0; i < n; i++)
             answer(g[i]);
-        }
     }
     free(g);
 }

@@ -492,6 +492,7 @@ static bool pg_tx_active(store *s)
 static const store__ops pg_ops = {
     .driver = STORE_POSTGRES,
     .begin_sql = "BEGIN",
+    .begin_read_sql = "BEGIN READ ONLY",
     .close = pg_close,
     .exec = pg_exec,
     .ping = pg_ping,

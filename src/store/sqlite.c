@@ -373,6 +373,7 @@ static bool sq_tx_active(store *s)
 static const store__ops sqlite_ops = {
     .driver = STORE_SQLITE,
     .begin_sql = "BEGIN IMMEDIATE",
+    .begin_read_sql = "BEGIN DEFERRED", /* a snapshot at the first read; no write lock */
     .tx_gate = sq_tx_gate,
     .close = sq_close,
     .exec = sq_exec,
@@ -422,6 +423,7 @@ store_err store__sqlite_open(const char *path, store **out, sb_errbuf *err)
     rc = sqlite3_exec(db,
                       "PRAGMA journal_mode=WAL;"
                       "PRAGMA synchronous=NORMAL;"
+                      "PRAGMA mmap_size=268435456;"
                       "PRAGMA foreign_keys=ON;",
                       NULL, NULL, &msg);
     if (rc != SQLITE_OK) {

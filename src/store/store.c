@@ -365,6 +365,18 @@ store_err store_begin(store *s, sb_errbuf *err)
     return rc;
 }
 
+store_err store_begin_read(store *s, sb_errbuf *err)
+{
+    if (s->in_tx) {
+        sb_errf(err, "store_begin_read inside a transaction");
+        return STORE_MISUSE;
+    }
+    store_err rc = store_exec(s, s->ops->begin_read_sql, err);
+    if (rc == STORE_OK)
+        s->in_tx = true;
+    return rc;
+}
+
 store_err store_commit(store *s, sb_errbuf *err)
 {
     if (!s->in_tx) {

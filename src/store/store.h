@@ -124,6 +124,13 @@ void store_reset(store_stmt *st);
  * call it unconditionally. If a PostgreSQL connection is lost inside a
  * transaction, everything returns STORE_BUSY until store_rollback. */
 store_err store_begin(store *s, sb_errbuf *err);
+/* A transaction for reads only: it takes no write lock, so on SQLite it
+ * neither waits for this process's writers nor holds them up (it reads one
+ * snapshot, taken at its first read); on PostgreSQL it is READ ONLY at the
+ * connection's isolation level, and a write in it fails. Never write in
+ * one (on SQLite that would bypass the writer queue). End it with
+ * store_rollback (or store_commit). */
+store_err store_begin_read(store *s, sb_errbuf *err);
 store_err store_commit(store *s, sb_errbuf *err);
 store_err store_rollback(store *s, sb_errbuf *err);
 store_err store_savepoint(store *s, const char *name, sb_errbuf *err);

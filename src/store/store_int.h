@@ -42,7 +42,8 @@ typedef struct store__value {
 
 typedef struct store__ops {
     store_driver driver;
-    const char *begin_sql; /* "BEGIN IMMEDIATE" or "BEGIN" */
+    const char *begin_sql;      /* "BEGIN IMMEDIATE" or "BEGIN" */
+    const char *begin_read_sql; /* a transaction that only reads (store_begin_read) */
     /* Optional: taken before begin_sql (enter true) and given back once no
      * transaction is open (enter false; err NULL). SQLite: this process's
      * writers of one file queue on a mutex instead of polling its lock. */

@@ -405,6 +405,39 @@ static void test_transactions(void **state)
     store_close(other);
 }
 
+/* A read transaction does not hold up a writer of the same database, and
+ * (SQLite: from its first read; PostgreSQL READ COMMITTED: per statement)
+ * sees committed rows. */
+static void test_read_transactions(void **state)
+{
+    fx *f = *state;
+    exec_ok(f->s, "CREATE TABLE x (n integer)");
+    exec_ok(f->s, "INSERT INTO x (n) VALUES (1)");
+    store *other = open_second(f);
+    sb_errbuf err;
+
+    CHECK(store_begin_read(f->s, &E));
+    assert_true(store_in_transaction(f->s));
+    assert_int_equal(store_begin_read(f->s, &err), STORE_MISUSE);
+    assert_int_equal(store_begin(f->s, &err), STORE_MISUSE);
+    assert_int_equal(query_int(f->s, "SELECT count(*) FROM x"), 1);
+    /* The writer commits while the read transaction is open (with
+     * store_begin's write lock held here it would wait, then time out). */
+    CHECK(store_begin(other, &E));
+    exec_ok(other, "INSERT INTO x (n) VALUES (2)");
+    CHECK(store_commit(other, &E));
+    if (driver == STORE_SQLITE)
+        assert_int_equal(query_int(f->s, "SELECT count(*) FROM x"), 1); /* its snapshot */
+    else
+        assert_int_equal(query_int(f->s, "SELECT count(*) FROM x"), 2);
+    if (driver == STORE_POSTGRES)
+        assert_int_not_equal(store_exec(f->s, "INSERT INTO x (n) VALUES (3)", &err), STORE_OK);
+    CHECK(store_rollback(f->s, &E));
+    assert_false(store_in_transaction(f->s));
+    assert_int_equal(query_int(f->s, "SELECT count(*) FROM x"), 2);
+    store_close(other);
+}
+
 static void test_savepoints(void **state)
 {
     fx *f = *state;
@@ -849,6 +882,7 @@ int main(void)
         T(test_stmt_cache),
         T(test_constraint),
         T(test_transactions),
+        T(test_read_transactions),
         T(test_savepoints),
         T(test_migrations),
         T(test_migration_failure),
