@@ -14,6 +14,10 @@
  *                      (another process's: this process's writers queue
  *                      on a writer_gate first).
  *   foreign_keys=ON    SQLite's default is off, PostgreSQL's is on.
+ *   mmap_size=256 MiB  pages are read from a mapping of the file instead
+ *                      of a pread each (SQLite still writes through the
+ *                      WAL): collab's many small transactions re-read the
+ *                      pages another connection changed.
  * Transactions start with BEGIN IMMEDIATE: a deferred transaction that
  * reads then writes can fail to upgrade its lock with SQLITE_BUSY and no
  * busy handler can help; taking the write lock up front waits instead.
