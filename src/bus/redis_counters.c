@@ -35,6 +35,33 @@ static bool reply_int(const redisReply *rep, int64_t *out)
     return false;
 }
 
+/* Ends the transaction the caller began on r->pub (pub_lock held) with
+ * "MULTI" and n queued commands: queues EXEC, reads the n + 2 replies
+ * (MULTI's, each command's QUEUED, EXEC's) and hands EXEC's, an array of
+ * the n commands' results, to *exec (the caller frees it). EDOWN when the
+ * connection fails (it is closed); EPROTO when EXEC did not run the n
+ * commands (a command refused when queued aborts it). *exec is set only
+ * on OK. */
+static bus_err exec_transaction(rd *r, size_t n, redisReply **exec)
+{
+    redisReply *rep = NULL;
+    redisAppendCommand(r->pub, "EXEC");
+    for (size_t i = 0; i < n + 2; i++) {
+        if (rep)
+            freeReplyObject(rep);
+        if (redisGetReply(r->pub, (void **)&rep) != REDIS_OK) {
+            bus__redis_pub_broken(r);
+            return BUS_EDOWN;
+        }
+    }
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != n) {
+        freeReplyObject(rep);
+        return BUS_EPROTO;
+    }
+    *exec = rep;
+    return BUS_OK;
+}
+
 bus_err bus__redis_counter_add(bus *b, sb_str key, int64_t delta, int64_t ttl_ms, int64_t *value)
 {
     rd *r = b->impl;
@@ -51,19 +78,10 @@ bus_err bus__redis_counter_add(bus *b, sb_str key, int64_t delta, int64_t ttl_ms
         redisAppendCommand(r->pub, "PEXPIRE sb:c:%b %lld", key.ptr, key.len, (long long)ttl_ms);
     else
         redisAppendCommand(r->pub, "PERSIST sb:c:%b", key.ptr, key.len);
-    redisAppendCommand(r->pub, "EXEC");
-    for (int i = 0; i < 4; i++) {
-        if (rep)
-            freeReplyObject(rep);
-        if (redisGetReply(r->pub, (void **)&rep) != REDIS_OK) {
-            rep = NULL;
-            bus__redis_pub_broken(r);
-            e = BUS_EDOWN;
-            goto out;
-        }
-    }
+    if ((e = exec_transaction(r, 2, &rep)) != BUS_OK)
+        goto out;
     int64_t v;
-    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 || !reply_int(rep->element[0], &v))
+    if (!reply_int(rep->element[0], &v))
         e = BUS_EPROTO; /* e.g. the key holds something else than a number */
     else
         *value = v;
@@ -122,19 +140,8 @@ bus_err bus__redis_share_set(bus *b, sb_str key, int64_t value, int64_t ttl_ms)
     /* NX gives a new set its first expiry; GT only ever lengthens it. */
     redisAppendCommand(r->pub, "PEXPIRE sb:sn:%b %lld NX", key.ptr, key.len, ttl);
     redisAppendCommand(r->pub, "PEXPIRE sb:sn:%b %lld GT", key.ptr, key.len, ttl);
-    redisAppendCommand(r->pub, "EXEC");
-    for (int i = 0; i < 6; i++) {
-        if (rep)
-            freeReplyObject(rep);
-        if (redisGetReply(r->pub, (void **)&rep) != REDIS_OK) {
-            rep = NULL;
-            bus__redis_pub_broken(r);
-            e = BUS_EDOWN;
-            goto out;
-        }
-    }
-    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 4)
-        e = BUS_EPROTO;
+    if ((e = exec_transaction(r, 4, &rep)) != BUS_OK)
+        goto out;
     for (size_t i = 0; e == BUS_OK && i < rep->elements; i++)
         if (rep->element[i]->type == REDIS_REPLY_ERROR)
             e = BUS_EPROTO;
