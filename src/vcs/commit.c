@@ -30,20 +30,6 @@ static bool is_default(sb_str branch)
     return branch.len == 0 || sb_str_eq(branch, SB_STR(VCS_DEFAULT_BRANCH));
 }
 
-/* Parses expect (40 hex or empty). */
-static bool parse_expect(sb_str s, git_oid *oid, bool *given)
-{
-    *given = s.len > 0;
-    if (!*given)
-        return true;
-    char hex[GIT_OID_HEXSZ + 1];
-    if (s.len != GIT_OID_HEXSZ)
-        return false;
-    memcpy(hex, s.ptr, s.len);
-    hex[s.len] = '\0';
-    return git_oid_fromstr(oid, hex) == 0;
-}
-
 static bool path_ok(const char *path, size_t len)
 {
     if (len == 0 || len > 1024 || path[0] == '/' || path[len - 1] == '/')
@@ -196,8 +182,8 @@ projects_err vcs_commit(projects_ctx *c, sb_str project_id, const vcs_commit_inp
     if (in->from_live && !is_default(branch))
         return invalid(p, "from_live", "the live project is the default branch's content");
     git_oid expect;
-    bool expect_given;
-    if (!parse_expect(in->expect, &expect, &expect_given))
+    bool expect_given = in->expect.len > 0;
+    if (expect_given && !vcs__oid_parse(in->expect, &expect))
         return invalid(p, "expect", "must be a commit id (40 hex characters)");
     vcs__repo r;
     projects_err pe = vcs__open(c, project_id, AUTHZ_EDIT, &r);

@@ -210,7 +210,7 @@ bool vcs__name_ok(sb_str name, const char *prefix)
     return git_reference_name_is_valid(&valid, full) == 0 && valid;
 }
 
-static bool is_hex40(sb_str s)
+bool vcs__oid_hex_ok(sb_str s)
 {
     if (s.len != GIT_OID_HEXSZ)
         return false;
@@ -220,17 +220,19 @@ static bool is_hex40(sb_str s)
     return true;
 }
 
+bool vcs__oid_parse(sb_str s, git_oid *oid)
+{
+    /* fromstrn takes a shorter prefix too (padded with zeros): only 40. */
+    return s.len == GIT_OID_HEXSZ && git_oid_fromstrn(oid, s.ptr, s.len) == 0;
+}
+
 projects_err vcs__resolve(vcs__repo *r, sb_str ref, const char *field, git_oid *out,
                           projects_problem *p)
 {
     if (ref.len == 0)
         ref = SB_STR(VCS_DEFAULT_BRANCH);
     char full[VCS_REF_NAME_MAX + 16];
-    if (is_hex40(ref)) {
-        char hex[GIT_OID_HEXSZ + 1];
-        memcpy(hex, ref.ptr, GIT_OID_HEXSZ);
-        hex[GIT_OID_HEXSZ] = '\0';
-        git_oid_fromstr(out, hex);
+    if (vcs__oid_hex_ok(ref) && vcs__oid_parse(ref, out)) {
         git_commit *cm;
         if (git_commit_lookup(&cm, r->git, out) == 0) {
             git_commit_free(cm);

@@ -91,6 +91,12 @@ projects_err vcs__ref_move(vcs__repo *r, const vcs__move *m);
 
 /* A branch or tag name: 1..VCS_REF_NAME_MAX bytes git accepts in a ref. */
 bool vcs__name_ok(sb_str name, const char *prefix);
+/* Whether s is an object id as git writes it: 40 lowercase hex digits
+ * (a branch may be named with 40 uppercase ones). */
+bool vcs__oid_hex_ok(sb_str s);
+/* Parses an object id given by a client: exactly 40 hex digits, either
+ * case (as git_oid_fromstr). false, *oid unspecified, for anything else. */
+bool vcs__oid_parse(sb_str s, git_oid *oid);
 /* Resolves a branch, a tag or a 40-hex commit id to a commit; empty is
  * the default branch. NOT_FOUND (field) when there is none. */
 projects_err vcs__resolve(vcs__repo *r, sb_str ref, const char *field, git_oid *out,
