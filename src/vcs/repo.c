@@ -222,6 +222,9 @@ bool vcs__oid_hex_ok(sb_str s)
 
 bool vcs__oid_parse(sb_str s, git_oid *oid)
 {
+    /* Callers check input before vcs__open, and libgit2 records a refused
+     * id in state that only its init sets up (without it, a crash). */
+    pthread_once(&git_once, git_start);
     /* fromstrn takes a shorter prefix too (padded with zeros): only 40. */
     return s.len == GIT_OID_HEXSZ && git_oid_fromstrn(oid, s.ptr, s.len) == 0;
 }
