@@ -264,9 +264,9 @@ projects_err vcs_merge(projects_ctx *c, sb_str project_id, const vcs_merge_input
     projects_err pe = vcs__open(c, project_id, is_default(target) ? AUTHZ_MANAGE : AUTHZ_EDIT, &r);
     if (pe != PROJECTS_OK)
         return pe;
-    char tref[VCS_REF_NAME_MAX + 16], sref[VCS_REF_NAME_MAX + 16];
-    snprintf(tref, sizeof(tref), "refs/heads/%.*s", (int)target.len, target.ptr);
-    snprintf(sref, sizeof(sref), "refs/heads/%.*s", (int)in->source.len, in->source.ptr);
+    char tref[VCS__REF_CAP], sref[VCS__REF_CAP];
+    vcs__ref_full(tref, "refs/heads/", target);
+    vcs__ref_full(sref, "refs/heads/", in->source);
     git_oid ours, theirs, base;
     pe = vcs__ref_get(&r, tref, &ours);
     if (pe == PROJECTS_NOT_FOUND)
@@ -405,8 +405,8 @@ projects_err vcs_rollback(projects_ctx *c, sb_str project_id, sb_str branch, sb_
     projects_err pe = vcs__open(c, project_id, is_default(branch) ? AUTHZ_MANAGE : AUTHZ_EDIT, &r);
     if (pe != PROJECTS_OK)
         return pe;
-    char ref[VCS_REF_NAME_MAX + 16];
-    snprintf(ref, sizeof(ref), "refs/heads/%.*s", (int)branch.len, branch.ptr);
+    char ref[VCS__REF_CAP];
+    vcs__ref_full(ref, "refs/heads/", branch);
     git_oid head, target, cm;
     git_commit *tc = NULL;
     pe = vcs__ref_get(&r, ref, &head);

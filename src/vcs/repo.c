@@ -204,10 +204,15 @@ bool vcs__name_ok(sb_str name, const char *prefix)
               ch == '-' || ch == '_' || ch == '.' || ch == '/'))
             return false;
     }
-    char full[VCS_REF_NAME_MAX + 16];
-    snprintf(full, sizeof(full), "%s%.*s", prefix, (int)name.len, name.ptr);
+    char full[VCS__REF_CAP];
     int valid = 0;
-    return git_reference_name_is_valid(&valid, full) == 0 && valid;
+    return git_reference_name_is_valid(&valid, vcs__ref_full(full, prefix, name)) == 0 && valid;
+}
+
+const char *vcs__ref_full(char *out, const char *prefix, sb_str name)
+{
+    snprintf(out, VCS__REF_CAP, "%s%.*s", prefix, (int)name.len, name.ptr);
+    return out;
 }
 
 bool vcs__oid_hex_ok(sb_str s)
@@ -234,7 +239,7 @@ projects_err vcs__resolve(vcs__repo *r, sb_str ref, const char *field, git_oid *
 {
     if (ref.len == 0)
         ref = SB_STR(VCS_DEFAULT_BRANCH);
-    char full[VCS_REF_NAME_MAX + 16];
+    char full[VCS__REF_CAP];
     if (vcs__oid_hex_ok(ref) && vcs__oid_parse(ref, out)) {
         git_commit *cm;
         if (git_commit_lookup(&cm, r->git, out) == 0) {
@@ -244,8 +249,7 @@ projects_err vcs__resolve(vcs__repo *r, sb_str ref, const char *field, git_oid *
     } else if (vcs__name_ok(ref, "refs/heads/")) {
         static const char *const prefixes[] = {"refs/heads/", "refs/tags/"};
         for (size_t i = 0; i < SB_ARRAY_LEN(prefixes); i++) {
-            snprintf(full, sizeof(full), "%s%.*s", prefixes[i], (int)ref.len, ref.ptr);
-            projects_err e = vcs__ref_get(r, full, out);
+            projects_err e = vcs__ref_get(r, vcs__ref_full(full, prefixes[i], ref), out);
             if (e != PROJECTS_NOT_FOUND)
                 return e;
         }
