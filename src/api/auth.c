@@ -41,18 +41,6 @@ identity_client api_client(net_req *req)
     };
 }
 
-static void problem_members(sb_jw *w, const void *ctx)
-{
-    const identity_problem *p = ctx;
-    sb_jw_key(w, "errors");
-    sb_jw_arr_begin(w);
-    sb_jw_obj_begin(w);
-    sb_jw_kv_str(w, "field", p->field);
-    sb_jw_kv_str(w, "message", p->message);
-    sb_jw_obj_end(w);
-    sb_jw_arr_end(w);
-}
-
 void api_respond_identity(net_req *req, identity_err e, const identity_problem *p)
 {
     static const char *const details[] = {
@@ -74,12 +62,14 @@ void api_respond_identity(net_req *req, identity_err e, const identity_problem *
         net_header_static(req, "retry-after", "1");
     char detail[160];
     const char *d = (size_t)e < SB_ARRAY_LEN(details) ? details[e] : NULL;
+    api_field_error fe = {0};
     if (p && p->field) {
         snprintf(detail, sizeof(detail), "%s %s.", p->field, p->message);
         d = detail;
+        fe = (api_field_error){p->field, p->message};
     }
     net_respond_problem_ext(req, status, identity_err_code(e), identity_err_title(e), d,
-                            p && p->field ? problem_members : NULL, p);
+                            fe.field ? api_field_error_members : NULL, &fe);
 }
 
 /* The value of cookie `name` in the Cookie header, or false. */
