@@ -99,9 +99,11 @@ typedef struct column {
 
 #define SQL_FIRST(c, how) #c
 #define SQL_NEXT(c, how)  ", " #c
-/* "SELECT <columns> FROM <from>": a literal (store caches statements by
- * their text). */
+#define SQL_NONE(c, how)
+/* "SELECT <columns> FROM <from>", and the key's column name: literals
+ * (store caches statements by their text). */
 #define SELECT(COLUMNS, from) "SELECT " COLUMNS(SQL_FIRST, SQL_NEXT) " FROM " from
+#define KEY(COLUMNS)          COLUMNS(SQL_FIRST, SQL_NONE)
 #define COLUMN(c, how)        {#c, COL_##how},
 
 static const column project_columns[] = {PROJECT_COLUMNS(COLUMN, COLUMN)};
@@ -110,13 +112,6 @@ static const column file_columns[] = {FILE_COLUMNS(COLUMN, COLUMN)};
 static const column comment_columns[] = {COMMENT_COLUMNS(COLUMN, COLUMN)};
 static const column member_columns[] = {MEMBER_COLUMNS(COLUMN, COLUMN)};
 static const column asset_columns[] = {ASSET_COLUMNS(COLUMN, COLUMN)};
-
-#define PROJECT_SQL SELECT(PROJECT_COLUMNS, "projects WHERE id = $1")
-#define PAGE_SQL    SELECT(PAGE_COLUMNS, "pages WHERE project_id = $1")
-#define FILE_SQL    SELECT(FILE_COLUMNS, "files WHERE project_id = $1")
-#define COMMENT_SQL SELECT(COMMENT_COLUMNS, "comments WHERE project_id = $1")
-#define MEMBER_SQL  SELECT(MEMBER_COLUMNS, "project_members WHERE project_id = $1")
-#define ASSET_SQL   SELECT(ASSET_COLUMNS, "assets WHERE project_id = $1")
 
 /* The project first; the others are the state's collections
  * (history__collection_of their kind), in the order a state is written. */
@@ -127,16 +122,26 @@ static const struct entity {
     const column *columns;
     size_t ncolumns;
 } entities[] = {
-#define ENTITY_COLUMNS(a) a, SB_ARRAY_LEN(a)
-    {"project", NULL, PROJECT_SQL, ENTITY_COLUMNS(project_columns)},
-    {"page", PAGE_SQL " ORDER BY id", PAGE_SQL " AND id = $2", ENTITY_COLUMNS(page_columns)},
-    {"file", FILE_SQL " ORDER BY path", FILE_SQL " AND path = $2", ENTITY_COLUMNS(file_columns)},
-    {"comment", COMMENT_SQL " ORDER BY id", COMMENT_SQL " AND id = $2",
-     ENTITY_COLUMNS(comment_columns)},
-    {"member", MEMBER_SQL " ORDER BY user_id", MEMBER_SQL " AND user_id = $2",
-     ENTITY_COLUMNS(member_columns)},
-    {"asset", ASSET_SQL " ORDER BY id", ASSET_SQL " AND id = $2", ENTITY_COLUMNS(asset_columns)},
-#undef ENTITY_COLUMNS
+    {.kind = "project",
+     .sql_one = SELECT(PROJECT_COLUMNS, "projects WHERE id = $1"),
+     .columns = project_columns,
+     .ncolumns = SB_ARRAY_LEN(project_columns)},
+/* A collection's entity: kind, columns, and its table, which holds the
+ * project's id in project_id. */
+#define IN_PROJECT(COLUMNS, table) SELECT(COLUMNS, table " WHERE project_id = $1")
+#define ENTITY(kind_, COLUMNS, table, columns_)                                                    \
+    {                                                                                              \
+        .kind = kind_, .sql_all = IN_PROJECT(COLUMNS, table) " ORDER BY " KEY(COLUMNS),            \
+        .sql_one = IN_PROJECT(COLUMNS, table) " AND " KEY(COLUMNS) " = $2", .columns = columns_,   \
+        .ncolumns = SB_ARRAY_LEN(columns_)                                                         \
+    }
+    ENTITY("page", PAGE_COLUMNS, "pages", page_columns),
+    ENTITY("file", FILE_COLUMNS, "files", file_columns),
+    ENTITY("comment", COMMENT_COLUMNS, "comments", comment_columns),
+    ENTITY("member", MEMBER_COLUMNS, "project_members", member_columns),
+    ENTITY("asset", ASSET_COLUMNS, "assets", asset_columns),
+#undef ENTITY
+#undef IN_PROJECT
 };
 
 /* Writes the current row of st as the value of entity en. */
