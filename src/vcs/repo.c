@@ -24,6 +24,15 @@ static void git_start(void)
         sb_die("libgit2 does not start");
 }
 
+/* Starts libgit2 once, before any call into it: a call that fails records
+ * its error in thread state that only git_libgit2_init sets up, and
+ * crashes without it. vcs__open and the checks of client input that run
+ * before it (names, ids) start it. */
+static void git_ensure(void)
+{
+    pthread_once(&git_once, git_start);
+}
+
 projects_err vcs__git_fail(const char *what, int rc)
 {
     const git_error *e = git_error_last();
@@ -45,7 +54,7 @@ projects_err vcs__open(projects_ctx *c, sb_str project_id, authz_action a, vcs__
     projects_err pe = projects_project_authorize(c, project_id, a, true);
     if (pe != PROJECTS_OK)
         return pe;
-    pthread_once(&git_once, git_start);
+    git_ensure();
     r->c = c;
     memcpy(r->project_id, project_id.ptr, project_id.len); /* an id: 36 bytes, checked */
     r->project_id[project_id.len] = '\0';
@@ -206,6 +215,7 @@ bool vcs__name_ok(sb_str name, const char *prefix)
     }
     char full[VCS__REF_CAP];
     int valid = 0;
+    git_ensure(); /* a refused name sets libgit2's error */
     return git_reference_name_is_valid(&valid, vcs__ref_full(full, prefix, name)) == 0 && valid;
 }
 
@@ -227,9 +237,7 @@ bool vcs__oid_hex_ok(sb_str s)
 
 bool vcs__oid_parse(sb_str s, git_oid *oid)
 {
-    /* Callers check input before vcs__open, and libgit2 records a refused
-     * id in state that only its init sets up (without it, a crash). */
-    pthread_once(&git_once, git_start);
+    git_ensure();
     /* fromstrn takes a shorter prefix too (padded with zeros): only 40. */
     return s.len == GIT_OID_HEXSZ && git_oid_fromstrn(oid, s.ptr, s.len) == 0;
 }
