@@ -10,6 +10,8 @@
 # signup, as, call, race  the domain routes as a signed-in user (below)
 # sb_start_influxd      a real influxd on loopback (below)
 # sb_start_redis        a throwaway redis-server on loopback (below)
+# sb_serve PIDVAR LOG WHAT [flags...]  starts one server and waits until it
+#                       is ready: what sb_start and sb_start_node2 share
 # sb_start_node2 [flags...]  a second node on the same data folder and
 #                       database (multi-node tests); sets SB2_URL, SB2_PID,
 #                       SB2_LOG
@@ -65,30 +67,44 @@ if [ "${SITEBASE_TEST_DB:-sqlite}" = postgres ]; then
     SB_DB_FLAGS="--db ${sb_pg_base%/*}/$SB_PG_DB"
 fi
 
-sb_start() {
-    SB_LOG="$SB_TMP/server.log"
+# sb_serve PIDVAR LOG WHAT [flags...]: starts sitebase-test on a free
+# loopback port with the test's data folder and database, stderr to LOG,
+# and waits (at most 10 s) until it is ready. PIDVAR gets its pid at once,
+# so that the exit trap stops it whatever happens next; sets SB_SERVE_ADDR
+# (host:port). When it exits or does not become ready, says so (WHAT names
+# it) with its log, and ends the test.
+sb_serve() {
+    local pidvar=$1 log=$2 what=$3 pid i addr
+    shift 3
     # shellcheck disable=SC2086
     "$SB_BIN" serve --listen 127.0.0.1:0 --data "$SB_TMP/data" --threads 2 \
-        --log-format json $SB_DB_FLAGS "$@" 2>"$SB_LOG" &
-    SB_PID=$!
-    local i
+        --log-format json $SB_DB_FLAGS "$@" 2>"$log" &
+    pid=$!
+    printf -v "$pidvar" '%s' "$pid"
     for i in $(seq 1 200); do
-        SB_ADDR=$(grep -o '"msg":"listening","addr":"[^"]*"' "$SB_LOG" 2>/dev/null |
+        addr=$(grep -o '"msg":"listening","addr":"[^"]*"' "$log" 2>/dev/null |
             sed 's/.*"addr":"\([^"]*\)"/\1/' | head -1)
-        if [ -n "$SB_ADDR" ] && grep -q '"msg":"ready"' "$SB_LOG"; then
-            SB_URL="http://$SB_ADDR"
+        if [ -n "$addr" ] && grep -q '"msg":"ready"' "$log"; then
+            SB_SERVE_ADDR=$addr
             return 0
         fi
-        if ! kill -0 "$SB_PID" 2>/dev/null; then
-            echo "sitebase exited during start-up:" >&2
-            cat "$SB_LOG" >&2
+        if ! kill -0 "$pid" 2>/dev/null; then
+            echo "$what exited during start-up:" >&2
+            cat "$log" >&2
             exit 1
         fi
         sleep 0.05
     done
-    echo "sitebase did not become ready in 10 s:" >&2
-    cat "$SB_LOG" >&2
+    echo "$what did not become ready in 10 s:" >&2
+    cat "$log" >&2
     exit 1
+}
+
+sb_start() {
+    SB_LOG="$SB_TMP/server.log"
+    sb_serve SB_PID "$SB_LOG" sitebase "$@"
+    SB_ADDR=$SB_SERVE_ADDR
+    SB_URL="http://$SB_ADDR"
 }
 
 sb_stop() {
@@ -411,28 +427,8 @@ sb_stop_redis() {
 # SB2_LOG; sb_stop_node2 stops it (SB2_EXIT).
 sb_start_node2() {
     SB2_LOG="$SB_TMP/server2.log"
-    # shellcheck disable=SC2086
-    "$SB_BIN" serve --listen 127.0.0.1:0 --data "$SB_TMP/data" --threads 2 \
-        --log-format json $SB_DB_FLAGS "$@" 2>"$SB2_LOG" &
-    SB2_PID=$!
-    local i addr
-    for i in $(seq 1 200); do
-        addr=$(grep -o '"msg":"listening","addr":"[^"]*"' "$SB2_LOG" 2>/dev/null |
-            sed 's/.*"addr":"\([^"]*\)"/\1/' | head -1)
-        if [ -n "$addr" ] && grep -q '"msg":"ready"' "$SB2_LOG"; then
-            SB2_URL="http://$addr"
-            return 0
-        fi
-        if ! kill -0 "$SB2_PID" 2>/dev/null; then
-            echo "the second node exited during start-up:" >&2
-            cat "$SB2_LOG" >&2
-            exit 1
-        fi
-        sleep 0.05
-    done
-    echo "the second node did not become ready in 10 s:" >&2
-    cat "$SB2_LOG" >&2
-    exit 1
+    sb_serve SB2_PID "$SB2_LOG" "the second node" "$@"
+    SB2_URL="http://$SB_SERVE_ADDR"
 }
 
 sb_stop_node2() {

@@ -8,6 +8,7 @@
 
 #include "analytics/backend.h"
 #include "analytics/recorder.h"
+#include "api/body.h"
 #include "bus/bus.h"
 #include "base/config.h"
 #include "base/ratelimit.h"
@@ -64,6 +65,13 @@ void api_app_limits(api_app *app);
  * empty, from that account's; sets the RateLimit-* fields of the tighter
  * one. On refusal answers 429 with Retry-After and returns false. */
 bool api_rate_limit(net_req *req, api_app *app, sb_str account);
+
+/* api_body (body.h), then api_rate_limit on the account *account names
+ * (NULL: the IP alone). account is read after the body is decoded, so it
+ * may point into out. On false it has answered and *doc is not set; on
+ * true the caller json_decref's *doc. */
+bool api_body_limited(net_req *req, api_app *app, const api_field *fields, size_t nfields,
+                      void *out, json_t **doc, const sb_str *account);
 
 /* Mails text to each of to[0..n) through the configured relay (notify.c).
  * Blocks: call it on the worker pool. what names the mail for the log

@@ -41,18 +41,6 @@ identity_client api_client(net_req *req)
     };
 }
 
-static void problem_members(sb_jw *w, const void *ctx)
-{
-    const identity_problem *p = ctx;
-    sb_jw_key(w, "errors");
-    sb_jw_arr_begin(w);
-    sb_jw_obj_begin(w);
-    sb_jw_kv_str(w, "field", p->field);
-    sb_jw_kv_str(w, "message", p->message);
-    sb_jw_obj_end(w);
-    sb_jw_arr_end(w);
-}
-
 void api_respond_identity(net_req *req, identity_err e, const identity_problem *p)
 {
     static const char *const details[] = {
@@ -74,12 +62,14 @@ void api_respond_identity(net_req *req, identity_err e, const identity_problem *
         net_header_static(req, "retry-after", "1");
     char detail[160];
     const char *d = (size_t)e < SB_ARRAY_LEN(details) ? details[e] : NULL;
+    api_field_error fe = {0};
     if (p && p->field) {
         snprintf(detail, sizeof(detail), "%s %s.", p->field, p->message);
         d = detail;
+        fe = (api_field_error){p->field, p->message};
     }
     net_respond_problem_ext(req, status, identity_err_code(e), identity_err_title(e), d,
-                            p && p->field ? problem_members : NULL, p);
+                            fe.field ? api_field_error_members : NULL, &fe);
 }
 
 /* The value of cookie `name` in the Cookie header, or false. */
@@ -387,12 +377,8 @@ static void auth_register(net_req *req, void *ctx)
 {
     register_body b = {0};
     json_t *doc;
-    if (!api_body(req, register_fields, SB_ARRAY_LEN(register_fields), &b, &doc))
+    if (!api_body_limited(req, ctx, register_fields, SB_ARRAY_LEN(register_fields), &b, &doc, NULL))
         return;
-    if (!api_rate_limit(req, ctx, SB_STR_NULL)) {
-        json_decref(doc);
-        return;
-    }
     start_password_job(req, ctx, true, b.email, b.password, b.username);
     json_decref(doc);
 }
@@ -410,12 +396,8 @@ static void auth_login(net_req *req, void *ctx)
 {
     login_body b = {0};
     json_t *doc;
-    if (!api_body(req, login_fields, SB_ARRAY_LEN(login_fields), &b, &doc))
+    if (!api_body_limited(req, ctx, login_fields, SB_ARRAY_LEN(login_fields), &b, &doc, &b.email))
         return;
-    if (!api_rate_limit(req, ctx, b.email)) {
-        json_decref(doc);
-        return;
-    }
     start_password_job(req, ctx, false, b.email, b.password, SB_STR(""));
     json_decref(doc);
 }
@@ -568,12 +550,9 @@ static void auth_mfa_verify(net_req *req, void *ctx)
     api_app *app = ctx;
     mfa_verify_body b = {0};
     json_t *doc;
-    if (!api_body(req, mfa_verify_fields, SB_ARRAY_LEN(mfa_verify_fields), &b, &doc))
+    if (!api_body_limited(req, app, mfa_verify_fields, SB_ARRAY_LEN(mfa_verify_fields), &b, &doc,
+                          NULL))
         return;
-    if (!api_rate_limit(req, app, SB_STR_NULL)) {
-        json_decref(doc);
-        return;
-    }
     identity_client c = api_client(req);
     identity_user u = {0};
     identity_tokens t = {0};
@@ -636,12 +615,10 @@ static void auth_totp_enable(net_req *req, void *ctx)
         return;
     totp_enable_body b = {0};
     json_t *doc;
-    if (!api_body(req, totp_enable_fields, SB_ARRAY_LEN(totp_enable_fields), &b, &doc))
+    sb_str uid = sb_str_c(p.user_id);
+    if (!api_body_limited(req, app, totp_enable_fields, SB_ARRAY_LEN(totp_enable_fields), &b, &doc,
+                          &uid))
         return;
-    if (!api_rate_limit(req, app, sb_str_c(p.user_id))) {
-        json_decref(doc);
-        return;
-    }
     identity_client c = api_client(req);
     char codes[IDENTITY_RECOVERY_CODES][IDENTITY_RECOVERY_CODE_LEN + 1];
     identity_err e =

@@ -7,17 +7,30 @@
 
 #include "base/json.h"
 
+static void field_error(sb_jw *w, const char *field, const char *message)
+{
+    sb_jw_obj_begin(w);
+    sb_jw_kv_str(w, "field", field);
+    sb_jw_kv_str(w, "message", message);
+    sb_jw_obj_end(w);
+}
+
 static void error_members(sb_jw *w, const void *ctx)
 {
     const api_errors *errs = ctx;
     sb_jw_key(w, "errors");
     sb_jw_arr_begin(w);
-    for (size_t i = 0; i < errs->n; i++) {
-        sb_jw_obj_begin(w);
-        sb_jw_kv_str(w, "field", errs->items[i].field);
-        sb_jw_kv_str(w, "message", errs->items[i].message);
-        sb_jw_obj_end(w);
-    }
+    for (size_t i = 0; i < errs->n; i++)
+        field_error(w, errs->items[i].field, errs->items[i].message);
+    sb_jw_arr_end(w);
+}
+
+void api_field_error_members(sb_jw *w, const void *ctx)
+{
+    const api_field_error *fe = ctx;
+    sb_jw_key(w, "errors");
+    sb_jw_arr_begin(w);
+    field_error(w, fe->field, fe->message);
     sb_jw_arr_end(w);
 }
 

@@ -9,6 +9,7 @@
 #define SB_API_BODY_H
 
 #include "api/decode.h"
+#include "base/json.h"
 #include "net/req.h"
 
 /* Parses and decodes req's body into out. On success returns true and
@@ -21,5 +22,15 @@ void api_respond_invalid(net_req *req, const api_errors *errs);
 
 /* One field error, for checks the table cannot express. */
 void api_respond_invalid_field(net_req *req, const char *field, const char *message);
+
+/* One field's error, for answers that word their own detail. */
+typedef struct api_field_error {
+    const char *field, *message;
+} api_field_error;
+
+/* A members writer for net_respond_problem_ext: ctx is an api_field_error,
+ * written as "errors": [{"field": ..., "message": ...}], the shape every
+ * problem+json of ours with field errors has. */
+void api_field_error_members(sb_jw *w, const void *ctx);
 
 #endif

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "analytics/collect.h"
+#include "api/body.h"
 #include "base/clock.h"
 
 static void set_int(net_req *req, const char *name, int64_t v)
@@ -25,18 +26,6 @@ static void set_int(net_req *req, const char *name, int64_t v)
     char t[24];
     snprintf(t, sizeof(t), "%lld", (long long)v);
     net_header(req, name, t);
-}
-
-static void problem_field(sb_jw *w, const void *ctx)
-{
-    const analytics_collect_error *e = ctx;
-    sb_jw_key(w, "errors");
-    sb_jw_arr_begin(w);
-    sb_jw_obj_begin(w);
-    sb_jw_kv_str(w, "field", e->field[0] ? e->field : "body");
-    sb_jw_kv_str(w, "message", e->message);
-    sb_jw_obj_end(w);
-    sb_jw_arr_end(w);
 }
 
 static void collect(net_req *req, void *ctx)
@@ -52,8 +41,9 @@ static void collect(net_req *req, void *ctx)
         char detail[256];
         snprintf(detail, sizeof(detail), "%s %s", err.field[0] ? err.field : "The body",
                  err.message);
-        net_respond_problem_ext(req, 400, "validation", "Validation Failed", detail, problem_field,
-                                &err);
+        api_field_error fe = {err.field[0] ? err.field : "body", err.message};
+        net_respond_problem_ext(req, 400, "validation", "Validation Failed", detail,
+                                api_field_error_members, &fe);
         return;
     }
     if (app->collect_limit) {

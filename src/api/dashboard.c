@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "analytics/dashboard.h"
+#include "api/body.h"
 #include "base/clock.h"
 
 static void dash_answer(net_req *req, api_tsdb_job *j)
@@ -45,18 +46,6 @@ static void dash_answer(net_req *req, api_tsdb_job *j)
     sb_buf_free(&body);
 }
 
-static void problem_field(sb_jw *w, const void *ctx)
-{
-    const analytics_dash_error *e = ctx;
-    sb_jw_key(w, "errors");
-    sb_jw_arr_begin(w);
-    sb_jw_obj_begin(w);
-    sb_jw_kv_str(w, "field", e->field);
-    sb_jw_kv_str(w, "message", e->message);
-    sb_jw_obj_end(w);
-    sb_jw_arr_end(w);
-}
-
 static void dashboard(net_req *req, void *ctx)
 {
     api_app *app = ctx;
@@ -86,8 +75,9 @@ static void dashboard(net_req *req, void *ctx)
         free(q);
         char detail[256];
         snprintf(detail, sizeof(detail), "%s %s", err.field, err.message);
-        net_respond_problem_ext(req, 400, "validation", "Validation Failed", detail, problem_field,
-                                &err);
+        api_field_error fe = {err.field, err.message};
+        net_respond_problem_ext(req, 400, "validation", "Validation Failed", detail,
+                                api_field_error_members, &fe);
         return;
     }
     api_tsdb_job *j = api_tsdb_job_new(app, API_TSDB_QUERY, project);

@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "api/body.h"
 #include "base/clock.h"
 
 /* projects_ctx.written for requests: the page or file goes to its
@@ -52,18 +53,6 @@ bool api_caller(net_req *req, api_app *app, bool required, identity_principal *p
     return true;
 }
 
-static void problem_members(sb_jw *w, const void *ctx)
-{
-    const projects_problem *p = ctx;
-    sb_jw_key(w, "errors");
-    sb_jw_arr_begin(w);
-    sb_jw_obj_begin(w);
-    sb_jw_kv_str(w, "field", p->field);
-    sb_jw_kv_str(w, "message", p->message);
-    sb_jw_obj_end(w);
-    sb_jw_arr_end(w);
-}
-
 void api_respond_projects(net_req *req, projects_err e, const projects_problem *p)
 {
     static const char *const details[] = {
@@ -84,12 +73,14 @@ void api_respond_projects(net_req *req, projects_err e, const projects_problem *
     bool field = p && p->field &&
                  (e == PROJECTS_INVALID || e == PROJECTS_CONFLICT || e == PROJECTS_TOO_LARGE ||
                   e == PROJECTS_LAST_OWNER);
+    api_field_error fe = {0};
     if (field) {
         snprintf(detail, sizeof(detail), "%s %s.", p->field, p->message);
         d = detail;
+        fe = (api_field_error){p->field, p->message};
     }
     net_respond_problem_ext(req, status, projects_err_code(e), projects_err_title(e), d,
-                            field ? problem_members : NULL, p);
+                            field ? api_field_error_members : NULL, &fe);
 }
 
 /* Parses one entity tag that we could have given: "N" or W/"N". */

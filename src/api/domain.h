@@ -86,6 +86,17 @@ void api_idem_finish(net_req *req, api_idem *idem, projects_err e, const project
     sb_jw_init(&w, &body);                                                                         \
     projects_problem prob = {0}
 
+/* After API_DOMAIN_BEGIN: decodes the body into out (api_body, *doc the
+ * caller's to json_decref). When it does not fit, api_body has answered:
+ * frees body and returns from the handler. */
+#define API_DOMAIN_BODY(fields, nfields, out, doc)                                                 \
+    do {                                                                                           \
+        if (!api_body(req, (fields), (nfields), (out), (doc))) {                                   \
+            sb_buf_free(&body);                                                                    \
+            return;                                                                                \
+        }                                                                                          \
+    } while (0)
+
 /* Answers status with body on OK, else the error; frees body. */
 void api_finish(net_req *req, projects_err e, const projects_problem *p, int status, sb_buf *body);
 

@@ -80,3 +80,17 @@ bool api_rate_limit(net_req *req, api_app *app, sb_str account)
                          "Too many attempts; try again in %lld s.", (long long)r->retry_after);
     return false;
 }
+
+bool api_body_limited(net_req *req, api_app *app, const api_field *fields, size_t nfields,
+                      void *out, json_t **doc, const sb_str *account)
+{
+    json_t *d;
+    if (!api_body(req, fields, nfields, out, &d))
+        return false;
+    if (!api_rate_limit(req, app, account ? *account : SB_STR_NULL)) {
+        json_decref(d);
+        return false;
+    }
+    *doc = d;
+    return true;
+}

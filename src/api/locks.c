@@ -69,10 +69,7 @@ static void lock_take(net_req *req, void *ctx)
     API_DOMAIN_BEGIN(true);
     lock_body b = {0};
     json_t *doc;
-    if (!api_body(req, lock_fields, SB_ARRAY_LEN(lock_fields), &b, &doc)) {
-        sb_buf_free(&body);
-        return;
-    }
+    API_DOMAIN_BODY(lock_fields, SB_ARRAY_LEN(lock_fields), &b, &doc);
     projects_lock_input in = {.element = b.element, .type = b.type.ptr ? b.type : SB_STR("edit")};
     projects_err e = PROJECTS_OK;
     if (b.expires_at.ptr &&

@@ -74,12 +74,8 @@ static void auth_magic_link(net_req *req, void *ctx)
     api_app *app = ctx;
     sb_str email = SB_STR_NULL;
     json_t *doc;
-    if (!api_body(req, api_magic_link_fields, 1, &email, &doc))
+    if (!api_body_limited(req, app, api_magic_link_fields, 1, &email, &doc, &email))
         return;
-    if (!api_rate_limit(req, app, email)) {
-        json_decref(doc);
-        return;
-    }
     magic_job *j = sb_calloc(1, sizeof(*j));
     j->app = app;
     sb_buf_append_str(&j->email, email);
@@ -101,12 +97,8 @@ static void auth_magic_verify(net_req *req, void *ctx)
     api_app *app = ctx;
     sb_str token = SB_STR_NULL;
     json_t *doc;
-    if (!api_body(req, api_magic_verify_fields, 1, &token, &doc))
+    if (!api_body_limited(req, app, api_magic_verify_fields, 1, &token, &doc, NULL))
         return;
-    if (!api_rate_limit(req, app, SB_STR_NULL)) {
-        json_decref(doc);
-        return;
-    }
     identity_client c = api_client(req);
     identity_user u = {0};
     identity_tokens t = {0};

@@ -155,10 +155,7 @@ static void project_member_put(net_req *req, void *ctx)
     API_DOMAIN_BEGIN(true);
     member_body b = {0};
     json_t *doc;
-    if (!api_body(req, member_fields, 2, &b, &doc)) {
-        sb_buf_free(&body);
-        return;
-    }
+    API_DOMAIN_BODY(member_fields, 2, &b, &doc);
     projects_err e =
         projects_project_member_set(&c, net_req_param(req, "id"), b.user_id, b.role, &prob);
     json_decref(doc);
@@ -181,10 +178,7 @@ static void project_share(net_req *req, void *ctx)
     API_DOMAIN_BEGIN(true);
     share_body b = {0};
     json_t *doc;
-    if (!api_body(req, share_fields, 3, &b, &doc)) {
-        sb_buf_free(&body);
-        return;
-    }
+    API_DOMAIN_BODY(share_fields, 3, &b, &doc);
     projects_err e = projects_share(&c, net_req_param(req, "id"), b.user_id, b.kind, b.item, &prob);
     json_decref(doc);
     if (e == PROJECTS_OK)

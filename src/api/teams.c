@@ -188,10 +188,7 @@ static void member_patch(net_req *req, void *ctx)
     API_DOMAIN_BEGIN(true);
     role_body b = {0};
     json_t *doc;
-    if (!api_body(req, role_fields, 1, &b, &doc)) {
-        sb_buf_free(&body);
-        return;
-    }
+    API_DOMAIN_BODY(role_fields, 1, &b, &doc);
     projects_err e = projects_member_set_role(&c, net_req_param(req, "id"),
                                               net_req_param(req, "user_id"), b.role, &w, &prob);
     json_decref(doc);
@@ -225,10 +222,7 @@ static void team_transfer(net_req *req, void *ctx)
     API_DOMAIN_BEGIN(true);
     transfer_body b = {0};
     json_t *doc;
-    if (!api_body(req, transfer_fields, 1, &b, &doc)) {
-        sb_buf_free(&body);
-        return;
-    }
+    API_DOMAIN_BODY(transfer_fields, 1, &b, &doc);
     projects_err e = projects_team_transfer(&c, net_req_param(req, "id"), b.user_id, &prob);
     json_decref(doc);
     if (e == PROJECTS_OK)
@@ -248,10 +242,7 @@ static void invite_accept(net_req *req, void *ctx)
     API_DOMAIN_BEGIN(true);
     token_body b = {0};
     json_t *doc;
-    if (!api_body(req, token_fields, 1, &b, &doc)) {
-        sb_buf_free(&body);
-        return;
-    }
+    API_DOMAIN_BODY(token_fields, 1, &b, &doc);
     projects_err e = projects_invite_accept(&c, b.token, &w);
     json_decref(doc);
     api_finish(req, e, &prob, 200, &body);

@@ -195,10 +195,7 @@ static void merge_run(net_req *req, void *ctx, bool resolve)
     API_DOMAIN_BEGIN(true);
     merge_body b = {0};
     json_t *doc;
-    if (!api_body(req, merge_fields, SB_ARRAY_LEN(merge_fields), &b, &doc)) {
-        sb_buf_free(&body);
-        return;
-    }
+    API_DOMAIN_BODY(merge_fields, SB_ARRAY_LEN(merge_fields), &b, &doc);
     if (resolve && (!b.resolutions || !b.expect_target.ptr || !b.expect_source.ptr)) {
         json_decref(doc);
         prob.field = !b.resolutions ? "resolutions" : "expect_target";

@@ -35,41 +35,65 @@ static bool reply_int(const redisReply *rep, int64_t *out)
     return false;
 }
 
+/* Takes pub_lock for one operation's round trips: EDOWN, with the lock
+ * released, when the publishing link is down. */
+static bus_err pub_acquire(rd *r)
+{
+    pthread_mutex_lock(&r->pub_lock);
+    if (r->pub)
+        return BUS_OK;
+    pthread_mutex_unlock(&r->pub_lock);
+    return BUS_EDOWN;
+}
+
+/* Ends the transaction the caller began on r->pub (pub_lock held) with
+ * "MULTI" and n queued commands: queues EXEC, reads the n + 2 replies
+ * (MULTI's, each command's QUEUED, EXEC's) and hands EXEC's, an array of
+ * the n commands' results, to *exec (the caller frees it). EDOWN when the
+ * connection fails (it is closed); EPROTO when EXEC did not run the n
+ * commands (a command refused when queued aborts it). *exec is set only
+ * on OK. */
+static bus_err exec_transaction(rd *r, size_t n, redisReply **exec)
+{
+    redisReply *rep = NULL;
+    redisAppendCommand(r->pub, "EXEC");
+    for (size_t i = 0; i < n + 2; i++) {
+        if (rep)
+            freeReplyObject(rep);
+        if (redisGetReply(r->pub, (void **)&rep) != REDIS_OK) {
+            bus__redis_pub_broken(r);
+            return BUS_EDOWN;
+        }
+    }
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != n) {
+        freeReplyObject(rep);
+        return BUS_EPROTO;
+    }
+    *exec = rep;
+    return BUS_OK;
+}
+
 bus_err bus__redis_counter_add(bus *b, sb_str key, int64_t delta, int64_t ttl_ms, int64_t *value)
 {
     rd *r = b->impl;
-    bus_err e = BUS_OK;
-    redisReply *rep = NULL;
-    pthread_mutex_lock(&r->pub_lock);
-    if (!r->pub) {
-        e = BUS_EDOWN;
-        goto out;
-    }
+    bus_err e = pub_acquire(r);
+    if (e != BUS_OK)
+        return e;
     redisAppendCommand(r->pub, "MULTI");
     redisAppendCommand(r->pub, "INCRBY sb:c:%b %lld", key.ptr, key.len, (long long)delta);
     if (ttl_ms > 0)
         redisAppendCommand(r->pub, "PEXPIRE sb:c:%b %lld", key.ptr, key.len, (long long)ttl_ms);
     else
         redisAppendCommand(r->pub, "PERSIST sb:c:%b", key.ptr, key.len);
-    redisAppendCommand(r->pub, "EXEC");
-    for (int i = 0; i < 4; i++) {
-        if (rep)
-            freeReplyObject(rep);
-        if (redisGetReply(r->pub, (void **)&rep) != REDIS_OK) {
-            rep = NULL;
-            bus__redis_pub_broken(r);
-            e = BUS_EDOWN;
-            goto out;
-        }
-    }
-    int64_t v;
-    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 || !reply_int(rep->element[0], &v))
-        e = BUS_EPROTO; /* e.g. the key holds something else than a number */
-    else
-        *value = v;
-out:
-    if (rep)
+    redisReply *rep;
+    if ((e = exec_transaction(r, 2, &rep)) == BUS_OK) {
+        int64_t v;
+        if (!reply_int(rep->element[0], &v))
+            e = BUS_EPROTO; /* e.g. the key holds something else than a number */
+        else
+            *value = v;
         freeReplyObject(rep);
+    }
     pthread_mutex_unlock(&r->pub_lock);
     return e;
 }
@@ -77,23 +101,20 @@ out:
 bus_err bus__redis_counter_get(bus *b, sb_str key, int64_t *value)
 {
     rd *r = b->impl;
-    bus_err e = BUS_OK;
-    pthread_mutex_lock(&r->pub_lock);
-    if (!r->pub) {
+    bus_err e = pub_acquire(r);
+    if (e != BUS_OK)
+        return e;
+    redisReply *rep = redisCommand(r->pub, "GET sb:c:%b", key.ptr, key.len);
+    int64_t v;
+    if (!rep) {
+        bus__redis_pub_broken(r);
         e = BUS_EDOWN;
     } else {
-        redisReply *rep = redisCommand(r->pub, "GET sb:c:%b", key.ptr, key.len);
-        int64_t v;
-        if (!rep) {
-            bus__redis_pub_broken(r);
-            e = BUS_EDOWN;
-        } else {
-            if (reply_int(rep, &v))
-                *value = v;
-            else
-                e = BUS_EPROTO;
-            freeReplyObject(rep);
-        }
+        if (reply_int(rep, &v))
+            *value = v;
+        else
+            e = BUS_EPROTO;
+        freeReplyObject(rep);
     }
     pthread_mutex_unlock(&r->pub_lock);
     return e;
@@ -107,13 +128,9 @@ bus_err bus__redis_share_set(bus *b, sb_str key, int64_t value, int64_t ttl_ms)
     rd *r = b->impl;
     char node[17];
     snprintf(node, sizeof(node), "%016" PRIx64, b->node_id);
-    bus_err e = BUS_OK;
-    redisReply *rep = NULL;
-    pthread_mutex_lock(&r->pub_lock);
-    if (!r->pub) {
-        e = BUS_EDOWN;
-        goto out;
-    }
+    bus_err e = pub_acquire(r);
+    if (e != BUS_OK)
+        return e;
     long long ttl = (long long)ttl_ms;
     redisAppendCommand(r->pub, "MULTI");
     redisAppendCommand(r->pub, "PSETEX sb:sv:%s:%b %lld %lld", node, key.ptr, key.len, ttl,
@@ -122,25 +139,13 @@ bus_err bus__redis_share_set(bus *b, sb_str key, int64_t value, int64_t ttl_ms)
     /* NX gives a new set its first expiry; GT only ever lengthens it. */
     redisAppendCommand(r->pub, "PEXPIRE sb:sn:%b %lld NX", key.ptr, key.len, ttl);
     redisAppendCommand(r->pub, "PEXPIRE sb:sn:%b %lld GT", key.ptr, key.len, ttl);
-    redisAppendCommand(r->pub, "EXEC");
-    for (int i = 0; i < 6; i++) {
-        if (rep)
-            freeReplyObject(rep);
-        if (redisGetReply(r->pub, (void **)&rep) != REDIS_OK) {
-            rep = NULL;
-            bus__redis_pub_broken(r);
-            e = BUS_EDOWN;
-            goto out;
-        }
-    }
-    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 4)
-        e = BUS_EPROTO;
-    for (size_t i = 0; e == BUS_OK && i < rep->elements; i++)
-        if (rep->element[i]->type == REDIS_REPLY_ERROR)
-            e = BUS_EPROTO;
-out:
-    if (rep)
+    redisReply *rep;
+    if ((e = exec_transaction(r, 4, &rep)) == BUS_OK) {
+        for (size_t i = 0; e == BUS_OK && i < rep->elements; i++)
+            if (rep->element[i]->type == REDIS_REPLY_ERROR)
+                e = BUS_EPROTO;
         freeReplyObject(rep);
+    }
     pthread_mutex_unlock(&r->pub_lock);
     return e;
 }
@@ -148,16 +153,13 @@ out:
 bus_err bus__redis_share_total(bus *b, sb_str key, int64_t *total)
 {
     rd *r = b->impl;
-    bus_err e = BUS_OK;
+    bus_err e = pub_acquire(r);
+    if (e != BUS_OK)
+        return e;
     redisReply *members = NULL, *vals = NULL, *rem = NULL;
     char **argv = NULL; /* n + 2 slots, NULL where unused */
     size_t *lens = NULL, n = 0;
     int64_t sum = 0;
-    pthread_mutex_lock(&r->pub_lock);
-    if (!r->pub) {
-        e = BUS_EDOWN;
-        goto out;
-    }
     members = redisCommand(r->pub, "SMEMBERS sb:sn:%b", key.ptr, key.len);
     if (!members) {
         bus__redis_pub_broken(r);

@@ -4,6 +4,11 @@
  * an event's value (one entity, read right after the change) and a
  * snapshot (every entity) can never disagree on a field.
  *
+ * Each entity kind is one row of a table: its columns, each with how it
+ * is written, from which its SELECT is built, so the statement and the
+ * writer cannot drift apart; one reader serves every kind. Members are
+ * written in column order.
+ *
  * JSON columns (components, metadata, settings, ...) are stored as the
  * services validated them and are written through verbatim; times become
  * RFC 3339 strings.
@@ -13,164 +18,188 @@
 #include "base/clock.h"
 #include "history/history_int.h"
 
-typedef void (*write_fn)(sb_jw *w, store_stmt *st);
+/* How a column becomes a member of the entity's value. */
+typedef enum col_how {
+    COL_KEY,  /* the entity's key: its name in the collection, not in the value */
+    COL_TEXT, /* a string, or null */
+    COL_JSON, /* a stored JSON document, or null (also when empty) */
+    COL_INT,  /* an integer */
+    COL_BOOL, /* a boolean */
+    COL_TIME, /* Unix microseconds as RFC 3339, or null */
+    COL_UTF8, /* a blob of UTF-8 text as a string ("" when null) */
+} col_how;
 
-static void kv_time(sb_jw *w, const char *k, store_stmt *st, int col)
-{
-    char t[SB_RFC3339_LEN];
-    sb_jw_key(w, k);
-    if (store_col_is_null(st, col))
-        sb_jw_null(w);
-    else
-        sb_jw_str(w, sb_rfc3339(store_col_int(st, col), t));
-}
+typedef struct column {
+    const char *name;
+    col_how how;
+} column;
 
-static void kv_text(sb_jw *w, const char *k, store_stmt *st, int col)
-{
-    size_t n;
-    const char *s = store_col_text(st, col, &n);
-    sb_jw_key(w, k);
-    if (s)
-        sb_jw_strn(w, s, n);
-    else
-        sb_jw_null(w);
-}
+/* Each entity's columns, in SELECT order: FIRST is column 0, the entity's
+ * key (the project writes its id in the value; the others are keyed by
+ * it), NEXT the rest. The SQL and the column table below are both made
+ * from these lists. */
+#define PROJECT_COLUMNS(FIRST, NEXT)                                                               \
+    FIRST(id, TEXT)                                                                                \
+    NEXT(name, TEXT)                                                                               \
+    NEXT(description, TEXT)                                                                        \
+    NEXT(owner_id, TEXT)                                                                           \
+    NEXT(team_id, TEXT)                                                                            \
+    NEXT(visibility, TEXT)                                                                         \
+    NEXT(template, JSON)                                                                           \
+    NEXT(settings, JSON)                                                                           \
+    NEXT(deployment, JSON)                                                                         \
+    NEXT(version, INT)                                                                             \
+    NEXT(created_at, TIME)                                                                         \
+    NEXT(updated_at, TIME)
+#define PAGE_COLUMNS(FIRST, NEXT)                                                                  \
+    FIRST(id, KEY)                                                                                 \
+    NEXT(name, TEXT)                                                                               \
+    NEXT(path, TEXT)                                                                               \
+    NEXT(components, JSON)                                                                         \
+    NEXT(metadata, JSON)                                                                           \
+    NEXT(published, BOOL)                                                                          \
+    NEXT(version, INT)                                                                             \
+    NEXT(created_at, TIME)                                                                         \
+    NEXT(updated_at, TIME)
+/* Code files are UTF-8 text (files.c checks it on the way in). */
+#define FILE_COLUMNS(FIRST, NEXT)                                                                  \
+    FIRST(path, KEY)                                                                               \
+    NEXT(content, UTF8)                                                                            \
+    NEXT(language, TEXT)                                                                           \
+    NEXT(size, INT)                                                                                \
+    NEXT(version, INT)                                                                             \
+    NEXT(created_at, TIME)                                                                         \
+    NEXT(updated_at, TIME)
+#define COMMENT_COLUMNS(FIRST, NEXT)                                                               \
+    FIRST(id, KEY)                                                                                 \
+    NEXT(page_id, TEXT)                                                                            \
+    NEXT(parent_id, TEXT)                                                                          \
+    NEXT(element_id, TEXT)                                                                         \
+    NEXT(position, JSON)                                                                           \
+    NEXT(author_id, TEXT)                                                                          \
+    NEXT(body, TEXT)                                                                               \
+    NEXT(mentions, JSON)                                                                           \
+    NEXT(resolved_at, TIME)                                                                        \
+    NEXT(resolved_by, TEXT)                                                                        \
+    NEXT(version, INT)                                                                             \
+    NEXT(created_at, TIME)                                                                         \
+    NEXT(updated_at, TIME)
+#define MEMBER_COLUMNS(FIRST, NEXT)                                                                \
+    FIRST(user_id, KEY)                                                                            \
+    NEXT(role, TEXT)                                                                               \
+    NEXT(created_at, TIME)
+#define ASSET_COLUMNS(FIRST, NEXT)                                                                 \
+    FIRST(id, KEY)                                                                                 \
+    NEXT(sha256, TEXT)                                                                             \
+    NEXT(type, TEXT)                                                                               \
+    NEXT(size, INT)                                                                                \
+    NEXT(filename, TEXT)                                                                           \
+    NEXT(created_by, TEXT)                                                                         \
+    NEXT(created_at, TIME)
 
-/* A stored JSON document, or null. */
-static void kv_json(sb_jw *w, const char *k, store_stmt *st, int col)
-{
-    size_t n;
-    const char *s = store_col_text(st, col, &n);
-    sb_jw_key(w, k);
-    if (s && n)
-        sb_jw_raw(w, s, n);
-    else
-        sb_jw_null(w);
-}
+#define SQL_FIRST(c, how) #c
+#define SQL_NEXT(c, how)  ", " #c
+#define SQL_NONE(c, how)
+/* "SELECT <columns> FROM <from>", and the key's column name: literals
+ * (store caches statements by their text). */
+#define SELECT(COLUMNS, from) "SELECT " COLUMNS(SQL_FIRST, SQL_NEXT) " FROM " from
+#define KEY(COLUMNS)          COLUMNS(SQL_FIRST, SQL_NONE)
+#define COLUMN(c, how)        {#c, COL_##how},
 
-/* Each SELECT has the entity's key in column 0. */
+static const column project_columns[] = {PROJECT_COLUMNS(COLUMN, COLUMN)};
+static const column page_columns[] = {PAGE_COLUMNS(COLUMN, COLUMN)};
+static const column file_columns[] = {FILE_COLUMNS(COLUMN, COLUMN)};
+static const column comment_columns[] = {COMMENT_COLUMNS(COLUMN, COLUMN)};
+static const column member_columns[] = {MEMBER_COLUMNS(COLUMN, COLUMN)};
+static const column asset_columns[] = {ASSET_COLUMNS(COLUMN, COLUMN)};
 
-#define PROJECT_SQL                                                                                \
-    "SELECT id, name, description, owner_id, team_id, visibility, template, settings, "            \
-    "deployment, version, created_at, updated_at FROM projects WHERE id = $1"
-static void write_project(sb_jw *w, store_stmt *st)
-{
-    sb_jw_obj_begin(w);
-    kv_text(w, "id", st, 0);
-    kv_text(w, "name", st, 1);
-    kv_text(w, "description", st, 2);
-    kv_text(w, "owner_id", st, 3);
-    kv_text(w, "team_id", st, 4);
-    kv_text(w, "visibility", st, 5);
-    kv_json(w, "template", st, 6);
-    kv_json(w, "settings", st, 7);
-    kv_json(w, "deployment", st, 8);
-    sb_jw_kv_int(w, "version", store_col_int(st, 9));
-    kv_time(w, "created_at", st, 10);
-    kv_time(w, "updated_at", st, 11);
-    sb_jw_obj_end(w);
-}
-
-#define PAGE_SQL                                                                                   \
-    "SELECT id, name, path, components, metadata, published, version, created_at, updated_at "     \
-    "FROM pages WHERE project_id = $1"
-static void write_page(sb_jw *w, store_stmt *st)
-{
-    sb_jw_obj_begin(w);
-    kv_text(w, "name", st, 1);
-    kv_text(w, "path", st, 2);
-    kv_json(w, "components", st, 3);
-    kv_json(w, "metadata", st, 4);
-    sb_jw_kv_bool(w, "published", store_col_bool(st, 5));
-    sb_jw_kv_int(w, "version", store_col_int(st, 6));
-    kv_time(w, "created_at", st, 7);
-    kv_time(w, "updated_at", st, 8);
-    sb_jw_obj_end(w);
-}
-
-#define FILE_SQL                                                                                   \
-    "SELECT path, content, language, size, version, created_at, updated_at FROM files "            \
-    "WHERE project_id = $1"
-static void write_file(sb_jw *w, store_stmt *st)
-{
-    size_t n;
-    const char *b = store_col_blob(st, 1, &n);
-    sb_jw_obj_begin(w);
-    /* Code files are UTF-8 text (files.c checks it on the way in). */
-    sb_jw_key(w, "content");
-    sb_jw_strn(w, b ? b : "", n);
-    kv_text(w, "language", st, 2);
-    sb_jw_kv_int(w, "size", store_col_int(st, 3));
-    sb_jw_kv_int(w, "version", store_col_int(st, 4));
-    kv_time(w, "created_at", st, 5);
-    kv_time(w, "updated_at", st, 6);
-    sb_jw_obj_end(w);
-}
-
-#define COMMENT_SQL                                                                                \
-    "SELECT id, page_id, parent_id, element_id, position, author_id, body, mentions, "             \
-    "resolved_at, resolved_by, version, created_at, updated_at FROM comments "                     \
-    "WHERE project_id = $1"
-static void write_comment(sb_jw *w, store_stmt *st)
-{
-    sb_jw_obj_begin(w);
-    kv_text(w, "page_id", st, 1);
-    kv_text(w, "parent_id", st, 2);
-    kv_text(w, "element_id", st, 3);
-    kv_json(w, "position", st, 4);
-    kv_text(w, "author_id", st, 5);
-    kv_text(w, "body", st, 6);
-    kv_json(w, "mentions", st, 7);
-    kv_time(w, "resolved_at", st, 8);
-    kv_text(w, "resolved_by", st, 9);
-    sb_jw_kv_int(w, "version", store_col_int(st, 10));
-    kv_time(w, "created_at", st, 11);
-    kv_time(w, "updated_at", st, 12);
-    sb_jw_obj_end(w);
-}
-
-#define MEMBER_SQL "SELECT user_id, role, created_at FROM project_members WHERE project_id = $1"
-static void write_member(sb_jw *w, store_stmt *st)
-{
-    sb_jw_obj_begin(w);
-    kv_text(w, "role", st, 1);
-    kv_time(w, "created_at", st, 2);
-    sb_jw_obj_end(w);
-}
-
-#define ASSET_SQL                                                                                  \
-    "SELECT id, sha256, type, size, filename, created_by, created_at FROM assets "                 \
-    "WHERE project_id = $1"
-static void write_asset(sb_jw *w, store_stmt *st)
-{
-    sb_jw_obj_begin(w);
-    kv_text(w, "sha256", st, 1);
-    kv_text(w, "type", st, 2);
-    sb_jw_kv_int(w, "size", store_col_int(st, 3));
-    kv_text(w, "filename", st, 4);
-    kv_text(w, "created_by", st, 5);
-    kv_time(w, "created_at", st, 6);
-    sb_jw_obj_end(w);
-}
-
-/* The statements must be literals (store caches them by text). */
+/* The project first; the others are the state's collections
+ * (history__collection_of their kind), in the order a state is written. */
 static const struct entity {
-    const char *kind, *collection;
-    const char *sql_all; /* the project's entities, by key */
-    const char *sql_one; /* $2 the key */
-    write_fn write;
+    const char *kind;
+    const char *sql_all; /* the project's entities, by key; NULL for the project */
+    const char *sql_one; /* one entity: $2 its key (the project: $1 alone) */
+    const column *columns;
+    size_t ncolumns;
 } entities[] = {
-    {"page", "pages", PAGE_SQL " ORDER BY id", PAGE_SQL " AND id = $2", write_page},
-    {"file", "files", FILE_SQL " ORDER BY path", FILE_SQL " AND path = $2", write_file},
-    {"comment", "comments", COMMENT_SQL " ORDER BY id", COMMENT_SQL " AND id = $2", write_comment},
-    {"member", "members", MEMBER_SQL " ORDER BY user_id", MEMBER_SQL " AND user_id = $2",
-     write_member},
-    {"asset", "assets", ASSET_SQL " ORDER BY id", ASSET_SQL " AND id = $2", write_asset},
+    {.kind = "project",
+     .sql_one = SELECT(PROJECT_COLUMNS, "projects WHERE id = $1"),
+     .columns = project_columns,
+     .ncolumns = SB_ARRAY_LEN(project_columns)},
+/* A collection's entity: kind, columns, and its table, which holds the
+ * project's id in project_id. */
+#define IN_PROJECT(COLUMNS, table) SELECT(COLUMNS, table " WHERE project_id = $1")
+#define ENTITY(kind_, COLUMNS, table, columns_)                                                    \
+    {                                                                                              \
+        .kind = kind_, .sql_all = IN_PROJECT(COLUMNS, table) " ORDER BY " KEY(COLUMNS),            \
+        .sql_one = IN_PROJECT(COLUMNS, table) " AND " KEY(COLUMNS) " = $2", .columns = columns_,   \
+        .ncolumns = SB_ARRAY_LEN(columns_)                                                         \
+    }
+    ENTITY("page", PAGE_COLUMNS, "pages", page_columns),
+    ENTITY("file", FILE_COLUMNS, "files", file_columns),
+    ENTITY("comment", COMMENT_COLUMNS, "comments", comment_columns),
+    ENTITY("member", MEMBER_COLUMNS, "project_members", member_columns),
+    ENTITY("asset", ASSET_COLUMNS, "assets", asset_columns),
+#undef ENTITY
+#undef IN_PROJECT
 };
 
-/* Runs st (bound) and writes each row: as "key": value when keyed, else
- * the first row's value alone, or null when there is none. */
-static history_err run(store_stmt *st, write_fn write, bool keyed, sb_jw *w, sb_errbuf *err)
+/* Writes the current row of st as the value of entity en. */
+static void write_value(const struct entity *en, store_stmt *st, sb_jw *w)
+{
+    sb_jw_obj_begin(w);
+    for (size_t i = 0; i < en->ncolumns; i++) {
+        const column *c = &en->columns[i];
+        int col = (int)i;
+        size_t n;
+        const char *s;
+        char t[SB_RFC3339_LEN];
+        if (c->how == COL_KEY)
+            continue;
+        sb_jw_key(w, c->name);
+        switch (c->how) {
+        case COL_KEY:
+            break;
+        case COL_TEXT:
+            s = store_col_text(st, col, &n);
+            if (s)
+                sb_jw_strn(w, s, n);
+            else
+                sb_jw_null(w);
+            break;
+        case COL_JSON:
+            s = store_col_text(st, col, &n);
+            if (s && n)
+                sb_jw_raw(w, s, n);
+            else
+                sb_jw_null(w);
+            break;
+        case COL_INT:
+            sb_jw_int(w, store_col_int(st, col));
+            break;
+        case COL_BOOL:
+            sb_jw_bool(w, store_col_bool(st, col));
+            break;
+        case COL_TIME:
+            if (store_col_is_null(st, col))
+                sb_jw_null(w);
+            else
+                sb_jw_str(w, sb_rfc3339(store_col_int(st, col), t));
+            break;
+        case COL_UTF8:
+            s = store_col_blob(st, col, &n);
+            sb_jw_strn(w, s ? s : "", n);
+            break;
+        }
+    }
+    sb_jw_obj_end(w);
+}
+
+/* Runs st (bound) and writes each row as a value of en: as "key": value
+ * when keyed, else the first row's value alone, or null when there is
+ * none. */
+static history_err run(const struct entity *en, store_stmt *st, bool keyed, sb_jw *w,
+                       sb_errbuf *err)
 {
     bool any = false;
     store_err e;
@@ -182,7 +211,7 @@ static history_err run(store_stmt *st, write_fn write, bool keyed, sb_jw *w, sb_
         } else if (any) {
             continue; /* a key matches one row; defensive */
         }
-        write(w, st);
+        write_value(en, st, w);
         any = true;
     }
     store_reset(st);
@@ -193,25 +222,25 @@ static history_err run(store_stmt *st, write_fn write, bool keyed, sb_jw *w, sb_
     return HISTORY_OK;
 }
 
+/* Writes the value of one entity of en (key ignored for the project). */
+static history_err read_one(store *db, const struct entity *en, const char *project_id,
+                            const char *key, sb_jw *w, sb_errbuf *err)
+{
+    store_stmt *st;
+    if (store_prepare(db, en->sql_one, &st, err) != STORE_OK)
+        return HISTORY_STORE;
+    store_bind_cstr(st, 1, project_id);
+    if (en->sql_all)
+        store_bind_cstr(st, 2, key);
+    return run(en, st, false, w, err);
+}
+
 history_err history__live_entity(store *db, const char *project_id, const char *kind,
                                  const char *key, sb_jw *w, sb_errbuf *err)
 {
-    store_stmt *st;
-    if (strcmp(kind, "project") == 0) {
-        if (store_prepare(db, PROJECT_SQL, &st, err) != STORE_OK)
-            return HISTORY_STORE;
-        store_bind_cstr(st, 1, project_id);
-        return run(st, write_project, false, w, err);
-    }
-    for (size_t i = 0; i < SB_ARRAY_LEN(entities); i++) {
-        if (strcmp(kind, entities[i].kind) != 0)
-            continue;
-        if (store_prepare(db, entities[i].sql_one, &st, err) != STORE_OK)
-            return HISTORY_STORE;
-        store_bind_cstr(st, 1, project_id);
-        store_bind_cstr(st, 2, key);
-        return run(st, entities[i].write, false, w, err);
-    }
+    for (size_t i = 0; i < SB_ARRAY_LEN(entities); i++)
+        if (strcmp(kind, entities[i].kind) == 0)
+            return read_one(db, &entities[i], project_id, key, w, err);
     assert(!"a kind without an entity");
     return HISTORY_CORRUPT;
 }
@@ -220,17 +249,21 @@ history_err history__live_state(store *db, const char *project_id, sb_jw *w, sb_
 {
     history_err r;
     sb_jw_obj_begin(w);
-    sb_jw_key(w, "project");
-    if ((r = history__live_entity(db, project_id, "project", "", w, err)) != HISTORY_OK)
-        return r;
     for (size_t i = 0; i < SB_ARRAY_LEN(entities); i++) {
+        const struct entity *en = &entities[i];
+        if (!en->sql_all) {
+            sb_jw_key(w, "project");
+            if ((r = read_one(db, en, project_id, "", w, err)) != HISTORY_OK)
+                return r;
+            continue;
+        }
         store_stmt *st;
-        if (store_prepare(db, entities[i].sql_all, &st, err) != STORE_OK)
+        if (store_prepare(db, en->sql_all, &st, err) != STORE_OK)
             return HISTORY_STORE;
         store_bind_cstr(st, 1, project_id);
-        sb_jw_key(w, entities[i].collection);
+        sb_jw_key(w, history__collection_of(en->kind));
         sb_jw_obj_begin(w);
-        if ((r = run(st, entities[i].write, true, w, err)) != HISTORY_OK)
+        if ((r = run(en, st, true, w, err)) != HISTORY_OK)
             return r;
         sb_jw_obj_end(w);
     }

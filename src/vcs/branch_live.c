@@ -20,10 +20,9 @@ projects_err vcs_branch_head(projects_ctx *c, sb_str project_id, sb_str branch,
     projects_err pe = vcs__open(c, project_id, AUTHZ_READ, &r);
     if (pe != PROJECTS_OK)
         return pe;
-    char ref[VCS_REF_NAME_MAX + 16];
-    snprintf(ref, sizeof(ref), "refs/heads/%.*s", (int)branch.len, branch.ptr);
+    char ref[VCS__REF_CAP];
     git_oid oid;
-    pe = vcs__ref_get(&r, ref, &oid);
+    pe = vcs__ref_get(&r, vcs__ref_full(ref, "refs/heads/", branch), &oid);
     if (pe == PROJECTS_OK)
         git_oid_tostr(hex, VCS_OID_HEX + 1, &oid);
     vcs__close(&r);

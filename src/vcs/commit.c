@@ -18,30 +18,11 @@ static projects_err invalid(projects_problem *p, const char *field, const char *
     return PROJECTS_INVALID;
 }
 
-static void branch_ref(char *out, size_t cap, sb_str name)
-{
-    snprintf(out, cap, "refs/heads/%.*s", (int)name.len, name.ptr);
-}
-
 /* The role a write to branch needs: the default branch's history is the
  * live project's, whose merges and rollbacks are admin acts. */
 static bool is_default(sb_str branch)
 {
     return branch.len == 0 || sb_str_eq(branch, SB_STR(VCS_DEFAULT_BRANCH));
-}
-
-/* Parses expect (40 hex or empty). */
-static bool parse_expect(sb_str s, git_oid *oid, bool *given)
-{
-    *given = s.len > 0;
-    if (!*given)
-        return true;
-    char hex[GIT_OID_HEXSZ + 1];
-    if (s.len != GIT_OID_HEXSZ)
-        return false;
-    memcpy(hex, s.ptr, s.len);
-    hex[s.len] = '\0';
-    return git_oid_fromstr(oid, hex) == 0;
 }
 
 static bool path_ok(const char *path, size_t len)
@@ -196,15 +177,15 @@ projects_err vcs_commit(projects_ctx *c, sb_str project_id, const vcs_commit_inp
     if (in->from_live && !is_default(branch))
         return invalid(p, "from_live", "the live project is the default branch's content");
     git_oid expect;
-    bool expect_given;
-    if (!parse_expect(in->expect, &expect, &expect_given))
+    bool expect_given = in->expect.len > 0;
+    if (expect_given && !vcs__oid_parse(in->expect, &expect))
         return invalid(p, "expect", "must be a commit id (40 hex characters)");
     vcs__repo r;
     projects_err pe = vcs__open(c, project_id, AUTHZ_EDIT, &r);
     if (pe != PROJECTS_OK)
         return pe;
-    char ref[VCS_REF_NAME_MAX + 16];
-    branch_ref(ref, sizeof(ref), branch);
+    char ref[VCS__REF_CAP];
+    vcs__ref_full(ref, "refs/heads/", branch);
     git_oid head, tree;
     git_tree *base = NULL;
     git_commit *hc = NULL;
@@ -347,8 +328,8 @@ static projects_err create_ref(projects_ctx *c, sb_str project_id, const char *p
         return pe;
     git_oid at;
     pe = vcs__resolve(&r, from, "from", &at, p);
-    char ref[VCS_REF_NAME_MAX + 16];
-    snprintf(ref, sizeof(ref), "%s%.*s", prefix, (int)name.len, name.ptr);
+    char ref[VCS__REF_CAP];
+    vcs__ref_full(ref, prefix, name);
     if (pe == PROJECTS_OK) {
         vcs__move m = {.type = event, .ref = ref, .now = &at};
         pe = vcs__ref_move(&r, &m);
@@ -379,37 +360,34 @@ projects_err vcs_tag_create(projects_ctx *c, sb_str project_id, sb_str name, sb_
     return create_ref(c, project_id, "refs/tags/", "vcs_tag_created", name, from, out, p);
 }
 
-projects_err vcs_branch_delete(projects_ctx *c, sb_str project_id, sb_str name)
+/* Deletes ref prefix+name (event names the move): NOT_FOUND for a name
+ * that cannot be one. */
+static projects_err delete_ref(projects_ctx *c, sb_str project_id, const char *prefix,
+                               const char *event, sb_str name)
 {
-    if (is_default(name) || !vcs__name_ok(name, "refs/heads/"))
-        return name.len && vcs__name_ok(name, "refs/heads/") ? PROJECTS_INVALID
-                                                             : PROJECTS_NOT_FOUND;
-    vcs__repo r;
-    projects_err pe = vcs__open(c, project_id, AUTHZ_EDIT, &r);
-    if (pe != PROJECTS_OK)
-        return pe;
-    char ref[VCS_REF_NAME_MAX + 16];
-    branch_ref(ref, sizeof(ref), name);
-    vcs__move m = {.type = "vcs_branch_deleted", .ref = ref};
-    pe = vcs__ref_move(&r, &m);
-    vcs__close(&r);
-    return pe;
-}
-
-projects_err vcs_tag_delete(projects_ctx *c, sb_str project_id, sb_str name)
-{
-    if (!vcs__name_ok(name, "refs/tags/"))
+    if (!vcs__name_ok(name, prefix))
         return PROJECTS_NOT_FOUND;
     vcs__repo r;
     projects_err pe = vcs__open(c, project_id, AUTHZ_EDIT, &r);
     if (pe != PROJECTS_OK)
         return pe;
-    char ref[VCS_REF_NAME_MAX + 16];
-    snprintf(ref, sizeof(ref), "refs/tags/%.*s", (int)name.len, name.ptr);
-    vcs__move m = {.type = "vcs_tag_deleted", .ref = ref};
+    char ref[VCS__REF_CAP];
+    vcs__move m = {.type = event, .ref = vcs__ref_full(ref, prefix, name)};
     pe = vcs__ref_move(&r, &m);
     vcs__close(&r);
     return pe;
+}
+
+projects_err vcs_branch_delete(projects_ctx *c, sb_str project_id, sb_str name)
+{
+    if (is_default(name) && name.len)
+        return PROJECTS_INVALID; /* the default branch stays */
+    return delete_ref(c, project_id, "refs/heads/", "vcs_branch_deleted", name);
+}
+
+projects_err vcs_tag_delete(projects_ctx *c, sb_str project_id, sb_str name)
+{
+    return delete_ref(c, project_id, "refs/tags/", "vcs_tag_deleted", name);
 }
 
 projects_err vcs_read(projects_ctx *c, sb_str project_id, sb_str ref, sb_str path, sb_buf *out)

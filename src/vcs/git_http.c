@@ -35,23 +35,16 @@ projects_err vcs_git_head(projects_ctx *c, sb_str project_id, sb_buf *out)
 
 projects_err vcs_git_object(projects_ctx *c, sb_str project_id, sb_str hex, sb_buf *out)
 {
-    if (hex.len != GIT_OID_HEXSZ)
+    git_oid oid;
+    if (!vcs__oid_hex_ok(hex) || !vcs__oid_parse(hex, &oid))
         return PROJECTS_NOT_FOUND;
-    for (size_t i = 0; i < hex.len; i++)
-        if (!((hex.ptr[i] >= '0' && hex.ptr[i] <= '9') || (hex.ptr[i] >= 'a' && hex.ptr[i] <= 'f')))
-            return PROJECTS_NOT_FOUND;
     vcs__repo r;
     projects_err pe = vcs__open(c, project_id, AUTHZ_READ, &r);
     if (pe != PROJECTS_OK)
         return pe;
-    char h[GIT_OID_HEXSZ + 1];
-    memcpy(h, hex.ptr, hex.len);
-    h[hex.len] = '\0';
-    git_oid oid;
     git_odb *odb = NULL;
     git_odb_object *obj = NULL;
-    if (git_oid_fromstr(&oid, h) < 0 || git_repository_odb(&odb, r.git) < 0 ||
-        git_odb_read(&obj, odb, &oid) < 0) {
+    if (git_repository_odb(&odb, r.git) < 0 || git_odb_read(&obj, odb, &oid) < 0) {
         pe = PROJECTS_NOT_FOUND;
     } else {
         sb_buf raw = SB_BUF_INIT;

@@ -229,16 +229,6 @@ static projects_err files_of(vcs__repo *r, const git_oid *commit, git_tree **tre
     return vcs__tree_files(r, *tree, files);
 }
 
-static bool parse_oid(sb_str s, git_oid *oid)
-{
-    char hex[GIT_OID_HEXSZ + 1];
-    if (s.len != GIT_OID_HEXSZ)
-        return false;
-    memcpy(hex, s.ptr, s.len);
-    hex[s.len] = '\0';
-    return git_oid_fromstr(oid, hex) == 0;
-}
-
 static bool is_default(sb_str b)
 {
     return sb_str_eq(b, SB_STR(VCS_DEFAULT_BRANCH));
@@ -266,17 +256,17 @@ projects_err vcs_merge(projects_ctx *c, sb_str project_id, const vcs_merge_input
     if (in->resolutions && !json_is_object(in->resolutions))
         return invalid(p, "resolutions", "must be an object of conflict id to resolution");
     git_oid want_t, want_s;
-    if (in->expect_target.len && !parse_oid(in->expect_target, &want_t))
+    if (in->expect_target.len && !vcs__oid_parse(in->expect_target, &want_t))
         return invalid(p, "expect_target", "must be a commit id");
-    if (in->expect_source.len && !parse_oid(in->expect_source, &want_s))
+    if (in->expect_source.len && !vcs__oid_parse(in->expect_source, &want_s))
         return invalid(p, "expect_source", "must be a commit id");
     vcs__repo r;
     projects_err pe = vcs__open(c, project_id, is_default(target) ? AUTHZ_MANAGE : AUTHZ_EDIT, &r);
     if (pe != PROJECTS_OK)
         return pe;
-    char tref[VCS_REF_NAME_MAX + 16], sref[VCS_REF_NAME_MAX + 16];
-    snprintf(tref, sizeof(tref), "refs/heads/%.*s", (int)target.len, target.ptr);
-    snprintf(sref, sizeof(sref), "refs/heads/%.*s", (int)in->source.len, in->source.ptr);
+    char tref[VCS__REF_CAP], sref[VCS__REF_CAP];
+    vcs__ref_full(tref, "refs/heads/", target);
+    vcs__ref_full(sref, "refs/heads/", in->source);
     git_oid ours, theirs, base;
     pe = vcs__ref_get(&r, tref, &ours);
     if (pe == PROJECTS_NOT_FOUND)
@@ -415,8 +405,8 @@ projects_err vcs_rollback(projects_ctx *c, sb_str project_id, sb_str branch, sb_
     projects_err pe = vcs__open(c, project_id, is_default(branch) ? AUTHZ_MANAGE : AUTHZ_EDIT, &r);
     if (pe != PROJECTS_OK)
         return pe;
-    char ref[VCS_REF_NAME_MAX + 16];
-    snprintf(ref, sizeof(ref), "refs/heads/%.*s", (int)branch.len, branch.ptr);
+    char ref[VCS__REF_CAP];
+    vcs__ref_full(ref, "refs/heads/", branch);
     git_oid head, target, cm;
     git_commit *tc = NULL;
     pe = vcs__ref_get(&r, ref, &head);

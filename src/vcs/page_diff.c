@@ -59,28 +59,37 @@ json_t *vcs__sorted_keys(const json_t *a, const json_t *b)
     return key_union(a, b);
 }
 
+/* Appends to out, for each key (sorted) whose value differs between the
+ * objects a and b (either may be NULL), {"op": op, label: key, "old": v,
+ * "new": v}, an absent value as null; no "op" when op is NULL. */
+static void diff_keys(json_t *out, const json_t *a, const json_t *b, const char *op,
+                      const char *label)
+{
+    json_t *keys = key_union(a, b);
+    size_t i;
+    json_t *k;
+    json_array_foreach(keys, i, k)
+    {
+        const char *key = json_string_value(k);
+        const json_t *va = a ? json_object_get(a, key) : NULL;
+        const json_t *vb = b ? json_object_get(b, key) : NULL;
+        if (vcs__json_eq(va, vb))
+            continue;
+        json_t *c = op ? change(op) : json_object();
+        json_object_set_new(c, label, json_string(key));
+        set_val(c, "old", va);
+        set_val(c, "new", vb);
+        json_array_append_new(out, c);
+    }
+    json_decref(keys);
+}
+
 static void diff_props(json_t *out, const vcs__node *o, const vcs__node *n)
 {
     const json_t *po = vcs__props(o), *pn = vcs__props(n);
     const json_t *to = json_object_get(o->comp, "type"), *tn = json_object_get(n->comp, "type");
     json_t *props = json_array();
-    json_t *keys = key_union(po, pn);
-    size_t i;
-    json_t *k;
-    json_array_foreach(keys, i, k)
-    {
-        const char *name = json_string_value(k);
-        const json_t *a = po ? json_object_get(po, name) : NULL;
-        const json_t *b = pn ? json_object_get(pn, name) : NULL;
-        if (vcs__json_eq(a, b))
-            continue;
-        json_t *p = json_object();
-        json_object_set_new(p, "name", json_string(name));
-        set_val(p, "old", a);
-        set_val(p, "new", b);
-        json_array_append_new(props, p);
-    }
-    json_decref(keys);
+    diff_keys(props, po, pn, NULL, "name");
     bool type_changed = !vcs__json_eq(to, tn);
     if (json_array_size(props) || type_changed) {
         json_t *c = change("changed");
@@ -154,23 +163,7 @@ json_t *vcs_page_diff(const json_t *old_page, const json_t *new_page)
     const json_t *mn = new_page ? json_object_get(new_page, "metadata") : NULL;
     mo = json_is_object(mo) ? mo : NULL;
     mn = json_is_object(mn) ? mn : NULL;
-    json_t *keys = key_union(mo, mn);
-    size_t ki;
-    json_t *k;
-    json_array_foreach(keys, ki, k)
-    {
-        const char *key = json_string_value(k);
-        const json_t *a = mo ? json_object_get(mo, key) : NULL;
-        const json_t *b = mn ? json_object_get(mn, key) : NULL;
-        if (vcs__json_eq(a, b))
-            continue;
-        json_t *c = change("metadata");
-        json_object_set_new(c, "key", json_string(key));
-        set_val(c, "old", a);
-        set_val(c, "new", b);
-        json_array_append_new(out, c);
-    }
-    json_decref(keys);
+    diff_keys(out, mo, mn, "metadata", "key");
 
     for (size_t i = 0; i < fn.n; i++) {
         const vcs__node *n = &fn.nodes[i];

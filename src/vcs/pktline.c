@@ -18,29 +18,13 @@
 
 #include "vcs/vcs_int.h"
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* 40 lower-case hex digits into 20 bytes. */
+/* 40 lower-case hex digits (as git writes ids) into 20 bytes. */
 static bool oid_parse(const char *p, size_t n, unsigned char out[20])
 {
-    if (n < 40)
+    if (n < 40 || !vcs__oid_hex_ok(sb_str_make(p, 40)))
         return false;
-    for (size_t i = 0; i < 20; i++) {
-        int hi = hexval(p[2 * i]), lo = hexval(p[2 * i + 1]);
-        if (hi < 0 || lo < 0 || (p[2 * i] >= 'A' && p[2 * i] <= 'F') ||
-            (p[2 * i + 1] >= 'A' && p[2 * i + 1] <= 'F'))
-            return false;
-        out[i] = (unsigned char)(hi << 4 | lo);
-    }
+    for (size_t i = 0; i < 20; i++)
+        out[i] = (unsigned char)(sb_hex_digit(p[2 * i]) << 4 | sb_hex_digit(p[2 * i + 1]));
     return n == 40 || p[40] == ' ' || p[40] == '\n';
 }
 
@@ -61,7 +45,7 @@ bool vcs_upload_parse(const void *body, size_t len, vcs_upload_request *out, cha
             return fail(err, cap, "a pkt-line is cut short");
         int n = 0;
         for (int i = 0; i < 4; i++) {
-            int v = hexval(p[at + i]);
+            int v = sb_hex_digit((unsigned char)p[at + i]);
             if (v < 0)
                 return fail(err, cap, "a pkt-line length is not hex");
             n = n * 16 + v;

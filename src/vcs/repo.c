@@ -24,6 +24,15 @@ static void git_start(void)
         sb_die("libgit2 does not start");
 }
 
+/* Starts libgit2 once, before any call into it: a call that fails records
+ * its error in thread state that only git_libgit2_init sets up, and
+ * crashes without it. vcs__open and the checks of client input that run
+ * before it (names, ids) start it. */
+static void git_ensure(void)
+{
+    pthread_once(&git_once, git_start);
+}
+
 projects_err vcs__git_fail(const char *what, int rc)
 {
     const git_error *e = git_error_last();
@@ -45,7 +54,7 @@ projects_err vcs__open(projects_ctx *c, sb_str project_id, authz_action a, vcs__
     projects_err pe = projects_project_authorize(c, project_id, a, true);
     if (pe != PROJECTS_OK)
         return pe;
-    pthread_once(&git_once, git_start);
+    git_ensure();
     r->c = c;
     memcpy(r->project_id, project_id.ptr, project_id.len); /* an id: 36 bytes, checked */
     r->project_id[project_id.len] = '\0';
@@ -204,13 +213,19 @@ bool vcs__name_ok(sb_str name, const char *prefix)
               ch == '-' || ch == '_' || ch == '.' || ch == '/'))
             return false;
     }
-    char full[VCS_REF_NAME_MAX + 16];
-    snprintf(full, sizeof(full), "%s%.*s", prefix, (int)name.len, name.ptr);
+    char full[VCS__REF_CAP];
     int valid = 0;
-    return git_reference_name_is_valid(&valid, full) == 0 && valid;
+    git_ensure(); /* a refused name sets libgit2's error */
+    return git_reference_name_is_valid(&valid, vcs__ref_full(full, prefix, name)) == 0 && valid;
 }
 
-static bool is_hex40(sb_str s)
+const char *vcs__ref_full(char *out, const char *prefix, sb_str name)
+{
+    snprintf(out, VCS__REF_CAP, "%s%.*s", prefix, (int)name.len, name.ptr);
+    return out;
+}
+
+bool vcs__oid_hex_ok(sb_str s)
 {
     if (s.len != GIT_OID_HEXSZ)
         return false;
@@ -220,17 +235,20 @@ static bool is_hex40(sb_str s)
     return true;
 }
 
+bool vcs__oid_parse(sb_str s, git_oid *oid)
+{
+    git_ensure();
+    /* fromstrn takes a shorter prefix too (padded with zeros): only 40. */
+    return s.len == GIT_OID_HEXSZ && git_oid_fromstrn(oid, s.ptr, s.len) == 0;
+}
+
 projects_err vcs__resolve(vcs__repo *r, sb_str ref, const char *field, git_oid *out,
                           projects_problem *p)
 {
     if (ref.len == 0)
         ref = SB_STR(VCS_DEFAULT_BRANCH);
-    char full[VCS_REF_NAME_MAX + 16];
-    if (is_hex40(ref)) {
-        char hex[GIT_OID_HEXSZ + 1];
-        memcpy(hex, ref.ptr, GIT_OID_HEXSZ);
-        hex[GIT_OID_HEXSZ] = '\0';
-        git_oid_fromstr(out, hex);
+    char full[VCS__REF_CAP];
+    if (vcs__oid_hex_ok(ref) && vcs__oid_parse(ref, out)) {
         git_commit *cm;
         if (git_commit_lookup(&cm, r->git, out) == 0) {
             git_commit_free(cm);
@@ -239,8 +257,7 @@ projects_err vcs__resolve(vcs__repo *r, sb_str ref, const char *field, git_oid *
     } else if (vcs__name_ok(ref, "refs/heads/")) {
         static const char *const prefixes[] = {"refs/heads/", "refs/tags/"};
         for (size_t i = 0; i < SB_ARRAY_LEN(prefixes); i++) {
-            snprintf(full, sizeof(full), "%s%.*s", prefixes[i], (int)ref.len, ref.ptr);
-            projects_err e = vcs__ref_get(r, full, out);
+            projects_err e = vcs__ref_get(r, vcs__ref_full(full, prefixes[i], ref), out);
             if (e != PROJECTS_NOT_FOUND)
                 return e;
         }

@@ -91,6 +91,18 @@ projects_err vcs__ref_move(vcs__repo *r, const vcs__move *m);
 
 /* A branch or tag name: 1..VCS_REF_NAME_MAX bytes git accepts in a ref. */
 bool vcs__name_ok(sb_str name, const char *prefix);
+/* Room for a full ref name: a prefix ("refs/heads/", "refs/tags/") and a
+ * name of up to VCS_REF_NAME_MAX bytes. */
+#define VCS__REF_CAP (VCS_REF_NAME_MAX + 16)
+/* Writes prefix and name into out (VCS__REF_CAP bytes; cut to fit, so
+ * check the name with vcs__name_ok first) and returns out. */
+const char *vcs__ref_full(char *out, const char *prefix, sb_str name);
+/* Whether s is an object id as git writes it: 40 lowercase hex digits
+ * (a branch may be named with 40 uppercase ones). */
+bool vcs__oid_hex_ok(sb_str s);
+/* Parses an object id given by a client: exactly 40 hex digits, either
+ * case (as git_oid_fromstr). false, *oid unspecified, for anything else. */
+bool vcs__oid_parse(sb_str s, git_oid *oid);
 /* Resolves a branch, a tag or a 40-hex commit id to a commit; empty is
  * the default branch. NOT_FOUND (field) when there is none. */
 projects_err vcs__resolve(vcs__repo *r, sb_str ref, const char *field, git_oid *out,

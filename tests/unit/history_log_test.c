@@ -13,6 +13,7 @@
 #include "cmocka_prelude.h"
 
 #include "store_fixture.h"
+#include "history_fixture.h"
 
 #include "history/history.h"
 #include "store/migrate.h"
@@ -154,20 +155,12 @@ static int64_t append(store *s, const change *c, int64_t t)
     return seq;
 }
 
-static char *text_of(const json_t *state)
-{
-    sb_buf b = SB_BUF_INIT;
-    history_state_text(state, &b);
-    sb_buf_putc(&b, 0);
-    return b.ptr;
-}
-
 static char *live_text(store *s, int64_t *seq)
 {
     json_t *st;
     if (history_state_live(s, P, &st, seq, &E) != HISTORY_OK)
         fail_msg("live: %s", E.msg);
-    char *t = text_of(st);
+    char *t = fixture_state_text(st);
     json_decref(st);
     return t;
 }
@@ -178,7 +171,7 @@ static void assert_at(store *s, int64_t seq, const char *want)
     history_err r = history_state_at(s, P, seq, &st, &E);
     if (r != HISTORY_OK)
         fail_msg("state_at %lld: %s: %s", (long long)seq, history_strerror(r), E.msg);
-    char *got = text_of(st);
+    char *got = fixture_state_text(st);
     if (strcmp(got, want) != 0)
         fail_msg("state at %lld:\n got %s\nwant %s", (long long)seq, got, want);
     free(got);

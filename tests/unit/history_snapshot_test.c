@@ -10,34 +10,19 @@
  */
 #include "cmocka_prelude.h"
 
+#include "history_fixture.h"
+
 #include <lz4frame.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "history/history.h"
 
-static json_t *parse(const char *text)
-{
-    json_error_t e;
-    json_t *v = json_loads(text, 0, &e);
-    if (!v)
-        fail_msg("bad test JSON: %s: %s", e.text, text);
-    return v;
-}
-
-static char *text_of(const json_t *state)
-{
-    sb_buf b = SB_BUF_INIT;
-    history_state_text(state, &b);
-    sb_buf_putc(&b, 0);
-    return b.ptr;
-}
-
 /* A state of some size: n pages with trees, files with text. */
 static json_t *sample_state(int n)
 {
     json_t *s = history_state_new();
-    json_object_set_new(s, "project", parse("{\"name\":\"Bakery\",\"version\":3}"));
+    json_object_set_new(s, "project", fixture_json("{\"name\":\"Bakery\",\"version\":3}"));
     for (int i = 0; i < n; i++) {
         char key[32];
         snprintf(key, sizeof(key), "page-%04d", i);
@@ -74,7 +59,7 @@ static void test_round_trip(void **st)
         json_t *back = NULL;
         assert_int_equal(history_snapshot_decode(f.ptr, f.len, HISTORY_STATE_MAX, &back),
                          HISTORY_OK);
-        char *a = text_of(s), *b = text_of(back);
+        char *a = fixture_state_text(s), *b = fixture_state_text(back);
         assert_string_equal(a, b);
         /* Compression pays on real content. */
         if (n == 300)
@@ -93,7 +78,7 @@ static void test_standard_frame(void **st)
     json_t *s = sample_state(20);
     sb_buf f = SB_BUF_INIT;
     history_snapshot_encode(s, &f);
-    char *text = text_of(s);
+    char *text = fixture_state_text(s);
     size_t n = strlen(text);
     /* The magic number, a declared content size and checksum, read by
      * liblz4 itself. */
@@ -141,14 +126,14 @@ static void test_truncations_and_flips(void **st)
     /* Every bit of every byte flipped: the header checksum, the block
      * sizes or the content checksum catch it, or the text is not a
      * state; a flip must never be decoded as some other state. */
-    char *want = text_of(s);
+    char *want = fixture_state_text(s);
     for (size_t i = 0; i < f.len; i++) {
         for (int bit = 0; bit < 8; bit++) {
             f.ptr[i] ^= (char)(1 << bit);
             json_t *out = NULL;
             history_err r = history_snapshot_decode(f.ptr, f.len, HISTORY_STATE_MAX, &out);
             if (r == HISTORY_OK) {
-                char *got = text_of(out);
+                char *got = fixture_state_text(out);
                 if (strcmp(got, want) != 0)
                     fail_msg("flip at %zu bit %d decoded to another state", i, bit);
                 free(got);
@@ -178,7 +163,7 @@ static void test_sizes(void **st)
 {
     (void)st;
     json_t *s = sample_state(3);
-    char *text = text_of(s);
+    char *text = fixture_state_text(s);
     size_t n = strlen(text);
     LZ4F_preferences_t prefs;
     memset(&prefs, 0, sizeof(prefs));

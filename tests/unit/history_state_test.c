@@ -9,40 +9,24 @@
  */
 #include "cmocka_prelude.h"
 
+#include "history_fixture.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "history/history.h"
 #include "history/history_int.h"
 
-static json_t *parse(const char *text)
-{
-    json_error_t e;
-    json_t *v = json_loads(text, JSON_DECODE_ANY, &e);
-    if (!v)
-        fail_msg("bad test JSON: %s: %s", e.text, text);
-    return v;
-}
-
-/* The canonical text of state, for exact comparisons. */
-static char *text_of(const json_t *state)
-{
-    sb_buf b = SB_BUF_INIT;
-    history_state_text(state, &b);
-    sb_buf_putc(&b, 0);
-    return b.ptr;
-}
-
 static void assert_state(const json_t *state, const char *want)
 {
-    char *got = text_of(state);
+    char *got = fixture_state_text(state);
     assert_string_equal(got, want);
     free(got);
 }
 
 static history_err apply_text(json_t *state, const char *payload)
 {
-    json_t *p = parse(payload);
+    json_t *p = fixture_json(payload);
     history_err r = history_apply(state, p);
     json_decref(p);
     return r;
@@ -97,7 +81,7 @@ static void test_check(void **st)
         {"null", false},
     };
     for (size_t i = 0; i < SB_ARRAY_LEN(cases); i++) {
-        json_t *v = parse(cases[i].text);
+        json_t *v = fixture_json(cases[i].text);
         if (history_state_check(v) != cases[i].ok)
             fail_msg("case %zu: %s", i, cases[i].text);
         json_decref(v);
@@ -162,7 +146,7 @@ static void test_cascades(void **st)
     /* Deleting a page removes its comments, replies included. */
     assert_int_equal(apply_text(s, "{\"kind\":\"page\",\"key\":\"p1\",\"value\":null}"),
                      HISTORY_OK);
-    char *t = text_of(json_object_get(s, "comments"));
+    char *t = fixture_state_text(json_object_get(s, "comments"));
     assert_string_equal(t, "{\"c3\":{\"page_id\":\"p2\",\"parent_id\":null},"
                            "\"c4\":{\"page_id\":\"p2\",\"parent_id\":\"c3\"},"
                            "\"c5\":{\"page_id\":\"p2\",\"parent_id\":null}}");
@@ -170,7 +154,7 @@ static void test_cascades(void **st)
     /* Deleting a thread root removes its replies, not other threads. */
     assert_int_equal(apply_text(s, "{\"kind\":\"comment\",\"key\":\"c3\",\"value\":null}"),
                      HISTORY_OK);
-    t = text_of(json_object_get(s, "comments"));
+    t = fixture_state_text(json_object_get(s, "comments"));
     assert_string_equal(t, "{\"c5\":{\"page_id\":\"p2\",\"parent_id\":null}}");
     free(t);
     /* A chain of replies to replies (not what the services write, but a
@@ -189,7 +173,7 @@ static void test_cascades(void **st)
     assert_int_equal(json_object_size(json_object_get(s, "comments")), CHAIN + 1);
     assert_int_equal(apply_text(s, "{\"kind\":\"comment\",\"key\":\"x0\",\"value\":null}"),
                      HISTORY_OK);
-    t = text_of(json_object_get(s, "comments"));
+    t = fixture_state_text(json_object_get(s, "comments"));
     assert_string_equal(t, "{\"c5\":{\"page_id\":\"p2\",\"parent_id\":null}}");
     free(t);
     /* A cycle (no service writes one): removed once, no loop. */
@@ -202,7 +186,7 @@ static void test_cascades(void **st)
                      HISTORY_OK);
     assert_int_equal(apply_text(s, "{\"kind\":\"page\",\"key\":\"p3\",\"value\":null}"),
                      HISTORY_OK);
-    t = text_of(json_object_get(s, "comments"));
+    t = fixture_state_text(json_object_get(s, "comments"));
     assert_string_equal(t, "{\"c5\":{\"page_id\":\"p2\",\"parent_id\":null}}");
     free(t);
     /* Deleting the project empties everything. */
@@ -225,7 +209,7 @@ static void test_also(void **st)
     assert_int_equal(apply_text(s, "{\"kind\":\"comment\",\"key\":\"r1\",\"value\":{\"parent_id\":"
                                    "\"c1\"},\"also\":{\"c1\":{\"version\":2}}}"),
                      HISTORY_OK);
-    char *t = text_of(json_object_get(s, "comments"));
+    char *t = fixture_state_text(json_object_get(s, "comments"));
     assert_string_equal(t, "{\"c1\":{\"version\":2},\"r1\":{\"parent_id\":\"c1\"}}");
     free(t);
     /* also with null deletes. */
@@ -241,9 +225,10 @@ static void test_state_payload(void **st)
     (void)st;
     json_t *s = history_state_new();
     assert_int_equal(apply_text(s, "{\"kind\":\"page\",\"key\":\"old\",\"value\":{}}"), HISTORY_OK);
-    json_t *p = parse("{\"kind\":\"state\",\"key\":\"\",\"value\":{\"assets\":{},\"comments\":{},"
-                      "\"files\":{\"f\":{\"content\":\"c\"}},\"members\":{},\"pages\":{},"
-                      "\"project\":{\"name\":\"N\"}}}");
+    json_t *p =
+        fixture_json("{\"kind\":\"state\",\"key\":\"\",\"value\":{\"assets\":{},\"comments\":{},"
+                     "\"files\":{\"f\":{\"content\":\"c\"}},\"members\":{},\"pages\":{},"
+                     "\"project\":{\"name\":\"N\"}}}");
     assert_int_equal(history_apply(s, p), HISTORY_OK);
     /* The state does not share its collections with the payload: a later
      * change to one leaves the other alone. */
@@ -279,11 +264,11 @@ static void test_refused(void **st)
     json_t *s = history_state_new();
     assert_int_equal(apply_text(s, "{\"kind\":\"page\",\"key\":\"p\",\"value\":{\"a\":1}}"),
                      HISTORY_OK);
-    char *before = text_of(s);
+    char *before = fixture_state_text(s);
     for (size_t i = 0; i < SB_ARRAY_LEN(bad); i++) {
         if (apply_text(s, bad[i]) != HISTORY_CORRUPT)
             fail_msg("accepted: %s", bad[i]);
-        char *now = text_of(s);
+        char *now = fixture_state_text(s);
         if (strcmp(now, before) != 0)
             fail_msg("changed by: %s", bad[i]);
         free(now);
@@ -342,8 +327,8 @@ static void test_replay_property(void **st)
     for (int round = 0; round < 50; round++) {
         json_t *s = history_state_new();
         json_t *want = history_state_new();
-        json_object_set_new(want, "project", parse("{\"name\":\"P\"}"));
-        json_object_set_new(s, "project", parse("{\"name\":\"P\"}"));
+        json_object_set_new(want, "project", fixture_json("{\"name\":\"P\"}"));
+        json_object_set_new(s, "project", fixture_json("{\"name\":\"P\"}"));
         for (int i = 0; i < 200; i++) {
             seed = seed * 1103515245u + 12345u;
             unsigned k = (seed >> 16) % 4, key = (seed >> 8) % 6;
@@ -365,7 +350,7 @@ static void test_replay_property(void **st)
                 json_object_set_new(c, name, json_pack("{s:i}", "i", i));
         }
         assert_true(history_state_check(s));
-        char *a = text_of(s), *b = text_of(want);
+        char *a = fixture_state_text(s), *b = fixture_state_text(want);
         assert_string_equal(a, b);
         free(a);
         free(b);
