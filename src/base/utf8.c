@@ -48,3 +48,14 @@ bad:
         *bad_at = i;
     return false;
 }
+
+size_t sb_utf16_len(const char *s, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c & 0xC0) != 0x80)
+            k += c >= 0xF0 ? 2 : 1;
+    }
+    return k;
+}

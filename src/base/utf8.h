@@ -12,4 +12,8 @@
  * receives the offset of the first byte of the first invalid sequence. */
 bool sb_utf8_valid(const char *p, size_t n, size_t *bad_at);
 
+/* The length of valid UTF-8 s[0..n) in UTF-16 code units, as JavaScript
+ * (and so Yjs) counts text: a 4-byte sequence is a surrogate pair. */
+size_t sb_utf16_len(const char *s, size_t n);
+
 #endif

@@ -12,30 +12,13 @@
  */
 #include "collab/collab.h"
 
+#include "base/utf8.h"
+
 #include <jansson.h>
 #include <string.h>
 
 /* UTF-16 units of the UTF-8 bytes s[0..n) (valid UTF-8): one per
  * character, two for a character past the BMP (4-byte sequences). */
-static uint64_t utf16_len(const char *s, size_t n)
-{
-    uint64_t u = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if ((c & 0xC0) != 0x80)
-            u += c >= 0xF0 ? 2 : 1;
-    }
-    return u;
-}
-
-static bool utf8_valid(const char *s, size_t n)
-{
-    json_t *j = json_stringn(s, n); /* jansson checks UTF-8 */
-    bool ok = j != NULL;
-    json_decref(j);
-    return ok;
-}
-
 /* The root's JSON decoded (a string for texts, an object for maps). */
 static json_t *root_value(crdt_doc *d, const char *root, crdt_kind kind, crdt_err *e)
 {
@@ -70,8 +53,8 @@ static crdt_err text_diff(crdt_doc *d, const char *root, sb_str to, bool *change
         s++;
     while (s > 0 && ((unsigned char)a[la - s] & 0xC0) == 0x80)
         s--;
-    uint64_t at = utf16_len(a, p);
-    uint64_t del = utf16_len(a + p, la - p - s);
+    uint64_t at = sb_utf16_len(a, p);
+    uint64_t del = sb_utf16_len(a + p, la - p - s);
     sb_buf scratch = SB_BUF_INIT;
     bool ch = false;
     e = CRDT_OK;
@@ -144,7 +127,7 @@ crdt_err collab_content_diff(crdt_doc *d, collab_kind kind, sb_str content, sb_b
     switch (kind) {
     case COLLAB_CODE:
     case COLLAB_STYLE:
-        e = utf8_valid(content.ptr ? content.ptr : "", content.len)
+        e = sb_utf8_valid(content.ptr ? content.ptr : "", content.len, NULL)
                 ? text_diff(d, "content", content, changed)
                 : CRDT_E_UTF8;
         break;

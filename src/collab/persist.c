@@ -202,26 +202,20 @@ bool collab_persist_append(store *db, const char *project_id, const char *doc, i
     return append_at(db, project_id, doc, first_seq, updates, n, now_us, &code, err);
 }
 
+static bool take_int(store_stmt *st, void *ctx, sb_errbuf *err)
+{
+    (void)err;
+    *(int64_t *)ctx = store_col_int(st, 0);
+    return true;
+}
+
 /* Reads one integer (0 for no row or NULL) from a statement bound with
  * project and doc. */
 static bool read_int(store *db, const char *sql, const char *project_id, const char *doc,
                      int64_t *out, sb_errbuf *err)
 {
-    store_stmt *st;
-    sb_errbuf why;
-    store_err e = store_prepare(db, sql, &st, &why);
-    if (e != STORE_OK)
-        return fail(db, err, "preparing a collab read", e, &why);
-    store_bind_cstr(st, 1, project_id);
-    store_bind_cstr(st, 2, doc);
     *out = 0;
-    e = store_step(st, &why);
-    if (e == STORE_ROW)
-        *out = store_col_int(st, 0);
-    store_reset(st);
-    if (e != STORE_ROW && e != STORE_DONE)
-        return fail(db, err, "reading a collab sequence", e, &why);
-    return true;
+    return each_row(db, sql, project_id, doc, take_int, out, err);
 }
 
 /* Appends a's updates as the next free seqs of its log inside the

@@ -355,8 +355,6 @@ crdt_err crdt__delta_json(crdt_type *t, const crdt_snapshot *s, const crdt_snaps
 /* --- utf16.c --- */
 /* UTF-8 (already validated) to UTF-16; returns units written (out must hold n). */
 size_t crdt__utf8_to_utf16(const char *s, size_t n, uint16_t *out);
-/* Number of UTF-16 units of valid UTF-8. */
-size_t crdt__utf16_len(const char *s, size_t n);
 /* Bytes of the UTF-8 form of UTF-16 units (lone surrogates: 3). */
 size_t crdt__utf8_len_of_utf16(const uint16_t *u, size_t n);
 /* UTF-16 to UTF-8, lone surrogates as U+FFFD (like TextEncoder). */

@@ -159,7 +159,7 @@ crdt_err crdt_doc_declare(crdt_doc *d, sb_str name, crdt_kind kind)
 
 static void set_string_content(crdt_item *it, sb_str utf8)
 {
-    size_t n = crdt__utf16_len(utf8.ptr, utf8.len);
+    size_t n = sb_utf16_len(utf8.ptr, utf8.len);
     it->c.str.u = sb_malloc(n * sizeof(uint16_t));
     it->c.str.cap = n;
     it->length = crdt__utf8_to_utf16(utf8.ptr, utf8.len, it->c.str.u);

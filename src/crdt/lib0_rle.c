@@ -5,6 +5,8 @@
  */
 #include "crdt/lib0_rle.h"
 
+#include "base/utf8.h"
+
 #include <stdlib.h>
 
 /* --- rle_u8 --- */
@@ -203,17 +205,6 @@ int64_t crdt_int_diff_opt_rle_dec_read(crdt_int_diff_opt_rle_dec *r)
 
 /* --- string --- */
 
-size_t crdt_utf16_len(const char *s, size_t len)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if ((c & 0xC0) != 0x80)
-            n += c >= 0xF0 ? 2 : 1; /* a 4-byte sequence is a surrogate pair */
-    }
-    return n;
-}
-
 void crdt_string_enc_init(crdt_string_enc *e)
 {
     e->str = SB_BUF_INIT;
@@ -224,7 +215,7 @@ void crdt_string_enc_init(crdt_string_enc *e)
 void crdt_string_enc_write(crdt_string_enc *e, const char *s, size_t len)
 {
     sb_buf_append(&e->str, s, len);
-    crdt_uint_opt_rle_enc_write(&e->lens, crdt_utf16_len(s, len));
+    crdt_uint_opt_rle_enc_write(&e->lens, sb_utf16_len(s, len));
 }
 
 const sb_buf *crdt_string_enc_finish(crdt_string_enc *e)

@@ -151,7 +151,4 @@ static inline int crdt_string_dec_err(const crdt_string_dec *r)
     return r->lens.d.err;
 }
 
-/* The length of valid UTF-8 s in UTF-16 code units, as JavaScript counts. */
-size_t crdt_utf16_len(const char *s, size_t len);
-
 #endif

@@ -272,7 +272,7 @@ static void insert_text(tpos *p, uattrs *ua, uint8_t ckind, sb_str s)
     insert_attributes(p, ua, &negated);
     crdt_item *it = new_at(p, ckind);
     if (ckind == CRDT_C_STRING) {
-        size_t n = crdt__utf16_len(s.ptr, s.len);
+        size_t n = sb_utf16_len(s.ptr, s.len);
         it->c.str.u = sb_malloc(n * sizeof(uint16_t));
         it->c.str.cap = n;
         it->length = crdt__utf8_to_utf16(s.ptr, s.len, it->c.str.u);

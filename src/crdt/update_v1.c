@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/utf8.h"
 #include "crdt/any.h"
 #include "crdt/crdt_int.h"
 #include "crdt/lib0.h"
@@ -244,7 +245,7 @@ static bool read_content(crdt_doc *d, dctx *c, crdt_item *it, unsigned ref)
         sb_str s = crdt_dec_var_string(dec);
         if (!dec_check(c, "string"))
             return false;
-        size_t n = crdt__utf16_len(s.ptr, s.len);
+        size_t n = sb_utf16_len(s.ptr, s.len);
         it->c.str.u = sb_malloc((n ? n : 1) * sizeof(uint16_t));
         it->c.str.cap = n;
         it->length = crdt__utf8_to_utf16(s.ptr, s.len, it->c.str.u);

@@ -6,17 +6,6 @@
  */
 #include "crdt/crdt_int.h"
 
-size_t crdt__utf16_len(const char *s, size_t n)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if ((c & 0xC0) != 0x80)
-            k += c >= 0xF0 ? 2 : 1;
-    }
-    return k;
-}
-
 size_t crdt__utf8_to_utf16(const char *s, size_t n, uint16_t *out)
 {
     const unsigned char *p = (const unsigned char *)s;
