@@ -210,6 +210,13 @@ typedef struct outmsg {
     uint8_t data[];
 } outmsg;
 
+/* One message to several members on one loop (a broadcast's share). */
+typedef struct outbatch {
+    outmsg *msg; /* holds a reference */
+    size_t n;
+    collab_conn *conns[]; /* each holds a reference */
+} outbatch;
+
 typedef struct outpost {
     collab_conn *conn; /* holds a reference */
     outmsg *msg;       /* holds a reference; NULL for a close */
@@ -229,6 +236,8 @@ void collab__conn_unref(collab_conn *c);
 outmsg *collab__out_new(const sb_buf *b);
 void collab__out_unref(outmsg *m);
 void collab__conn_post(collab_conn *c, outmsg *m, uint16_t code, const char *reason);
+/* Posts b to loop, the loop of each of b's members (not the room's). */
+void collab__conn_post_batch(net_loop *loop, outbatch *b);
 void collab__conn_send(collab_conn *c, const sb_buf *b);
 void collab__conn_close(collab_conn *c, uint16_t code, const char *reason);
 

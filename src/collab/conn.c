@@ -60,6 +60,24 @@ static void deliver(void *arg)
     free(p);
 }
 
+static void deliver_batch(void *arg)
+{
+    outbatch *b = arg;
+    for (size_t i = 0; i < b->n; i++) {
+        collab_conn *c = b->conns[i];
+        if (c->ws)
+            net_ws_send(c->ws, NET_WS_BINARY, b->msg->data, b->msg->len);
+        collab__conn_unref(c);
+    }
+    collab__out_unref(b->msg);
+    free(b);
+}
+
+void collab__conn_post_batch(net_loop *loop, outbatch *b)
+{
+    net_loop_post(loop, deliver_batch, b);
+}
+
 /* On the room's loop: queues m (or a close) to member c. Nothing goes to a
  * connection whose leave was handled: its loop may be gone. */
 void collab__conn_post(collab_conn *c, outmsg *m, uint16_t code, const char *reason)

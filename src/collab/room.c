@@ -87,13 +87,47 @@ void collab__room_free(collab_room *r)
     free(r);
 }
 
-/* Sends b to every member but except (may be NULL). */
+/* Sends b to every member but except (may be NULL): at once to those on
+ * the room's loop, and in one post per other loop to the rest (one post
+ * per member cost an allocation and the target queue's lock each: with
+ * 100 editors on a document, 50 posts per edit). */
 void collab__room_broadcast(collab_room *r, const sb_buf *b, const collab_conn *except)
 {
+    enum { LOOPS_MAX = 64 };
+    net_loop *loops[LOOPS_MAX];
+    size_t counts[LOOPS_MAX], nloops = 0;
     outmsg *m = collab__out_new(b);
-    for (size_t i = 0; i < r->nmembers; i++)
-        if (r->members[i] != except)
-            collab__conn_post(r->members[i], m, 0, NULL);
+    for (size_t i = 0; i < r->nmembers; i++) {
+        collab_conn *c = r->members[i];
+        if (c == except || c->left)
+            continue;
+        size_t k = 0;
+        while (k < nloops && loops[k] != c->loop)
+            k++;
+        if (c->loop == r->loop || k == LOOPS_MAX) {
+            collab__conn_post(c, m, 0, NULL); /* delivered now / more loops than we batch */
+            continue;
+        }
+        if (k == nloops) {
+            loops[nloops] = c->loop;
+            counts[nloops++] = 0;
+        }
+        counts[k]++;
+    }
+    for (size_t k = 0; k < nloops; k++) {
+        outbatch *ob = sb_malloc(sizeof(*ob) + counts[k] * sizeof(ob->conns[0]));
+        ob->msg = m;
+        atomic_fetch_add(&m->refs, 1);
+        ob->n = 0;
+        for (size_t i = 0; i < r->nmembers && ob->n < counts[k]; i++) {
+            collab_conn *c = r->members[i];
+            if (c != except && !c->left && c->loop == loops[k]) {
+                collab__conn_ref(c);
+                ob->conns[ob->n++] = c;
+            }
+        }
+        collab__conn_post_batch(loops[k], ob);
+    }
     collab__out_unref(m);
 }
 
