@@ -5,6 +5,7 @@
 #define SB_IDENTITY_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "crypto/crypto.h"
 #include "crypto/jwt.h"
@@ -22,6 +23,11 @@ struct identity {
     char dummy_hash[CRYPTO_PASSWORD_HASH_MAX];
     identity_ghosts *ghosts; /* lockouts of emails without an account */
     uint64_t serial;         /* unique per process: keys the verified-token memo */
+    /* Bumped after every revocation this process commits (logout, a
+     * session revoked, a refresh refused for reuse or a disabled account):
+     * a remembered session check older than the last bump is not trusted
+     * (verified.c). */
+    _Atomic uint64_t revocations;
 };
 
 /* keys.c: load the key ring and JWT keys from crypto_keys, making and
@@ -92,6 +98,19 @@ bool identity__verified_get(const identity *id, const uint8_t digest[CRYPTO_SHA2
                             int64_t now_s, int64_t leeway_s, identity_principal *out);
 void identity__verified_put(const identity *id, const uint8_t digest[CRYPTO_SHA256_LEN],
                             const identity_principal *p);
+
+/* The memo of session checks (verified.c): that p's session was open and
+ * its user active when the store was read at now_us, with revocations at
+ * gen read *before* that read. get answers true only for the same
+ * identity, session and user, the same gen, within
+ * IDENTITY_SESSION_MEMO_US of the read and before the session expires. */
+#define IDENTITY_SESSION_MEMO_US (1000 * 1000)
+bool identity__open_get(const identity *id, const identity_principal *p, uint64_t gen,
+                        int64_t now_us);
+void identity__open_put(const identity *id, const identity_principal *p, uint64_t gen,
+                        int64_t checked_us, int64_t expires_us);
+/* Called after a revocation is committed. */
+void identity__revoked(identity *id);
 
 /* SHA-256 of a token as 64 hex digits (how tokens are stored). */
 void identity__token_hash(sb_str token, char out[65]);

@@ -301,6 +301,9 @@ identity_err identity_refresh(identity *id, store *db, sb_str refresh, const ide
     for (int attempt = 0; attempt < 3; attempt++) {
         bool retry = false;
         identity_err r = refresh_once(id, db, hash, c, t, &retry);
+        /* These two revoked the session, and it is committed. */
+        if (r == IDENTITY_DISABLED || r == IDENTITY_TOKEN_REUSED)
+            identity__revoked(id);
         if (!retry)
             return r;
     }
@@ -340,6 +343,11 @@ identity_err identity_authenticate(identity *id, sb_str token, int64_t now_us,
 identity_err identity_check_session(identity *id, store *db, const identity_principal *p,
                                     int64_t now_us)
 {
+    /* Read before the store: a revocation committed after this load bumps
+     * it and voids what this check remembers (verified.c). */
+    uint64_t gen = atomic_load_explicit(&id->revocations, memory_order_acquire);
+    if (identity__open_get(id, p, gen, now_us))
+        return IDENTITY_OK;
     store_stmt *st;
     sb_errbuf err;
     store_err e =
@@ -354,9 +362,12 @@ identity_err identity_check_session(identity *id, store *db, const identity_prin
     e = store_step(st, &err);
     identity_err r = IDENTITY_UNAUTHENTICATED;
     if (e == STORE_ROW) {
-        if (store_col_is_null(st, 0) && store_col_int(st, 1) > now_us)
+        if (store_col_is_null(st, 0) && store_col_int(st, 1) > now_us) {
             r = strcmp(store_col_text(st, 2, NULL), "active") == 0 ? IDENTITY_OK
                                                                    : IDENTITY_DISABLED;
+            if (r == IDENTITY_OK)
+                identity__open_put(id, p, gen, now_us, store_col_int(st, 1));
+        }
     } else if (e != STORE_DONE) {
         r = identity__store_failed("checking a session", e, &err);
     }
@@ -371,6 +382,7 @@ identity_err identity_logout(identity *id, store *db, const identity_principal *
     store_err e = revoke_session(db, p->session_id, "logout", c->now_us, &err);
     if (e != STORE_OK)
         return identity__store_failed("logging out", e, &err);
+    identity__revoked(id);
     identity__event(db, p->user_id, "logout", 0, c, NULL);
     return IDENTITY_OK;
 }
@@ -429,6 +441,7 @@ identity_err identity_session_revoke(identity *id, store *db, const identity_pri
         return identity__store_failed("revoking a session", e, &err);
     if (changed == 0)
         return IDENTITY_NOT_FOUND;
+    identity__revoked(id);
     identity__event(db, p->user_id, "session_revoked", 0, c, NULL);
     return IDENTITY_OK;
 }

@@ -62,9 +62,14 @@ static void merge_free(merge *m)
     sb_vec_free(&m->keep);
 }
 
-static void run_begin(merge *m)
+/* Starts a run of at most n points: the arrays grow once for it instead
+ * of doubling their way up (a scan of a few blocks was a dozen reallocs a
+ * series). */
+static void run_begin(merge *m, size_t n)
 {
     sb_vec_push(&m->runs, ((run){m->t.len, 0, true}));
+    sb_vec_reserve(&m->t, n);
+    sb_vec_reserve(&m->v, n);
 }
 
 static void run_push(merge *m, int64_t t, uint64_t v)
@@ -102,7 +107,7 @@ static void collect_head(merge *m, const tsdb__head *h, tsdb_type type, int64_t 
     }
     if (from >= to)
         return;
-    run_begin(m);
+    run_begin(m, to - from);
     char *copy = NULL;
     size_t used = 0;
     if (type == TSDB_STRING) {
@@ -157,7 +162,7 @@ static int read_block(merge *m, const tsdb__bref *b, tsdb_type type, int64_t tmi
                 (unsigned long long)b->file->seq, (unsigned long long)b->off, tsdb_err_str(rc));
         return -(int)rc;
     }
-    run_begin(m);
+    run_begin(m, blk.info.count);
     for (uint32_t i = 0; i < blk.info.count; i++) {
         int64_t t = blk.times[i];
         if (t < tmin || t > tmax)
@@ -206,8 +211,10 @@ static int emit(merge *m, tsdb_type type, tsdb_chunk_cb cb, void *arg)
         order = sb_malloc((n ? n : 1) * sizeof(*order));
         k = tsdb__newest_order(m->t.items, sizeof(int64_t), n, order);
     }
-    int64_t *ct = sb_malloc(CHUNK_POINTS * sizeof(*ct));
-    uint64_t *cv = sb_malloc(CHUNK_POINTS * SB_MAX(sizeof(uint64_t), sizeof(sb_str)));
+    /* A series of a few hundred points needs no 96 KiB of chunk buffers. */
+    size_t cap = SB_MAX(SB_MIN(CHUNK_POINTS, k), 1);
+    int64_t *ct = sb_malloc(cap * sizeof(*ct));
+    uint64_t *cv = sb_malloc(cap * SB_MAX(sizeof(uint64_t), sizeof(sb_str)));
     int rc = 0;
     for (size_t at = 0; at < k && !rc; at += CHUNK_POINTS) {
         size_t c = SB_MIN(CHUNK_POINTS, k - at);
@@ -308,7 +315,7 @@ int tsdb__scan(tsdb_engine *e, tsdb__db *d, uint64_t series, sb_str field, int64
             rc = read_block(&m, &refs.items[i], type, tmin, tmax, err);
         for (size_t r = 0; r < h.runs.len && !rc; r++) {
             run x = h.runs.items[r];
-            run_begin(&m);
+            run_begin(&m, x.n);
             for (size_t i = x.start; i < x.start + x.n; i++) {
                 uint64_t v = h.v.items[i];
                 if (type == TSDB_STRING) {

@@ -229,6 +229,31 @@ eq "sign-ups and sign-ins in the system database" "$(python3 -c 'import json,sys
 http "$SB_URL/metrics" >/dev/null
 contains "/metrics counts the events written" "$(body)" 'sitebase_analytics_events_dropped_total{reason="store"} 0'
 
+# ---- revocation reaches /query at once ----
+# /query remembers a session check for up to a second per thread
+# (identity/verified.c); a logout, a revoked session and a removed member
+# must still be refused by the very next request. Each token queries a few
+# times first, so that every loop has it remembered.
+qs() { http -G -H "Authorization: Token $1" "$SB_URL/query" --data-urlencode "q=SHOW MEASUREMENTS" --data-urlencode "db=$P"; }
+login_vw() { post_json "$A/auth/login" '{"email":"viewer@example.com","password":"'"$PW"'"}' >/dev/null && body | jget access_token; }
+S1=$(login_vw)
+S2=$(login_vw)
+for _ in 1 2 3 4; do qs "$S1" >/dev/null; qs "$S2" >/dev/null; done
+eq "a viewer's session queries" "$(qs "$S1")" 200
+eq "logs out" "$(http -X POST -H "Authorization: Bearer $S1" "$A/auth/logout")" 200
+eq "its next /query: 401" "$(qs "$S1")" 401
+eq "the other session still queries" "$(qs "$S2")" 200
+http -H "Authorization: Bearer $S2" "$A/auth/sessions" >/dev/null
+sid2=$(body | python3 -c 'import json,sys; print([s["id"] for s in json.load(sys.stdin)["items"] if s["current"]][0])')
+eq "revoked from another session" "$(http -X DELETE -H "Authorization: Bearer $VW" "$A/auth/sessions/$sid2")" 200
+eq "the revoked session's next /query: 401" "$(qs "$S2")" 401
+read -r LV LV_ID <<<"$(signup leaver@example.com)"
+call "$OWN" POST "/teams/$T/members" '{"email":"leaver@example.com","role":"viewer"}' >/dev/null
+for _ in 1 2 3 4; do qs "$LV" >/dev/null; done
+eq "a new team viewer queries" "$(qs "$LV")" 200
+eq "is removed" "$(call "$OWN" DELETE "/teams/$T/members/$LV_ID")" 200
+eq "and sees the database no more: 404" "$(qs "$LV")" 404
+
 # ---- influxd down ----
 sb_stop_influxd
 eq "the dashboard: 503" "$(call "$VW" GET "/projects/$P/analytics?metric=page_views" "" -D "$SB_TMP/h")" 503
