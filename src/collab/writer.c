@@ -148,7 +148,7 @@ static void start_locked(collab_hub *h, net_loop *loop)
 {
     if (h->writer_running || !h->wq)
         return;
-    h->writer_running = net_workers_submit(h->workers, loop, writer_work, writer_done, h);
+    h->writer_running = net_workers_submit(h->writer, loop, writer_work, writer_done, h);
 }
 
 void collab__writer_submit(collab_hub *h, collab_wjob *j)

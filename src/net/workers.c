@@ -31,6 +31,7 @@ struct net_workers {
     unsigned nthreads;
     pthread_t *threads;
     net_worker_hooks hooks; /* read-only */
+    int nice;               /* read-only */
 };
 
 /* Each pool thread's own state (explicit per-thread state: see STYLE). */
@@ -49,7 +50,8 @@ void *net_worker_local(void)
 static void *worker_main(void *arg)
 {
     net_workers *w = arg;
-    (void)setpriority(PRIO_PROCESS, (id_t)gettid(), WORKER_NICE);
+    if (w->nice != 0)
+        (void)setpriority(PRIO_PROCESS, (id_t)gettid(), w->nice);
     if (w->hooks.thread_start)
         worker_local = w->hooks.thread_start(w->hooks.ctx);
     pthread_mutex_lock(&w->lock);
@@ -81,7 +83,14 @@ static void *worker_main(void *arg)
 
 net_workers *net_workers_new(unsigned threads, size_t queue_max, const net_worker_hooks *hooks)
 {
+    return net_workers_new_nice(threads, queue_max, hooks, WORKER_NICE);
+}
+
+net_workers *net_workers_new_nice(unsigned threads, size_t queue_max, const net_worker_hooks *hooks,
+                                  int nice)
+{
     net_workers *w = sb_calloc(1, sizeof(*w));
+    w->nice = nice;
     if (hooks)
         w->hooks = *hooks;
     pthread_mutex_init(&w->lock, NULL);

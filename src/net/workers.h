@@ -28,6 +28,12 @@ typedef struct net_worker_hooks {
 /* threads >= 1; queue_max >= 1 jobs waiting (not counting running ones);
  * hooks may be NULL. */
 net_workers *net_workers_new(unsigned threads, size_t queue_max, const net_worker_hooks *hooks);
+/* The same with the threads at this nice value: net_workers_new's run at
+ * 19, yielding to the loops (hashing must not delay requests); a pool on
+ * the path of every request's latency (the collaboration writer) runs at
+ * 0, or a busy machine starves it. */
+net_workers *net_workers_new_nice(unsigned threads, size_t queue_max, const net_worker_hooks *hooks,
+                                  int nice);
 
 /* In a job's work function: this pool thread's state from thread_start. */
 void *net_worker_local(void);
