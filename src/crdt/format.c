@@ -3,8 +3,12 @@
  * transaction (YText.js cleanupYTextAfterTransaction): when a remote update
  * touched a text that has formatting, format items that no longer change
  * anything are deleted in a new local transaction, so every replica keeps
- * the same minimal set. Only typed texts take part (Text, XmlText, nested
- * or declared roots), as only YText instances do in Yjs.
+ * the same minimal set. Only a typed text (Text, XmlText, nested or a
+ * declared root) changed by the transaction asks for the cleanup, as only
+ * YText instances do in Yjs; but once asked, it covers every parent that
+ * got a format or lost an item, whatever its type: Yjs's pass walks any
+ * parent's items (a root no one has called a Text yet is a plain
+ * AbstractType there, and is cleaned all the same).
  *
  * Attribute values compare as JavaScript's === does: primitives by value,
  * objects only when they are the same item's value.
@@ -230,7 +234,7 @@ void crdt__format_cleanup(crdt_doc *d, crdt_txn *first, crdt_txn *second)
             continue;
         for (size_t si = crdt__find_index(c, before); si < c->len; si++) {
             crdt_item *it = c->s[si];
-            if (it->kind == CRDT_STRUCT_ITEM && live_format(it) && is_text(it->parent) &&
+            if (it->kind == CRDT_STRUCT_ITEM && live_format(it) &&
                 !listed(full.items, full.len, it->parent))
                 sb_vec_push(&full, it->parent);
         }
@@ -243,7 +247,7 @@ void crdt__format_cleanup(crdt_doc *d, crdt_txn *first, crdt_txn *second)
             crdt_item *it = c->s[si];
             if (it->id.clock >= rg.clock + rg.len)
                 break;
-            if (it->kind != CRDT_STRUCT_ITEM || !it->parent->has_formats || !is_text(it->parent) ||
+            if (it->kind != CRDT_STRUCT_ITEM || !it->parent->has_formats ||
                 listed(full.items, full.len, it->parent))
                 continue;
             if (it->ckind == CRDT_C_FORMAT)
