@@ -241,7 +241,7 @@ static int change(store *db, const char *action, const args *a)
         if (strcmp(action, "reset-mfa") == 0)
             e = identity_admin_reset_mfa(db, uid, &c);
         else
-            e = identity_admin_set_active(db, uid, strcmp(action, "enable") == 0, &c);
+            e = identity_admin_set_active(NULL, db, uid, strcmp(action, "enable") == 0, &c);
     }
     if (e != IDENTITY_OK) {
         fprintf(stderr, "sitebase user %s: %s\n", action, identity_err_title(e));

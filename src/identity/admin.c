@@ -83,7 +83,7 @@ static store_err exec_user(store *db, const char *sql, const char *uid, int64_t 
     return e == STORE_DONE ? STORE_OK : e;
 }
 
-identity_err identity_admin_set_active(store *db, const char *uid, bool active,
+identity_err identity_admin_set_active(identity *id, store *db, const char *uid, bool active,
                                        const identity_client *c)
 {
     sb_errbuf err;
@@ -107,6 +107,8 @@ identity_err identity_admin_set_active(store *db, const char *uid, bool active,
         store_rollback(db, NULL);
         return identity__store_failed("changing a user's status", e, &err);
     }
+    if (id && !active)
+        identity__revoked(id);
     identity__event(db, uid, active ? "account_enabled" : "account_disabled", 0, c, NULL);
     return IDENTITY_OK;
 }

@@ -262,7 +262,10 @@ identity_err identity_admin_create(identity *id, store *db, sb_str email, sb_str
                                    identity_problem *p);
 identity_err identity_admin_list(identity *id, store *db,
                                  void (*fn)(void *ctx, const identity_user *u), void *ctx);
-identity_err identity_admin_set_active(store *db, const char *uid, bool active,
+/* id may be NULL (the command line: another process, whose servers see the
+ * revocation within IDENTITY_SESSION_MEMO_US); given, this process's
+ * remembered session checks are voided at once. */
+identity_err identity_admin_set_active(identity *id, store *db, const char *uid, bool active,
                                        const identity_client *c);
 identity_err identity_admin_reset_mfa(store *db, const char *uid, const identity_client *c);
 

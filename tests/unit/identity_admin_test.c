@@ -231,7 +231,7 @@ static void disable_revokes_every_session(void **state)
         IDENTITY_OK);
     assert_int_equal(identity_check_session(f->id, f->db, &p, c.now_us), IDENTITY_OK);
 
-    assert_int_equal(identity_admin_set_active(f->db, u.id, false, &c), IDENTITY_OK);
+    assert_int_equal(identity_admin_set_active(f->id, f->db, u.id, false, &c), IDENTITY_OK);
     assert_int_not_equal(identity_check_session(f->id, f->db, &p, c.now_us), IDENTITY_OK);
     char sql[300];
     snprintf(sql, sizeof(sql),
@@ -249,7 +249,7 @@ static void disable_revokes_every_session(void **state)
     assert_string_equal(v.status, "disabled");
     identity_user_clear(&v);
 
-    assert_int_equal(identity_admin_set_active(f->db, u.id, true, &c), IDENTITY_OK);
+    assert_int_equal(identity_admin_set_active(f->id, f->db, u.id, true, &c), IDENTITY_OK);
     assert_int_equal(identity_user_get(f->id, f->db, u.id, &v), IDENTITY_OK);
     assert_string_equal(v.status, "active");
     identity_user_clear(&v);
