@@ -46,24 +46,11 @@ static int by_key(const void *a, const void *b)
     return strcmp(x->r->key, y->r->key);
 }
 
-static void append_one(store *db, collab_wjob *j, int64_t now)
-{
-    sb_str *parts = sb_calloc(j->n, sizeof(*parts));
-    for (size_t i = 0; i < j->n; i++)
-        parts[i] = sb_buf_str(&j->batch[i].bytes);
-    j->ok = collab_persist_append_next(db, j->r->project_id, j->r->doc_name, parts, j->n, now,
-                                       &j->first_seq, &j->err);
-    free(parts);
-}
-
-/* Appends the n batches of g, together when it can. */
+/* Appends the n batches of g: in one transaction when there are several,
+ * else (or when that failed) each in its own. */
 static void append_group(store *db, collab_wjob **g, size_t n)
 {
     int64_t now = sb_wall_us();
-    if (n == 1) {
-        append_one(db, g[0], now);
-        return;
-    }
     qsort(g, n, sizeof(*g), by_key);
     size_t nparts = 0;
     for (size_t i = 0; i < n; i++)
@@ -79,16 +66,18 @@ static void append_group(store *db, collab_wjob **g, size_t n)
             *p++ = sb_buf_str(&j->batch[k].bytes);
     }
     sb_errbuf err;
-    if (collab_persist_append_group(db, a, n, now, &err)) {
-        for (size_t i = 0; i < n; i++) {
-            g[i]->ok = true;
-            g[i]->first_seq = a[i].first_seq;
-        }
-    } else {
+    bool together = n > 1 && collab_persist_append_group(db, a, n, now, &err);
+    if (n > 1 && !together)
         sb_log(SB_LOG_DEBUG, "collab: a group append failed, appending one by one",
                SB_LOG_INT("documents", (int64_t)n), SB_LOG_STR("error", err.msg));
-        for (size_t i = 0; i < n; i++)
-            append_one(db, g[i], now);
+    for (size_t i = 0; i < n; i++) {
+        if (together) {
+            g[i]->ok = true;
+            g[i]->first_seq = a[i].first_seq;
+        } else {
+            g[i]->ok = collab_persist_append_next(db, a[i].project_id, a[i].doc, a[i].updates,
+                                                  a[i].n, now, &g[i]->first_seq, &g[i]->err);
+        }
     }
     free(a);
     free(parts);
