@@ -31,6 +31,8 @@
  */
 #include "identity/identity_int.h"
 
+#include "base/hash.h"
+
 #include <string.h>
 
 #define SLOTS 512 /* per thread, ~70 bytes each */
@@ -84,11 +86,7 @@ static _Thread_local open_slot open_memo[OPEN_SLOTS];
 
 static open_slot *open_slot_of(const identity_principal *p)
 {
-    /* FNV-1a of the session id: ids are random, any mix spreads them. */
-    uint64_t h = 0xcbf29ce484222325u;
-    for (const char *c = p->session_id; *c; c++)
-        h = (h ^ (uint8_t)*c) * 0x100000001b3u;
-    return &open_memo[h % OPEN_SLOTS];
+    return &open_memo[sb_hash(p->session_id, strlen(p->session_id)) % OPEN_SLOTS];
 }
 
 bool identity__open_get(const identity *id, const identity_principal *p, uint64_t gen,
