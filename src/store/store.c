@@ -348,16 +348,17 @@ static void tx_ungate(store *s)
         (void)s->ops->tx_gate(s, false, NULL);
 }
 
-store_err store_begin(store *s, sb_errbuf *err)
+/* Opens a transaction with sql; gated: after the driver's writer gate. */
+static store_err begin(store *s, const char *sql, bool gated, sb_errbuf *err)
 {
     if (s->in_tx) {
-        sb_errf(err, "store_begin inside a transaction (use a savepoint)");
+        sb_errf(err, "a transaction is already open (use a savepoint)");
         return STORE_MISUSE;
     }
-    store_err rc = s->ops->tx_gate ? s->ops->tx_gate(s, true, err) : STORE_OK;
+    store_err rc = gated && s->ops->tx_gate ? s->ops->tx_gate(s, true, err) : STORE_OK;
     if (rc != STORE_OK)
         return rc;
-    rc = store_exec(s, s->ops->begin_sql, err);
+    rc = store_exec(s, sql, err);
     if (rc == STORE_OK)
         s->in_tx = true;
     else
@@ -365,16 +366,14 @@ store_err store_begin(store *s, sb_errbuf *err)
     return rc;
 }
 
+store_err store_begin(store *s, sb_errbuf *err)
+{
+    return begin(s, s->ops->begin_sql, true, err);
+}
+
 store_err store_begin_read(store *s, sb_errbuf *err)
 {
-    if (s->in_tx) {
-        sb_errf(err, "store_begin_read inside a transaction");
-        return STORE_MISUSE;
-    }
-    store_err rc = store_exec(s, s->ops->begin_read_sql, err);
-    if (rc == STORE_OK)
-        s->in_tx = true;
-    return rc;
+    return begin(s, s->ops->begin_read_sql, false, err);
 }
 
 store_err store_commit(store *s, sb_errbuf *err)
