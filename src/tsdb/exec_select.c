@@ -1344,9 +1344,18 @@ typedef struct row_env {
     int64_t t;
 } row_env;
 
+/* The point's value, as aux_cb found it. A string is copied into the
+ * query's arena inside the callback: the scan's buffers are freed when it
+ * returns. */
+typedef struct aux_found {
+    ex_ctx *c;
+    ex_val v;
+} aux_found;
+
 static int aux_cb(void *arg, const tsdb_chunk *ch)
 {
-    ex_val *v = arg;
+    aux_found *a = arg;
+    ex_val *v = &a->v;
     if (!ch->n)
         return 0;
     v->type = (int)ch->type;
@@ -1364,8 +1373,7 @@ static int aux_cb(void *arg, const tsdb_chunk *ch)
         v->b = ch->v.b[0];
         break;
     case TSDB_STRING:
-        v->s = ch->v.s[0];
-        v->type = EX_UNKNOWN; /* copied by the caller, which has the arena */
+        v->s = ex__dup(a->c, ch->v.s[0]);
         break;
     }
     return 1;
@@ -1388,17 +1396,14 @@ static ex_val aux_value(row_env *r, const iql_expr *e)
         return v;
     }
     sb_errbuf err = {{0}};
+    aux_found a = {r->c, v};
     int rc = r->c->src->vt->scan(r->c->src, r->p->db, se->id, r->m->schema.fields[fi], r->t, r->t,
-                                 aux_cb, &v, &err);
+                                 aux_cb, &a, &err);
     if (rc < 0) {
         ex__fail(r->c, "%s", err.msg[0] ? err.msg : "storage error");
-        v.type = EX_NULL;
+        a.v.type = EX_NULL;
     }
-    if (v.type == EX_UNKNOWN) {
-        v.type = TSDB_STRING;
-        v.s = ex__dup(r->c, v.s);
-    }
-    return v;
+    return a.v;
 }
 
 /* The value written for column expression e in a row of call results. */

@@ -194,6 +194,15 @@ static void test_selector_with_fields(void **state)
           ERR("only fields or tags are allowed in top(), found 5"));
     check("SELECT max(value), min(value), host FROM cpu",
           ERR("mixing multiple selector functions with tags or fields is not supported"));
+    /* A string field beside a selector: its value outlives the scan that
+     * read it (ASan saw a use after free here, found by influxql_exec_fuzz). */
+    check("SELECT max(temp), sky FROM weather",
+          ONE("{\"name\":\"weather\",\"columns\":[\"time\",\"max\",\"sky\"],\"values\":"
+              "[[\"2020-01-01T00:01:00Z\",13.5,\"rain\"]]}"));
+    check("SELECT first(temp), sky FROM weather WHERE time < '2020-01-01T00:02:00Z' "
+          "GROUP BY time(1m)",
+          ONE("{\"name\":\"weather\",\"columns\":[\"time\",\"first\",\"sky\"],\"values\":"
+              "[[\"2020-01-01T00:00:00Z\",12.5,\"sunny\"],[\"2020-01-01T00:01:00Z\",13.5,\"rain\"]]}"));
 }
 
 static void test_group_by_tags(void **state)
