@@ -127,18 +127,28 @@ const char *bus_driver_name(const bus *b)
     return b->drv->name;
 }
 
-bus_err bus_publish(bus *b, sb_str channel, const void *data, size_t len)
+static bus_err publish(bus *b, sb_str channel, const void *data, size_t len, bool others)
 {
     if (!bus_name_valid(channel, false))
         return BUS_ENAME;
     if (len > BUS_MESSAGE_MAX)
         return BUS_ETOOBIG;
-    bus_err e = b->drv->publish(b, channel, data, len);
+    bus_err e = b->drv->publish(b, channel, data, len, others);
     if (e == BUS_OK)
         atomic_fetch_add_explicit(&b->published, 1, memory_order_relaxed);
     else if (e == BUS_EDOWN)
         atomic_fetch_add_explicit(&b->dropped, 1, memory_order_relaxed);
     return e;
+}
+
+bus_err bus_publish(bus *b, sb_str channel, const void *data, size_t len)
+{
+    return publish(b, channel, data, len, false);
+}
+
+bus_err bus_publish_others(bus *b, sb_str channel, const void *data, size_t len)
+{
+    return publish(b, channel, data, len, true);
 }
 
 static void lock_subs(bus *b)

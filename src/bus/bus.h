@@ -118,6 +118,13 @@ const char *bus_driver_name(const bus *b);
  * this is one round trip, bounded by a 1 s timeout. */
 bus_err bus_publish(bus *b, sb_str channel, const void *data, size_t len);
 
+/* bus_publish for messages only the other nodes want: every subscription
+ * of this handle to the channel is BUS_SKIP_OWN. The mem driver then
+ * queues nothing for this handle (a node alone: nothing at all, no wakeup
+ * of its delivery thread); Redis echoes it back as ever, and the flag
+ * drops it. */
+bus_err bus_publish_others(bus *b, sb_str channel, const void *data, size_t len);
+
 /* Subscribes cb(ctx, msg) to channel, or to every channel starting with
  * a prefix when name ends in '*'. flags: BUS_SKIP_OWN, BUS_CONFIRMED or
  * both (or 0). On success

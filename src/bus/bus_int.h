@@ -22,7 +22,9 @@
 
 typedef struct bus_driver {
     const char *name;
-    bus_err (*publish)(bus *b, sb_str channel, const void *data, size_t len);
+    /* others: this handle's own subscriptions need not get it
+     * (bus_publish_others); a driver may deliver it to them anyway. */
+    bus_err (*publish)(bus *b, sb_str channel, const void *data, size_t len, bool others);
     bus_err (*counter_add)(bus *b, sb_str key, int64_t delta, int64_t ttl_ms, int64_t *value);
     bus_err (*counter_get)(bus *b, sb_str key, int64_t *value);
     bus_err (*share_set)(bus *b, sb_str key, int64_t value, int64_t ttl_ms);

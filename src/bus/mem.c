@@ -101,10 +101,17 @@ static void *member_main(void *arg)
     }
 }
 
-static bus_err mem_publish(bus *b, sb_str channel, const void *data, size_t len)
+static bus_err mem_publish(bus *b, sb_str channel, const void *data, size_t len, bool others)
 {
     mem_member *self = b->impl;
     mem_hub *hub = self->hub;
+    if (others) { /* a node alone (the usual mem bus) has no one to tell */
+        pthread_mutex_lock(&hub->lock);
+        size_t members = hub->members.len;
+        pthread_mutex_unlock(&hub->lock);
+        if (members <= 1)
+            return BUS_OK;
+    }
     mem_msg *m = sb_malloc(sizeof(*m) + channel.len + len);
     m->from = b->node_id;
     m->channel_len = channel.len;
@@ -117,6 +124,8 @@ static bus_err mem_publish(bus *b, sb_str channel, const void *data, size_t len)
     pthread_mutex_lock(&hub->lock);
     for (size_t i = 0; i < hub->members.len; i++) {
         mem_member *mm = hub->members.items[i];
+        if (others && mm == self)
+            continue;
         pthread_mutex_lock(&mm->qlock);
         if (mm->queued + len > MEM_QUEUE_MAX) {
             pthread_mutex_unlock(&mm->qlock);

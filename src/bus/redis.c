@@ -117,8 +117,11 @@ void bus__redis_pub_broken(rd *r)
     rd_wake(r);
 }
 
-static bus_err rd_publish(bus *b, sb_str channel, const void *data, size_t len)
+/* others: Redis sends every subscriber its copy, ours too (skipped by
+ * BUS_SKIP_OWN subscriptions). */
+static bus_err rd_publish(bus *b, sb_str channel, const void *data, size_t len, bool others)
 {
+    (void)others;
     rd *r = b->impl;
     char ch[RD_PREFIX_MAX + BUS_NAME_MAX];
     memcpy(ch, r->prefix, r->prefix_len);

@@ -428,8 +428,9 @@ static void publish(collab_room *r, const sb_buf *b)
     char ch[32];
     channel_of(r->key, ch);
     /* Dropped when the bus is down (counted by the bus): the others catch
-     * up from the log when they see the gap or the reconnect. */
-    bus_publish(r->hub->bus, sb_str_c(ch), b->ptr, b->len);
+     * up from the log when they see the gap or the reconnect. Our own
+     * subscription skips what we publish (collab__bus_subscribe). */
+    bus_publish_others(r->hub->bus, sb_str_c(ch), b->ptr, b->len);
 }
 
 void collab__bus_publish_update(collab_room *r, int64_t seq, sb_str update)

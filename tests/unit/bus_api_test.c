@@ -328,6 +328,47 @@ static void test_skip_own_and_order(void **state)
     bus_close(b);
 }
 
+/* bus_publish_others reaches the other nodes; on the mem bus a node's own
+ * subscriptions do not get it even without BUS_SKIP_OWN, and a node alone
+ * queues nothing at all. */
+static void test_publish_others(void **state)
+{
+    char c[BUS_NAME_MAX];
+    bus *a = open_node();
+    got mine, theirs;
+    got_init(&mine);
+    got_init(&theirs);
+    uint64_t id;
+    int own_flags = is_redis() ? BUS_SKIP_OWN : 0; /* Redis echoes everything */
+    assert_int_equal(bus_subscribe(a, sb_str_c(chan(c, "others")), own_flags | BUS_CONFIRMED,
+                                   collect, &mine, &id),
+                     BUS_OK);
+    assert_int_equal(bus_publish_others(a, sb_str_c(c), "alone", 5), BUS_OK);
+    sleep_ms(50);
+    if (!is_redis())
+        assert_int_equal(got_count(&mine), 0);
+    bus *b = open_second(a);
+    assert_int_equal(bus_subscribe(b, sb_str_c(c), BUS_SKIP_OWN | BUS_CONFIRMED, collect,
+                                   &theirs, &id),
+                     BUS_OK);
+    settle(a, &theirs, c); /* plain publishes: these probes reach a too */
+    got_reset(&mine);
+    assert_int_equal(bus_publish_others(a, sb_str_c(c), "hello", 5), BUS_OK);
+    assert_true(wait_for(&theirs, 1));
+    assert_string_equal(theirs.data[0], "hello");
+    assert_int_equal(theirs.from[0], bus_node_id(a));
+    /* b's plain publish still reaches a: only a's own were held back. */
+    assert_int_equal(bus_publish(b, sb_str_c(c), "back", 4), BUS_OK);
+    assert_true(wait_for(&mine, 1));
+    sleep_ms(50);
+    if (!is_redis()) { /* "hello" did not come back to a */
+        assert_int_equal(got_count(&mine), 1);
+        assert_string_equal(mine.data[0], "back");
+    }
+    bus_close(b);
+    bus_close(a);
+}
+
 static void test_unsubscribe_in_callback(void **state)
 {
     char c[BUS_NAME_MAX];
@@ -755,6 +796,7 @@ int main(void)
         cmocka_unit_test(test_confirmed),
         cmocka_unit_test(test_patterns),
         cmocka_unit_test(test_skip_own_and_order),
+        cmocka_unit_test(test_publish_others),
         cmocka_unit_test(test_unsubscribe_in_callback),
         cmocka_unit_test(test_counters),
         cmocka_unit_test(test_shares),
