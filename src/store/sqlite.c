@@ -18,6 +18,8 @@
  *                      of a pread each (SQLite still writes through the
  *                      WAL): collab's many small transactions re-read the
  *                      pages another connection changed.
+ *   WAL hook           checkpoints run on a thread per file, not inside
+ *                      the commit that fills the WAL (sqlite_ckpt.c).
  * Transactions start with BEGIN IMMEDIATE: a deferred transaction that
  * reads then writes can fail to upgrade its lock with SQLITE_BUSY and no
  * busy handler can help; taking the write lock up front waits instead.
@@ -38,6 +40,7 @@
 
 #include <sqlite3.h>
 
+#include "store/sqlite_ckpt.h"
 #include "store/store_int.h"
 
 /* The writers of one database file in this process queue here for their
@@ -46,11 +49,12 @@
  * small write transactions from several threads (collaboration rooms
  * logging updates) those sleeps, not the writes, set the latency. A mutex
  * hands the lock over at once. Other processes still meet the file lock
- * and the busy timeout. */
+ * and the busy timeout. The file's checkpoint thread lives here too. */
 typedef struct writer_gate {
     struct writer_gate *next;
     pthread_mutex_t mu;
     int refs;
+    sqlite_ckpt *ckpt;
     char path[];
 } writer_gate;
 
@@ -84,6 +88,7 @@ static writer_gate *gate_get(sqlite3 *db)
         g = sb_calloc(1, sizeof(*g) + n);
         memcpy(g->path, real, n);
         pthread_mutex_init(&g->mu, NULL);
+        g->ckpt = sqlite_ckpt_start(real);
         g->next = gates;
         gates = g;
     }
@@ -103,6 +108,7 @@ static void gate_put(writer_gate *g)
         while (*pp != g)
             pp = &(*pp)->next;
         *pp = g->next;
+        sqlite_ckpt_stop(g->ckpt); /* closes the file's last connection */
         pthread_mutex_destroy(&g->mu);
         free(g);
     }
@@ -440,6 +446,8 @@ store_err store__sqlite_open(const char *path, store **out, sb_errbuf *err)
     s->base.ops = &sqlite_ops;
     s->db = db;
     s->gate = gate_get(db);
+    if (s->gate) /* instead of checkpointing inside commits */
+        sqlite3_wal_hook(db, sqlite_ckpt_hook, s->gate->ckpt);
     *out = &s->base;
     return STORE_OK;
 }

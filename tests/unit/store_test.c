@@ -438,6 +438,31 @@ static void test_read_transactions(void **state)
     store_close(other);
 }
 
+/* SQLite: checkpoints run on the file's checkpoint thread (sqlite_ckpt.c),
+ * not in the commits: about 1500 pages of commits, below the size at which
+ * a commit would checkpoint itself, still reach the database file. */
+static void test_wal_checkpoints(void **state)
+{
+    fx *f = *state;
+    if (driver != STORE_SQLITE)
+        skip();
+    exec_ok(f->s, "CREATE TABLE x (b blob)");
+    for (int i = 0; i < 60; i++)
+        exec_ok(f->s, "INSERT INTO x (b) VALUES (randomblob(100000))");
+    char path[400];
+    snprintf(path, sizeof path, "%s/sitebase.db", f->data);
+    struct stat sb = {0};
+    for (int i = 0; i < 500; i++) { /* up to 5 s */
+        assert_int_equal(stat(path, &sb), 0);
+        if (sb.st_size >= 4 * 1024 * 1024)
+            break;
+        struct timespec ts = {0, 10 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    assert_true(sb.st_size >= 4 * 1024 * 1024);
+    assert_int_equal(query_int(f->s, "SELECT count(*) FROM x"), 60);
+}
+
 static void test_savepoints(void **state)
 {
     fx *f = *state;
@@ -883,6 +908,7 @@ int main(void)
         T(test_constraint),
         T(test_transactions),
         T(test_read_transactions),
+        T(test_wal_checkpoints),
         T(test_savepoints),
         T(test_migrations),
         T(test_migration_failure),
