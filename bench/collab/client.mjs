@@ -12,6 +12,13 @@
 //           the first one must be an Auth message (type 2, submessage 0,
 //           a token string), which Hocuspocus accepts without extensions
 //
+// Edits are made ahead of a timed phase (prepare(n)): the Yjs work of
+// each edit, the same real update it would send, is done before the clock
+// starts, and the phase only sends the ready frames. So the generator's
+// cost per edit is a send, and the servers, not the Yjs in this process,
+// set the pace at high rates. An edit asked for beyond what was prepared
+// is made on the spot.
+//
 // Latency: an edit's update starts with the struct (client, clock) it
 // made (Yjs update format v1: #clients, #structs, client, clock), so the
 // sender records its send time under that key in a table shared by every
@@ -56,9 +63,14 @@ export class Client {
     this.synced = false
     this.closed = false
     this.peers = 1 // clients on this document, set by the load generator
+    this.ready = [] // prepared edits: { key, frame }, in order
+    this.readyAt = 0
+    this.preparing = null // set while prepare() collects frames
     this.doc.on('update', (update, origin) => {
       if (origin === 'remote') return
-      this.send(MSG_SYNC, enc => syncProtocol.writeUpdate(enc, update))
+      const frame = this.frame(MSG_SYNC, enc => syncProtocol.writeUpdate(enc, update))
+      if (this.preparing) this.preparing.push(frame)
+      else this.sendFrame(frame)
     })
   }
 
@@ -86,13 +98,21 @@ export class Client {
     })
   }
 
-  send (type, write) {
-    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return
+  frame (type, write) {
     const enc = encoding.createEncoder()
     if (this.opts.proto === 'hocus') encoding.writeVarString(enc, this.opts.docName)
     encoding.writeVarUint(enc, type)
     write(enc)
-    this.ws.send(encoding.toUint8Array(enc))
+    return encoding.toUint8Array(enc)
+  }
+
+  sendFrame (frame) {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return
+    this.ws.send(frame)
+  }
+
+  send (type, write) {
+    this.sendFrame(this.frame(type, write))
   }
 
   receive (buf) {
@@ -142,15 +162,42 @@ export class Client {
     L.latencies.push(performance.now() - t)
   }
 
-  // One real edit: a short insert at a random place of this client's text.
+  // One real edit: a short insert at a random place of this client's
+  // text. Its key is the (client, clock) of the struct it makes.
+  insert () {
+    const key = this.opts.ledger.key(this.doc.clientID, Y.getState(this.doc.store, this.doc.clientID))
+    this.text.insert(Math.floor(Math.random() * (this.text.length + 1)), 'ab')
+    return key
+  }
+
+  // Has n edits ready for edit() to send, making the ones missing now.
+  // Edits left from an earlier phase stay first: they are in the doc
+  // already, and later edits may be anchored to them.
+  prepare (n) {
+    this.ready = this.ready.slice(this.readyAt)
+    this.readyAt = 0
+    while (this.ready.length < n) {
+      this.preparing = []
+      const key = this.insert()
+      this.ready.push({ key, frame: this.preparing[0] })
+    }
+    this.preparing = null
+  }
+
+  // Sends the next prepared edit, or makes one if none is left.
   edit () {
     const L = this.opts.ledger
-    const clock = Y.getState(this.doc.store, this.doc.clientID)
-    L.sent.set(L.key(this.doc.clientID, clock), performance.now())
     L.editsSent++
     L.expected += this.peers - 1
-    const len = this.text.length
-    this.text.insert(Math.floor(Math.random() * (len + 1)), 'ab')
+    if (this.readyAt < this.ready.length) {
+      const e = this.ready[this.readyAt++]
+      L.sent.set(e.key, performance.now())
+      this.sendFrame(e.frame)
+      return
+    }
+    const clock = Y.getState(this.doc.store, this.doc.clientID)
+    L.sent.set(L.key(this.doc.clientID, clock), performance.now())
+    this.insert()
   }
 
   close () {

@@ -98,6 +98,9 @@ async function connect (n, docs, ledger) {
 async function phase (clients, ledger, rate, seconds) {
   const period = 1000 / rate
   const warm = 1000
+  // Every edit the phase can send, made before its clock starts (client.mjs).
+  const ticks = Math.ceil(rate * (warm + seconds * 1000) / 1000) + 2
+  for (const c of clients) c.prepare(ticks)
   let late = 0
   let stop = false
   const t0 = performance.now()
