@@ -22,8 +22,9 @@
  * transaction (writer.c), and only when that is done applied to the
  * room's document and broadcast to the other members. A sync step 1
  * therefore always answers with durable content. When the log has
- * compact_after rows a pool job folds it into the merged state, beside
- * the writes (only its last step takes the write lock).
+ * compact_after rows, and holds at least half the bytes of the state, a
+ * pool job folds it into the merged state, beside the writes (only its
+ * last step takes the write lock; room_store.c says why the size counts).
  *
  * Awareness. Entries are kept per client id with the connection that
  * announced them; relayed as they come; removed (with a "null" state
@@ -163,6 +164,9 @@ typedef struct collab_room {
     bool job_running;              /* a load or write job is out */
     bool compact_running;          /* a compaction job is out (beside writes) */
     int64_t compact_base;          /* nlog when it started: the rows it folds */
+    int64_t log_bytes;             /* of the rows this room logged since the state */
+    int64_t compact_base_bytes;    /* log_bytes when the compaction started */
+    int64_t state_bytes;           /* the state the last compaction stored; 0: unknown */
     room_edit *edits, *edits_tail; /* REST writes waiting for the load */
     bool mat_running;              /* a materialise job is out */
     bool mat_dirty;                /* the REST view is behind the document */
@@ -290,6 +294,9 @@ void collab__writer_deinit(collab_hub *h);
 
 /* room_store.c */
 void collab__room_write_done(void *arg); /* a collab_wjob, on its room's loop */
+/* Whether a log of nlog rows and log_bytes (logged since a state of
+ * state_bytes, 0: unknown) is due for compaction at compact_after. */
+bool collab__compact_due(int64_t nlog, int64_t log_bytes, int64_t state_bytes, int64_t after);
 void collab__room_load_start(collab_room *r);
 void collab__room_write_start(collab_room *r);
 void collab__room_queue_update(collab_room *r, collab_conn *c, sb_str update);

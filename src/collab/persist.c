@@ -329,8 +329,10 @@ bool collab_persist_since(store *db, const char *project_id, const char *doc, in
  * read have higher seqs (a seq is the log's maximum + 1, taken in the
  * appender's transaction), so they stay. */
 bool collab_persist_compact(store *db, const char *project_id, const char *doc, int64_t now_us,
-                            int64_t *nlog, sb_errbuf *err)
+                            int64_t *nlog, int64_t *state_len, sb_errbuf *err)
 {
+    if (state_len)
+        *state_len = 0;
     sb_errbuf why;
     store_err e = store_begin_read(db, &why);
     if (e != STORE_OK)
@@ -405,6 +407,8 @@ bool collab_persist_compact(store *db, const char *project_id, const char *doc, 
         goto out;
     }
     *nlog = 0;
+    if (state_len)
+        *state_len = (int64_t)state.len;
     ok = true;
 out:
     store_rollback(db, NULL);

@@ -64,8 +64,9 @@ bool collab_persist_since(store *db, const char *project_id, const char *doc, in
  * state through a later seq meanwhile, that one stays. *nlog gets the
  * folded rows' count left in the log: 0, or all of them when the document
  * has pending structs and is left as it is. Rows appended meanwhile are
- * not counted. */
+ * not counted. *state_len (unless NULL) gets the encoded state's bytes
+ * (0 when nothing was folded). */
 bool collab_persist_compact(store *db, const char *project_id, const char *doc, int64_t now_us,
-                            int64_t *nlog, sb_errbuf *err);
+                            int64_t *nlog, int64_t *state_len, sb_errbuf *err);
 
 #endif

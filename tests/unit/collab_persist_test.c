@@ -121,7 +121,7 @@ static void test_append_load_compact(void **state)
     assert_int_equal(nlog, 2);
     free(t);
 
-    assert_true(collab_persist_compact(f->s, PROJECT, "code:a.js", 9, &nlog, &E));
+    assert_true(collab_persist_compact(f->s, PROJECT, "code:a.js", 9, &nlog, NULL, &E));
     assert_int_equal(nlog, 0);
     assert_int_equal(log_rows(f, "code:a.js"), 0);
     assert_int_equal(log_rows(f, "code:b.js"), 1);
@@ -153,7 +153,7 @@ static void test_bad_row_and_pending(void **state)
     /* Only the second: it depends on the first, so it waits as pending. */
     append(f, "code:p.js", 1, &second);
     int64_t seq, nlog;
-    assert_true(collab_persist_compact(f->s, PROJECT, "code:p.js", 9, &nlog, &E));
+    assert_true(collab_persist_compact(f->s, PROJECT, "code:p.js", 9, &nlog, NULL, &E));
     assert_int_equal(nlog, 1); /* kept: encoding would drop the pending structs */
     assert_int_equal(log_rows(f, "code:p.js"), 1);
     /* The missing one arrives: both apply, and now it compacts. */
@@ -161,7 +161,7 @@ static void test_bad_row_and_pending(void **state)
     char *t = load_text(f, "code:p.js", &seq, &nlog);
     assert_string_equal(t, "\"abcd\"");
     free(t);
-    assert_true(collab_persist_compact(f->s, PROJECT, "code:p.js", 9, &nlog, &E));
+    assert_true(collab_persist_compact(f->s, PROJECT, "code:p.js", 9, &nlog, NULL, &E));
     assert_int_equal(nlog, 0);
     t = load_text(f, "code:p.js", &seq, &nlog);
     assert_string_equal(t, "\"abcd\"");
@@ -243,7 +243,7 @@ static void test_shared_log(void **state)
 
     /* Folded through 4: the log is empty, and the next append is 5 (not 1). */
     int64_t nlog;
-    assert_true(collab_persist_compact(f->s, PROJECT, "code:n.js", 9, &nlog, &E));
+    assert_true(collab_persist_compact(f->s, PROJECT, "code:n.js", 9, &nlog, NULL, &E));
     assert_int_equal(nlog, 0);
     insert(w, 4, "e", &u);
     part = sb_buf_str(&u);
@@ -265,7 +265,7 @@ static void test_shared_log(void **state)
     assert_int_equal(
         store_exec(f->s, "UPDATE collab_docs SET through_seq = 9 WHERE doc = 'code:n.js'", &E),
         STORE_OK);
-    assert_true(collab_persist_compact(f->s, PROJECT, "code:n.js", 9, &nlog, &E));
+    assert_true(collab_persist_compact(f->s, PROJECT, "code:n.js", 9, &nlog, NULL, &E));
     int64_t seq;
     char *t = load_text(f, "code:n.js", &seq, &nlog);
     assert_int_equal(seq, 9);
