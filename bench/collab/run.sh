@@ -9,9 +9,11 @@
 #   one-doc  CLIENTS (100) editors on one document, RATE (5) edits/s each,
 #            SECS (10) s: p50/p99 of edit -> arrival at every other client
 #   many     CLIENTS editors over DOCS (20) documents, same rate
-#   ramp     CLIENTS editors over DOCS documents, RATES (1,2,5,10,20,50,100,
-#            200,400 edits/s per client) until p99 > 20 ms: the sustained edit
-#            throughput at p99 <= 20 ms
+#   ramp     CLIENTS editors over DOCS documents, RATES (1,2,5,10,20,30,40,
+#            50,60,80,100,120,150,200,300,400 edits/s per client) until
+#            p99 > 20 ms: the sustained edit throughput at p99 <= 20 ms (steps
+#            of at most 1.5x above 20, so neither server's figure is rounded
+#            down by much more than the other's)
 # plus server CPU (share of one core, /proc/PID/stat) and RSS per phase.
 # Targets: p99 < 20 ms one-doc; sustained throughput >= 5x Hocuspocus's;
 # < 16 KB per idle connection.
@@ -46,7 +48,7 @@ clients=${CLIENTS:-100}
 idle_clients=${IDLE_CLIENTS:-1000}
 docs=${DOCS:-20}
 rate=${RATE:-5}
-rates=${RATES:-1,2,5,10,20,50,100,200,400}
+rates=${RATES:-1,2,5,10,20,30,40,50,60,80,100,120,150,200,300,400}
 nodes=${NODES:-1}
 tmp=$(mktemp -d)
 chmod 711 "$tmp" # PostgreSQL runs as the postgres user when we are root
