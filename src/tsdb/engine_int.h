@@ -392,6 +392,7 @@ static inline int64_t tsdb__floor(int64_t t, int64_t w)
 int tsdb__scan(tsdb_engine *e, tsdb__db *d, uint64_t series, sb_str field, int64_t tmin,
                int64_t tmax, tsdb_chunk_cb cb, void *arg, uint64_t *wseq, sb_errbuf *err);
 extern const tsdb_source_vt tsdb__engine_vt;
+extern const tsdb_source_vt tsdb__engine_nowait_vt;
 /* The merged points of the given blocks (in age order), all times. */
 int tsdb__read_refs(const tsdb__bref *refs, size_t n, tsdb_type type, tsdb_chunk_cb cb, void *arg,
                     sb_errbuf *err);
@@ -412,6 +413,9 @@ bool tsdb__rollup_check(tsdb_engine *e, const uint8_t *p, size_t n);
 
 /* engine.c */
 tsdb__db *tsdb__db_get(tsdb_engine *e, sb_str name); /* a ref, or NULL */
+/* The same without waiting for the database list's lock: false (nothing
+ * taken) when a writer holds it; else true with *d a ref or NULL. */
+bool tsdb__db_get_nowait(tsdb_engine *e, sb_str name, tsdb__db **d);
 tsdb_err tsdb__catalog_write(tsdb_engine *e, sb_errbuf *err);
 int64_t tsdb__now(const tsdb_engine *e);
 tsdb_err tsdb__fsync_dir(const char *dir, sb_errbuf *err);

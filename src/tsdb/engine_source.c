@@ -9,6 +9,10 @@
  * reference to their file; head points), and calls back with no lock
  * held, so a callback may start another walk or a write.
  *
+ * The non-blocking view (tsdb_engine_source_nowait) runs the same walks
+ * with a second vtable: locks only by trylock, block reads only from the
+ * page cache (RWF_NOWAIT); what would wait returns -TSDB_E_BUSY.
+ *
  * Merging a scan: sources in age order (block files by sequence number,
  * then the head being flushed, then the head). When they are each sorted
  * and follow each other in time (data written in order) they are
@@ -18,10 +22,28 @@
 #include "tsdb/engine_int.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define CHUNK_POINTS 4096
+
+static int busy(sb_errbuf *err, const char *what)
+{
+    sb_errf(err, "%s", what);
+    return -(int)TSDB_E_BUSY;
+}
+
+/* Takes l shared; without waiting (false if a writer holds it) when
+ * nowait. */
+static bool rdlock(pthread_rwlock_t *l, bool nowait)
+{
+    if (nowait)
+        return pthread_rwlock_tryrdlock(l) == 0;
+    pthread_rwlock_rdlock(l);
+    return true;
+}
 
 static int str_cmp(sb_str a, sb_str b)
 {
@@ -134,14 +156,22 @@ static void collect_head(merge *m, const tsdb__head *h, tsdb_type type, int64_t 
 }
 
 static int read_block(merge *m, const tsdb__bref *b, tsdb_type type, int64_t tmin, int64_t tmax,
-                      sb_errbuf *err)
+                      bool nowait, sb_errbuf *err)
 {
     char *buf = sb_malloc(b->len);
     size_t done = 0;
     while (done < b->len) {
-        ssize_t k = pread(b->file->fd, buf + done, b->len - done, (off_t)(b->off + done));
+        struct iovec iov = {buf + done, b->len - done};
+        ssize_t k = preadv2(b->file->fd, &iov, 1, (off_t)(b->off + done), nowait ? RWF_NOWAIT : 0);
         if (k < 0 && errno == EINTR)
             continue;
+        if (k < 0 && nowait) {
+            /* EAGAIN: not in the page cache; EOPNOTSUPP: a file system
+             * that cannot tell. Either way a thread that may wait reads
+             * it. */
+            free(buf);
+            return busy(err, "a block is not in memory");
+        }
         if (k <= 0) {
             free(buf);
             sb_errf(err, "block file %lld-%llu: read failed", (long long)b->file->window,
@@ -265,23 +295,28 @@ int tsdb__read_refs(const tsdb__bref *refs, size_t n, tsdb_type type, tsdb_chunk
     merge m = {0};
     int rc = 0;
     for (size_t i = 0; i < n && !rc; i++)
-        rc = read_block(&m, &refs[i], type, INT64_MIN, INT64_MAX, err);
+        rc = read_block(&m, &refs[i], type, INT64_MIN, INT64_MAX, false, err);
     if (!rc)
         rc = emit(&m, type, cb, arg);
     merge_free(&m);
     return rc;
 }
 
-int tsdb__scan(tsdb_engine *e, tsdb__db *d, uint64_t series, sb_str field, int64_t tmin,
-               int64_t tmax, tsdb_chunk_cb cb, void *arg, uint64_t *wseq, sb_errbuf *err)
+static bool is_nowait(const tsdb_source *s);
+static int spend(tsdb_source *s, size_t n, sb_errbuf *err);
+
+/* The scan of source s (NULL: maintain's, which may wait). */
+static int scan(tsdb_source *s, tsdb__db *d, uint64_t series, sb_str field, int64_t tmin,
+                int64_t tmax, tsdb_chunk_cb cb, void *arg, uint64_t *wseq, sb_errbuf *err)
 {
-    (void)e;
+    bool nowait = s && is_nowait(s);
     if (tmin > tmax)
         return 0;
     merge m = {0};
     SB_VEC(tsdb__bref) refs = {0};
     tsdb_type type = 0;
-    pthread_rwlock_rdlock(&d->lock);
+    if (!rdlock(&d->lock, nowait))
+        return busy(err, "the database is being written");
     tsdb__sfield *sf = NULL;
     if (series >= 1 && series <= d->series.len)
         sf = tsdb__sfield_find(d->series.items[series - 1], field);
@@ -307,12 +342,18 @@ int tsdb__scan(tsdb_engine *e, tsdb__db *d, uint64_t series, sb_str field, int64
         return 0;
     }
     int rc = 0;
+    if (s) {
+        size_t items = m.t.len;
+        for (size_t i = 0; i < refs.len; i++)
+            items += refs.items[i].count;
+        rc = spend(s, items, err);
+    }
     if (refs.len) {
         /* Put the block runs before the head runs. */
         merge h = m;
         memset(&m, 0, sizeof(m));
         for (size_t i = 0; i < refs.len && !rc; i++)
-            rc = read_block(&m, &refs.items[i], type, tmin, tmax, err);
+            rc = read_block(&m, &refs.items[i], type, tmin, tmax, nowait, err);
         for (size_t r = 0; r < h.runs.len && !rc; r++) {
             run x = h.runs.items[r];
             run_begin(&m, x.n);
@@ -340,24 +381,76 @@ int tsdb__scan(tsdb_engine *e, tsdb__db *d, uint64_t series, sb_str field, int64
     return rc;
 }
 
-/* ---- the vtable ---- */
+int tsdb__scan(tsdb_engine *e, tsdb__db *d, uint64_t series, sb_str field, int64_t tmin,
+               int64_t tmax, tsdb_chunk_cb cb, void *arg, uint64_t *wseq, sb_errbuf *err)
+{
+    (void)e;
+    return scan(NULL, d, series, field, tmin, tmax, cb, arg, wseq, err);
+}
+
+/* ---- the vtables ---- */
+
+static bool is_nowait(const tsdb_source *s)
+{
+    return s->vt == &tsdb__engine_nowait_vt;
+}
 
 static tsdb_engine *eng(tsdb_source *s)
 {
-    return (tsdb_engine *)s;
+    return is_nowait(s) ? ((tsdb_nowait *)s)->e : (tsdb_engine *)s;
+}
+
+/* Charges n items to a non-blocking view's budget: 0, or -TSDB_E_BUSY
+ * once it is spent. Free for the blocking view. */
+static int spend(tsdb_source *s, size_t n, sb_errbuf *err)
+{
+    if (!is_nowait(s))
+        return 0;
+    tsdb_nowait *v = (tsdb_nowait *)s;
+    v->spent += n;
+    return v->spent <= v->budget ? 0 : busy(err, "over the budget of a quick read");
+}
+
+/* The database a walk reads: 0 with *d a ref or NULL (none of that name),
+ * or -TSDB_E_BUSY from the non-blocking view when the list is locked. */
+static int walk_db(tsdb_source *s, sb_str name, tsdb__db **d, sb_errbuf *err)
+{
+    if (!is_nowait(s)) {
+        *d = tsdb__db_get(eng(s), name);
+        return 0;
+    }
+    if (!tsdb__db_get_nowait(eng(s), name, d))
+        return busy(err, "the database list is being changed");
+    return 0;
+}
+
+/* walk_db, then the database's lock shared: 0 with *d locked (or NULL),
+ * or -TSDB_E_BUSY with nothing held. */
+static int walk_begin(tsdb_source *s, sb_str name, tsdb__db **d, sb_errbuf *err)
+{
+    int rc = walk_db(s, name, d, err);
+    if (rc || !*d)
+        return rc;
+    if (!rdlock(&(*d)->lock, is_nowait(s))) {
+        tsdb__db_unref(*d);
+        *d = NULL;
+        return busy(err, "the database is being written");
+    }
+    return 0;
 }
 
 static int src_databases(tsdb_source *s, tsdb_name_cb cb, void *arg, sb_errbuf *err)
 {
     tsdb_engine *e = eng(s);
     SB_VEC(tsdb__db *) dbs = {0};
-    pthread_rwlock_rdlock(&e->lock);
+    if (!rdlock(&e->lock, is_nowait(s)))
+        return busy(err, "the database list is being changed");
     for (size_t i = 0; i < e->dbs.len; i++) {
         tsdb__db_ref(e->dbs.items[i]);
         sb_vec_push(&dbs, e->dbs.items[i]);
     }
     pthread_rwlock_unlock(&e->lock);
-    int rc = 0;
+    int rc = spend(s, dbs.len, err);
     for (size_t i = 0; i < dbs.len; i++) {
         if (!rc)
             rc = cb(arg, dbs.items[i]->name);
@@ -369,11 +462,11 @@ static int src_databases(tsdb_source *s, tsdb_name_cb cb, void *arg, sb_errbuf *
 
 static int src_measurements(tsdb_source *s, sb_str db, tsdb_name_cb cb, void *arg, sb_errbuf *err)
 {
-    tsdb__db *d = tsdb__db_get(eng(s), db);
-    if (!d)
-        return 0;
+    tsdb__db *d;
+    int rc = walk_begin(s, db, &d, err);
+    if (rc || !d)
+        return rc;
     SB_VEC(sb_str) names = {0};
-    pthread_rwlock_rdlock(&d->lock);
     size_t it = 0;
     sb_map_entry *me;
     while ((me = sb_map_next(&d->meas, &it))) {
@@ -382,9 +475,9 @@ static int src_measurements(tsdb_source *s, sb_str db, tsdb_name_cb cb, void *ar
             sb_vec_push(&names, m->name);
     }
     pthread_rwlock_unlock(&d->lock);
-    if (names.len)
+    rc = spend(s, names.len, err);
+    if (names.len && !rc)
         qsort(names.items, names.len, sizeof(sb_str), cmp_str);
-    int rc = 0;
     for (size_t i = 0; i < names.len && !rc; i++)
         rc = cb(arg, names.items[i]);
     sb_vec_free(&names);
@@ -400,18 +493,18 @@ static int cmp_mfield(const void *a, const void *b)
 static int src_fields(tsdb_source *s, sb_str db, sb_str measurement, tsdb_field_cb cb, void *arg,
                       sb_errbuf *err)
 {
-    tsdb__db *d = tsdb__db_get(eng(s), db);
-    if (!d)
-        return 0;
+    tsdb__db *d;
+    int rc = walk_begin(s, db, &d, err);
+    if (rc || !d)
+        return rc;
     SB_VEC(tsdb__mfield *) fs = {0};
-    pthread_rwlock_rdlock(&d->lock);
     tsdb__meas *m = tsdb__meas_get(d, measurement, false);
     for (size_t i = 0; m && i < m->fields.len; i++)
         sb_vec_push(&fs, m->fields.items[i]);
     pthread_rwlock_unlock(&d->lock);
-    if (fs.len)
+    rc = spend(s, fs.len, err);
+    if (fs.len && !rc)
         qsort(fs.items, fs.len, sizeof(*fs.items), cmp_mfield);
-    int rc = 0;
     for (size_t i = 0; i < fs.len && !rc; i++)
         rc = cb(arg, fs.items[i]->name, fs.items[i]->type);
     sb_vec_free(&fs);
@@ -443,12 +536,12 @@ static int cmp_series(const void *a, const void *b)
 static int src_series(tsdb_source *s, sb_str db, sb_str measurement, const tsdb_tag *must,
                       size_t nmust, tsdb_series_cb cb, void *arg, sb_errbuf *err)
 {
-    tsdb__db *d = tsdb__db_get(eng(s), db);
-    if (!d)
-        return 0;
+    tsdb__db *d;
+    int rc = walk_begin(s, db, &d, err);
+    if (rc || !d)
+        return rc;
     SB_VEC(tsdb__series *) out = {0};
     sb_buf pair = SB_BUF_INIT;
-    pthread_rwlock_rdlock(&d->lock);
     tsdb__meas *m = tsdb__meas_get(d, measurement, false);
     const tsdb__posting *best = m ? &m->series : NULL;
     /* Walk the shortest posting list and check the other pairs on each
@@ -463,7 +556,9 @@ static int src_series(tsdb_source *s, sb_str db, sb_str measurement, const tsdb_
         if (p->len < best->len)
             best = p;
     }
-    for (size_t i = 0; best && i < best->len; i++) {
+    if (best)
+        rc = spend(s, best->len, err);
+    for (size_t i = 0; best && !rc && i < best->len; i++) {
         tsdb__series *x = best->items[i];
         bool ok = true;
         for (size_t j = 0; j < nmust && ok; j++)
@@ -475,7 +570,6 @@ static int src_series(tsdb_source *s, sb_str db, sb_str measurement, const tsdb_
     sb_buf_free(&pair);
     if (out.len)
         qsort(out.items, out.len, sizeof(*out.items), cmp_series);
-    int rc = 0;
     for (size_t i = 0; i < out.len && !rc; i++) {
         tsdb__series *x = out.items[i];
         tsdb_series_info info = {x->id, x->key, x->m->name, x->tags, x->ntags};
@@ -489,12 +583,27 @@ static int src_series(tsdb_source *s, sb_str db, sb_str measurement, const tsdb_
 static int src_scan(tsdb_source *s, sb_str db, uint64_t series, sb_str field, int64_t tmin,
                     int64_t tmax, tsdb_chunk_cb cb, void *arg, sb_errbuf *err)
 {
-    tsdb__db *d = tsdb__db_get(eng(s), db);
-    if (!d)
-        return 0;
-    int rc = tsdb__scan(eng(s), d, series, field, tmin, tmax, cb, arg, NULL, err);
+    tsdb__db *d;
+    int rc = walk_db(s, db, &d, err);
+    if (rc || !d)
+        return rc;
+    rc = scan(s, d, series, field, tmin, tmax, cb, arg, NULL, err);
     tsdb__db_unref(d);
     return rc;
+}
+
+/* The first row of rv starting at or after t. */
+static size_t rrow_lower(const tsdb__rvec *rv, int64_t t)
+{
+    size_t lo = 0, hi = rv->len;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (rv->items[mid].start < t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
 }
 
 static int src_rollup(tsdb_source *s, sb_str db, uint64_t series, sb_str field, int64_t width,
@@ -506,12 +615,12 @@ static int src_rollup(tsdb_source *s, sb_str db, uint64_t series, sb_str field, 
         w++;
     if (w == e->o.nrollups || tmin > tmax)
         return 1;
-    tsdb__db *d = tsdb__db_get(e, db);
-    if (!d)
-        return 1;
+    tsdb__db *d;
+    int rc = walk_begin(s, db, &d, err);
+    if (rc || !d)
+        return rc ? rc : 1;
     SB_VEC(tsdb_rollup_row) rows = {0};
     bool decline = false;
-    pthread_rwlock_rdlock(&d->lock);
     tsdb__sfield *sf = NULL;
     if (series >= 1 && series <= d->series.len)
         sf = tsdb__sfield_find(d->series.items[series - 1], field);
@@ -519,18 +628,11 @@ static int src_rollup(tsdb_source *s, sb_str db, uint64_t series, sb_str field, 
         decline = true;
     } else {
         const tsdb__rvec *rv = &sf->roll[w];
-        size_t lo = 0, hi = rv->len;
-        while (lo < hi) {
-            size_t mid = (lo + hi) / 2;
-            if (rv->items[mid].start < tmin)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        for (size_t i = lo; i < rv->len && !decline; i++) {
+        size_t lo = rrow_lower(rv, tmin), hi = rrow_lower(rv, tmax - (width - 1) + 1);
+        /* Charged before the copy: a wide range must not hold the lock. */
+        rc = spend(s, hi - lo, err);
+        for (size_t i = lo; i < hi && !decline && !rc; i++) {
             const tsdb__rrow *r = &rv->items[i];
-            if (r->start > tmax - (width - 1))
-                break;
             if (tsdb__rrow_dirty(r))
                 decline = true;
             else if (r->count)
@@ -539,17 +641,25 @@ static int src_rollup(tsdb_source *s, sb_str db, uint64_t series, sb_str field, 
     }
     pthread_rwlock_unlock(&d->lock);
     tsdb__db_unref(d);
-    int rc = 1;
-    if (!decline) {
-        rc = 0;
-        for (size_t i = 0; i < rows.len && !rc; i += 1024)
-            rc = cb(arg, rows.items + i, SB_MIN(1024, rows.len - i));
-    }
+    if (!rc && decline)
+        rc = 1;
+    for (size_t i = 0; i < rows.len && !rc; i += 1024)
+        rc = cb(arg, rows.items + i, SB_MIN(1024, rows.len - i));
     sb_vec_free(&rows);
     return rc;
 }
 
 const tsdb_source_vt tsdb__engine_vt = {
+    .databases = src_databases,
+    .measurements = src_measurements,
+    .fields = src_fields,
+    .series = src_series,
+    .scan = src_scan,
+    .rollup = src_rollup,
+};
+
+/* The same functions: they tell the views apart by the vtable. */
+const tsdb_source_vt tsdb__engine_nowait_vt = {
     .databases = src_databases,
     .measurements = src_measurements,
     .fields = src_fields,
