@@ -155,10 +155,9 @@ static void collect_head(merge *m, const tsdb__head *h, tsdb_type type, int64_t 
     }
 }
 
-static int read_block(merge *m, const tsdb__bref *b, tsdb_type type, int64_t tmin, int64_t tmax,
-                      bool nowait, sb_errbuf *err)
+/* Reads a block's bytes into buf; 0 or a negative tsdb_err. */
+static int read_bytes(const tsdb__bref *b, char *buf, bool nowait, sb_errbuf *err)
 {
-    char *buf = sb_malloc(b->len);
     size_t done = 0;
     while (done < b->len) {
         struct iovec iov = {buf + done, b->len - done};
@@ -169,50 +168,113 @@ static int read_block(merge *m, const tsdb__bref *b, tsdb_type type, int64_t tmi
             /* EAGAIN: not in the page cache; EOPNOTSUPP: a file system
              * that cannot tell. Either way a thread that may wait reads
              * it. */
-            free(buf);
             return busy(err, "a block is not in memory");
         }
         if (k <= 0) {
-            free(buf);
             sb_errf(err, "block file %lld-%llu: read failed", (long long)b->file->window,
                     (unsigned long long)b->file->seq);
             return -(int)TSDB_E_IO;
         }
         done += (size_t)k;
     }
-    tsdb_block blk;
-    tsdb_err rc = tsdb_block_decode(buf, b->len, &blk);
-    if (rc == TSDB_E_OK && (blk.info.type != type || blk.info.count != b->count)) {
-        tsdb_block_deinit(&blk);
-        rc = TSDB_E_CORRUPT;
+    return 0;
+}
+
+static int corrupt(const tsdb__bref *b, tsdb_err rc, sb_errbuf *err)
+{
+    sb_errf(err, "block file %lld-%llu at %llu: %s", (long long)b->file->window,
+            (unsigned long long)b->file->seq, (unsigned long long)b->off, tsdb_err_str(rc));
+    return -(int)rc;
+}
+
+/* The first of n ascending times that is >= t. */
+static size_t times_lower(const int64_t *times, size_t n, int64_t t)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (times[mid] < t)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
-    if (rc != TSDB_E_OK) {
-        free(buf);
-        sb_errf(err, "block file %lld-%llu at %llu: %s", (long long)b->file->window,
-                (unsigned long long)b->file->seq, (unsigned long long)b->off, tsdb_err_str(rc));
+    return lo;
+}
+
+/* A block of 8-byte numbers (float, int, uint), whose values are their
+ * own bit patterns: decoded straight into the merge arrays, and the slice
+ * in [tmin, tmax] kept (a block's times are strictly increasing, so the
+ * run stays sorted). */
+static int read_numbers(merge *m, const tsdb__bref *b, const char *buf, tsdb_type type,
+                        int64_t tmin, int64_t tmax)
+{
+    sb_vec_reserve(&m->t, b->count);
+    sb_vec_reserve(&m->v, b->count);
+    int64_t *t = m->t.items + m->t.len;
+    uint64_t *v = m->v.items + m->v.len;
+    tsdb_block_info info;
+    tsdb_err rc = tsdb_block_decode_into(buf, b->len, type, b->count, t, v, &info);
+    if (rc == TSDB_E_OK && info.count != b->count)
+        rc = TSDB_E_CORRUPT;
+    if (rc == TSDB_E_TYPE || rc == TSDB_E_LIMIT)
+        rc = TSDB_E_CORRUPT; /* not the block its index entry says */
+    if (rc != TSDB_E_OK)
         return -(int)rc;
+    size_t lo = tmin <= info.min_time ? 0 : times_lower(t, info.count, tmin);
+    size_t hi = tmax >= info.max_time
+                    ? info.count
+                    : times_lower(t, info.count, tmax == INT64_MAX ? tmax : tmax + 1);
+    if (lo >= hi)
+        return 0;
+    if (lo) {
+        memmove(t, t + lo, (hi - lo) * sizeof(*t));
+        memmove(v, v + lo, (hi - lo) * sizeof(*v));
+    }
+    sb_vec_push(&m->runs, ((run){m->t.len, hi - lo, true}));
+    m->t.len += hi - lo;
+    m->v.len += hi - lo;
+    return 0;
+}
+
+static int read_block(merge *m, const tsdb__bref *b, tsdb_type type, int64_t tmin, int64_t tmax,
+                      bool nowait, sb_errbuf *err)
+{
+    /* Most blocks are small: their bytes need no allocation. */
+    char small[8192];
+    bool numbers = type == TSDB_FLOAT || type == TSDB_INT || type == TSDB_UINT;
+    char *buf = numbers && b->len <= sizeof(small) ? small : sb_malloc(b->len);
+    int rc = read_bytes(b, buf, nowait, err);
+    if (!rc && numbers) {
+        rc = read_numbers(m, b, buf, type, tmin, tmax);
+        if (rc)
+            rc = corrupt(b, (tsdb_err)-rc, err);
+    }
+    if (rc || numbers) {
+        if (buf != small)
+            free(buf);
+        return rc;
+    }
+    tsdb_block blk;
+    tsdb_err e = tsdb_block_decode(buf, b->len, &blk);
+    if (e == TSDB_E_OK && (blk.info.type != type || blk.info.count != b->count)) {
+        tsdb_block_deinit(&blk);
+        e = TSDB_E_CORRUPT;
+    }
+    if (e != TSDB_E_OK) {
+        free(buf);
+        return corrupt(b, e, err);
     }
     run_begin(m, blk.info.count);
     for (uint32_t i = 0; i < blk.info.count; i++) {
         int64_t t = blk.times[i];
         if (t < tmin || t > tmax)
             continue;
-        uint64_t v = 0;
-        switch (type) {
-        case TSDB_FLOAT:
-            memcpy(&v, &blk.values.f[i], 8);
-            break;
-        case TSDB_INT:
-        case TSDB_UINT:
-            v = (uint64_t)blk.values.i[i];
-            break;
-        case TSDB_BOOL:
+        uint64_t v;
+        if (type == TSDB_BOOL) {
             v = blk.values.b[i];
-            break;
-        case TSDB_STRING:
+        } else {
             sb_vec_push(&m->strs, blk.values.s[i]);
             v = m->strs.len - 1;
-            break;
         }
         run_push(m, t, v);
     }
@@ -240,6 +302,23 @@ static int emit(merge *m, tsdb_type type, tsdb_chunk_cb cb, void *arg)
     if (!simple) {
         order = sb_malloc((n ? n : 1) * sizeof(*order));
         k = tsdb__newest_order(m->t.items, sizeof(int64_t), n, order);
+    } else if (type == TSDB_FLOAT || type == TSDB_INT || type == TSDB_UINT) {
+        /* In order, and the values are their own bit patterns: the chunks
+         * are slices of the merge arrays. */
+        int rc = 0;
+        for (size_t at = 0; at < n && !rc; at += CHUNK_POINTS) {
+            tsdb_chunk ch = {
+                .type = type, .n = SB_MIN(CHUNK_POINTS, n - at), .times = m->t.items + at};
+            const uint64_t *v = m->v.items + at;
+            if (type == TSDB_FLOAT)
+                ch.v.f = (const double *)(const void *)v;
+            else if (type == TSDB_INT)
+                ch.v.i = (const int64_t *)v;
+            else
+                ch.v.u = v;
+            rc = cb(arg, &ch);
+        }
+        return rc;
     }
     /* A series of a few hundred points needs no 96 KiB of chunk buffers. */
     size_t cap = SB_MAX(SB_MIN(CHUNK_POINTS, k), 1);
