@@ -524,6 +524,7 @@ tsdb_err tsdb_engine_open(const char *dir, const tsdb_engine_opts *opts, tsdb_en
         }
     pthread_mutex_init(&e->maint, NULL);
     pthread_rwlock_init(&e->lock, NULL);
+    tsdb__bc_init(&e->bcache, TSDB__BCACHE_BYTES);
     e->next_gen = 1;
     e->next_file = 1;
     tsdb_err rc = TSDB_E_OK;
@@ -590,6 +591,7 @@ void tsdb_engine_close(tsdb_engine *e)
     sb_vec_free(&e->dbs);
     if (e->lockfd >= 0)
         close(e->lockfd);
+    tsdb__bc_deinit(&e->bcache);
     pthread_mutex_destroy(&e->maint);
     pthread_rwlock_destroy(&e->lock);
     free(e->dir);

@@ -124,6 +124,30 @@ static inline uint64_t tsdb__tsf_size(const tsdb__tsf_builder *b)
 
 #define TSDB__BLOCK_POINTS 1000
 
+/* ---- decoded blocks that reads keep (block_cache.c) ---- */
+
+typedef struct tsdb__bc_entry tsdb__bc_entry;
+
+typedef struct tsdb__bcache {
+    pthread_mutex_t mu; /* guards all below */
+    tsdb__bc_entry **slots;
+    size_t bytes, max_bytes; /* max_bytes 0: the cache is off */
+    size_t hand;             /* the next slot freed when over max_bytes */
+} tsdb__bcache;
+
+#define TSDB__BCACHE_BYTES ((size_t)8 << 20)
+
+void tsdb__bc_init(tsdb__bcache *c, size_t max_bytes);
+void tsdb__bc_deinit(tsdb__bcache *c);
+/* Copies the points in [tmin, tmax] of the block of count 8-byte numbers at
+ * off in file seq into t and v (room for count each), *n of them; false
+ * when the block is not kept. */
+bool tsdb__bc_get(tsdb__bcache *c, uint64_t seq, uint64_t off, uint32_t count, int64_t tmin,
+                  int64_t tmax, int64_t *t, uint64_t *v, size_t *n);
+/* Keeps a copy of a whole decoded block (times ascending). */
+void tsdb__bc_put(tsdb__bcache *c, uint64_t seq, uint64_t off, uint32_t count, const int64_t *t,
+                  const uint64_t *v);
+
 /* ---- the log (wal.c) ---- */
 
 typedef struct tsdb__wal_seg {
@@ -326,6 +350,7 @@ struct tsdb_engine {
     uint64_t next_gen;
     tsdb__wal wal;
     atomic_uint_least64_t head_points;
+    tsdb__bcache bcache;             /* decoded blocks of the source's scans */
     _Atomic int64_t first_unflushed; /* clock of the first write after a flush; 0 none */
 };
 

@@ -202,56 +202,70 @@ static size_t times_lower(const int64_t *times, size_t n, int64_t t)
 }
 
 /* A block of 8-byte numbers (float, int, uint), whose values are their
- * own bit patterns: decoded straight into the merge arrays, and the slice
- * in [tmin, tmax] kept (a block's times are strictly increasing, so the
- * run stays sorted). */
-static int read_numbers(merge *m, const tsdb__bref *b, const char *buf, tsdb_type type,
-                        int64_t tmin, int64_t tmax)
+ * own bit patterns: copied from the cache (bc, NULL: none) when it keeps
+ * the block, else read and decoded straight into the merge arrays (and
+ * kept); the slice in [tmin, tmax] stays (a block's times are strictly
+ * increasing, so the run stays sorted). */
+static int read_numbers(merge *m, const tsdb__bref *b, tsdb_type type, int64_t tmin, int64_t tmax,
+                        bool nowait, tsdb__bcache *bc, sb_errbuf *err)
 {
     sb_vec_reserve(&m->t, b->count);
     sb_vec_reserve(&m->v, b->count);
     int64_t *t = m->t.items + m->t.len;
     uint64_t *v = m->v.items + m->v.len;
-    tsdb_block_info info;
-    tsdb_err rc = tsdb_block_decode_into(buf, b->len, type, b->count, t, v, &info);
-    if (rc == TSDB_E_OK && info.count != b->count)
-        rc = TSDB_E_CORRUPT;
-    if (rc == TSDB_E_TYPE || rc == TSDB_E_LIMIT)
-        rc = TSDB_E_CORRUPT; /* not the block its index entry says */
-    if (rc != TSDB_E_OK)
-        return -(int)rc;
-    size_t lo = tmin <= info.min_time ? 0 : times_lower(t, info.count, tmin);
-    size_t hi = tmax >= info.max_time
-                    ? info.count
-                    : times_lower(t, info.count, tmax == INT64_MAX ? tmax : tmax + 1);
-    if (lo >= hi)
-        return 0;
-    if (lo) {
-        memmove(t, t + lo, (hi - lo) * sizeof(*t));
-        memmove(v, v + lo, (hi - lo) * sizeof(*v));
+    size_t lo = 0, hi;
+    if (!bc || !tsdb__bc_get(bc, b->file->seq, b->off, b->count, tmin, tmax, t, v, &hi)) {
+        /* Most blocks are small: their bytes need no allocation. */
+        char small[8192];
+        char *buf = b->len <= sizeof(small) ? small : sb_malloc(b->len);
+        int rc = read_bytes(b, buf, nowait, err);
+        tsdb_block_info info;
+        tsdb_err e = TSDB_E_OK;
+        if (!rc) {
+            e = tsdb_block_decode_into(buf, b->len, type, b->count, t, v, &info);
+            if (e == TSDB_E_OK && info.count != b->count)
+                e = TSDB_E_CORRUPT;
+            if (e == TSDB_E_TYPE || e == TSDB_E_LIMIT)
+                e = TSDB_E_CORRUPT; /* not the block its index entry says */
+        }
+        if (buf != small)
+            free(buf);
+        if (rc)
+            return rc;
+        if (e != TSDB_E_OK)
+            return corrupt(b, e, err);
+        if (bc)
+            tsdb__bc_put(bc, b->file->seq, b->off, b->count, t, v);
+        lo = tmin <= info.min_time ? 0 : times_lower(t, info.count, tmin);
+        hi = tmax >= info.max_time
+                 ? info.count
+                 : times_lower(t, info.count, tmax == INT64_MAX ? tmax : tmax + 1);
+        if (lo >= hi)
+            return 0;
+        if (lo) {
+            memmove(t, t + lo, (hi - lo) * sizeof(*t));
+            memmove(v, v + lo, (hi - lo) * sizeof(*v));
+        }
     }
-    sb_vec_push(&m->runs, ((run){m->t.len, hi - lo, true}));
-    m->t.len += hi - lo;
-    m->v.len += hi - lo;
+    if (hi > lo) {
+        sb_vec_push(&m->runs, ((run){m->t.len, hi - lo, true}));
+        m->t.len += hi - lo;
+        m->v.len += hi - lo;
+    }
     return 0;
 }
 
+/* Reads a block's points in [tmin, tmax] into a run of m; numbers through
+ * the cache bc (NULL: none). */
 static int read_block(merge *m, const tsdb__bref *b, tsdb_type type, int64_t tmin, int64_t tmax,
-                      bool nowait, sb_errbuf *err)
+                      bool nowait, tsdb__bcache *bc, sb_errbuf *err)
 {
-    /* Most blocks are small: their bytes need no allocation. */
-    char small[8192];
-    bool numbers = type == TSDB_FLOAT || type == TSDB_INT || type == TSDB_UINT;
-    char *buf = numbers && b->len <= sizeof(small) ? small : sb_malloc(b->len);
+    if (type == TSDB_FLOAT || type == TSDB_INT || type == TSDB_UINT)
+        return read_numbers(m, b, type, tmin, tmax, nowait, bc, err);
+    char *buf = sb_malloc(b->len);
     int rc = read_bytes(b, buf, nowait, err);
-    if (!rc && numbers) {
-        rc = read_numbers(m, b, buf, type, tmin, tmax);
-        if (rc)
-            rc = corrupt(b, (tsdb_err)-rc, err);
-    }
-    if (rc || numbers) {
-        if (buf != small)
-            free(buf);
+    if (rc) {
+        free(buf);
         return rc;
     }
     tsdb_block blk;
@@ -374,7 +388,7 @@ int tsdb__read_refs(const tsdb__bref *refs, size_t n, tsdb_type type, tsdb_chunk
     merge m = {0};
     int rc = 0;
     for (size_t i = 0; i < n && !rc; i++)
-        rc = read_block(&m, &refs[i], type, INT64_MIN, INT64_MAX, false, err);
+        rc = read_block(&m, &refs[i], type, INT64_MIN, INT64_MAX, false, NULL, err);
     if (!rc)
         rc = emit(&m, type, cb, arg);
     merge_free(&m);
@@ -382,6 +396,7 @@ int tsdb__read_refs(const tsdb__bref *refs, size_t n, tsdb_type type, tsdb_chunk
 }
 
 static bool is_nowait(const tsdb_source *s);
+static tsdb_engine *eng(tsdb_source *s);
 static int spend(tsdb_source *s, size_t n, sb_errbuf *err);
 
 /* The scan of source s (NULL: maintain's, which may wait). */
@@ -389,6 +404,7 @@ static int scan(tsdb_source *s, tsdb__db *d, uint64_t series, sb_str field, int6
                 int64_t tmax, tsdb_chunk_cb cb, void *arg, uint64_t *wseq, sb_errbuf *err)
 {
     bool nowait = s && is_nowait(s);
+    tsdb__bcache *bc = s ? &eng(s)->bcache : NULL; /* maintain's reads would wash it out */
     if (tmin > tmax)
         return 0;
     merge m = {0};
@@ -432,7 +448,7 @@ static int scan(tsdb_source *s, tsdb__db *d, uint64_t series, sb_str field, int6
         merge h = m;
         memset(&m, 0, sizeof(m));
         for (size_t i = 0; i < refs.len && !rc; i++)
-            rc = read_block(&m, &refs.items[i], type, tmin, tmax, nowait, err);
+            rc = read_block(&m, &refs.items[i], type, tmin, tmax, nowait, bc, err);
         for (size_t r = 0; r < h.runs.len && !rc; r++) {
             run x = h.runs.items[r];
             run_begin(&m, x.n);
