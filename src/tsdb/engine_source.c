@@ -652,7 +652,7 @@ static int src_series(tsdb_source *s, sb_str db, sb_str measurement, const tsdb_
             best = p;
     }
     if (best)
-        rc = spend(s, best->len, err);
+        rc = spend(s, best->len * TSDB_NOWAIT_SERIES_COST, err);
     for (size_t i = 0; best && !rc && i < best->len; i++) {
         tsdb__series *x = best->items[i];
         bool ok = true;
