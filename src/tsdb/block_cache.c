@@ -70,20 +70,6 @@ static size_t slot_of(uint64_t seq, uint64_t off)
     return (size_t)((h ^ (h >> 29)) % SLOTS);
 }
 
-/* The first of n ascending times that is >= t. */
-static size_t lower(const int64_t *times, size_t n, int64_t t)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (times[mid] < t)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 bool tsdb__bc_get(tsdb__bcache *c, uint64_t seq, uint64_t off, uint32_t count, int64_t tmin,
                   int64_t tmax, int64_t *t, uint64_t *v, size_t *n)
 {
@@ -94,8 +80,8 @@ bool tsdb__bc_get(tsdb__bcache *c, uint64_t seq, uint64_t off, uint32_t count, i
     const tsdb__bc_entry *x = c->slots[i];
     bool hit = x && x->seq == seq && x->off == off && x->count == count;
     if (hit) {
-        size_t lo = lower(x->t, x->count, tmin);
-        size_t hi = tmax == INT64_MAX ? x->count : lower(x->t, x->count, tmax + 1);
+        size_t lo = tsdb__times_lower(x->t, x->count, tmin);
+        size_t hi = tmax == INT64_MAX ? x->count : tsdb__times_lower(x->t, x->count, tmax + 1);
         *n = lo < hi ? hi - lo : 0;
         if (*n) {
             memcpy(t, x->t + lo, *n * sizeof(*t));

@@ -275,6 +275,11 @@ typedef struct tsdb__rvec {
     uint32_t len, cap;
 } tsdb__rvec;
 
+/* The first row of rv starting at or after t (head.c). */
+size_t tsdb__rrow_lower(const tsdb__rvec *rv, int64_t t);
+/* The first of n ascending times that is >= t (engine_source.c). */
+size_t tsdb__times_lower(const int64_t *times, size_t n, int64_t t);
+
 /* One field of one series. */
 typedef struct tsdb__sfield {
     tsdb__mfield *mf;

@@ -187,8 +187,7 @@ static int corrupt(const tsdb__bref *b, tsdb_err rc, sb_errbuf *err)
     return -(int)rc;
 }
 
-/* The first of n ascending times that is >= t. */
-static size_t times_lower(const int64_t *times, size_t n, int64_t t)
+size_t tsdb__times_lower(const int64_t *times, size_t n, int64_t t)
 {
     size_t lo = 0, hi = n;
     while (lo < hi) {
@@ -236,10 +235,10 @@ static int read_numbers(merge *m, const tsdb__bref *b, tsdb_type type, int64_t t
             return corrupt(b, e, err);
         if (bc)
             tsdb__bc_put(bc, b->file->seq, b->off, b->count, t, v);
-        lo = tmin <= info.min_time ? 0 : times_lower(t, info.count, tmin);
+        lo = tmin <= info.min_time ? 0 : tsdb__times_lower(t, info.count, tmin);
         hi = tmax >= info.max_time
                  ? info.count
-                 : times_lower(t, info.count, tmax == INT64_MAX ? tmax : tmax + 1);
+                 : tsdb__times_lower(t, info.count, tmax == INT64_MAX ? tmax : tmax + 1);
         if (lo >= hi)
             return 0;
         if (lo) {
@@ -687,20 +686,6 @@ static int src_scan(tsdb_source *s, sb_str db, uint64_t series, sb_str field, in
     return rc;
 }
 
-/* The first row of rv starting at or after t. */
-static size_t rrow_lower(const tsdb__rvec *rv, int64_t t)
-{
-    size_t lo = 0, hi = rv->len;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (rv->items[mid].start < t)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 static int src_rollup(tsdb_source *s, sb_str db, uint64_t series, sb_str field, int64_t width,
                       int64_t tmin, int64_t tmax, tsdb_rollup_cb cb, void *arg, sb_errbuf *err)
 {
@@ -723,7 +708,7 @@ static int src_rollup(tsdb_source *s, sb_str db, uint64_t series, sb_str field, 
         decline = true;
     } else {
         const tsdb__rvec *rv = &sf->roll[w];
-        size_t lo = rrow_lower(rv, tmin), hi = rrow_lower(rv, tmax - (width - 1) + 1);
+        size_t lo = tsdb__rrow_lower(rv, tmin), hi = tsdb__rrow_lower(rv, tmax - (width - 1) + 1);
         /* Charged before the copy: a wide range must not hold the lock. */
         rc = spend(s, hi - lo, err);
         for (size_t i = lo; i < hi && !decline && !rc; i++) {
@@ -744,21 +729,11 @@ static int src_rollup(tsdb_source *s, sb_str db, uint64_t series, sb_str field, 
     return rc;
 }
 
-const tsdb_source_vt tsdb__engine_vt = {
-    .databases = src_databases,
-    .measurements = src_measurements,
-    .fields = src_fields,
-    .series = src_series,
-    .scan = src_scan,
-    .rollup = src_rollup,
-};
-
-/* The same functions: they tell the views apart by the vtable. */
-const tsdb_source_vt tsdb__engine_nowait_vt = {
-    .databases = src_databases,
-    .measurements = src_measurements,
-    .fields = src_fields,
-    .series = src_series,
-    .scan = src_scan,
-    .rollup = src_rollup,
-};
+/* Both views run the same functions, which tell them apart by the vtable. */
+#define ENGINE_VT                                                                                  \
+    {                                                                                              \
+        .databases = src_databases, .measurements = src_measurements, .fields = src_fields,        \
+        .series = src_series, .scan = src_scan, .rollup = src_rollup,                              \
+    }
+const tsdb_source_vt tsdb__engine_vt = ENGINE_VT;
+const tsdb_source_vt tsdb__engine_nowait_vt = ENGINE_VT;
