@@ -206,6 +206,7 @@ static bool local_query_quick(analytics_backend *b, const analytics_query *q, an
     o.quick_buckets = QUICK_BUCKETS;
     tsdb_nowait view;
     sb_buf body = SB_BUF_INIT;
+    sb_buf_reserve(&body, 4096); /* a small answer in one allocation */
     if (tsdb_exec_query(tsdb_engine_nowait(&view, l->engine, QUICK_ITEMS), q->parsed, &o, &body) !=
         TSDB_E_OK) {
         sb_buf_free(&body);

@@ -363,9 +363,10 @@ static void admin_statements(net_req *req, api_app *app, projects_ctx *c, const 
 
 #define DB_SPANS_MAX 1024
 
+/* Grown as names are found: most queries name no database. */
 typedef struct db_spans {
     analytics_span *v;
-    size_t n;
+    size_t n, cap;
 } db_spans;
 
 /* Records where name lies in text (it does unless the parser had to undo
@@ -374,6 +375,10 @@ static void add_span(db_spans *d, sb_str text, sb_str name)
 {
     if (name.ptr < text.ptr || name.ptr + name.len > text.ptr + text.len || d->n >= DB_SPANS_MAX)
         return;
+    if (d->n == d->cap) {
+        d->cap = d->cap ? d->cap * 2 : 4;
+        d->v = sb_realloc(d->v, d->cap * sizeof(*d->v));
+    }
     size_t off = (size_t)(name.ptr - text.ptr), i = d->n++;
     while (i > 0 && d->v[i - 1].off > off) { /* keep them ascending */
         d->v[i] = d->v[i - 1];
@@ -470,13 +475,14 @@ static void query_route(net_req *req, void *ctx)
         api_tsdb_job_free(j);
         return;
     }
-    db_spans spans = {.v = sb_calloc(DB_SPANS_MAX, sizeof(analytics_span))};
+    db_spans spans = {.v = NULL};
+    bool ok = named_dbs_ok(req, &c, text, q, &spans);
     j->db_spans = spans.v; /* the job frees it */
-    if (!named_dbs_ok(req, &c, text, q, &spans)) {
+    j->ndb_spans = spans.n;
+    if (!ok) {
         api_tsdb_job_free(j);
         return;
     }
-    j->ndb_spans = spans.n;
     if (epoch.len)
         snprintf(j->epoch, sizeof(j->epoch), "%.*s", (int)SB_MIN(epoch.len, 7), epoch.ptr);
     if (params.ptr && params.len) {
