@@ -68,8 +68,8 @@ static slot *slot_of(const char *user, sb_str project)
 
 bool projects__access_memo_get(const projects_ctx *c, sb_str project_id, projects__proj *out)
 {
-    if (c->system || !projects__id_ok(project_id))
-        return false;
+    if (c->system || c->now_us <= 0 || !projects__id_ok(project_id))
+        return false; /* no clock: no way to age an entry */
     const char *user = caller_id(c);
     const slot *s = slot_of(user, project_id);
     if (s->db != c->db || s->gen != projects__access_gen() || strcmp(s->user, user) != 0 ||
@@ -84,7 +84,7 @@ bool projects__access_memo_get(const projects_ctx *c, sb_str project_id, project
 void projects__access_memo_put(const projects_ctx *c, const projects__proj *p, uint64_t gen)
 {
     const char *user = caller_id(c);
-    if (c->system || strlen(user) >= SB_UUID_STR_LEN)
+    if (c->system || c->now_us <= 0 || strlen(user) >= SB_UUID_STR_LEN)
         return;
     slot *s = slot_of(user, sb_str_c(p->id));
     s->db = c->db;
