@@ -42,6 +42,8 @@ typedef struct analytics_span {
     size_t off, len;
 } analytics_span;
 
+struct iql_query;
+
 /* What a query is asked with (InfluxDB's /query parameters). */
 typedef struct analytics_query {
     sb_str db;     /* ptr NULL: none */
@@ -53,6 +55,10 @@ typedef struct analytics_query {
      * drivers that store a project's database under another name. */
     const analytics_span *db_spans;
     size_t ndb_spans;
+    /* NULL, or q as iql_parse parsed it (tsdb/influxql.h, views into q):
+     * a driver that runs InfluxQL itself takes it instead of parsing q
+     * again. */
+    const struct iql_query *parsed;
 } analytics_query;
 
 typedef struct analytics_backend analytics_backend;
@@ -71,6 +77,13 @@ typedef struct analytics_backend_vt {
      * answers (per-statement errors inside), 400 for a query that does not
      * parse. */
     void (*query)(analytics_backend *b, const analytics_query *q, analytics_result *out);
+    /* Optional (NULL: not offered). The same answer as query, for a thread
+     * that must not block (an event loop), given when the driver can give
+     * it at once and cheaply: no lock to wait for, nothing to read from
+     * disk, a small query (bounded work). Returns false with out untouched
+     * otherwise; the caller then calls query on a thread that may block.
+     * q->parsed is required. */
+    bool (*query_quick)(analytics_backend *b, const analytics_query *q, analytics_result *out);
     /* Creates db if missing (idempotent): 200, or an error. */
     void (*create_db)(analytics_backend *b, sb_str db, analytics_result *out);
     /* Drops db and its series (idempotent): 200, or an error. */

@@ -8,9 +8,12 @@
  * is created: a project needs no set-up before its first point, as with
  * the influx driver.
  *
- * Queries: parsed here (a parse error is 400 with InfluxDB's "error
- * parsing query: ..."), run by the executor over the engine's source;
- * CREATE and DROP DATABASE go to the engine.
+ * Queries: parsed here unless the caller parsed them (a parse error is
+ * 400 with InfluxDB's "error parsing query: ..."), run by the executor
+ * over the engine's source; CREATE and DROP DATABASE go to the engine.
+ * query_quick runs a small query over the engine's non-blocking view
+ * (tsdb_engine_nowait) within a budget, and gives up when it meets a lock
+ * held, a block not in memory or a bigger query.
  *
  * Housekeeping: the engine has no threads, so this driver keeps one that
  * calls tsdb_engine_maintain every second (flushes, compaction, log
@@ -42,6 +45,11 @@
 #define MAINTAIN_EVERY_NS 1000000000LL
 #define EXEC_MAX_SERIES   1000000 /* per SELECT: runaway queries are errors */
 #define EXEC_MAX_POINTS   ((size_t)200 << 20)
+/* A quick query (on the loop thread, query_quick) reads at most this many
+ * points, rollup rows and series, about a millisecond of work, and fills
+ * at most this many buckets; anything bigger runs on the worker pool. */
+#define QUICK_ITEMS   32768
+#define QUICK_BUCKETS 8192
 
 typedef struct local {
     analytics_backend base;
@@ -144,12 +152,10 @@ static bool ddl(void *arg, iql_stmt_kind kind, sb_str db, sb_errbuf *err)
     return e == TSDB_E_OK || (kind == IQL_DROP_DATABASE && e == TSDB_E_NODB);
 }
 
-static void local_query(analytics_backend *b, const analytics_query *q, analytics_result *out)
+/* The executor's options for q; false, with out a 400, on a bad epoch. */
+static bool exec_opts(local *l, const analytics_query *q, tsdb_exec_opts *o, analytics_result *out)
 {
-    local *l = (local *)b;
-    if (unavailable(l, out))
-        return;
-    tsdb_exec_opts o = {
+    *o = (tsdb_exec_opts){
         .db = q->db,
         .now_ns = wall_ns(),
         .max_series = EXEC_MAX_SERIES,
@@ -158,25 +164,58 @@ static void local_query(analytics_backend *b, const analytics_query *q, analytic
         .ddl_arg = l,
     };
     if (q->epoch.ptr) {
-        if (!tsdb_precision_parse(q->epoch, &o.epoch)) {
+        if (!tsdb_precision_parse(q->epoch, &o->epoch)) {
             analytics_result_error(out, 400, "invalid epoch: %.*s", (int)q->epoch.len,
                                    q->epoch.ptr);
-            return;
+            return false;
         }
-        o.has_epoch = true;
+        o->has_epoch = true;
     }
+    return true;
+}
+
+static void local_query(analytics_backend *b, const analytics_query *q, analytics_result *out)
+{
+    local *l = (local *)b;
+    tsdb_exec_opts o;
+    if (unavailable(l, out) || !exec_opts(l, q, &o, out))
+        return;
     sb_arena arena;
     sb_arena_init(&arena, 16 << 10);
     iql_query parsed;
     iql_error perr;
-    if (!iql_parse(q->q, &arena, &parsed, &perr)) {
+    if (q->parsed) {
+        parsed = *q->parsed;
+    } else if (!iql_parse(q->q, &arena, &parsed, &perr)) {
         analytics_result_error(out, 400, "error parsing query: %s", perr.message);
-    } else {
-        sb_buf_reset(&out->body);
-        tsdb_exec_query(tsdb_engine_source(l->engine), &parsed, &o, &out->body);
-        out->status = 200;
+        sb_arena_deinit(&arena);
+        return;
     }
+    sb_buf_reset(&out->body);
+    tsdb_exec_query(tsdb_engine_source(l->engine), &parsed, &o, &out->body);
+    out->status = 200;
     sb_arena_deinit(&arena);
+}
+
+static bool local_query_quick(analytics_backend *b, const analytics_query *q, analytics_result *out)
+{
+    local *l = (local *)b;
+    tsdb_exec_opts o;
+    if (!l->engine || !exec_opts(l, q, &o, out))
+        return l->engine != NULL; /* a bad epoch is answered */
+    o.quick_buckets = QUICK_BUCKETS;
+    tsdb_nowait view;
+    sb_buf body = SB_BUF_INIT;
+    sb_buf_reserve(&body, 4096); /* a small answer in one allocation */
+    if (tsdb_exec_query(tsdb_engine_nowait(&view, l->engine, QUICK_ITEMS), q->parsed, &o, &body) !=
+        TSDB_E_OK) {
+        sb_buf_free(&body);
+        return false;
+    }
+    sb_buf_free(&out->body);
+    out->body = body;
+    out->status = 200;
+    return true;
 }
 
 /* ---- databases, ping ---- */
@@ -233,6 +272,7 @@ static const analytics_backend_vt local_vt = {
     .name = "local",
     .write = local_write,
     .query = local_query,
+    .query_quick = local_query_quick,
     .create_db = local_create_db,
     .drop_db = local_drop_db,
     .ping = local_ping,

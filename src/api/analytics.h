@@ -4,7 +4,8 @@
  * and the one function the rest of the API records its events with.
  *
  * Backend calls block, so they run as jobs on the worker pool and answer
- * back on the request's loop (api_tsdb_submit).
+ * back on the request's loop (api_tsdb_submit); a parsed query the
+ * backend can answer at once (query_quick) is answered on the loop.
  */
 #ifndef SB_API_ANALYTICS_H
 #define SB_API_ANALYTICS_H
@@ -12,6 +13,7 @@
 #include "analytics/backend.h"
 #include "analytics/recorder.h"
 #include "api/domain.h"
+#include "tsdb/influxql.h"
 
 /* The version /ping and every InfluxDB-compatible answer report. */
 #define API_INFLUX_VERSION "1.6.7-sitebase"
@@ -36,6 +38,10 @@ typedef struct api_tsdb_job {
     bool has_params;
     analytics_span *db_spans; /* QUERY: where the text names databases (heap) */
     size_t ndb_spans;
+    /* QUERY: body parsed (api_tsdb_job_parse), views into body and arena */
+    bool has_parsed;
+    iql_query parsed;
+    sb_arena arena;
     analytics_result res;
     /* On the loop, when the request is still there: answers it. */
     void (*answer)(net_req *req, struct api_tsdb_job *j);
@@ -44,8 +50,15 @@ typedef struct api_tsdb_job {
 } api_tsdb_job;
 
 api_tsdb_job *api_tsdb_job_new(api_app *app, api_tsdb_op op, sb_str db);
-/* Defers req and runs j on the pool. When the pool is full, answers 503
- * (InfluxDB shape when influx_shape, else problem+json) and frees j. */
+/* Frees a job that was not submitted. */
+void api_tsdb_job_free(api_tsdb_job *j);
+/* Parses the InfluxQL in j->body once, for the route's checks and the
+ * backend alike (j->parsed); false with err on a syntax error. */
+bool api_tsdb_job_parse(api_tsdb_job *j, iql_error *err);
+/* Answers j now when the backend can (a parsed query that query_quick
+ * takes: j->answer runs, j is freed); else defers req and runs j on the
+ * pool. When the pool is full, answers 503 (InfluxDB shape when
+ * influx_shape, else problem+json) and frees j. */
 void api_tsdb_submit(net_req *req, api_tsdb_job *j, bool influx_shape);
 
 /* Answers {"error": msg} with status, as InfluxDB does (and the version

@@ -228,8 +228,7 @@ static void write_route(net_req *req, void *ctx)
     if (net_req_header(req, "content-encoding", &enc) && sb_str_eq_nocase(enc, SB_STR("gzip"))) {
         int st = gunzip(req->body, app->cfg->max_write_body, &j->body);
         if (st) {
-            sb_buf_free(&j->body);
-            free(j);
+            api_tsdb_job_free(j);
             if (st == 413)
                 api_influx_error(req, 413,
                                  "request entity too large: more than %zu bytes after "
@@ -241,7 +240,7 @@ static void write_route(net_req *req, void *ctx)
         }
     } else if (net_req_header(req, "content-encoding", &enc) && enc.len &&
                !sb_str_eq_nocase(enc, SB_STR("identity"))) {
-        free(j);
+        api_tsdb_job_free(j);
         api_influx_error(req, 415, "unsupported Content-Encoding: use gzip or none");
         return;
     } else {
@@ -364,9 +363,10 @@ static void admin_statements(net_req *req, api_app *app, projects_ctx *c, const 
 
 #define DB_SPANS_MAX 1024
 
+/* Grown as names are found: most queries name no database. */
 typedef struct db_spans {
     analytics_span *v;
-    size_t n;
+    size_t n, cap;
 } db_spans;
 
 /* Records where name lies in text (it does unless the parser had to undo
@@ -375,6 +375,10 @@ static void add_span(db_spans *d, sb_str text, sb_str name)
 {
     if (name.ptr < text.ptr || name.ptr + name.len > text.ptr + text.len || d->n >= DB_SPANS_MAX)
         return;
+    if (d->n == d->cap) {
+        d->cap = d->cap ? d->cap * 2 : 4;
+        d->v = sb_realloc(d->v, d->cap * sizeof(*d->v));
+    }
     size_t off = (size_t)(name.ptr - text.ptr), i = d->n++;
     while (i > 0 && d->v[i - 1].off > off) { /* keep them ascending */
         d->v[i] = d->v[i - 1];
@@ -442,36 +446,43 @@ static void query_route(net_req *req, void *ctx)
     form_get(req, &f, "params", &params);
     /* chunked=true (the influx CLI asks for it) gets the whole answer as
      * one chunk: a stream of one JSON object, which its readers accept. */
-    iql_query q;
+    /* Parsed once, in the job's copy of the text, which the backend takes
+     * as it is (the spans below point into that copy). */
+    api_tsdb_job *j = api_tsdb_job_new(app, API_TSDB_QUERY, db);
+    sb_buf_append_str(&j->body, text);
+    text = sb_buf_str(&j->body);
     iql_error perr;
-    if (!iql_parse(text, &req->arena, &q, &perr)) {
+    if (!api_tsdb_job_parse(j, &perr)) {
+        api_tsdb_job_free(j);
         api_influx_error(req, 400, "error parsing query: %s", perr.message);
         return;
     }
+    const iql_query *q = &j->parsed;
     size_t nadmin = 0;
-    for (size_t i = 0; i < q.nstmts; i++)
-        nadmin += is_admin_stmt(q.stmts[i].kind);
+    for (size_t i = 0; i < q->nstmts; i++)
+        nadmin += is_admin_stmt(q->stmts[i].kind);
     if (nadmin) {
-        if (nadmin != q.nstmts) {
+        if (nadmin != q->nstmts)
             api_influx_error(req, 400,
                              "SHOW DATABASES, CREATE DATABASE and DROP DATABASE must "
                              "be sent without other statements");
-            return;
-        }
-        admin_statements(req, app, &c, &q);
+        else
+            admin_statements(req, app, &c, q);
+        api_tsdb_job_free(j);
         return;
     }
-    if (db.len && !db_access(req, &c, db, false))
-        return;
-    db_spans spans = {.v = sb_calloc(DB_SPANS_MAX, sizeof(analytics_span))};
-    if (!named_dbs_ok(req, &c, text, &q, &spans)) {
-        free(spans.v);
+    if (db.len && !db_access(req, &c, db, false)) {
+        api_tsdb_job_free(j);
         return;
     }
-    api_tsdb_job *j = api_tsdb_job_new(app, API_TSDB_QUERY, db);
-    j->db_spans = spans.v;
+    db_spans spans = {.v = NULL};
+    bool ok = named_dbs_ok(req, &c, text, q, &spans);
+    j->db_spans = spans.v; /* the job frees it */
     j->ndb_spans = spans.n;
-    sb_buf_append_str(&j->body, text);
+    if (!ok) {
+        api_tsdb_job_free(j);
+        return;
+    }
     if (epoch.len)
         snprintf(j->epoch, sizeof(j->epoch), "%.*s", (int)SB_MIN(epoch.len, 7), epoch.ptr);
     if (params.ptr && params.len) {

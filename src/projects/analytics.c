@@ -15,7 +15,16 @@
 projects_err projects_analytics_access(projects_ctx *c, sb_str project_id, bool write)
 {
     projects__proj pr;
-    projects_err r = projects__project(c, project_id, AUTHZ_READ, &pr);
+    projects_err r;
+    if (projects__access_memo_get(c, project_id, &pr)) {
+        /* The same decision projects__project makes after its read. */
+        r = projects__decide(c, AUTHZ_READ, &pr.r);
+    } else {
+        uint64_t gen = projects__access_gen(); /* before the read: see access_memo.c */
+        r = projects__project(c, project_id, AUTHZ_READ, &pr);
+        if (r == PROJECTS_OK)
+            projects__access_memo_put(c, &pr, gen);
+    }
     if (r != PROJECTS_OK)
         return r;
     pr.r.item = true; /* never shared, never published */

@@ -233,6 +233,7 @@ projects_err projects_member_add(projects_ctx *c, sb_str team_id, sb_str email, 
         store_bind_int(st, 4, c->now_us);
         e = store_step(st, &err);
         store_reset(st);
+        projects__access_changed(); /* autocommit: after the step */
         if (e == STORE_CONSTRAINT) {
             snprintf(p->message, sizeof(p->message), "is already a member of this team");
             p->field = "email";
@@ -347,7 +348,7 @@ static projects_err change(projects_ctx *c, sb_str team_id, sb_str user_id, auth
         }
         return PROJECTS_LAST_OWNER;
     }
-    e = store_commit(c->db, &err);
+    e = projects__commit_access(c, &err);
     return e == STORE_OK ? PROJECTS_OK : projects__store(c, "changing a member", e, &err);
 }
 
@@ -407,7 +408,7 @@ projects_err projects_team_transfer(projects_ctx *c, sb_str team_id, sb_str user
                            "user_id = $2",
                            (const char *const[]){t.id, c->caller.user_id}, 2, NULL, &err);
     if (e == STORE_OK)
-        e = store_commit(c->db, &err);
+        e = projects__commit_access(c, &err);
     return e == STORE_OK ? PROJECTS_OK : projects__store(c, "transferring a team", e, &err);
 }
 
@@ -462,7 +463,7 @@ projects_err projects_invite_accept(projects_ctx *c, sb_str token, sb_jw *out)
                            (const char *const[]){team, c->caller.user_id, role, now}, 4, NULL,
                            &err);
     if (e == STORE_OK)
-        e = store_commit(c->db, &err);
+        e = projects__commit_access(c, &err);
     if (e != STORE_OK)
         return projects__store(c, "accepting an invite", e, &err);
     return write_member_by_id(c, team, c->caller.user_id, out);

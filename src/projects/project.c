@@ -297,7 +297,7 @@ projects_err projects_project_update(projects_ctx *c, sb_str id, const projects_
     if ((r = projects__audit(c, pr.id, manages ? "project_settings_changed" : "project_updated",
                              pr.id, NULL)) != PROJECTS_OK)
         return r;
-    if ((e = store_commit(c->db, &err)) != STORE_OK)
+    if ((e = projects__commit_access(c, &err)) != STORE_OK)
         return projects__store(c, "updating a project", e, &err);
     return write_by_id(c, pr.id, out, ver);
 }
@@ -326,7 +326,7 @@ projects_err projects_project_delete(projects_ctx *c, sb_str id, projects_ver if
         return projects__store(c, "deleting a project", e, &err);
     if ((r = projects__audit(c, pr.id, "project_deleted", pr.id, NULL)) != PROJECTS_OK)
         return r;
-    e = store_commit(c->db, &err);
+    e = projects__commit_access(c, &err);
     return e == STORE_OK ? PROJECTS_OK : projects__store(c, "deleting a project", e, &err);
 }
 

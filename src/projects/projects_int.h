@@ -19,6 +19,21 @@ typedef struct projects__proj {
     authz_team_policy policy;
 } projects__proj;
 
+/* access_memo.c: this thread's memo of project records for access
+ * decisions (see there). get fills out (its policy pointer at out's own
+ * copy) with a record of the caller's for project_id read within
+ * PROJECTS__ACCESS_MEMO_US under the current change count; put remembers
+ * one the caller may read, with gen the count taken before the read. */
+#define PROJECTS__ACCESS_MEMO_US (1000 * 1000)
+bool projects__access_memo_get(const projects_ctx *c, sb_str project_id, projects__proj *out);
+void projects__access_memo_put(const projects_ctx *c, const projects__proj *p, uint64_t gen);
+/* The count of access changes this process committed; bumped after each
+ * commit that changes members, roles, owners, visibility, team policies
+ * or deletes a project or team (projects__commit_access does both). */
+uint64_t projects__access_gen(void);
+void projects__access_changed(void);
+store_err projects__commit_access(projects_ctx *c, sb_errbuf *err);
+
 /* A team with the caller's role in it. */
 typedef struct projects__team {
     char id[SB_UUID_STR_LEN];

@@ -50,7 +50,7 @@ projects_err projects_project_member_set(projects_ctx *c, sb_str project_id, sb_
     snprintf(details, sizeof(details), "{\"role\":\"%s\"}", authz_role_name(to));
     if ((r = projects__audit(c, pr.id, "member_role_changed", uid, details)) != PROJECTS_OK)
         return r;
-    e = store_commit(c->db, &err);
+    e = projects__commit_access(c, &err);
     return e == STORE_OK ? PROJECTS_OK : projects__store(c, "setting a project role", e, &err);
 }
 

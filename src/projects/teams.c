@@ -215,6 +215,7 @@ projects_err projects_team_update(projects_ctx *c, sb_str team_id, const project
     int64_t changed = e == STORE_DONE ? store_changes(st) : 0;
     if (e == STORE_DONE || e == STORE_OK)
         store_reset(st);
+    projects__access_changed(); /* autocommit: after the step */
     free(text);
     if (e != STORE_DONE)
         return projects__store(c, "updating a team", e, &err);
@@ -248,6 +249,6 @@ projects_err projects_team_delete(projects_ctx *c, sb_str team_id)
                            args, 1, NULL, &err);
     if (e == STORE_OK && (e = projects__exec(c->db, "DELETE FROM teams WHERE id = $1", args, 1,
                                              NULL, &err)) == STORE_OK)
-        e = store_commit(c->db, &err);
+        e = projects__commit_access(c, &err);
     return e == STORE_OK ? PROJECTS_OK : projects__store(c, "deleting a team", e, &err);
 }

@@ -101,7 +101,7 @@ projects_err projects_project_transfer(projects_ctx *c, sb_str id, sb_str user_i
     snprintf(details, sizeof(details), "{\"from\":\"%s\",\"to\":\"%s\"}", pr.owner_id, to);
     if ((r = projects__audit(c, pr.id, "project_transferred", to, details)) != PROJECTS_OK)
         return r;
-    if ((e = store_commit(c->db, &err)) != STORE_OK)
+    if ((e = projects__commit_access(c, &err)) != STORE_OK)
         return projects__store(c, "transferring a project", e, &err);
     /* The previous owner reads on as an admin; a team owner who made the
      * transfer reads as one too. */

@@ -147,21 +147,37 @@ static size_t value_size(tsdb_type t)
     return 0;
 }
 
-static tsdb_err decode_values(const uint8_t *p, size_t len, tsdb_block *b)
+static tsdb_err decode_values(const uint8_t *p, size_t len, tsdb_type type, size_t n, void *values)
 {
-    size_t n = b->info.count;
-    switch (b->info.type) {
+    switch (type) {
     case TSDB_FLOAT:
-        return tsdb_float_decode(p, len, n, b->values.f);
+        return tsdb_float_decode(p, len, n, values);
     case TSDB_INT:
     case TSDB_UINT:
-        return tsdb_int_decode(p, len, n, b->values.i);
+        return tsdb_int_decode(p, len, n, values);
     case TSDB_BOOL:
-        return tsdb_bool_decode(p, len, n, b->values.b);
+        return tsdb_bool_decode(p, len, n, values);
     case TSDB_STRING:
-        return tsdb_str_decode(p, len, n, b->values.s);
+        return tsdb_str_decode(p, len, n, values);
     }
     return TSDB_E_TYPE;
+}
+
+/* Decodes and checks the columns of a block whose frame check_frame
+ * passed, into arrays of info->count entries. */
+static tsdb_err decode_columns(const uint8_t *p, size_t tl, size_t vl, const tsdb_block_info *info,
+                               int64_t *times, void *values)
+{
+    size_t n = info->count;
+    tsdb_err e = tsdb_ts_decode(p + HEADER, tl, n, times);
+    if (e != TSDB_E_OK)
+        return e;
+    for (size_t i = 1; i < n; i++)
+        if (times[i] <= times[i - 1])
+            return TSDB_E_UNSORTED;
+    if (times[0] != info->min_time || times[n - 1] != info->max_time)
+        return TSDB_E_CORRUPT;
+    return decode_values(p + HEADER + tl, vl, info->type, n, values);
 }
 
 tsdb_err tsdb_block_decode(const void *bytes, size_t len, tsdb_block *out)
@@ -172,20 +188,9 @@ tsdb_err tsdb_block_decode(const void *bytes, size_t len, tsdb_block *out)
     tsdb_err e = check_frame(p, len, &b.info, &tl, &vl);
     if (e != TSDB_E_OK)
         goto fail;
-    size_t n = b.info.count;
-    b.times = sb_calloc(n, sizeof(int64_t));
-    b.values.any = sb_calloc(n, value_size(b.info.type));
-    e = tsdb_ts_decode(p + HEADER, tl, n, b.times);
-    if (e != TSDB_E_OK)
-        goto fail;
-    e = TSDB_E_UNSORTED;
-    for (size_t i = 1; i < n; i++)
-        if (b.times[i] <= b.times[i - 1])
-            goto fail;
-    e = TSDB_E_CORRUPT;
-    if (b.times[0] != b.info.min_time || b.times[n - 1] != b.info.max_time)
-        goto fail;
-    e = decode_values(p + HEADER + tl, vl, &b);
+    b.times = sb_calloc(b.info.count, sizeof(int64_t));
+    b.values.any = sb_calloc(b.info.count, value_size(b.info.type));
+    e = decode_columns(p, tl, vl, &b.info, b.times, b.values.any);
     if (e != TSDB_E_OK)
         goto fail;
     *out = b;
@@ -193,6 +198,25 @@ tsdb_err tsdb_block_decode(const void *bytes, size_t len, tsdb_block *out)
 fail:
     tsdb_block_deinit(&b);
     *out = (tsdb_block){0};
+    return e;
+}
+
+tsdb_err tsdb_block_decode_into(const void *bytes, size_t len, tsdb_type type, size_t cap,
+                                int64_t *times, void *values, tsdb_block_info *info)
+{
+    const uint8_t *p = bytes;
+    tsdb_block_info bi;
+    size_t tl, vl;
+    tsdb_err e = check_frame(p, len, &bi, &tl, &vl);
+    if (e != TSDB_E_OK)
+        return e;
+    if (bi.type != type)
+        return TSDB_E_TYPE;
+    if (bi.count > cap)
+        return TSDB_E_LIMIT;
+    e = decode_columns(p, tl, vl, &bi, times, values);
+    if (e == TSDB_E_OK)
+        *info = bi;
     return e;
 }
 

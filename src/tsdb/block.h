@@ -81,4 +81,12 @@ tsdb_err tsdb_block_peek(const void *p, size_t len, tsdb_block_info *info);
 tsdb_err tsdb_block_decode(const void *p, size_t len, tsdb_block *out);
 void tsdb_block_deinit(tsdb_block *b);
 
+/* The same checks, decoding into the caller's arrays: times and values
+ * (of type's C type, as in tsdb_block) hold cap points each. Sets *info on
+ * success; on failure the arrays hold garbage. Errors as tsdb_block_decode,
+ * and TSDB_E_TYPE for another type, TSDB_E_LIMIT for more than cap points.
+ * For scans that decode straight into their merge arrays. */
+tsdb_err tsdb_block_decode_into(const void *p, size_t len, tsdb_type type, size_t cap,
+                                int64_t *times, void *values, tsdb_block_info *info);
+
 #endif

@@ -133,16 +133,32 @@ static void db_insert(tsdb_engine *e, tsdb__db *d)
     e->dbs.len++;
 }
 
-tsdb__db *tsdb__db_get(tsdb_engine *e, sb_str name)
+/* A ref to the database of that name, or NULL; under e->lock. */
+static tsdb__db *db_ref_locked(tsdb_engine *e, sb_str name)
 {
-    pthread_rwlock_rdlock(&e->lock);
     bool found;
     size_t i = db_index(e, name, &found);
     tsdb__db *d = found ? e->dbs.items[i] : NULL;
     if (d)
         tsdb__db_ref(d);
+    return d;
+}
+
+tsdb__db *tsdb__db_get(tsdb_engine *e, sb_str name)
+{
+    pthread_rwlock_rdlock(&e->lock);
+    tsdb__db *d = db_ref_locked(e, name);
     pthread_rwlock_unlock(&e->lock);
     return d;
+}
+
+bool tsdb__db_get_nowait(tsdb_engine *e, sb_str name, tsdb__db **d)
+{
+    if (pthread_rwlock_tryrdlock(&e->lock) != 0)
+        return false;
+    *d = db_ref_locked(e, name);
+    pthread_rwlock_unlock(&e->lock);
+    return true;
 }
 
 static tsdb__db *db_by_gen(tsdb_engine *e, uint64_t gen)
@@ -508,6 +524,7 @@ tsdb_err tsdb_engine_open(const char *dir, const tsdb_engine_opts *opts, tsdb_en
         }
     pthread_mutex_init(&e->maint, NULL);
     pthread_rwlock_init(&e->lock, NULL);
+    tsdb__bc_init(&e->bcache, TSDB__BCACHE_BYTES);
     e->next_gen = 1;
     e->next_file = 1;
     tsdb_err rc = TSDB_E_OK;
@@ -574,6 +591,7 @@ void tsdb_engine_close(tsdb_engine *e)
     sb_vec_free(&e->dbs);
     if (e->lockfd >= 0)
         close(e->lockfd);
+    tsdb__bc_deinit(&e->bcache);
     pthread_mutex_destroy(&e->maint);
     pthread_rwlock_destroy(&e->lock);
     free(e->dir);
@@ -583,6 +601,12 @@ void tsdb_engine_close(tsdb_engine *e)
 tsdb_source *tsdb_engine_source(tsdb_engine *e)
 {
     return &e->src;
+}
+
+tsdb_source *tsdb_engine_nowait(tsdb_nowait *v, tsdb_engine *e, size_t budget)
+{
+    *v = (tsdb_nowait){.src = {&tsdb__engine_nowait_vt}, .e = e, .budget = budget};
+    return &v->src;
 }
 
 /* ---- writes ---- */

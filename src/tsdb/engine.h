@@ -87,6 +87,31 @@ void tsdb_engine_close(tsdb_engine *e);
 /* The read interface over this engine (source.h), valid until close. */
 tsdb_source *tsdb_engine_source(tsdb_engine *e);
 
+/* A view of the engine for one query on a thread that must not wait (an
+ * event loop): its walks take a lock only if it is free at once, read
+ * block files only from the page cache (preadv2 RWF_NOWAIT), and read at
+ * most budget items in all (the points of the blocks and heads a scan
+ * reads, rollup rows, names listed, and TSDB_NOWAIT_SERIES_COST for each
+ * series walked: a series costs its reader far more than a point, in tags
+ * copied and grouped). A walk that cannot go
+ * on returns -TSDB_E_BUSY (err says what it met), maybe after calling back
+ * with part of what was asked: the caller throws that answer away and
+ * asks again through tsdb_engine_source on a thread that may wait.
+ * Otherwise the answers are those of tsdb_engine_source. A view belongs to
+ * one thread, holds nothing between walks and needs no cleanup; its
+ * fields are private. */
+#define TSDB_NOWAIT_SERIES_COST 64
+
+typedef struct tsdb_nowait {
+    tsdb_source src; /* first */
+    tsdb_engine *e;
+    size_t budget, spent;
+} tsdb_nowait;
+
+/* Sets v up over e with a budget of items; returns the source to read
+ * (&v->src), valid while v and e are. */
+tsdb_source *tsdb_engine_nowait(tsdb_nowait *v, tsdb_engine *e, size_t budget);
+
 /* Writes the points (as tsdb_line_parse gives them) to database db. Each
  * point is kept or refused whole: a field whose type differs from the
  * type that field already has in the measurement refuses the point, as

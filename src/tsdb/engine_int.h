@@ -124,6 +124,30 @@ static inline uint64_t tsdb__tsf_size(const tsdb__tsf_builder *b)
 
 #define TSDB__BLOCK_POINTS 1000
 
+/* ---- decoded blocks that reads keep (block_cache.c) ---- */
+
+typedef struct tsdb__bc_entry tsdb__bc_entry;
+
+typedef struct tsdb__bcache {
+    pthread_mutex_t mu; /* guards all below */
+    tsdb__bc_entry **slots;
+    size_t bytes, max_bytes; /* max_bytes 0: the cache is off */
+    size_t hand;             /* the next slot freed when over max_bytes */
+} tsdb__bcache;
+
+#define TSDB__BCACHE_BYTES ((size_t)8 << 20)
+
+void tsdb__bc_init(tsdb__bcache *c, size_t max_bytes);
+void tsdb__bc_deinit(tsdb__bcache *c);
+/* Copies the points in [tmin, tmax] of the block of count 8-byte numbers at
+ * off in file seq into t and v (room for count each), *n of them; false
+ * when the block is not kept. */
+bool tsdb__bc_get(tsdb__bcache *c, uint64_t seq, uint64_t off, uint32_t count, int64_t tmin,
+                  int64_t tmax, int64_t *t, uint64_t *v, size_t *n);
+/* Keeps a copy of a whole decoded block (times ascending). */
+void tsdb__bc_put(tsdb__bcache *c, uint64_t seq, uint64_t off, uint32_t count, const int64_t *t,
+                  const uint64_t *v);
+
 /* ---- the log (wal.c) ---- */
 
 typedef struct tsdb__wal_seg {
@@ -251,6 +275,11 @@ typedef struct tsdb__rvec {
     uint32_t len, cap;
 } tsdb__rvec;
 
+/* The first row of rv starting at or after t (head.c). */
+size_t tsdb__rrow_lower(const tsdb__rvec *rv, int64_t t);
+/* The first of n ascending times that is >= t (engine_source.c). */
+size_t tsdb__times_lower(const int64_t *times, size_t n, int64_t t);
+
 /* One field of one series. */
 typedef struct tsdb__sfield {
     tsdb__mfield *mf;
@@ -326,6 +355,7 @@ struct tsdb_engine {
     uint64_t next_gen;
     tsdb__wal wal;
     atomic_uint_least64_t head_points;
+    tsdb__bcache bcache;             /* decoded blocks of the source's scans */
     _Atomic int64_t first_unflushed; /* clock of the first write after a flush; 0 none */
 };
 
@@ -392,6 +422,7 @@ static inline int64_t tsdb__floor(int64_t t, int64_t w)
 int tsdb__scan(tsdb_engine *e, tsdb__db *d, uint64_t series, sb_str field, int64_t tmin,
                int64_t tmax, tsdb_chunk_cb cb, void *arg, uint64_t *wseq, sb_errbuf *err);
 extern const tsdb_source_vt tsdb__engine_vt;
+extern const tsdb_source_vt tsdb__engine_nowait_vt;
 /* The merged points of the given blocks (in age order), all times. */
 int tsdb__read_refs(const tsdb__bref *refs, size_t n, tsdb_type type, tsdb_chunk_cb cb, void *arg,
                     sb_errbuf *err);
@@ -412,6 +443,9 @@ bool tsdb__rollup_check(tsdb_engine *e, const uint8_t *p, size_t n);
 
 /* engine.c */
 tsdb__db *tsdb__db_get(tsdb_engine *e, sb_str name); /* a ref, or NULL */
+/* The same without waiting for the database list's lock: false (nothing
+ * taken) when a writer holds it; else true with *d a ref or NULL. */
+bool tsdb__db_get_nowait(tsdb_engine *e, sb_str name, tsdb__db **d);
 tsdb_err tsdb__catalog_write(tsdb_engine *e, sb_errbuf *err);
 int64_t tsdb__now(const tsdb_engine *e);
 tsdb_err tsdb__fsync_dir(const char *dir, sb_errbuf *err);

@@ -9,6 +9,10 @@
  * reference to their file; head points), and calls back with no lock
  * held, so a callback may start another walk or a write.
  *
+ * The non-blocking view (tsdb_engine_source_nowait) runs the same walks
+ * with a second vtable: locks only by trylock, block reads only from the
+ * page cache (RWF_NOWAIT); what would wait returns -TSDB_E_BUSY.
+ *
  * Merging a scan: sources in age order (block files by sequence number,
  * then the head being flushed, then the head). When they are each sorted
  * and follow each other in time (data written in order) they are
@@ -18,10 +22,28 @@
 #include "tsdb/engine_int.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define CHUNK_POINTS 4096
+
+static int busy(sb_errbuf *err, const char *what)
+{
+    sb_errf(err, "%s", what);
+    return -(int)TSDB_E_BUSY;
+}
+
+/* Takes l shared; without waiting (false if a writer holds it) when
+ * nowait. */
+static bool rdlock(pthread_rwlock_t *l, bool nowait)
+{
+    if (nowait)
+        return pthread_rwlock_tryrdlock(l) == 0;
+    pthread_rwlock_rdlock(l);
+    return true;
+}
 
 static int str_cmp(sb_str a, sb_str b)
 {
@@ -133,56 +155,139 @@ static void collect_head(merge *m, const tsdb__head *h, tsdb_type type, int64_t 
     }
 }
 
-static int read_block(merge *m, const tsdb__bref *b, tsdb_type type, int64_t tmin, int64_t tmax,
-                      sb_errbuf *err)
+/* Reads a block's bytes into buf; 0 or a negative tsdb_err. */
+static int read_bytes(const tsdb__bref *b, char *buf, bool nowait, sb_errbuf *err)
 {
-    char *buf = sb_malloc(b->len);
     size_t done = 0;
     while (done < b->len) {
-        ssize_t k = pread(b->file->fd, buf + done, b->len - done, (off_t)(b->off + done));
+        struct iovec iov = {buf + done, b->len - done};
+        ssize_t k = preadv2(b->file->fd, &iov, 1, (off_t)(b->off + done), nowait ? RWF_NOWAIT : 0);
         if (k < 0 && errno == EINTR)
             continue;
+        if (k < 0 && nowait) {
+            /* EAGAIN: not in the page cache; EOPNOTSUPP: a file system
+             * that cannot tell. Either way a thread that may wait reads
+             * it. */
+            return busy(err, "a block is not in memory");
+        }
         if (k <= 0) {
-            free(buf);
             sb_errf(err, "block file %lld-%llu: read failed", (long long)b->file->window,
                     (unsigned long long)b->file->seq);
             return -(int)TSDB_E_IO;
         }
         done += (size_t)k;
     }
-    tsdb_block blk;
-    tsdb_err rc = tsdb_block_decode(buf, b->len, &blk);
-    if (rc == TSDB_E_OK && (blk.info.type != type || blk.info.count != b->count)) {
-        tsdb_block_deinit(&blk);
-        rc = TSDB_E_CORRUPT;
+    return 0;
+}
+
+static int corrupt(const tsdb__bref *b, tsdb_err rc, sb_errbuf *err)
+{
+    sb_errf(err, "block file %lld-%llu at %llu: %s", (long long)b->file->window,
+            (unsigned long long)b->file->seq, (unsigned long long)b->off, tsdb_err_str(rc));
+    return -(int)rc;
+}
+
+size_t tsdb__times_lower(const int64_t *times, size_t n, int64_t t)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (times[mid] < t)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
-    if (rc != TSDB_E_OK) {
+    return lo;
+}
+
+/* A block of 8-byte numbers (float, int, uint), whose values are their
+ * own bit patterns: copied from the cache (bc, NULL: none) when it keeps
+ * the block, else read and decoded straight into the merge arrays (and
+ * kept); the slice in [tmin, tmax] stays (a block's times are strictly
+ * increasing, so the run stays sorted). */
+static int read_numbers(merge *m, const tsdb__bref *b, tsdb_type type, int64_t tmin, int64_t tmax,
+                        bool nowait, tsdb__bcache *bc, sb_errbuf *err)
+{
+    sb_vec_reserve(&m->t, b->count);
+    sb_vec_reserve(&m->v, b->count);
+    int64_t *t = m->t.items + m->t.len;
+    uint64_t *v = m->v.items + m->v.len;
+    size_t lo = 0, hi;
+    if (!bc || !tsdb__bc_get(bc, b->file->seq, b->off, b->count, tmin, tmax, t, v, &hi)) {
+        /* Most blocks are small: their bytes need no allocation. */
+        char small[8192];
+        char *buf = b->len <= sizeof(small) ? small : sb_malloc(b->len);
+        int rc = read_bytes(b, buf, nowait, err);
+        tsdb_block_info info;
+        tsdb_err e = TSDB_E_OK;
+        if (!rc) {
+            e = tsdb_block_decode_into(buf, b->len, type, b->count, t, v, &info);
+            if (e == TSDB_E_OK && info.count != b->count)
+                e = TSDB_E_CORRUPT;
+            if (e == TSDB_E_TYPE || e == TSDB_E_LIMIT)
+                e = TSDB_E_CORRUPT; /* not the block its index entry says */
+        }
+        if (buf != small)
+            free(buf);
+        if (rc)
+            return rc;
+        if (e != TSDB_E_OK)
+            return corrupt(b, e, err);
+        if (bc)
+            tsdb__bc_put(bc, b->file->seq, b->off, b->count, t, v);
+        lo = tmin <= info.min_time ? 0 : tsdb__times_lower(t, info.count, tmin);
+        hi = tmax >= info.max_time
+                 ? info.count
+                 : tsdb__times_lower(t, info.count, tmax == INT64_MAX ? tmax : tmax + 1);
+        if (lo >= hi)
+            return 0;
+        if (lo) {
+            memmove(t, t + lo, (hi - lo) * sizeof(*t));
+            memmove(v, v + lo, (hi - lo) * sizeof(*v));
+        }
+    }
+    if (hi > lo) {
+        sb_vec_push(&m->runs, ((run){m->t.len, hi - lo, true}));
+        m->t.len += hi - lo;
+        m->v.len += hi - lo;
+    }
+    return 0;
+}
+
+/* Reads a block's points in [tmin, tmax] into a run of m; numbers through
+ * the cache bc (NULL: none). */
+static int read_block(merge *m, const tsdb__bref *b, tsdb_type type, int64_t tmin, int64_t tmax,
+                      bool nowait, tsdb__bcache *bc, sb_errbuf *err)
+{
+    if (type == TSDB_FLOAT || type == TSDB_INT || type == TSDB_UINT)
+        return read_numbers(m, b, type, tmin, tmax, nowait, bc, err);
+    char *buf = sb_malloc(b->len);
+    int rc = read_bytes(b, buf, nowait, err);
+    if (rc) {
         free(buf);
-        sb_errf(err, "block file %lld-%llu at %llu: %s", (long long)b->file->window,
-                (unsigned long long)b->file->seq, (unsigned long long)b->off, tsdb_err_str(rc));
-        return -(int)rc;
+        return rc;
+    }
+    tsdb_block blk;
+    tsdb_err e = tsdb_block_decode(buf, b->len, &blk);
+    if (e == TSDB_E_OK && (blk.info.type != type || blk.info.count != b->count)) {
+        tsdb_block_deinit(&blk);
+        e = TSDB_E_CORRUPT;
+    }
+    if (e != TSDB_E_OK) {
+        free(buf);
+        return corrupt(b, e, err);
     }
     run_begin(m, blk.info.count);
     for (uint32_t i = 0; i < blk.info.count; i++) {
         int64_t t = blk.times[i];
         if (t < tmin || t > tmax)
             continue;
-        uint64_t v = 0;
-        switch (type) {
-        case TSDB_FLOAT:
-            memcpy(&v, &blk.values.f[i], 8);
-            break;
-        case TSDB_INT:
-        case TSDB_UINT:
-            v = (uint64_t)blk.values.i[i];
-            break;
-        case TSDB_BOOL:
+        uint64_t v;
+        if (type == TSDB_BOOL) {
             v = blk.values.b[i];
-            break;
-        case TSDB_STRING:
+        } else {
             sb_vec_push(&m->strs, blk.values.s[i]);
             v = m->strs.len - 1;
-            break;
         }
         run_push(m, t, v);
     }
@@ -210,6 +315,23 @@ static int emit(merge *m, tsdb_type type, tsdb_chunk_cb cb, void *arg)
     if (!simple) {
         order = sb_malloc((n ? n : 1) * sizeof(*order));
         k = tsdb__newest_order(m->t.items, sizeof(int64_t), n, order);
+    } else if (type == TSDB_FLOAT || type == TSDB_INT || type == TSDB_UINT) {
+        /* In order, and the values are their own bit patterns: the chunks
+         * are slices of the merge arrays. */
+        int rc = 0;
+        for (size_t at = 0; at < n && !rc; at += CHUNK_POINTS) {
+            tsdb_chunk ch = {
+                .type = type, .n = SB_MIN(CHUNK_POINTS, n - at), .times = m->t.items + at};
+            const uint64_t *v = m->v.items + at;
+            if (type == TSDB_FLOAT)
+                ch.v.f = (const double *)(const void *)v;
+            else if (type == TSDB_INT)
+                ch.v.i = (const int64_t *)v;
+            else
+                ch.v.u = v;
+            rc = cb(arg, &ch);
+        }
+        return rc;
     }
     /* A series of a few hundred points needs no 96 KiB of chunk buffers. */
     size_t cap = SB_MAX(SB_MIN(CHUNK_POINTS, k), 1);
@@ -265,23 +387,30 @@ int tsdb__read_refs(const tsdb__bref *refs, size_t n, tsdb_type type, tsdb_chunk
     merge m = {0};
     int rc = 0;
     for (size_t i = 0; i < n && !rc; i++)
-        rc = read_block(&m, &refs[i], type, INT64_MIN, INT64_MAX, err);
+        rc = read_block(&m, &refs[i], type, INT64_MIN, INT64_MAX, false, NULL, err);
     if (!rc)
         rc = emit(&m, type, cb, arg);
     merge_free(&m);
     return rc;
 }
 
-int tsdb__scan(tsdb_engine *e, tsdb__db *d, uint64_t series, sb_str field, int64_t tmin,
-               int64_t tmax, tsdb_chunk_cb cb, void *arg, uint64_t *wseq, sb_errbuf *err)
+static bool is_nowait(const tsdb_source *s);
+static tsdb_engine *eng(tsdb_source *s);
+static int spend(tsdb_source *s, size_t n, sb_errbuf *err);
+
+/* The scan of source s (NULL: maintain's, which may wait). */
+static int scan(tsdb_source *s, tsdb__db *d, uint64_t series, sb_str field, int64_t tmin,
+                int64_t tmax, tsdb_chunk_cb cb, void *arg, uint64_t *wseq, sb_errbuf *err)
 {
-    (void)e;
+    bool nowait = s && is_nowait(s);
+    tsdb__bcache *bc = s ? &eng(s)->bcache : NULL; /* maintain's reads would wash it out */
     if (tmin > tmax)
         return 0;
     merge m = {0};
     SB_VEC(tsdb__bref) refs = {0};
     tsdb_type type = 0;
-    pthread_rwlock_rdlock(&d->lock);
+    if (!rdlock(&d->lock, nowait))
+        return busy(err, "the database is being written");
     tsdb__sfield *sf = NULL;
     if (series >= 1 && series <= d->series.len)
         sf = tsdb__sfield_find(d->series.items[series - 1], field);
@@ -307,12 +436,18 @@ int tsdb__scan(tsdb_engine *e, tsdb__db *d, uint64_t series, sb_str field, int64
         return 0;
     }
     int rc = 0;
+    if (s) {
+        size_t items = m.t.len;
+        for (size_t i = 0; i < refs.len; i++)
+            items += refs.items[i].count;
+        rc = spend(s, items, err);
+    }
     if (refs.len) {
         /* Put the block runs before the head runs. */
         merge h = m;
         memset(&m, 0, sizeof(m));
         for (size_t i = 0; i < refs.len && !rc; i++)
-            rc = read_block(&m, &refs.items[i], type, tmin, tmax, err);
+            rc = read_block(&m, &refs.items[i], type, tmin, tmax, nowait, bc, err);
         for (size_t r = 0; r < h.runs.len && !rc; r++) {
             run x = h.runs.items[r];
             run_begin(&m, x.n);
@@ -340,24 +475,76 @@ int tsdb__scan(tsdb_engine *e, tsdb__db *d, uint64_t series, sb_str field, int64
     return rc;
 }
 
-/* ---- the vtable ---- */
+int tsdb__scan(tsdb_engine *e, tsdb__db *d, uint64_t series, sb_str field, int64_t tmin,
+               int64_t tmax, tsdb_chunk_cb cb, void *arg, uint64_t *wseq, sb_errbuf *err)
+{
+    (void)e;
+    return scan(NULL, d, series, field, tmin, tmax, cb, arg, wseq, err);
+}
+
+/* ---- the vtables ---- */
+
+static bool is_nowait(const tsdb_source *s)
+{
+    return s->vt == &tsdb__engine_nowait_vt;
+}
 
 static tsdb_engine *eng(tsdb_source *s)
 {
-    return (tsdb_engine *)s;
+    return is_nowait(s) ? ((tsdb_nowait *)s)->e : (tsdb_engine *)s;
+}
+
+/* Charges n items to a non-blocking view's budget: 0, or -TSDB_E_BUSY
+ * once it is spent. Free for the blocking view. */
+static int spend(tsdb_source *s, size_t n, sb_errbuf *err)
+{
+    if (!is_nowait(s))
+        return 0;
+    tsdb_nowait *v = (tsdb_nowait *)s;
+    v->spent += n;
+    return v->spent <= v->budget ? 0 : busy(err, "over the budget of a quick read");
+}
+
+/* The database a walk reads: 0 with *d a ref or NULL (none of that name),
+ * or -TSDB_E_BUSY from the non-blocking view when the list is locked. */
+static int walk_db(tsdb_source *s, sb_str name, tsdb__db **d, sb_errbuf *err)
+{
+    if (!is_nowait(s)) {
+        *d = tsdb__db_get(eng(s), name);
+        return 0;
+    }
+    if (!tsdb__db_get_nowait(eng(s), name, d))
+        return busy(err, "the database list is being changed");
+    return 0;
+}
+
+/* walk_db, then the database's lock shared: 0 with *d locked (or NULL),
+ * or -TSDB_E_BUSY with nothing held. */
+static int walk_begin(tsdb_source *s, sb_str name, tsdb__db **d, sb_errbuf *err)
+{
+    int rc = walk_db(s, name, d, err);
+    if (rc || !*d)
+        return rc;
+    if (!rdlock(&(*d)->lock, is_nowait(s))) {
+        tsdb__db_unref(*d);
+        *d = NULL;
+        return busy(err, "the database is being written");
+    }
+    return 0;
 }
 
 static int src_databases(tsdb_source *s, tsdb_name_cb cb, void *arg, sb_errbuf *err)
 {
     tsdb_engine *e = eng(s);
     SB_VEC(tsdb__db *) dbs = {0};
-    pthread_rwlock_rdlock(&e->lock);
+    if (!rdlock(&e->lock, is_nowait(s)))
+        return busy(err, "the database list is being changed");
     for (size_t i = 0; i < e->dbs.len; i++) {
         tsdb__db_ref(e->dbs.items[i]);
         sb_vec_push(&dbs, e->dbs.items[i]);
     }
     pthread_rwlock_unlock(&e->lock);
-    int rc = 0;
+    int rc = spend(s, dbs.len, err);
     for (size_t i = 0; i < dbs.len; i++) {
         if (!rc)
             rc = cb(arg, dbs.items[i]->name);
@@ -369,11 +556,11 @@ static int src_databases(tsdb_source *s, tsdb_name_cb cb, void *arg, sb_errbuf *
 
 static int src_measurements(tsdb_source *s, sb_str db, tsdb_name_cb cb, void *arg, sb_errbuf *err)
 {
-    tsdb__db *d = tsdb__db_get(eng(s), db);
-    if (!d)
-        return 0;
+    tsdb__db *d;
+    int rc = walk_begin(s, db, &d, err);
+    if (rc || !d)
+        return rc;
     SB_VEC(sb_str) names = {0};
-    pthread_rwlock_rdlock(&d->lock);
     size_t it = 0;
     sb_map_entry *me;
     while ((me = sb_map_next(&d->meas, &it))) {
@@ -382,9 +569,9 @@ static int src_measurements(tsdb_source *s, sb_str db, tsdb_name_cb cb, void *ar
             sb_vec_push(&names, m->name);
     }
     pthread_rwlock_unlock(&d->lock);
-    if (names.len)
+    rc = spend(s, names.len, err);
+    if (names.len && !rc)
         qsort(names.items, names.len, sizeof(sb_str), cmp_str);
-    int rc = 0;
     for (size_t i = 0; i < names.len && !rc; i++)
         rc = cb(arg, names.items[i]);
     sb_vec_free(&names);
@@ -400,18 +587,18 @@ static int cmp_mfield(const void *a, const void *b)
 static int src_fields(tsdb_source *s, sb_str db, sb_str measurement, tsdb_field_cb cb, void *arg,
                       sb_errbuf *err)
 {
-    tsdb__db *d = tsdb__db_get(eng(s), db);
-    if (!d)
-        return 0;
+    tsdb__db *d;
+    int rc = walk_begin(s, db, &d, err);
+    if (rc || !d)
+        return rc;
     SB_VEC(tsdb__mfield *) fs = {0};
-    pthread_rwlock_rdlock(&d->lock);
     tsdb__meas *m = tsdb__meas_get(d, measurement, false);
     for (size_t i = 0; m && i < m->fields.len; i++)
         sb_vec_push(&fs, m->fields.items[i]);
     pthread_rwlock_unlock(&d->lock);
-    if (fs.len)
+    rc = spend(s, fs.len, err);
+    if (fs.len && !rc)
         qsort(fs.items, fs.len, sizeof(*fs.items), cmp_mfield);
-    int rc = 0;
     for (size_t i = 0; i < fs.len && !rc; i++)
         rc = cb(arg, fs.items[i]->name, fs.items[i]->type);
     sb_vec_free(&fs);
@@ -443,12 +630,12 @@ static int cmp_series(const void *a, const void *b)
 static int src_series(tsdb_source *s, sb_str db, sb_str measurement, const tsdb_tag *must,
                       size_t nmust, tsdb_series_cb cb, void *arg, sb_errbuf *err)
 {
-    tsdb__db *d = tsdb__db_get(eng(s), db);
-    if (!d)
-        return 0;
+    tsdb__db *d;
+    int rc = walk_begin(s, db, &d, err);
+    if (rc || !d)
+        return rc;
     SB_VEC(tsdb__series *) out = {0};
     sb_buf pair = SB_BUF_INIT;
-    pthread_rwlock_rdlock(&d->lock);
     tsdb__meas *m = tsdb__meas_get(d, measurement, false);
     const tsdb__posting *best = m ? &m->series : NULL;
     /* Walk the shortest posting list and check the other pairs on each
@@ -463,7 +650,9 @@ static int src_series(tsdb_source *s, sb_str db, sb_str measurement, const tsdb_
         if (p->len < best->len)
             best = p;
     }
-    for (size_t i = 0; best && i < best->len; i++) {
+    if (best)
+        rc = spend(s, best->len * TSDB_NOWAIT_SERIES_COST, err);
+    for (size_t i = 0; best && !rc && i < best->len; i++) {
         tsdb__series *x = best->items[i];
         bool ok = true;
         for (size_t j = 0; j < nmust && ok; j++)
@@ -475,7 +664,6 @@ static int src_series(tsdb_source *s, sb_str db, sb_str measurement, const tsdb_
     sb_buf_free(&pair);
     if (out.len)
         qsort(out.items, out.len, sizeof(*out.items), cmp_series);
-    int rc = 0;
     for (size_t i = 0; i < out.len && !rc; i++) {
         tsdb__series *x = out.items[i];
         tsdb_series_info info = {x->id, x->key, x->m->name, x->tags, x->ntags};
@@ -489,10 +677,11 @@ static int src_series(tsdb_source *s, sb_str db, sb_str measurement, const tsdb_
 static int src_scan(tsdb_source *s, sb_str db, uint64_t series, sb_str field, int64_t tmin,
                     int64_t tmax, tsdb_chunk_cb cb, void *arg, sb_errbuf *err)
 {
-    tsdb__db *d = tsdb__db_get(eng(s), db);
-    if (!d)
-        return 0;
-    int rc = tsdb__scan(eng(s), d, series, field, tmin, tmax, cb, arg, NULL, err);
+    tsdb__db *d;
+    int rc = walk_db(s, db, &d, err);
+    if (rc || !d)
+        return rc;
+    rc = scan(s, d, series, field, tmin, tmax, cb, arg, NULL, err);
     tsdb__db_unref(d);
     return rc;
 }
@@ -506,12 +695,12 @@ static int src_rollup(tsdb_source *s, sb_str db, uint64_t series, sb_str field, 
         w++;
     if (w == e->o.nrollups || tmin > tmax)
         return 1;
-    tsdb__db *d = tsdb__db_get(e, db);
-    if (!d)
-        return 1;
+    tsdb__db *d;
+    int rc = walk_begin(s, db, &d, err);
+    if (rc || !d)
+        return rc ? rc : 1;
     SB_VEC(tsdb_rollup_row) rows = {0};
     bool decline = false;
-    pthread_rwlock_rdlock(&d->lock);
     tsdb__sfield *sf = NULL;
     if (series >= 1 && series <= d->series.len)
         sf = tsdb__sfield_find(d->series.items[series - 1], field);
@@ -519,18 +708,11 @@ static int src_rollup(tsdb_source *s, sb_str db, uint64_t series, sb_str field, 
         decline = true;
     } else {
         const tsdb__rvec *rv = &sf->roll[w];
-        size_t lo = 0, hi = rv->len;
-        while (lo < hi) {
-            size_t mid = (lo + hi) / 2;
-            if (rv->items[mid].start < tmin)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        for (size_t i = lo; i < rv->len && !decline; i++) {
+        size_t lo = tsdb__rrow_lower(rv, tmin), hi = tsdb__rrow_lower(rv, tmax - (width - 1) + 1);
+        /* Charged before the copy: a wide range must not hold the lock. */
+        rc = spend(s, hi - lo, err);
+        for (size_t i = lo; i < hi && !decline && !rc; i++) {
             const tsdb__rrow *r = &rv->items[i];
-            if (r->start > tmax - (width - 1))
-                break;
             if (tsdb__rrow_dirty(r))
                 decline = true;
             else if (r->count)
@@ -539,21 +721,19 @@ static int src_rollup(tsdb_source *s, sb_str db, uint64_t series, sb_str field, 
     }
     pthread_rwlock_unlock(&d->lock);
     tsdb__db_unref(d);
-    int rc = 1;
-    if (!decline) {
-        rc = 0;
-        for (size_t i = 0; i < rows.len && !rc; i += 1024)
-            rc = cb(arg, rows.items + i, SB_MIN(1024, rows.len - i));
-    }
+    if (!rc && decline)
+        rc = 1;
+    for (size_t i = 0; i < rows.len && !rc; i += 1024)
+        rc = cb(arg, rows.items + i, SB_MIN(1024, rows.len - i));
     sb_vec_free(&rows);
     return rc;
 }
 
-const tsdb_source_vt tsdb__engine_vt = {
-    .databases = src_databases,
-    .measurements = src_measurements,
-    .fields = src_fields,
-    .series = src_series,
-    .scan = src_scan,
-    .rollup = src_rollup,
-};
+/* Both views run the same functions, which tell them apart by the vtable. */
+#define ENGINE_VT                                                                                  \
+    {                                                                                              \
+        .databases = src_databases, .measurements = src_measurements, .fields = src_fields,        \
+        .series = src_series, .scan = src_scan, .rollup = src_rollup,                              \
+    }
+const tsdb_source_vt tsdb__engine_vt = ENGINE_VT;
+const tsdb_source_vt tsdb__engine_nowait_vt = ENGINE_VT;

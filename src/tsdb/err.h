@@ -20,7 +20,8 @@
     X(NODB, "database not found")                                                                  \
     X(CONFLICT, "field type conflict")                                                             \
     X(RETENTION, "points beyond retention policy")                                                 \
-    X(NAME, "invalid name")
+    X(NAME, "invalid name")                                                                        \
+    X(BUSY, "would block")
 
 typedef enum tsdb_err {
 #define TSDB__ERR_ENUM(name, msg) TSDB_E_##name,

@@ -25,6 +25,13 @@ bool ex__fail(ex_ctx *c, const char *fmt, ...)
     return false;
 }
 
+bool ex__source_fail(ex_ctx *c, int rc, const sb_errbuf *err)
+{
+    if (rc == -(int)TSDB_E_BUSY)
+        c->busy = true;
+    return ex__fail(c, "%s", err->msg[0] ? err->msg : "storage error");
+}
+
 ex_regex *ex__regex(ex_ctx *c, sb_str pattern)
 {
     for (size_t i = 0; i < c->nregexes; i++)
@@ -92,7 +99,7 @@ bool ex__resolve_db(ex_ctx *c, sb_str explicit_db, sb_str *db)
     sb_errbuf err = {{0}};
     int rc = c->src->vt->databases(c->src, db_find_cb, &f, &err);
     if (rc < 0)
-        return ex__fail(c, "%s", err.msg[0] ? err.msg : "storage error");
+        return ex__source_fail(c, rc, &err);
     if (!f.found)
         return ex__fail(c, "database not found: %.*s", SB_STR_FMT(d));
     *db = d;
@@ -111,7 +118,8 @@ static void run_ddl(ex_ctx *c, const iql_stmt *st)
         ex__fail(c, "%s", err.msg[0] ? err.msg : "failed");
 }
 
-static void run_stmt(tsdb_source *src, const iql_stmt *st, size_t id, const tsdb_exec_opts *o,
+/* Runs one statement and writes its result; false when it gave up busy. */
+static bool run_stmt(tsdb_source *src, const iql_stmt *st, size_t id, const tsdb_exec_opts *o,
                      sb_buf *out)
 {
     sb_arena arena;
@@ -144,18 +152,25 @@ static void run_stmt(tsdb_source *src, const iql_stmt *st, size_t id, const tsdb
         ex__regex_free(c.regexes[i].re);
     sb_buf_free(&series);
     sb_arena_deinit(&arena);
+    return !c.busy;
 }
 
-void tsdb_exec_query(tsdb_source *src, const iql_query *q, const tsdb_exec_opts *o,
-                     sb_buf *json_out)
+tsdb_err tsdb_exec_query(tsdb_source *src, const iql_query *q, const tsdb_exec_opts *o,
+                         sb_buf *json_out)
 {
+    if (o->quick_buckets)
+        for (size_t i = 0; i < q->nstmts; i++)
+            if (q->stmts[i].kind == IQL_CREATE_DATABASE || q->stmts[i].kind == IQL_DROP_DATABASE)
+                return TSDB_E_BUSY;
     sb_buf_puts(json_out, "{\"results\":[");
     for (size_t i = 0; i < q->nstmts; i++) {
         if (i)
             sb_buf_putc(json_out, ',');
-        run_stmt(src, &q->stmts[i], i, o, json_out);
+        if (!run_stmt(src, &q->stmts[i], i, o, json_out))
+            return TSDB_E_BUSY;
     }
     sb_buf_puts(json_out, "]}");
+    return TSDB_E_OK;
 }
 
 void tsdb_exec_text(tsdb_source *src, sb_str text, const tsdb_exec_opts *o, sb_buf *json_out)

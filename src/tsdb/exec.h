@@ -39,12 +39,23 @@ typedef struct tsdb_exec_opts {
                              emit; 0: no limit */
     tsdb_exec_ddl_fn ddl; /* NULL: CREATE/DROP DATABASE answer an error */
     void *ddl_arg;
+    /* Nonzero makes the run a quick one, for a caller that must not spend
+     * long (with a source that gives up rather than wait,
+     * tsdb_engine_nowait): a SELECT that needs more buckets than this
+     * gives up too. */
+    size_t quick_buckets;
 } tsdb_exec_opts;
 
 /* Runs every statement of q over src and appends the whole JSON document
- * to json_out. Never fails as a whole: errors are per statement. */
-void tsdb_exec_query(tsdb_source *src, const iql_query *q, const tsdb_exec_opts *o,
-                     sb_buf *json_out);
+ * to json_out. Errors are per statement, with one exception: when the
+ * source answers -TSDB_E_BUSY or a SELECT needs more than quick_buckets,
+ * the run stops there and returns TSDB_E_BUSY, json_out holding part of a
+ * document that the caller discards (to run q again without the bounds).
+ * A quick run never runs CREATE or DROP DATABASE: it gives up before the
+ * first statement when q has one, so that nothing is done twice.
+ * Otherwise TSDB_E_OK. */
+tsdb_err tsdb_exec_query(tsdb_source *src, const iql_query *q, const tsdb_exec_opts *o,
+                         sb_buf *json_out);
 
 /* Parses text and runs it; a parse error gives InfluxDB's top-level
  * {"error":"error parsing query: ..."}. */

@@ -46,14 +46,23 @@ tsdb_type ex__call_type(const ex_call *k, tsdb_type t)
     }
 }
 
+/* Room for n points in all (a run's worth at once: a series of a few
+ * hundred points was four reallocs). */
+static void pts_reserve(ex_acc *a, size_t n)
+{
+    if (n <= a->cap)
+        return;
+    size_t cap = a->cap ? a->cap * 2 : 16;
+    a->cap = cap > n ? cap : n;
+    a->pts = realloc(a->pts, a->cap * sizeof(ex_pt));
+    if (!a->pts)
+        abort();
+}
+
 static void push_pt(ex_acc *a, int64_t t, uint32_t seq, double f, int64_t i, bool is_int)
 {
-    if (a->npts == a->cap) {
-        a->cap = a->cap ? a->cap * 2 : 16;
-        a->pts = realloc(a->pts, a->cap * sizeof(ex_pt));
-        if (!a->pts)
-            abort();
-    }
+    if (a->npts == a->cap)
+        pts_reserve(a, a->npts + 1);
     ex_pt *p = &a->pts[a->npts++];
     p->t = t;
     p->seq = seq;
@@ -222,6 +231,8 @@ static void top_add(ex_acc *a, const ex_call *k, int64_t t, double f, int64_t i,
             break;                                                                                 \
         case EX_PERCENTILE:                                                                        \
         case EX_MEDIAN:                                                                            \
+            if (!a->sk)                                                                            \
+                pts_reserve(a, SB_MIN(a->npts + (to - from), (size_t)EX_EXACT_MAX + 1));           \
             for (size_t x = from; x < to; x++)                                                     \
                 quantile_add(a, t[x], k->seq, (double)v[x], TYPE == TSDB_INT ? (int64_t)v[x] : 0,  \
                              TYPE == TSDB_INT);                                                    \

@@ -48,6 +48,7 @@ typedef struct ex_ctx {
     sb_buf *series;  /* the statement's "series" array items */
     size_t nseries;  /* written so far */
     bool failed;
+    bool busy;     /* failed on -TSDB_E_BUSY or busy_buckets: the run stops */
     sb_errbuf err; /* the statement's error when failed */
     /* Regexes compiled for this statement, by pattern text. */
     struct {
@@ -60,6 +61,9 @@ typedef struct ex_ctx {
 
 /* Records the statement's error (the first one wins) and returns false. */
 bool ex__fail(ex_ctx *c, const char *fmt, ...) SB_PRINTF(2, 3);
+/* The same for a source's error rc (< 0) with its detail; -TSDB_E_BUSY
+ * also marks the statement busy. Returns false. */
+bool ex__source_fail(ex_ctx *c, int rc, const sb_errbuf *err);
 /* A cached compiled regex for pattern; NULL (statement failed) if bad. */
 ex_regex *ex__regex(ex_ctx *c, sb_str pattern);
 /* Matches through the cache; false with the statement failed when the

@@ -534,7 +534,7 @@ static bool load_schema(ex_ctx *c, plan *p, meas *m)
     if (rc < 0) {
         sb_vec_free(&fl.names);
         sb_vec_free(&fl.types);
-        return ex__fail(c, "%s", err.msg[0] ? err.msg : "storage error");
+        return ex__source_fail(c, rc, &err);
     }
     size_t n = fl.names.len;
     m->schema.nfields = n;
@@ -592,7 +592,7 @@ static bool load_series(ex_ctx *c, plan *p, meas *m)
     if (c->failed)
         return false;
     if (rc < 0)
-        return ex__fail(c, "%s", err.msg[0] ? err.msg : "storage error");
+        return ex__source_fail(c, rc, &err);
     p->nseries_read += m->series.len;
     /* Every tag key, for GROUP BY * and wildcards. */
     SB_VEC(sb_str) keys = {0};
@@ -768,7 +768,7 @@ static bool read_rows(ex_ctx *c, plan *p, meas *m, const series *s, const bool *
         if (c->failed)
             ok = false;
         else if (rc < 0)
-            ok = ex__fail(c, "%s", err.msg[0] ? err.msg : "storage error");
+            ok = ex__source_fail(c, rc, &err);
     }
     while (ok) {
         int64_t t = INT64_MAX;
@@ -1327,7 +1327,7 @@ static bool feed_series(agg_ctx *a, const series *s, rollup_plan *rp)
         if (c->failed)
             return false;
         if (rc < 0)
-            return ex__fail(c, "%s", err.msg[0] ? err.msg : "storage error");
+            return ex__source_fail(c, rc, &err);
     }
     return true;
 }
@@ -1400,7 +1400,7 @@ static ex_val aux_value(row_env *r, const iql_expr *e)
     int rc = r->c->src->vt->scan(r->c->src, r->p->db, se->id, r->m->schema.fields[fi], r->t, r->t,
                                  aux_cb, &a, &err);
     if (rc < 0) {
-        ex__fail(r->c, "%s", err.msg[0] ? err.msg : "storage error");
+        ex__source_fail(r->c, rc, &err);
         a.v.type = EX_NULL;
     }
     return a.v;
@@ -1693,10 +1693,11 @@ static void run_agg(ex_ctx *c, plan *p, meas *m, slimiter *sl)
                         if (p->calls[q].fidx < 0)
                             continue;
                         sb_errbuf err = {{0}};
-                        if (c->src->vt->scan(c->src, p->db, m->series.items[g->members.items[k]].id,
-                                             p->calls[q].field, p->tr.min, p->tr.max, first_cb, &a,
-                                             &err) < 0)
-                            ex__fail(c, "%s", err.msg[0] ? err.msg : "storage error");
+                        int rc = c->src->vt->scan(
+                            c->src, p->db, m->series.items[g->members.items[k]].id,
+                            p->calls[q].field, p->tr.min, p->tr.max, first_cb, &a, &err);
+                        if (rc < 0)
+                            ex__source_fail(c, rc, &err);
                     }
                 if (a.first == INT64_MAX)
                     continue;
@@ -1710,6 +1711,11 @@ static void run_agg(ex_ctx *c, plan *p, meas *m, slimiter *sl)
             if (nb > max_buckets / p->ncalls) {
                 ex__fail(c, "max-select-buckets limit exceeded: (%llu/%zu)", (unsigned long long)nb,
                          max_buckets);
+                return;
+            }
+            if (c->o->quick_buckets && nb > c->o->quick_buckets / p->ncalls) {
+                c->busy = true;
+                ex__fail(c, "more buckets than a quick run allows");
                 return;
             }
             a.nbuckets = (size_t)nb;
@@ -1747,7 +1753,7 @@ static bool collect_measurements(ex_ctx *c, plan *p, name_list *out)
             if (c->failed)
                 return false;
             if (rc < 0)
-                return ex__fail(c, "%s", err.msg[0] ? err.msg : "storage error");
+                return ex__source_fail(c, rc, &err);
         } else {
             sb_vec_push(&out->names, src->name);
         }

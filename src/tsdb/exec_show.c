@@ -64,7 +64,7 @@ static bool storage_fail(ex_ctx *c, int rc, const sb_errbuf *err)
     if (c->failed)
         return true;
     if (rc < 0) {
-        ex__fail(c, "%s", err->msg[0] ? err->msg : "storage error");
+        ex__source_fail(c, rc, err);
         return true;
     }
     return false;

@@ -277,14 +277,7 @@ bool tsdb__rollup_add(const tsdb_engine *e, tsdb__sfield *sf, int64_t t, double 
             }
             row = &rv->items[rv->len - 1];
         } else {
-            size_t lo = 0, hi = rv->len;
-            while (lo < hi) {
-                size_t mid = (lo + hi) / 2;
-                if (rv->items[mid].start < b)
-                    lo = mid + 1;
-                else
-                    hi = mid;
-            }
+            size_t lo = tsdb__rrow_lower(rv, b);
             if (lo == rv->len || rv->items[lo].start != b) {
                 rvec_grow(rv);
                 memmove(&rv->items[lo + 1], &rv->items[lo], (rv->len - lo) * sizeof(*rv->items));
@@ -315,4 +308,17 @@ void tsdb__sfield_append(const tsdb_engine *e, tsdb__db *d, tsdb__sfield *sf, in
     if (t > sf->max_time)
         sf->max_time = t;
     sf->wseq++;
+}
+
+size_t tsdb__rrow_lower(const tsdb__rvec *rv, int64_t t)
+{
+    size_t lo = 0, hi = rv->len;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (rv->items[mid].start < t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
 }

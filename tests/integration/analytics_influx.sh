@@ -254,6 +254,32 @@ eq "a new team viewer queries" "$(qs "$LV")" 200
 eq "is removed" "$(call "$OWN" DELETE "/teams/$T/members/$LV_ID")" 200
 eq "and sees the database no more: 404" "$(qs "$LV")" 404
 
+# ---- access changes reach /query and /write at once ----
+# The analytics routes remember a project's access record (roles, owner,
+# team policy) for up to a second per thread (projects/access_memo.c); a
+# role changed, a project role taken away or a project deleted must be
+# seen by the very next request. Each is remembered on every loop first.
+wr() { write "$ED" "$P" 'memo v=1 1000000000'; }
+for _ in 1 2 3 4; do wr >/dev/null; done
+eq "an editor writes" "$(wr)" 204
+eq "is made a viewer" "$(call "$OWN" PATCH "/teams/$T/members/$ED_ID" '{"role":"viewer"}')" 200
+eq "and may write no more: 403" "$(wr)" 403
+eq "is made an editor again" "$(call "$OWN" PATCH "/teams/$T/members/$ED_ID" '{"role":"editor"}')" 200
+eq "and writes again" "$(wr)" 204
+qp() { http -G -H "Authorization: Token $OUT" "$SB_URL/query" --data-urlencode "q=SHOW MEASUREMENTS" --data-urlencode "db=$PUB"; }
+eq "an outsider is given a project role" "$(call "$OWN" PUT "/projects/$PUB/members" "{\"user_id\":\"$OUT_ID\",\"role\":\"viewer\"}")" 200
+for _ in 1 2 3 4; do qp >/dev/null; done
+eq "and queries that project" "$(qp)" 200
+eq "the role is taken away" "$(call "$OWN" PUT "/projects/$PUB/members" "{\"user_id\":\"$OUT_ID\",\"role\":\"none\"}")" 200
+eq "and the next /query: 404" "$(qp)" 404
+call "$OWN" POST /projects "{\"name\":\"Gone\",\"team_id\":\"$T\",\"visibility\":\"public\"}" >/dev/null
+G=$(body | jget id)
+qg() { http -G -H "Authorization: Token $VW" "$SB_URL/query" --data-urlencode "q=SHOW MEASUREMENTS" --data-urlencode "db=$G"; }
+for _ in 1 2 3 4; do qg >/dev/null; done
+eq "a viewer queries a team project" "$(qg)" 200
+eq "which is deleted" "$(call "$OWN" DELETE "/projects/$G")" 200
+eq "and is not found at once: 404" "$(qg)" 404
+
 # ---- influxd down ----
 sb_stop_influxd
 eq "the dashboard: 503" "$(call "$VW" GET "/projects/$P/analytics?metric=page_views" "" -D "$SB_TMP/h")" 503
