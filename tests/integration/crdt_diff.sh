@@ -4,9 +4,9 @@
 # (tests/crdt/yref.mjs), which then validates the harness itself. No server,
 # no database. SITEBASE_CRDT_CASES (default 300) and SITEBASE_CRDT_SEED
 # (default: a new one each run, printed; under CI=true a fixed one, so that
-# CI gives the same answer for the same code: see tests/crdt/README.md,
-# "Open divergences") choose the cases, SITEBASE_CRDT_SECONDS (default 30)
-# bounds them.
+# CI gives the same answer for the same code: tests/crdt/README.md, "The
+# echo check, and a fixed seed in CI") choose the cases,
+# SITEBASE_CRDT_SECONDS (default 30) bounds them.
 # Then deliberately broken engines (tests/crdt/broken.mjs) must be caught,
 # and a partial one must pass with its skips counted (skipped when
 # SITEBASE_CRDT_SELFCHECK=0: the run against the C engine, which checks the
@@ -16,8 +16,7 @@ root=${SITEBASE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 crdt=$root/tests/crdt
 [ -d "$root/tests/node_modules/yjs" ] || { echo "FAIL tests/node_modules/yjs is missing: run scripts/deps.sh"; exit 1; }
 
-# Seed 1 passes all of its 2000 cases against the C engine today; random
-# seeds still find the open divergences now and then.
+# Random seeds keep exploring outside CI.
 if [ "${CI:-}" = true ] && [ -z "${SITEBASE_CRDT_SEED:-}" ]; then
     SITEBASE_CRDT_SEED=1
 fi
