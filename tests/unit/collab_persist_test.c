@@ -5,7 +5,8 @@
  * structs keeps its log; documents do not see each other's rows; a log
  * shared by several nodes (next free seqs, reading what was missed, a
  * state that never moves back); a group append over several documents,
- * all or nothing.
+ * all or nothing; documents written before the layout of migration 11
+ * load the same after it.
  * drivers: sqlite postgres */
 #include "cmocka_prelude.h"
 
@@ -14,6 +15,7 @@
 #include "collab/persist.h"
 #include "crdt/crdt.h"
 #include "store/migrate.h"
+#include "store/store_int.h"
 #include "store_fixture.h"
 
 #define PROJECT "01a21734-9339-76e8-b612-a4b7b255d806"
@@ -22,12 +24,8 @@ typedef fixture_db fx;
 
 static int test_no;
 
-static int setup(void **state)
+static int seed(fx *f)
 {
-    fx *f = calloc(1, sizeof *f);
-    test_no++;
-    if (fixture_db_open(f, "cp", test_no) != 0)
-        return -1;
     if (store_exec(f->s,
                    "INSERT INTO users (id, email, created_at, updated_at) VALUES "
                    "('01a21734-0000-7000-8000-000000000001', 'o@example.com', 1, 1);"
@@ -37,8 +35,49 @@ static int setup(void **state)
         fprintf(stderr, "fixture rows: %s\n", E.msg);
         return -1;
     }
+    return 0;
+}
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    test_no++;
+    if (fixture_db_open(f, "cp", test_no) != 0 || seed(f) != 0)
+        return -1;
     *state = f;
     return 0;
+}
+
+/* A store whose schema stops at migration `upto`: what an older binary
+ * left behind. */
+static int setup_at(void **state, int upto)
+{
+    fx *f = calloc(1, sizeof *f);
+    test_no++;
+    snprintf(f->dir, sizeof f->dir, "/tmp/cp.XXXXXX");
+    if (!mkdtemp(f->dir))
+        return -1;
+    snprintf(f->data, sizeof f->data, "%s/data", f->dir);
+    if (fixture_store_open("cp", test_no, f->data, f->schema, sizeof f->schema, f->url,
+                           sizeof f->url, &f->s) != 0)
+        return -1;
+    store_migration old[64];
+    size_t n = 0;
+    for (const store_migration *m = store_migrations; m->driver; m++)
+        if (strcmp(m->driver, store_driver_name(driver)) == 0 && m->version <= upto && n < 63)
+            old[n++] = *m;
+    old[n] = (store_migration){0};
+    if (store__migrate_from(f->s, old, NULL, &E) != STORE_OK) {
+        fprintf(stderr, "migrate to %d: %s\n", upto, E.msg);
+        return -1;
+    }
+    *state = f;
+    return seed(f);
+}
+
+static int setup_at_10(void **state)
+{
+    return setup_at(state, 10);
 }
 
 static int teardown(void **state)
@@ -319,6 +358,75 @@ static void test_group_append(void **state)
     crdt_doc_free(w);
 }
 
+/* Text, seq and log rows of doc, as one string to compare. */
+static void snapshot(fx *f, const char *doc, char *out, size_t cap)
+{
+    int64_t seq, nlog;
+    char *t = load_text(f, doc, &seq, &nlog);
+    snprintf(out, cap, "%s seq=%lld log=%lld", t, (long long)seq, (long long)nlog);
+    free(t);
+}
+
+/* Migration 11 (SQLite) rebuilds both collab tables: states and logs
+ * written before it load the same after it, and appends go on from the
+ * same seqs. */
+static void test_layout_upgrade(void **state)
+{
+    fx *f = *state;
+    crdt_doc *w = crdt_doc_new(7, true), *w2 = crdt_doc_new(8, true);
+    sb_buf u = SB_BUF_INIT;
+    insert(w, 0, "world", &u);
+    append(f, "code:a.js", 1, &u);
+    insert(w, 0, "hello ", &u);
+    append(f, "code:a.js", 2, &u);
+    int64_t nlog;
+    assert_true(collab_persist_compact(f->s, PROJECT, "code:a.js", 9, &nlog, NULL, &E));
+    insert(w, 11, "!", &u);
+    append(f, "code:a.js", 3, &u);
+    insert(w2, 0, "other", &u);
+    append(f, "code:b.js", 1, &u);
+    char a0[128], b0[128], a1[128], b1[128];
+    snapshot(f, "code:a.js", a0, sizeof a0);
+    snapshot(f, "code:b.js", b0, sizeof b0);
+    assert_string_equal(a0, "\"hello world!\" seq=3 log=1");
+    assert_string_equal(b0, "\"other\" seq=1 log=1");
+
+    assert_int_equal(store_migrate(f->s, NULL, &E), STORE_OK);
+    snapshot(f, "code:a.js", a1, sizeof a1);
+    snapshot(f, "code:b.js", b1, sizeof b1);
+    assert_string_equal(a1, a0);
+    assert_string_equal(b1, b0);
+    if (driver == STORE_SQLITE) {
+        store_stmt *st;
+        assert_int_equal(store_prepare(f->s,
+                                       "SELECT sql FROM sqlite_master WHERE type = 'table' AND "
+                                       "name = $1",
+                                       &st, &E),
+                         STORE_OK);
+        store_bind_cstr(st, 1, "collab_updates");
+        assert_int_equal(store_step(st, &E), STORE_ROW);
+        assert_non_null(strstr(store_col_text(st, 0, NULL), "WITHOUT ROWID"));
+        store_reset(st);
+        store_bind_cstr(st, 1, "collab_docs");
+        assert_int_equal(store_step(st, &E), STORE_ROW);
+        assert_null(strstr(store_col_text(st, 0, NULL), "WITHOUT ROWID"));
+        store_reset(st);
+    }
+
+    /* The next free seq is the one after the log's last. */
+    insert(w, 0, ">", &u);
+    sb_str part = sb_buf_str(&u);
+    int64_t first;
+    assert_true(collab_persist_append_next(f->s, PROJECT, "code:a.js", &part, 1, 10, &first, &E));
+    assert_int_equal(first, 4);
+    assert_true(collab_persist_compact(f->s, PROJECT, "code:a.js", 11, &nlog, NULL, &E));
+    snapshot(f, "code:a.js", a1, sizeof a1);
+    assert_string_equal(a1, "\">hello world!\" seq=4 log=0");
+    sb_buf_free(&u);
+    crdt_doc_free(w);
+    crdt_doc_free(w2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -327,6 +435,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_duplicate_seq_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shared_log, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_append, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_layout_upgrade, setup_at_10, teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
