@@ -321,44 +321,45 @@ bool collab_persist_since(store *db, const char *project_id, const char *doc, in
  * rebuild (refused rows stay skipped), never a byte merge that could carry
  * a refused row into the state. A document with pending structs (updates
  * whose dependencies never arrived) keeps its log: encoding would drop
- * them.
- *
- * The reading and encoding, the long part, happen in a read transaction,
- * so appends to every document go on meanwhile; the write transaction only
- * stores the state and deletes the rows it folded. Rows appended after the
- * read have higher seqs (a seq is the log's maximum + 1, taken in the
- * appender's transaction), so they stay. */
-bool collab_persist_compact(store *db, const char *project_id, const char *doc, int64_t now_us,
-                            int64_t *nlog, int64_t *state_len, sb_errbuf *err)
+ * them. All in a read transaction, so appends to every document go on
+ * meanwhile. */
+bool collab_persist_fold_read(store *db, const char *project_id, const char *doc, collab_fold *f,
+                              sb_errbuf *err)
 {
-    if (state_len)
-        *state_len = 0;
+    *f = (collab_fold){.state = SB_BUF_INIT, .state_vector = SB_BUF_INIT};
     sb_errbuf why;
     store_err e = store_begin_read(db, &why);
     if (e != STORE_OK)
         return fail(db, err, "beginning a collab compaction", e, &why);
     load_ctx l = {.doc = crdt_doc_new(1, true)};
-    sb_buf state = SB_BUF_INIT, sv = SB_BUF_INIT;
-    bool ok = false;
-    if (!load_into(db, project_id, doc, &l, err))
-        goto out;
+    bool ok = load_into(db, project_id, doc, &l, err);
     store_rollback(db, NULL); /* read-only */
-    if (l.nlog == 0 || crdt_doc_has_pending(l.doc)) {
-        *nlog = l.nlog;
-        ok = true;
-        goto out;
+    if (ok) {
+        f->nlog = l.nlog;
+        f->through_seq = l.last_seq;
+        if (l.nlog > 0 && !crdt_doc_has_pending(l.doc)) {
+            crdt_err ce = crdt_doc_encode_state(l.doc, NULL, 0, &f->state);
+            if (ce != CRDT_OK)
+                ok = sb_errf(err, "encoding a collab state: %s", crdt_strerror(ce));
+            else
+                crdt_doc_encode_state_vector(l.doc, &f->state_vector);
+        }
     }
-    crdt_err ce = crdt_doc_encode_state(l.doc, NULL, 0, &state);
-    if (ce != CRDT_OK) {
-        sb_errf(err, "encoding a collab state: %s", crdt_strerror(ce));
-        goto out;
-    }
-    crdt_doc_encode_state_vector(l.doc, &sv);
-    e = store_begin(db, &why);
-    if (e != STORE_OK) {
-        fail(db, err, "beginning a collab compaction", e, &why);
-        goto out;
-    }
+    crdt_doc_free(l.doc);
+    if (!ok)
+        collab_fold_free(f);
+    return ok;
+}
+
+/* Rows appended after the read have higher seqs (a seq is the log's
+ * maximum + 1, taken in the appender's transaction), so they stay. */
+bool collab_persist_fold_write(store *db, const char *project_id, const char *doc,
+                               const collab_fold *f, int64_t now_us, sb_errbuf *err)
+{
+    sb_errbuf why;
+    store_err e = store_begin(db, &why);
+    if (e != STORE_OK)
+        return fail(db, err, "beginning a collab compaction", e, &why);
     store_stmt *st;
     e = store_prepare(db,
                       "INSERT INTO collab_docs (project_id, doc, state, state_vector, "
@@ -368,52 +369,61 @@ bool collab_persist_compact(store *db, const char *project_id, const char *doc, 
                       "updated_at = excluded.updated_at "
                       "WHERE collab_docs.through_seq < excluded.through_seq",
                       &st, &why);
-    if (e != STORE_OK) {
-        fail(db, err, "preparing a collab compaction", e, &why);
-        goto out;
-    }
+    if (e != STORE_OK)
+        return fail(db, err, "preparing a collab compaction", e, &why);
     store_bind_cstr(st, 1, project_id);
     store_bind_cstr(st, 2, doc);
-    store_bind_blob(st, 3, state.ptr, state.len);
-    store_bind_blob(st, 4, sv.ptr, sv.len);
-    store_bind_int(st, 5, l.last_seq);
+    store_bind_blob(st, 3, f->state.ptr, f->state.len);
+    store_bind_blob(st, 4, f->state_vector.ptr, f->state_vector.len);
+    store_bind_int(st, 5, f->through_seq);
     store_bind_int(st, 6, now_us);
     e = store_step(st, &why);
     store_reset(st);
-    if (e != STORE_DONE) {
-        fail(db, err, "writing a collab state", e, &why);
-        goto out;
-    }
+    if (e != STORE_DONE)
+        return fail(db, err, "writing a collab state", e, &why);
     /* Also when a state through a later seq was kept: it holds these rows. */
     e = store_prepare(db,
                       "DELETE FROM collab_updates WHERE project_id = $1 AND doc = $2 AND seq <= $3",
                       &st, &why);
-    if (e != STORE_OK) {
-        fail(db, err, "preparing a collab log trim", e, &why);
-        goto out;
-    }
+    if (e != STORE_OK)
+        return fail(db, err, "preparing a collab log trim", e, &why);
     store_bind_cstr(st, 1, project_id);
     store_bind_cstr(st, 2, doc);
-    store_bind_int(st, 3, l.last_seq);
+    store_bind_int(st, 3, f->through_seq);
     e = store_step(st, &why);
     store_reset(st);
-    if (e != STORE_DONE) {
-        fail(db, err, "trimming a collab log", e, &why);
-        goto out;
-    }
+    if (e != STORE_DONE)
+        return fail(db, err, "trimming a collab log", e, &why);
     e = store_commit(db, &why);
-    if (e != STORE_OK) {
-        fail(db, err, "committing a collab compaction", e, &why);
-        goto out;
-    }
-    *nlog = 0;
+    if (e != STORE_OK)
+        return fail(db, err, "committing a collab compaction", e, &why);
+    return true;
+}
+
+void collab_fold_free(collab_fold *f)
+{
+    sb_buf_free(&f->state);
+    sb_buf_free(&f->state_vector);
+}
+
+bool collab_persist_compact(store *db, const char *project_id, const char *doc, int64_t now_us,
+                            int64_t *nlog, int64_t *state_len, sb_errbuf *err)
+{
     if (state_len)
-        *state_len = (int64_t)state.len;
-    ok = true;
-out:
-    store_rollback(db, NULL);
-    crdt_doc_free(l.doc);
-    sb_buf_free(&state);
-    sb_buf_free(&sv);
+        *state_len = 0;
+    collab_fold f;
+    if (!collab_persist_fold_read(db, project_id, doc, &f, err))
+        return false;
+    bool ok = true;
+    *nlog = f.nlog;
+    if (f.state.len > 0) {
+        ok = collab_persist_fold_write(db, project_id, doc, &f, now_us, err);
+        if (ok) {
+            *nlog = 0;
+            if (state_len)
+                *state_len = (int64_t)f.state.len;
+        }
+    }
+    collab_fold_free(&f);
     return ok;
 }

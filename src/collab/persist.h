@@ -69,4 +69,19 @@ bool collab_persist_since(store *db, const char *project_id, const char *doc, in
 bool collab_persist_compact(store *db, const char *project_id, const char *doc, int64_t now_us,
                             int64_t *nlog, int64_t *state_len, sb_errbuf *err);
 
+/* The two halves of collab_persist_compact, for callers that run them on
+ * different threads: the read (long: load and encode) anywhere, the write
+ * where the other writes are. */
+typedef struct collab_fold {
+    sb_buf state;        /* empty: nothing to write (no log, or pending structs) */
+    sb_buf state_vector;
+    int64_t through_seq; /* the last seq read */
+    int64_t nlog;        /* log rows read */
+} collab_fold;
+bool collab_persist_fold_read(store *db, const char *project_id, const char *doc, collab_fold *f,
+                              sb_errbuf *err);
+bool collab_persist_fold_write(store *db, const char *project_id, const char *doc,
+                               const collab_fold *f, int64_t now_us, sb_errbuf *err);
+void collab_fold_free(collab_fold *f);
+
 #endif

@@ -14,7 +14,9 @@
  * still has at most one batch out (its job_running), so a group holds
  * each document at most once. Compactions, which read and encode a whole
  * document, are the rooms' own pool jobs (room_store.c), so no batch
- * waits behind one.
+ * waits behind one; only the state they made is stored here, after the
+ * batches, so SQLite's write lock is only ever held by this thread (at
+ * normal priority) for collaboration.
  *
  * If the group's transaction fails (on PostgreSQL another node may have
  * taken a seq of one document), each batch is appended on its own, so one
@@ -88,7 +90,7 @@ static void append_group(store *db, collab_wjob **g, size_t n)
 static void answer(collab_wjob *j)
 {
     net_loop *loop = j->r->loop;
-    net_loop_post(loop, collab__room_write_done, j);
+    net_loop_post(loop, j->fold ? collab__room_fold_done : collab__room_write_done, j);
     net_loop_release(loop);
 }
 
@@ -107,22 +109,42 @@ static void writer_work(void *arg)
         pthread_mutex_unlock(&h->wlock);
         if (!list)
             break;
+        /* Batches first, in one transaction; then compactions' states,
+         * each in a transaction of its own (a state is stored once per
+         * share of growth, and must not hold up edits). */
+        collab_wjob *folds = NULL, **ftail = &folds;
         size_t n = 0;
-        for (collab_wjob *j = list; j; j = j->next) {
+        for (collab_wjob *j = list, *next; j; j = next) {
+            next = j->next;
+            if (j->fold) {
+                j->next = NULL;
+                *ftail = j;
+                ftail = &j->next;
+                continue;
+            }
             if (n == cap) {
                 cap = cap ? cap * 2 : 16;
                 g = sb_realloc(g, cap * sizeof(*g));
             }
             g[n++] = j;
         }
-        if (db) {
-            append_group(db, g, n);
-        } else {
+        if (!db) {
             for (size_t i = 0; i < n; i++)
                 sb_errf(&g[i]->err, "the worker has no store connection");
+        } else if (n > 0) {
+            append_group(db, g, n);
         }
         for (size_t i = 0; i < n; i++)
             answer(g[i]);
+        for (collab_wjob *j = folds, *next; j; j = next) {
+            next = j->next; /* j is the room's once answered */
+            if (db)
+                j->ok = collab_persist_fold_write(db, j->r->project_id, j->r->doc_name, j->fold,
+                                                  sb_wall_us(), &j->err);
+            else
+                sb_errf(&j->err, "the worker has no store connection");
+            answer(j);
+        }
     }
     free(g);
 }
