@@ -129,10 +129,14 @@ static void on_write_done(h2o_socket_t *sock, const char *err)
         ws_free(ws);
         return;
     }
-    if (ws->wbuf.cap > KEEP_WBUF || ws->out.len == 0)
-        sb_buf_free(&ws->wbuf); /* an idle connection holds no buffer */
-    else
-        sb_buf_reset(&ws->wbuf);
+    if (ws->out.len == 0) { /* an idle connection holds no buffer */
+        sb_buf_free(&ws->wbuf);
+        sb_buf_free(&ws->out);
+    } else if (ws->wbuf.cap > KEEP_WBUF) {
+        sb_buf_free(&ws->wbuf);
+    } else {
+        sb_buf_reset(&ws->wbuf); /* the next write's, after the swap */
+    }
     ws_proceed(ws);
 }
 

@@ -35,6 +35,17 @@ m = await next(ws);
 assert.equal(m.isBinary, true);
 assert.deepEqual(Buffer.from(m.data), bin);
 
+// Every length encoding of a server frame (RFC 6455 5.2: 7 bits up to 125,
+// 16 bits up to 65535, 64 bits beyond), at its edges, byte for byte.
+for (const n of [0, 1, 125, 126, 127, 65535, 65536]) {
+  const b = Buffer.alloc(n);
+  for (let i = 0; i < n; i++) b[i] = (i * 31 + n) & 255;
+  ws.send(b);
+  m = await next(ws);
+  assert.equal(m.isBinary, true);
+  assert.ok(Buffer.from(m.data).equals(b), `a ${n}-byte message comes back whole`);
+}
+
 // 1000 messages in a burst come back complete and in order.
 const got = [];
 const all = new Promise((resolve) => ws.on('message', (d) => { got.push(d.toString()); if (got.length === 1000) resolve(); }));
