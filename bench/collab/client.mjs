@@ -195,9 +195,8 @@ export class Client {
       this.sendFrame(e.frame)
       return
     }
-    const clock = Y.getState(this.doc.store, this.doc.clientID)
-    L.sent.set(L.key(this.doc.clientID, clock), performance.now())
-    this.insert()
+    const at = performance.now() // before the Yjs work, as a prepared edit's stamp is
+    L.sent.set(this.insert(), at) // arrivals come from later turns of the event loop
   }
 
   close () {

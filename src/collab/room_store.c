@@ -236,8 +236,6 @@ void collab__room_write_done(void *arg)
     bool applied = false;
     if (j->ok) {
         r->nlog += (int64_t)j->n;
-        for (size_t i = 0; i < j->n; i++)
-            r->log_bytes += (int64_t)j->batch[i].bytes.len;
     } else {
         sb_log(SB_LOG_ERROR, "collab: cannot store updates", SB_LOG_STR("doc", r->doc_name),
                SB_LOG_STR("error", j->err.msg));
@@ -246,6 +244,7 @@ void collab__room_write_done(void *arg)
         pending *p = &j->batch[i];
         int64_t seq = j->first_seq + (int64_t)i;
         if (j->ok) {
+            r->log_bytes += (int64_t)p->bytes.len;
             sb_errbuf err = {{0}};
             crdt_err ce = crdt_doc_apply_update(r->doc, p->bytes.ptr, p->bytes.len, &err);
             if (ce != CRDT_OK) {
