@@ -11,12 +11,12 @@
  * Instead rooms hand their batches here and one pool job takes all that
  * are waiting, appends them in one transaction, hands each back to its
  * room's loop, and goes round again while more arrived meanwhile. A room
- * still has at most one batch out (its job_running), so a group holds
- * each document at most once. Compactions, which read and encode a whole
- * document, are the rooms' own pool jobs (room_store.c), so no batch
- * waits behind one; only the state they made is stored here, after the
- * batches, so SQLite's write lock is only ever held by this thread (at
- * normal priority) for collaboration.
+ * still has at most one batch out (its job_running), so a group's
+ * transaction holds each document at most once. Compactions, which read
+ * and encode a whole document, are the rooms' own pool jobs
+ * (room_store.c), so no batch waits behind one; only the state they made
+ * is stored here, after the batches, so for collaboration SQLite's write
+ * lock is only ever held by this thread, at normal priority.
  *
  * If the group's transaction fails (on PostgreSQL another node may have
  * taken a seq of one document), each batch is appended on its own, so one
