@@ -179,15 +179,19 @@ static void ws_proceed(net_ws *ws)
         ws_free(ws); /* both closes are done and everything is written */
 }
 
+/* Until the 101 is out, h2o holds ws for the upgrade's completion, which
+ * then writes, or drops, what was queued meanwhile: ws is not freed
+ * before. */
 static void on_flush(h2o_timeout_entry_t *entry)
 {
     net_ws *ws = H2O_STRUCT_FROM_MEMBER(net_ws, flush_entry, entry);
+    if (!ws->sock)
+        return;
     if (ws->drop) {
         ws_free(ws);
         return;
     }
-    if (ws->sock) /* else the upgrade's completion proceeds */
-        ws_proceed(ws);
+    ws_proceed(ws);
 }
 
 static void schedule_flush(net_ws *ws)
@@ -199,7 +203,7 @@ static void schedule_flush(net_ws *ws)
 static void on_close_tick(h2o_timeout_entry_t *entry)
 {
     net_ws *ws = H2O_STRUCT_FROM_MEMBER(net_ws, close_entry, entry);
-    if (++ws->close_ticks >= CLOSE_GRACE_TICKS) {
+    if (++ws->close_ticks >= CLOSE_GRACE_TICKS && ws->sock) {
         ws_free(ws); /* the peer never answered our close */
         return;
     }
@@ -216,6 +220,10 @@ static void on_upgraded(void *arg, h2o_socket_t *sock, size_t reqsize)
     ws->sock = sock;
     sock->data = ws;
     h2o_buffer_consume(&sock->input, reqsize);
+    if (ws->drop) {
+        ws_free(ws);
+        return;
+    }
     ws_proceed(ws);
 }
 
