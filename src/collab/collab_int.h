@@ -273,8 +273,9 @@ void collab__room_materialise(collab_room *r); /* after updates were applied */
 
 /* A room's batch for the writer (writer.c): taken on the room's loop,
  * stored by the writer on a pool thread, handed back to the room's loop
- * (collab__room_write_done). Or, with fold set, a compaction's state to
- * store (handed back to collab__room_fold_done). */
+ * (collab__room_write_done). Or, with fold set, a compaction: read on the
+ * shared pool (room_store.c), then its state stored by the writer and
+ * handed back to collab__room_fold_done. */
 typedef struct collab_wjob {
     struct collab_wjob *next; /* hub->wlock: in the queue */
     collab_room *r;           /* job_running (compact_running) keeps it */
@@ -289,7 +290,7 @@ typedef struct collab_wjob {
 /* writer.c: one writer per hub commits every room's waiting batch in one
  * transaction (group commit across rooms). */
 void collab__writer_submit(collab_hub *h, collab_wjob *j); /* on j->r's loop */
-void collab__room_fold_done(void *arg);                     /* room_store.c */
+void collab__room_fold_done(void *arg);                    /* room_store.c */
 /* Starts the writer when batches wait and the pool refused it before. */
 void collab__writer_kick(collab_hub *h, net_loop *loop);
 void collab__writer_init(collab_hub *h);

@@ -54,12 +54,7 @@ static int setup_at(void **state, int upto)
 {
     fx *f = calloc(1, sizeof *f);
     test_no++;
-    snprintf(f->dir, sizeof f->dir, "/tmp/cp.XXXXXX");
-    if (!mkdtemp(f->dir))
-        return -1;
-    snprintf(f->data, sizeof f->data, "%s/data", f->dir);
-    if (fixture_store_open("cp", test_no, f->data, f->schema, sizeof f->schema, f->url,
-                           sizeof f->url, &f->s) != 0)
+    if (fixture_db_open_empty(f, "cp", test_no) != 0)
         return -1;
     store_migration old[64];
     size_t n = 0;

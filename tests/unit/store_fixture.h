@@ -106,16 +106,22 @@ typedef struct fixture_db {
     store *s;
 } fixture_db;
 
-/* Opens f (prefix names the folder and schema, n tells tests apart); -1,
- * said on stderr, when it cannot. */
-static inline int fixture_db_open(fixture_db *f, const char *prefix, int n)
+/* Opens f with no schema yet (prefix names the folder and schema, n tells
+ * tests apart); -1, said on stderr, when it cannot. */
+static inline int fixture_db_open_empty(fixture_db *f, const char *prefix, int n)
 {
     snprintf(f->dir, sizeof f->dir, "/tmp/%s.XXXXXX", prefix);
     if (!mkdtemp(f->dir))
         return -1;
     snprintf(f->data, sizeof f->data, "%s/data", f->dir);
-    if (fixture_store_open(prefix, n, f->data, f->schema, sizeof f->schema, f->url, sizeof f->url,
-                           &f->s) != 0)
+    return fixture_store_open(prefix, n, f->data, f->schema, sizeof f->schema, f->url,
+                              sizeof f->url, &f->s);
+}
+
+/* fixture_db_open_empty, then every migration. */
+static inline int fixture_db_open(fixture_db *f, const char *prefix, int n)
+{
+    if (fixture_db_open_empty(f, prefix, n) != 0)
         return -1;
     if (store_migrate(f->s, NULL, &E) != STORE_OK) {
         fprintf(stderr, "migrate: %s\n", E.msg);
