@@ -15,8 +15,9 @@
  * transaction holds each document at most once. Compactions, which read
  * and encode a whole document, are the rooms' own pool jobs
  * (room_store.c), so no batch waits behind one; only the state they made
- * is stored here, after the batches, so for collaboration SQLite's write
- * lock is only ever held by this thread, at normal priority.
+ * is stored here, one per round after the batches, so for collaboration
+ * SQLite's write lock is only ever held by this thread, at normal
+ * priority.
  *
  * If the group's transaction fails (on PostgreSQL another node may have
  * taken a seq of one document), each batch is appended on its own, so one
@@ -100,19 +101,23 @@ static void writer_work(void *arg)
     store *db = h->worker_store();
     collab_wjob **g = NULL;
     size_t cap = 0;
+    /* Compactions' states waiting for their turn: one per round. */
+    collab_wjob *folds = NULL, **ftail = &folds;
     for (;;) {
         pthread_mutex_lock(&h->wlock);
         collab_wjob *list = h->wq;
         h->wq = h->wq_tail = NULL;
-        if (!list)
+        if (!list && !folds)
             h->writer_running = false; /* under the lock: a submit now starts another */
         pthread_mutex_unlock(&h->wlock);
-        if (!list)
+        if (!list && !folds)
             break;
-        /* Batches first, in one transaction; then compactions' states,
-         * each in a transaction of its own (a state is stored once per
-         * share of growth, and must not hold up edits). */
-        collab_wjob *folds = NULL, **ftail = &folds;
+        /* Batches first, in one transaction; then one compaction's state,
+         * in a transaction of its own. A state is a whole document (the
+         * slowest stores in the bench's ramp took 7-32 ms), and documents
+         * edited at one pace come due together: storing every due state
+         * in one round could hold all edits behind several. One per round
+         * bounds that wait by one state. */
         size_t n = 0;
         for (collab_wjob *j = list, *next; j; j = next) {
             next = j->next;
@@ -136,8 +141,11 @@ static void writer_work(void *arg)
         }
         for (size_t i = 0; i < n; i++)
             answer(g[i]);
-        for (collab_wjob *j = folds, *next; j; j = next) {
-            next = j->next; /* j is the room's once answered */
+        collab_wjob *j = folds;
+        if (j) {
+            folds = j->next; /* j is the room's once answered */
+            if (!folds)
+                ftail = &folds;
             if (db)
                 j->ok = collab_persist_fold_write(db, j->r->project_id, j->r->doc_name, j->fold,
                                                   sb_wall_us(), &j->err);
