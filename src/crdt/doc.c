@@ -43,6 +43,7 @@ void crdt_doc_free(crdt_doc *d)
             if (c->s[k]->kind == CRDT_STRUCT_ITEM)
                 crdt__content_free(d, c->s[k]);
         free(c->s);
+        free(c->ck);
     }
     sb_vec_free(&d->clients);
     free(d->cidx_keys);

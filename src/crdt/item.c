@@ -461,6 +461,7 @@ size_t crdt__merge_lefts(crdt_doc *d, crdt_client *c, size_t pos)
     size_t merged = pos - i;
     if (merged) {
         memmove(c->s + i + 1, c->s + pos + 1, (c->len - pos - 1) * sizeof(*c->s));
+        memmove(c->ck + i + 1, c->ck + pos + 1, (c->len - pos - 1) * sizeof(*c->ck));
         c->len -= merged;
     }
     return merged;

@@ -102,31 +102,39 @@ uint64_t crdt__state(crdt_doc *d, uint64_t client)
     return last->id.clock + last->length;
 }
 
-/* Yjs's findIndexSS: guess the position from the clock, then bisect. */
+/* Yjs's findIndexSS: guess the position from the clock, then bisect. The
+ * structs cover the client's clocks without gaps, so the one holding clock
+ * is the last that starts at or before it. */
 size_t crdt__find_index(const crdt_client *c, uint64_t clock)
 {
-    size_t lo = 0, hi = c->len;
-    crdt_item *last = c->s[c->len - 1];
+    const uint64_t *ck = c->ck;
+    size_t n = c->len;
     /* the common case while a client's structs arrive in order: an origin
      * in the struct just added (clock is below the state, by contract) */
-    if (last->id.clock <= clock)
-        return c->len - 1;
-    uint64_t end = last->id.clock + last->length;
-    size_t m = end ? (size_t)((double)clock / (double)end * (double)(c->len - 1)) : 0;
-    if (m >= c->len)
-        m = c->len - 1;
-    while (lo < hi) {
-        crdt_item *mid = c->s[m];
-        if (mid->id.clock <= clock) {
-            if (clock < mid->id.clock + mid->length)
-                return m;
-            lo = m + 1;
-        } else {
-            hi = m;
-        }
-        m = lo + (hi - lo) / 2;
+    if (ck[n - 1] <= clock) {
+        if (clock >= ck[n - 1] + c->s[n - 1]->length)
+            sb_die("crdt: clock %llu not in store", (unsigned long long)clock);
+        return n - 1;
     }
-    sb_die("crdt: clock %llu not in store", (unsigned long long)clock);
+    size_t end = (size_t)ck[n - 1]; /* ck[0] is 0: structs start at clock 0 */
+    size_t lo = 0, hi = n - 1;          /* ck[lo] <= clock < ck[hi] */
+    size_t m = end ? (size_t)((double)clock / (double)end * (double)(n - 1)) : 0;
+    if (m > lo && m < hi) {
+        if (ck[m] <= clock)
+            lo = m;
+        else
+            hi = m;
+    }
+    if (ck[lo] > clock)
+        sb_die("crdt: clock %llu not in store", (unsigned long long)clock);
+    while (hi - lo > 1) {
+        m = lo + (hi - lo) / 2;
+        if (ck[m] <= clock)
+            lo = m;
+        else
+            hi = m;
+    }
+    return lo;
 }
 
 crdt_item *crdt__find(crdt_doc *d, crdt_id id)
@@ -140,9 +148,12 @@ void crdt__client_insert(crdt_client *c, size_t pos, crdt_item *it)
     if (c->len == c->cap) {
         c->cap = c->cap ? c->cap * 2 : 8;
         c->s = sb_realloc(c->s, c->cap * sizeof(*c->s));
+        c->ck = sb_realloc(c->ck, c->cap * sizeof(*c->ck));
     }
     memmove(c->s + pos + 1, c->s + pos, (c->len - pos) * sizeof(*c->s));
+    memmove(c->ck + pos + 1, c->ck + pos, (c->len - pos) * sizeof(*c->ck));
     c->s[pos] = it;
+    c->ck[pos] = it->id.clock;
     c->len++;
 }
 
