@@ -23,4 +23,7 @@ void sqlite_ckpt_stop(sqlite_ckpt *c);
 /* The sqlite3_wal_hook of every connection to the file, with c as arg. */
 int sqlite_ckpt_hook(void *arg, sqlite3 *db, const char *name, int frames);
 
+/* Checkpoints run so far, by the thread or by commits. */
+unsigned sqlite_ckpt_runs(sqlite_ckpt *c);
+
 #endif

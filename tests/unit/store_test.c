@@ -26,6 +26,7 @@
 
 #include "store_fixture.h"
 #include "store/store_int.h"
+#include "store/sqlite_ckpt.h"
 
 static int test_no;
 
@@ -461,6 +462,53 @@ static void test_wal_checkpoints(void **state)
     }
     assert_true(sb.st_size >= 4 * 1024 * 1024);
     assert_int_equal(query_int(f->s, "SELECT count(*) FROM x"), 60);
+}
+
+/* SQLite: a checkpoint is asked for per 1000 frames not yet copied, not
+ * per commit while the WAL is long. A reader that always holds a snapshot
+ * (as the collab writer's neighbours do) keeps a copied WAL from starting
+ * over; when the hook counted the WAL's length, every commit past 1000
+ * frames asked again and checkpoints ran back to back, each syncing both
+ * files for the one commit it could copy. */
+static void test_wal_checkpoint_backlog(void **state)
+{
+    fx *f = *state;
+    if (driver != STORE_SQLITE)
+        skip();
+    char path[400];
+    snprintf(path, sizeof path, "%s/ckpt.db", f->data);
+    sqlite3 *w = NULL, *r = NULL;
+    assert_int_equal(sqlite3_open(path, &w), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(w, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                                     "CREATE TABLE x (n integer)", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_open(path, &r), SQLITE_OK);
+    sqlite_ckpt *c = sqlite_ckpt_start(path);
+    sqlite3_wal_hook(w, sqlite_ckpt_hook, c);
+    sqlite3_stmt *ins, *sel;
+    assert_int_equal(sqlite3_prepare_v2(w, "INSERT INTO x (n) VALUES (?)", -1, &ins, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(r, "SELECT count(*) FROM x", -1, &sel, NULL), SQLITE_OK);
+    for (int i = 0; i < 4000; i++) {
+        /* the reader's snapshot spans each commit */
+        assert_int_equal(sqlite3_exec(r, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_step(sel), SQLITE_ROW);
+        sqlite3_reset(sel);
+        sqlite3_bind_int(ins, 1, i);
+        assert_int_equal(sqlite3_step(ins), SQLITE_DONE);
+        sqlite3_reset(ins);
+        assert_int_equal(sqlite3_exec(r, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    }
+    sqlite3_finalize(ins);
+    sqlite3_finalize(sel);
+    sqlite3_close(r);
+    sqlite3_wal_hook(w, NULL, NULL);
+    unsigned runs = sqlite_ckpt_runs(c);
+    sqlite_ckpt_stop(c);
+    sqlite3_close(w);
+    /* 4000 commits of a frame or two: a few asks, and a commit during a
+     * run may ask once more; back to back it was one run per commit the
+     * thread could keep up with. */
+    assert_true(runs >= 1);
+    assert_true(runs <= 20);
 }
 
 static void test_savepoints(void **state)
@@ -909,6 +957,7 @@ int main(void)
         T(test_transactions),
         T(test_read_transactions),
         T(test_wal_checkpoints),
+        T(test_wal_checkpoint_backlog),
         T(test_savepoints),
         T(test_migrations),
         T(test_migration_failure),
