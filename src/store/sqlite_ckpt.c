@@ -64,14 +64,16 @@ static bool open_db(sqlite_ckpt *c)
     return false;
 }
 
-/* A PASSIVE checkpoint of db that notes how far it copied. */
+/* A PASSIVE checkpoint of db that notes how far it copied. One that could
+ * not run (another checkpoint of the file was running: SQLITE_BUSY, and
+ * -1) leaves the last count, which that other one will update. */
 static int checkpoint(sqlite_ckpt *c, sqlite3 *db, const char *name)
 {
-    int log = 0, copied = 0;
-    int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+    int copied = -1;
+    int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, &copied);
     atomic_fetch_add(&c->runs, 1);
-    if (rc == SQLITE_OK || rc == SQLITE_BUSY)
-        atomic_store(&c->copied, copied > 0 ? copied : 0);
+    if (copied >= 0)
+        atomic_store(&c->copied, copied);
     return rc;
 }
 
