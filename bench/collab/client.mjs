@@ -6,6 +6,11 @@
 // by default does NOT apply what others send (pass apply: true to do so):
 // the load generator must stay lighter than the servers it measures.
 //
+// Two transports (opts.transport): 'raw' (default), wsraw.mjs on a bare
+// socket, whose sends are frames masked when the edit was prepared; and
+// 'ws', the `ws` package, as a check that the lighter one measures the
+// same thing.
+//
 // Two framings of the same messages:
 //   'yws'   y-websocket, as Sitebase's /collab/:project/:doc speaks it
 //   'hocus' Hocuspocus: every message starts with the document name, and
@@ -24,7 +29,16 @@
 // sender records its send time under that key in a table shared by every
 // client of this process, and a receiver looks it up: end-to-end latency
 // from the edit to its arrival at each other client, no clock sync needed.
+//
+// Garbage: the generator's pauses are in every latency it measures, for
+// either server. With a Map entry per edit sent, an array element per
+// arrival and a Buffer per prepared edit, its heap reached 250 MB in the
+// ramp and young-generation collections took 2-10 ms, three a second:
+// about 1% of deliveries waited on the generator. So send times live in
+// one Float64Array per sender (indexed by clock), latencies in one growing
+// Float64Array, and a client's prepared edits in one Buffer.
 import WebSocket from 'ws'
+import { RawSocket, maskFrame } from './wsraw.mjs'
 import * as Y from 'yjs'
 import * as encoding from 'lib0/encoding'
 import * as decoding from 'lib0/decoding'
@@ -34,11 +48,21 @@ const MSG_SYNC = 0
 const MSG_AWARENESS = 1
 const MSG_AUTH = 2
 
-// Shared by all clients of a run: edit key -> send time (ms, performance.now).
+// Grows a Float64Array to hold index i.
+function fit (a, i) {
+  if (i < a.length) return a
+  const b = new Float64Array(Math.max(2 * a.length, i + 1024))
+  b.set(a)
+  return b
+}
+
+// Shared by all clients of a run: (client, clock) -> send time (ms,
+// performance.now), and what arrived.
 export class Ledger {
   constructor () {
-    this.sent = new Map()
-    this.latencies = []
+    this.sent = new Map() // client id -> { base: first clock, times: Float64Array by clock - base }
+    this.lat = new Float64Array(1 << 16) // latencies of the window, lat[0..nlat)
+    this.nlat = 0
     // The measurement window, by send time: arrivals of edits sent inside
     // it count (received, latencies), whenever they arrive.
     this.from = Infinity
@@ -49,38 +73,78 @@ export class Ledger {
     this.expected = 0 // deliveries owed: each edit x (clients on its doc - 1)
   }
 
-  key (client, clock) {
-    return client * 2097152 + clock // client < 2^32, clock < 2^21: exact in a double
+  // A sender's table starts at its first clock of a phase.
+  stamp (client, clock, t) {
+    let e = this.sent.get(client)
+    if (e === undefined) {
+      e = { base: clock, times: new Float64Array(4096) }
+      this.sent.set(client, e)
+    }
+    const i = clock - e.base
+    if (i < 0) return // not of this phase: arrivals of it count as unmatched
+    e.times = fit(e.times, i)
+    e.times[i] = t
+  }
+
+  // The send time of (client, clock), or undefined.
+  sentAt (client, clock) {
+    const e = this.sent.get(client)
+    if (e === undefined) return undefined
+    const i = clock - e.base
+    const t = i >= 0 && i < e.times.length ? e.times[i] : 0
+    return t === 0 ? undefined : t
+  }
+
+  // Forgets the phase's sends: late arrivals of them count as unmatched.
+  clearSent () {
+    this.sent.clear()
+  }
+
+  addLatency (ms) {
+    this.lat = fit(this.lat, this.nlat)
+    this.lat[this.nlat++] = ms
+  }
+
+  clearLatencies () {
+    this.nlat = 0
+  }
+
+  // The window's latencies, sorted (a copy).
+  sortedLatencies () {
+    return this.lat.slice(0, this.nlat).sort()
   }
 }
 
 export class Client {
-  // opts: { url, proto: 'yws'|'hocus', docName, ledger, apply, token }
+  // opts: { url, proto: 'yws'|'hocus', transport: 'raw'|'ws', docName, ledger, apply, token }
   constructor (opts) {
     this.opts = opts
+    this.raw = opts.transport !== 'ws'
     this.doc = new Y.Doc()
     this.text = this.doc.getText('t')
     this.synced = false
     this.closed = false
     this.peers = 1 // clients on this document, set by the load generator
-    this.ready = [] // prepared edits: { key, frame }, in order
+    // Prepared edits, in order: edit i is bytes readyOff[i]..readyOff[i+1]
+    // of readyBuf (as the transport writes it), made struct clock
+    // readyClock[i]; readyAt is the next to send.
+    this.readyBuf = Buffer.alloc(0)
+    this.readyOff = new Uint32Array(1)
+    this.readyClock = new Float64Array(0)
     this.readyAt = 0
     this.preparing = null // set while prepare() collects frames
     this.doc.on('update', (update, origin) => {
       if (origin === 'remote') return
       const frame = this.frame(MSG_SYNC, enc => syncProtocol.writeUpdate(enc, update))
-      if (this.preparing) this.preparing.push(frame)
+      if (this.preparing) this.preparing.push(this.wire(frame))
       else this.sendFrame(frame)
     })
   }
 
   open () {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(this.opts.url, { perMessageDeflate: false })
-      ws.binaryType = 'arraybuffer'
-      this.ws = ws
       this.onSynced = resolve
-      ws.on('open', () => {
+      const opened = () => {
         if (this.opts.proto === 'hocus') {
           this.send(MSG_AUTH, enc => {
             encoding.writeVarUint(enc, 0)
@@ -88,13 +152,25 @@ export class Client {
           })
         }
         this.send(MSG_SYNC, enc => syncProtocol.writeSyncStep1(enc, this.doc))
-      })
-      ws.on('message', data => this.receive(new Uint8Array(data)))
-      ws.on('error', err => { if (!this.synced) reject(err) })
-      ws.on('close', (code, reason) => {
+      }
+      const closed = (code, reason) => {
         this.closed = true
         if (!this.synced) reject(new Error(`closed before sync: ${code} ${reason}`))
-      })
+      }
+      const failed = err => { if (!this.synced) reject(err) }
+      if (this.raw) {
+        this.ws = new RawSocket(this.opts.url, {
+          onOpen: opened, onMessage: data => this.receive(data), onClose: closed, onError: failed
+        })
+        return
+      }
+      const ws = new WebSocket(this.opts.url, { perMessageDeflate: false })
+      ws.binaryType = 'arraybuffer'
+      this.ws = ws
+      ws.on('open', opened)
+      ws.on('message', data => this.receive(new Uint8Array(data)))
+      ws.on('error', failed)
+      ws.on('close', closed)
     })
   }
 
@@ -106,9 +182,19 @@ export class Client {
     return encoding.toUint8Array(enc)
   }
 
+  // A message as its transport sends it: raw frames are masked now.
+  wire (frame) {
+    return this.raw ? maskFrame(frame) : frame
+  }
+
+  sendWire (w) {
+    if (!this.ws) return
+    if (this.raw) this.ws.sendFrame(w)
+    else if (this.ws.readyState === WebSocket.OPEN) this.ws.send(w)
+  }
+
   sendFrame (frame) {
-    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return
-    this.ws.send(frame)
+    this.sendWire(this.wire(frame))
   }
 
   send (type, write) {
@@ -152,36 +238,47 @@ export class Client {
     const client = decoding.readVarUint(d)
     const clock = decoding.readVarUint(d)
     if (client === this.doc.clientID) return // our own, echoed (Hocuspocus does)
-    const t = L.sent.get(L.key(client, clock))
+    const t = L.sentAt(client, clock)
     if (t === undefined) {
       L.unmatched++
       return
     }
     if (t < L.from || t > L.to) return
     L.received++
-    L.latencies.push(performance.now() - t)
+    L.addLatency(performance.now() - t)
   }
 
   // One real edit: a short insert at a random place of this client's
-  // text. Its key is the (client, clock) of the struct it makes.
+  // text. Returns the clock of the struct it makes.
   insert () {
-    const key = this.opts.ledger.key(this.doc.clientID, Y.getState(this.doc.store, this.doc.clientID))
+    const clock = Y.getState(this.doc.store, this.doc.clientID)
     this.text.insert(Math.floor(Math.random() * (this.text.length + 1)), 'ab')
-    return key
+    return clock
   }
 
-  // Has n edits ready for edit() to send, making the ones missing now.
+  // Has n edits ready for edit() to send (frames as the transport writes
+  // them), making the ones missing now.
   // Edits left from an earlier phase stay first: they are in the doc
   // already, and later edits may be anchored to them.
   prepare (n) {
-    this.ready = this.ready.slice(this.readyAt)
-    this.readyAt = 0
-    while (this.ready.length < n) {
-      this.preparing = []
-      const key = this.insert()
-      this.ready.push({ key, frame: this.preparing[0] })
+    const left = this.readyClock.length - this.readyAt
+    const frames = []
+    const clocks = []
+    for (let i = this.readyAt; i < this.readyClock.length; i++) {
+      frames.push(this.readyBuf.subarray(this.readyOff[i], this.readyOff[i + 1]))
+      clocks.push(this.readyClock[i])
+    }
+    this.preparing = []
+    for (let i = left; i < n; i++) {
+      clocks.push(this.insert())
+      frames.push(this.preparing[this.preparing.length - 1])
     }
     this.preparing = null
+    this.readyBuf = Buffer.concat(frames)
+    this.readyOff = new Uint32Array(frames.length + 1)
+    for (let i = 0; i < frames.length; i++) this.readyOff[i + 1] = this.readyOff[i] + frames[i].length
+    this.readyClock = Float64Array.from(clocks)
+    this.readyAt = 0
   }
 
   // Sends the next prepared edit, or makes one if none is left.
@@ -189,14 +286,16 @@ export class Client {
     const L = this.opts.ledger
     L.editsSent++
     L.expected += this.peers - 1
-    if (this.readyAt < this.ready.length) {
-      const e = this.ready[this.readyAt++]
-      L.sent.set(e.key, performance.now())
-      this.sendFrame(e.frame)
+    if (this.readyAt < this.readyClock.length) {
+      const i = this.readyAt++
+      L.stamp(this.doc.clientID, this.readyClock[i], performance.now())
+      this.sendWire(this.readyBuf.subarray(this.readyOff[i], this.readyOff[i + 1]))
       return
     }
     const at = performance.now() // before the Yjs work, as a prepared edit's stamp is
-    L.sent.set(this.insert(), at) // arrivals come from later turns of the event loop
+    const clock = Y.getState(this.doc.store, this.doc.clientID)
+    L.stamp(this.doc.clientID, clock, at) // arrivals come from later turns of the event loop
+    this.insert()
   }
 
   close () {

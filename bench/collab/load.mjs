@@ -4,13 +4,15 @@
 //   node load.mjs --server NAME --url TEMPLATE --proto yws|hocus --pid PID
 //                 --mode latency|ramp|idle [--clients N] [--docs D]
 //                 [--rate K] [--seconds T] [--rates 1,2,5,...] [--p99-limit MS]
-//                 [--token TOKEN] [--apply] [--clk-tck HZ]
+//                 [--token TOKEN] [--apply] [--clk-tck HZ] [--transport raw|ws]
 //
 // TEMPLATE is the WebSocket URL with {doc} where the document name goes
 // (Hocuspocus: the URL has none; the name travels in each message).
 // --url2 TEMPLATE2 puts every other client of each document on a second
 // node (--pid then lists both nodes' pids, comma-separated).
 // Clients are spread round-robin over D documents named d0..d(D-1).
+// --transport: raw (default, wsraw.mjs: the lighter client) or ws (the
+// `ws` package).
 //
 // latency  each client makes K edits/s (evenly spaced, random phase) for
 //          T seconds after 1 s of warm-up; then 1 s to drain. p50/p99/max of
@@ -31,7 +33,8 @@ import { readFileSync } from 'node:fs'
 import { Client, Ledger } from './client.mjs'
 
 const args = { url2: '', clients: 100, docs: 1, rate: 5, seconds: 10, p99Limit: 20, clkTck: 100,
-  rates: '1,2,5,10,20,50,100,200', mode: 'latency', proto: 'yws', token: '', apply: false }
+  rates: '1,2,5,10,20,50,100,200', mode: 'latency', proto: 'yws', token: '', apply: false,
+  transport: 'raw' }
 for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i]
   if (!a.startsWith('--')) throw new Error(`unexpected ${a}`)
@@ -42,6 +45,7 @@ for (let i = 2; i < process.argv.length; i++) {
   args[k] = typeof args[k] === 'number' ? Number(v) : v
 }
 for (const k of ['server', 'url', 'pid']) if (!args[k]) throw new Error(`--${k} is required`)
+if (!['raw', 'ws'].includes(args.transport)) throw new Error('--transport is raw or ws')
 
 const sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
 
@@ -79,7 +83,7 @@ async function connect (n, docs, ledger) {
       // between the nodes, so every edit crosses the bus to half its readers.
       const node = args.url2 && Math.floor(j / docs) % 2 === 1 ? args.url2 : args.url
       const c = new Client({ url: node.replaceAll('{doc}', docName), proto: args.proto,
-        docName, ledger, apply: args.apply, token: args.token })
+        docName, ledger, apply: args.apply, token: args.token, transport: args.transport })
       c.docName = docName
       clients.push(c)
       opened.push(c.open())
@@ -101,6 +105,10 @@ async function phase (clients, ledger, rate, seconds) {
   // Every edit the phase can send, made before its clock starts (client.mjs).
   const ticks = Math.ceil(rate * (warm + seconds * 1000) / 1000) + 2
   for (const c of clients) c.prepare(ticks)
+  // Preparing made this process's garbage (and its documents' growth):
+  // collected now, it is not collected in pauses during the phase, where
+  // they would count in the latencies of whichever server is measured.
+  if (globalThis.gc) globalThis.gc()
   let late = 0
   let stop = false
   const t0 = performance.now()
@@ -117,7 +125,7 @@ async function phase (clients, ledger, rate, seconds) {
     setTimeout(tick, next - t0)
   }
   await sleep(warm)
-  ledger.latencies = []
+  ledger.clearLatencies()
   ledger.received = 0
   ledger.from = performance.now()
   ledger.to = Infinity
@@ -134,8 +142,8 @@ async function phase (clients, ledger, rate, seconds) {
   const expected = ledger.expected - x0
   await sleep(1000) // what is in flight arrives (and counts) now
   const received = ledger.received
-  const lat = Float64Array.from(ledger.latencies).sort()
-  ledger.sent.clear()
+  const lat = ledger.sortedLatencies()
+  ledger.clearSent()
   const open = clients.filter(c => !c.closed).length
   return {
     server: args.server, mode: args.mode, nodes: args.url2 ? 2 : 1, clients: clients.length,

@@ -3,7 +3,10 @@
 # /collab/:project_id/:doc (y-websocket) against Hocuspocus
 # (@hocuspocus/server, in memory) in the same run, with the same load
 # generator (load.mjs, one node process of raw-protocol clients that make
-# real Yjs edits: client.mjs). For each server, on a fresh server each:
+# real Yjs edits: client.mjs, over the generator's own WebSocket client,
+# wsraw.mjs; TRANSPORT=ws uses the `ws` package instead; node runs with
+# --expose-gc so the generator collects its own garbage between phases,
+# not during them). For each server, on a fresh server each:
 #   idle     IDLE_CLIENTS (1000) clients connect and sync over 10 documents:
 #            server RSS delta / clients = memory per idle connection
 #   one-doc  CLIENTS (100) editors on one document, RATE (5) edits/s each,
@@ -187,17 +190,17 @@ run_server() {
     for w in idle one-doc many ramp; do
         "start_$name" || return 1
         local common=(--server "$name" --url "$url" --proto "$proto" --clk-tck "$clk"
-            --token bench --seconds "$secs")
+            --token bench --seconds "$secs" --transport "${TRANSPORT:-raw}")
         if [ "$name" = sitebase ] && [ -n "$server_pid2" ]; then
             common+=(--url2 "$url2" --pid "$server_pid,$server_pid2")
         else
             common+=(--pid "$server_pid")
         fi
         case $w in
-        idle) node "$here/load.mjs" "${common[@]}" --mode idle --clients "$idle_clients" --docs 10 ;;
-        one-doc) node "$here/load.mjs" "${common[@]}" --mode latency --clients "$clients" --docs 1 --rate "$rate" ;;
-        many) node "$here/load.mjs" "${common[@]}" --mode latency --clients "$clients" --docs "$docs" --rate "$rate" ;;
-        ramp) node "$here/load.mjs" "${common[@]}" --mode ramp --clients "$clients" --docs "$docs" --rates "$rates" ;;
+        idle) node --expose-gc "$here/load.mjs" "${common[@]}" --mode idle --clients "$idle_clients" --docs 10 ;;
+        one-doc) node --expose-gc "$here/load.mjs" "${common[@]}" --mode latency --clients "$clients" --docs 1 --rate "$rate" ;;
+        many) node --expose-gc "$here/load.mjs" "${common[@]}" --mode latency --clients "$clients" --docs "$docs" --rate "$rate" ;;
+        ramp) node --expose-gc "$here/load.mjs" "${common[@]}" --mode ramp --clients "$clients" --docs "$docs" --rates "$rates" ;;
         esac | sed "s/^{/{\"workload\":\"$w\",/" | tee -a "$out" || { stop_server; return 1; }
         if [ "$name" = sitebase ] && [ "$external" = 1 ]; then
             server_pid="" # not ours to stop
