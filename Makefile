@@ -42,6 +42,8 @@ bench: build
 	@bench/api/run.sh
 	@bench/crdt/run.sh
 	@bench/history/run.sh
+	@bench/collab/run.sh
+	@bench/tsdb/run.sh local
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
