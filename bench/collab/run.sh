@@ -20,6 +20,12 @@
 # plus server CPU (share of one core, /proc/PID/stat) and RSS per phase.
 # Targets: p99 < 20 ms one-doc; sustained throughput >= 5x Hocuspocus's;
 # < 16 KB per idle connection.
+# Sitebase runs one event-loop thread (SB_THREADS, default 1), as
+# Hocuspocus runs one: its collaboration writer is a thread of its own, and
+# on this two-core host, where the generator takes most of a core, two
+# loops plus the writer cost 14% more CPU per edit and doubled p50 at
+# 15,000 edits/s (bench/RESULTS.md). (bench/http and bench/auth likewise
+# give Sitebase the thread count of the peer's workers.)
 #
 #   bench/collab/run.sh [SITEBASE]
 # SITEBASE: the sitebase binary to start (default build/sitebase); or the
@@ -46,6 +52,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 sitebase=${1:-$root/build/sitebase}
+sb_threads=${SB_THREADS:-1}
 secs=${SECS:-10}
 clients=${CLIENTS:-100}
 idle_clients=${IDLE_CLIENTS:-1000}
@@ -127,6 +134,7 @@ start_sitebase() {
             extra=(--db "${pg_base%/*}/w$workload_db" --bus "$redis_url")
         fi
         "$sitebase" serve --listen "127.0.0.1:$port" --data "$tmp/sb" --log-format json \
+            --threads "$sb_threads" \
             --access-log false --rate-limit-auth-ip 0 --rate-limit-auth-account 0 \
             --collab-max-conns-per-user 100000 \
             --access-token-ttl 1h --argon2-memory 1M --argon2-iterations 1 "${extra[@]}" \
@@ -142,6 +150,7 @@ start_sitebase() {
             # Same data folder: the same master key file, so node 2 reads
             # node 1's signing keys from the shared database.
             "$sitebase" serve --listen "127.0.0.1:$port2" --data "$tmp/sb" --log-format json \
+                --threads "$sb_threads" \
                 --access-log false --access-token-ttl 1h --collab-max-conns-per-user 100000 \
                 "${extra[@]}" 2>"$tmp/sitebase2.log" &
             server_pid2=$!
@@ -215,7 +224,7 @@ failed=0
 echo "== Hocuspocus $(node -p 'require("'"$here"'/node_modules/@hocuspocus/server/package.json").version')"
 run_server hocuspocus hocus || { echo "bench/collab: the Hocuspocus run failed"; failed=1; }
 if [ "$sitebase" != none ]; then
-    echo "== Sitebase ($sitebase)"
+    echo "== Sitebase ($sitebase, $sb_threads loop thread(s))"
     if [ "$external" = 0 ] && [ ! -x "$sitebase" ]; then
         echo "bench/collab: no Sitebase binary at $sitebase (build it, or pass its path)"
         failed=1
