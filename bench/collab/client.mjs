@@ -31,12 +31,13 @@
 // from the edit to its arrival at each other client, no clock sync needed.
 //
 // Garbage: the generator's pauses are in every latency it measures, for
-// either server. With a Map entry per edit sent, an array element per
-// arrival and a Buffer per prepared edit, its heap reached 250 MB in the
-// ramp and young-generation collections took 2-10 ms, three a second:
-// about 1% of deliveries waited on the generator. So send times live in
-// one Float64Array per sender (indexed by clock), latencies in one growing
-// Float64Array, and a client's prepared edits in one Buffer.
+// either server, so the timed path allocates little: send times live in
+// one Float64Array per sender (indexed by clock) instead of a Map entry
+// per edit, latencies in one growing Float64Array instead of an array
+// element per arrival, and a client's prepared edits in one Buffer
+// instead of one each. (Most of the heap, 200-270 MB at the end of a
+// ramp, is the clients' own Y.Docs; young collections inside a phase
+// took 1.2-5 ms every 0.4 s: bench/RESULTS.md.)
 import WebSocket from 'ws'
 import { RawSocket, maskFrame } from './wsraw.mjs'
 import * as Y from 'yjs'

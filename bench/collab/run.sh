@@ -205,11 +205,12 @@ run_server() {
         else
             common+=(--pid "$server_pid")
         fi
+        local load=(node --expose-gc "$here/load.mjs" "${common[@]}")
         case $w in
-        idle) node --expose-gc "$here/load.mjs" "${common[@]}" --mode idle --clients "$idle_clients" --docs 10 ;;
-        one-doc) node --expose-gc "$here/load.mjs" "${common[@]}" --mode latency --clients "$clients" --docs 1 --rate "$rate" ;;
-        many) node --expose-gc "$here/load.mjs" "${common[@]}" --mode latency --clients "$clients" --docs "$docs" --rate "$rate" ;;
-        ramp) node --expose-gc "$here/load.mjs" "${common[@]}" --mode ramp --clients "$clients" --docs "$docs" --rates "$rates" ;;
+        idle) "${load[@]}" --mode idle --clients "$idle_clients" --docs 10 ;;
+        one-doc) "${load[@]}" --mode latency --clients "$clients" --docs 1 --rate "$rate" ;;
+        many) "${load[@]}" --mode latency --clients "$clients" --docs "$docs" --rate "$rate" ;;
+        ramp) "${load[@]}" --mode ramp --clients "$clients" --docs "$docs" --rates "$rates" ;;
         esac | sed "s/^{/{\"workload\":\"$w\",/" | tee -a "$out" || { stop_server; return 1; }
         if [ "$name" = sitebase ] && [ "$external" = 1 ]; then
             server_pid="" # not ours to stop

@@ -164,10 +164,6 @@ export class RawSocket {
     if (this.open && !this.closed) this.sock.write(frame)
   }
 
-  send (payload) {
-    this.sendFrame(maskFrame(payload))
-  }
-
   close () {
     if (this.closed) return
     if (this.open) this.sock.write(maskFrame(Buffer.from([0x03, 0xe8]), 0x8)) // 1000
