@@ -6,6 +6,11 @@
 
 #include "tsdb/influxql.h"
 
+/* The longest float literal the lexer reads. iql_expr_write prints any
+ * finite double in at most 342 bytes ("0.", 323 zeros and the digits of
+ * the smallest denormals), so every printed query parses again. */
+#define IQL_NUMBER_MAX 400
+
 typedef enum iql_tok {
     IQL_T_EOF,
     IQL_T_ILLEGAL, /* an unterminated string, a bad escape, ... (text says) */

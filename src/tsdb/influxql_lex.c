@@ -263,12 +263,14 @@ static iql_token number(iql_lexer *l)
         while (is_digit(peek(l, 0)))
             l->pos++;
         iql_token t = make(l, IQL_T_NUMBER, start);
-        char buf[64];
-        if (t.text.len >= sizeof(buf))
+        char buf[IQL_NUMBER_MAX + 1];
+        if (t.text.len > IQL_NUMBER_MAX)
             return illegal(l, start, "number too long");
         memcpy(buf, t.text.ptr, t.text.len);
         buf[t.text.len] = '\0';
         t.f = strtod(buf, NULL);
+        if (!isfinite(t.f))
+            return illegal(l, start, "number out of range");
         return t;
     }
     iql_token t = make(l, IQL_T_INTEGER, start);

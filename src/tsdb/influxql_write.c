@@ -3,6 +3,8 @@
  * (result column names are written this way, as InfluxDB names them
  * after the expression), and time literals to nanoseconds.
  */
+#include <assert.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,28 +72,46 @@ static void duration(sb_buf *out, int64_t ns)
     sb_buf_appendf(out, "%lldns", (long long)ns);
 }
 
-/* A float as InfluxQL reads one back: digits and a point, never an
- * exponent (the language has none), shortest text that round-trips. */
+/* A float as InfluxQL reads one back: the shortest digits that
+ * round-trip, written out positionally because the language has no
+ * exponent. "%.*e" gives those digits and where the point goes; the
+ * result is at most IQL_NUMBER_MAX bytes (4.9e-324 is "0." and 323
+ * zeros before its digits), which the lexer accepts. */
 static void number(sb_buf *out, double f)
 {
-    char buf[704]; /* 309 integer digits, a point, 330 decimals */
-    int prec = 1;
-    for (; prec <= 17; prec++) {
-        snprintf(buf, sizeof(buf), "%.*g", prec, f);
-        if (strtod(buf, NULL) == f)
+    assert(isfinite(f)); /* the lexer refuses literals that overflow */
+    char e[40];
+    int prec = 0;
+    for (; prec < 17; prec++) {
+        snprintf(e, sizeof(e), "%.*e", prec, f);
+        if (strtod(e, NULL) == f)
             break;
     }
-    if (strchr(buf, 'e')) { /* write it out in full, then trim zeros */
-        snprintf(buf, sizeof(buf), "%.330f", f);
-        size_t n = strlen(buf);
-        while (n > 1 && buf[n - 1] == '0' && buf[n - 2] != '.')
-            buf[--n] = '\0';
-        sb_buf_append_str(out, sb_str_c(buf));
+    char *p = e, digits[20];
+    size_t nd = 0;
+    if (*p == '-')
+        sb_buf_putc(out, *p++);
+    for (; *p != 'e'; p++)
+        if (*p != '.')
+            digits[nd++] = *p;
+    int exp = atoi(p + 1); /* the first digit's power of ten */
+    while (nd > 1 && digits[nd - 1] == '0')
+        nd--;
+    if (exp < 0) {
+        sb_buf_append(out, "0.", 2);
+        for (int i = -1; i > exp; i--)
+            sb_buf_putc(out, '0');
+        sb_buf_append(out, digits, nd);
         return;
     }
-    sb_buf_append_str(out, sb_str_c(buf));
-    if (!strchr(buf, '.'))
-        sb_buf_append(out, ".0", 2); /* stays a float, not an integer */
+    size_t whole = (size_t)exp + 1;
+    for (size_t i = 0; i < whole; i++)
+        sb_buf_putc(out, i < nd ? digits[i] : '0');
+    sb_buf_putc(out, '.');
+    if (nd > whole)
+        sb_buf_append(out, digits + whole, nd - whole);
+    else
+        sb_buf_putc(out, '0'); /* stays a float, not an integer */
 }
 
 static const char *cast_name(iql_cast c)

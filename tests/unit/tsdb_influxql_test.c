@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -138,6 +139,55 @@ static void test_literals(void **state)
     assert_null(s->sources[2].db.ptr);
     assert_true(sb_str_eq(s->sources[2].rp, SB_STR("rp")));
     assert_true(sb_str_eq(s->sources[3].regex, SB_STR("^cpu/x")));
+}
+
+/* Floats print as the shortest digits that read back to the same double,
+ * with no exponent (InfluxQL has none), and every printed float parses. */
+static void test_float_text(void **state)
+{
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"0.1", "0.1"},
+        {"000000000.0000000000000000000001024", "0.0000000000000000000001024"},
+        {"0.00001", "0.00001"},
+        {"100000000000000000000.", "100000000000000000000.0"},
+        {"123456789012345678901234.5", "123456789012345690000000.0"},
+        {"2.50", "2.5"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char q[128];
+        snprintf(q, sizeof(q), "SELECT %s FROM m", cases[i].in);
+        assert_string_equal(text(parse_ok(q).stmts[0].select.fields[0].expr), cases[i].out);
+    }
+    /* The extremes: the largest double and the smallest denormal. */
+    const double ends[] = {1.7976931348623157e308, 4.9e-324, 2.2250738585072009e-308};
+    for (size_t i = 0; i < 3; i++) {
+        iql_expr e = {.kind = IQL_NUMBER, .f = ends[i]};
+        sb_buf q = SB_BUF_INIT;
+        sb_buf_append_str(&q, SB_STR("SELECT "));
+        sb_buf_append_str(&q, sb_str_c(text(&e)));
+        sb_buf_append_str(&q, SB_STR(" FROM m"));
+        iql_query out;
+        iql_error err;
+        if (!iql_parse(sb_buf_str(&q), &arena, &out, &err))
+            fail_msg("%s: %s", q.ptr, err.message);
+        assert_true(out.stmts[0].select.fields[0].expr->f == ends[i]);
+        sb_buf_free(&q);
+    }
+    sb_buf q = SB_BUF_INIT;
+    sb_buf_append_str(&q, SB_STR("SELECT "));
+    for (int i = 0; i < 310; i++)
+        sb_buf_putc(&q, '9');
+    sb_buf_append_str(&q, SB_STR(".0 FROM m"));
+    assert_string_equal(parse_err(q.ptr), "number out of range at line 1, char 8");
+    sb_buf_reset(&q);
+    sb_buf_append_str(&q, SB_STR("SELECT 0."));
+    for (int i = 0; i < 400; i++)
+        sb_buf_putc(&q, '0');
+    sb_buf_append_str(&q, SB_STR("1 FROM m"));
+    assert_string_equal(parse_err(q.ptr), "number too long at line 1, char 8");
+    sb_buf_free(&q);
 }
 
 static void test_functions_and_keywords(void **state)
@@ -329,10 +379,15 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_grafana_select),  cmocka_unit_test(test_precedence),
-        cmocka_unit_test(test_literals),        cmocka_unit_test(test_functions_and_keywords),
-        cmocka_unit_test(test_show_and_create), cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_limits),          cmocka_unit_test(test_time_literals),
+        cmocka_unit_test(test_grafana_select),
+        cmocka_unit_test(test_precedence),
+        cmocka_unit_test(test_literals),
+        cmocka_unit_test(test_float_text),
+        cmocka_unit_test(test_functions_and_keywords),
+        cmocka_unit_test(test_show_and_create),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_time_literals),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
