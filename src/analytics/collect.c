@@ -108,8 +108,8 @@ static bool only_keys(const json_t *o, const char *const *allowed, size_t n, con
         for (size_t i = 0; i < n; i++)
             known = known || strcmp(key, allowed[i]) == 0;
         if (!known) {
-            char f[64];
-            snprintf(f, sizeof(f), "%s%s%.40s", where, where[0] ? "." : "", key);
+            char f[72]; /* where is an events[i] label (< 24 bytes), key cut to 40 */
+            snprintf(f, sizeof(f), "%.23s%s%.40s", where, where[0] ? "." : "", key);
             return fail(err, f, "is not a known field");
         }
     }
