@@ -25,6 +25,7 @@
 #include "store/store.h"
 
 #include "store_fixture.h"
+#include "test_file.h"
 #include "store/store_int.h"
 #include "store/sqlite_ckpt.h"
 
@@ -536,19 +537,6 @@ static int count_frames(void *ctx, sqlite3 *db, const char *name, int frames)
     return SQLITE_OK;
 }
 
-static void copy_file(const char *from, const char *to)
-{
-    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
-    assert_non_null(in);
-    assert_non_null(out);
-    char buf[8192];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-        assert_int_equal(fwrite(buf, 1, n, out), n);
-    fclose(in);
-    assert_int_equal(fclose(out), 0);
-}
-
 /* SQLite: a WAL frame (24-byte header, then its page) is one write, not
  * two (sqlite_vfs.c), and every committed frame is in the file when the
  * commit returns: a copy taken then, as a kill -9 would leave the files,
@@ -588,10 +576,10 @@ static void test_wal_frame_writes(void **state)
         fail_msg("%lld write calls for %d frames", calls, written);
     /* The files as a crash leaves them: w is still open, nothing copied
      * back into the database. */
-    copy_file(path, copy);
+    test_copy_file(path, copy);
     snprintf(from, sizeof from, "%s-wal", path);
     snprintf(to, sizeof to, "%s-wal", copy);
-    copy_file(from, to);
+    test_copy_file(from, to);
     sqlite3 *r = NULL;
     sqlite3_stmt *st;
     assert_int_equal(sqlite3_open(copy, &r), SQLITE_OK);

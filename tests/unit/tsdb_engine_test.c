@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "test_file.h"
 #include "tsdb/engine.h"
 #include "tsdb/engine_int.h"
 
@@ -781,13 +782,6 @@ static char *wal_segment(void)
     return line;
 }
 
-static void copy_file(const char *from, const char *to)
-{
-    char cmd[600];
-    snprintf(cmd, sizeof(cmd), "cp %s %s", from, to);
-    assert_int_equal(system(cmd), 0);
-}
-
 static int count_points(tsdb_engine *e)
 {
     char *s = scan_text(e, "db", "m", "m", "v", INT64_MIN, INT64_MAX);
@@ -818,11 +812,11 @@ static void test_torn_wal(void **state)
     char *seg = wal_segment();
     char saved[300];
     snprintf(saved, sizeof(saved), "%s/saved", dir);
-    copy_file(seg, saved);
+    test_copy_file(seg, saved);
     uint64_t seed = (uint64_t)time(NULL);
     rng = seed | 1;
     for (int round = 0; round < 40; round++) {
-        copy_file(saved, seg);
+        test_copy_file(saved, seg);
         uint64_t cut = round == 0 ? ends[11] : next_rand() % (ends[11] + 1);
         if (round == 1)
             cut = ends[4] + 1; /* one byte of the next record's header */

@@ -141,6 +141,17 @@ static void test_literals(void **state)
     assert_true(sb_str_eq(s->sources[3].regex, SB_STR("^cpu/x")));
 }
 
+/* q as head, then mid n times, then tail; returns its text. */
+static const char *query_of(sb_buf *q, const char *head, const char *mid, int n, const char *tail)
+{
+    sb_buf_reset(q);
+    sb_buf_append_str(q, sb_str_c(head));
+    for (int i = 0; i < n; i++)
+        sb_buf_append_str(q, sb_str_c(mid));
+    sb_buf_append_str(q, sb_str_c(tail));
+    return q->ptr;
+}
+
 /* Floats print as the shortest digits that read back to the same double,
  * with no exponent (InfluxQL has none), and every printed float parses. */
 static void test_float_text(void **state)
@@ -162,31 +173,16 @@ static void test_float_text(void **state)
     }
     /* The extremes: the largest double and the smallest denormal. */
     const double ends[] = {1.7976931348623157e308, 4.9e-324, 2.2250738585072009e-308};
+    sb_buf q = SB_BUF_INIT;
     for (size_t i = 0; i < 3; i++) {
         iql_expr e = {.kind = IQL_NUMBER, .f = ends[i]};
-        sb_buf q = SB_BUF_INIT;
-        sb_buf_append_str(&q, SB_STR("SELECT "));
-        sb_buf_append_str(&q, sb_str_c(text(&e)));
-        sb_buf_append_str(&q, SB_STR(" FROM m"));
-        iql_query out;
-        iql_error err;
-        if (!iql_parse(sb_buf_str(&q), &arena, &out, &err))
-            fail_msg("%s: %s", q.ptr, err.message);
-        assert_true(out.stmts[0].select.fields[0].expr->f == ends[i]);
-        sb_buf_free(&q);
+        query_of(&q, "SELECT ", text(&e), 1, " FROM m");
+        assert_true(parse_ok(q.ptr).stmts[0].select.fields[0].expr->f == ends[i]);
     }
-    sb_buf q = SB_BUF_INIT;
-    sb_buf_append_str(&q, SB_STR("SELECT "));
-    for (int i = 0; i < 310; i++)
-        sb_buf_putc(&q, '9');
-    sb_buf_append_str(&q, SB_STR(".0 FROM m"));
-    assert_string_equal(parse_err(q.ptr), "number out of range at line 1, char 8");
-    sb_buf_reset(&q);
-    sb_buf_append_str(&q, SB_STR("SELECT 0."));
-    for (int i = 0; i < 400; i++)
-        sb_buf_putc(&q, '0');
-    sb_buf_append_str(&q, SB_STR("1 FROM m"));
-    assert_string_equal(parse_err(q.ptr), "number too long at line 1, char 8");
+    assert_string_equal(parse_err(query_of(&q, "SELECT ", "9", 310, ".0 FROM m")),
+                        "number out of range at line 1, char 8");
+    assert_string_equal(parse_err(query_of(&q, "SELECT 0.", "0", 400, "1 FROM m")),
+                        "number too long at line 1, char 8");
     sb_buf_free(&q);
 }
 
