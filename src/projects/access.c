@@ -73,6 +73,17 @@ projects_err projects__write_versioned(projects_ctx *c, store_stmt *st, const ch
     return PROJECTS_OK;
 }
 
+projects_err projects__finish(projects_ctx *c, projects_err r, const char *what)
+{
+    if (r != PROJECTS_OK) {
+        store_rollback(c->db, NULL);
+        return r;
+    }
+    sb_errbuf err;
+    store_err e = store_commit(c->db, &err);
+    return e == STORE_OK ? PROJECTS_OK : projects__store(c, what, e, &err);
+}
+
 void projects__new_id(char out[SB_UUID_STR_LEN])
 {
     sb_uuid u;

@@ -174,9 +174,7 @@ projects_err projects_ai_create(projects_ctx *c, sb_str project_id, const projec
     snprintf(details, sizeof(details), "{\"type\":\"%.*s\"}", SB_STR_FMT(in->type));
     if ((r = projects__audit(c, pr.id, "ai_content_created", id, details)) != PROJECTS_OK)
         return r;
-    if ((e = store_commit(c->db, &err)) != STORE_OK)
-        return projects__store(c, "storing AI content", e, &err);
-    return read_record(c, pr.id, sb_str_c(id), out);
+    return projects__finish(c, read_record(c, pr.id, sb_str_c(id), out), "storing AI content");
 }
 
 projects_err projects_ai_get(projects_ctx *c, sb_str project_id, sb_str id, sb_jw *out,

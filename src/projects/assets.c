@@ -177,9 +177,7 @@ projects_err projects_asset_create(projects_ctx *c, sb_str project_id, const voi
              bi.sha256, (long long)bi.size, type);
     if ((r = projects__audit(c, pr.id, "asset_created", id, details)) != PROJECTS_OK)
         return r;
-    if ((e = store_commit(c->db, &err)) != STORE_OK)
-        return projects__store(c, "storing an asset", e, &err);
-    return load(c, pr.id, sb_str_c(id), out, NULL);
+    return projects__finish(c, load(c, pr.id, sb_str_c(id), out, NULL), "storing an asset");
 }
 
 projects_err projects_asset_get(projects_ctx *c, sb_str project_id, sb_str asset_id, sb_jw *out,

@@ -48,9 +48,8 @@ projects_err projects_comment_resolve(projects_ctx *c, sb_str project_id, sb_str
         (r = projects__audit(c, pr.id, resolved ? "comment_resolved" : "comment_reopened", cm.id,
                              NULL)) != PROJECTS_OK)
         return r;
-    if ((e = store_commit(c->db, &err)) != STORE_OK)
-        return projects__store(c, "resolving a thread", e, &err);
-    return projects__comment_write_by_id(c, cm.id, out, ver);
+    return projects__finish(c, projects__comment_write_by_id(c, cm.id, out, ver),
+                            "resolving a thread");
 }
 
 projects_err projects_comment_delete(projects_ctx *c, sb_str project_id, sb_str comment_id,

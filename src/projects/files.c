@@ -147,9 +147,7 @@ projects_err projects_file_create(projects_ctx *c, sb_str project_id, sb_str pat
         return projects__store(c, "creating a file", e, &err);
     if ((r = projects__audit(c, pr.id, "file_created", norm, NULL)) != PROJECTS_OK)
         return r;
-    if ((e = store_commit(c->db, &err)) != STORE_OK)
-        return projects__store(c, "creating a file", e, &err);
-    return write_by_path(c, pr.id, norm, out, NULL);
+    return projects__finish(c, write_by_path(c, pr.id, norm, out, NULL), "creating a file");
 }
 
 projects_err projects_file_put(projects_ctx *c, sb_str project_id, sb_str path, sb_str content,
@@ -197,9 +195,7 @@ projects_err projects_file_put(projects_ctx *c, sb_str project_id, sb_str path, 
     }
     if ((r = projects__audit(c, pr.id, "file_updated", norm, NULL)) != PROJECTS_OK)
         return r;
-    if ((e = store_commit(c->db, &err)) != STORE_OK)
-        return projects__store(c, "updating a file", e, &err);
-    return write_by_path(c, pr.id, norm, out, ver);
+    return projects__finish(c, write_by_path(c, pr.id, norm, out, ver), "updating a file");
 }
 
 projects_err projects_file_get(projects_ctx *c, sb_str project_id, sb_str path, projects_file *out)

@@ -223,9 +223,7 @@ projects_err projects_page_create(projects_ctx *c, sb_str project_id, const proj
         return projects__store(c, "creating a page", e, &err);
     if ((r = projects__audit(c, pr.id, "page_created", id, NULL)) != PROJECTS_OK)
         return r;
-    if ((e = store_commit(c->db, &err)) != STORE_OK)
-        return projects__store(c, "creating a page", e, &err);
-    return write_by_id(c, &pr, id, out, NULL);
+    return projects__finish(c, write_by_id(c, &pr, id, out, NULL), "creating a page");
 }
 
 projects_err projects_page_get(projects_ctx *c, sb_str project_id, sb_str page_id, sb_jw *out,
@@ -300,9 +298,7 @@ projects_err projects_page_put(projects_ctx *c, sb_str project_id, sb_str page_i
     projects__copy(id, sizeof(id), page_id);
     if ((r = projects__audit(c, pr.id, "page_updated", id, NULL)) != PROJECTS_OK)
         return r;
-    if ((e = store_commit(c->db, &err)) != STORE_OK)
-        return projects__store(c, "updating a page", e, &err);
-    return write_by_id(c, &pr, id, out, ver);
+    return projects__finish(c, write_by_id(c, &pr, id, out, ver), "updating a page");
 }
 
 projects_err projects_page_delete(projects_ctx *c, sb_str project_id, sb_str page_id,
@@ -377,7 +373,5 @@ projects_err projects__page_set_tree(projects_ctx *c, projects__proj *pr, const 
     }
     if ((r = projects__audit(c, pr->id, change->action, page_id, change->details)) != PROJECTS_OK)
         return r;
-    if ((e = store_commit(c->db, &err)) != STORE_OK)
-        return projects__store(c, "updating a page", e, &err);
-    return write_by_id(c, pr, page_id, out, ver);
+    return projects__finish(c, write_by_id(c, pr, page_id, out, ver), "updating a page");
 }

@@ -216,9 +216,7 @@ projects_err projects_project_create(projects_ctx *c, const projects_project_inp
     }
     if ((r = projects__audit(c, id, "project_created", id, NULL)) != PROJECTS_OK)
         return r;
-    if ((e = store_commit(c->db, &err)) != STORE_OK)
-        return projects__store(c, "creating a project", e, &err);
-    return write_by_id(c, id, out, NULL);
+    return projects__finish(c, write_by_id(c, id, out, NULL), "creating a project");
 }
 
 projects_err projects_project_get(projects_ctx *c, sb_str id, sb_jw *out, projects_ver *ver)

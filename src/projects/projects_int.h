@@ -102,6 +102,12 @@ projects_err projects__store(projects_ctx *c, const char *what, store_err e, con
  * row, the lost race or the stale If-Match. */
 projects_err projects__write_versioned(projects_ctx *c, store_stmt *st, const char *what);
 
+/* Ends a write's transaction. r is the read-back that answers the write,
+ * made before the commit: after it, a later writer's row (or none, if it
+ * was deleted) could be answered as this write's, with its version.
+ * Commits when r is PROJECTS_OK; rolls back and returns r otherwise. */
+projects_err projects__finish(projects_ctx *c, projects_err r, const char *what);
+
 /* A new UUIDv7 as text. */
 void projects__new_id(char out[SB_UUID_STR_LEN]);
 /* Whether s has the shape of an id (36 characters of a UUID). */
