@@ -327,13 +327,17 @@ sb_free_port() {
 # 20 s) until /ping answers; stopped on exit. Sets SB_INFLUX_PORT,
 # SB_INFLUX_URL, SB_INFLUX_PID, SB_INFLUX_DIR. May be called more than
 # once (with different DIRs) for several servers: each is stopped on exit.
+# The ports are picked free and then bound by influxd, so another test may
+# take one in between: a start that finds its port taken retries with new
+# ones, as sb_start_redis does.
 sb_start_influxd() {
     SB_INFLUX_DIR=${1:-$SB_TMP/influxd}
     mkdir -p "$SB_INFLUX_DIR"
-    SB_INFLUX_PORT=$(sb_free_port)
-    local rpc
-    rpc=$(sb_free_port)
-    cat >"$SB_INFLUX_DIR/influxdb.conf" <<CONF
+    local rpc attempt i
+    for attempt in 1 2 3 4 5; do
+        SB_INFLUX_PORT=$(sb_free_port)
+        rpc=$(sb_free_port)
+        cat >"$SB_INFLUX_DIR/influxdb.conf" <<CONF
 reporting-disabled = true
 bind-address = "127.0.0.1:$rpc"
 [meta]
@@ -352,23 +356,28 @@ bind-address = "127.0.0.1:$rpc"
 [shard-precreation]
   enabled = false
 CONF
-    influxd run -config "$SB_INFLUX_DIR/influxdb.conf" >"$SB_INFLUX_DIR/influxd.log" 2>&1 &
-    SB_INFLUX_PID=$!
-    SB_INFLUX_PIDS="${SB_INFLUX_PIDS:-} $SB_INFLUX_PID"
-    SB_INFLUX_URL="http://127.0.0.1:$SB_INFLUX_PORT"
-    local i
-    for i in $(seq 1 200); do
-        if curl -sf -o /dev/null "$SB_INFLUX_URL/ping"; then
-            return 0
-        fi
-        if ! kill -0 "$SB_INFLUX_PID" 2>/dev/null; then
-            echo "influxd exited during start-up:" >&2
-            tail -20 "$SB_INFLUX_DIR/influxd.log" >&2
-            exit 1
-        fi
-        sleep 0.1
+        influxd run -config "$SB_INFLUX_DIR/influxdb.conf" >"$SB_INFLUX_DIR/influxd.log" 2>&1 &
+        SB_INFLUX_PID=$!
+        SB_INFLUX_PIDS="${SB_INFLUX_PIDS:-} $SB_INFLUX_PID"
+        SB_INFLUX_URL="http://127.0.0.1:$SB_INFLUX_PORT"
+        for i in $(seq 1 200); do
+            if curl -sf -o /dev/null "$SB_INFLUX_URL/ping"; then
+                return 0
+            fi
+            if ! kill -0 "$SB_INFLUX_PID" 2>/dev/null; then
+                wait "$SB_INFLUX_PID" 2>/dev/null
+                grep -q 'address already in use' "$SB_INFLUX_DIR/influxd.log" && continue 2
+                echo "influxd exited during start-up:" >&2
+                tail -20 "$SB_INFLUX_DIR/influxd.log" >&2
+                exit 1
+            fi
+            sleep 0.1
+        done
+        echo "influxd did not answer /ping in 20 s" >&2
+        exit 1
     done
-    echo "influxd did not answer /ping in 20 s" >&2
+    echo "influxd found its ports taken 5 times:" >&2
+    tail -5 "$SB_INFLUX_DIR/influxd.log" >&2
     exit 1
 }
 
