@@ -117,8 +117,14 @@ int cli_serve(int argc, char **argv, void (*extra_routes)(net_router *r, api_app
      * edit waits for its commit, and the pool's nice 19 let a busy machine
      * starve it (p99 of edits 20-100 ms at 2,000 edits/s). */
     net_workers *collab_writer = net_workers_new_nice(1, WORKER_QUEUE_MAX, &worker_hooks, 0);
+    /* And the jobs a client or a REST reader waits on: a room's load, and
+     * the materialise that writes a page or file, which holds SQLite's
+     * write lock; at nice 19 a busy machine parked it there and every
+     * commit of every room waited behind it. */
+    net_workers *collab_fore = net_workers_new_nice(2, WORKER_QUEUE_MAX, &worker_hooks, 0);
     collab_limits collab_lim = api_collab_limits(&cfg);
-    app.collab = collab_hub_new(&collab_lim, app.workers, collab_writer, api_worker_store, app.bus);
+    app.collab = collab_hub_new(&collab_lim, app.workers, collab_writer, collab_fore,
+                                api_worker_store, app.bus);
     app.events = api_events_new();
     net_router *router = net_router_new();
     api_routes_register(router, &app);
@@ -147,10 +153,13 @@ int cli_serve(int argc, char **argv, void (*extra_routes)(net_router *r, api_app
         app.workers = NULL;
         net_workers_free(collab_writer);
         collab_writer = NULL;
+        net_workers_free(collab_fore);
+        collab_fore = NULL;
         net_server_free(server);
     }
     net_workers_free(app.workers); /* NULL unless the server never started */
     net_workers_free(collab_writer);
+    net_workers_free(collab_fore);
     collab_hub_free(app.collab); /* after the loops freed their rooms */
     api_events_free(app.events); /* every stream ended with its loop */
     net_router_free(router);

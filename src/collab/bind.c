@@ -240,7 +240,7 @@ void collab__room_materialise(collab_room *r)
         free(j);
         return;
     }
-    if (!net_workers_submit(r->hub->workers, r->loop, mat_work, mat_done, j)) {
+    if (!net_workers_submit(r->hub->fore, r->loop, mat_work, mat_done, j)) {
         sb_buf_free(&j->json); /* the pool is full: the tick tries again */
         free(j);
         net_tick_arm(r->tick);

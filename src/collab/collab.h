@@ -49,13 +49,15 @@ collab_limits collab_limits_default(void);
 typedef struct bus bus;
 
 /* worker_store gives a pool job its thread's store connection (NULL if it
- * has none). writer is the pool of the one job that stores every room's
- * updates (a thread at normal priority, since each edit waits for it;
- * NULL: workers). b is the bus to the other nodes serving the same documents
- * (docs/collab.md, "Several nodes"), or NULL for one node; it must outlive
- * the hub. The hub must outlive the server's loops. */
+ * has none). workers runs compactions' reads (background work: the shared
+ * pool, at low priority). writer is the pool of the one job that stores
+ * every room's updates, and fore runs the jobs someone waits on (loads,
+ * catch-ups, the REST view's writes); both at normal priority, and NULL
+ * means workers. b is the bus to the other nodes serving the same
+ * documents (docs/collab.md, "Several nodes"), or NULL for one node; it
+ * must outlive the hub. The hub must outlive the server's loops. */
 collab_hub *collab_hub_new(const collab_limits *lim, net_workers *workers, net_workers *writer,
-                           store *(*worker_store)(void), bus *b);
+                           net_workers *fore, store *(*worker_store)(void), bus *b);
 /* After every loop has stopped (collab_loop_stop ran on each). */
 void collab_hub_free(collab_hub *h);
 

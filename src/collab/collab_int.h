@@ -62,6 +62,7 @@ struct collab_hub {
     collab_limits lim;    /* read-only */
     net_workers *workers; /* read-only */
     net_workers *writer;  /* read-only: the writer job's pool (writer.c) */
+    net_workers *fore;    /* read-only: loads, catch-ups, materialises */
     store *(*worker_store)(void);
     bus *bus;             /* NULL: one node; read-only */
     uint64_t node_id;     /* bus_node_id(bus); read-only */

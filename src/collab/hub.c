@@ -86,12 +86,13 @@ const char *collab_doc_root(collab_kind kind, int *crdt_kind_out)
 /* ---- hub ---- */
 
 collab_hub *collab_hub_new(const collab_limits *lim, net_workers *workers, net_workers *writer,
-                           store *(*worker_store)(void), bus *b)
+                           net_workers *fore, store *(*worker_store)(void), bus *b)
 {
     collab_hub *h = sb_calloc(1, sizeof(*h));
     h->lim = *lim;
     h->workers = workers;
     h->writer = writer ? writer : workers;
+    h->fore = fore ? fore : workers;
     h->worker_store = worker_store;
     h->bus = b;
     h->node_id = b ? bus_node_id(b) : 0;

@@ -412,7 +412,7 @@ static void catch_up(collab_room *r)
     j->r = r;
     j->after = r->have_seq;
     j->rows = SB_BUF_INIT;
-    if (!net_workers_submit(r->hub->workers, r->loop, catchup_work, catchup_done, j)) {
+    if (!net_workers_submit(r->hub->fore, r->loop, catchup_work, catchup_done, j)) {
         free(j); /* the pool is full: the next tick tries again */
         r->catchup_wanted = true;
         return;

@@ -115,7 +115,7 @@ void collab__room_load_start(collab_room *r)
     load_job *j = sb_calloc(1, sizeof(*j));
     j->r = r;
     r->job_running = true;
-    if (!net_workers_submit(r->hub->workers, r->loop, load_work, load_done, j)) {
+    if (!net_workers_submit(r->hub->fore, r->loop, load_work, load_done, j)) {
         sb_errf(&j->err, "the worker pool is full");
         load_done(j); /* fails the room: members are told to come back */
     }
