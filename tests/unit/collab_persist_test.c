@@ -24,25 +24,11 @@ typedef fixture_db fx;
 
 static int test_no;
 
-static int seed(fx *f)
-{
-    if (store_exec(f->s,
-                   "INSERT INTO users (id, email, created_at, updated_at) VALUES "
-                   "('01a21734-0000-7000-8000-000000000001', 'o@example.com', 1, 1);"
-                   "INSERT INTO projects (id, name, owner_id, created_at, updated_at) VALUES "
-                   "('" PROJECT "', 'P', '01a21734-0000-7000-8000-000000000001', 1, 1)",
-                   &E) != STORE_OK) {
-        fprintf(stderr, "fixture rows: %s\n", E.msg);
-        return -1;
-    }
-    return 0;
-}
-
 static int setup(void **state)
 {
     fx *f = calloc(1, sizeof *f);
     test_no++;
-    if (fixture_db_open(f, "cp", test_no) != 0 || seed(f) != 0)
+    if (fixture_db_open(f, "cp", test_no) != 0 || fixture_db_project(f, PROJECT) != 0)
         return -1;
     *state = f;
     return 0;
@@ -67,20 +53,12 @@ static int setup_at(void **state, int upto)
         return -1;
     }
     *state = f;
-    return seed(f);
+    return fixture_db_project(f, PROJECT);
 }
 
 static int setup_at_10(void **state)
 {
     return setup_at(state, 10);
-}
-
-static int teardown(void **state)
-{
-    fx *f = *state;
-    fixture_db_close(f);
-    free(f);
-    return 0;
 }
 
 /* An update inserting text at index of root "t", made by writer. */
@@ -425,12 +403,12 @@ static void test_layout_upgrade(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_append_load_compact, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bad_row_and_pending, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_duplicate_seq_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_shared_log, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_group_append, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_layout_upgrade, setup_at_10, teardown),
+        cmocka_unit_test_setup_teardown(test_append_load_compact, setup, fixture_db_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_row_and_pending, setup, fixture_db_teardown),
+        cmocka_unit_test_setup_teardown(test_duplicate_seq_refused, setup, fixture_db_teardown),
+        cmocka_unit_test_setup_teardown(test_shared_log, setup, fixture_db_teardown),
+        cmocka_unit_test_setup_teardown(test_group_append, setup, fixture_db_teardown),
+        cmocka_unit_test_setup_teardown(test_layout_upgrade, setup_at_10, fixture_db_teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -52,14 +52,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    fx *f = *state;
-    fixture_db_close(f);
-    free(f);
-    return 0;
-}
-
 /* One change: sql with args, then the event, in one transaction. */
 typedef struct change {
     const char *sql;
@@ -358,11 +350,12 @@ static void test_times_and_list(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_replay_equals_live, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rollback_gives_the_number_back, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_damage_is_corrupt, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_times_never_go_back, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_times_and_list, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_replay_equals_live, setup, fixture_db_teardown),
+        cmocka_unit_test_setup_teardown(test_rollback_gives_the_number_back, setup,
+                                        fixture_db_teardown),
+        cmocka_unit_test_setup_teardown(test_damage_is_corrupt, setup, fixture_db_teardown),
+        cmocka_unit_test_setup_teardown(test_times_never_go_back, setup, fixture_db_teardown),
+        cmocka_unit_test_setup_teardown(test_times_and_list, setup, fixture_db_teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -27,27 +27,10 @@ static int setup(void **state)
 {
     fx *f = calloc(1, sizeof *f);
     test_no++;
-    if (fixture_db_open(f, "pw", test_no) != 0)
+    if (fixture_db_open(f, "pw", test_no) != 0 || fixture_db_project(f, PROJECT) != 0)
         return -1;
-    if (store_exec(f->s,
-                   "INSERT INTO users (id, email, created_at, updated_at) VALUES "
-                   "('01a21734-0000-7000-8000-000000000001', 'o@example.com', 1, 1);"
-                   "INSERT INTO projects (id, name, owner_id, created_at, updated_at) VALUES "
-                   "('" PROJECT "', 'P', '01a21734-0000-7000-8000-000000000001', 1, 1)",
-                   &E) != STORE_OK) {
-        fprintf(stderr, "fixture rows: %s\n", E.msg);
-        return -1;
-    }
     limits = projects_limits_default();
     *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fx *f = *state;
-    fixture_db_close(f);
-    free(f);
     return 0;
 }
 
@@ -123,15 +106,28 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Two writers of kind at once; every answer is the writer's own. */
-static void race(const fx *f, what kind, const char *page_id)
+/* A file or a page to write (its id into page_id), then two writers of
+ * kind at once; every answer is the writer's own. */
+static void race(const fx *f, what kind)
 {
+    projects_ctx c = ctx_on(f->s);
+    sb_buf out = SB_BUF_INIT;
+    sb_jw jw;
+    sb_jw_init(&jw, &out);
+    projects_problem p = {0};
+    char page_id[SB_UUID_STR_LEN] = "";
+    projects_page_input in = {.name = sb_str_c("Home"), .path = sb_str_c("/"), .published = -1};
+    assert_int_equal(kind == FILE_PUT
+                         ? projects_file_create(&c, sb_str_c(PROJECT), sb_str_c("src/race.js"),
+                                                sb_str_c(""), (sb_str){0}, &jw, &p)
+                         : projects_page_create(&c, sb_str_c(PROJECT), &in, &jw, page_id, &p),
+                     PROJECTS_OK);
+    sb_buf_free(&out);
     static writer w[2];
     pthread_t t[2];
     for (int k = 0; k < 2; k++) {
         w[k] = (writer){.f = f, .kind = kind, .len = k ? 12 : 5};
-        if (page_id)
-            snprintf(w[k].page_id, sizeof w[k].page_id, "%s", page_id);
+        snprintf(w[k].page_id, sizeof w[k].page_id, "%s", page_id);
         assert_int_equal(pthread_create(&t[k], NULL, writer_main, &w[k]), 0);
     }
     for (int k = 0; k < 2; k++)
@@ -150,39 +146,21 @@ static void race(const fx *f, what kind, const char *page_id)
 
 static void test_file_puts_answer_their_own_row(void **state)
 {
-    fx *f = *state;
-    projects_ctx c = ctx_on(f->s);
-    sb_buf out = SB_BUF_INIT;
-    sb_jw jw;
-    sb_jw_init(&jw, &out);
-    projects_problem p = {0};
-    assert_int_equal(projects_file_create(&c, sb_str_c(PROJECT), sb_str_c("src/race.js"),
-                                          sb_str_c(""), (sb_str){0}, &jw, &p),
-                     PROJECTS_OK);
-    sb_buf_free(&out);
-    race(f, FILE_PUT, NULL);
+    race(*state, FILE_PUT);
 }
 
 static void test_page_puts_answer_their_own_row(void **state)
 {
-    fx *f = *state;
-    projects_ctx c = ctx_on(f->s);
-    sb_buf out = SB_BUF_INIT;
-    sb_jw jw;
-    sb_jw_init(&jw, &out);
-    projects_problem p = {0};
-    projects_page_input in = {.name = sb_str_c("Home"), .path = sb_str_c("/"), .published = -1};
-    char id[SB_UUID_STR_LEN];
-    assert_int_equal(projects_page_create(&c, sb_str_c(PROJECT), &in, &jw, id, &p), PROJECTS_OK);
-    sb_buf_free(&out);
-    race(f, PAGE_PUT, id);
+    race(*state, PAGE_PUT);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_file_puts_answer_their_own_row, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_page_puts_answer_their_own_row, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_file_puts_answer_their_own_row, setup,
+                                        fixture_db_teardown),
+        cmocka_unit_test_setup_teardown(test_page_puts_answer_their_own_row, setup,
+                                        fixture_db_teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -137,6 +137,33 @@ static inline void fixture_db_close(fixture_db *f)
     fixture_store_drop(f->schema);
 }
 
+/* The cmocka teardown of a test whose state is a calloc'd fixture_db. */
+static inline int fixture_db_teardown(void **state)
+{
+    fixture_db *f = *state;
+    fixture_db_close(f);
+    free(f);
+    return 0;
+}
+
+/* A project (id project_id) and its owner, the rows that project-scoped
+ * tables refer to; -1, said on stderr, when they cannot be written. */
+static inline int fixture_db_project(fixture_db *f, const char *project_id)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO users (id, email, created_at, updated_at) VALUES "
+             "('01a21734-0000-7000-8000-000000000001', 'o@example.com', 1, 1);"
+             "INSERT INTO projects (id, name, owner_id, created_at, updated_at) VALUES "
+             "('%s', 'P', '01a21734-0000-7000-8000-000000000001', 1, 1)",
+             project_id);
+    if (store_exec(f->s, sql, &E) != STORE_OK) {
+        fprintf(stderr, "fixture rows: %s\n", E.msg);
+        return -1;
+    }
+    return 0;
+}
+
 /* rm -rf path. */
 static void rm_rf(const char *path)
 {
