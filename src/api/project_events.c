@@ -270,7 +270,7 @@ static void events_stream(net_req *req, void *ctx)
     s->next = app->events->subs;
     app->events->subs = s;
     pthread_mutex_unlock(&app->events->lock);
-    s->tick = net_tick_new(s->loop, sweep, s);
+    s->tick = net_tick_new(s->loop, NET_TICK_SECOND, sweep, s);
     net_tick_arm(s->tick);
     /* A first event, so a client knows it is subscribed before it acts
      * (the last use of s here: a failed send ends the stream and frees s). */

@@ -9,12 +9,17 @@
  *     everything else, to every member;
  *   - after each batch of updates is stored and applied, the room writes
  *     its content back into the page or file (the binding's materialise,
- *     on the worker pool), one job at a time, the newest content last.
+ *     on the foreground pool), one job at a time, the newest content last.
  *     A batch that arrives while a job runs marks the view dirty and the
- *     job's end starts the next one: that is the debounce.
+ *     job's end starts the next one: that is the debounce. Jobs start at
+ *     most every MAT_GAP_MS: each renders and writes the whole page or
+ *     file, so a document taking hundreds of edits a second would
+ *     otherwise rewrite its row hundreds of times a second. The first
+ *     after a quiet spell starts at once.
  */
 #include "collab/collab_int.h"
 
+#include "base/clock.h"
 #include "base/hash.h"
 #include "base/log.h"
 #include "base/rand.h"
@@ -173,6 +178,10 @@ void collab_set_content(collab_hub *h, net_loop *from, const char *project_id, s
 
 /* ---- the REST view ---- */
 
+/* The least time between two materialise jobs' starts: the short tick's,
+ * so a paced job starts when the tick armed at the pacing fires. */
+#define MAT_GAP_MS NET_TICK_SHORT_MS
+
 typedef struct mat_job {
     collab_room *r;
     sb_buf json;
@@ -210,6 +219,8 @@ static void mat_done(void *arg)
     net_tick_arm(r->tick);
 }
 
+static void mat_start(collab_room *r);
+
 void collab__room_materialise(collab_room *r)
 {
     if (!r->hub->bind.materialise || r->state != ROOM_READY)
@@ -217,8 +228,29 @@ void collab__room_materialise(collab_room *r)
     if (r->hub->bind.binds && !r->hub->bind.binds(r->hub->bind.ctx, r->doc_name))
         return;
     r->mat_dirty = true;
-    if (r->mat_running)
-        return; /* its end starts the next one */
+    if (r->mat_running || r->mat_held)
+        return; /* its end or the pace starts the next one */
+    if (r->mat_started_ns && sb_mono_ns() - r->mat_started_ns < MAT_GAP_MS * 1000000ULL) {
+        /* Held, so a shutdown's drain waits for the write (<= MAT_GAP_MS). */
+        net_loop_hold(r->loop);
+        r->mat_held = true;
+        net_tick_arm(r->mat_pace);
+        return;
+    }
+    mat_start(r);
+}
+
+void collab__room_mat_paced(void *room)
+{
+    collab_room *r = room;
+    r->mat_held = false;
+    net_loop_release(r->loop);
+    if (r->mat_dirty && !r->mat_running && r->state == ROOM_READY)
+        mat_start(r);
+}
+
+static void mat_start(collab_room *r)
+{
     collab_kind kind;
     sb_str item;
     int ck;
@@ -248,4 +280,5 @@ void collab__room_materialise(collab_room *r)
     }
     r->mat_dirty = false;
     r->mat_running = true;
+    r->mat_started_ns = sb_mono_ns();
 }

@@ -171,6 +171,9 @@ typedef struct collab_room {
     room_edit *edits, *edits_tail; /* REST writes waiting for the load */
     bool mat_running;              /* a materialise job is out */
     bool mat_dirty;                /* the REST view is behind the document */
+    bool mat_held;                 /* mat_pace is armed and holds the loop */
+    net_tick *mat_pace;            /* starts the next materialise (NET_TICK_SHORT) */
+    uint64_t mat_started_ns;       /* when the last materialise job started */
     /* REST row versions. rest_ver is the newest the applied document
      * holds: the If-Match of a materialise, whose content is rendered from
      * the applied document. rest_seen is the newest queued, which may still
@@ -271,6 +274,7 @@ bool collab__room_busy(const collab_room *r);
 /* bind.c */
 void collab__room_apply_edits(collab_room *r); /* once ready */
 void collab__room_materialise(collab_room *r); /* after updates were applied */
+void collab__room_mat_paced(void *room);       /* r->mat_pace's function */
 
 /* A room's batch for the writer (writer.c): taken on the room's loop,
  * stored by the writer on a pool thread, handed back to the room's loop

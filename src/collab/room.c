@@ -21,7 +21,8 @@ static collab_room *room_new(collab_hub *h, net_loop *loop, const char *key, con
     snprintf(r->project_id, sizeof(r->project_id), "%s", project_id);
     r->doc_name = sb_strdup(doc);
     r->state = ROOM_LOADING;
-    r->tick = net_tick_new(loop, collab__room_tick, r);
+    r->tick = net_tick_new(loop, NET_TICK_SECOND, collab__room_tick, r);
+    r->mat_pace = net_tick_new(loop, NET_TICK_SHORT, collab__room_mat_paced, r);
     pthread_mutex_lock(&h->lock);
     sb_map_put(&h->rooms, sb_str_c(r->key), r);
     pthread_mutex_unlock(&h->lock);
@@ -78,6 +79,9 @@ void collab__room_free(collab_room *r)
         e = next;
     }
     net_tick_free(r->tick);
+    if (r->mat_held) /* freed at a shutdown deadline with a write still paced */
+        net_loop_release(r->loop);
+    net_tick_free(r->mat_pace);
     crdt_doc_free(r->doc);
     free(r->queue);
     free(r->aw);

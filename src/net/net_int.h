@@ -24,6 +24,7 @@ struct net_loop {
     pthread_t thread;
     h2o_evloop_t *evloop;
     h2o_context_t ctx;
+    h2o_timeout_t short_timeout; /* NET_TICK_SHORT's list */
     h2o_accept_ctx_t accept_ctx;
     int listen_fd;
     h2o_socket_t *listener;

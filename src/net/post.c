@@ -50,6 +50,7 @@ void net_loop_release(net_loop *target)
 struct net_tick {
     h2o_timeout_entry_t entry;
     net_loop *loop;
+    h2o_timeout_t *list; /* the loop's list of the tick's period */
     net_post_fn fn;
     void *arg;
 };
@@ -60,11 +61,12 @@ static void on_tick(h2o_timeout_entry_t *entry)
     t->fn(t->arg);
 }
 
-net_tick *net_tick_new(net_loop *loop, net_post_fn fn, void *arg)
+net_tick *net_tick_new(net_loop *loop, net_tick_period period, net_post_fn fn, void *arg)
 {
     net_tick *t = sb_calloc(1, sizeof(*t));
     t->entry.cb = on_tick;
     t->loop = loop;
+    t->list = period == NET_TICK_SHORT ? &loop->short_timeout : &loop->ctx.one_sec_timeout;
     t->fn = fn;
     t->arg = arg;
     return t;
@@ -73,7 +75,7 @@ net_tick *net_tick_new(net_loop *loop, net_post_fn fn, void *arg)
 void net_tick_arm(net_tick *t)
 {
     if (!h2o_timeout_is_linked(&t->entry))
-        h2o_timeout_link(t->loop->evloop, &t->loop->ctx.one_sec_timeout, &t->entry);
+        h2o_timeout_link(t->loop->evloop, t->list, &t->entry);
 }
 
 void net_tick_disarm(net_tick *t)

@@ -1,5 +1,5 @@
 /*
- * post.h: handing work to another loop thread, and one-second ticks.
+ * post.h: handing work to another loop thread, and ticks.
  *
  * A structure owned by one loop (a collaboration room) is touched only by
  * that loop; other loops send it messages with net_loop_post, which runs a
@@ -30,11 +30,15 @@ void net_loop_post(net_loop *target, net_post_fn fn, void *arg);
 void net_loop_hold(net_loop *target);
 void net_loop_release(net_loop *target);
 
-/* A timer on one loop that fires about a second after it is armed (h2o's
- * one-second list: good enough for grace periods and timeouts). Owned and
- * used only by the loop's thread; free it before the loop stops. */
+/* A timer on one loop that fires about a period after it is armed:
+ * NET_TICK_SECOND (h2o's one-second list: good enough for grace periods
+ * and timeouts) or NET_TICK_SHORT (NET_TICK_SHORT_MS: pacing work that
+ * should not run on every event). Owned and used only by the loop's
+ * thread; free it before the loop stops. */
+#define NET_TICK_SHORT_MS 100
+typedef enum net_tick_period { NET_TICK_SECOND, NET_TICK_SHORT } net_tick_period;
 typedef struct net_tick net_tick;
-net_tick *net_tick_new(net_loop *loop, net_post_fn fn, void *arg);
+net_tick *net_tick_new(net_loop *loop, net_tick_period period, net_post_fn fn, void *arg);
 /* Arms the tick (no-op when armed). */
 void net_tick_arm(net_tick *t);
 void net_tick_disarm(net_tick *t);

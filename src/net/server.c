@@ -31,6 +31,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "net/net_int.h"
+#include "net/post.h"
 
 /* ---- address and sockets ---- */
 
@@ -293,6 +294,7 @@ static void *loop_main(void *arg)
     net_server *s = loop->server;
     loop->evloop = h2o_evloop_create();
     h2o_context_init(&loop->ctx, loop->evloop, &s->globalconf);
+    h2o_timeout_init(loop->evloop, &loop->short_timeout, NET_TICK_SHORT_MS);
     loop->accept_ctx.ctx = &loop->ctx;
     loop->accept_ctx.hosts = s->globalconf.hosts;
     loop->accept_ctx.ssl_ctx = s->ssl_ctx;
@@ -342,6 +344,7 @@ static void *loop_main(void *arg)
          * connection is left; dispose asserts every timer is idle. */
         if (h2o_timeout_is_linked(&loop->ctx.http2._graceful_shutdown_timeout))
             h2o_timeout_unlink(&loop->ctx.http2._graceful_shutdown_timeout);
+        h2o_timeout_dispose(loop->evloop, &loop->short_timeout);
         h2o_context_dispose(&loop->ctx);
     }
     return NULL;
