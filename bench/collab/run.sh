@@ -18,6 +18,10 @@
 #            of at most 1.5x above 20, so neither server's figure is rounded
 #            down by much more than the other's)
 # plus server CPU (share of one core, /proc/PID/stat) and RSS per phase.
+# Then, unless FLOOR=0, the ramp once more against bench/collab/floor.c
+# (build/collab_floor): a relay that keeps no document and stores
+# nothing, the least any y-websocket server can do for this load. Its
+# figure is the ceiling this host and generator allow, beside the two.
 # Targets: p99 < 20 ms one-doc; sustained throughput >= 5x Hocuspocus's;
 # < 16 KB per idle connection.
 # Sitebase runs one event-loop thread (SB_THREADS, default 1), as
@@ -97,17 +101,24 @@ free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# start_hocuspocus: a fresh server; sets server_pid, url.
-start_hocuspocus() {
-    local port i
+# start_listening NAME COMMAND...: runs COMMAND PORT on a free port until
+# it prints "listening"; sets server_pid, port.
+start_listening() {
+    local name=$1 i
+    shift
     port=$(free_port)
-    node "$here/hocuspocus.mjs" "$port" >"$tmp/hocuspocus.log" 2>&1 &
+    "$@" "$port" >"$tmp/$name.log" 2>&1 &
     server_pid=$!
     for i in $(seq 1 100); do
-        grep -q "^listening" "$tmp/hocuspocus.log" && break
-        kill -0 "$server_pid" 2>/dev/null || { cat "$tmp/hocuspocus.log"; return 1; }
+        grep -q "^listening" "$tmp/$name.log" && break
+        kill -0 "$server_pid" 2>/dev/null || { cat "$tmp/$name.log"; return 1; }
         sleep 0.1
     done
+}
+
+# start_hocuspocus: a fresh server; sets server_pid, url.
+start_hocuspocus() {
+    start_listening hocuspocus node "$here/hocuspocus.mjs" || return 1
     url="ws://127.0.0.1:$port"
 }
 
@@ -193,10 +204,17 @@ start_sitebase() {
     fi
 }
 
-# run_server NAME PROTO: the four workloads, each on a fresh server.
+# start_floor: the ceiling relay, fresh; sets server_pid, url.
+start_floor() {
+    start_listening floor "$root/build/collab_floor" || return 1
+    url="ws://127.0.0.1:$port/{doc}"
+}
+
+# run_server NAME PROTO [WORKLOADS]: the workloads (default all four),
+# each on a fresh server.
 run_server() {
     local name=$1 proto=$2 w
-    for w in idle one-doc many ramp; do
+    for w in ${3:-idle one-doc many ramp}; do
         "start_$name" || return 1
         local common=(--server "$name" --url "$url" --proto "$proto" --clk-tck "$clk"
             --token bench --seconds "$secs" --transport "${TRANSPORT:-raw}")
@@ -246,10 +264,20 @@ if [ "$sitebase" != none ]; then
     fi
 fi
 
+if [ "${FLOOR:-1}" != 0 ]; then
+    echo "== the ceiling relay (bench/collab/floor.c)"
+    if [ ! -x "$root/build/collab_floor" ]; then
+        echo "bench/collab: no build/collab_floor (cmake --build build), or FLOOR=0"
+        failed=1
+    else
+        run_server floor yws ramp || { echo "bench/collab: the ceiling run failed"; failed=1; }
+    fi
+fi
+
 python3 - "$out" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-servers = [s for s in ("hocuspocus", "sitebase") if any(r["server"] == s for r in rows)]
+servers = [s for s in ("hocuspocus", "sitebase", "floor") if any(r["server"] == s for r in rows)]
 def get(s, w, mode=None):
     for r in rows:
         if r["server"] == s and r["workload"] == w and (mode is None or r["mode"] == mode):
@@ -270,10 +298,14 @@ w = [max(len(str(x)) for x in col) for col in zip(head, *lines)]
 for row in (head, *lines):
     print("  ".join(str(x).ljust(n) for x, n in zip(row, w)))
 print("(* = the load generator, not the server, set the limit; ms, cpu = share of one core)")
-if len(servers) == 2:
-    h, sb = get("hocuspocus", "ramp", "ramp-result"), get("sitebase", "ramp", "ramp-result")
-    if h and sb and h["sustained_edits_per_s"]:
-        print(f"throughput ratio sitebase/hocuspocus: {sb['sustained_edits_per_s'] / h['sustained_edits_per_s']:.2f}x (target >= 5x)")
+h, sb, fl = (get(s, "ramp", "ramp-result") for s in ("hocuspocus", "sitebase", "floor"))
+if h and sb and h["sustained_edits_per_s"]:
+    print(f"throughput ratio sitebase/hocuspocus: {sb['sustained_edits_per_s'] / h['sustained_edits_per_s']:.2f}x (target >= 5x)")
+if fl and fl["sustained_edits_per_s"]:
+    for s, r in (("hocuspocus", h), ("sitebase", sb)):
+        if r:
+            print(f"{s} reaches {100 * r['sustained_edits_per_s'] / fl['sustained_edits_per_s']:.0f}% of the ceiling relay's {fl['sustained_edits_per_s']} edits/s"
+                  + (" (the generator's limit: the relay's own is higher)" if fl["generator_bound"] else ""))
 print(f"raw: {sys.argv[1]}")
 PY
 exit $failed
