@@ -73,7 +73,7 @@ bool collab_persist_compact(store *db, const char *project_id, const char *doc, 
  * different threads: the read (long: load and encode) anywhere, the write
  * where the other writes are. */
 typedef struct collab_fold {
-    sb_buf state;        /* empty: nothing to write (no log, or pending structs) */
+    sb_buf state; /* empty: nothing to write (no log, or pending structs) */
     sb_buf state_vector;
     int64_t through_seq; /* the last seq read */
     int64_t nlog;        /* log rows read */
