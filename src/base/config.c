@@ -114,7 +114,8 @@ static const key_def keys[] = {
     {"collab_evict_grace", T_DURATION, OFF(collab_evict_grace_ms), 0, 24 * 3600 * 1000LL, "30s",
      "how long a document stays in memory after its last client left"},
     {"collab_compact_after", T_INT, OFF(collab_compact_after), 0, 1000000, "200",
-     "logged updates of a document before they are folded into its state (also: the log holds half the state's bytes); 0 = never"},
+     "logged updates of a document before they are folded into its state (also: the log holds half "
+     "the state's bytes); 0 = never"},
     {"collab_awareness_timeout", T_DURATION, OFF(collab_awareness_timeout_ms), 1000, 3600 * 1000,
      "30s", "awareness states (cursors) not renewed this long are removed (y-protocols: 30 s)"},
 };

@@ -117,7 +117,7 @@ size_t crdt__find_index(const crdt_client *c, uint64_t clock)
         return n - 1;
     }
     size_t end = (size_t)ck[n - 1]; /* ck[0] is 0: structs start at clock 0 */
-    size_t lo = 0, hi = n - 1;          /* ck[lo] <= clock < ck[hi] */
+    size_t lo = 0, hi = n - 1;      /* ck[lo] <= clock < ck[hi] */
     size_t m = end ? (size_t)((double)clock / (double)end * (double)(n - 1)) : 0;
     if (m > lo && m < hi) {
         if (ck[m] <= clock)

@@ -33,8 +33,8 @@
 #include "net/net_int.h"
 
 #define CLOSE_GRACE_TICKS 2 /* one-second ticks to wait for the peer's close */
-#define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-#define KEEP_WBUF 16384 /* a write buffer up to this size is kept for the next write */
+#define WS_GUID           "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+#define KEEP_WBUF         16384 /* a write buffer up to this size is kept for the next write */
 
 struct net_ws {
     h2o_socket_t *sock; /* NULL until the 101 is out */
@@ -42,8 +42,8 @@ struct net_ws {
     net_loop *loop;
     const net_ws_handlers *handlers;
     void *ctx;
-    sb_buf out;  /* frames not yet handed to the socket */
-    sb_buf wbuf; /* the frames of the write in flight */
+    sb_buf out;          /* frames not yet handed to the socket */
+    sb_buf wbuf;         /* the frames of the write in flight */
     h2o_linklist_t link; /* in loop->sockets */
     h2o_timeout_entry_t flush_entry;
     h2o_timeout_entry_t close_entry;

@@ -57,7 +57,8 @@ static bool open_db(sqlite_ckpt *c)
     if (sqlite3_open_v2(c->path, &c->db, flags, NULL) == SQLITE_OK &&
         sqlite3_exec(c->db, "PRAGMA synchronous=NORMAL;", NULL, NULL, NULL) == SQLITE_OK)
         return true;
-    sb_log(SB_LOG_WARN, "sqlite: the checkpoint thread cannot open the database; commits checkpoint",
+    sb_log(SB_LOG_WARN,
+           "sqlite: the checkpoint thread cannot open the database; commits checkpoint",
            SB_LOG_STR("error", c->db ? sqlite3_errmsg(c->db) : "out of memory"));
     sqlite3_close_v2(c->db);
     c->db = NULL;

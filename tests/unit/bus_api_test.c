@@ -348,9 +348,8 @@ static void test_publish_others(void **state)
     if (!is_redis())
         assert_int_equal(got_count(&mine), 0);
     bus *b = open_second(a);
-    assert_int_equal(bus_subscribe(b, sb_str_c(c), BUS_SKIP_OWN | BUS_CONFIRMED, collect,
-                                   &theirs, &id),
-                     BUS_OK);
+    assert_int_equal(
+        bus_subscribe(b, sb_str_c(c), BUS_SKIP_OWN | BUS_CONFIRMED, collect, &theirs, &id), BUS_OK);
     settle(a, &theirs, c); /* plain publishes: these probes reach a too */
     got_reset(&mine);
     assert_int_equal(bus_publish_others(a, sb_str_c(c), "hello", 5), BUS_OK);

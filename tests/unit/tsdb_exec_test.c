@@ -202,7 +202,8 @@ static void test_selector_with_fields(void **state)
     check("SELECT first(temp), sky FROM weather WHERE time < '2020-01-01T00:02:00Z' "
           "GROUP BY time(1m)",
           ONE("{\"name\":\"weather\",\"columns\":[\"time\",\"first\",\"sky\"],\"values\":"
-              "[[\"2020-01-01T00:00:00Z\",12.5,\"sunny\"],[\"2020-01-01T00:01:00Z\",13.5,\"rain\"]]}"));
+              "[[\"2020-01-01T00:00:00Z\",12.5,\"sunny\"],[\"2020-01-01T00:01:00Z\",13.5,\"rain\"]]"
+              "}"));
 }
 
 static void test_group_by_tags(void **state)
