@@ -157,17 +157,14 @@ static void writer_work(void *arg)
     free(g);
 }
 
-static void writer_done(void *arg)
-{
-    (void)arg; /* the work answered each room itself */
-}
-
 /* wlock held: starts the writer unless it runs. */
 static void start_locked(collab_hub *h, net_loop *loop)
 {
     if (h->writer_running || !h->wq)
         return;
-    h->writer_running = net_workers_submit(h->writer, loop, writer_work, writer_done, h);
+    /* No done: the work answers each room itself, and a completion would
+     * wake the loop once more per round for nothing. */
+    h->writer_running = net_workers_submit(h->writer, loop, writer_work, NULL, h);
 }
 
 void collab__writer_submit(collab_hub *h, collab_wjob *j)

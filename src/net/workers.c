@@ -69,7 +69,14 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&w->lock);
 
         job->work(job->arg);
-        h2o_multithread_send_message(&job->loop->done_receiver, &job->msg);
+        if (job->done) {
+            h2o_multithread_send_message(&job->loop->done_receiver, &job->msg);
+        } else {
+            /* Nothing to run there: no message, so no wake-up; a stopping
+             * loop sees the count fall at its next check. */
+            atomic_fetch_sub(&job->loop->jobs, 1);
+            free(job);
+        }
 
         pthread_mutex_lock(&w->lock);
         w->running--;

@@ -43,8 +43,11 @@ void net_workers_free(net_workers *w);
 typedef void (*net_work_fn)(void *arg);
 typedef void (*net_done_fn)(void *arg);
 
-/* Queues work(arg) and, after it, done(arg) on loop's thread. Returns false
- * (and calls neither) when the queue is full or the pool is stopping. */
+/* Queues work(arg) and, after it, done(arg) on loop's thread. done may be
+ * NULL: work then hands back whatever it has itself, and its end wakes no
+ * loop (loop only counts it as out until then, for its drain). Returns
+ * false (and calls neither) when the queue is full or the pool is
+ * stopping. */
 bool net_workers_submit(net_workers *w, net_loop *loop, net_work_fn work, net_done_fn done,
                         void *arg);
 
