@@ -137,6 +137,9 @@ void api_collab_rest_write(net_req *req, api_app *app, const char *project_id, s
                            sb_str content, int64_t version);
 /* The hub's limits from the configuration. */
 collab_limits api_collab_limits(const sb_config *cfg);
+/* Waits (bounded) until every accepted collaborative edit is in the log,
+ * before a read of stored documents (collab_hub_settle). */
+void api_collab_settle(api_app *app, net_req *req);
 
 /* Test builds only (sitebase-test): /_test/... routes. */
 void api_test_routes_register(net_router *r, api_app *app);

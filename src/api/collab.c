@@ -34,6 +34,19 @@ collab_limits api_collab_limits(const sb_config *cfg)
     return l;
 }
 
+/* A reader of stored documents sees every edit a client was sent: with
+ * the journal (one node) that means waiting for the fold in flight, a few
+ * milliseconds. Past SETTLE_MS (a store that stopped taking the fold) it
+ * reads what is stored. */
+#define SETTLE_MS 2000
+
+void api_collab_settle(api_app *app, net_req *req)
+{
+    if (app->collab && !collab_hub_settle(app->collab, req->loop, SETTLE_MS))
+        sb_log(SB_LOG_WARN, "collab: a read of stored documents did not wait for the journal",
+               SB_LOG_INT("waited_ms", SETTLE_MS));
+}
+
 /* The item a document is, for guests' sharing: a page, a code file, a
  * style sheet (the file styles/<name>.css) or nothing (components belong
  * to the project). *path is in the request's arena. */
@@ -168,7 +181,8 @@ static void presence(net_req *req, void *ctx)
 }
 
 /* GET .../docs/{doc}: the document as storage has it (which is everything
- * any client was sent: rooms broadcast only what is stored). ?root= and
+ * any client was sent: rooms broadcast only what is stored or journaled,
+ * and the journal is folded first). ?root= and
  * ?type=text|map|array|xml pick another root type than API.md's. */
 static void doc_get(net_req *req, void *ctx)
 {
@@ -230,6 +244,7 @@ static void doc_get(net_req *req, void *ctx)
     crdt_doc *d = NULL;
     int64_t last_seq = 0, nlog = 0;
     sb_errbuf err;
+    api_collab_settle(app, req);
     if (!collab_persist_load(c.db, pid, dname, &d, &last_seq, &nlog, &err)) {
         sb_log(SB_LOG_ERROR, "collab: cannot read a document", SB_LOG_STR("error", err.msg));
         free(dname);

@@ -101,7 +101,9 @@ static void commits_create(net_req *req, void *ctx)
         json_t *rooms = NULL;
         projects_err e = PROJECTS_OK;
         if (other && in.from_live && !in.changes) {
-            /* another branch's live content is its rooms' (branch_rooms.c) */
+            /* another branch's live content is its rooms' (branch_rooms.c),
+             * every accepted edit in the log */
+            api_collab_settle(app, req);
             e = api_branch_rooms_changes(&c, id, in.branch, &rooms, &prob);
             in.from_live = false;
             in.changes = rooms;

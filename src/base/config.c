@@ -116,6 +116,9 @@ static const key_def keys[] = {
     {"collab_compact_after", T_INT, OFF(collab_compact_after), 0, 1000000, "200",
      "logged updates of a document before they are folded into its state (also: the log holds half "
      "the state's bytes); 0 = never"},
+    {"collab_fold_delay", T_DURATION, OFF(collab_fold_delay_ms), 0, 60 * 1000, "50ms",
+     "how long accepted updates gather in the collaboration journal before they are folded "
+     "into the database (they are durable in the journal meanwhile); 0 = at once"},
     {"collab_awareness_timeout", T_DURATION, OFF(collab_awareness_timeout_ms), 1000, 3600 * 1000,
      "30s", "awareness states (cursors) not renewed this long are removed (y-protocols: 30 s)"},
 };

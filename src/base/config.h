@@ -68,6 +68,7 @@ typedef struct sb_config {
     size_t collab_max_queue;         /* bytes queued to one collaboration client */
     int64_t collab_evict_grace_ms;   /* an empty room stays in memory this long */
     int collab_compact_after;        /* log rows that trigger a compaction; 0 = never */
+    int64_t collab_fold_delay_ms;    /* journal records gather this long before a fold */
     int64_t collab_awareness_timeout_ms; /* awareness states not renewed this long go */
 } sb_config;
 

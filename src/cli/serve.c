@@ -125,6 +125,22 @@ int cli_serve(int argc, char **argv, void (*extra_routes)(net_router *r, api_app
     collab_limits collab_lim = api_collab_limits(&cfg);
     app.collab = collab_hub_new(&collab_lim, app.workers, collab_writer, collab_fore,
                                 api_worker_store, app.bus);
+    /* Before any room loads: what a crash left in the journal goes into
+     * the log first; a journal that cannot be read stops the start rather
+     * than lose what it holds. */
+    bool journal_ok;
+    {
+        store *db = NULL;
+        sb_errbuf jerr = {{0}};
+        char dir[4096];
+        snprintf(dir, sizeof(dir), "%s/collab-journal", cfg.data_dir);
+        journal_ok = store_open(cfg.db, cfg.data_dir, &db, &jerr) == STORE_OK &&
+                     collab_hub_journal(app.collab, db, dir, cfg.collab_fold_delay_ms, &jerr);
+        store_close(db);
+        if (!journal_ok)
+            sb_log(SB_LOG_ERROR, "cannot recover the collaboration journal",
+                   SB_LOG_STR("error", jerr.msg));
+    }
     app.events = api_events_new();
     net_router *router = net_router_new();
     api_routes_register(router, &app);
@@ -132,8 +148,10 @@ int cli_serve(int argc, char **argv, void (*extra_routes)(net_router *r, api_app
         extra_routes(router, &app);
     net_server_hooks hooks = api_server_hooks(&app);
     sb_errbuf err;
-    net_server *server = net_server_new(&cfg, router, &hooks, &err);
-    if (!server) {
+    net_server *server = journal_ok ? net_server_new(&cfg, router, &hooks, &err) : NULL;
+    if (!journal_ok) {
+        /* said above */
+    } else if (!server) {
         sb_log(SB_LOG_ERROR, "cannot start the server", SB_LOG_STR("error", err.msg));
     } else {
         char url[128];

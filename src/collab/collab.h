@@ -61,6 +61,21 @@ collab_hub *collab_hub_new(const collab_limits *lim, net_workers *workers, net_w
 /* After every loop has stopped (collab_loop_stop ran on each). */
 void collab_hub_free(collab_hub *h);
 
+/* Before the loops start, with one node (no bus, or mem://): folds into db what a
+ * crash left in dir's journal, then has rooms journal their updates
+ * there and the writer fold them into the log, waiting fold_delay_ms
+ * (0: none) to gather each round (docs/collab.md, "The journal"). With a
+ * bus to other nodes it does nothing: they take seqs in the log's
+ * transaction.
+ * false (err): a store failure or a corrupt file; start no server. */
+bool collab_hub_journal(collab_hub *h, store *db, const char *dir, int64_t fold_delay_ms,
+                        sb_errbuf *err);
+
+/* Waits, up to timeout_ms, until every update accepted before the call is
+ * in the log: for readers of the stored documents. from: the caller's
+ * loop (or NULL off the loops). false: the time ran out. */
+bool collab_hub_settle(collab_hub *h, net_loop *from, int64_t timeout_ms);
+
 /* On a loop thread after its drain: frees the rooms it owns. */
 void collab_loop_stop(collab_hub *h, net_loop *loop);
 

@@ -50,6 +50,7 @@
 #include "base/map.h"
 #include "bus/bus.h"
 #include "collab/collab.h"
+#include "collab/journal.h"
 #include "collab/proto.h"
 #include "crdt/crdt.h"
 #include "net/post.h"
@@ -81,6 +82,18 @@ struct collab_hub {
     pthread_mutex_t wlock;            /* guards the three below */
     struct collab_wjob *wq, *wq_tail; /* in submission order */
     bool writer_running;              /* a pool job is writing (or about to) */
+
+    /* journal.h: with one node, rooms append to their loop's journal and
+     * the writer folds the records (journal_dir NULL: every batch waits
+     * for its commit, as several nodes need) */
+    char *journal_dir;            /* read-only once the loops run */
+    int64_t fold_delay_ms;        /* read-only: records wait this long to be folded */
+    atomic_int_fast64_t next_gen; /* of journal files */
+    collab_journal **journals;    /* wlock: by loop index */
+    size_t njournals;
+    bool fold_hurry;      /* wlock: someone waits for the fold (settle) */
+    atomic_bool closing;  /* the loops are stopping: give up on a failing store */
+    pthread_cond_t wcond; /* with wlock: a fold ended, or hurry or close */
 };
 
 typedef enum room_state { ROOM_LOADING, ROOM_READY, ROOM_FAILED } room_state;
@@ -180,7 +193,9 @@ typedef struct collab_room {
      * be waiting for storage: a REST write at or below it is older content. */
     int64_t rest_ver, rest_seen;
     net_tick *tick;
-    int64_t idle_ms; /* time spent empty */
+    int64_t idle_ms;         /* time spent empty */
+    collab_journal *journal; /* the loop's; NULL: not journaling */
+    uint64_t jrec;           /* the journal's record number of our last batch */
     /* several nodes (nodes.c) */
     uint64_t bus_sub; /* the document's subscription; 0: none */
     bool bus_closed;  /* hub->lock: the loop is stopping, post nothing */
@@ -283,13 +298,19 @@ void collab__room_mat_paced(void *room);       /* r->mat_pace's function */
  * handed back to collab__room_fold_done. */
 typedef struct collab_wjob {
     struct collab_wjob *next; /* hub->wlock: in the queue */
-    collab_room *r;           /* job_running (compact_running) keeps it */
+    collab_room *r;           /* job_running (compact_running) keeps it; NULL: a record */
     pending *batch;
     size_t n;
     struct collab_fold *fold;
     int64_t first_seq;
     bool ok;
     sb_errbuf err;
+    /* a journal record to fold (r NULL): it needs no room, which may go */
+    collab_journal *jl;
+    uint64_t rec_no;
+    int64_t gen, end; /* the mark that folds it */
+    size_t bytes;
+    char *project_id, *doc;
 } collab_wjob;
 
 /* writer.c: one writer per hub commits every room's waiting batch in one
@@ -298,6 +319,13 @@ void collab__writer_submit(collab_hub *h, collab_wjob *j); /* on j->r's loop */
 void collab__room_fold_done(void *arg);                    /* room_store.c */
 /* Starts the writer when batches wait and the pool refused it before. */
 void collab__writer_kick(collab_hub *h, net_loop *loop);
+/* Hands a journal record (j->jl set) to the writer: no answer comes back;
+ * j->jl->folded passes j->rec_no once it is in the log. */
+void collab__writer_submit_record(collab_hub *h, net_loop *loop, collab_wjob *j);
+/* The loop's journal, made at first use. */
+collab_journal *collab__journal_of(collab_hub *h, net_loop *loop);
+/* The room's records are all in the log (or it keeps none). */
+bool collab__room_folded(const collab_room *r);
 void collab__writer_init(collab_hub *h);
 void collab__writer_deinit(collab_hub *h);
 

@@ -107,6 +107,21 @@ collab_hub *collab_hub_new(const collab_limits *lim, net_workers *workers, net_w
     return h;
 }
 
+bool collab_hub_journal(collab_hub *h, store *db, const char *dir, int64_t fold_delay_ms,
+                        sb_errbuf *err)
+{
+    /* mem:// is this process alone; another driver joins other nodes */
+    if (h->bus && strcmp(bus_driver_name(h->bus), "mem") != 0)
+        return true;
+    int64_t gen;
+    if (!collab_journal_recover(db, dir, &gen, err))
+        return false;
+    atomic_store(&h->next_gen, gen);
+    h->journal_dir = sb_strdup(dir);
+    h->fold_delay_ms = fold_delay_ms;
+    return true;
+}
+
 void collab_hub_free(collab_hub *h)
 {
     if (!h)
@@ -152,6 +167,12 @@ void collab_loop_stop(collab_hub *h, net_loop *loop)
      * loop is idle; take them out of the map and free them. First, the bus
      * must post nothing more here. */
     collab__bus_loop_stop(h, loop);
+    /* The writer stops retrying a failing store: what it cannot fold now
+     * stays in the journal for the next start. */
+    pthread_mutex_lock(&h->wlock);
+    atomic_store(&h->closing, true);
+    pthread_cond_broadcast(&h->wcond);
+    pthread_mutex_unlock(&h->wlock);
     for (;;) {
         collab_room *found = NULL;
         pthread_mutex_lock(&h->lock);

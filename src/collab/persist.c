@@ -6,6 +6,8 @@
  */
 #include "collab/persist.h"
 
+#include <stdlib.h>
+
 #include "base/log.h"
 
 #define SQL_STATE "SELECT state, through_seq FROM collab_docs WHERE project_id = $1 AND doc = $2"
@@ -275,6 +277,78 @@ bool collab_persist_append_group(store *db, collab_append *a, size_t n, int64_t 
         if (!append_next_in(db, &a[i], now_us, &code, err))
             return false; /* rolled back */
     return commit(db, &code, err);
+}
+
+/* Moves loop's journal mark inside the caller's transaction. */
+static bool mark_in(store *db, const collab_jpos *m, store_err *code, sb_errbuf *err)
+{
+    sb_errbuf why;
+    store_stmt *st;
+    store_err e =
+        store_prepare(db,
+                      "INSERT INTO collab_journal (loop, gen, folded) VALUES ($1, $2, $3) "
+                      "ON CONFLICT (loop) DO UPDATE SET gen = excluded.gen, "
+                      "folded = excluded.folded",
+                      &st, &why);
+    if (e == STORE_OK) {
+        store_bind_int(st, 1, m->loop);
+        store_bind_int(st, 2, m->gen);
+        store_bind_int(st, 3, m->folded);
+        e = store_step(st, &why);
+        store_reset(st);
+        if (e == STORE_DONE)
+            return true;
+    }
+    *code = e;
+    return fail(db, err, "moving a collab journal mark", e, &why);
+}
+
+bool collab_persist_append_marked(store *db, const collab_append *a, size_t n,
+                                  const collab_jpos *marks, size_t nmarks, int64_t now_us,
+                                  store_err *code, sb_errbuf *err)
+{
+    sb_errbuf why;
+    store_err e = store_begin(db, &why);
+    *code = e;
+    if (e != STORE_OK)
+        return fail(db, err, "beginning a collab fold", e, &why);
+    for (size_t i = 0; i < n; i++)
+        if (!insert_rows(db, a[i].project_id, a[i].doc, a[i].first_seq, a[i].updates, a[i].n,
+                         now_us, code, err))
+            return false; /* rolled back */
+    for (size_t i = 0; i < nmarks; i++)
+        if (!mark_in(db, &marks[i], code, err))
+            return false;
+    return commit(db, code, err);
+}
+
+bool collab_persist_marks(store *db, collab_jpos **out, size_t *n, sb_errbuf *err)
+{
+    *out = NULL;
+    *n = 0;
+    sb_errbuf why;
+    store_stmt *st;
+    store_err e = store_prepare(db, "SELECT loop, gen, folded FROM collab_journal", &st, &why);
+    if (e != STORE_OK)
+        return fail(db, err, "reading the collab journal marks", e, &why);
+    size_t cap = 0;
+    while ((e = store_step(st, &why)) == STORE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 8;
+            *out = sb_realloc(*out, cap * sizeof(**out));
+        }
+        (*out)[(*n)++] = (collab_jpos){.loop = store_col_int(st, 0),
+                                       .gen = store_col_int(st, 1),
+                                       .folded = store_col_int(st, 2)};
+    }
+    store_reset(st);
+    if (e != STORE_DONE) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+        return fail(db, err, "reading the collab journal marks", e, &why);
+    }
+    return true;
 }
 
 typedef struct since_ctx {

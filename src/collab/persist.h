@@ -49,6 +49,22 @@ typedef struct collab_append {
 bool collab_persist_append_group(store *db, collab_append *a, size_t n, int64_t now_us,
                                  sb_errbuf *err);
 
+/* How far a loop's journal (journal.c) is folded into the log: every
+ * record of files of a generation below gen, and of gen's file the bytes
+ * before folded. */
+typedef struct collab_jpos {
+    int64_t loop, gen, folded;
+} collab_jpos;
+
+/* Appends each a[i] at its first_seq and sets each marks[i], all in one
+ * transaction. On failure nothing is stored and *code is the store's error
+ * (STORE_CONSTRAINT: a seq taken, or the project deleted). */
+bool collab_persist_append_marked(store *db, const collab_append *a, size_t n,
+                                  const collab_jpos *marks, size_t nmarks, int64_t now_us,
+                                  store_err *code, sb_errbuf *err);
+/* Every loop's mark; the caller frees *out. */
+bool collab_persist_marks(store *db, collab_jpos **out, size_t *n, sb_errbuf *err);
+
 /* What a node that missed updates reads: fn(ctx, seq, update, n) for each
  * log row with seq > after_seq, and for the merged state when it folded
  * rows past after_seq (seq = its through_seq). Rows may repeat what the

@@ -289,11 +289,14 @@ void collab__room_tick(void *arg)
     collab__writer_kick(r->hub, r->loop); /* the pool was full */
     if (r->mat_dirty && !r->mat_running)
         collab__room_materialise(r); /* the pool was full */
+    /* A room whose journal records are not in the log yet stays: a load
+     * now would read the log without them. */
+    bool folded = collab__room_folded(r);
     bool idle = r->nmembers == 0 && !collab__room_busy(r) && r->nqueue == 0 && r->inbox == NULL &&
-                !r->mat_dirty;
+                !r->mat_dirty && folded;
     if (!idle) {
         r->idle_ms = 0;
-        if (r->nmembers > 0 || r->nqueue > 0 || r->mat_dirty)
+        if (r->nmembers > 0 || r->nqueue > 0 || r->mat_dirty || !folded)
             net_tick_arm(r->tick);
         return;
     }

@@ -12,6 +12,10 @@
 
 /* ---- the storage pipeline ---- */
 
+/* A loop's journal records not folded yet may hold this many rooms'
+ * max_pending. */
+#define UNFOLDED_ROOMS 8
+
 typedef struct load_job {
     collab_room *r;
     uint64_t bus_sub;
@@ -185,9 +189,11 @@ void collab__room_fold_done(void *arg)
     collab_wjob *j = arg;
     collab_room *r = j->r;
     /* Folded: the rows counted when it started (and any it read beyond
-     * them, still counted here, go at the next one). */
+     * them, still counted here, go at the next one); with a journal, only
+     * those already folded into the log were there to read. */
     if (j->ok) {
-        r->nlog = r->nlog > r->compact_base ? r->nlog - r->compact_base : 0;
+        int64_t gone = SB_MIN(r->compact_base, j->fold->nlog);
+        r->nlog = r->nlog > gone ? r->nlog - gone : 0;
         r->log_bytes =
             r->log_bytes > r->compact_base_bytes ? r->log_bytes - r->compact_base_bytes : 0;
         r->state_bytes = (int64_t)j->fold->state.len;
@@ -221,6 +227,43 @@ static void compact_start(collab_room *r)
     r->compact_base_bytes = r->log_bytes;
 }
 
+/* Applies a stored (or journaled) update and sends it to every member
+ * but its origin; true when the document took it. */
+static bool apply_one(collab_room *r, const pending *p, int64_t seq)
+{
+    bool applied = false;
+    r->log_bytes += (int64_t)p->bytes.len;
+    sb_errbuf err = {{0}};
+    crdt_err ce = crdt_doc_apply_update(r->doc, p->bytes.ptr, p->bytes.len, &err);
+    if (ce != CRDT_OK) {
+        /* Stored, but the engine refuses it: loads skip it too. */
+        sb_log(SB_LOG_WARN, "collab: update refused", SB_LOG_STR("error", err.msg));
+        if (p->origin)
+            collab__conn_close(p->origin, 1003, "update contradicts the document");
+    } else {
+        applied = true;
+        if (p->rest_ver > r->rest_ver)
+            r->rest_ver = p->rest_ver;
+        sb_buf msg = SB_BUF_INIT;
+        collab_msg_sync(&msg, COLLAB_SYNC_UPDATE, p->bytes.ptr, p->bytes.len);
+        collab__room_broadcast(r, &msg, p->origin);
+        sb_buf_free(&msg);
+        collab__bus_publish_update(r, seq, sb_buf_str(&p->bytes));
+    }
+    collab__bus_seq_note(r, seq); /* logged, applied or refused alike */
+    return applied;
+}
+
+/* After the batch went (or failed to go) to storage. */
+static void after_batch(collab_room *r, bool applied)
+{
+    collab__room_write_start(r);
+    compact_start(r);
+    if (applied)
+        collab__room_materialise(r);
+    net_tick_arm(r->tick);
+}
+
 void collab__room_write_done(void *arg)
 {
     collab_wjob *j = arg;
@@ -235,27 +278,8 @@ void collab__room_write_done(void *arg)
     }
     for (size_t i = 0; i < j->n; i++) {
         pending *p = &j->batch[i];
-        int64_t seq = j->first_seq + (int64_t)i;
         if (j->ok) {
-            r->log_bytes += (int64_t)p->bytes.len;
-            sb_errbuf err = {{0}};
-            crdt_err ce = crdt_doc_apply_update(r->doc, p->bytes.ptr, p->bytes.len, &err);
-            if (ce != CRDT_OK) {
-                /* Stored, but the engine refuses it: loads skip it too. */
-                sb_log(SB_LOG_WARN, "collab: update refused", SB_LOG_STR("error", err.msg));
-                if (p->origin)
-                    collab__conn_close(p->origin, 1003, "update contradicts the document");
-            } else {
-                applied = true;
-                if (p->rest_ver > r->rest_ver)
-                    r->rest_ver = p->rest_ver;
-                sb_buf msg = SB_BUF_INIT;
-                collab_msg_sync(&msg, COLLAB_SYNC_UPDATE, p->bytes.ptr, p->bytes.len);
-                collab__room_broadcast(r, &msg, p->origin);
-                sb_buf_free(&msg);
-                collab__bus_publish_update(r, seq, sb_buf_str(&p->bytes));
-            }
-            collab__bus_seq_note(r, seq); /* logged, applied or refused alike */
+            applied |= apply_one(r, p, j->first_seq + (int64_t)i);
         } else if (p->origin) {
             /* Not durable, so not applied: the client resends it when it
              * reconnects and syncs. */
@@ -269,11 +293,70 @@ void collab__room_write_done(void *arg)
     free(j);
     r->inflight = NULL;
     r->ninflight = 0;
-    collab__room_write_start(r);
+    after_batch(r, applied);
+}
+
+/* With a journal: the batch is durable once its record is written, so it
+ * is applied and sent on at once, and goes to the writer to be folded
+ * into the log; the room waits for nothing. Seqs are the room's to give
+ * (one node: nobody else appends to this document). */
+static void journal_batch(collab_room *r)
+{
+    collab_hub *h = r->hub;
+    if (!r->journal)
+        r->journal = collab__journal_of(h, r->loop);
+    collab_wjob *j = sb_calloc(1, sizeof(*j));
+    j->jl = r->journal;
+    j->batch = r->queue;
+    j->n = r->nqueue;
+    j->bytes = r->queue_bytes;
+    j->first_seq = r->have_seq + 1;
+    r->queue = NULL;
+    r->nqueue = r->queue_cap = r->queue_bytes = 0;
+    sb_str *parts = sb_calloc(j->n, sizeof(*parts));
+    for (size_t i = 0; i < j->n; i++)
+        parts[i] = sb_buf_str(&j->batch[i].bytes);
+    sb_errbuf err;
+    bool ok =
+        collab_journal_append(j->jl, r->key, j->first_seq, parts, j->n, &j->gen, &j->end, &err);
+    free(parts);
+    if (!ok)
+        sb_log(SB_LOG_ERROR, "collab: cannot store updates", SB_LOG_STR("doc", r->doc_name),
+               SB_LOG_STR("error", err.msg));
+    bool applied = false;
+    for (size_t i = 0; i < j->n; i++) {
+        pending *p = &j->batch[i];
+        if (ok)
+            applied |= apply_one(r, p, j->first_seq + (int64_t)i);
+        else if (p->origin)
+            collab__conn_close(p->origin, 1011, "storage unavailable");
+        if (p->origin)
+            collab__conn_unref(p->origin);
+        p->origin = NULL;
+    }
+    if (!ok) {
+        j->project_id = j->doc = NULL;
+        for (size_t i = 0; i < j->n; i++)
+            sb_buf_free(&j->batch[i].bytes);
+        free(j->batch);
+        free(j);
+        return;
+    }
+    r->nlog += (int64_t)j->n;
+    r->jrec = j->rec_no = j->jl->written;
+    j->project_id = sb_strdup(r->project_id);
+    j->doc = sb_strdup(r->doc_name);
+    atomic_fetch_add(&j->jl->unfolded_bytes, (int_fast64_t)j->bytes);
+    collab__writer_submit_record(h, r->loop, j);
     compact_start(r);
     if (applied)
         collab__room_materialise(r);
     net_tick_arm(r->tick);
+}
+
+bool collab__room_folded(const collab_room *r)
+{
+    return !r->journal || r->jrec <= atomic_load(&r->journal->folded);
 }
 
 /* Hands everything queued to the writer, unless a batch is out. */
@@ -281,6 +364,10 @@ void collab__room_write_start(collab_room *r)
 {
     if (r->job_running || r->nqueue == 0 || r->state != ROOM_READY)
         return;
+    if (r->hub->journal_dir) {
+        journal_batch(r);
+        return;
+    }
     collab_wjob *j = sb_calloc(1, sizeof(*j));
     j->r = r;
     j->batch = r->queue;
@@ -300,7 +387,11 @@ void collab__room_queue_update(collab_room *r, collab_conn *c, sb_str update)
 
 void collab__room_queue_rest(collab_room *r, collab_conn *c, sb_str update, int64_t rest_ver)
 {
-    if (r->queue_bytes + update.len > r->hub->lim.max_pending) {
+    /* With a journal, records wait for the fold in memory too, for the
+     * whole loop: a store that stopped taking them must not take it all. */
+    bool behind = r->journal && (size_t)atomic_load(&r->journal->unfolded_bytes) >
+                                    UNFOLDED_ROOMS * r->hub->lim.max_pending;
+    if (behind || r->queue_bytes + update.len > r->hub->lim.max_pending) {
         if (c)
             collab__conn_close(c, 1013, "too many updates waiting for storage");
         else

@@ -26,19 +26,121 @@
 #include "collab/collab_int.h"
 
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include "base/clock.h"
 #include "base/log.h"
 #include "collab/persist.h"
+#include "net/server.h"
 
 void collab__writer_init(collab_hub *h)
 {
     pthread_mutex_init(&h->wlock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&h->wcond, &ca);
+    pthread_condattr_destroy(&ca);
+    atomic_init(&h->next_gen, 1);
+    atomic_init(&h->closing, false);
 }
 
 void collab__writer_deinit(collab_hub *h)
 {
+    for (size_t i = 0; i < h->njournals; i++)
+        collab_journal_free(h->journals[i]);
+    free(h->journals);
+    free(h->journal_dir);
+    pthread_cond_destroy(&h->wcond);
     pthread_mutex_destroy(&h->wlock);
+}
+
+collab_journal *collab__journal_of(collab_hub *h, net_loop *loop)
+{
+    size_t i = net_loop_index(loop);
+    pthread_mutex_lock(&h->wlock);
+    if (i >= h->njournals) {
+        h->journals = sb_realloc(h->journals, (i + 1) * sizeof(*h->journals));
+        memset(h->journals + h->njournals, 0, (i + 1 - h->njournals) * sizeof(*h->journals));
+        h->njournals = i + 1;
+    }
+    if (!h->journals[i])
+        h->journals[i] = collab_journal_new(h->journal_dir, (int64_t)i, &h->next_gen);
+    collab_journal *j = h->journals[i];
+    pthread_mutex_unlock(&h->wlock);
+    return j;
+}
+
+/* wlock held: waits on wcond until ms from now, or a signal. */
+static void wait_locked(collab_hub *h, int64_t ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (ms % 1000) * 1000000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    pthread_cond_timedwait(&h->wcond, &h->wlock, &ts);
+}
+
+static void record_free(collab_wjob *j)
+{
+    for (size_t i = 0; i < j->n; i++)
+        sb_buf_free(&j->batch[i].bytes);
+    free(j->batch);
+    free(j->project_id);
+    free(j->doc);
+    free(j);
+}
+
+/* Folds the n records of g (in submission order) with one transaction,
+ * which moves each journal's mark to its last record there. */
+static bool fold_records(store *db, collab_wjob **g, size_t n, sb_errbuf *err)
+{
+    size_t nparts = 0;
+    for (size_t i = 0; i < n; i++)
+        nparts += g[i]->n;
+    sb_str *parts = sb_calloc(nparts ? nparts : 1, sizeof(*parts));
+    collab_append *a = sb_calloc(n, sizeof(*a));
+    collab_jpos *marks = sb_calloc(n, sizeof(*marks));
+    size_t nmarks = 0;
+    sb_str *p = parts;
+    for (size_t i = 0; i < n; i++) {
+        collab_wjob *j = g[i];
+        a[i] = (collab_append){.project_id = j->project_id,
+                               .doc = j->doc,
+                               .updates = p,
+                               .n = j->n,
+                               .first_seq = j->first_seq};
+        for (size_t k = 0; k < j->n; k++)
+            *p++ = sb_buf_str(&j->batch[k].bytes);
+        size_t m = 0;
+        while (m < nmarks && marks[m].loop != j->jl->loop)
+            m++;
+        marks[m] = (collab_jpos){.loop = j->jl->loop, .gen = j->gen, .folded = j->end};
+        nmarks += m == nmarks;
+    }
+    bool ok = db ? collab_journal_fold(db, a, n, marks, nmarks, err)
+                 : sb_errf(err, "the worker has no store connection");
+    if (ok) {
+        for (size_t i = 0; i < n; i++) {
+            atomic_fetch_sub(&g[i]->jl->unfolded_bytes, (int_fast64_t)g[i]->bytes);
+            atomic_store(&g[i]->jl->folded, g[i]->rec_no);
+        }
+        for (size_t m = 0; m < nmarks; m++)
+            for (size_t i = 0; i < n; i++)
+                if (g[i]->jl->loop == marks[m].loop) {
+                    collab_journal_retire(g[i]->jl, marks[m].gen);
+                    break;
+                }
+    }
+    free(marks);
+    free(a);
+    free(parts);
+    return ok;
 }
 
 /* By document key: two nodes' groups then take row locks in one order
@@ -95,22 +197,86 @@ static void answer(collab_wjob *j)
     net_loop_release(loop);
 }
 
+/* The journal's records of one round, and those a failing store left. */
+typedef struct records {
+    collab_wjob **v;
+    size_t n, cap;
+} records;
+
+static void records_push(records *rs, collab_wjob *j)
+{
+    if (rs->n == rs->cap) {
+        rs->cap = rs->cap ? rs->cap * 2 : 16;
+        rs->v = sb_realloc(rs->v, rs->cap * sizeof(*rs->v));
+    }
+    rs->v[rs->n++] = j;
+}
+
+/* Folds rs; on failure keeps them for the next round (after a pause),
+ * unless the loops are stopping: the records then stay in the journal
+ * files, which the next start folds. */
+static void fold_round(collab_hub *h, store *db, records *rs)
+{
+    if (rs->n == 0)
+        return;
+    sb_errbuf err;
+    bool ok = fold_records(db, rs->v, rs->n, &err);
+    if (!ok) {
+        bool closing = atomic_load(&h->closing);
+        sb_log(SB_LOG_ERROR,
+               closing ? "collab: journal records left for the next start"
+                       : "collab: cannot fold the journal (retrying in 1 s; the updates are safe "
+                         "in the journal)",
+               SB_LOG_INT("records", (int64_t)rs->n), SB_LOG_STR("error", err.msg));
+        if (!closing) {
+            pthread_mutex_lock(&h->wlock);
+            wait_locked(h, 1000);
+            pthread_mutex_unlock(&h->wlock);
+            return;
+        }
+    }
+    for (size_t i = 0; i < rs->n; i++)
+        record_free(rs->v[i]);
+    rs->n = 0;
+    pthread_mutex_lock(&h->wlock);
+    pthread_cond_broadcast(&h->wcond); /* settle's waiters */
+    pthread_mutex_unlock(&h->wlock);
+}
+
+/* wlock held: with a fold delay, lets records gather until it passed
+ * since the last round began, unless someone hurries. */
+static void gather_locked(collab_hub *h, uint64_t round_ns)
+{
+    while (h->fold_delay_ms > 0 && !h->fold_hurry && !atomic_load(&h->closing)) {
+        int64_t left = h->fold_delay_ms - (int64_t)((sb_mono_ns() - round_ns) / 1000000);
+        if (left <= 0)
+            break;
+        wait_locked(h, left);
+    }
+    h->fold_hurry = false;
+}
+
 static void writer_work(void *arg)
 {
     collab_hub *h = arg;
     store *db = h->worker_store();
     collab_wjob **g = NULL;
     size_t cap = 0;
+    records rs = {0};
     /* Compactions' states waiting for their turn: one per round. */
     collab_wjob *folds = NULL, **ftail = &folds;
+    uint64_t round_ns = sb_mono_ns();
     for (;;) {
         pthread_mutex_lock(&h->wlock);
+        if (h->journal_dir)
+            gather_locked(h, round_ns);
+        round_ns = sb_mono_ns();
         collab_wjob *list = h->wq;
         h->wq = h->wq_tail = NULL;
-        if (!list && !folds)
+        if (!list && !folds && rs.n == 0)
             h->writer_running = false; /* under the lock: a submit now starts another */
         pthread_mutex_unlock(&h->wlock);
-        if (!list && !folds)
+        if (!list && !folds && rs.n == 0)
             break;
         /* Batches first, in one transaction; then one compaction's state,
          * in a transaction of its own. A state is a whole document (the
@@ -121,6 +287,10 @@ static void writer_work(void *arg)
         size_t n = 0;
         for (collab_wjob *j = list, *next; j; j = next) {
             next = j->next;
+            if (j->jl) {
+                records_push(&rs, j);
+                continue;
+            }
             if (j->fold) {
                 j->next = NULL;
                 *ftail = j;
@@ -133,6 +303,7 @@ static void writer_work(void *arg)
             }
             g[n++] = j;
         }
+        fold_round(h, db, &rs);
         if (!db) {
             for (size_t i = 0; i < n; i++)
                 sb_errf(&g[i]->err, "the worker has no store connection");
@@ -154,6 +325,7 @@ static void writer_work(void *arg)
             answer(j);
         }
     }
+    free(rs.v);
     free(g);
 }
 
@@ -180,6 +352,52 @@ void collab__writer_submit(collab_hub *h, collab_wjob *j)
     start_locked(h, j->r->loop);
     pthread_mutex_unlock(&h->wlock);
     /* The pool refused (full): the room's tick kicks again. */
+}
+
+void collab__writer_submit_record(collab_hub *h, net_loop *loop, collab_wjob *j)
+{
+    j->next = NULL;
+    pthread_mutex_lock(&h->wlock);
+    if (h->wq_tail)
+        h->wq_tail->next = j;
+    else
+        h->wq = j;
+    h->wq_tail = j;
+    atomic_store(&j->jl->queued, j->rec_no);
+    start_locked(h, loop);
+    pthread_mutex_unlock(&h->wlock);
+}
+
+bool collab_hub_settle(collab_hub *h, net_loop *from, int64_t timeout_ms)
+{
+    if (!h->journal_dir)
+        return true; /* every batch was stored before anyone saw it */
+    uint64_t deadline = sb_mono_ns() + (uint64_t)timeout_ms * 1000000;
+    pthread_mutex_lock(&h->wlock);
+    /* What was handed over so far: each journal's records up to its count
+     * now (a record is counted before it is queued, under this lock). */
+    size_t n = h->njournals;
+    uint64_t *want = sb_calloc(n ? n : 1, sizeof(*want));
+    for (size_t i = 0; i < n; i++)
+        want[i] = h->journals[i] ? atomic_load(&h->journals[i]->queued) : 0;
+    bool done = false;
+    for (;;) {
+        done = true;
+        for (size_t i = 0; i < n; i++)
+            if (want[i] > 0 && want[i] > atomic_load(&h->journals[i]->folded))
+                done = false;
+        uint64_t now = sb_mono_ns();
+        if (done || now >= deadline)
+            break;
+        h->fold_hurry = true;
+        if (from)
+            start_locked(h, from); /* the pool may have refused it */
+        pthread_cond_broadcast(&h->wcond);
+        wait_locked(h, SB_MIN((int64_t)((deadline - now) / 1000000) + 1, 100));
+    }
+    pthread_mutex_unlock(&h->wlock);
+    free(want);
+    return done;
 }
 
 void collab__writer_kick(collab_hub *h, net_loop *loop)

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 
 #include "tsdb/codec.h"
-#include "tsdb/crc32c.h"
+#include "base/crc32c.h"
 
 enum { HEADER = 36, VERSION = 1 };
 
@@ -87,7 +87,7 @@ tsdb_err tsdb_block_encode(sb_buf *out, tsdb_type type, const int64_t *times, co
     put_u32(h + 28, (uint32_t)ts_len);
     put_u32(h + 32, (uint32_t)val_len);
     uint8_t crc[4];
-    put_u32(crc, tsdb_crc32c(0, h, out->len - start));
+    put_u32(crc, sb_crc32c(0, h, out->len - start));
     sb_buf_append(out, crc, 4);
     return TSDB_E_OK;
 }
@@ -98,7 +98,7 @@ static tsdb_err check_frame(const uint8_t *p, size_t len, tsdb_block_info *info,
 {
     if (len < TSDB_BLOCK_OVERHEAD || memcmp(p, "TSB1", 4) != 0 || p[4] != VERSION || p[6] || p[7])
         return TSDB_E_CORRUPT;
-    if (get_u32(p + len - 4) != tsdb_crc32c(0, p, len - 4))
+    if (get_u32(p + len - 4) != sb_crc32c(0, p, len - 4))
         return TSDB_E_CHECKSUM;
     if (!type_valid(p[5]))
         return TSDB_E_TYPE;

@@ -33,7 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tsdb/crc32c.h"
+#include "base/crc32c.h"
 
 #define NAME_MAX_LEN 255
 /* 2: each database names its rollup snapshot (rollup_file.c); 1 is read
@@ -190,7 +190,7 @@ tsdb_err tsdb__catalog_write(tsdb_engine *e, sb_errbuf *err)
         tsdb__put_u64(&b, d->snap);
     }
     pthread_rwlock_unlock(&e->lock);
-    tsdb__put_u32(&b, tsdb_crc32c(0, b.ptr, b.len));
+    tsdb__put_u32(&b, sb_crc32c(0, b.ptr, b.len));
     char *tmp = join(e->dir, "catalog.tmp");
     char *path = join(e->dir, "catalog");
     tsdb_err rc = TSDB_E_OK;
@@ -231,7 +231,7 @@ static tsdb_err catalog_read(tsdb_engine *e, sb_errbuf *err)
     const uint8_t *p = (const uint8_t *)b.ptr;
     uint32_t version = b.len >= 8 ? tsdb__get_u32(p + 4) : 0;
     if (b.len < 36 || memcmp(p, "TSC1", 4) || version < 1 || version > CATALOG_VERSION ||
-        tsdb_crc32c(0, p, b.len - 4) != tsdb__get_u32(p + b.len - 4))
+        sb_crc32c(0, p, b.len - 4) != tsdb__get_u32(p + b.len - 4))
         goto out;
     tsdb__rd r = {p + 8, p + b.len - 4, false};
     const uint8_t *h = tsdb__rd_bytes(&r, 28);

@@ -52,7 +52,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "tsdb/crc32c.h"
+#include "base/crc32c.h"
 #include "tsdb/engine_int.h"
 
 #define SNAP_VERSION  1
@@ -80,7 +80,7 @@ static void spill(writer *w, bool all)
 {
     if (w->failed || (!all && w->buf.len < SNAP_SPILL) || !w->buf.len)
         return;
-    w->crc = tsdb_crc32c(w->crc, w->buf.ptr, w->buf.len);
+    w->crc = sb_crc32c(w->crc, w->buf.ptr, w->buf.len);
     size_t off = 0;
     while (off < w->buf.len) {
         ssize_t k = write(w->fd, w->buf.ptr + off, w->buf.len - off);
@@ -423,7 +423,7 @@ static bool header(const tsdb_engine *e, const uint8_t *p, size_t n, tsdb__rd *b
                    uint64_t *poff)
 {
     if (n < 36 || memcmp(p, "TSR1", 4) != 0 || tsdb__get_u32(p + 4) != SNAP_VERSION ||
-        tsdb_crc32c(0, p, n - 4) != tsdb__get_u32(p + n - 4))
+        sb_crc32c(0, p, n - 4) != tsdb__get_u32(p + n - 4))
         return false;
     tsdb__rd r = {p + 8, p + n - 4, false};
     const uint8_t *h = tsdb__rd_bytes(&r, 20);

@@ -30,7 +30,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "tsdb/crc32c.h"
+#include "base/crc32c.h"
 
 #define TSF_MAX_KEY 65535u
 
@@ -196,7 +196,7 @@ void tsdb__tsf_finish(tsdb__tsf_builder *b)
         prev_end = en->off + en->len;
     }
     uint64_t idx_len = d->len - idx_at;
-    uint32_t crc = tsdb_crc32c(0, d->ptr + idx_at, idx_len);
+    uint32_t crc = sb_crc32c(0, d->ptr + idx_at, idx_len);
     tsdb__put_u64(d, idx_off);
     tsdb__put_u64(d, idx_len);
     tsdb__put_u32(d, crc);
@@ -313,7 +313,7 @@ tsdb_err tsdb__tsf_parse(const uint8_t *p, size_t n, sb_arena *a, tsdb__tsf_inde
     tsdb_err rc = check_frame(p, p + n - TSDB__TSF_TRAILER, n, out, &off, &len, &crc, err);
     if (rc != TSDB_E_OK)
         return rc;
-    if (tsdb_crc32c(0, p + off, len) != crc) {
+    if (sb_crc32c(0, p + off, len) != crc) {
         sb_errf(err, "block file index checksum mismatch");
         return TSDB_E_CHECKSUM;
     }
@@ -362,7 +362,7 @@ tsdb_err tsdb__tsf_read_index(int fd, uint64_t size, sb_arena *a, sb_buf *scratc
         return TSDB_E_IO;
     }
     scratch->len = (size_t)len;
-    if (tsdb_crc32c(0, scratch->ptr, len) != crc) {
+    if (sb_crc32c(0, scratch->ptr, len) != crc) {
         sb_errf(err, "block file index checksum mismatch");
         return TSDB_E_CHECKSUM;
     }

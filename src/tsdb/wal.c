@@ -33,7 +33,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "tsdb/crc32c.h"
+#include "base/crc32c.h"
 
 #define WAL_MAX_KEY    65535u
 #define WAL_MAX_STRING (16u << 20)
@@ -123,7 +123,7 @@ void tsdb__wal_rec_end(sb_buf *out, size_t start, size_t npoints)
     uint8_t *np = p + 8 + 1 + 8;
     for (int i = 0; i < 4; i++)
         np[i] = (uint8_t)((uint32_t)npoints >> (8 * i));
-    uint32_t crc = tsdb_crc32c(0, p + 8, len);
+    uint32_t crc = sb_crc32c(0, p + 8, len);
     for (int i = 0; i < 4; i++) {
         p[i] = (uint8_t)((uint32_t)len >> (8 * i));
         p[4 + i] = (uint8_t)(crc >> (8 * i));
@@ -235,7 +235,7 @@ tsdb_err tsdb__wal_walk(const uint8_t *p, size_t n, tsdb__wal_rec_cb cb, void *a
         bool sane = len > 0 && len <= TSDB__WAL_MAX_RECORD;
         if (sane && len > rest - 8)
             return TSDB_E_OK; /* the record runs past the end: torn */
-        if (!sane || tsdb_crc32c(0, p + off + 8, len) != crc) {
+        if (!sane || sb_crc32c(0, p + off + 8, len) != crc) {
             if (all_zero(p + off, rest))
                 return TSDB_E_OK;
             sb_errf(err, "log segment: bad record at offset %zu", off);

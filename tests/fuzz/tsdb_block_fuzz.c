@@ -15,7 +15,7 @@
 
 #include "tsdb/block.h"
 #include "tsdb/codec.h"
-#include "tsdb/crc32c.h"
+#include "base/crc32c.h"
 
 static void put_le(uint8_t *p, uint64_t v, int n)
 {
@@ -81,7 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         put_le(blkbytes + 28, tl, 4);
         put_le(blkbytes + 32, clen - tl, 4);
         memcpy(blkbytes + 36, cols, clen);
-        put_le(blkbytes + 36 + clen, tsdb_crc32c(0, blkbytes, 36 + clen), 4);
+        put_le(blkbytes + 36 + clen, sb_crc32c(0, blkbytes, 36 + clen), 4);
         if (tsdb_block_decode(blkbytes, 36 + clen + 4, &blk) == TSDB_E_OK) {
             check_round_trip(&blk);
             tsdb_block_deinit(&blk);

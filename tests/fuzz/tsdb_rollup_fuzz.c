@@ -9,7 +9,7 @@
 #include <assert.h>
 #include <string.h>
 
-#include "tsdb/crc32c.h"
+#include "base/crc32c.h"
 #include "tsdb/engine_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (unsigned w = 0; w < e.o.nrollups; w++)
         tsdb__put_u64(&b, (uint64_t)e.o.rollups[w]);
     sb_buf_append(&b, data, size);
-    tsdb__put_u32(&b, tsdb_crc32c(0, b.ptr, b.len));
+    tsdb__put_u32(&b, sb_crc32c(0, b.ptr, b.len));
     bool sealed = tsdb__rollup_check(&e, (const uint8_t *)b.ptr, b.len);
     assert(sealed == tsdb__rollup_check(&e, (const uint8_t *)b.ptr, b.len));
     sb_buf_free(&b);

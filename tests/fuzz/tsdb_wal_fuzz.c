@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tsdb/crc32c.h"
+#include "base/crc32c.h"
 #include "tsdb/engine_int.h"
 
 static bool same_field(const tsdb_field *x, const tsdb_field *y)
@@ -93,7 +93,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         sb_buf_append(&b, "TSW1", 4);
         put32(&b, 1);
         put32(&b, (uint32_t)n);
-        put32(&b, tsdb_crc32c(0, p, n));
+        put32(&b, sb_crc32c(0, p, n));
         sb_buf_append(&b, p, n);
         tsdb__wal_walk((const uint8_t *)b.ptr, b.len, check_record, NULL, &good, &err);
         sb_buf_free(&b);
@@ -121,7 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         sb_buf_append(&b, p, n);
         tsdb__put_u64(&b, off);
         tsdb__put_u64(&b, n);
-        put32(&b, tsdb_crc32c(0, p, n));
+        put32(&b, sb_crc32c(0, p, n));
         sb_buf_append(&b, "TSFE", 4);
         if (tsdb__tsf_parse((const uint8_t *)b.ptr, b.len, &a, &ix, &err) == TSDB_E_OK) {
             for (size_t i = 0; i < ix.nentries; i++) {

@@ -9,7 +9,9 @@
 # malformed messages close only their
 # connection (1002/1003); awareness is relayed and presence lists and drops
 # it; nothing acknowledged (seen by another client) is lost across a clean
-# restart or kill -9; the log is compacted; the per-document and per-user
+# restart or kill -9, also when they were only in the journal (and a torn
+# journal tail is cut off, a corrupt journal stops the start); a stored
+# read waits for the journal's fold; the log is compacted; the per-document and per-user
 # connection limits refuse before the upgrade; unrenewed awareness states
 # time out; a client that stops reading is disconnected past its queue.
 # drivers: sqlite postgres
@@ -77,6 +79,61 @@ check "updates were acknowledged before the kill" test "$(grep -c '^ack-k-' "$AC
 sb_start "${FLAGS[@]}"
 export SB_ADDR
 run "acknowledged updates survive kill -9" ackCheck DOC="code:durable.js" ACK_FILE="$ACK"
+
+# ---- the journal: updates folded after a crash, a torn tail, corruption ----
+# With a long fold delay, acknowledged updates are only in the journal (and
+# the clients) when the server is killed; the start-up folds them.
+J="$SB_TMP/data/collab-journal"
+JDOC="code:journal.js"
+sb_stop
+sb_start "${FLAGS[@]}" --collab-fold-delay 60s
+export SB_ADDR
+JACK="$SB_TMP/jacked"
+: >"$JACK"
+env DOC="$JDOC" ACK_FILE="$JACK" TAG=j DURATION=1500 node "$MJS" ackWriter >/dev/null 2>&1
+check "updates were acknowledged" test "$(grep -c '^ack-j-' "$JACK")" -gt 20
+eq "nothing folded yet" "$(sb_sql "SELECT count(*) FROM collab_updates WHERE doc = '$JDOC'")" 0
+JFILE=$(ls "$J"/loop-*.log | head -1)
+check "the journal holds them" test -s "$JFILE"
+kill -9 "$SB_PID"
+wait "$SB_PID" 2>/dev/null
+SB_PID=""
+# A crash in the middle of an append: a record that passes the end.
+printf '\x40\x00\x00\x00\x01\x02\x03' >>"$JFILE"
+sb_start "${FLAGS[@]}"
+export SB_ADDR
+check "the start-up folded the journal" grep -q '"msg":"collab: journal records folded at start-up"' "$SB_LOG"
+check "the torn tail was cut off" grep -q '"msg":"collab: a torn journal tail was cut off".*"bytes":7' "$SB_LOG"
+check "every record is in the log before anyone connects" \
+    test "$(sb_sql "SELECT count(*) FROM collab_updates WHERE doc = '$JDOC'")" -gt 20
+run "acknowledged updates survive kill -9 from the journal" ackCheck DOC="$JDOC" ACK_FILE="$JACK"
+
+# A reader of stored documents waits for the fold (60 s away otherwise).
+sb_stop
+check "a clean stop folds and removes the journal" test -z "$(ls "$J")"
+sb_start "${FLAGS[@]}" --collab-fold-delay 60s
+export SB_ADDR
+: >"$JACK"
+env DOC="code:settle.js" ACK_FILE="$JACK" TAG=s DURATION=800 node "$MJS" ackWriter >/dev/null 2>&1
+T0=$(date +%s%N)
+run "a stored read has every acknowledged update" ackCheck DOC="code:settle.js" ACK_FILE="$JACK"
+check "without waiting for the fold delay" test $(( ($(date +%s%N) - T0) / 1000000 )) -lt 10000
+sb_stop
+eq "clean exit with a fold delay" "$SB_EXIT" 0
+
+# Bad bytes with a record after them are corruption: the start stops and
+# says where, and the file is kept.
+mkdir -p "$J"
+printf 'not a record at all, and more after it' >"$J/loop-0-999.log"
+# shellcheck disable=SC2086
+timeout 20 "$SB_BIN" serve --listen 127.0.0.1:0 --data "$SB_TMP/data" --threads 2 \
+    --log-format json $SB_DB_FLAGS 2>"$SB_TMP/corrupt.log"
+check "a corrupt journal stops the start" test $? -ne 0
+check "and says which file" grep -q 'loop-0-999.log is corrupt at byte 0' "$SB_TMP/corrupt.log"
+check "the file is kept" test -s "$J/loop-0-999.log"
+rm "$J/loop-0-999.log"
+sb_start "${FLAGS[@]}"
+export SB_ADDR
 
 # ---- limits: clients per document, connections per user ----
 sb_stop

@@ -6,7 +6,7 @@
  * with SSE 4.2 the CRC32 instruction computes the same polynomial 8 bytes
  * at a time (about 10x faster; the write-ahead log checksums every batch).
  */
-#include "tsdb/crc32c.h"
+#include "base/crc32c.h"
 
 static const uint32_t crc32c_table[256] = {
     0x00000000, 0xf26b8303, 0xe13b70f7, 0x1350f3f4, 0xc79a971f, 0x35f1141c, 0x26a1e7e8, 0xd4ca64eb,
@@ -62,7 +62,7 @@ __attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t crc, const 
 }
 #endif
 
-uint32_t tsdb_crc32c(uint32_t crc, const void *p, size_t n)
+uint32_t sb_crc32c(uint32_t crc, const void *p, size_t n)
 {
     const uint8_t *b = p;
 #if defined(__x86_64__)
