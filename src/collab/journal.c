@@ -174,7 +174,7 @@ collab_journal *collab_journal_new(const char *dir, int64_t loop, atomic_int_fas
     j->fd = -1;
     j->rec = SB_BUF_INIT;
     atomic_init(&j->folded, 0);
-    atomic_init(&j->queued, 0);
+    atomic_init(&j->written, 0);
     atomic_init(&j->unfolded_bytes, 0);
     return j;
 }
@@ -185,7 +185,7 @@ void collab_journal_free(collab_journal *j)
         return;
     if (j->fd >= 0) {
         close(j->fd);
-        if (atomic_load(&j->folded) == j->written) {
+        if (atomic_load(&j->folded) == atomic_load(&j->written)) {
             char path[4096];
             file_name(path, sizeof(path), j->dir, j->loop, j->gen);
             unlink(path);
@@ -241,7 +241,7 @@ bool collab_journal_append(collab_journal *j, const char *key, int64_t first_seq
         done += (size_t)w;
     }
     j->off += (int64_t)j->rec.len;
-    j->written++;
+    atomic_fetch_add(&j->written, 1);
     *gen = j->gen;
     *end = j->off;
     return true;

@@ -67,12 +67,11 @@ typedef struct collab_journal {
     /* the loop's thread */
     int fd; /* -1: none open (the next append opens a new generation) */
     int64_t gen, off;
-    uint64_t written; /* records appended */
-    sb_buf rec;       /* scratch */
-    /* Records appended (0..written) that are folded: the writer stores,
-     * anyone reads. */
-    atomic_uint_fast64_t folded;
-    atomic_uint_fast64_t queued; /* the last handed to the writer (under its lock) */
+    sb_buf rec; /* scratch */
+    /* Records appended, stored by the loop's thread once write(2) took
+     * one (before anyone sees its updates: collab_hub_settle waits for
+     * what it counts), and those of them folded, stored by the writer. */
+    atomic_uint_fast64_t written, folded;
     atomic_int_fast64_t unfolded_bytes;
     /* the writer's thread: the generation its last mark named */
     int64_t mark_gen;

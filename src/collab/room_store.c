@@ -343,7 +343,7 @@ static void journal_batch(collab_room *r)
         return;
     }
     r->nlog += (int64_t)j->n;
-    r->jrec = j->rec_no = j->jl->written;
+    r->jrec = j->rec_no = atomic_load(&j->jl->written);
     j->project_id = sb_strdup(r->project_id);
     j->doc = sb_strdup(r->doc_name);
     atomic_fetch_add(&j->jl->unfolded_bytes, (int_fast64_t)j->bytes);

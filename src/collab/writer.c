@@ -363,7 +363,6 @@ void collab__writer_submit_record(collab_hub *h, net_loop *loop, collab_wjob *j)
     else
         h->wq = j;
     h->wq_tail = j;
-    atomic_store(&j->jl->queued, j->rec_no);
     start_locked(h, loop);
     pthread_mutex_unlock(&h->wlock);
 }
@@ -375,11 +374,11 @@ bool collab_hub_settle(collab_hub *h, net_loop *from, int64_t timeout_ms)
     uint64_t deadline = sb_mono_ns() + (uint64_t)timeout_ms * 1000000;
     pthread_mutex_lock(&h->wlock);
     /* What was handed over so far: each journal's records up to its count
-     * now (a record is counted before it is queued, under this lock). */
+     * now, which counts every record whose updates anyone was sent. */
     size_t n = h->njournals;
     uint64_t *want = sb_calloc(n ? n : 1, sizeof(*want));
     for (size_t i = 0; i < n; i++)
-        want[i] = h->journals[i] ? atomic_load(&h->journals[i]->queued) : 0;
+        want[i] = h->journals[i] ? atomic_load(&h->journals[i]->written) : 0;
     bool done = false;
     for (;;) {
         done = true;

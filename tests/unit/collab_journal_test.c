@@ -158,7 +158,7 @@ static void test_recover(void **state)
     append(j, GONE "/code:a.js", 1, "lost with its project", &gen, &end2);
     append(j, PROJECT "/code:a.js", 2, "u2", &gen, &end3);
     assert_int_equal(gen, 1);
-    assert_int_equal(j->written, 3);
+    assert_int_equal(atomic_load(&j->written), 3);
 
     /* the writer folded the first record, and moved the mark with it */
     sb_str u1 = SB_STR("u1");
