@@ -86,15 +86,26 @@ struct collab_hub {
     /* journal.h: with one node, rooms append to their loop's journal and
      * the writer folds the records (journal_dir NULL: every batch waits
      * for its commit, as several nodes need) */
-    char *journal_dir;            /* read-only once the loops run */
-    int64_t fold_delay_ms;        /* read-only: records wait this long to be folded */
-    atomic_int_fast64_t next_gen; /* of journal files */
-    collab_journal **journals;    /* wlock: by loop index */
+    char *journal_dir;              /* read-only once the loops run */
+    int64_t fold_delay_ms;          /* read-only: records wait this long to be folded */
+    atomic_int_fast64_t next_gen;   /* of journal files */
+    struct collab_jloop **journals; /* wlock: by loop index */
     size_t njournals;
     bool fold_hurry;      /* wlock: someone waits for the fold (settle) */
     atomic_bool closing;  /* the loops are stopping: give up on a failing store */
     pthread_cond_t wcond; /* with wlock: a fold ended, or hurry or close */
 };
+
+/* A loop's journal and the rooms whose updates wait for its next write
+ * (the end of the loop's turn). The loop's thread, but for jl's atomics. */
+typedef struct collab_jloop {
+    collab_hub *hub;
+    net_loop *loop;
+    collab_journal *jl;
+    struct collab_room **dirty;
+    size_t ndirty, dirty_cap;
+    bool armed; /* the flush is queued for the turn's end */
+} collab_jloop;
 
 typedef enum room_state { ROOM_LOADING, ROOM_READY, ROOM_FAILED } room_state;
 
@@ -193,9 +204,10 @@ typedef struct collab_room {
      * be waiting for storage: a REST write at or below it is older content. */
     int64_t rest_ver, rest_seen;
     net_tick *tick;
-    int64_t idle_ms;         /* time spent empty */
-    collab_journal *journal; /* the loop's; NULL: not journaling */
-    uint64_t jrec;           /* the journal's record number of our last batch */
+    int64_t idle_ms;            /* time spent empty */
+    struct collab_jloop *jloop; /* the loop's journal; NULL: not journaling */
+    bool jdirty;                /* in jloop's dirty list */
+    uint64_t jrec;              /* the journal's record number of our last batch */
     /* several nodes (nodes.c) */
     uint64_t bus_sub; /* the document's subscription; 0: none */
     bool bus_closed;  /* hub->lock: the loop is stopping, post nothing */
@@ -319,11 +331,14 @@ void collab__writer_submit(collab_hub *h, collab_wjob *j); /* on j->r's loop */
 void collab__room_fold_done(void *arg);                    /* room_store.c */
 /* Starts the writer when batches wait and the pool refused it before. */
 void collab__writer_kick(collab_hub *h, net_loop *loop);
-/* Hands a journal record (j->jl set) to the writer: no answer comes back;
- * j->jl->folded passes j->rec_no once it is in the log. */
-void collab__writer_submit_record(collab_hub *h, net_loop *loop, collab_wjob *j);
+/* Hands n journal records (jl set) to the writer, in order: no answer
+ * comes back; jl->folded passes a record's rec_no once it is in the log. */
+void collab__writer_submit_records(collab_hub *h, net_loop *loop, collab_wjob **jobs, size_t n);
 /* The loop's journal, made at first use. */
-collab_journal *collab__journal_of(collab_hub *h, net_loop *loop);
+collab_jloop *collab__jloop_of(collab_hub *h, net_loop *loop);
+/* Writes the records of q's waiting rooms and hands out their updates
+ * (room_store.c; at the end of each of the loop's turns). */
+void collab__jloop_flush(void *q);
 /* The room's records are all in the log (or it keeps none). */
 bool collab__room_folded(const collab_room *r);
 void collab__writer_init(collab_hub *h);

@@ -212,18 +212,19 @@ static bool open_next(collab_journal *j, sb_errbuf *err)
     return true;
 }
 
-bool collab_journal_append(collab_journal *j, const char *key, int64_t first_seq,
-                           const sb_str *updates, size_t n, int64_t *gen, int64_t *end,
-                           sb_errbuf *err)
+size_t collab_journal_add(collab_journal *j, const char *key, int64_t first_seq,
+                          const sb_str *updates, size_t n)
 {
-    if ((j->fd < 0 || j->off >= ROTATE_BYTES) && !open_next(j, err))
-        return false;
-    j->rec.len = 0;
     collab_journal_encode(&j->rec, key, first_seq, updates, n);
-    if (j->rec.len - HDR > COLLAB_JREC_MAX)
-        return sb_errf(err, "a batch of %zu bytes is over the journal's record limit", j->rec.len);
+    return j->rec.len;
+}
+
+bool collab_journal_write(collab_journal *j, size_t nrecs, int64_t *gen, int64_t *start,
+                          sb_errbuf *err)
+{
+    bool ok = (j->fd >= 0 && j->off < ROTATE_BYTES) || open_next(j, err);
     size_t done = 0;
-    while (done < j->rec.len) {
+    while (ok && done < j->rec.len) {
         ssize_t w = write(j->fd, j->rec.ptr + done, j->rec.len - done);
         if (w < 0 && errno == EINTR)
             continue;
@@ -236,14 +237,18 @@ bool collab_journal_append(collab_journal *j, const char *key, int64_t first_seq
                 close(j->fd);
                 j->fd = -1;
             }
-            return sb_errf(err, "cannot append to the collaboration journal: %s", strerror(e));
+            ok = sb_errf(err, "cannot append to the collaboration journal: %s", strerror(e));
+            break;
         }
         done += (size_t)w;
     }
-    j->off += (int64_t)j->rec.len;
-    atomic_fetch_add(&j->written, 1);
+    j->rec.len = 0;
+    if (!ok)
+        return false;
     *gen = j->gen;
-    *end = j->off;
+    *start = j->off;
+    j->off += (int64_t)done;
+    atomic_fetch_add(&j->written, nrecs);
     return true;
 }
 

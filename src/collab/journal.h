@@ -81,12 +81,17 @@ collab_journal *collab_journal_new(const char *dir, int64_t loop, atomic_int_fas
 /* Closes the file; unlinks it when every record is folded. */
 void collab_journal_free(collab_journal *j);
 
-/* Appends one record (on the loop's thread): true once write(2) took all
- * of it, with *gen and *end where it ends (the mark that folds it). On
- * failure nothing of it stays in the file and err says why. */
-bool collab_journal_append(collab_journal *j, const char *key, int64_t first_seq,
-                           const sb_str *updates, size_t n, int64_t *gen, int64_t *end,
-                           sb_errbuf *err);
+/* On the loop's thread: adds a record to the next write; returns where
+ * it ends, counted from the start of that write. */
+size_t collab_journal_add(collab_journal *j, const char *key, int64_t first_seq,
+                          const sb_str *updates, size_t n);
+/* Writes the nrecs records added since the last write, with one
+ * write(2): true once it took them all, with *gen and *start, the file
+ * offset of the first (a record's mark is *start plus its end); they are
+ * then counted in written. On failure nothing of them stays in the file
+ * and err says why. */
+bool collab_journal_write(collab_journal *j, size_t nrecs, int64_t *gen, int64_t *start,
+                          sb_errbuf *err);
 
 /* The writer's thread, after a mark at gen committed: removes the files
  * of the loop's generations below it. */

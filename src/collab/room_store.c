@@ -296,67 +296,118 @@ void collab__room_write_done(void *arg)
     after_batch(r, applied);
 }
 
-/* With a journal: the batch is durable once its record is written, so it
- * is applied and sent on at once, and goes to the writer to be folded
- * into the log; the room waits for nothing. Seqs are the room's to give
- * (one node: nobody else appends to this document). */
-static void journal_batch(collab_room *r)
+/* ---- with a journal ----
+ *
+ * A batch is durable once its record is written, so it is applied and
+ * sent on at once and goes to the writer to be folded into the log; the
+ * room waits for nothing. Seqs are the room's to give (one node: nobody
+ * else appends to this document). Rooms with updates queued wait for the
+ * end of the loop's turn, and then every one's record goes in one write:
+ * at 20,000 edits/s a write per batch was 6% of the loop. */
+
+/* The turn is over: writes the record of each room waiting, then hands
+ * out what each holds. */
+void collab__jloop_flush(void *arg)
 {
-    collab_hub *h = r->hub;
-    if (!r->journal)
-        r->journal = collab__journal_of(h, r->loop);
-    collab_wjob *j = sb_calloc(1, sizeof(*j));
-    j->jl = r->journal;
-    j->batch = r->queue;
-    j->n = r->nqueue;
-    j->bytes = r->queue_bytes;
-    j->first_seq = r->have_seq + 1;
-    r->queue = NULL;
-    r->nqueue = r->queue_cap = r->queue_bytes = 0;
-    sb_str *parts = sb_calloc(j->n, sizeof(*parts));
-    for (size_t i = 0; i < j->n; i++)
-        parts[i] = sb_buf_str(&j->batch[i].bytes);
-    sb_errbuf err;
-    bool ok =
-        collab_journal_append(j->jl, r->key, j->first_seq, parts, j->n, &j->gen, &j->end, &err);
+    collab_jloop *q = arg;
+    collab_room **rooms = q->dirty;
+    size_t n = q->ndirty;
+    q->dirty = NULL;
+    q->ndirty = q->dirty_cap = 0;
+    q->armed = false;
+    collab_wjob **jobs = sb_calloc(n, sizeof(*jobs));
+    sb_str *parts = NULL;
+    size_t parts_cap = 0;
+    for (size_t i = 0; i < n; i++) {
+        collab_room *r = rooms[i];
+        collab_wjob *j = jobs[i] = sb_calloc(1, sizeof(*j));
+        j->jl = q->jl;
+        j->batch = r->queue;
+        j->n = r->nqueue;
+        j->bytes = r->queue_bytes;
+        j->first_seq = r->have_seq + 1;
+        r->queue = NULL;
+        r->nqueue = r->queue_cap = r->queue_bytes = 0;
+        if (j->n > parts_cap) {
+            parts_cap = j->n * 2;
+            parts = sb_realloc(parts, parts_cap * sizeof(*parts));
+        }
+        for (size_t k = 0; k < j->n; k++)
+            parts[k] = sb_buf_str(&j->batch[k].bytes);
+        j->end = (int64_t)collab_journal_add(q->jl, r->key, j->first_seq, parts, j->n);
+    }
     free(parts);
+    uint64_t base = atomic_load(&q->jl->written);
+    int64_t gen = 0, start = 0;
+    sb_errbuf err;
+    bool ok = collab_journal_write(q->jl, n, &gen, &start, &err);
     if (!ok)
-        sb_log(SB_LOG_ERROR, "collab: cannot store updates", SB_LOG_STR("doc", r->doc_name),
-               SB_LOG_STR("error", err.msg));
-    bool applied = false;
-    for (size_t i = 0; i < j->n; i++) {
-        pending *p = &j->batch[i];
-        if (ok)
-            applied |= apply_one(r, p, j->first_seq + (int64_t)i);
-        else if (p->origin)
-            collab__conn_close(p->origin, 1011, "storage unavailable");
-        if (p->origin)
-            collab__conn_unref(p->origin);
-        p->origin = NULL;
+        sb_log(SB_LOG_ERROR, "collab: cannot store updates", SB_LOG_STR("error", err.msg),
+               SB_LOG_INT("documents", (int64_t)n));
+    size_t nout = 0;
+    for (size_t i = 0; i < n; i++) {
+        collab_room *r = rooms[i];
+        collab_wjob *j = jobs[i];
+        r->jdirty = false;
+        bool applied = false;
+        for (size_t k = 0; k < j->n; k++) {
+            pending *p = &j->batch[k];
+            if (ok)
+                applied |= apply_one(r, p, j->first_seq + (int64_t)k);
+            else if (p->origin)
+                collab__conn_close(p->origin, 1011, "storage unavailable");
+            if (p->origin)
+                collab__conn_unref(p->origin);
+            p->origin = NULL;
+        }
+        if (!ok) {
+            for (size_t k = 0; k < j->n; k++)
+                sb_buf_free(&j->batch[k].bytes);
+            free(j->batch);
+            free(j);
+            continue;
+        }
+        r->nlog += (int64_t)j->n;
+        r->jrec = j->rec_no = base + i + 1;
+        j->gen = gen;
+        j->end += start;
+        j->project_id = sb_strdup(r->project_id);
+        j->doc = sb_strdup(r->doc_name);
+        atomic_fetch_add(&q->jl->unfolded_bytes, (int_fast64_t)j->bytes);
+        jobs[nout++] = j;
+        compact_start(r);
+        if (applied)
+            collab__room_materialise(r);
+        net_tick_arm(r->tick);
     }
-    if (!ok) {
-        j->project_id = j->doc = NULL;
-        for (size_t i = 0; i < j->n; i++)
-            sb_buf_free(&j->batch[i].bytes);
-        free(j->batch);
-        free(j);
+    collab__writer_submit_records(q->hub, q->loop, jobs, nout);
+    free(jobs);
+    free(rooms);
+}
+
+/* r has updates queued: they go at the end of the turn. */
+static void journal_mark(collab_room *r)
+{
+    if (r->jdirty)
         return;
+    if (!r->jloop)
+        r->jloop = collab__jloop_of(r->hub, r->loop);
+    collab_jloop *q = r->jloop;
+    r->jdirty = true;
+    if (q->ndirty == q->dirty_cap) {
+        q->dirty_cap = q->dirty_cap ? q->dirty_cap * 2 : 16;
+        q->dirty = sb_realloc(q->dirty, q->dirty_cap * sizeof(*q->dirty));
     }
-    r->nlog += (int64_t)j->n;
-    r->jrec = j->rec_no = atomic_load(&j->jl->written);
-    j->project_id = sb_strdup(r->project_id);
-    j->doc = sb_strdup(r->doc_name);
-    atomic_fetch_add(&j->jl->unfolded_bytes, (int_fast64_t)j->bytes);
-    collab__writer_submit_record(h, r->loop, j);
-    compact_start(r);
-    if (applied)
-        collab__room_materialise(r);
-    net_tick_arm(r->tick);
+    q->dirty[q->ndirty++] = r;
+    if (!q->armed) {
+        q->armed = true;
+        net_loop_at_turn_end(r->loop, collab__jloop_flush, q);
+    }
 }
 
 bool collab__room_folded(const collab_room *r)
 {
-    return !r->journal || r->jrec <= atomic_load(&r->journal->folded);
+    return !r->jloop || (!r->jdirty && r->jrec <= atomic_load(&r->jloop->jl->folded));
 }
 
 /* Hands everything queued to the writer, unless a batch is out. */
@@ -365,7 +416,7 @@ void collab__room_write_start(collab_room *r)
     if (r->job_running || r->nqueue == 0 || r->state != ROOM_READY)
         return;
     if (r->hub->journal_dir) {
-        journal_batch(r);
+        journal_mark(r);
         return;
     }
     collab_wjob *j = sb_calloc(1, sizeof(*j));
@@ -389,8 +440,8 @@ void collab__room_queue_rest(collab_room *r, collab_conn *c, sb_str update, int6
 {
     /* With a journal, records wait for the fold in memory too, for the
      * whole loop: a store that stopped taking them must not take it all. */
-    bool behind = r->journal && (size_t)atomic_load(&r->journal->unfolded_bytes) >
-                                    UNFOLDED_ROOMS * r->hub->lim.max_pending;
+    bool behind = r->jloop && (size_t)atomic_load(&r->jloop->jl->unfolded_bytes) >
+                                  UNFOLDED_ROOMS * r->hub->lim.max_pending;
     if (behind || r->queue_bytes + update.len > r->hub->lim.max_pending) {
         if (c)
             collab__conn_close(c, 1013, "too many updates waiting for storage");

@@ -48,15 +48,20 @@ void collab__writer_init(collab_hub *h)
 
 void collab__writer_deinit(collab_hub *h)
 {
-    for (size_t i = 0; i < h->njournals; i++)
-        collab_journal_free(h->journals[i]);
+    for (size_t i = 0; i < h->njournals; i++) {
+        if (!h->journals[i])
+            continue;
+        collab_journal_free(h->journals[i]->jl);
+        free(h->journals[i]->dirty);
+        free(h->journals[i]);
+    }
     free(h->journals);
     free(h->journal_dir);
     pthread_cond_destroy(&h->wcond);
     pthread_mutex_destroy(&h->wlock);
 }
 
-collab_journal *collab__journal_of(collab_hub *h, net_loop *loop)
+collab_jloop *collab__jloop_of(collab_hub *h, net_loop *loop)
 {
     size_t i = net_loop_index(loop);
     pthread_mutex_lock(&h->wlock);
@@ -65,11 +70,15 @@ collab_journal *collab__journal_of(collab_hub *h, net_loop *loop)
         memset(h->journals + h->njournals, 0, (i + 1 - h->njournals) * sizeof(*h->journals));
         h->njournals = i + 1;
     }
-    if (!h->journals[i])
-        h->journals[i] = collab_journal_new(h->journal_dir, (int64_t)i, &h->next_gen);
-    collab_journal *j = h->journals[i];
+    collab_jloop *q = h->journals[i];
+    if (!q) {
+        q = h->journals[i] = sb_calloc(1, sizeof(*q));
+        q->hub = h;
+        q->loop = loop;
+        q->jl = collab_journal_new(h->journal_dir, (int64_t)i, &h->next_gen);
+    }
     pthread_mutex_unlock(&h->wlock);
-    return j;
+    return q;
 }
 
 /* wlock held: waits on wcond until ms from now, or a signal. */
@@ -354,15 +363,19 @@ void collab__writer_submit(collab_hub *h, collab_wjob *j)
     /* The pool refused (full): the room's tick kicks again. */
 }
 
-void collab__writer_submit_record(collab_hub *h, net_loop *loop, collab_wjob *j)
+void collab__writer_submit_records(collab_hub *h, net_loop *loop, collab_wjob **jobs, size_t n)
 {
-    j->next = NULL;
+    if (n == 0)
+        return;
+    for (size_t i = 0; i + 1 < n; i++)
+        jobs[i]->next = jobs[i + 1];
+    jobs[n - 1]->next = NULL;
     pthread_mutex_lock(&h->wlock);
     if (h->wq_tail)
-        h->wq_tail->next = j;
+        h->wq_tail->next = jobs[0];
     else
-        h->wq = j;
-    h->wq_tail = j;
+        h->wq = jobs[0];
+    h->wq_tail = jobs[n - 1];
     start_locked(h, loop);
     pthread_mutex_unlock(&h->wlock);
 }
@@ -378,12 +391,12 @@ bool collab_hub_settle(collab_hub *h, net_loop *from, int64_t timeout_ms)
     size_t n = h->njournals;
     uint64_t *want = sb_calloc(n ? n : 1, sizeof(*want));
     for (size_t i = 0; i < n; i++)
-        want[i] = h->journals[i] ? atomic_load(&h->journals[i]->written) : 0;
+        want[i] = h->journals[i] ? atomic_load(&h->journals[i]->jl->written) : 0;
     bool done = false;
     for (;;) {
         done = true;
         for (size_t i = 0; i < n; i++)
-            if (want[i] > 0 && want[i] > atomic_load(&h->journals[i]->folded))
+            if (want[i] > 0 && want[i] > atomic_load(&h->journals[i]->jl->folded))
                 done = false;
         uint64_t now = sb_mono_ns();
         if (done || now >= deadline)

@@ -24,7 +24,9 @@ struct net_loop {
     pthread_t thread;
     h2o_evloop_t *evloop;
     h2o_context_t ctx;
-    h2o_timeout_t short_timeout; /* NET_TICK_SHORT's list */
+    h2o_timeout_t short_timeout;  /* NET_TICK_SHORT's list */
+    struct net_turn_fn *turn_end; /* net_loop_at_turn_end's, this turn's */
+    size_t nturn_end, turn_end_cap;
     h2o_accept_ctx_t accept_ctx;
     int listen_fd;
     h2o_socket_t *listener;
@@ -43,6 +45,9 @@ struct net_loop {
     bool started, start_failed; /* guarded by server->start_lock */
     sb_errbuf start_err;
 };
+
+/* Runs what net_loop_at_turn_end queued (and what that queues). */
+void net__turn_end(net_loop *loop);
 
 struct net_server {
     const sb_config *cfg;

@@ -37,6 +37,31 @@ void net__posts_run(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messag
     }
 }
 
+struct net_turn_fn {
+    net_post_fn fn;
+    void *arg;
+};
+
+void net_loop_at_turn_end(net_loop *loop, net_post_fn fn, void *arg)
+{
+    if (loop->nturn_end == loop->turn_end_cap) {
+        loop->turn_end_cap = loop->turn_end_cap ? loop->turn_end_cap * 2 : 8;
+        loop->turn_end = sb_realloc(loop->turn_end, loop->turn_end_cap * sizeof(*loop->turn_end));
+    }
+    loop->turn_end[loop->nturn_end++] = (struct net_turn_fn){fn, arg};
+}
+
+void net__turn_end(net_loop *loop)
+{
+    /* A function may queue another: it runs in this pass too, since the
+     * loop must not go to sleep with work queued. */
+    for (size_t i = 0; i < loop->nturn_end; i++) {
+        struct net_turn_fn f = loop->turn_end[i];
+        f.fn(f.arg);
+    }
+    loop->nturn_end = 0;
+}
+
 void net_loop_hold(net_loop *target)
 {
     atomic_fetch_add(&target->jobs, 1);

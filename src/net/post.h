@@ -25,6 +25,12 @@ typedef void (*net_post_fn)(void *arg);
  * loop, or be known to be running). */
 void net_loop_post(net_loop *target, net_post_fn fn, void *arg);
 
+/* On loop's own thread: runs fn(arg) once the events of the current turn
+ * (one epoll round and what it set off) are handled, before the loop
+ * waits again. For work gathered over a turn and done once for all of
+ * it: every room's updates of a turn in one journal write. */
+void net_loop_at_turn_end(net_loop *loop, net_post_fn fn, void *arg);
+
 /* Keeps target from finishing its drain until the matching release. Any
  * thread. */
 void net_loop_hold(net_loop *target);

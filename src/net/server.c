@@ -318,6 +318,7 @@ static void *loop_main(void *arg)
         while (!(loop->stopping && drained(loop))) {
             /* While draining, wake often to check; otherwise sleep until work. */
             rc = h2o_evloop_run(loop->evloop, loop->stopping ? 20 : INT32_MAX);
+            net__turn_end(loop);
             if (rc != 0 && errno != EINTR) {
                 sb_log(SB_LOG_ERROR, "event loop failed", SB_LOG_INT("loop", loop->index),
                        SB_LOG_STR("error", strerror(errno)));
@@ -428,6 +429,7 @@ void net_server_free(net_server *s)
         if (loop->evloop && drained(loop))
             h2o_evloop_destroy(loop->evloop);
         net_metrics_free(loop->metrics);
+        free(loop->turn_end);
     }
     if (s->globalconf.hosts) /* set up only once binding succeeded */
         h2o_config_dispose(&s->globalconf);

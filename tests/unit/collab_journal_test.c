@@ -139,7 +139,10 @@ static void append(collab_journal *j, const char *key, int64_t seq, const char *
                    int64_t *end)
 {
     sb_str u = sb_str_c(text);
-    assert_true(collab_journal_append(j, key, seq, &u, 1, gen, end, &E));
+    size_t rel = collab_journal_add(j, key, seq, &u, 1);
+    int64_t start;
+    assert_true(collab_journal_write(j, 1, gen, &start, &E));
+    *end = start + (int64_t)rel;
 }
 
 static void test_recover(void **state)
@@ -220,9 +223,16 @@ static void test_corrupt_kept(void **state)
     atomic_int_fast64_t gens;
     atomic_init(&gens, 7);
     collab_journal *j = collab_journal_new(dir, 0, &gens);
-    int64_t gen, end1, end2;
-    append(j, PROJECT "/code:c.js", 1, "c1", &gen, &end1);
-    append(j, PROJECT "/code:c.js", 2, "c2", &gen, &end2);
+    /* two records in one write */
+    sb_str c1 = SB_STR("c1"), c2 = SB_STR("c2");
+    size_t end1 = collab_journal_add(j, PROJECT "/code:c.js", 1, &c1, 1);
+    size_t end2 = collab_journal_add(j, PROJECT "/code:c.js", 2, &c2, 1);
+    assert_true(end1 > 0 && end2 > end1);
+    int64_t gen, start;
+    assert_true(collab_journal_write(j, 2, &gen, &start, &E));
+    assert_int_equal(gen, 7);
+    assert_int_equal(start, 0);
+    assert_int_equal(atomic_load(&j->written), 2);
     collab_journal_free(j);
     snprintf(path, sizeof(path), "%s/loop-0-7.log", dir);
     int fd = open(path, O_RDWR);
