@@ -16,15 +16,19 @@
  * while the other can still post to it.
  *
  * Updates. A client's update is checked for structure (crdt_update_state
- * _vector validates the whole encoding), queued, handed as a batch (one
- * batch out at a time per room, taking every update queued so far) to the
- * hub's writer, which commits the batches of every room waiting in one
- * transaction (writer.c), and only when that is done applied to the
- * room's document and broadcast to the other members. A sync step 1
- * therefore always answers with durable content. When the log has
- * compact_after rows, and holds at least half the bytes of the state, a
- * pool job folds it into the merged state, beside the writes (only its
- * last step takes the write lock; room_store.c says why the size counts).
+ * _vector validates the whole encoding) and queued; it is applied to the
+ * room's document and broadcast to the other members only once durable.
+ * With one node (hub->journal_dir), at the end of the loop's turn every
+ * room's queue goes as a record into the loop's journal in one write, is
+ * applied and broadcast, and goes to the hub's writer, which folds the
+ * records into the log later (journal.h). With several, the queue is
+ * handed as a batch (one batch out at a time per room) to the writer,
+ * which commits the batches of every room waiting in one transaction
+ * (writer.c) before the room applies them. A sync step 1 therefore
+ * always answers with durable content. When the log has compact_after
+ * rows, and holds at least half the bytes of the state, a pool job folds
+ * it into the merged state, beside the writes (only its last step takes
+ * the write lock; room_store.c says why the size counts).
  *
  * Awareness. Entries are kept per client id with the connection that
  * announced them; relayed as they come; removed (with a "null" state
@@ -37,8 +41,10 @@
  * (with its seq) and each awareness change. A room tracks the seqs its
  * document holds and reads the ones it missed from the log.
  *
- * Never: touch a net_ws off its loop; broadcast an update before its log
- * write committed; free a room with a job in flight or members in it.
+ * Never: touch a net_ws off its loop; broadcast an update before it is
+ * durable (its journal record written, or its log write committed); free
+ * a room with a job in flight or members in it, or evict one whose
+ * journal records are not folded.
  */
 #ifndef SB_COLLAB_INT_H
 #define SB_COLLAB_INT_H

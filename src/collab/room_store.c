@@ -1,9 +1,10 @@
 /*
- * room_store.c: a room's storage pipeline. One job at a time per room: the
- * load (on the worker pool), then batches of every update queued so far,
- * stored by the hub's writer (writer.c: group commit across rooms) and,
- * past compact_after log rows, folded into the state. Only when a batch
- * committed are its updates applied and broadcast.
+ * room_store.c: a room's storage pipeline: the load (on the worker pool),
+ * then the updates queued so far, made durable as a journal record at the
+ * end of the loop's turn (one node) or as a batch the hub's writer
+ * commits (writer.c: group commit across rooms; one batch out at a time),
+ * and, past compact_after log rows, folded into the state. Only once
+ * durable are updates applied and broadcast.
  */
 #include "collab/collab_int.h"
 #include "base/clock.h"
