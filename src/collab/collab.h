@@ -61,13 +61,13 @@ collab_hub *collab_hub_new(const collab_limits *lim, net_workers *workers, net_w
 /* After every loop has stopped (collab_loop_stop ran on each). */
 void collab_hub_free(collab_hub *h);
 
-/* Before the loops start, with one node (no bus, or mem://): folds into db what a
- * crash left in dir's journal, then has rooms journal their updates
- * there and the writer fold them into the log, waiting fold_delay_ms
- * (0: none) to gather each round (docs/collab.md, "The journal"). With a
- * bus to other nodes it does nothing: they take seqs in the log's
- * transaction.
- * false (err): a store failure or a corrupt file; start no server. */
+/* Before the loops start: folds into db what a crash left in dir's
+ * journal; then, with one node (no bus, or mem://), has rooms journal
+ * their updates there and the writer fold them into the log, waiting
+ * fold_delay_ms (0: none) to gather each round (docs/collab.md, "The
+ * journal"). With a bus to other nodes no more is journaled: they take
+ * seqs in the log's transaction. false (err): a store failure or a
+ * corrupt file; start no server. */
 bool collab_hub_journal(collab_hub *h, store *db, const char *dir, int64_t fold_delay_ms,
                         sb_errbuf *err);
 

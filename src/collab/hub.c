@@ -111,12 +111,14 @@ collab_hub *collab_hub_new(const collab_limits *lim, net_workers *workers, net_w
 bool collab_hub_journal(collab_hub *h, store *db, const char *dir, int64_t fold_delay_ms,
                         sb_errbuf *err)
 {
-    /* mem:// is this process alone; another driver joins other nodes */
-    if (h->bus && strcmp(bus_driver_name(h->bus), "mem") != 0)
-        return true;
+    /* What an earlier run left is folded whatever this one does: a node
+     * that joins others now must not leave its own updates behind. */
     int64_t gen;
     if (!collab_journal_recover(db, dir, &gen, err))
         return false;
+    /* mem:// is this process alone; another driver joins other nodes */
+    if (h->bus && strcmp(bus_driver_name(h->bus), "mem") != 0)
+        return true;
     atomic_store(&h->next_gen, gen);
     h->journal_dir = sb_strdup(dir);
     h->fold_delay_ms = fold_delay_ms;

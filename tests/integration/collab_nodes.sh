@@ -65,5 +65,7 @@ export ADDR_A ADDR_B
 run "the client limit counts both nodes" limits DOC="code:full.js"
 sb_stop_node2
 eq "B exits cleanly" "$SB2_EXIT" 0
+# Several nodes commit each update to the shared log; none journals.
+check "nodes with a bus keep no journal" test -z "$(ls "$SB_TMP/data/collab-journal")"
 
 sb_finish
