@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/collab/ywebsocket.sh: Sitebase's /collab (SQLite, every update committed
+# bench/collab/ywebsocket.sh: Sitebase's /collab (SQLite, every update durable in the journal
 # before it is broadcast) and y-websocket's own node server (in memory, no
 # persistence: the peer a user would otherwise run) side by side on the
 # same client workload (collab_bench.mjs), on loopback; prints both and the
