@@ -340,11 +340,10 @@ void collab__writer_kick(collab_hub *h, net_loop *loop);
 /* Hands n journal records (jl set) to the writer, in order: no answer
  * comes back; jl->folded passes a record's rec_no once it is in the log. */
 void collab__writer_submit_records(collab_hub *h, net_loop *loop, collab_wjob **jobs, size_t n);
+/* Frees a journal record's job and its updates. */
+void collab__record_free(collab_wjob *j);
 /* The loop's journal, made at first use. */
 collab_jloop *collab__jloop_of(collab_hub *h, net_loop *loop);
-/* Writes the records of q's waiting rooms and hands out their updates
- * (room_store.c; at the end of each of the loop's turns). */
-void collab__jloop_flush(void *q);
 /* The room's records are all in the log (or it keeps none). */
 bool collab__room_folded(const collab_room *r);
 void collab__writer_init(collab_hub *h);

@@ -173,15 +173,13 @@ void collab_loop_stop(collab_hub *h, net_loop *loop)
     /* The writer stops retrying a failing store: what it cannot fold now
      * stays in the journal for the next start. */
     pthread_mutex_lock(&h->wlock);
-    collab_jloop *q =
-        net_loop_index(loop) < h->njournals ? h->journals[net_loop_index(loop)] : NULL;
+    /* Every turn's end ran, the last one's too (net__turn_end follows each
+     * round), so no room waits for a journal write. */
+    assert(net_loop_index(loop) >= h->njournals || !h->journals[net_loop_index(loop)] ||
+           !h->journals[net_loop_index(loop)]->armed);
     atomic_store(&h->closing, true);
     pthread_cond_broadcast(&h->wcond);
     pthread_mutex_unlock(&h->wlock);
-    /* Every turn's end ran, the last one's too, so no room waits for a
-     * journal write; if one did, it is written now, before its room goes. */
-    if (q && q->armed)
-        collab__jloop_flush(q);
     for (;;) {
         collab_room *found = NULL;
         pthread_mutex_lock(&h->lock);

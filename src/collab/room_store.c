@@ -255,6 +255,27 @@ static bool apply_one(collab_room *r, const pending *p, int64_t seq)
     return applied;
 }
 
+/* Hands out a batch that went (stored) or failed to go to storage: each
+ * update applied and sent on, or, not durable, not applied, its sender
+ * closed (it resends the update when it reconnects and syncs). The
+ * senders' references go; the bytes stay. true when the document took
+ * any of them. */
+static bool hand_out(collab_room *r, pending *batch, size_t n, int64_t first_seq, bool stored)
+{
+    bool applied = false;
+    for (size_t i = 0; i < n; i++) {
+        pending *p = &batch[i];
+        if (stored)
+            applied |= apply_one(r, p, first_seq + (int64_t)i);
+        else if (p->origin)
+            collab__conn_close(p->origin, 1011, "storage unavailable");
+        if (p->origin)
+            collab__conn_unref(p->origin);
+        p->origin = NULL;
+    }
+    return applied;
+}
+
 /* After the batch went (or failed to go) to storage. */
 static void after_batch(collab_room *r, bool applied)
 {
@@ -270,26 +291,15 @@ void collab__room_write_done(void *arg)
     collab_wjob *j = arg;
     collab_room *r = j->r;
     r->job_running = false;
-    bool applied = false;
     if (j->ok) {
         r->nlog += (int64_t)j->n;
     } else {
         sb_log(SB_LOG_ERROR, "collab: cannot store updates", SB_LOG_STR("doc", r->doc_name),
                SB_LOG_STR("error", j->err.msg));
     }
-    for (size_t i = 0; i < j->n; i++) {
-        pending *p = &j->batch[i];
-        if (j->ok) {
-            applied |= apply_one(r, p, j->first_seq + (int64_t)i);
-        } else if (p->origin) {
-            /* Not durable, so not applied: the client resends it when it
-             * reconnects and syncs. */
-            collab__conn_close(p->origin, 1011, "storage unavailable");
-        }
-        sb_buf_free(&p->bytes);
-        if (p->origin)
-            collab__conn_unref(p->origin);
-    }
+    bool applied = hand_out(r, j->batch, j->n, j->first_seq, j->ok);
+    for (size_t i = 0; i < j->n; i++)
+        sb_buf_free(&j->batch[i].bytes);
     free(j->batch);
     free(j);
     r->inflight = NULL;
@@ -308,7 +318,7 @@ void collab__room_write_done(void *arg)
 
 /* The turn is over: writes the record of each room waiting, then hands
  * out what each holds. */
-void collab__jloop_flush(void *arg)
+static void jloop_flush(void *arg)
 {
     collab_jloop *q = arg;
     collab_room **rooms = q->dirty;
@@ -350,22 +360,9 @@ void collab__jloop_flush(void *arg)
         collab_room *r = rooms[i];
         collab_wjob *j = jobs[i];
         r->jdirty = false;
-        bool applied = false;
-        for (size_t k = 0; k < j->n; k++) {
-            pending *p = &j->batch[k];
-            if (ok)
-                applied |= apply_one(r, p, j->first_seq + (int64_t)k);
-            else if (p->origin)
-                collab__conn_close(p->origin, 1011, "storage unavailable");
-            if (p->origin)
-                collab__conn_unref(p->origin);
-            p->origin = NULL;
-        }
+        bool applied = hand_out(r, j->batch, j->n, j->first_seq, ok);
         if (!ok) {
-            for (size_t k = 0; k < j->n; k++)
-                sb_buf_free(&j->batch[k].bytes);
-            free(j->batch);
-            free(j);
+            collab__record_free(j);
             continue;
         }
         r->nlog += (int64_t)j->n;
@@ -376,10 +373,7 @@ void collab__jloop_flush(void *arg)
         j->doc = sb_strdup(r->doc_name);
         atomic_fetch_add(&q->jl->unfolded_bytes, (int_fast64_t)j->bytes);
         jobs[nout++] = j;
-        compact_start(r);
-        if (applied)
-            collab__room_materialise(r);
-        net_tick_arm(r->tick);
+        after_batch(r, applied);
     }
     collab__writer_submit_records(q->hub, q->loop, jobs, nout);
     free(jobs);
@@ -402,7 +396,7 @@ static void journal_mark(collab_room *r)
     q->dirty[q->ndirty++] = r;
     if (!q->armed) {
         q->armed = true;
-        net_loop_at_turn_end(r->loop, collab__jloop_flush, q);
+        net_loop_at_turn_end(r->loop, jloop_flush, q);
     }
 }
 

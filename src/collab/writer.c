@@ -95,7 +95,7 @@ static void wait_locked(collab_hub *h, int64_t ms)
     pthread_cond_timedwait(&h->wcond, &h->wlock, &ts);
 }
 
-static void record_free(collab_wjob *j)
+void collab__record_free(collab_wjob *j)
 {
     for (size_t i = 0; i < j->n; i++)
         sb_buf_free(&j->batch[i].bytes);
@@ -115,6 +115,7 @@ static bool fold_records(store *db, collab_wjob **g, size_t n, sb_errbuf *err)
     sb_str *parts = sb_calloc(nparts ? nparts : 1, sizeof(*parts));
     collab_append *a = sb_calloc(n, sizeof(*a));
     collab_jpos *marks = sb_calloc(n, sizeof(*marks));
+    collab_journal **mj = sb_calloc(n, sizeof(*mj)); /* marks[m]'s journal */
     size_t nmarks = 0;
     sb_str *p = parts;
     for (size_t i = 0; i < n; i++) {
@@ -130,6 +131,7 @@ static bool fold_records(store *db, collab_wjob **g, size_t n, sb_errbuf *err)
         while (m < nmarks && marks[m].loop != j->jl->loop)
             m++;
         marks[m] = (collab_jpos){.loop = j->jl->loop, .gen = j->gen, .folded = j->end};
+        mj[m] = j->jl;
         nmarks += m == nmarks;
     }
     bool ok = db ? collab_journal_fold(db, a, n, marks, nmarks, err)
@@ -140,12 +142,9 @@ static bool fold_records(store *db, collab_wjob **g, size_t n, sb_errbuf *err)
             atomic_store(&g[i]->jl->folded, g[i]->rec_no);
         }
         for (size_t m = 0; m < nmarks; m++)
-            for (size_t i = 0; i < n; i++)
-                if (g[i]->jl->loop == marks[m].loop) {
-                    collab_journal_retire(g[i]->jl, marks[m].gen);
-                    break;
-                }
+            collab_journal_retire(mj[m], marks[m].gen);
     }
+    free(mj);
     free(marks);
     free(a);
     free(parts);
@@ -245,7 +244,7 @@ static void fold_round(collab_hub *h, store *db, records *rs)
         }
     }
     for (size_t i = 0; i < rs->n; i++)
-        record_free(rs->v[i]);
+        collab__record_free(rs->v[i]);
     rs->n = 0;
     pthread_mutex_lock(&h->wlock);
     pthread_cond_broadcast(&h->wcond); /* settle's waiters */
